@@ -1,0 +1,127 @@
+/**
+ * What every oc-mob command shares: the cluster flags (--kubeconfig, --context, -o, --debug), the
+ * terminal decisions (colour, spinners), Ctrl-C handling, and turning errors into a message, a next
+ * step and a documented exit code — never a stack trace unless --debug.
+ */
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {ExitCode, isMobError, MobError} from './lib/errors.js'
+import type {KubeClient} from './lib/kube/client.js'
+import {formatData} from './lib/ui/output.js'
+import {detectTerm, type OutputFormat, type Term} from './lib/ui/term.js'
+
+export type MobFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type MobArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static baseFlags = {
+    context: Flags.string({
+      description: 'The kubeconfig context to use (default: the current context).',
+      helpGroup: 'CLUSTER',
+    }),
+    debug: Flags.boolean({
+      description: 'Show the HTTP requests made and, on failure, the stack trace.',
+      helpGroup: 'GLOBAL',
+    }),
+    kubeconfig: Flags.string({
+      description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
+      helpGroup: 'CLUSTER',
+    }),
+    output: Flags.option({
+      char: 'o',
+      default: 'table' as const,
+      description: 'Output format.',
+      helpGroup: 'GLOBAL',
+      options: ['table', 'json', 'yaml'] as const,
+    })(),
+  }
+
+  protected flags!: MobFlags<T>
+  protected args!: MobArgs<T>
+  protected term!: Term
+  /** Aborted on Ctrl-C: long waits stop and the command says how to pick up again. */
+  protected readonly abort = new AbortController()
+  private clientInstance?: KubeClient
+  private onSigint?: () => void
+
+  public async init(): Promise<void> {
+    await super.init()
+    const ctor = this.ctor as typeof BaseCommand
+    const {args, flags} = await this.parse({
+      args: ctor.args,
+      baseFlags: (BaseCommand as typeof BaseCommand).baseFlags,
+      enableJsonFlag: false,
+      flags: ctor.flags,
+      strict: ctor.strict,
+    })
+    this.flags = flags as MobFlags<T>
+    this.args = args as MobArgs<T>
+    this.term = detectTerm({output: this.output})
+    this.onSigint = () => {
+      this.abort.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
+    }
+
+    process.once('SIGINT', this.onSigint)
+  }
+
+  protected get output(): OutputFormat {
+    return ((this.flags as {output?: OutputFormat} | undefined)?.output ?? 'table')
+  }
+
+  /** The cluster client, created on first use (so commands that fail early never load kubeconfig). */
+  protected async client(): Promise<KubeClient> {
+    if (!this.clientInstance) {
+      const {KubeClient} = await import('./lib/kube/client.js')
+      const {debug} = this.flags as {debug?: boolean}
+      this.clientInstance = KubeClient.fromFlags(
+        {context: (this.flags as {context?: string}).context, kubeconfig: (this.flags as {kubeconfig?: string}).kubeconfig},
+        {debug: debug ? (line) => process.stderr.write(this.term.err.dim(`debug: ${line}`) + '\n') : undefined},
+      )
+    }
+
+    return this.clientInstance
+  }
+
+  /** Print a result: JSON or YAML as asked, otherwise the command's own rendering. */
+  protected emit(data: unknown, render: () => string): void {
+    const out = this.output
+    this.log(out === 'table' ? render() : formatData(data, out))
+  }
+
+  /** A note for the person at the terminal; never on stdout, so -o json stays parseable. */
+  protected note(text: string): void {
+    process.stderr.write(text + '\n')
+  }
+
+  protected async finally(err: Error | undefined): Promise<void> {
+    if (this.onSigint) process.removeListener('SIGINT', this.onSigint)
+    return super.finally(err)
+  }
+
+  protected async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
+    // oclif's own exits (this.exit) and flag-parsing errors keep their behaviour and exit codes.
+    if (err instanceof Errors.ExitError) throw err
+    const debug = Boolean((this.flags as {debug?: boolean} | undefined)?.debug) || process.argv.includes('--debug')
+    const term = this.term ?? detectTerm()
+    const red = term.err.red
+    if (isMobError(err)) {
+      const lines = [`${red('error:')} ${err.message}`]
+      for (const d of err.details) lines.push(`  ${d}`)
+      if (err.next) lines.push(`${term.err.bold('next:')} ${err.next}`)
+      if (debug && err.stack) lines.push(term.err.dim(err.stack))
+      process.stderr.write(lines.join('\n') + '\n')
+      this.exit(err.exitCode)
+    }
+
+    if (err instanceof Errors.CLIError) {
+      // Usage errors (bad flags, missing arguments): oclif words them well; no stack trace.
+      process.stderr.write(`${red('error:')} ${err.message}\n${term.err.bold('next:')} see \`oc mob ${this.id ?? ''} --help\`\n`)
+      this.exit(err.oclif?.exit ?? ExitCode.Usage)
+    }
+
+    const lines = [`${red('error:')} unexpected failure: ${err.message}`]
+    if (debug) lines.push(term.err.dim(err.stack ?? String(err)))
+    else lines.push(`${term.err.bold('next:')} run the command again with --debug and report the output`)
+    process.stderr.write(lines.join('\n') + '\n')
+    this.exit(ExitCode.Internal)
+  }
+}

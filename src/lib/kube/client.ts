@@ -1,0 +1,374 @@
+/**
+ * A small Kubernetes REST client: the only code in oc-mob that sends requests to the API server.
+ *
+ * Credentials and TLS material come from @kubernetes/client-node's KubeConfig (token, token file,
+ * client certificate, exec plugins, CA data, insecure-skip-tls-verify); the requests themselves are
+ * plain node:https calls on a keep-alive agent. This keeps the content type of every patch under our
+ * control (custom resources reject strategic merge patch with 415), preserves the API server's
+ * Status message on every error (client-node drops it for logs), and starts fast.
+ */
+import http from 'node:http'
+import https from 'node:https'
+import type {IncomingMessage} from 'node:http'
+import {ExitCode, MobError} from '../errors.js'
+import {loadKubeconfig, type KubeconfigFlags, type LoadedKubeconfig} from './kubeconfig.js'
+import {
+  collectionPath, objectPath, PATCH_CONTENT_TYPES, qualifiedName,
+  type PatchType, type ResourceType,
+} from './resources.js'
+import type {KubeList, KubeObject, Status} from './types.js'
+import {apiErrorFromResponse, transportError} from './api-error.js'
+import {isRetryable, sleep} from './retry.js'
+
+export type Query = Record<string, boolean | number | string | undefined>
+
+export interface RequestSpec {
+  method: 'DELETE' | 'GET' | 'PATCH' | 'POST' | 'PUT'
+  path: string
+  query?: Query
+  body?: unknown
+  contentType?: string
+  accept?: string
+  signal?: AbortSignal
+  /** Milliseconds until an unanswered request is abandoned (not used for streams). */
+  timeoutMs?: number
+}
+
+export interface ClientOptions {
+  /** Receives one line per request when --debug is on. */
+  debug?: (line: string) => void
+  /** Attempts for safe calls (reads and watches), including the first. */
+  attempts?: number
+  /** Base delay of the exponential backoff between attempts. */
+  backoffMs?: number
+  userAgent?: string
+}
+
+export interface ListOptions {
+  namespace?: string
+  labelSelector?: string
+  fieldSelector?: string
+  /** Page size for limit/continue pagination; every page is fetched. */
+  pageSize?: number
+  signal?: AbortSignal
+}
+
+export interface WriteOptions {
+  namespace?: string
+  dryRun?: boolean
+  subresource?: string
+  signal?: AbortSignal
+}
+
+interface AuthMaterial {
+  agent: http.Agent
+  headers: Record<string, string>
+  auth?: string
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000
+
+export function buildQuery(q?: Query): string {
+  if (!q) return ''
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === '') continue
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+  }
+
+  return parts.length > 0 ? `?${parts.join('&')}` : ''
+}
+
+export class KubeClient {
+  readonly server: string
+  readonly context: string
+  readonly namespace?: string
+  readonly config: LoadedKubeconfig
+  private readonly opts: Required<Pick<ClientOptions, 'attempts' | 'backoffMs'>> & ClientOptions
+  private auth?: Promise<AuthMaterial>
+  private readonly base: URL
+
+  constructor(config: LoadedKubeconfig, opts: ClientOptions = {}) {
+    this.config = config
+    this.server = config.server.replace(/\/+$/, '')
+    this.context = config.context
+    this.namespace = config.namespace
+    this.base = new URL(this.server)
+    this.opts = {attempts: 4, backoffMs: 250, ...opts}
+  }
+
+  static fromFlags(flags: KubeconfigFlags, opts: ClientOptions = {}): KubeClient {
+    return new KubeClient(loadKubeconfig(flags), opts)
+  }
+
+  private debug(line: string): void {
+    this.opts.debug?.(line)
+  }
+
+  private authMaterial(): Promise<AuthMaterial> {
+    this.auth ??= this.loadAuth()
+    return this.auth
+  }
+
+  private async loadAuth(): Promise<AuthMaterial> {
+    const {kc} = this.config
+    const cluster = kc.getCurrentCluster()
+    const opts: https.RequestOptions & {headers: Record<string, string>} = {headers: {}}
+    try {
+      await kc.applyToHTTPSOptions(opts)
+    } catch (error) {
+      throw new MobError(`could not obtain credentials for context "${this.context}": ${(error as Error).message}`, {
+        cause: error,
+        exitCode: ExitCode.Auth,
+        next: 'check the user entry of the context (exec plugin, token file, certificates), or run `oc login`',
+      })
+    }
+
+    let agent: http.Agent
+    if (cluster?.proxyUrl && opts.agent) {
+      agent = opts.agent as http.Agent
+    } else if (this.base.protocol === 'http:') {
+      agent = new http.Agent({keepAlive: true, maxSockets: 32})
+    } else {
+      agent = new https.Agent({
+        ca: opts.ca,
+        cert: opts.cert,
+        keepAlive: true,
+        key: opts.key,
+        maxSockets: 32,
+        passphrase: opts.passphrase,
+        // TLS verification stays on unless the kubeconfig explicitly turns it off.
+        rejectUnauthorized: !cluster?.skipTLSVerify,
+        servername: opts.servername ?? (cluster?.tlsServerName || undefined),
+      })
+    }
+
+    const headers: Record<string, string> = {}
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v
+    return {agent, auth: typeof opts.auth === 'string' ? opts.auth : undefined, headers}
+  }
+
+  url(path: string, query?: Query): string {
+    const prefix = this.base.pathname.replace(/\/+$/, '')
+    return `${this.base.protocol}//${this.base.host}${prefix}${path}${buildQuery(query)}`
+  }
+
+  /** Send one request and return the response with its body unread. Non-2xx answers are thrown. */
+  async send(spec: RequestSpec, stream: boolean): Promise<IncomingMessage> {
+    const material = await this.authMaterial()
+    const target = this.url(spec.path, spec.query)
+    const payload = spec.body === undefined ? undefined : Buffer.from(typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body))
+    const headers: Record<string, string> = {
+      Accept: spec.accept ?? 'application/json',
+      'User-Agent': this.opts.userAgent ?? 'oc-mob',
+      ...material.headers,
+    }
+    if (payload) {
+      headers['Content-Type'] = spec.contentType ?? 'application/json'
+      headers['Content-Length'] = String(payload.length)
+    }
+
+    const started = Date.now()
+    const mod = this.base.protocol === 'http:' ? http : https
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = mod.request(target, {
+        agent: material.agent,
+        auth: material.auth,
+        headers,
+        method: spec.method,
+        signal: spec.signal,
+      }, resolve)
+      if (!stream) {
+        req.setTimeout(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => {
+          req.destroy(Object.assign(new Error(`no answer within ${Math.round((spec.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)}s`), {code: 'ETIMEDOUT'}))
+        })
+      }
+
+      req.on('error', reject)
+      req.end(payload)
+    }).catch((error: unknown) => {
+      this.debug(`${spec.method} ${target} failed after ${Date.now() - started}ms: ${(error as Error).message}`)
+      if ((error as Error).name === 'AbortError') throw error
+      throw transportError(error, this.server, this.context)
+    })
+
+    this.debug(`${spec.method} ${target}${payload && spec.contentType ? ` (${spec.contentType})` : ''} ${res.statusCode} in ${Date.now() - started}ms`)
+    const code = res.statusCode ?? 0
+    if (code >= 200 && code < 300) return res
+    const text = await readBody(res)
+    const retryAfter = res.headers['retry-after']
+    throw apiErrorFromResponse(code, text, {context: this.context, method: spec.method, path: spec.path, server: this.server}, typeof retryAfter === 'string' ? retryAfter : undefined)
+  }
+
+  /**
+   * A request with a JSON answer. Safe calls (GET) are retried with backoff on transport errors,
+   * 429 and 5xx; writes are sent once.
+   */
+  async request<T>(spec: RequestSpec): Promise<T> {
+    const safe = spec.method === 'GET'
+    const attempts = safe ? this.opts.attempts : 1
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.send(spec, false)
+        const text = await readBody(res)
+        if (res.statusCode === 204 || text.length === 0) return undefined as T
+        const type = res.headers['content-type'] ?? ''
+        if (!type.includes('json')) return text as T
+        return JSON.parse(text) as T
+      } catch (error) {
+        if (attempt >= attempts || !isRetryable(error) || spec.signal?.aborted) throw error
+        const delay = retryDelay(error, attempt, this.opts.backoffMs)
+        this.debug(`retrying ${spec.method} ${spec.path} in ${delay}ms (attempt ${attempt + 1} of ${attempts})`)
+        await sleep(delay, spec.signal)
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- typed helpers
+
+  async get<T extends KubeObject>(r: ResourceType, name: string, namespace?: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>({method: 'GET', path: objectPath(r, name, namespace), signal})
+  }
+
+  /** Like get, but a missing object is `undefined` instead of an error. */
+  async find<T extends KubeObject>(r: ResourceType, name: string, namespace?: string, signal?: AbortSignal): Promise<T | undefined> {
+    try {
+      return await this.get<T>(r, name, namespace, signal)
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined
+      throw error
+    }
+  }
+
+  /** List every object (all pages) in one consistent series of requests. */
+  async list<T extends KubeObject>(r: ResourceType, opts: ListOptions = {}): Promise<KubeList<T>> {
+    const items: T[] = []
+    let cont: string | undefined
+    let first: KubeList<T> | undefined
+    do {
+      const page: KubeList<T> = await this.request<KubeList<T>>({
+        method: 'GET',
+        path: collectionPath(r, opts.namespace),
+        query: {continue: cont, fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector, limit: opts.pageSize ?? 500},
+        signal: opts.signal,
+      })
+      first ??= page
+      items.push(...(page.items ?? []))
+      cont = page.metadata?.continue || undefined
+    } while (cont)
+
+    return {...first!, items, metadata: {resourceVersion: first!.metadata?.resourceVersion}}
+  }
+
+  async create<T extends KubeObject>(r: ResourceType, obj: T, opts: WriteOptions = {}): Promise<T> {
+    const namespace = opts.namespace ?? obj.metadata.namespace
+    return this.request<T>({
+      body: withTypeMeta(r, obj),
+      method: 'POST',
+      path: collectionPath(r, namespace) + (opts.subresource ? `/${opts.subresource}` : ''),
+      query: {dryRun: opts.dryRun ? 'All' : undefined},
+      signal: opts.signal,
+    })
+  }
+
+  /** PUT the whole object; the API server checks metadata.resourceVersion and answers 409 when stale. */
+  async replace<T extends KubeObject>(r: ResourceType, obj: T, opts: WriteOptions = {}): Promise<T> {
+    const namespace = opts.namespace ?? obj.metadata.namespace
+    return this.request<T>({
+      body: withTypeMeta(r, obj),
+      method: 'PUT',
+      path: objectPath(r, obj.metadata.name!, namespace, opts.subresource),
+      query: {dryRun: opts.dryRun ? 'All' : undefined},
+      signal: opts.signal,
+    })
+  }
+
+  /**
+   * Patch with the content type the kind accepts. JSON merge patch is the default because every
+   * kind takes it; strategic merge patch is refused here for custom resources before the server
+   * refuses it with 415.
+   */
+  async patch<T extends KubeObject>(r: ResourceType, name: string, patch: unknown, opts: WriteOptions & {type?: PatchType} = {}): Promise<T> {
+    const type = opts.type ?? 'merge'
+    if (type === 'strategic' && !r.builtin) {
+      throw new Error(`strategic merge patch is not supported for ${qualifiedName(r)}; use a merge or JSON patch`)
+    }
+
+    return this.request<T>({
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+      method: 'PATCH',
+      path: objectPath(r, name, opts.namespace, opts.subresource),
+      query: {dryRun: opts.dryRun ? 'All' : undefined},
+      signal: opts.signal,
+    })
+  }
+
+  async delete(r: ResourceType, name: string, opts: WriteOptions & {ignoreNotFound?: boolean} = {}): Promise<boolean> {
+    try {
+      await this.request<Status>({
+        method: 'DELETE',
+        path: objectPath(r, name, opts.namespace),
+        query: {dryRun: opts.dryRun ? 'All' : undefined},
+        signal: opts.signal,
+      })
+      return true
+    } catch (error) {
+      if (opts.ignoreNotFound && isStatus(error, 404)) return false
+      throw error
+    }
+  }
+
+  async deleteCollection(r: ResourceType, opts: {namespace?: string; labelSelector: string; dryRun?: boolean}): Promise<void> {
+    if (!opts.labelSelector) throw new Error('deleteCollection needs a label selector')
+    await this.request<unknown>({
+      method: 'DELETE',
+      path: collectionPath(r, opts.namespace),
+      query: {dryRun: opts.dryRun ? 'All' : undefined, labelSelector: opts.labelSelector},
+    })
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency: `mutate` gets the current object and changes it
+   * (or returns false to skip the write); on 409 Conflict the object is read again and `mutate` runs
+   * again on the fresh copy.
+   */
+  async update<T extends KubeObject>(
+    r: ResourceType, name: string, mutate: (obj: T) => boolean | void,
+    opts: {namespace?: string; subresource?: string; attempts?: number; dryRun?: boolean} = {},
+  ): Promise<T> {
+    const attempts = opts.attempts ?? 5
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get<T>(r, name, opts.namespace)
+      if (mutate(current) === false) return current
+      try {
+        return await this.replace<T>(r, current, {dryRun: opts.dryRun, namespace: opts.namespace, subresource: opts.subresource})
+      } catch (error) {
+        if (!isStatus(error, 409) || attempt >= attempts) throw error
+        this.debug(`conflict updating ${qualifiedName(r)} "${name}", re-reading (attempt ${attempt + 1})`)
+      }
+    }
+  }
+}
+
+function retryDelay(error: unknown, attempt: number, base: number): number {
+  const retryAfter = (error as {retryAfterSeconds?: number}).retryAfterSeconds
+  if (retryAfter && retryAfter > 0) return Math.min(retryAfter * 1000, 10_000)
+  const exp = base * 2 ** (attempt - 1)
+  return Math.round(exp / 2 + (Math.random() * exp) / 2)
+}
+
+function withTypeMeta<T extends KubeObject>(r: ResourceType, obj: T): T {
+  if (obj.apiVersion && obj.kind) return obj
+  return {...obj, apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: r.kind}
+}
+
+export async function readBody(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export function isStatus(error: unknown, code: number): boolean {
+  return typeof error === 'object' && error !== null && (error as {status?: number}).status === code
+}

@@ -1,0 +1,245 @@
+/**
+ * Container logs that survive a dropped connection without losing or repeating lines.
+ *
+ * The log is always requested with timestamps; each line's timestamp (and how many lines carried
+ * that same timestamp) is remembered, so after a reconnect (`sinceTime` = the last second seen) the
+ * lines already shown are skipped. Timestamps are stripped again unless the user asked for them.
+ */
+import type {IncomingMessage} from 'node:http'
+import {ExitCode, MobError} from '../errors.js'
+import {ApiError} from './api-error.js'
+import type {KubeClient} from './client.js'
+import {objectPath, R, type ResourceType} from './resources.js'
+import {backoff, isRetryable, sleep} from './retry.js'
+import type {Pod} from './types.js'
+import {waitFor} from './watch.js'
+
+export interface LogOptions {
+  namespace: string
+  /** The pod (or, with `resource: R.builds`, the Build) whose log is read. */
+  name: string
+  resource?: ResourceType
+  container?: string
+  follow?: boolean
+  tailLines?: number
+  timestamps?: boolean
+  previous?: boolean
+  signal?: AbortSignal
+  /** Called when the stream dropped and is being resumed. */
+  onReconnect?: (why: string) => void
+  /** Called while waiting for the container to start (it was still waiting or unscheduled). */
+  onWaiting?: (why: string) => void
+}
+
+export interface LogResult {
+  lines: number
+  reconnects: number
+}
+
+const TS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) ?/
+
+/** Remembers the position in the log as (timestamp, occurrences of that timestamp). */
+class Cursor {
+  lastTs = ''
+  atLast = 0
+  /** During a replay after reconnect: how many lines of lastTs are still to be skipped. */
+  private skipAtLast = 0
+  private replaying = false
+
+  startReplay(): void {
+    this.replaying = this.lastTs !== ''
+    this.skipAtLast = this.atLast
+  }
+
+  /** True when the line is new and should be shown. */
+  accept(ts: string): boolean {
+    if (this.replaying) {
+      if (ts < this.lastTs) return false
+      if (ts === this.lastTs && this.skipAtLast > 0) {
+        this.skipAtLast--
+        return false
+      }
+
+      this.replaying = false
+    }
+
+    if (ts === this.lastTs) this.atLast++
+    else {
+      this.lastTs = ts
+      this.atLast = 1
+    }
+
+    return true
+  }
+}
+
+function isWaiting(error: unknown): boolean {
+  if (!(error instanceof ApiError) || error.status !== 400) return false
+  return /is waiting to start|ContainerCreating|PodInitializing|is not available|has not started/i.test(error.serverMessage)
+}
+
+/** Whether the container has finished, so that the end of its stream is the end of the log. */
+function containerDone(pod: Pod | undefined, container?: string): boolean {
+  if (!pod) return true
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return true
+  const statuses = pod.status?.containerStatuses ?? []
+  const st = container ? statuses.find((s) => s.name === container) : statuses[0]
+  return Boolean(st?.state?.terminated)
+}
+
+function containerStarted(pod: Pod | undefined, container?: string): boolean | undefined {
+  if (!pod) return undefined
+  const statuses = pod.status?.containerStatuses ?? []
+  const st = container ? statuses.find((s) => s.name === container) : statuses[0]
+  if (!pod.spec?.nodeName) return false
+  return Boolean(st?.state?.running || st?.state?.terminated)
+}
+
+/**
+ * Stream a container's log to `write` (blocks of whole lines). With `follow`, runs until the
+ * container ends (or the signal aborts), reconnecting after drops.
+ */
+export async function streamLog(client: KubeClient, opts: LogOptions, write: (text: string) => void): Promise<LogResult> {
+  const resource = opts.resource ?? R.pods
+  const cursor = new Cursor()
+  const result: LogResult = {lines: 0, reconnects: 0}
+  let failures = 0
+  let first = true
+
+  while (!opts.signal?.aborted) {
+    let res: IncomingMessage
+    const query = {
+      container: opts.container,
+      follow: opts.follow ? true : undefined,
+      previous: opts.previous ? true : undefined,
+      sinceTime: first || !cursor.lastTs ? undefined : cursor.lastTs.replace(/\.\d+/, ''),
+      tailLines: first ? opts.tailLines : undefined,
+      timestamps: true,
+    }
+    try {
+      res = await client.send({method: 'GET', path: objectPath(resource, opts.name, opts.namespace, 'log'), query, signal: opts.signal}, true)
+    } catch (error) {
+      if (opts.signal?.aborted) break
+      if (isWaiting(error) && opts.follow && resource === R.pods) {
+        opts.onWaiting?.((error as ApiError).serverMessage)
+        await waitForStart(client, opts)
+        continue
+      }
+
+      if (isRetryable(error) && !first && ++failures <= 8) {
+        await sleep(backoff(failures), opts.signal)
+        continue
+      }
+
+      throw error
+    }
+
+    if (res.statusCode === 204) {
+      // The pod has no node yet: nothing to read until it is scheduled and started.
+      res.resume()
+      if (!opts.follow || resource !== R.pods) break
+      opts.onWaiting?.('the pod is not scheduled yet')
+      await waitForStart(client, opts)
+      continue
+    }
+
+    if (!first) cursor.startReplay()
+    first = false
+    const {dropped, flush} = await pump(res, cursor, opts, write, result)
+    if (opts.signal?.aborted) break
+    if (!opts.follow) {
+      flush()
+      break
+    }
+
+    if (!dropped) {
+      // The server ended the stream: done if the container has ended, otherwise the connection dropped
+      // (and a trailing line without newline is incomplete: it comes again after the reconnect).
+      const pod = resource === R.pods ? await client.find<Pod>(R.pods, opts.name, opts.namespace) : undefined
+      if (resource !== R.pods || containerDone(pod, opts.container)) {
+        flush()
+        break
+      }
+    }
+
+    result.reconnects++
+    failures++
+    opts.onReconnect?.('log stream ended early; resuming')
+    if (failures > 1) await sleep(backoff(failures - 1, 100, 2000), opts.signal)
+  }
+
+  return result
+}
+
+async function waitForStart(client: KubeClient, opts: LogOptions): Promise<void> {
+  await waitFor<Pod, true>(client, R.pods, opts.name, (pod) => {
+    if (!pod) {
+      throw new MobError(`pod ${opts.name} was deleted before its log could be read`, {exitCode: ExitCode.NotFound})
+    }
+
+    return containerStarted(pod, opts.container) || containerDone(pod, opts.container) ? true : undefined
+  }, {namespace: opts.namespace, signal: opts.signal})
+}
+
+/**
+ * Copy one response's whole lines into `write`. `dropped` is true when the connection failed
+ * mid-stream; `flush` writes a trailing line that had no newline, once the caller knows the log ended.
+ */
+async function pump(
+  res: IncomingMessage, cursor: Cursor, opts: LogOptions, write: (text: string) => void, result: LogResult,
+): Promise<{dropped: boolean; flush: () => void}> {
+  let buf = ''
+  const onAbort = (): void => {
+    res.destroy()
+  }
+
+  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  const emit = (text: string, final: boolean): string => {
+    let out = ''
+    let start = 0
+    for (;;) {
+      const nl = text.indexOf('\n', start)
+      if (nl < 0) break
+      out += take(text.slice(start, nl))
+      start = nl + 1
+    }
+
+    let rest = text.slice(start)
+    if (final && rest) {
+      out += take(rest)
+      rest = ''
+    }
+
+    if (out) write(out)
+    return rest
+  }
+
+  const take = (line: string): string => {
+    const m = TS.exec(line)
+    if (!m) {
+      result.lines++
+      return line + '\n'
+    }
+
+    if (!cursor.accept(m[1])) return ''
+    result.lines++
+    return (opts.timestamps ? line : line.slice(m[0].length)) + '\n'
+  }
+
+  const flush = (): void => {
+    emit(buf, true)
+    buf = ''
+  }
+
+  // Decoding on the stream keeps a multi-byte character that spans two chunks intact.
+  res.setEncoding('utf8')
+  try {
+    for await (const chunk of res) buf = emit(buf + (chunk as string), false)
+    return {dropped: false, flush}
+  } catch {
+    // Dropped mid-stream: the partial line will come again after the reconnect.
+    return {dropped: !opts.signal?.aborted, flush: () => {}}
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+}

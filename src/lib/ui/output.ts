@@ -1,0 +1,41 @@
+/**
+ * Rendering results: aligned tables for people, JSON and YAML for scripts.
+ */
+import {stringify as toYaml} from 'yaml'
+import type {OutputFormat} from './term.js'
+
+export interface Column<T> {
+  header: string
+  get: (row: T) => string
+  /** Colour for the cell, applied after padding so alignment is kept. */
+  paint?: (text: string, row: T) => string
+}
+
+/** kubectl-style table: upper-case headers, columns separated by three spaces, no borders. */
+export function table<T>(rows: T[], columns: Array<Column<T>>): string {
+  const cells = rows.map((r) => columns.map((c) => c.get(r) || '-'))
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)))
+  const line = (values: string[], paint?: (text: string, col: number) => string): string =>
+    values.map((v, i) => {
+      const padded = i === values.length - 1 ? v : v.padEnd(widths[i])
+      return paint ? paint(padded, i) : padded
+    }).join('   ').trimEnd()
+  const out = [line(columns.map((c) => c.header))]
+  for (const [ri, row] of cells.entries()) {
+    out.push(line(row, (text, ci) => columns[ci].paint?.(text, rows[ri]) ?? text))
+  }
+
+  return out.join('\n')
+}
+
+export function formatData(data: unknown, format: Exclude<OutputFormat, 'table'>): string {
+  if (format === 'json') return JSON.stringify(data, null, 2)
+  return toYaml(data, {lineWidth: 0}).trimEnd()
+}
+
+/** `repo@sha256:0123456789ab…` → short form for tables; full values stay in -o json|yaml. */
+export function shortDigest(ref: string | null | undefined, hexChars = 12): string {
+  if (!ref) return ''
+  const m = /^(.*@sha256:)([0-9a-f]{64})$/.exec(ref)
+  return m ? `${m[1]}${m[2].slice(0, hexChars)}` : ref
+}
