@@ -138,13 +138,23 @@ async function builderStatus(client: KubeClient): Promise<BuilderStatus> {
   }
 }
 
+/**
+ * Like Promise.all (the requests run concurrently), but when several fail the error reported is the
+ * first in the given order, not whichever answer arrived first: the same failure gives the same message.
+ */
+async function settleInOrder<T extends readonly unknown[]>(promises: T): Promise<{-readonly [K in keyof T]: Awaited<T[K]>}> {
+  const settled = await Promise.allSettled(promises)
+  for (const s of settled) if (s.status === 'rejected') throw s.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {-readonly [K in keyof T]: Awaited<T[K]>}
+}
+
 export async function getStatus(client: KubeClient, opts: {pool?: string} = {}): Promise<StatusResult> {
   await requireMachineConfigApi(client)
-  const [pools, builder, nodes] = await Promise.all([
+  const [pools, builder, nodes] = await settleInOrder([
     client.list<MachineConfigPool>(R.machineConfigPools),
     builderStatus(client),
     opts.pool ? client.list<Node>(R.nodes) : Promise.resolve(undefined),
-  ])
+  ] as const)
   const sorted = pools.items.sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
   const result: StatusResult = {
     context: client.context,

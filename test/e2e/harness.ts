@@ -1,0 +1,108 @@
+/**
+ * End-to-end harness: start the emulated API server on loopback, run oc-mob's real commands against
+ * it (in-process with @oclif/test's runCommand, or as a child process through bin/), and read the
+ * cluster's state back over HTTPS.
+ */
+import {runCommand} from '@oclif/test'
+import {execa} from 'execa'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {type Emulator, type EmulatorOptions, startEmulator} from '../emulator/index.js'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+export async function startCluster(opts: EmulatorOptions = {}): Promise<Emulator> {
+  return startEmulator(opts)
+}
+
+export interface RunResult {
+  stdout: string
+  stderr: string
+  /** 0 on success. */
+  exitCode: number
+  error?: Error
+}
+
+/** Run a command in-process (fast). */
+export async function run(args: string[]): Promise<RunResult> {
+  const {error, stderr, stdout} = await runCommand(args, {root: ROOT})
+  const exit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
+  return {error, exitCode: error ? (exit ?? 1) : 0, stderr, stdout}
+}
+
+/** Run the CLI as a separate process, as a user would (real exit code, real stdout/stderr streams). */
+export async function runBin(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  const r = await execa(process.execPath, [path.join(ROOT, 'bin', 'dev.js'), ...args], {
+    cwd: ROOT,
+    env: {NO_COLOR: undefined, FORCE_COLOR: undefined, ...env},
+    extendEnv: true,
+    reject: false,
+    timeout: 60_000,
+  })
+  return {exitCode: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout)}
+}
+
+// --------------------------------------------------------------- fixture builders
+
+export const MCO_NS = 'openshift-machine-config-operator'
+
+export function namespace(name: string) {
+  return {apiVersion: 'v1', kind: 'Namespace', metadata: {name}}
+}
+
+export function pool(name: string, opts: {layered?: boolean; rendered?: string; image?: string; conditions?: Array<[string, string, string?, string?]>; counts?: [number, number]} = {}) {
+  const [total, updated] = opts.counts ?? [0, 0]
+  return {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfigPool',
+    metadata: {
+      annotations: opts.image ? {'machineconfiguration.openshift.io/newestImageEquivalentConfig': opts.image} : {},
+      labels: opts.layered ? {'machineconfiguration.openshift.io/layering-enabled': ''} : {},
+      name,
+    },
+    spec: {
+      configuration: {name: opts.rendered ?? `rendered-${name}-0123456789abcdef0123456789abcdef`},
+      machineConfigSelector: {matchLabels: {'machineconfiguration.openshift.io/role': name}},
+      nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${name}`]: ''}},
+    },
+    status: {
+      conditions: (opts.conditions ?? [['Updated', 'True']]).map(([type, status, reason, message]) => ({lastTransitionTime: new Date().toISOString(), message: message ?? '', reason: reason ?? '', status, type})),
+      configuration: {name: opts.rendered ?? `rendered-${name}-0123456789abcdef0123456789abcdef`},
+      degradedMachineCount: 0,
+      machineCount: total,
+      readyMachineCount: updated,
+      unavailableMachineCount: 0,
+      updatedMachineCount: updated,
+    },
+  }
+}
+
+export function node(name: string, roles: string[], ann: Record<string, string> = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      annotations: {'machineconfiguration.openshift.io/state': 'Done', ...ann},
+      labels: Object.fromEntries([...roles.map((r) => [`node-role.kubernetes.io/${r}`, '']), ['kubernetes.io/hostname', name]]),
+      name,
+    },
+    status: {addresses: [{address: '127.0.0.1', type: 'InternalIP'}], conditions: [{status: 'True', type: 'Ready'}]},
+  }
+}
+
+export function basicCluster() {
+  return [
+    namespace(MCO_NS),
+    namespace('openshift-config'),
+    pool('master', {counts: [1, 1]}),
+    pool('worker', {counts: [1, 1]}),
+    node('master-0', ['master', 'control-plane'], {
+      'machineconfiguration.openshift.io/currentConfig': 'rendered-master-0123456789abcdef0123456789abcdef',
+      'machineconfiguration.openshift.io/desiredConfig': 'rendered-master-0123456789abcdef0123456789abcdef',
+    }),
+    node('worker-0', ['worker'], {
+      'machineconfiguration.openshift.io/currentConfig': 'rendered-worker-0123456789abcdef0123456789abcdef',
+      'machineconfiguration.openshift.io/desiredConfig': 'rendered-worker-0123456789abcdef0123456789abcdef',
+    }),
+  ]
+}
