@@ -1,0 +1,308 @@
+// The simulated OpenShift 4.14 cluster: kubelet, Machine Config Operator pieces
+// (render controller, operator, machine-os-builder/BuildController, node
+// controller, daemons) and the machine API, all as API clients of whatever API
+// server the kubeconfig points at.
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import YAML from 'yaml'
+import {KubeClient, Obj, R} from './client.js'
+import type {Logger} from './loop.js'
+import {ContainerProcess, ContainerScript, HostRunner, Kubelet} from './kubelet.js'
+import {RenderController} from './render.js'
+import {DeploymentController, Operator, machineOSBuilderProcess} from './operator.js'
+import {Daemons, NodeController} from './nodes.js'
+import {MachineAPI} from './machineapi.js'
+import {scriptedImageBuild, scriptedWaitForDone} from './scripts.js'
+import {MCO_NS, OSIMAGEURL_CONFIG} from './names.js'
+
+export type {ContainerScript, ContainerProcess} from './kubelet.js'
+export {failingImageBuild} from './scripts.js'
+
+export interface SimulationDelays {
+  /** ContainerCreating time of every pod (default 300 ms). */
+  podStartMs?: number
+  /** Cordon-to-Done time of a node update (default 2000 ms). */
+  rebootMs?: number
+  /** Machine provisioning time before its Node appears (default 2000 ms). */
+  machineReplaceMs?: number
+  /** Duration of a scripted image-build (default 3000 ms). */
+  buildMs?: number
+  /** wait-for-done's poll interval in scripted mode (default 1000 ms, like `sleep 1`). */
+  pollMs?: number
+  /** Back-off before restarting a crashed restartPolicy Always container (default 1000 ms). */
+  restartMs?: number
+  /** Retry delay after a failed controller pass (default 500 ms). */
+  retryMs?: number
+  /** Periodic resync of the controllers (default 5000 ms). */
+  resyncMs?: number
+  /** Pause between lines of a ContainerScript without durationMs (default 20 ms). */
+  lineMs?: number
+}
+
+export interface RegistryHandle {
+  host: string
+  url?: string
+  authfile?: string
+  stop?: () => Promise<void> | void
+}
+
+export interface StorageHandle {
+  dir?: string
+  env: Record<string, string>
+  cleanup?: () => Promise<void> | void
+}
+
+export interface SimulationOptions {
+  kubeconfig: string
+  mode?: 'auto' | 'real' | 'scripted'
+  delays?: SimulationDelays
+  /** Scripts that take precedence over everything else (tests: failing builds, hangs). */
+  scripts?: ContainerScript[]
+  /** Extra in-process containers. */
+  processes?: ContainerProcess[]
+  /** Real mode: use this registry / buildah storage instead of starting new ones. */
+  registry?: RegistryHandle
+  storage?: StorageHandle
+  log?: Logger
+}
+
+export interface Simulation {
+  mode: 'real' | 'scripted'
+  /** Why the simulation runs scripted (missing tools), when it does. */
+  why?: string
+  registry?: RegistryHandle
+  /** Real mode: the base OS image pushed to the loopback registry. */
+  baseImage?: string
+  kubelet: Kubelet
+  client: KubeClient
+  /** Adds container scripts while running (they take precedence). */
+  addScripts(scripts: ContainerScript[]): void
+  stop(): Promise<void>
+}
+
+const OCI_MODULE = '../oci/index.js'
+
+const onPath = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether real builds can run here, and if not, why (naming the Debian packages). */
+export async function realModeAvailable(): Promise<{ok: boolean; why?: string; oci?: any}> {
+  const missing: string[] = []
+  if (!onPath('buildah')) missing.push('buildah')
+  if (!onPath('docker-registry')) missing.push('docker-registry')
+  if (missing.length) return {ok: false, why: `missing Debian package(s): ${missing.join(', ')} (apt-get install ${missing.join(' ')})`}
+  let oci: any
+  try {
+    oci = await import(OCI_MODULE)
+  } catch (e) {
+    return {ok: false, why: `the OCI tooling (test/emulator/oci) could not be loaded: ${(e as Error).message}`}
+  }
+  try {
+    if (typeof oci.hostRunnerAvailable === 'function') {
+      const r = await oci.hostRunnerAvailable()
+      const ok = typeof r === 'object' && r !== null ? r.ok ?? r.available ?? false : !!r
+      if (!ok) return {ok: false, why: `the host runner is not available: ${r?.why ?? r?.reason ?? 'unknown reason'}`}
+    }
+  } catch (e) {
+    return {ok: false, why: `the host runner is not available: ${(e as Error).message}`}
+  }
+  return {ok: true, oci}
+}
+
+export async function startSimulation(opts: SimulationOptions): Promise<Simulation> {
+  const d = opts.delays ?? {}
+  const log: Logger = opts.log ?? (() => undefined)
+  const client = KubeClient.fromFile(opts.kubeconfig)
+  const requested = opts.mode ?? 'auto'
+  let mode: 'real' | 'scripted' = 'scripted'
+  let why: string | undefined
+  let oci: any
+  if (requested !== 'scripted') {
+    const avail = await realModeAvailable()
+    if (avail.ok) {
+      mode = 'real'
+      oci = avail.oci
+    } else if (requested === 'real') {
+      client.close()
+      throw new Error(`real mode is not available: ${avail.why}`)
+    } else why = avail.why
+  } else why = 'scripted mode was requested'
+
+  const cleanups: Array<() => Promise<void> | void> = []
+  let registry: RegistryHandle | undefined
+  let baseImage: string | undefined
+  let host: HostRunner | undefined
+  try {
+    if (mode === 'real') {
+      registry = opts.registry
+      if (!registry) {
+        registry = (await oci.startRegistry({})) as RegistryHandle
+        const r = registry
+        cleanups.push(() => r.stop?.())
+      }
+      let storage = opts.storage
+      if (!storage) {
+        storage = (await oci.createBuildahStorage()) as StorageHandle
+        const s = storage
+        cleanups.push(() => s.cleanup?.())
+      }
+      const base = await oci.buildBaseImage({registry, storage})
+      baseImage = base.pullspec as string
+      log(`sim: base OS image ${baseImage}`)
+      await useLoopbackBaseImage(client, baseImage, registry)
+      const confDir = mkdtempSync(join(tmpdir(), 'oc-mob-sim-'))
+      cleanups.push(() => rmSync(confDir, {recursive: true, force: true}))
+      const registriesConf = join(confDir, 'registries.conf')
+      writeFileSync(registriesConf, `[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n`)
+      host = {
+        runOnHost: oci.runOnHost,
+        storage,
+        ocShimDir: oci.ocShimDir,
+        env: storage.env.CONTAINERS_REGISTRIES_CONF ? {} : {CONTAINERS_REGISTRIES_CONF: registriesConf},
+      }
+    }
+
+    const processes: ContainerProcess[] = [
+      machineOSBuilderProcess({client, log, retryMs: d.retryMs ?? 500}),
+      ...(opts.processes ?? []),
+    ]
+    if (mode === 'scripted') {
+      processes.push(scriptedImageBuild({buildMs: d.buildMs ?? 3000}), scriptedWaitForDone({pollMs: d.pollMs ?? 1000}))
+    }
+    const kubelet = new Kubelet({
+      client,
+      log,
+      scripts: [...(opts.scripts ?? [])],
+      processes,
+      host,
+      podStartMs: d.podStartMs ?? 300,
+      restartMs: d.restartMs ?? 1000,
+      lineMs: d.lineMs ?? 20,
+      retryMs: d.retryMs ?? 500,
+    })
+    const loopOpts = {retryMs: d.retryMs ?? 500, resyncMs: d.resyncMs ?? 5000}
+    const parts: Array<{start(): Promise<void>; stop(): Promise<void>}> = [
+      kubelet,
+      new RenderController(client, log, loopOpts),
+      new Operator(client, log, loopOpts),
+      new DeploymentController(client, log, loopOpts),
+      new NodeController(client, log, loopOpts),
+      new Daemons({client, log, rebootMs: d.rebootMs ?? 2000}),
+      new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000}),
+    ]
+    const started: typeof parts = []
+    try {
+      for (const p of parts) {
+        await p.start()
+        started.push(p)
+      }
+    } catch (e) {
+      for (const p of started.reverse()) await p.stop().catch(() => undefined)
+      throw e
+    }
+    log(`sim: running (${mode}${why ? `: ${why}` : ''}), kubelet on 127.0.0.1:${kubelet.port}`)
+    let stopped = false
+    return {
+      mode,
+      why: mode === 'scripted' ? why : undefined,
+      registry,
+      baseImage,
+      kubelet,
+      client,
+      addScripts: s => kubelet.addScripts(s),
+      async stop() {
+        if (stopped) return
+        stopped = true
+        for (const p of [...started].reverse()) await p.stop().catch(e => log(`sim: stop: ${(e as Error).message}`))
+        client.close()
+        for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined)
+      },
+    }
+  } catch (e) {
+    client.close()
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined)
+    throw e
+  }
+}
+
+/**
+ * Real mode: builds pull the base OS image from the loopback registry, so the
+ * release's osimageurl ConfigMap is pointed at it (the extensions image too:
+ * the template pulls it in an unused stage, and quay.io is out of reach).
+ * Registry credentials, if the registry has any, join the global pull secret.
+ */
+async function useLoopbackBaseImage(client: KubeClient, baseImage: string, registry: RegistryHandle): Promise<void> {
+  await client.patch(R.configmaps, MCO_NS, OSIMAGEURL_CONFIG, {
+    data: {baseOSContainerImage: baseImage, baseOSExtensionsContainerImage: baseImage},
+  })
+  if (registry.authfile) {
+    const auths = JSON.parse(readFileSync(registry.authfile, 'utf8')).auths ?? {}
+    await client.update(R.secrets, 'openshift-config', 'pull-secret', s => {
+      const cur = JSON.parse(Buffer.from(s.data?.['.dockerconfigjson'] ?? 'e30=', 'base64').toString('utf8'))
+      cur.auths = {...cur.auths, ...auths}
+      s.data = {...s.data, '.dockerconfigjson': Buffer.from(JSON.stringify(cur)).toString('base64')}
+    })
+  }
+}
+
+export const DEFAULT_FIXTURE = fileURLToPath(new URL('../fixtures/default.yaml', import.meta.url))
+
+/** The objects of a multi-document YAML fixture. */
+export function loadFixture(path = DEFAULT_FIXTURE): Obj[] {
+  return YAML.parseAllDocuments(readFileSync(path, 'utf8'))
+    .map(doc => doc.toJSON())
+    .filter((o: unknown): o is Obj => !!o && typeof o === 'object')
+}
+
+export interface ClusterOptions extends Omit<SimulationOptions, 'kubeconfig'> {
+  /** Extra objects loaded after the fixture. */
+  objects?: Obj[]
+  /** Fixture file (default: fixtures/default.yaml). */
+  fixture?: string
+  /** Options passed through to startEmulator. */
+  emulator?: Record<string, unknown>
+}
+
+export interface Cluster {
+  /** The API server (startEmulator's handle). */
+  emulator: any
+  sim: Simulation
+  kubeconfig: string
+  client: KubeClient
+  stop(): Promise<void>
+}
+
+const EMULATOR_MODULE = '../index.js'
+
+/** Starts the emulated API server with the default fixture, and the simulation against it. */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const {startEmulator} = (await import(EMULATOR_MODULE)) as {startEmulator: (o: any) => Promise<any>}
+  const objects = [...loadFixture(opts.fixture), ...(opts.objects ?? [])]
+  const emulator = await startEmulator({objects, ...opts.emulator})
+  let sim: Simulation
+  try {
+    sim = await startSimulation({...opts, kubeconfig: emulator.kubeconfig})
+  } catch (e) {
+    await emulator.close()
+    throw e
+  }
+  return {
+    emulator,
+    sim,
+    kubeconfig: emulator.kubeconfig,
+    client: sim.client,
+    async stop() {
+      await sim.stop()
+      await emulator.close()
+    },
+  }
+}
