@@ -371,12 +371,13 @@ export class ApiServer {
         const deleted: any[] = []
         for (const e of items) {
           try {
-            deleted.push(objects.delete(r.res, e.obj.metadata.namespace, e.obj.metadata.name, body ?? {}, {dryRun: dry}).obj)
+            const out = objects.delete(r.res, e.obj.metadata.namespace, e.obj.metadata.name, body ?? {}, {dryRun: dry}).obj
+            deleted.push(out.kind === 'Status' ? e.obj : out)
           } catch (error) {
             if (!(error instanceof ApiError && error.code === 404)) throw error
           }
         }
-        const list = {kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: {resourceVersion: String(this.d.store.rv)}, items: deleted.filter((x) => x.kind !== 'Status')}
+        const list = {kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: {resourceVersion: String(this.d.store.rv)}, items: deleted}
         return this.sendJson(res, 200, JSON.stringify(list))
       }
     }
