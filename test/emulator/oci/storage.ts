@@ -66,6 +66,7 @@ export async function createBuildahStorage(opts: CreateBuildahStorageOptions = {
     mkdir(path.join(dir, 'run'), {recursive: true, mode: 0o700}),
     mkdir(path.join(home, '.config', 'containers'), {recursive: true}),
     mkdir(tmp, {recursive: true}),
+    mkdir(path.join(dir, 'networks'), {recursive: true}),
   ])
   const storageConf = path.join(dir, 'storage.conf')
   const registriesConf = path.join(dir, 'registries.conf')
@@ -92,6 +93,12 @@ export async function createBuildahStorage(opts: CreateBuildahStorageOptions = {
       '# crun cannot create containers on cgroup v1 hybrid hosts; runc can.',
       'runtime = "runc"',
       `image_copy_tmp_dir = ${toml(tmp)}`,
+      '',
+      '[network]',
+      '# RUN with chroot isolation uses the host network and no backend; with cni (unlike',
+      '# netavark) merely loading the backend creates nothing outside this bundle',
+      'network_backend = "cni"',
+      `network_config_dir = ${toml(path.join(dir, 'networks'))}`,
       '',
     ].join('\n'),
   )
