@@ -77,6 +77,7 @@ export class NodeController {
   private readonly nodes: Informer
   private readonly loop: Loop
   private readonly waiting = new Map<string, string>()
+  private readonly written = new Map<string, {config: string; image: string}>()
 
   constructor(
     private readonly client: KubeClient,
@@ -103,7 +104,20 @@ export class NodeController {
 
   private async pass(): Promise<void> {
     const pools = this.pools.list()
-    const nodes = this.nodes.list()
+    // overlay our own recent writes the cache may not show yet
+    const nodes = this.nodes.list().map(n => {
+      const w = this.written.get(n.metadata.name)
+      if (!w) return n
+      const a = n.metadata.annotations ?? {}
+      if (a[NODE_DESIRED_CONFIG] === w.config && (a[NODE_DESIRED_IMAGE] ?? '') === w.image) {
+        this.written.delete(n.metadata.name)
+        return n
+      }
+      const copy = structuredClone(n)
+      copy.metadata.annotations = {...a, [NODE_DESIRED_CONFIG]: w.config, [NODE_DESIRED_IMAGE]: w.image}
+      if (!w.image) delete copy.metadata.annotations[NODE_DESIRED_IMAGE]
+      return copy
+    })
     for (const pool of pools) {
       if (pool.metadata.deletionTimestamp) continue
       const members = nodes.filter(n => poolForNode(n, pools)?.metadata.name === pool.metadata.name)
@@ -147,6 +161,7 @@ export class NodeController {
       const annotations: Record<string, string | null> = {[NODE_DESIRED_CONFIG]: target}
       annotations[NODE_DESIRED_IMAGE] = image ?? null
       await this.client.patch(R.nodes, undefined, n.metadata.name, {metadata: {annotations}})
+      this.written.set(n.metadata.name, {config: target, image: image ?? ''})
       this.log(`node-controller: pool ${name}: ${image ? 'SetDesiredConfigAndOSImage' : 'SetDesiredConfig'} ${n.metadata.name} -> ${target}${image ? ` ${image}` : ''}`)
       if (!isUnavailable(n)) capacity--
     }
@@ -291,17 +306,22 @@ export class Daemons {
     await this.opts.client.patch(R.nodes, undefined, name, {status}, 'merge', 'status')
   }
 
-  private async update(node: Obj): Promise<void> {
-    const name = node.metadata.name
+  private async update(cached: Obj): Promise<void> {
+    const name = cached.metadata.name
+    // the cache may lag behind our own last write: act on the current object
+    const node = await this.opts.client.get(R.nodes, undefined, name)
+    if (!node) return
     const log = (m: string) => this.opts.log(`machine-config-daemon[${name}]: ${m}`)
     const desired = ann(node, NODE_DESIRED_CONFIG)
     const desiredImage = ann(node, NODE_DESIRED_IMAGE)
     const current = ann(node, NODE_CURRENT_CONFIG)
     const currentImage = ann(node, NODE_CURRENT_IMAGE)
+    if (!desired) return
     if (desired === current && desiredImage === currentImage) {
-      await this.patchNode(name, {[NODE_STATE]: 'Done', [NODE_REASON]: ''})
+      if (ann(node, NODE_STATE) !== 'Done') await this.patchNode(name, {[NODE_STATE]: 'Done', [NODE_REASON]: ''})
       return
     }
+    if (!desiredImage && currentImage && ann(node, NODE_STATE) === 'Degraded' && ann(node, NODE_REASON) === rolloutReasonUnsupported) return
     if (!desiredImage && currentImage) {
       log(`Marking Degraded due to: ${rolloutReasonUnsupported}`)
       await this.patchNode(name, {[NODE_STATE]: 'Degraded', [NODE_REASON]: rolloutReasonUnsupported})
