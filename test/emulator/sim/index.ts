@@ -3,9 +3,7 @@
 // controller, daemons) and the machine API, all as API clients of whatever API
 // server the kubeconfig points at.
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import YAML from 'yaml'
 import {KubeClient, Obj, R} from './client.js'
@@ -52,6 +50,7 @@ export interface RegistryHandle {
 export interface StorageHandle {
   dir?: string
   env: Record<string, string>
+  trustRegistry?: (host: string) => Promise<void>
   cleanup?: () => Promise<void> | void
 }
 
@@ -83,8 +82,6 @@ export interface Simulation {
   stop(): Promise<void>
 }
 
-const OCI_MODULE = '../oci/index.js'
-
 const onPath = (cmd: string): boolean => {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'})
@@ -94,27 +91,34 @@ const onPath = (cmd: string): boolean => {
   }
 }
 
+/** The OCI tooling, loaded only when real mode is wanted. */
+export interface OciTools {
+  registry: typeof import('../oci/registry.js')
+  storage: typeof import('../oci/storage.js')
+  base: typeof import('../oci/base-image.js')
+  runner: typeof import('../oci/runner.js')
+}
+
 /** Whether real builds can run here, and if not, why (naming the Debian packages). */
-export async function realModeAvailable(): Promise<{ok: boolean; why?: string; oci?: any}> {
+export async function realModeAvailable(): Promise<{ok: boolean; why?: string; oci?: OciTools}> {
   const missing: string[] = []
   if (!onPath('buildah')) missing.push('buildah')
   if (!onPath('docker-registry')) missing.push('docker-registry')
   if (missing.length) return {ok: false, why: `missing Debian package(s): ${missing.join(', ')} (apt-get install ${missing.join(' ')})`}
-  let oci: any
+  let oci: OciTools
   try {
-    oci = await import(OCI_MODULE)
+    const [registry, storage, base, runner] = await Promise.all([
+      import('../oci/registry.js'),
+      import('../oci/storage.js'),
+      import('../oci/base-image.js'),
+      import('../oci/runner.js'),
+    ])
+    oci = {registry, storage, base, runner}
   } catch (e) {
     return {ok: false, why: `the OCI tooling (test/emulator/oci) could not be loaded: ${(e as Error).message}`}
   }
-  try {
-    if (typeof oci.hostRunnerAvailable === 'function') {
-      const r = await oci.hostRunnerAvailable()
-      const ok = typeof r === 'object' && r !== null ? r.ok ?? r.available ?? false : !!r
-      if (!ok) return {ok: false, why: `the host runner is not available: ${r?.why ?? r?.reason ?? 'unknown reason'}`}
-    }
-  } catch (e) {
-    return {ok: false, why: `the host runner is not available: ${(e as Error).message}`}
-  }
+  const r = await oci.runner.hostRunnerAvailable().catch(e => ({ok: false, why: (e as Error).message}))
+  if (!r.ok) return {ok: false, why: `the host runner is not available: ${r.why}`}
   return {ok: true, oci}
 }
 
@@ -125,7 +129,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   const requested = opts.mode ?? 'auto'
   let mode: 'real' | 'scripted' = 'scripted'
   let why: string | undefined
-  let oci: any
+  let oci: OciTools | undefined
   if (requested !== 'scripted') {
     const avail = await realModeAvailable()
     if (avail.ok) {
@@ -142,33 +146,24 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   let baseImage: string | undefined
   let host: HostRunner | undefined
   try {
-    if (mode === 'real') {
+    if (mode === 'real' && oci) {
       registry = opts.registry
       if (!registry) {
-        registry = (await oci.startRegistry({})) as RegistryHandle
-        const r = registry
-        cleanups.push(() => r.stop?.())
+        const r = await oci.registry.startRegistry({})
+        registry = r
+        cleanups.push(() => r.stop())
       }
-      let storage = opts.storage
+      let storage = opts.storage as import('../oci/storage.js').BuildahStorage | undefined
       if (!storage) {
-        storage = (await oci.createBuildahStorage()) as StorageHandle
-        const s = storage
-        cleanups.push(() => s.cleanup?.())
-      }
-      const base = await oci.buildBaseImage({registry, storage})
-      baseImage = base.pullspec as string
-      log(`sim: base OS image ${baseImage}`)
+        const s = await oci.storage.createBuildahStorage({registries: [registry.host]})
+        storage = s
+        cleanups.push(() => s.cleanup())
+      } else await storage.trustRegistry?.(registry.host)
+      const base = await oci.base.buildBaseImage({registry: registry as any, storage})
+      baseImage = base.pullspec
+      log(`sim: base OS image ${baseImage} (${base.cached ? 'cached' : 'built'} in ${base.elapsedMs} ms)`)
       await useLoopbackBaseImage(client, baseImage, registry)
-      const confDir = mkdtempSync(join(tmpdir(), 'oc-mob-sim-'))
-      cleanups.push(() => rmSync(confDir, {recursive: true, force: true}))
-      const registriesConf = join(confDir, 'registries.conf')
-      writeFileSync(registriesConf, `[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n`)
-      host = {
-        runOnHost: oci.runOnHost,
-        storage,
-        ocShimDir: oci.ocShimDir,
-        env: storage.env.CONTAINERS_REGISTRIES_CONF ? {} : {CONTAINERS_REGISTRIES_CONF: registriesConf},
-      }
+      host = {runOnHost: oci.runner.runOnHost, storage, ocShimDir: oci.runner.ocShimDir}
     }
 
     const processes: ContainerProcess[] = [

@@ -15,8 +15,10 @@
 // pulls, probes, resource accounting, drains or evictions.
 import https from 'node:https'
 import {createHash, randomBytes} from 'node:crypto'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import type {AddressInfo} from 'node:net'
-import type {Readable} from 'node:stream'
 import {Informer, KubeClient, Obj, R, isNotFound, matchesSelector, now, sleep} from './client.js'
 import type {Logger} from './loop.js'
 import {KUBELET_CERT, KUBELET_KEY} from './kubelet-tls.js'
@@ -55,23 +57,24 @@ export interface ContainerProcess {
   run: (ctx: ContainerContext) => Promise<number>
 }
 
-/** What the kubelet needs from the OCI tooling to run a container for real. */
+/** What the kubelet needs from the OCI tooling (test/emulator/oci/runner.ts) to run a container for real. */
 export interface HostRunner {
-  runOnHost: (spec: HostRunSpec, storage: any) => {pid?: number; output: Readable; exited: Promise<{exitCode: number | null; signal?: string | null}>; kill: () => void}
+  runOnHost: (spec: HostRunSpec, storage: any) => {output: NodeJS.ReadableStream; exited: Promise<{exitCode: number; signal?: string}>; kill: (signal?: string) => void}
   storage: {env: Record<string, string>}
   ocShimDir?: string
-  /** Extra environment every real container gets (e.g. registries.conf for the loopback registry). */
+  /** Extra environment every real container gets. */
   env?: Record<string, string>
   /** Which pods run for real (default: build pods). */
   selects?: (pod: Obj, container: Obj) => boolean
 }
 
 export interface HostRunSpec {
-  command: string
+  command: string[]
   args?: string[]
   env: Record<string, string>
   workingDir?: string
-  mounts: Array<{mountPath: string; files?: Record<string, Buffer | string>; emptyDir?: {shared: string}}>
+  mounts: Array<{mountPath: string; files?: Record<string, Buffer | string>; emptyDir?: {shared: string}; readOnly?: boolean}>
+  runAsUser?: number
   extraPath?: string[]
 }
 
@@ -115,6 +118,8 @@ interface ContainerRun {
   partial: string
   followers: Set<(l: LogLine | null) => void>
   kill?: () => void
+  /** Settles when the current run of the container ended. */
+  exited?: Promise<void>
 }
 
 interface PodRun {
@@ -126,6 +131,8 @@ interface PodRun {
   containers: Map<string, ContainerRun>
   abort: AbortController
   emptyDirs: Map<string, Map<string, string>>
+  /** Host directories backing emptyDir volumes of containers run for real. */
+  hostDirs: Map<string, string>
   podIP: string
   startTime: string
   transitions: Map<string, {status: string; at: string}>
@@ -199,6 +206,7 @@ export class Kubelet {
     if (this.scheduleTimer) clearTimeout(this.scheduleTimer)
     for (const run of this.runs.values()) this.kill(run)
     await Promise.all([this.pods.stop(), this.nodes.stop()])
+    await Promise.all([...this.runs.values()].flatMap(r => [...r.containers.values()].map(c => c.exited)))
     for (const run of this.runs.values()) await run.writes.catch(() => undefined)
     if (this.server) {
       this.server.closeAllConnections()
@@ -336,14 +344,27 @@ export class Kubelet {
   }
 
   private kill(run: PodRun): void {
-    if (run.stopped) return
-    run.stopped = true
-    run.abort.abort()
-    for (const c of run.containers.values()) {
-      if (c.state === 'running') c.kill?.()
-      for (const f of c.followers) f(null)
-      c.followers.clear()
+    if (!run.stopped) {
+      run.stopped = true
+      run.abort.abort()
+      for (const c of run.containers.values()) {
+        if (c.state === 'running') c.kill?.()
+        for (const f of c.followers) f(null)
+        c.followers.clear()
+      }
     }
+    this.removeHostDirs(run)
+  }
+
+  /** Removes emptyDir host dirs once no container of the pod runs any more. */
+  private removeHostDirs(run: PodRun): void {
+    if (!run.hostDirs.size) return
+    const dirs = [...run.hostDirs.values()]
+    run.hostDirs.clear()
+    const done = Promise.all([...run.containers.values()].map(c => c.exited ?? Promise.resolve()))
+    void done.then(() => {
+      for (const d of dirs) rmSync(d, {recursive: true, force: true})
+    })
   }
 
   private startPod(pod: Obj): void {
@@ -357,6 +378,7 @@ export class Kubelet {
       containers: new Map(),
       abort: new AbortController(),
       emptyDirs: new Map(),
+      hostDirs: new Map(),
       podIP: `10.128.${2 + Math.floor(n / 250)}.${(n % 250) + 2}`,
       startTime: now(),
       transitions: new Map(),
@@ -444,17 +466,17 @@ export class Kubelet {
       c.partial = ''
       this.pushStatus(run)
       let exitCode: number
-      try {
-        exitCode = await this.execute(run, spec, c)
-      } catch (e) {
+      const exec = this.execute(run, spec, c).catch(e => {
         this.append(c, `error: ${(e as Error).message}`)
-        exitCode = 128
-      }
+        return 128
+      })
+      c.exited = exec.then(() => undefined)
+      exitCode = await exec
       if (c.partial) this.append(c, '')
       c.state = 'terminated'
       c.exitCode = exitCode
       c.finishedAt = now()
-      c.reason = exitCode === 0 ? 'Completed' : run.stopped && exitCode >= 128 ? 'Error' : 'Error'
+      c.reason = exitCode === 0 ? 'Completed' : 'Error'
       for (const f of c.followers) f(null)
       c.followers.clear()
       if (run.stopped) return
@@ -540,7 +562,11 @@ export class Kubelet {
     for (const m of spec.volumeMounts ?? []) {
       const v = (pod.spec.volumes ?? []).find((x: Obj) => x.name === m.name)
       if (!v) continue
-      if (v.emptyDir) mounts.push({mountPath: m.mountPath, emptyDir: {shared: `${run.uid}-${v.name}`}})
+      if (v.emptyDir) {
+        let dir = run.hostDirs.get(v.name)
+        if (!dir) run.hostDirs.set(v.name, (dir = mkdtempSync(join(tmpdir(), 'oc-mob-emptydir-'))))
+        mounts.push({mountPath: m.mountPath, emptyDir: {shared: dir}})
+      }
       else if (v.configMap) {
         const cm = await this.client.get(R.configmaps, pod.metadata.namespace, v.configMap.name)
         const all: Record<string, Buffer | string> = {...(cm?.data ?? {})}
@@ -565,14 +591,12 @@ export class Kubelet {
       const ca = cluster?.caData ? Buffer.from(cluster.caData, 'base64').toString() : opts.ca ? String(opts.ca) : ''
       mounts.push({mountPath: saDir, files: {token, 'ca.crt': ca, 'service-ca.crt': ca, namespace: pod.metadata.namespace}})
     }
+    // PATH, the buildah image's defaults and the storage bundle come from the runner
     const env: Record<string, string> = {
-      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       HOSTNAME: pod.metadata.name,
       KUBERNETES_SERVICE_HOST: this.client.server.hostname.replace(/^\[|\]$/g, ''),
       KUBERNETES_SERVICE_PORT: this.client.server.port || '443',
       KUBERNETES_SERVICE_PORT_HTTPS: this.client.server.port || '443',
-      ...(String(spec.image).startsWith('quay.io/buildah/') ? {BUILDAH_ISOLATION: 'chroot', STORAGE_DRIVER: 'vfs'} : {}),
-      ...host.storage.env,
       ...(host.env ?? {}),
     }
     for (const e of spec.env ?? []) {
@@ -580,15 +604,21 @@ export class Kubelet {
       else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = pod.metadata.name
       else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = pod.metadata.namespace
     }
-    const [command, ...args] = [...(spec.command ?? []), ...(spec.args ?? [])]
     const proc = host.runOnHost(
-      {command, args, env, workingDir: spec.workingDir, mounts, extraPath: host.ocShimDir ? [host.ocShimDir] : undefined},
+      {
+        command: spec.command ?? [],
+        args: spec.args,
+        env,
+        workingDir: spec.workingDir,
+        mounts,
+        runAsUser: spec.securityContext?.runAsUser,
+        extraPath: host.ocShimDir ? [host.ocShimDir] : undefined,
+      },
       host.storage,
     )
-    c.kill = () => proc.kill()
-    proc.output.setEncoding('utf8')
-    proc.output.on('data', (chunk: string) => {
-      const text = c.partial + chunk
+    c.kill = () => proc.kill('SIGKILL')
+    proc.output.on('data', (chunk: Buffer | string) => {
+      const text = c.partial + chunk.toString()
       const lines = text.split('\n')
       c.partial = lines.pop() ?? ''
       for (const l of lines) this.append(c, l)
@@ -598,8 +628,7 @@ export class Kubelet {
       this.append(c, c.partial)
       c.partial = ''
     }
-    if (res.exitCode === null || res.exitCode === undefined) return res.signal === 'SIGKILL' ? 137 : 143
-    return res.exitCode
+    return res.exitCode ?? 137
   }
 
   // ----------------------------------------------------------------- status
