@@ -362,16 +362,18 @@ export class ApiServer {
         const body = await this.readJson(req).catch(() => undefined)
         const opts = {...(body ?? {})}
         if (query.get('propagationPolicy')) opts.propagationPolicy = query.get('propagationPolicy')
-        const out = objects.delete(r.res, ns, r.name!, opts, {dryRun: dry})
+        // DeleteOptions may carry dryRun in the body (kubectl does that) as well as in the query
+        const out = objects.delete(r.res, ns, r.name!, opts, {dryRun: dry || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All'))})
         return this.sendJson(res, out.code, out.json)
       }
       case 'deletecollection': {
         const body = await this.readJson(req).catch(() => undefined)
         const items = this.select(r.res, ns, query)
+        const dryAll = dry || (Array.isArray(body?.dryRun) && body.dryRun.includes('All'))
         const deleted: any[] = []
         for (const e of items) {
           try {
-            const out = objects.delete(r.res, e.obj.metadata.namespace, e.obj.metadata.name, body ?? {}, {dryRun: dry}).obj
+            const out = objects.delete(r.res, e.obj.metadata.namespace, e.obj.metadata.name, body ?? {}, {dryRun: dryAll}).obj
             deleted.push(out.kind === 'Status' ? e.obj : out)
           } catch (error) {
             if (!(error instanceof ApiError && error.code === 404)) throw error
