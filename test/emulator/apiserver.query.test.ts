@@ -57,7 +57,12 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
     expect(v.gitVersion).to.equal('v1.27.16+openshift')
     expect(v.major).to.equal('1')
     expect(v.minor).to.equal('27')
-    expect((await call(em, 'GET', '/openapi/v2')).status).to.equal(404)
+    const oa = await call(em, 'GET', '/openapi/v2')
+    expect(oa.json).to.deep.include({swagger: '2.0', paths: {}, definitions: {}})
+    const pb = await call(em, 'GET', '/openapi/v2', {headers: {Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf'}})
+    expect(pb.headers['content-type']).to.equal('application/octet-stream')
+    expect(pb.text.startsWith('\n\x032.0')).to.equal(true)
+    expect((await call(em, 'GET', '/openapi/v3')).status).to.equal(404)
   })
 
   it('leaves optional groups out entirely when switched off', async () => {

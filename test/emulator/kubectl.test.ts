@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {execFile, spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startEmulator, startFakeKubelet, type Emulator, type FakeKubelet} from './index.js'
@@ -113,6 +113,30 @@ describe('emulator: the real kubectl against it', function () {
     expect(logs.stdout).to.equal('STEP 1/5: FROM quay.io/base\nSTEP 2/5: RUN true\n')
     const tail = await kubectl(['logs', '-n', 'openshift-machine-config-operator', 'build-rendered-layering-1', '--tail=1'])
     expect(tail.stdout).to.equal('STEP 2/5: RUN true\n')
+  })
+
+  it('creates and applies manifests (client-side and server-side apply)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifests-'))
+    try {
+      const file = join(dir, 'm.yaml')
+      const manifest = (v: string) =>
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: openshift-machine-config-operator\ndata:\n  a: "${v}"\n---\napiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfigPool\nmetadata:\n  name: infra\nspec:\n  paused: false\n`
+      writeFileSync(file, manifest('1'))
+      const c = await kubectl(['create', '-f', file])
+      expect(c.stderr).to.equal('')
+      expect(c.stdout).to.equal('configmap/applied created\nmachineconfigpool.machineconfiguration.openshift.io/infra created\n')
+      writeFileSync(file, manifest('2'))
+      const a = await kubectl(['apply', '-f', file])
+      expect(a.stdout).to.equal('configmap/applied configured\nmachineconfigpool.machineconfiguration.openshift.io/infra configured\n')
+      writeFileSync(file, manifest('3'))
+      const ssa = await kubectl(['apply', '--server-side', '-f', file])
+      expect(ssa.stdout).to.equal('configmap/applied serverside-applied\nmachineconfigpool.machineconfiguration.openshift.io/infra serverside-applied\n')
+      const got = await em.request('GET', '/api/v1/namespaces/openshift-machine-config-operator/configmaps/applied')
+      expect(got.body.data).to.deep.equal({a: '3'})
+      await kubectl(['delete', '-f', file])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('creates, deletes (waiting for the object to go) and answers auth can-i', async () => {

@@ -61,3 +61,16 @@ export function versionDoc(gitVersion: string) {
     platform: 'linux/amd64',
   }
 }
+
+/**
+ * A minimal OpenAPI v2 document (no paths, no definitions): enough for kubectl's client-side validation
+ * and apply, which skip kinds they have no schema for. kubectl asks for the gnostic protobuf form.
+ */
+export function openApiV2(gitVersion: string, protobuf: boolean): {body: Buffer; contentType: string} {
+  if (!protobuf) {
+    return {body: Buffer.from(JSON.stringify({swagger: '2.0', info: {title: 'Kubernetes', version: gitVersion}, paths: {}, definitions: {}})), contentType: 'application/json'}
+  }
+  const field = (n: number, payload: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, payload.length]), payload])
+  const info = Buffer.concat([field(1, Buffer.from('Kubernetes')), field(2, Buffer.from(gitVersion))])
+  return {body: Buffer.concat([field(1, Buffer.from('2.0')), field(2, info)]), contentType: 'application/octet-stream'}
+}

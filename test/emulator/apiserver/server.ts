@@ -5,7 +5,7 @@ import type {AddressInfo} from 'node:net'
 import {randomBytes} from 'node:crypto'
 import {authorize, type Attributes, type Authenticator, type Identity} from './auth.js'
 import type {CrdInfo} from './crds.js'
-import {apiGroup, apiGroupList, apiResourceList, apiVersions, versionDoc} from './discovery.js'
+import {apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV2, versionDoc} from './discovery.js'
 import {ApiError, badRequest, defaultMessageFor, forbidden, methodNotAllowed, notAcceptable, notFound, pathNotFound, reasonFor, statusBody, tooLarge, unauthorized} from './errors.js'
 import type {FaultTable} from './faults.js'
 import {servePodLog} from './logs.js'
@@ -190,6 +190,12 @@ export class ApiServer {
       if (path === '/api' || path === '/api/') return this.sendJson(res, 200, JSON.stringify(apiVersions(`127.0.0.1:${this.port}`)))
       if (path === '/apis' || path === '/apis/') return this.sendJson(res, 200, JSON.stringify(apiGroupList(reg)))
       if (path === '/version') return this.sendJson(res, 200, JSON.stringify(versionDoc(this.d.gitVersion), null, 2))
+      if (path === '/openapi/v2') {
+        const doc = openApiV2(this.d.gitVersion, /protobuf/.test(String(req.headers.accept ?? '')))
+        this.setStatus(res, 200)
+        res.writeHead(200, {'Content-Type': doc.contentType, 'Content-Length': doc.body.length})
+        return res.end(doc.body)
+      }
       if (['/healthz', '/readyz', '/livez'].includes(path)) {
         this.setStatus(res, 200)
         res.writeHead(200, {'Content-Type': 'text/plain; charset=utf-8'})
