@@ -156,11 +156,12 @@ export async function getStatus(client: KubeClient, opts: {pool?: string} = {}):
     opts.pool ? client.list<Node>(R.nodes) : Promise.resolve(undefined),
   ] as const)
   const sorted = pools.items.sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
+  // Key order is part of the documented -o json shape: context, server, machineOSBuilder, pools, nodes.
   const result: StatusResult = {
     context: client.context,
-    machineOSBuilder: builder,
+    server: client.server, // eslint-disable-line perfectionist/sort-objects
+    machineOSBuilder: builder, // eslint-disable-line perfectionist/sort-objects
     pools: sorted.map((p) => poolStatus(p)),
-    server: client.server,
   }
   if (opts.pool) {
     const pool = sorted.find((p) => p.metadata.name === opts.pool)
