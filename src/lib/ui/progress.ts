@@ -1,0 +1,77 @@
+/**
+ * Progress for long operations: a spinner with elapsed time for a person at a terminal; one plain
+ * line per change of phase otherwise (pipes, CI, NO_COLOR, -o json). Always on stderr.
+ */
+import type {Term} from './term.js'
+
+export interface Progress {
+  /** Set the current phase; on a terminal the spinner text changes, otherwise a line is printed. */
+  update(text: string): void
+  /** Print a line above the spinner (it keeps spinning). */
+  log(text: string): void
+  succeed(text: string): void
+  fail(text: string): void
+  /** Stop without a final line. */
+  stop(): void
+}
+
+function elapsed(start: number): string {
+  const s = Math.floor((Date.now() - start) / 1000)
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+}
+
+export async function startProgress(term: Term, text: string, stream: NodeJS.WriteStream = process.stderr): Promise<Progress> {
+  const start = Date.now()
+  if (!term.interactive) {
+    let last = ''
+    const line = (t: string): void => {
+      stream.write(`${t}\n`)
+    }
+
+    const update = (t: string): void => {
+      if (t !== last) line(t)
+      last = t
+    }
+
+    update(text)
+    return {
+      fail: (t) => line(`${term.err.red('✖')} ${t}`),
+      log: line,
+      stop() {},
+      succeed: (t) => line(`${term.err.green('✔')} ${t}`),
+      update,
+    }
+  }
+
+  const {default: ora} = await import('ora')
+  let current = text
+  const spinner = ora({stream, text: `${current} (${elapsed(start)})`}).start()
+  const timer = setInterval(() => {
+    spinner.text = `${current} (${elapsed(start)})`
+  }, 1000)
+  timer.unref()
+  const end = (): void => clearInterval(timer)
+  return {
+    fail(t) {
+      end()
+      spinner.fail(`${t} (${elapsed(start)})`)
+    },
+    log(t) {
+      spinner.clear()
+      stream.write(`${t}\n`)
+      spinner.render()
+    },
+    stop() {
+      end()
+      spinner.stop()
+    },
+    succeed(t) {
+      end()
+      spinner.succeed(`${t} (${elapsed(start)})`)
+    },
+    update(t) {
+      current = t
+      spinner.text = `${current} (${elapsed(start)})`
+    },
+  }
+}
