@@ -11,7 +11,9 @@
 #   scratch DIR              an empty dir (inside the runner's temp dir) for a private tmpfs
 #   env     FILE             NUL-separated NAME=VALUE list: the whole container environment
 #   workdir DIR              working directory of the command
-#   keep    PATH             host path that must stay the real one (written through)
+#   keep    PATH             host path that must stay the real one (written through),
+#                            even below a volume mounted over one of its parents
+#                            (an emptyDir at /tmp must not hide buildah's storage)
 #   bind    SRC DST ro|rw    host dir SRC appears at DST; sorted parents first
 #
 # The host file system is never modified. A mountPath whose parent does not
@@ -71,6 +73,19 @@ for b in "${binds[@]}"; do
 	i=$((i + 1))
 done
 
+# Stage the kept host paths too, to bind them back wherever something hides them.
+keep_src=()
+j=0
+for k in "${keeps[@]}"; do
+	keep_src+=("")
+	if [ -d "$k" ]; then
+		mkdir "$S/k$j"
+		mount -n -c --rbind "$k" "$S/k$j"
+		keep_src[j]=$S/k$j
+	fi
+	j=$((j + 1))
+done
+
 ours=()     # mount points made here: new dirs below them are private already
 nshadow=0
 
@@ -94,7 +109,6 @@ shadow() {
 	nshadow=$((nshadow + 1))
 	[ "$a" != / ] || die "cannot create a mount point directly below /"
 	while IFS= read -r p; do restore+=("$p"); done < <(submounts "$a")
-	for p in "${keeps[@]}"; do under "$p" "$a" && [ "$p" != "$a" ] && restore+=("$p"); done
 	mkdir "$S/o$n" "$S/u$n" "$S/w$n"
 	mount -n -c --rbind "$a" "$S/o$n"
 	mount -n -c -t overlay oc-mob-shadow -o "lowerdir=$S/o$n,upperdir=$S/u$n,workdir=$S/w$n" "$a" ||
@@ -107,7 +121,20 @@ shadow() {
 		[ -e "$S/o$n/${p#"$a"/}" ] || continue
 		mount -n -c --rbind "$S/o$n/${p#"$a"/}" "$p"
 		done_+=("$p")
-	done < <(printf '%s\n' "${restore[@]}" | awk '{ print length($0) "\t" $0 }' | sort -n -u | cut -f2-)
+	done < <(printf '%s\n' "${restore[@]}" | awk 'NF { print length($0) "\t" $0 }' | sort -n -u | cut -f2-)
+	restore_keeps "$a"
+}
+
+# Binds the kept host paths strictly below $1 back on top of whatever now covers them.
+restore_keeps() {
+	local j
+	for j in "${!keeps[@]}"; do
+		[ -n "${keep_src[j]}" ] || continue
+		if [ "${keeps[j]}" != "$1" ] && under "${keeps[j]}" "$1"; then
+			ensure_dir "${keeps[j]}"
+			mount -n -c --rbind "${keep_src[j]}" "${keeps[j]}"
+		fi
+	done
 }
 
 # Makes dir $1 exist in this namespace without touching the host.
@@ -131,6 +158,7 @@ for b in "${binds[@]}"; do
 	mount -n -c --rbind "$S/s$i" "$dst"
 	if [ "$mode" = ro ]; then mount -n -c -o remount,bind,ro "$dst"; fi
 	ours+=("$(realpath "$dst")")
+	restore_keeps "$(realpath "$dst")"
 	i=$((i + 1))
 done
 

@@ -119,6 +119,18 @@ describe('host container runner', function () {
     expect(await readdir(existing)).to.deep.equal(['host-file'])
   })
 
+  it('keeps the storage bundle visible under a volume mounted over one of its parents (an emptyDir at /tmp)', async () => {
+    const tmpVolume = path.join(work!, 'tmp-volume')
+    const res = await sh('test -f "$CONTAINERS_STORAGE_CONF" && echo conf-visible; touch /tmp/in-volume; buildah --storage-driver vfs containers --quiet >/dev/null && echo buildah-ok', {
+      mounts: [{mountPath: '/tmp', emptyDir: {shared: tmpVolume}}],
+    })
+    expect(res.exitCode, res.logs).to.equal(0)
+    expect(res.logs).to.equal('conf-visible\nbuildah-ok\n')
+    // the volume got the file (and an empty mount point dir for the bundle); the host /tmp did not
+    expect(existsSync(path.join(tmpVolume, 'in-volume'))).to.equal(true)
+    expect(existsSync('/tmp/in-volume')).to.equal(false)
+  })
+
   it('keeps stdout and stderr in one stream in the order written', async () => {
     const c = run({command: ['/bin/bash', '-c', 'for i in $(seq 1 200); do echo "out $i"; echo "err $i" >&2; done'], env: {}, mounts: []})
     let streamed = ''
