@@ -161,11 +161,18 @@ export class BuildController {
     await Promise.all([this.pools.start(), this.pods.start()])
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true
-    for (const t of this.timers) clearTimeout(t)
+  /**
+   * Graceful shutdown (SIGTERM): no new events, work already queued (e.g. an
+   * opt-out cleanup) may finish within `graceMs`.
+   */
+  async stop(graceMs = 2000): Promise<void> {
     await Promise.all([this.pools.stop(), this.pods.stop()])
-    await Promise.all([...this.queues.values()].map(q => q.catch(() => undefined)))
+    for (const t of this.timers) clearTimeout(t)
+    const drained = Promise.all([...this.queues.values()].map(q => q.catch(() => undefined)))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([drained, new Promise(r => (timer = setTimeout(r, graceMs)))])
+    clearTimeout(timer)
+    this.stopped = true
   }
 
   /** Work for one pool runs in order; a failed item is retried a few times. */

@@ -314,7 +314,9 @@ export class Kubelet {
     if (pod.metadata?.deletionTimestamp) {
       if (run && !run.stopped) {
         this.kill(run)
-        run.writes = run.writes.then(() => this.finalDelete(pod))
+        // the pod object goes once its containers have stopped
+        const exited = Promise.all([...run.containers.values()].map(c => c.exited))
+        run.writes = run.writes.then(() => exited).then(() => this.finalDelete(pod))
       } else if (!run && pod.spec?.nodeName) void this.finalDelete(pod)
       return
     }

@@ -216,10 +216,22 @@ export class NodeController {
       p => {
         p.status ??= {}
         Object.assign(p.status, next)
-        // keep the build conditions another writer may have set meanwhile
-        const latest: Obj[] = p.status.conditions ?? []
-        const merged = conds.map(c => (['BuildPending', 'Building', 'BuildSuccess', 'BuildFailed', 'RenderDegraded'].includes(c.type) ? latest.find(l => l.type === c.type) ?? c : c))
-        for (const l of latest) if (!merged.some(c => c.type === l.type)) merged.push(l)
+        // only this controller's conditions change; the build conditions and
+        // RenderDegraded are whatever their writers left in the latest object
+        const merged: Obj[] = structuredClone(p.status.conditions ?? [])
+        for (const t of ['Updated', 'Updating', 'NodeDegraded']) {
+          const mine = conds.find(c => c.type === t)
+          if (!mine) continue
+          const i = merged.findIndex(c => c.type === t)
+          if (i >= 0) merged[i] = mine
+          else merged.push(mine)
+        }
+        if (!merged.some(c => c.type === 'RenderDegraded')) setCondition(merged, 'RenderDegraded', 'False')
+        const renderDegraded = merged.find(c => c.type === 'RenderDegraded')?.status === 'True'
+        const d = merged.find(c => c.type === 'Degraded')
+        if (degraded.length || renderDegraded) {
+          if (d?.status !== 'True') setCondition(merged, 'Degraded', 'True')
+        } else setCondition(merged, 'Degraded', 'False')
         p.status.conditions = merged
         if (allUpdated && p.spec?.configuration?.name === target && target) p.status.configuration = structuredClone(p.spec.configuration)
       },
