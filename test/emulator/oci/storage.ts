@@ -168,7 +168,7 @@ export async function mountsUnder(dir: string): Promise<string[]> {
 
 async function unmountUnder(dir: string): Promise<void> {
   for (const mp of await mountsUnder(dir)) {
-    await execa('umount', ['-l', mp], {reject: false})
+    await execa('umount', ['-n', '-l', mp], {reject: false})
   }
 }
 
