@@ -1,23 +1,123 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
+import {stringify} from 'yaml'
 import {BaseCommand} from '../base-command.js'
-import {notAvailable} from '../lib/errors.js'
+import {runBuild, type BuildResult} from '../lib/build/driver.js'
+import {ExitCode, MobError} from '../lib/errors.js'
+import {startProgress} from '../lib/ui/progress.js'
+
+/** `90s`, `10m`, `1h`, `1h30m` or plain seconds. */
+export function parseDuration(text: string): number {
+  const t = text.trim()
+  if (/^\d+$/.test(t)) return Number(t) * 1000
+  const re = /(\d+)(h|m|s|ms)/g
+  let total = 0
+  let consumed = 0
+  for (const m of t.matchAll(re)) {
+    const n = Number(m[1])
+    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n
+    consumed += m[0].length
+  }
+
+  if (consumed !== t.length || consumed === 0) {
+    throw new MobError(`"${text}" is not a duration`, {exitCode: ExitCode.Usage, next: 'use for example 90s, 10m or 1h30m'})
+  }
+
+  return total
+}
 
 export default class Build extends BaseCommand<typeof Build> {
-  static args = {pool: Args.string({description: 'The MachineConfigPool to build an image for.', required: true}),}
+  static args = {
+    pool: Args.string({description: 'The MachineConfigPool to build an image for.', required: true}),
+  }
 
   static description = `Build the OS image for a pool's current rendered config, and follow the build to its end.
 
-Does once, from this workstation, what the cluster's BuildController does: renders the Dockerfile,
-encodes the rendered MachineConfig, creates the build pod with the operator's exact names and labels,
-follows it, and on success records the digested image on the pool so the nodes roll to it.
+Does once, from this workstation, what the cluster's BuildController does: checks the inputs (build
+config, both secrets and their registry credentials, pullspec, custom Dockerfile, the 1 MiB limit),
+creates mc-<rendered>, dockerfile-<rendered> and the build-<rendered> pod with the operator's exact
+names and labels, records BuildPending/Building/BuildSuccess/BuildFailed on the pool, and on success
+writes the digested image to the pool's newestImageEquivalentConfig annotation and removes the
+ephemeral objects, so the nodes roll to the image as usual. On failure the objects stay for
+inspection and the last log lines are shown.
 
-Not available yet in this version: it exits with code 10 and changes nothing.`
+If a build for the rendered config already exists (started by the cluster's machine-os-builder or by
+another oc-mob), it is joined, not duplicated. A failed build whose pod stays Running (the 4.14
+wait-for-done defect) is reported as failed at once.
 
-  static examples = ['oc mob build layering', 'oc mob build layering --follow', 'oc mob build layering --local']
+Ctrl-C or --timeout stop waiting and leave the build running in the cluster; run the same command
+again to re-attach.`
+
+  static examples = [
+    {command: 'oc mob build layering', description: 'Build and wait, with a spinner.'},
+    {command: 'oc mob build layering --follow', description: 'Stream the build log while waiting.'},
+    {command: 'oc mob build layering --rebuild', description: 'Build again, e.g. after changing the custom Dockerfile.'},
+    {command: 'oc mob build layering --dry-run -o yaml', description: 'Show every object that would be created.'},
+  ]
+
+  static flags = {
+    'dry-run': Flags.boolean({description: 'Print the objects that would be created (secret values never shown); create nothing.'}),
+    follow: Flags.boolean({char: 'f', description: 'Stream the build log while waiting.'}),
+    rebuild: Flags.boolean({description: 'Build even if the pool already has an image for its rendered config, or after a failed build.'}),
+    timeout: Flags.string({description: 'Stop waiting after this long (e.g. 30m); the build goes on in the cluster.'}),
+  }
 
   static summary = 'Build the OS image of a pool now, and follow it.'
 
-  async run(): Promise<void> {
-    throw notAvailable('`oc mob build`')
+  async run(): Promise<BuildResult> {
+    const {flags} = this
+    const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : undefined
+    const client = await this.client()
+    const quiet = this.output !== 'table' || flags['dry-run']
+    const progress = quiet ? undefined : await startProgress(this.term, `building pool ${this.args.pool}`)
+    let result: BuildResult
+    try {
+      result = await runBuild(client, this.args.pool, {
+        dryRun: flags['dry-run'],
+        follow: flags.follow,
+        onEvent: (e) => {
+          if (e.phase === 'failed' || e.phase === 'succeeded') return
+          if (e.phase === 'joined' || e.phase === 'creating') progress?.log(e.message)
+          progress?.update(e.message)
+        },
+        onLog: flags.follow ? (text) => {
+          if (progress) progress.log(text.replace(/\n$/, ''))
+          else process.stderr.write(text)
+        } : undefined,
+        rebuild: flags.rebuild,
+        signal: this.abort.signal,
+        timeoutMs,
+      })
+    } catch (error) {
+      progress?.fail(error instanceof MobError ? error.message.split(':')[0] : 'build failed')
+      throw error
+    }
+
+    if (result.outcome === 'dry-run') {
+      const docs = result.objects ?? []
+      if (this.output === 'json') this.log(JSON.stringify({apiVersion: 'v1', items: docs, kind: 'List'}, null, 2))
+      else if (this.output === 'yaml') this.log(docs.map((d) => stringify(d, {lineWidth: 0})).join('---\n').trimEnd())
+      else {
+        this.log(result.joined
+          ? `build ${result.buildName} already exists; oc mob build would join it`
+          : `would create (dry run):\n${docs.map((d) => `  ${d.kind?.toLowerCase()}/${d.metadata.name} -n ${d.metadata.namespace}`).join('\n')}`)
+      }
+
+      return result
+    }
+
+    if (result.outcome === 'up-to-date') {
+      progress?.stop()
+      this.emit(result, () => `pool ${result.pool} already has an image for ${result.renderedConfig}: ${result.image}\n(use --rebuild to build again)`)
+      return result
+    }
+
+    progress?.succeed(`built ${result.image}`)
+    this.emit(result, () => [
+      `pool:     ${result.pool}`,
+      `rendered: ${result.renderedConfig}`,
+      `image:    ${result.image}`,
+      `${result.joined ? 'joined an existing build' : 'built'} in ${Math.round(result.durationMs / 1000)}s; nodes of the pool now roll to the image (\`oc mob status ${result.pool}\`)`,
+    ].join('\n'))
+    return result
   }
 }

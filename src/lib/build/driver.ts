@@ -1,0 +1,454 @@
+/**
+ * One build of a pool, driven from the workstation as the BuildController would drive it: check the
+ * inputs, create `mc-<R>`, `dockerfile-<R>` and the `build-<R>` pod, record BuildPending/Building/
+ * BuildSuccess/BuildFailed on the pool, follow the pod with a watch, and on success record the
+ * digested image and remove the ephemeral objects (on failure they stay, for inspection).
+ *
+ * A build that already exists for the rendered config (started by the cluster's machine-os-builder or
+ * another oc-mob) is joined, never duplicated. Every write is idempotent, so the cluster's own
+ * controller can do the same bookkeeping at the same time without harm.
+ *
+ * Deviation from the 4.14 operator, on purpose: oc-mob always builds with a pod (the
+ * PodBuildController's way), also when on-cluster-build-config asks for the image-builder backend.
+ * The pod gets both the base image pull secret and the push secret (the Build object path wires no
+ * pull secret), and its digest comes back through `digest-<R>`. A Build object that the cluster
+ * created is joined and followed like a pod.
+ */
+import {ExitCode, MobError} from '../errors.js'
+import type {KubeClient} from '../kube/client.js'
+import {R} from '../kube/resources.js'
+import type {Build, ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../kube/types.js'
+import {informer, waitFor} from '../kube/watch.js'
+import {streamLog} from '../kube/logs.js'
+import {isStatus} from '../kube/client.js'
+import {BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION, ON_CLUSTER_BUILD_CONFIG} from '../mco/constants.js'
+import {conditionTrue, poolBuild, poolImage} from '../mco/pool-state.js'
+import {canonicalDockerConfig, parseDockerSecret} from '../registry/auth.js'
+import {isDigest, withDigest} from '../registry/reference.js'
+import {gatherBuildInputs, type BuildInputs} from './inputs.js'
+import {
+  BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs,
+} from './objects.js'
+import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
+
+export type BuildPhase = 'checking' | 'creating' | 'failed' | 'joined' | 'pending' | 'running' | 'succeeded'
+
+export interface BuildEvent {
+  phase: BuildPhase
+  message: string
+}
+
+export interface BuildOptions {
+  /** Build even though the pool already has an image for its rendered config (or after a failure). */
+  rebuild?: boolean
+  /** Print what would be created; create nothing. */
+  dryRun?: boolean
+  /** Stream the image-build container's log through onLog while waiting. */
+  follow?: boolean
+  timeoutMs?: number
+  signal?: AbortSignal
+  onEvent?: (e: BuildEvent) => void
+  onLog?: (text: string) => void
+  /** Log lines shown with a failure when the log was not followed (default 20). */
+  failureTailLines?: number
+}
+
+export interface BuildResult {
+  pool: string
+  renderedConfig: string
+  buildName: string
+  outcome: 'dry-run' | 'succeeded' | 'up-to-date'
+  /** True when an existing build was followed instead of starting one. */
+  joined: boolean
+  /** The pushed tag: finalImagePullspec with the rendered config as tag. */
+  tag: string
+  /** Digested pullspec, as recorded in newestImageEquivalentConfig. */
+  image?: string
+  digest?: string
+  durationMs: number
+  /** With dryRun: every object that would be created (no secret values). */
+  objects?: KubeObject[]
+}
+
+const NS = MCO_NAMESPACE
+
+export function hasBuildLabels(o: KubeObject, pool?: string, rendered?: string): boolean {
+  const l = o.metadata.labels ?? {}
+  return Object.hasOwn(l, BUILD_LABELS.buildPod)
+    && Boolean(l[BUILD_LABELS.targetPool]) && Boolean(l[BUILD_LABELS.desiredConfig])
+    && (!pool || l[BUILD_LABELS.targetPool] === pool)
+    && (!rendered || l[BUILD_LABELS.desiredConfig] === rendered)
+}
+
+/**
+ * Whether the pool's image is already the one for its current rendered config: a successful build
+ * recorded after the rendered MachineConfig was created.
+ */
+function upToDate(inputs: BuildInputs): string | undefined {
+  const image = poolImage(inputs.pool)
+  if (!image) return undefined
+  const success = inputs.pool.status?.conditions?.find((c) => c.type === 'BuildSuccess' && c.status === 'True')
+  if (!success) return undefined
+  const built = Date.parse(success.lastTransitionTime ?? '')
+  const rendered = Date.parse(inputs.machineConfig.metadata.creationTimestamp ?? '')
+  if (Number.isNaN(built) || Number.isNaN(rendered) || built < rendered) return undefined
+  return image
+}
+
+/**
+ * The operator's canonicalisation: a secret whose docker config lacks a top-level "auths" (a
+ * .dockercfg secret, or legacy .dockerconfigjson content) is copied into `<name>-canonical` as
+ * .dockerconfigjson with {"auths": ...}, and on-cluster-build-config is pointed at the copy.
+ */
+async function canonicalise(client: KubeClient, secret: Secret, key: string, dryRun: boolean): Promise<{name: string; object?: Secret}> {
+  const parsed = parseDockerSecret(secret)
+  if (!parsed.legacyContent && parsed.type === 'kubernetes.io/dockerconfigjson') return {name: secret.metadata.name!}
+  const name = `${secret.metadata.name}-canonical`
+  const data = {'.dockerconfigjson': Buffer.from(canonicalDockerConfig(parsed.auths)).toString('base64')}
+  const object: Secret = {apiVersion: 'v1', data, kind: 'Secret', metadata: {name, namespace: NS}, type: 'kubernetes.io/dockerconfigjson'}
+  if (dryRun) return {name, object: {...object, data: {'.dockerconfigjson': '(redacted)'}}}
+  const existing = await client.find<Secret>(R.secrets, name, NS)
+  if (existing) {
+    if (existing.data?.['.dockerconfigjson'] !== data['.dockerconfigjson'] || existing.type !== object.type) {
+      await client.replace<Secret>(R.secrets, {...existing, data, type: object.type})
+    }
+  } else {
+    await client.create<Secret>(R.secrets, object)
+  }
+
+  await client.update<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, (cm) => {
+    if (cm.data?.[key] === name) return false
+    cm.data = {...cm.data, [key]: name}
+  }, {namespace: NS})
+  return {name}
+}
+
+/** Create a ConfigMap, replacing a leftover of ours with the same name (same build, earlier attempt). */
+async function createOrReplace(client: KubeClient, cm: ConfigMap): Promise<void> {
+  try {
+    await client.create<ConfigMap>(R.configMaps, cm)
+  } catch (error) {
+    if (!isStatus(error, 409)) throw error
+    const existing = await client.get<ConfigMap>(R.configMaps, cm.metadata.name!, NS)
+    if (!hasBuildLabels(existing)) {
+      throw new MobError(`ConfigMap ${cm.metadata.name} already exists in ${NS} and is not a build object; oc-mob will not overwrite it`, {
+        exitCode: ExitCode.Invalid, next: `inspect it with \`oc get configmap ${cm.metadata.name} -n ${NS} -o yaml\``,
+      })
+    }
+
+    await client.replace<ConfigMap>(R.configMaps, {...cm, metadata: {...cm.metadata, resourceVersion: existing.metadata.resourceVersion}})
+  }
+}
+
+/** Delete the ephemeral objects of one build (strictly by name, and only objects carrying its labels where they have them). */
+export async function deleteBuildObjects(client: KubeClient, pool: string, rendered: string, opts: {keepPod?: boolean} = {}): Promise<string[]> {
+  const names = buildNames(rendered)
+  const deleted: string[] = []
+  const del = async (kind: typeof R.pods | typeof R.configMaps | typeof R.builds, name: string, checkLabels: boolean): Promise<void> => {
+    const obj = await client.find<KubeObject>(kind, name, NS)
+    if (!obj || (checkLabels && !hasBuildLabels(obj, pool, rendered))) return
+    if (await client.delete(kind, name, {ignoreNotFound: true, namespace: NS})) deleted.push(`${kind.kind.toLowerCase()}/${name}`)
+  }
+
+  await Promise.all([
+    opts.keepPod ? undefined : del(R.pods, names.build, true),
+    del(R.configMaps, names.machineConfig, true),
+    del(R.configMaps, names.dockerfile, true),
+    // digest-<R> is created by the build pod's `oc create configmap`, without labels.
+    del(R.configMaps, names.digest, false),
+  ])
+  return deleted
+}
+
+export async function runBuild(client: KubeClient, poolName: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const started = Date.now()
+  const emit = (phase: BuildPhase, message: string): void => opts.onEvent?.({message, phase})
+  emit('checking', `checking the build inputs of pool ${poolName}`)
+  const inputs = await gatherBuildInputs(client, poolName, {requireLayered: true})
+  const names = buildNames(inputs.rendered)
+  const base = {buildName: names.build, pool: poolName, renderedConfig: inputs.rendered, tag: inputs.tag}
+
+  const [pod, build] = await Promise.all([
+    client.find<Pod>(R.pods, names.build, NS),
+    client.find<Build>(R.builds, names.build, NS).catch(() => undefined),
+  ])
+  if (pod && !hasBuildLabels(pod)) {
+    throw new MobError(`a pod named ${names.build} exists in ${NS} but does not carry the build labels; oc-mob will not touch it`, {
+      exitCode: ExitCode.Invalid, next: `inspect it: \`oc get pod ${names.build} -n ${NS} -o yaml\``,
+    })
+  }
+
+  const existing = pod ?? (build && hasBuildLabels(build) ? build : undefined)
+  if (existing) {
+    const finished = isFinished(existing)
+    if (!opts.rebuild || !finished) {
+      if (opts.dryRun) return {...base, durationMs: Date.now() - started, joined: true, objects: [], outcome: 'dry-run'}
+      emit('joined', `joining the existing build ${names.build} (${describePhase(existing)})`)
+      return follow(client, inputs, existing.kind === 'Build' || !pod ? 'build' : 'pod', opts, true, started)
+    }
+  }
+
+  const state = poolBuild(inputs.pool)
+  if (!opts.rebuild) {
+    const image = upToDate(inputs)
+    if (image) return {...base, digest: image.split('@')[1], durationMs: Date.now() - started, image, joined: false, outcome: 'up-to-date'}
+    if (state.state === 'failed') {
+      throw new MobError(`pool ${poolName} has a failed build (BuildFailed); the cluster will not build it again until that is cleared`, {
+        code: 'BuildFailed', exitCode: ExitCode.Invalid,
+        next: `see why with \`oc mob logs ${poolName}\`, then build again with \`oc mob build ${poolName} --rebuild\` (or clean up with \`oc mob cleanup ${poolName}\`)`,
+      })
+    }
+
+    if (state.state === 'pending' || state.state === 'building') {
+      throw new MobError(`pool ${poolName} says a build is ${state.state === 'pending' ? 'pending' : 'running'}, but no build object ${names.build} exists (a build of an earlier rendered config, or an interrupted one)`, {
+        exitCode: ExitCode.Invalid, next: `start a fresh build with \`oc mob build ${poolName} --rebuild\``,
+      })
+    }
+  }
+
+  const pull = await canonicalise(client, inputs.pullSecret, BUILD_CONFIG_KEYS.baseImagePullSecretName, Boolean(opts.dryRun))
+  const push = await canonicalise(client, inputs.pushSecret, BUILD_CONFIG_KEYS.finalImagePushSecretName, Boolean(opts.dryRun))
+  const objInputs: BuildObjectInputs = {
+    baseImage: inputs.osImage.baseImage, dockerfile: inputs.dockerfile, encodedMachineConfig: inputs.encodedMachineConfig,
+    pool: poolName, pullSecret: pull.name, pushSecret: push.name, rendered: inputs.rendered, tag: inputs.tag,
+  }
+  const objects: KubeObject[] = [machineConfigConfigMap(objInputs), dockerfileConfigMap(objInputs), buildPod(objInputs)]
+  if (opts.dryRun) {
+    const secrets = [pull.object, push.object].filter((s): s is Secret => Boolean(s))
+    return {...base, durationMs: Date.now() - started, joined: false, objects: [...secrets, ...objects], outcome: 'dry-run'}
+  }
+
+  if (opts.rebuild) {
+    // Start from a clean slate for this rendered config: leftovers of an earlier attempt, and the stuck conditions.
+    await deleteBuildObjects(client, poolName, inputs.rendered)
+    await clearBuildState(client, poolName, names.build)
+  }
+
+  emit('creating', `creating ${names.machineConfig}, ${names.dockerfile} and pod ${names.build} in ${NS}`)
+  await createOrReplace(client, objects[0] as ConfigMap)
+  await createOrReplace(client, objects[1] as ConfigMap)
+  let created: Pod
+  try {
+    created = await client.create<Pod>(R.pods, objects[2] as Pod)
+  } catch (error) {
+    if (!isStatus(error, 409)) throw error
+    // Someone (the cluster's builder) created it between our check and now: join it.
+    emit('joined', `the build pod ${names.build} appeared meanwhile; joining it`)
+    return follow(client, inputs, 'pod', opts, true, started)
+  }
+
+  await recordPending(client, poolName, {kind: 'Pod', name: names.build, namespace: NS, uid: created.metadata.uid})
+  emit('pending', `build pod ${names.build} created; waiting for it to start`)
+  return follow(client, inputs, 'pod', opts, false, started)
+}
+
+function isFinished(o: Pod | Build): boolean {
+  const phase = o.status?.phase
+  if (o.kind === 'Build') return phase === 'Complete' || phase === 'Failed' || phase === 'Error' || phase === 'Cancelled'
+  return phase === 'Succeeded' || phase === 'Failed' || Boolean(hungFailure(o as Pod))
+}
+
+function describePhase(o: Pod | Build): string {
+  return `phase ${o.status?.phase ?? 'Pending'}`
+}
+
+/** The 4.14 hang: image-build terminated with an error while wait-for-done keeps the pod Running. */
+export function hungFailure(pod: Pod): string | undefined {
+  const st = pod.status?.containerStatuses?.find((c) => c.name === BUILD_CONTAINERS.imageBuild)
+  const t = st?.state?.terminated
+  if (!t || t.exitCode === 0) return undefined
+  return `container ${BUILD_CONTAINERS.imageBuild} exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}`
+}
+
+interface Outcome {
+  ok: boolean
+  reason?: string
+  /** The pod stayed Running after the failure (4.14 wait-for-done defect). */
+  hung?: boolean
+}
+
+async function follow(
+  client: KubeClient, inputs: BuildInputs, kind: 'build' | 'pod', opts: BuildOptions, joined: boolean, started: number,
+): Promise<BuildResult> {
+  const names = buildNames(inputs.rendered)
+  const emit = (phase: BuildPhase, message: string): void => opts.onEvent?.({message, phase})
+  const ac = new AbortController()
+  const onAbort = (): void => ac.abort(opts.signal?.reason)
+  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  const timer = opts.timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => ac.abort(new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout})), opts.timeoutMs)
+
+  const logAc = new AbortController()
+  const logDone = opts.follow && opts.onLog
+    ? streamLog(client, {
+      container: kind === 'pod' ? BUILD_CONTAINERS.imageBuild : undefined, follow: true, name: names.build, namespace: NS,
+      resource: kind === 'pod' ? R.pods : R.builds, signal: logAc.signal,
+    }, opts.onLog).catch(() => undefined)
+    : undefined
+
+  let outcome: Outcome | undefined
+  try {
+    outcome = kind === 'pod' ? await watchPod(client, inputs, ac.signal, emit) : await watchBuild(client, inputs, ac.signal, emit)
+  } catch (error) {
+    logAc.abort()
+    if (ac.signal.aborted) {
+      const reason = ac.signal.reason as MobError | undefined
+      const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
+      throw new MobError(`${what}: build ${names.build} of pool ${inputs.poolName} goes on in the cluster`, {
+        exitCode: reason?.exitCode ?? ExitCode.Interrupted,
+        next: `re-attach with \`oc mob build ${inputs.poolName}\` (it joins the running build and records its result), or follow it with \`oc mob logs ${inputs.poolName} -f\``,
+      })
+    }
+
+    throw error
+  } finally {
+    if (timer) clearTimeout(timer)
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+
+  if (logDone) {
+    // Let the log stream end by itself (the container has ended), but never hang on it.
+    if (outcome.hung) logAc.abort()
+    const t = setTimeout(() => logAc.abort(), 5000)
+    await logDone
+    clearTimeout(t)
+  }
+
+  if (!outcome.ok) {
+    await recordFailure(client, inputs.poolName)
+    emit('failed', `build ${names.build} failed: ${outcome.reason}`)
+    const details = opts.follow ? [] : await lastLogLines(client, names.build, kind, opts.failureTailLines ?? 20)
+    throw new MobError(`build ${names.build} of pool ${inputs.poolName} failed: ${outcome.reason}${outcome.hung ? ' (its pod stays Running: the 4.14 wait-for-done container waits forever after a failed build)' : ''}`, {
+      code: 'BuildFailed',
+      details: details.length > 0 ? ['last lines of the build log:', ...details.map((l) => `  ${l}`)] : [],
+      exitCode: ExitCode.Failed,
+      next: `read the whole log with \`oc mob logs ${inputs.poolName}\`; the build objects are kept for inspection — remove them with \`oc mob cleanup ${inputs.poolName}\`, or build again with \`oc mob build ${inputs.poolName} --rebuild\``,
+    })
+  }
+
+  const image = await finishSuccess(client, inputs, kind)
+  emit('succeeded', `built ${image}`)
+  return {
+    buildName: names.build, digest: image.split('@')[1], durationMs: Date.now() - started, image, joined,
+    outcome: 'succeeded', pool: inputs.poolName, renderedConfig: inputs.rendered, tag: inputs.tag,
+  }
+}
+
+async function watchPod(client: KubeClient, inputs: BuildInputs, signal: AbortSignal, emit: (p: BuildPhase, m: string) => void): Promise<Outcome> {
+  const names = buildNames(inputs.rendered)
+  let running = false
+  let seen = false
+  for await (const ev of informer<Pod>(client, R.pods, {fieldSelector: `metadata.name=${names.build}`, namespace: NS, signal})) {
+    let pod: Pod | undefined
+    if (ev.type === 'SYNCED') pod = ev.objects[0]
+    else if (ev.type === 'DELETED') pod = undefined
+    else if (!seen) continue
+    else pod = ev.object
+    seen = true
+    if (!pod) return completedByCluster(client, inputs, signal)
+    const phase = pod.status?.phase
+    const hung = hungFailure(pod)
+    if (hung) return {hung: phase === 'Running', ok: false, reason: hung}
+    if (phase === 'Failed') return {ok: false, reason: pod.status?.message || pod.status?.reason || 'the build pod failed'}
+    if (phase === 'Succeeded') return {ok: true}
+    if (phase === 'Running' && !running) {
+      running = true
+      await recordRunning(client, inputs.poolName)
+      emit('running', `building ${inputs.tag}`)
+    }
+  }
+
+  throw signal.reason ?? new Error('watch ended')
+}
+
+async function watchBuild(client: KubeClient, inputs: BuildInputs, signal: AbortSignal, emit: (p: BuildPhase, m: string) => void): Promise<Outcome> {
+  const names = buildNames(inputs.rendered)
+  let running = false
+  let seen = false
+  for await (const ev of informer<Build>(client, R.builds, {fieldSelector: `metadata.name=${names.build}`, namespace: NS, signal})) {
+    let b: Build | undefined
+    if (ev.type === 'SYNCED') b = ev.objects[0]
+    else if (ev.type === 'DELETED') b = undefined
+    else if (!seen) continue
+    else b = ev.object
+    seen = true
+    if (!b) return completedByCluster(client, inputs, signal)
+    const phase = b.status?.phase
+    if (phase === 'Complete') return {ok: true}
+    if (phase === 'Failed' || phase === 'Error' || phase === 'Cancelled') return {ok: false, reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : ''}`}
+    if (phase === 'Running' && !running) {
+      running = true
+      emit('running', `building ${inputs.tag}`)
+    }
+  }
+
+  throw signal.reason ?? new Error('watch ended')
+}
+
+/** The build object went away: the cluster's controller finished the build (or someone deleted it). */
+async function completedByCluster(client: KubeClient, inputs: BuildInputs, signal: AbortSignal): Promise<Outcome> {
+  const pool = await client.get<MachineConfigPool>(R.machineConfigPools, inputs.poolName)
+  if (conditionTrue(pool, 'BuildSuccess') && poolImage(pool)) return {ok: true}
+  if (conditionTrue(pool, 'BuildFailed')) return {ok: false, reason: 'the cluster recorded the build as failed'}
+  // Give the cluster's controller a moment to record its verdict after removing the pod.
+  try {
+    return await waitFor<MachineConfigPool, Outcome>(client, R.machineConfigPools, inputs.poolName, (p) => {
+      if (p && conditionTrue(p, 'BuildSuccess') && poolImage(p)) return {ok: true}
+      if (p && conditionTrue(p, 'BuildFailed')) return {ok: false, reason: 'the cluster recorded the build as failed'}
+      return undefined
+    }, {signal, timeoutMs: 15_000})
+  } catch (error) {
+    if (signal.aborted) throw error
+    return {ok: false, reason: `the build object ${buildNames(inputs.rendered).build} was deleted before the build finished`}
+  }
+}
+
+async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'build' | 'pod'): Promise<string> {
+  const names = buildNames(inputs.rendered)
+  let image: string | undefined
+  if (kind === 'pod') {
+    const cm = await client.find<ConfigMap>(R.configMaps, names.digest, NS)
+    const digest = cm?.data?.digest?.trim()
+    if (digest && isDigest(digest)) image = withDigest(inputs.config.finalImagePullspec, digest)
+  } else {
+    const b = await client.find<Build>(R.builds, names.build, NS)
+    const digest = b?.status?.output?.to?.imageDigest
+    const ref = b?.status?.outputDockerImageReference
+    if (digest && ref) image = withDigest(ref, digest)
+  }
+
+  if (!image) {
+    // The cluster's controller already finished: it removed the digest and recorded the image.
+    const pool = await client.get<MachineConfigPool>(R.machineConfigPools, inputs.poolName)
+    image = pool.metadata.annotations?.[NEWEST_IMAGE_ANNOTATION]
+    if (!image) {
+      throw new MobError(`build ${names.build} succeeded but its digest (ConfigMap ${names.digest}) is missing`, {
+        exitCode: ExitCode.Failed, next: `check \`oc get configmap ${names.digest} -n ${NS}\` and the wait-for-done log: \`oc mob logs ${inputs.poolName} -c wait-for-done\``,
+      })
+    }
+  }
+
+  if (kind === 'pod') await deleteBuildObjects(client, inputs.poolName, inputs.rendered)
+  else {
+    await deleteBuildObjects(client, inputs.poolName, inputs.rendered, {keepPod: true})
+    await client.delete(R.builds, names.build, {ignoreNotFound: true, namespace: NS})
+  }
+
+  await recordSuccess(client, inputs.poolName, names.build, image)
+  return image
+}
+
+async function lastLogLines(client: KubeClient, name: string, kind: 'build' | 'pod', lines: number): Promise<string[]> {
+  try {
+    const text = await client.request<string>({
+      accept: 'text/plain',
+      method: 'GET',
+      path: `/${kind === 'pod' ? 'api/v1' : 'apis/build.openshift.io/v1'}/namespaces/${NS}/${kind === 'pod' ? 'pods' : 'builds'}/${name}/log`,
+      query: {container: kind === 'pod' ? BUILD_CONTAINERS.imageBuild : undefined, tailLines: lines},
+    })
+    return String(text ?? '').split('\n').filter((l) => l.length > 0).slice(-lines)
+  } catch {
+    return []
+  }
+}
