@@ -205,6 +205,30 @@ describe('sim: BuildController', () => {
     expect(mobLog.text).to.include(`Build build-${rendered} for pool layered succeeded, image: quay.io/example/os-image@${digest}`)
   })
 
+  it('rebuilds when a new MachineConfig changes the pool\'s rendered config', async () => {
+    cluster = await fastCluster()
+    const c = cluster.client
+    await setupLayering(c)
+    const first = await waitFor('the first image', async () => {
+      const p = await getPool(c, 'layered')
+      return condTrue(p, 'BuildSuccess') ? p : undefined
+    })
+    const firstImage = first.metadata.annotations['machineconfiguration.openshift.io/newestImageEquivalentConfig']
+    await c.create(R.machineconfigs, undefined, {
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineConfig',
+      metadata: {name: '70-layered-chrony', labels: {'machineconfiguration.openshift.io/role': 'layered'}},
+      spec: {config: {ignition: {version: '3.4.0'}, storage: {files: [{path: '/etc/chrony.conf', contents: {source: 'data:,pool%20ntp.example%20iburst%0A'}}]}}},
+    })
+    const second = await waitFor('a second image', async () => {
+      const p = await getPool(c, 'layered')
+      const img = p?.metadata.annotations?.['machineconfiguration.openshift.io/newestImageEquivalentConfig']
+      return img && img !== firstImage && condTrue(p, 'BuildSuccess') ? p : undefined
+    })
+    expect(second.spec.configuration.name).to.not.equal(first.spec.configuration.name)
+    expect(second.spec.configuration.source.map((s: Obj) => s.name)).to.include('70-layered-chrony')
+  })
+
   it('a failed build keeps every object and marks the pool BuildFailed and Degraded; opting out cleans up', async () => {
     cluster = await fastCluster({
       scripts: [failingImageBuild(), {match: {podName: /^build-/, container: 'wait-for-done'}, logLines: ['terminated'], exitCode: 137, durationMs: 60}],
