@@ -256,6 +256,26 @@ describe('emulator: objects (CRUD, validation, errors)', () => {
     expect(img.status).to.equal(200)
   })
 
+  it('deletes pods on a node gracefully (the kubelet finishes with grace 0), others at once', async () => {
+    const P = '/api/v1/namespaces/default/pods'
+    const spec = {containers: [{name: 'c', image: 'i'}]}
+    await call(em, 'POST', P, {body: {metadata: {name: 'g-unbound'}, spec}})
+    const d0 = await call(em, 'DELETE', `${P}/g-unbound`)
+    expect(d0.json.kind).to.equal('Pod')
+    expect((await call(em, 'GET', `${P}/g-unbound`)).status).to.equal(404)
+    await call(em, 'POST', P, {body: {metadata: {name: 'g-bound'}, spec: {...spec, nodeName: 'n1'}}})
+    const d1 = await call(em, 'DELETE', `${P}/g-bound`)
+    expect(d1.status).to.equal(200)
+    expect(d1.json.metadata.deletionGracePeriodSeconds).to.equal(30)
+    expect(Date.parse(d1.json.metadata.deletionTimestamp) - Date.now()).to.be.greaterThan(25_000)
+    expect((await call(em, 'GET', `${P}/g-bound`)).json.metadata.deletionTimestamp).to.equal(d1.json.metadata.deletionTimestamp)
+    const again = await call(em, 'POST', P, {body: {metadata: {name: 'g-bound'}, spec}})
+    expect(again.status).to.equal(409)
+    const d2 = await call(em, 'DELETE', `${P}/g-bound`, {body: {apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: {uid: d1.json.metadata.uid}}})
+    expect(d2.status).to.equal(200)
+    expect((await call(em, 'GET', `${P}/g-bound`)).status).to.equal(404)
+  })
+
   it('keeps namespaced and cluster-scoped paths apart', async () => {
     expect((await call(em, 'GET', '/api/v1/namespaces/default/nodes')).status).to.equal(404)
     expect((await call(em, 'GET', '/apis/machineconfiguration.openshift.io/v1/namespaces/default/machineconfigpools')).status).to.equal(404)

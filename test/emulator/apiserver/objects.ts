@@ -404,6 +404,21 @@ export class ObjectService {
       const e = this.store.put(r, obj)
       return {code: 200, json: e.json, obj: e.obj}
     }
+    if (r.kind === 'Pod') {
+      // graceful deletion: a pod on a node stays (Terminating) until its kubelet deletes it with grace 0
+      const grace = Number(options?.gracePeriodSeconds ?? old.spec?.terminationGracePeriodSeconds ?? 30)
+      const immediate = !old.spec?.nodeName || ['Succeeded', 'Failed'].includes(old.status?.phase) || grace <= 0
+      if (!immediate) {
+        const current = old.metadata.deletionGracePeriodSeconds
+        if (old.metadata.deletionTimestamp && current !== undefined && current <= grace) return {code: 200, json: cur.json, obj: cur.obj}
+        const obj = JSON.parse(cur.json)
+        obj.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+        obj.metadata.deletionGracePeriodSeconds = grace
+        if (o.dryRun) return {code: 200, json: JSON.stringify(obj), obj}
+        const e = this.store.put(r, obj)
+        return {code: 200, json: e.json, obj: e.obj}
+      }
+    }
     let shown: any = old
     if (r.kind === 'Namespace') {
       shown = JSON.parse(cur.json)
