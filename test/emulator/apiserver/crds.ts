@@ -13,7 +13,7 @@ export interface CrdInfo {
 
 /** Where the CRDs are looked for: $OC_MOB_CRDS_DIR, else `../shared/crds` beside the repository root. */
 export function defaultCrdDir(): string | undefined {
-  if (process.env.OC_MOB_CRDS_DIR) return process.env.OC_MOB_CRDS_DIR
+  if (process.env.OC_MOB_CRDS_DIR) return existsSync(process.env.OC_MOB_CRDS_DIR) ? process.env.OC_MOB_CRDS_DIR : undefined
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
   const dir = join(repoRoot, '..', 'shared', 'crds')
   return existsSync(dir) ? dir : undefined
