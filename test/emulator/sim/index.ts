@@ -66,6 +66,11 @@ export interface SimulationOptions {
   registry?: RegistryHandle
   storage?: StorageHandle
   log?: Logger
+  /**
+   * Leave out controllers, e.g. `{operator: false}` for a cluster whose machine-os-builder never
+   * starts (the operator is down or degraded): builds then only happen when someone drives them.
+   */
+  controllers?: {operator?: boolean; nodes?: boolean; machineAPI?: boolean}
 }
 
 export interface Simulation {
@@ -185,14 +190,14 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       retryMs: d.retryMs ?? 500,
     })
     const loopOpts = {retryMs: d.retryMs ?? 500, resyncMs: d.resyncMs ?? 5000}
+    const on = {machineAPI: true, nodes: true, operator: true, ...opts.controllers}
     const parts: Array<{start(): Promise<void>; stop(): Promise<void>}> = [
       kubelet,
       new RenderController(client, log, loopOpts),
-      new Operator(client, log, loopOpts),
+      ...(on.operator ? [new Operator(client, log, loopOpts)] : []),
       new DeploymentController(client, log, loopOpts),
-      new NodeController(client, log, loopOpts),
-      new Daemons({client, log, rebootMs: d.rebootMs ?? 2000}),
-      new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000}),
+      ...(on.nodes ? [new NodeController(client, log, loopOpts), new Daemons({client, log, rebootMs: d.rebootMs ?? 2000})] : []),
+      ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
     ]
     const started: typeof parts = []
     try {
