@@ -149,13 +149,9 @@ export interface GatherOptions {
   requireLayered?: boolean
 }
 
-export async function gatherBuildInputs(client: KubeClient, poolName: string, opts: GatherOptions = {}): Promise<BuildInputs> {
-  const pool = await readPool(client, poolName)
-  if (opts.requireLayered && !isLayered(pool)) {
-    throw invalid(`pool ${poolName} is not opted into on-cluster builds (it has no machineconfiguration.openshift.io/layering-enabled label)`,
-      `run \`oc mob enable ${poolName}\` first (or \`oc label mcp/${poolName} machineconfiguration.openshift.io/layering-enabled=\`)`)
-  }
-
+/** The rendered MachineConfig name a pool targets, checked: present and a `rendered-*` name. */
+export function checkedRenderedConfig(pool: MachineConfigPool): string {
+  const poolName = pool.metadata.name ?? ''
   const rendered = renderedConfig(pool)
   if (!rendered) {
     throw invalid(`pool ${poolName} has no rendered MachineConfig yet (spec.configuration.name is empty)`,
@@ -166,6 +162,28 @@ export async function gatherBuildInputs(client: KubeClient, poolName: string, op
     throw invalid(`pool ${poolName} targets ${rendered}, which is not a rendered MachineConfig (rendered-*)`)
   }
 
+  return rendered
+}
+
+export async function gatherBuildInputs(client: KubeClient, poolName: string, opts: GatherOptions = {}): Promise<BuildInputs> {
+  return (await gatherInputs(client, poolName, {...opts, push: true})) as BuildInputs
+}
+
+/** Build inputs of a build that may not push: the push secret is only read and checked when it does. */
+export type BuildInputsWithoutPush = Omit<BuildInputs, 'pushSecret'> & {pushSecret?: Secret}
+
+/**
+ * gatherBuildInputs for builds that do not necessarily push (a local build without --push): with
+ * `push: false` the final image push secret is neither needed nor checked.
+ */
+export async function gatherInputs(client: KubeClient, poolName: string, opts: GatherOptions & {push: boolean}): Promise<BuildInputsWithoutPush> {
+  const pool = await readPool(client, poolName)
+  if (opts.requireLayered && !isLayered(pool)) {
+    throw invalid(`pool ${poolName} is not opted into on-cluster builds (it has no machineconfiguration.openshift.io/layering-enabled label)`,
+      `run \`oc mob enable ${poolName}\` first (or \`oc label mcp/${poolName} machineconfiguration.openshift.io/layering-enabled=\`)`)
+  }
+
+  const rendered = checkedRenderedConfig(pool)
   const [config, osImage, customCm, mc] = await Promise.all([
     readBuildConfig(client),
     readOsImage(client),
@@ -184,9 +202,11 @@ export async function gatherBuildInputs(client: KubeClient, poolName: string, op
     checkDockerSecret(client, config.baseImagePullSecretName, 'base image pull secret', {
       host: base.registry, repository: base.repository, why: `where the base OS image ${osImage.baseImage} is pulled from`,
     }),
-    checkDockerSecret(client, config.finalImagePushSecretName, 'final image push secret', {
-      host: final.registry, repository: final.repository, why: `where the built image ${config.finalImagePullspec} is pushed`,
-    }),
+    opts.push
+      ? checkDockerSecret(client, config.finalImagePushSecretName, 'final image push secret', {
+        host: final.registry, repository: final.repository, why: `where the built image ${config.finalImagePullspec} is pushed`,
+      })
+      : undefined,
   ])
 
   const customDockerfile = customCm?.data?.[poolName] || undefined
@@ -224,7 +244,7 @@ export async function gatherBuildInputs(client: KubeClient, poolName: string, op
     pool,
     poolName,
     pullSecret: pull.secret,
-    pushSecret: push.secret,
+    pushSecret: push?.secret,
     rendered,
     tag: withTag(config.finalImagePullspec, rendered),
   }
