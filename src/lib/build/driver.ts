@@ -30,6 +30,7 @@ import {
   BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs,
 } from './objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
+import {dockerfileHash, recordHistory} from '../rollout/history.js'
 
 export type BuildPhase = 'checking' | 'creating' | 'failed' | 'joined' | 'pending' | 'running' | 'succeeded'
 
@@ -328,6 +329,10 @@ async function follow(
   }
 
   const image = await finishSuccess(client, inputs, kind)
+  await recordHistory(client, inputs.poolName, {
+    customDockerfileHash: dockerfileHash(inputs.customDockerfile), image, renderedConfig: inputs.rendered,
+    source: joined ? 'joined' : 'built', time: new Date().toISOString(),
+  })
   emit('succeeded', `built ${image}`)
   return {
     buildName: names.build, digest: image.split('@')[1], durationMs: Date.now() - started, image, joined,
