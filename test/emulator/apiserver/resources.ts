@@ -288,6 +288,19 @@ export const RESOURCES: ResourceDef[] = [
       {name: 'Duration', type: 'string', description: '', priority: 0, value: (o) => (o.status?.duration ? `${Math.round(o.status.duration / 1e9)}s` : '')},
     ],
   },
+  // ---- config.openshift.io/v1 (CRDs): the operators' health, e.g. machine-config ----
+  {
+    group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', singular: 'clusteroperator', kind: 'ClusterOperator',
+    namespaced: false, shortNames: ['co'], verbs: ALL, subresources: ['status'], builtin: false, generation: 'content',
+    returnDeletedObject: true,
+    columns: [
+      {name: 'Version', type: 'string', description: '', priority: 0, value: (o) => o.status?.versions?.find((v: any) => v?.name === 'operator')?.version},
+      {name: 'Available', type: 'string', description: '', priority: 0, value: cond('Available')},
+      {name: 'Progressing', type: 'string', description: '', priority: 0, value: cond('Progressing')},
+      {name: 'Degraded', type: 'string', description: '', priority: 0, value: cond('Degraded')},
+      age,
+    ],
+  },
   // ---- machine.openshift.io/v1beta1 (CRDs) ----
   {
     group: 'machine.openshift.io', version: 'v1beta1', plural: 'machines', singular: 'machine', kind: 'Machine', namespaced: true,

@@ -487,6 +487,22 @@ export function buildFixture(): Obj[] {
       spec: {lookupPolicy: {local: false}},
       status: {dockerImageRepository: `${internalRegistry}/${MCO_NS}/rhel-coreos`},
     },
+    {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ClusterOperator',
+      metadata: meta('machine-config'),
+      spec: {},
+      status: {
+        conditions: [
+          {lastTransitionTime: '2026-11-02T09:31:12Z', message: `Cluster version is ${RELEASE_VERSION}`, reason: '', status: 'True', type: 'Available'},
+          {lastTransitionTime: '2026-11-02T09:31:12Z', message: `Cluster version is ${RELEASE_VERSION}`, reason: '', status: 'False', type: 'Progressing'},
+          {lastTransitionTime: '2026-11-02T09:31:12Z', message: '', reason: '', status: 'False', type: 'Degraded'},
+          {lastTransitionTime: '2026-11-02T09:31:12Z', message: '', reason: 'AsExpected', status: 'True', type: 'Upgradeable'},
+        ],
+        relatedObjects: [{group: '', name: 'openshift-machine-config-operator', resource: 'namespaces'}],
+        versions: [{name: 'operator', version: RELEASE_VERSION}],
+      },
+    },
   ]
   return objects
 }

@@ -25,6 +25,11 @@ describe('sim: operator and machine-os-builder', () => {
     expect(e1.message).to.equal('Failed to resync 4.14.12 because: on-cluster-build-config ConfigMap missing, did you create it?')
     expect(e1.type).to.equal('Warning')
     expect(e1.involvedObject).to.include({kind: 'ClusterOperator', name: 'machine-config'})
+    const co = await waitFor('ClusterOperator machine-config Degraded', async () => {
+      const o = await c.get(R.clusteroperators, undefined, 'machine-config')
+      return o?.status?.conditions?.find((x: Obj) => x.type === 'Degraded' && x.status === 'True')
+    })
+    expect(co).to.include({message: 'Failed to resync 4.14.12 because: on-cluster-build-config ConfigMap missing, did you create it?', reason: 'MachineOSBuilderFailed'})
     expect(await c.get(R.deployments, MCO_NS, 'machine-os-builder')).to.equal(undefined)
 
     await c.create(R.configmaps, MCO_NS, {
