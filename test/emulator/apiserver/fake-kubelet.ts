@@ -41,11 +41,17 @@ interface Log {
   followers: Set<{res: ServerResponse; timestamps: boolean; remaining: number}>
 }
 
+let lastStamp = ''
+
 function nanoStamp(): string {
   const d = new Date()
   const iso = d.toISOString()
   const ns = String(process.hrtime.bigint() % 1_000_000n).padStart(6, '0')
-  return `${iso.slice(0, -1)}${ns}Z`
+  let s = `${iso.slice(0, -1)}${ns}Z`
+  // hrtime's sub-millisecond digits wrap independently of the millisecond: keep the stamps increasing, as a real clock's are
+  if (s <= lastStamp) s = lastStamp.replace(/\.(\d{9})Z$/, (_m, f) => `.${String(Math.min(Number(f) + 1, 999_999_999)).padStart(9, '0')}Z`)
+  lastStamp = s
+  return s
 }
 
 function splitLines(text: string): string[] {

@@ -150,10 +150,16 @@ const matches = (m: ScriptMatch, pod: Obj, container: string): boolean => {
   return true
 }
 
-/** RFC 3339 with nanoseconds, as the kubelet prefixes lines with `timestamps=true`. */
+let lastStamp = ''
+
+/** RFC 3339 with nanoseconds, as the kubelet prefixes lines with `timestamps=true`; never going back, like a real clock. */
 export function rfc3339Nano(d = new Date()): string {
   const ns = String(process.hrtime.bigint() % 1000000n).padStart(6, '0')
-  return d.toISOString().replace(/\.(\d{3})Z$/, (_m, ms) => `.${ms}${ns}Z`)
+  let s = d.toISOString().replace(/\.(\d{3})Z$/, (_m, ms) => `.${ms}${ns}Z`)
+  // hrtime's sub-millisecond digits wrap independently of the millisecond: keep the stamps increasing
+  if (s <= lastStamp) s = lastStamp.replace(/\.(\d{9})Z$/, (_m, f) => `.${String(Math.min(Number(f) + 1, 999_999_999)).padStart(9, '0')}Z`)
+  lastStamp = s
+  return s
 }
 
 const hex = (s: string, n = 64) => createHash('sha256').update(s).digest('hex').slice(0, n)
