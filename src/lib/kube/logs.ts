@@ -126,6 +126,9 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: (te
         continue
       }
 
+      // Resuming after the stream ended, the pod is gone: its container had ended (a successful build's
+      // pod is removed right away), so what was read is the whole log.
+      if (!first && opts.follow && error instanceof ApiError && error.status === 404) break
       if (isRetryable(error) && !first && ++failures <= 8) {
         await sleep(backoff(failures), opts.signal)
         continue
