@@ -1,0 +1,381 @@
+/**
+ * The Dockerfile and the MachineConfig a pool's build uses, at any time, without secrets: rendered
+ * afresh from the pool's rendered config, `machine-config-osimageurl` and the pool's custom
+ * Dockerfile, or — while a build is under way — the build's own copies in `dockerfile-<rendered>`
+ * and `mc-<rendered>`. Also writes the whole build context to a directory so that
+ * `buildah build DIR` reproduces the cluster's build, and checks the custom Dockerfile.
+ *
+ * Nothing here writes to the cluster or needs the build's secrets.
+ */
+import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import {createTwoFilesPatch, FILE_HEADERS_ONLY} from 'diff'
+import {ExitCode, MobError} from '../errors.js'
+import type {KubeClient} from '../kube/client.js'
+import {R} from '../kube/resources.js'
+import type {ConfigMap, MachineConfig, MachineConfigPool} from '../kube/types.js'
+import {
+  BUILD_CONFIG_KEYS, buildNames, CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG,
+} from '../mco/constants.js'
+import {type BuildState, isLayered, poolBuild} from '../mco/pool-state.js'
+import {withTag} from '../registry/reference.js'
+import {
+  CONFIGMAP_LIMIT_BYTES, configMapDataSize, customDockerfileOffset, decodeMachineConfig, type DockerfileInputs,
+  encodeMachineConfig, renderDockerfile,
+} from './dockerfile.js'
+import {checkedRenderedConfig, readOsImage, readPool} from './inputs.js'
+import {type DockerfileProblem, validateCustomDockerfile} from './validate.js'
+
+/** The files of a build context, relative to its directory, as the build pod lays them out. */
+export const CONTEXT_FILES = {
+  dockerfile: 'Dockerfile',
+  machineConfig: path.join('machineconfig', 'machineconfig.json.gz'),
+} as const
+
+/** The data keys of the build's ConfigMaps. */
+const DOCKERFILE_KEY = 'Dockerfile'
+const MACHINECONFIG_KEY = 'machineconfig.json.gz'
+
+export type DockerfileSource = 'live' | 'rendered'
+
+export interface DockerfileProblemReport extends DockerfileProblem {
+  /** The same line in the rendered Dockerfile (`line` counts in the custom Dockerfile). */
+  dockerfileLine: number
+}
+
+export interface CustomDockerfileInfo {
+  /** The cluster's on-cluster-build-custom-dockerfile entry, a local file (--file), or none at all. */
+  origin: 'cluster' | 'file' | 'none'
+  /** `on-cluster-build-custom-dockerfile[<pool>]` or the file's path; null when none. */
+  location: string | null
+  /** 1-based line of the rendered Dockerfile on which the custom Dockerfile starts; null when none. */
+  startLine: number | null
+}
+
+export interface DockerfileDiff {
+  from: string
+  to: string
+  identical: boolean
+  /** A unified diff (3 lines of context); empty when identical. */
+  text: string
+}
+
+export interface ExportedFile {
+  path: string
+  bytes: number
+}
+
+export interface ExportResult {
+  dir: string
+  files: ExportedFile[]
+  /** Where machineconfig.json.gz came from: the build's mc-<rendered> ConfigMap, or encoded now. */
+  machineConfigSource: DockerfileSource
+  /** Size of the mc-<rendered> ConfigMap data; over 1 MiB the cluster cannot start the build. */
+  configMapBytes: number
+  fitsConfigMap: boolean
+}
+
+export interface DockerfileResult {
+  pool: string
+  renderedConfig: string
+  /** live: the copy in dockerfile-<rendered> of a build under way; rendered: rendered now. */
+  source: DockerfileSource
+  dockerfile: string
+  /** Problems of the custom Dockerfile (cluster's or --file), errors first on each line. */
+  problems: DockerfileProblemReport[]
+  baseImage: string
+  releaseVersion: string
+  extensionsImage: string | null
+  /** The pool has the layering-enabled label. */
+  layered: boolean
+  buildState: BuildState
+  customDockerfile: CustomDockerfileInfo
+  /** dockerfile-<rendered>, when it exists (a build is under way, or failed and was left for inspection). */
+  liveConfigMap: string | null
+  /** With a live copy: whether it is identical to a fresh render. */
+  liveMatchesRender: boolean | null
+  /** The image the build pushes (finalImagePullspec tagged with the rendered config), when the build config says. */
+  tag: string | null
+  /** With diff: the live copy against a fresh render. */
+  diff?: DockerfileDiff
+  /** With exportDir: what was written. */
+  exported?: ExportResult
+}
+
+export interface DockerfileOptions {
+  /** Path of a local custom Dockerfile to use instead of the cluster's. */
+  file?: string
+  /** Render afresh even when a build's live copy exists. */
+  fresh?: boolean
+  /** Compare the live copy with a fresh render (an error when there is no live copy). */
+  diff?: boolean
+  /** Write the build context (Dockerfile, machineconfig/machineconfig.json.gz) into this directory. */
+  exportDir?: string
+  /** Let exportDir be non-empty: the context files are overwritten, nothing else is touched. */
+  force?: boolean
+  signal?: AbortSignal
+}
+
+/**
+ * Promise.all that waits for every request to finish before failing with the first error, so no
+ * request is left running (and retrying) after the command has ended.
+ */
+async function allSettled<T extends readonly unknown[]>(promises: {[K in keyof T]: Promise<T[K]> | T[K]}): Promise<T> {
+  const settled = await Promise.allSettled(promises)
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T
+}
+
+function invalid(message: string, next?: string): MobError {
+  return new MobError(message, {exitCode: ExitCode.Invalid, next})
+}
+
+/** Where the custom Dockerfile of a pool lives in the cluster, for messages. */
+export function customDockerfileLocation(pool: string): string {
+  return `${CUSTOM_DOCKERFILE_CONFIG}[${pool}]`
+}
+
+async function readLocalDockerfile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message
+    throw new MobError(`cannot read the custom Dockerfile ${file}: ${why}`, {
+      code: 'FileUnreadable', exitCode: ExitCode.Usage, next: 'give the path of a readable file to --file',
+    })
+  }
+}
+
+/** The image tag a build of `rendered` pushes, from on-cluster-build-config if it is usable; else null. */
+function tagFrom(cm: ConfigMap | undefined, rendered: string): string | null {
+  const pullspec = cm?.data?.[BUILD_CONFIG_KEYS.finalImagePullspec]?.trim()
+  if (!pullspec) return null
+  try {
+    return withTag(pullspec, rendered)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Checks that a build context can be written to `dir`: it must not exist, be empty, or (with force)
+ * be a directory. With `ownOnly`, a directory that holds nothing but a previous build context is
+ * accepted too. Throws a MobError (exit 7) otherwise; changes nothing.
+ */
+export async function checkContextDir(dir: string, opts: {force?: boolean; ownOnly?: boolean} = {}): Promise<void> {
+  let entries: string[]
+  try {
+    entries = await readdir(dir)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return
+    if (code === 'ENOTDIR') throw invalid(`${dir} exists and is not a directory`, 'give the path of a new or empty directory')
+    throw invalid(`cannot read ${dir}: ${(error as Error).message}`, 'give the path of a new or empty directory')
+  }
+
+  if (entries.length === 0 || opts.force) return
+  if (opts.ownOnly && await holdsOnlyContext(dir, entries)) return
+  throw invalid(`${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to write the build context into it`,
+    'give a new or empty directory, or add --force to overwrite Dockerfile and machineconfig/machineconfig.json.gz in it')
+}
+
+async function holdsOnlyContext(dir: string, entries: string[]): Promise<boolean> {
+  if (!entries.every((e) => e === CONTEXT_FILES.dockerfile || e === 'machineconfig')) return false
+  if (!entries.includes('machineconfig')) return true
+  try {
+    const inner = await readdir(path.join(dir, 'machineconfig'))
+    return inner.every((e) => e === 'machineconfig.json.gz')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Writes a build context as the build pod lays it out: `Dockerfile` and
+ * `machineconfig/machineconfig.json.gz` (the base64 text of the gzipped MachineConfig, exactly the
+ * value of the mc-<rendered> ConfigMap: the Dockerfile decodes it with `base64 -d | gunzip`).
+ */
+export async function writeBuildContext(dir: string, context: {dockerfile: string; encodedMachineConfig: string}): Promise<ExportedFile[]> {
+  const dockerfilePath = path.join(dir, CONTEXT_FILES.dockerfile)
+  const mcPath = path.join(dir, CONTEXT_FILES.machineConfig)
+  try {
+    await mkdir(path.dirname(mcPath), {recursive: true})
+    await writeFile(dockerfilePath, context.dockerfile)
+    await writeFile(mcPath, context.encodedMachineConfig)
+  } catch (error) {
+    throw invalid(`cannot write the build context to ${dir}: ${(error as Error).message}`, 'give a directory you can write to')
+  }
+
+  return [
+    {bytes: Buffer.byteLength(context.dockerfile), path: dockerfilePath},
+    {bytes: Buffer.byteLength(context.encodedMachineConfig), path: mcPath},
+  ]
+}
+
+/** A unified diff of two texts (3 lines of context), with `---`/`+++` headers; '' when they are equal. */
+export function unifiedDiff(from: string, to: string, fromLabel: string, toLabel: string): string {
+  if (from === to) return ''
+  return createTwoFilesPatch(fromLabel, toLabel, from, to, undefined, undefined, {context: 3, headerOptions: FILE_HEADERS_ONLY})
+}
+
+/**
+ * The Dockerfile a pool's build uses: the live copy while a build of its rendered config is under
+ * way (unless `fresh` or `file`), otherwise rendered now. Checks the custom Dockerfile, and on
+ * request compares with the live copy and writes the whole build context to a directory.
+ */
+export async function renderPoolDockerfile(client: KubeClient, poolName: string, opts: DockerfileOptions = {}): Promise<DockerfileResult> {
+  if (opts.exportDir) await checkContextDir(opts.exportDir, {force: opts.force})
+  const fileText = opts.file === undefined ? undefined : await readLocalDockerfile(opts.file)
+  const {signal} = opts
+  const pool = await readPool(client, poolName)
+  const rendered = checkedRenderedConfig(pool)
+  const names = buildNames(rendered)
+  const wantLive = opts.diff || (!opts.fresh && fileText === undefined)
+  const [osImage, customCm, buildConfig, liveCm] = await allSettled([
+    readOsImage(client),
+    fileText === undefined ? client.find<ConfigMap>(R.configMaps, CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE, signal) : undefined,
+    client.find<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, MCO_NAMESPACE, signal),
+    wantLive ? client.find<ConfigMap>(R.configMaps, names.dockerfile, MCO_NAMESPACE, signal) : undefined,
+  ])
+
+  const custom = fileText ?? (customCm?.data?.[poolName] || undefined)
+  const inputs: DockerfileInputs = {
+    baseImage: osImage.baseImage,
+    customDockerfile: custom || undefined,
+    extensionsImage: osImage.extensionsImage,
+    pool: poolName,
+    releaseVersion: osImage.releaseVersion,
+    renderedConfig: rendered,
+  }
+  const fresh = renderDockerfile(inputs)
+  const startLine = inputs.customDockerfile ? customDockerfileOffset(inputs) : null
+  const problems: DockerfileProblemReport[] = inputs.customDockerfile
+    ? validateCustomDockerfile(inputs.customDockerfile, inputs).map((p) => ({...p, dockerfileLine: p.line + startLine! - 1}))
+    : []
+
+  const live = liveCm?.data?.[DOCKERFILE_KEY]
+  const source: DockerfileSource = live !== undefined && !opts.fresh && fileText === undefined ? 'live' : 'rendered'
+  const result: DockerfileResult = {
+    baseImage: osImage.baseImage,
+    buildState: poolBuild(pool).state,
+    customDockerfile: {
+      location: fileText === undefined ? (custom ? customDockerfileLocation(poolName) : null) : opts.file!,
+      origin: fileText === undefined ? (custom ? 'cluster' : 'none') : 'file',
+      startLine,
+    },
+    dockerfile: source === 'live' ? live! : fresh,
+    extensionsImage: osImage.extensionsImage ?? null,
+    layered: isLayered(pool),
+    liveConfigMap: live === undefined ? null : names.dockerfile,
+    liveMatchesRender: live === undefined ? null : live === fresh,
+    pool: poolName,
+    problems,
+    releaseVersion: osImage.releaseVersion,
+    renderedConfig: rendered,
+    source,
+    tag: tagFrom(buildConfig, rendered),
+  }
+
+  if (opts.diff) {
+    if (live === undefined) {
+      throw new MobError(`no build of pool ${poolName} is under way: ConfigMap ${names.dockerfile} does not exist in ${MCO_NAMESPACE}, so there is no live copy to compare with`, {
+        code: 'NoLiveCopy',
+        exitCode: ExitCode.NotFound,
+        next: `\`oc mob dockerfile ${poolName}\` shows the Dockerfile the next build of ${rendered} uses`,
+      })
+    }
+
+    const to = fileText === undefined ? 'rendered now' : `rendered now with ${opts.file}`
+    const from = `${names.dockerfile} (live)`
+    result.diff = {from, identical: live === fresh, text: unifiedDiff(live, fresh, from, to), to}
+  }
+
+  if (opts.exportDir) result.exported = await exportContext(client, pool, rendered, source, result.dockerfile, opts)
+  return result
+}
+
+async function exportContext(
+  client: KubeClient, pool: MachineConfigPool, rendered: string, source: DockerfileSource, dockerfile: string, opts: DockerfileOptions,
+): Promise<ExportResult> {
+  const names = buildNames(rendered)
+  let encoded: string | undefined
+  let mcSource: DockerfileSource = 'rendered'
+  if (source === 'live') {
+    const cm = await client.find<ConfigMap>(R.configMaps, names.machineConfig, MCO_NAMESPACE, opts.signal)
+    encoded = cm?.data?.[MACHINECONFIG_KEY]
+    if (encoded !== undefined) mcSource = 'live'
+  }
+
+  if (encoded === undefined) {
+    const mc = await readRenderedMachineConfig(client, pool.metadata.name!, rendered, opts.signal)
+    encoded = encodeMachineConfig(mc)
+  }
+
+  const configMapBytes = configMapDataSize({[MACHINECONFIG_KEY]: encoded})
+  const files = await writeBuildContext(opts.exportDir!, {dockerfile, encodedMachineConfig: encoded})
+  return {configMapBytes, dir: opts.exportDir!, files, fitsConfigMap: configMapBytes <= CONFIGMAP_LIMIT_BYTES, machineConfigSource: mcSource}
+}
+
+async function readRenderedMachineConfig(client: KubeClient, poolName: string, rendered: string, signal?: AbortSignal): Promise<MachineConfig> {
+  const mc = await client.find<MachineConfig>(R.machineConfigs, rendered, undefined, signal)
+  if (!mc) throw machineConfigMissing(poolName, rendered)
+  return mc
+}
+
+function machineConfigMissing(poolName: string, rendered: string): MobError {
+  return new MobError(`the rendered MachineConfig ${rendered} of pool ${poolName} does not exist`, {
+    code: 'MachineConfigMissing',
+    exitCode: ExitCode.NotFound,
+    next: `check \`oc get mc ${rendered}\` and the machine-config controller (\`oc get co machine-config\`)`,
+  })
+}
+
+// ------------------------------------------------------------------ the MachineConfig built in
+
+export interface MachineConfigResult {
+  pool: string
+  renderedConfig: string
+  /** live: decoded from mc-<rendered> of a build under way; rendered: the rendered MachineConfig object. */
+  source: DockerfileSource
+  /** mc-<rendered>, when the MachineConfig was decoded from it. */
+  configMap: string | null
+  buildState: BuildState
+  machineConfig: MachineConfig
+}
+
+/**
+ * The rendered MachineConfig that is (or will be) built into the pool's image: decoded from the
+ * build's mc-<rendered> ConfigMap while one exists, otherwise the rendered MachineConfig itself.
+ */
+export async function getPoolMachineConfig(client: KubeClient, poolName: string, opts: {signal?: AbortSignal} = {}): Promise<MachineConfigResult> {
+  const pool = await readPool(client, poolName)
+  const rendered = checkedRenderedConfig(pool)
+  const names = buildNames(rendered)
+  const [cm, mc] = await allSettled([
+    client.find<ConfigMap>(R.configMaps, names.machineConfig, MCO_NAMESPACE, opts.signal),
+    client.find<MachineConfig>(R.machineConfigs, rendered, undefined, opts.signal),
+  ])
+  const base = {buildState: poolBuild(pool).state, pool: poolName, renderedConfig: rendered}
+  const encoded = cm?.data?.[MACHINECONFIG_KEY]
+  if (encoded !== undefined) {
+    let decoded: unknown
+    try {
+      decoded = decodeMachineConfig(encoded)
+    } catch (error) {
+      throw invalid(`ConfigMap ${names.machineConfig} in ${MCO_NAMESPACE}: its ${MACHINECONFIG_KEY} is ${(error as Error).message}`,
+        `the build of ${rendered} cannot work with it; clean up with \`oc mob cleanup ${poolName}\` and build again`)
+    }
+
+    if (!decoded || typeof decoded !== 'object' || Array.isArray(decoded)) {
+      throw invalid(`ConfigMap ${names.machineConfig} in ${MCO_NAMESPACE}: its ${MACHINECONFIG_KEY} does not hold a MachineConfig object`,
+        `clean up with \`oc mob cleanup ${poolName}\` and build again`)
+    }
+
+    return {...base, configMap: names.machineConfig, machineConfig: decoded as MachineConfig, source: 'live'}
+  }
+
+  if (!mc) throw machineConfigMissing(poolName, rendered)
+  return {...base, configMap: null, machineConfig: mc, source: 'rendered'}
+}
