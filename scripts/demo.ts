@@ -96,17 +96,16 @@ async function main(): Promise<void> {
     const rendered = await waitFor<MachineConfigPool, string>(client, R.machineConfigPools, POOL, (p) => p?.spec?.configuration?.name || undefined, {timeoutMs: 30_000})
     process.stdout.write(`pool ${POOL} renders to ${rendered}\n`)
 
-    say('Opting the pool in: the operator starts the machine-os-builder, which builds the image')
+    say('Opting the pool in: the operator starts the machine-os-builder, which starts a build')
     manual(`oc label mcp/${POOL} machineconfiguration.openshift.io/layering-enabled=`)
     await client.patch(R.machineConfigPools, POOL, {metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': ''}}})
-    const image = await waitFor<MachineConfigPool, string>(client, R.machineConfigPools, POOL, (p) => {
-      if (p?.status?.conditions?.some((c) => c.type === 'BuildFailed' && c.status === 'True')) throw new Error('the build failed')
-      return p?.metadata.annotations?.['machineconfiguration.openshift.io/newestImageEquivalentConfig'] || undefined
-    }, {timeoutMs: 180_000})
-    process.stdout.write(`built: ${image}\n`)
+
+    say('Following that build from the workstation: oc mob build joins it instead of starting another')
+    await ocMob(kc, ['build', POOL, '--follow'])
     await ocMob(kc, ['status'])
 
     say('Moving a worker into the layered pool: it is cordoned, updated and rebooted into the image')
+    const image = (await client.get<MachineConfigPool>(R.machineConfigPools, POOL)).metadata.annotations!['machineconfiguration.openshift.io/newestImageEquivalentConfig']
     const nodes = await client.list<Node>(R.nodes, {labelSelector: 'node-role.kubernetes.io/worker'})
     const worker = nodes.items[0].metadata.name!
     manual(`oc label node/${worker} node-role.kubernetes.io/${POOL}=`)
@@ -117,11 +116,30 @@ async function main(): Promise<void> {
     }, {timeoutMs: 120_000})
     await ocMob(kc, ['status', POOL])
 
+    say('A custom Dockerfile with a typo is refused before anything is created')
+    manual(`oc create configmap on-cluster-build-custom-dockerfile -n ${MCO_NS} --from-file=${POOL}=Dockerfile`)
+    await client.create(R.configMaps, {data: {[POOL]: 'FROM configs AS final\nRUNN echo typo\n'}, metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: MCO_NS}})
+    await ocMob(kc, ['build', POOL, '--rebuild'], 7)
+
+    say('A custom Dockerfile whose build fails: the log lines are shown, the objects kept for inspection')
+    await client.patch(R.configMaps, 'on-cluster-build-custom-dockerfile', {data: {[POOL]: 'FROM configs AS final\nRUN echo "checking the image" && exit 3\n'}}, {namespace: MCO_NS})
+    if (sim.mode === 'scripted') {
+      sim.addScripts([{exitCode: 3, logLines: ['STEP 9/10: RUN echo "checking the image" && exit 3', 'checking the image', 'error building at STEP "RUN echo "checking the image" && exit 3": exit status 3'], match: {container: 'image-build', podName: /^build-/}}])
+    }
+
+    await ocMob(kc, ['build', POOL, '--rebuild'], 8)
+    await ocMob(kc, ['status', POOL])
+
+    say('Fixed, and built again (a changed custom Dockerfile alone never triggers a build in 4.14: --rebuild does)')
+    await client.patch(R.configMaps, 'on-cluster-build-custom-dockerfile', {data: {[POOL]: 'FROM configs AS final\nRUN echo "built with oc-mob" > /etc/oc-mob-release\n'}}, {namespace: MCO_NS})
+    if (sim.mode === 'scripted') sim.addScripts([{exitCode: 0, logLines: ['STEP 9/10: RUN echo "built with oc-mob" > /etc/oc-mob-release', 'Writing manifest to image destination'], match: {container: 'image-build', podName: /^build-/}}])
+    await ocMob(kc, ['build', POOL, '--rebuild'])
+
     say('The same, for scripts')
     await ocMob(kc, ['status', POOL, '-o', 'json'])
 
     say('Commands still to come say so, and change nothing')
-    await ocMob(kc, ['build', POOL], 10)
+    await ocMob(kc, ['rollback', POOL], 10)
   } finally {
     say('Stopping the emulated cluster')
     await stop()

@@ -76,8 +76,9 @@ again to re-attach.`
         follow: flags.follow,
         onEvent: (e) => {
           if (e.phase === 'failed' || e.phase === 'succeeded') return
+          // Joining and creating are worth keeping on screen; the other phases only move the spinner.
           if (e.phase === 'joined' || e.phase === 'creating') progress?.log(e.message)
-          progress?.update(e.message)
+          else progress?.update(e.message)
         },
         onLog: flags.follow ? (text) => {
           if (progress) progress.log(text.replace(/\n$/, ''))
@@ -88,7 +89,8 @@ again to re-attach.`
         timeoutMs,
       })
     } catch (error) {
-      progress?.fail(error instanceof MobError ? error.message.split(':')[0] : 'build failed')
+      // The error itself is printed next, with its details and next step.
+      progress?.stop()
       throw error
     }
 

@@ -261,7 +261,7 @@ describe('oc mob build (end to end, simulated cluster)', function () {
         await client.patch(R.configMaps, 'on-cluster-build-config', {data: {finalImagePushSecretName: 'elsewhere'}}, {namespace: NS})
         r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(7)
-        expect(r.stderr).to.include(`final image push secret secret elsewhere has no credentials for ${INTERNAL}`)
+        expect(r.stderr).to.include(`final image push secret elsewhere has no credentials for ${INTERNAL}`)
         await client.patch(R.configMaps, 'on-cluster-build-config', {data: {finalImagePullspec: 'Not A Pullspec', finalImagePushSecretName: 'push-secret'}}, {namespace: NS})
         r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(7)

@@ -151,8 +151,16 @@ export async function deleteBuildObjects(client: KubeClient, pool: string, rende
     if (await client.delete(kind, name, {ignoreNotFound: true, namespace: NS})) deleted.push(`${kind.kind.toLowerCase()}/${name}`)
   }
 
+  const podGone = opts.keepPod ? undefined : del(R.pods, names.build, true).then(async () => {
+    // A pod that ran on a node terminates gracefully: wait until it is really gone, so that a new
+    // build pod of the same name can be created.
+    if (!deleted.includes(`pod/${names.build}`)) return
+    await waitFor<Pod, true>(client, R.pods, names.build, (p) => (p ? undefined : true), {
+      description: `pod ${names.build} to terminate`, namespace: NS, timeoutMs: 120_000,
+    })
+  })
   await Promise.all([
-    opts.keepPod ? undefined : del(R.pods, names.build, true),
+    podGone,
     del(R.configMaps, names.machineConfig, true),
     del(R.configMaps, names.dockerfile, true),
     // digest-<R> is created by the build pod's `oc create configmap`, without labels.

@@ -129,7 +129,7 @@ export async function checkDockerSecret(
 
   if (registry && !findCredentials(parsed.auths, registry.host, registry.repository)) {
     throw invalid(
-      `${role} secret ${name} has no credentials for ${registry.host}, ${registry.why}`,
+      `${role} ${name} has no credentials for ${registry.host}, ${registry.why}`,
       `add credentials for ${registry.host} to secret ${name} (for example \`oc registry login --registry ${registry.host} --to FILE\` and recreate the secret), or ${setupHint}`,
     )
   }

@@ -244,8 +244,13 @@ async function useLoopbackBaseImage(client: KubeClient, baseImage: string, regis
   await client.patch(R.configmaps, MCO_NS, OSIMAGEURL_CONFIG, {
     data: {baseOSContainerImage: baseImage, baseOSExtensionsContainerImage: baseImage},
   })
-  if (registry.authfile) {
-    const auths = JSON.parse(readFileSync(registry.authfile, 'utf8')).auths ?? {}
+  {
+    // A real cluster's global pull secret holds credentials for the registry its release images come
+    // from; the loopback registry plays that registry, so it gets an entry too (an open registry
+    // accepts and ignores credentials).
+    const auths = registry.authfile
+      ? JSON.parse(readFileSync(registry.authfile, 'utf8')).auths ?? {}
+      : {[registry.host]: {auth: Buffer.from('release-puller:simulated').toString('base64')}}
     await client.update(R.secrets, 'openshift-config', 'pull-secret', s => {
       const cur = JSON.parse(Buffer.from(s.data?.['.dockerconfigjson'] ?? 'e30=', 'base64').toString('utf8'))
       cur.auths = {...cur.auths, ...auths}
