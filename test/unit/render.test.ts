@@ -2,6 +2,9 @@ import {expect} from 'chai'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {gunzipSync} from 'node:zlib'
+import {largeMachineConfig} from '../../bench/render.bench.js'
+import {decodeMachineConfig, encodeMachineConfig, goJson} from '../../src/lib/build/dockerfile.js'
 import {authfileContent, buildArgs, findOnPath, pushArgs} from '../../src/lib/build/local.js'
 import {checkContextDir, CONTEXT_FILES, customDockerfileLocation, unifiedDiff, writeBuildContext} from '../../src/lib/build/render.js'
 import {MobError} from '../../src/lib/errors.js'
@@ -102,5 +105,21 @@ describe('local build commands and credentials', () => {
   it('finds executables on a PATH', async () => {
     expect(await findOnPath('sh', '/nonexistent:/bin:/usr/bin')).to.match(/\/sh$/)
     expect(await findOnPath('no-such-tool-here', '/bin:/usr/bin')).to.equal(undefined)
+  })
+})
+
+describe('the benchmark\'s MachineConfig', () => {
+  it('is about 900 KiB of varied content that compresses like a real one and round-trips', () => {
+    const mc = largeMachineConfig()
+    const json = goJson(mc)
+    expect(json.length).to.be.within(900 * 1024, 920 * 1024)
+    const files = (mc as {spec: {config: {storage: {files: unknown[]}}}}).spec.config.storage.files
+    expect(files.length).to.be.above(200)
+    const encoded = encodeMachineConfig(mc)
+    const gz = Buffer.from(encoded, 'base64')
+    // Neither incompressible noise nor zeros: gzip saves between a third and four fifths.
+    expect(gz.length / json.length).to.be.within(0.2, 0.67)
+    expect(gunzipSync(gz).toString()).to.equal(json)
+    expect(decodeMachineConfig(encoded)).to.deep.equal(JSON.parse(json))
   })
 })
