@@ -7,27 +7,15 @@ import {CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE} from '../lib/mco/constants.js'
 export default class Dockerfile extends BaseCommand<typeof Dockerfile> {
   static args = {pool: Args.string({description: 'The MachineConfigPool.', required: true})}
 
-  static description = `Show the Dockerfile the cluster builds for a pool's current rendered config, at any time, check
-the pool's custom Dockerfile, and export the whole build context so buildah can reproduce the build.
+  static description = `Show the Dockerfile the cluster builds for a pool's current rendered config, at any time, check the pool's custom Dockerfile, and export the whole build context so buildah can reproduce the build.
 
-The Dockerfile is rendered from the operator's template with the base OS image of
-machine-config-osimageurl, the pool's rendered MachineConfig name and the pool's entry in the
-on-cluster-build-custom-dockerfile ConfigMap (none when the ConfigMap or the key is missing). No
-secrets are needed. While a build of the rendered config is under way (its dockerfile-<rendered>
-ConfigMap exists), the build's own copy is shown instead, and a note on stderr says so; --fresh
-renders afresh anyway and --diff shows how the build's copy differs from a fresh render.
+The Dockerfile is rendered from the operator's template with the base OS image of machine-config-osimageurl, the pool's rendered MachineConfig name and the pool's entry in the on-cluster-build-custom-dockerfile ConfigMap (none when the ConfigMap or the key is missing). No secrets are needed. While a build of the rendered config is under way (its dockerfile-<rendered> ConfigMap exists), the build's own copy is shown instead, and a note on stderr says so; --fresh renders afresh anyway and --diff shows how the build's copy differs from a fresh render.
 
-The custom Dockerfile is checked with a Dockerfile parser and against the operator's rule that its
-last stage is \`FROM configs AS final\`. Problems go to stderr after the Dockerfile, each with its
-line in the custom Dockerfile; errors make the command exit with code 7. --file checks and renders a
-local custom Dockerfile instead of the cluster's, to refine one before storing it.
+The custom Dockerfile is checked with a Dockerfile parser and against the operator's rule that its last stage is \`FROM configs AS final\`. Problems go to stderr after the Dockerfile, each with its line in the custom Dockerfile; errors make the command exit with code 7. --file checks and renders a local custom Dockerfile instead of the cluster's, to refine one before storing it.
 
---export DIR writes Dockerfile and machineconfig/machineconfig.json.gz (the rendered MachineConfig
-encoded exactly as the operator stores it) into DIR, so that \`buildah build DIR\` runs the cluster's
-build on this machine.
+--export DIR writes Dockerfile and machineconfig/machineconfig.json.gz (the rendered MachineConfig encoded exactly as the operator stores it) into DIR, so that \`buildah build DIR\` runs the cluster's build on this machine.
 
-Exit codes: 0, or 7 when the custom Dockerfile has errors. --diff exits 0 whether or not the copies
-differ (-o json tells: .diff.identical), and 6 when no build is under way to compare with.`
+Exit codes: 0, or 7 when the custom Dockerfile has errors. --diff exits 0 whether or not the copies differ (-o json tells: .diff.identical), and 6 when no build is under way to compare with.`
 
   static examples = [
     {command: 'oc mob dockerfile layering', description: 'The Dockerfile of the next (or current) build.'},
