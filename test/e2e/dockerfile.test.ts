@@ -257,6 +257,15 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
       expect(noForce.exitCode).to.equal(2)
     })
 
+    it('--export still writes the context of a custom Dockerfile with errors (to debug it), then exits 7', async () => {
+      const dir = path.join(tmp, 'broken-ctx')
+      const r = await run(args('dockerfile', 'broken', '--export', dir))
+      expect(r.exitCode).to.equal(7)
+      expect(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).to.equal(expected('broken', R_BROKEN, CUSTOM_BAD))
+      expect(r.stdout).to.include(`Wrote the build context of pool broken`)
+      expect(r.stderr).to.include('has 3 errors')
+    })
+
     it('--export fails with exit 6 and writes nothing when the rendered MachineConfig is missing', async () => {
       const dir = path.join(tmp, 'warned-ctx')
       const r = await run(args('dockerfile', 'warned', '--export', dir))
@@ -294,6 +303,8 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
         const fresh = await run(args('dockerfile', 'layering', '--fresh'))
         expect(fresh.stdout).to.equal(expected('layering', R_LAY, CUSTOM_OK))
         expect(fresh.stderr).to.equal('')
+        const fj = JSON.parse((await run(args('dockerfile', 'layering', '--fresh', '-o', 'json'))).stdout)
+        expect(fj).to.include({liveConfigMap: `dockerfile-${R_LAY}`, source: 'rendered'})
       })
 
       it('--diff shows a unified diff of the live copy against a fresh render (exit 0)', async () => {

@@ -232,12 +232,11 @@ export async function renderPoolDockerfile(client: KubeClient, poolName: string,
   const pool = await readPool(client, poolName)
   const rendered = checkedRenderedConfig(pool)
   const names = buildNames(rendered)
-  const wantLive = opts.diff || (!opts.fresh && fileText === undefined)
   const [osImage, customCm, buildConfig, liveCm] = await allSettled([
     readOsImage(client),
     fileText === undefined ? client.find<ConfigMap>(R.configMaps, CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE, signal) : undefined,
     client.find<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, MCO_NAMESPACE, signal),
-    wantLive ? client.find<ConfigMap>(R.configMaps, names.dockerfile, MCO_NAMESPACE, signal) : undefined,
+    client.find<ConfigMap>(R.configMaps, names.dockerfile, MCO_NAMESPACE, signal),
   ])
 
   const custom = fileText ?? (customCm?.data?.[poolName] || undefined)
