@@ -96,10 +96,17 @@ function containerStarted(pod: Pod | undefined, container?: string): boolean | u
 }
 
 /**
+ * A writer for log text. It may return a promise (e.g. until stdout drains): the next chunk is read
+ * from the server only after it settles, so a slow reader holds the stream back instead of memory
+ * filling up.
+ */
+export type LogWriter = (text: string) => Promise<void> | void
+
+/**
  * Stream a container's log to `write` (blocks of whole lines). With `follow`, runs until the
  * container ends (or the signal aborts), reconnecting after drops.
  */
-export async function streamLog(client: KubeClient, opts: LogOptions, write: (text: string) => void): Promise<LogResult> {
+export async function streamLog(client: KubeClient, opts: LogOptions, write: LogWriter): Promise<LogResult> {
   const resource = opts.resource ?? R.pods
   const cursor = new Cursor()
   const result: LogResult = {lines: 0, reconnects: 0}
@@ -189,9 +196,11 @@ async function waitForStart(client: KubeClient, opts: LogOptions): Promise<void>
  * mid-stream; `flush` writes a trailing line that had no newline, once the caller knows the log ended.
  */
 async function pump(
-  res: IncomingMessage, cursor: Cursor, opts: LogOptions, write: (text: string) => void, result: LogResult,
+  res: IncomingMessage, cursor: Cursor, opts: LogOptions, write: LogWriter, result: LogResult,
 ): Promise<{dropped: boolean; flush: () => void}> {
   let buf = ''
+  // What the writer is still busy with: awaited before the next chunk is read.
+  let pending: Promise<void> | undefined
   const onAbort = (): void => {
     res.destroy()
   }
@@ -213,7 +222,7 @@ async function pump(
       rest = ''
     }
 
-    if (out) write(out)
+    if (out) pending = write(out) ?? undefined
     return rest
   }
 
@@ -237,7 +246,15 @@ async function pump(
   // Decoding on the stream keeps a multi-byte character that spans two chunks intact.
   res.setEncoding('utf8')
   try {
-    for await (const chunk of res) buf = emit(buf + (chunk as string), false)
+    for await (const chunk of res) {
+      buf = emit(buf + (chunk as string), false)
+      if (pending) {
+        const busy = pending
+        pending = undefined
+        await busy
+      }
+    }
+
     return {dropped: false, flush}
   } catch {
     // Dropped mid-stream: the partial line will come again after the reconnect.
