@@ -81,9 +81,7 @@ exits 6. The log is plain text: -o json and -o yaml are refused (exit 2).`
         signal,
         tail: flags.tail,
         timestamps: flags.timestamps,
-      }, (text) => {
-        if (!pipe.signal.aborted) process.stdout.write(text)
-      }, (event) => this.onEvent(event))
+      }, (text) => writeOut(text, signal), (event) => this.onEvent(event))
     } finally {
       process.stdout.removeListener('error', onStdoutError)
     }
@@ -161,4 +159,27 @@ exits 6. The log is plain text: -o json and -o yaml are refused (exit 2).`
 
     return lines.join('\n')
   }
+}
+
+/**
+ * Write to stdout; when its buffer is full (a pipe read slowly), the returned promise settles once it
+ * drains, so the log is read from the cluster no faster than it is consumed and memory stays flat.
+ */
+function writeOut(text: string, signal: AbortSignal): Promise<void> | undefined {
+  if (signal.aborted) return undefined
+  if (process.stdout.write(text)) return undefined
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.stdout.removeListener('drain', done)
+      process.stdout.removeListener('close', done)
+      process.stdout.removeListener('error', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+
+    process.stdout.once('drain', done)
+    process.stdout.once('close', done)
+    process.stdout.once('error', done)
+    signal.addEventListener('abort', done, {once: true})
+  })
 }

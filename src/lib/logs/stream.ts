@@ -5,7 +5,7 @@
  */
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
-import {streamLog} from '../kube/logs.js'
+import {type LogWriter, streamLog} from '../kube/logs.js'
 import {R} from '../kube/resources.js'
 import type {Build, ContainerStatus, MachineConfigPool, Pod} from '../kube/types.js'
 import {informer, waitFor} from '../kube/watch.js'
@@ -59,7 +59,8 @@ export interface TargetResult {
   outcome?: Outcome
 }
 
-export type Writer = (text: string) => void
+/** Receives log text as whole lines; a returned promise holds the stream back until it settles. */
+export type Writer = LogWriter
 export type EventSink = (event: LogEvent) => void
 
 /** A writer that puts `prefix` before every line (text always comes as whole lines). */
@@ -74,7 +75,7 @@ export function prefixLines(prefix: string, write: Writer): Writer {
       start = end
     }
 
-    if (out) write(out)
+    return out ? write(out) : undefined
   }
 }
 
