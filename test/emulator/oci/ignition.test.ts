@@ -164,10 +164,11 @@ describe('Ignition stand-in (image/ignition)', function () {
 
   it('ostree stand-in: only `ostree container commit` succeeds', async function () {
     const ostree = path.join(imageAssetsDir, 'ostree')
-    // run in a private mount namespace with its own /tmp so the host /tmp is never emptied
+    // run in a private mount namespace with its own /tmp so the host /tmp is never emptied; the
+    // script is opened before the mounts, since the checkout itself may live under /tmp
     const isRoot = process.getuid?.() === 0
     if (!isRoot || (await missingTools('unshare'))) skipWith(this, 'needs root and unshare (util-linux) to give the stand-in a private /tmp')
-    const res = await execa('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', `mount -n -t tmpfs t /tmp && mount -n -t tmpfs t /var/tmp && touch /tmp/x && bash "${ostree}" container commit && test ! -e /tmp/x`], {reject: false, all: true})
+    const res = await execa('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', `exec 3<"${ostree}" && mount -n -t tmpfs t /tmp && mount -n -t tmpfs t /var/tmp && touch /tmp/x && bash /dev/fd/3 container commit && test ! -e /tmp/x`], {reject: false, all: true})
     expect(res.exitCode, res.all).to.equal(0)
     const bad = await execa('bash', [ostree, 'admin', 'status'], {reject: false})
     expect(bad.exitCode).to.equal(1)
