@@ -255,6 +255,57 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
     expect(pod.body.status.phase).to.equal('Running')
   })
 
+  it('-f waits for a Build that has not started, then follows builds/log to the Build\'s end', async () => {
+    const rendered = 'rendered-imgw-4444444444444444444444444444444f'
+    const B = '/apis/build.openshift.io/v1/namespaces/' + MCO_NS + '/builds'
+    const merge = {'Content-Type': 'application/merge-patch+json'}
+    await emu.request('POST', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools', pool('imgw', {layered: true, rendered, conditions: [['BuildPending', 'True', 'BuildPending']]}))
+    await emu.request('POST', B, {
+      apiVersion: 'build.openshift.io/v1', kind: 'Build',
+      metadata: {annotations: {'openshift.io/build.pod-name': `build-${rendered}-build`}, labels: {[`${BUILD_LABELS}/buildPod`]: '', [`${BUILD_LABELS}/desiredConfig`]: rendered, [`${BUILD_LABELS}/targetMachineConfigPool`]: 'imgw'}, name: `build-${rendered}`, namespace: MCO_NS},
+      spec: {strategy: {type: 'Docker'}},
+    })
+    try {
+      const pending = run(['logs', 'imgw', '-f', ...kc()])
+      await new Promise((r) => setTimeout(r, 500))
+      // OpenShift starts the build pod, the Build runs, writes its log and completes
+      const podRes = await emu.request('POST', `/api/v1/namespaces/${MCO_NS}/pods`, {
+        apiVersion: 'v1', kind: 'Pod', metadata: {labels: {'openshift.io/build.name': `build-${rendered}`}, name: `build-${rendered}-build`, namespace: MCO_NS},
+        spec: {containers: [{image: 'builder', name: 'docker'}], nodeName: 'node-1'}, status: {phase: 'Running'},
+      })
+      expect(podRes.status).to.equal(201)
+      kubelet.setLog(MCO_NS, `build-${rendered}-build`, 'docker', 'STEP 1/2: FROM base\n')
+      await emu.request('PATCH', `${B}/build-${rendered}/status`, {status: {phase: 'Running'}}, merge)
+      await new Promise((r) => setTimeout(r, 300))
+      kubelet.appendLog(MCO_NS, `build-${rendered}-build`, 'docker', 'STEP 2/2: LABEL x=y\nPush successful\n')
+      await emu.request('PATCH', `${B}/build-${rendered}/status`, {status: {phase: 'Complete'}}, merge)
+      kubelet.endLog(MCO_NS, `build-${rendered}-build`, 'docker')
+      const r = await pending
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout).to.equal('STEP 1/2: FROM base\nSTEP 2/2: LABEL x=y\nPush successful\n')
+      expect(r.stderr).to.include(`waiting for Build build-${rendered} to start (phase New)`)
+      expect(r.stderr).to.include(`Build build-${rendered} ended: Complete`)
+    } finally {
+      await emu.request('DELETE', `/apis/machineconfiguration.openshift.io/v1/machineconfigpools/imgw`)
+      await emu.request('DELETE', `${B}/build-${rendered}`)
+      await emu.request('DELETE', `/api/v1/namespaces/${MCO_NS}/pods/build-${rendered}-build`)
+    }
+  })
+
+  it('a closed pipe (| head) ends the command quietly', async () => {
+    const child = spawnLogs(['infra', '-f', ...kc()])
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      child.stdout!.destroy()
+    })
+    await waitFor('the first lines', () => out.length > 0, 30_000)
+    for (let i = 0; i < 20; i++) kubelet.appendLog(MCO_NS, `build-${R.infraOld}`, 'image-build', `more ${i}\n`)
+    const r = await child
+    expect(r.exitCode).to.equal(0)
+    expect(String(r.stderr)).not.to.match(/error|EPIPE|\n\s+at /)
+  })
+
   it('-f on a failed image-build ends with its exit code and explains the wait-for-done hang', async () => {
     kubelet.endLog(MCO_NS, `build-${R.layeringOld}`, 'image-build')
     // Ask for the old pod by deleting nothing: point the pool at the old rendered config.
