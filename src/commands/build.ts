@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 import {BaseCommand} from '../base-command.js'
 import {runBuild, type BuildResult} from '../lib/build/driver.js'
+import {buildLocally, ENGINES, type LocalBuildResult} from '../lib/build/local.js'
 import {ExitCode, MobError} from '../lib/errors.js'
 import {startProgress} from '../lib/ui/progress.js'
 
@@ -52,10 +53,19 @@ again to re-attach.`
     {command: 'oc mob build layering --follow', description: 'Stream the build log while waiting.'},
     {command: 'oc mob build layering --rebuild', description: 'Build again, e.g. after changing the custom Dockerfile.'},
     {command: 'oc mob build layering --dry-run -o yaml', description: 'Show every object that would be created.'},
+    {command: 'oc mob build layering --local', description: 'Build the same context with buildah on this machine (no cluster changes).'},
+    {command: 'oc mob build layering --local --push --engine podman', description: 'Build locally and push with the push secret; prints the digest.'},
   ]
 
   static flags = {
-    'dry-run': Flags.boolean({description: 'Print the objects that would be created (secret values never shown); create nothing.'}),
+    'context-dir': Flags.string({dependsOn: ['local'], description: 'With --local: write the build context here and keep it.'}),
+    'dry-run': Flags.boolean({description: 'Print the objects that would be created (secret values never shown); create nothing.', exclusive: ['local']}),
+    engine: Flags.option({dependsOn: ['local'], description: 'With --local: the engine to build with (default: buildah if on PATH, else podman).', options: ENGINES})(),
+    isolation: Flags.string({dependsOn: ['local'], description: 'With --local: the engine\'s --isolation (oci, chroot, rootless); default $BUILDAH_ISOLATION.'}),
+    local: Flags.boolean({description: 'Build the pool\'s build context on this machine with buildah or podman instead of in the cluster. Changes nothing in the cluster.'}),
+    push: Flags.boolean({dependsOn: ['local'], description: 'With --local: push the image with the final image push secret and report its digest.'}),
+    tag: Flags.string({dependsOn: ['local'], description: 'With --local: the image name to build (default: finalImagePullspec tagged with the rendered config).'}),
+    'tls-verify': Flags.boolean({allowNo: true, description: 'With --local: verify registries\' TLS (--no-tls-verify for plain-HTTP or self-signed registries).'}),
     follow: Flags.boolean({char: 'f', description: 'Stream the build log while waiting.'}),
     rebuild: Flags.boolean({description: 'Build even if the pool already has an image for its rendered config, or after a failed build.'}),
     timeout: Flags.string({description: 'Stop waiting after this long (e.g. 30m); the build goes on in the cluster.'}),
@@ -63,8 +73,9 @@ again to re-attach.`
 
   static summary = 'Build the OS image of a pool now, and follow it.'
 
-  async run(): Promise<BuildResult> {
+  async run(): Promise<BuildResult | LocalBuildResult> {
     const {flags} = this
+    if (flags.local) return this.runLocal()
     const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : undefined
     const client = await this.client()
     const quiet = this.output !== 'table' || flags['dry-run']
@@ -119,6 +130,44 @@ again to re-attach.`
       `rendered: ${result.renderedConfig}`,
       `image:    ${result.image}`,
       `${result.joined ? 'joined an existing build' : 'built'} in ${Math.round(result.durationMs / 1000)}s; nodes of the pool now roll to the image (\`oc mob status ${result.pool}\`)`,
+    ].join('\n'))
+    return result
+  }
+
+  private async runLocal(): Promise<LocalBuildResult> {
+    const {flags} = this
+    const client = await this.client()
+    const progress = this.output === 'table' ? await startProgress(this.term, `building pool ${this.args.pool} on this machine`) : undefined
+    let result: LocalBuildResult
+    try {
+      result = await buildLocally(client, this.args.pool, {
+        contextDir: flags['context-dir'],
+        engine: flags.engine,
+        isolation: flags.isolation,
+        onLine: (line) => {
+          if (progress) progress.log(line)
+          else process.stderr.write(line + '\n')
+        },
+        onPhase: (_phase, text) => progress?.update(text),
+        push: flags.push,
+        signal: this.abort.signal,
+        tag: flags.tag,
+        tlsVerify: flags['tls-verify'],
+      })
+    } catch (error) {
+      progress?.stop()
+      throw error
+    }
+
+    progress?.succeed(result.pushed ? `built and pushed ${result.image}` : `built ${result.tag}`)
+    this.emit(result, () => [
+      `pool:     ${result.pool}`,
+      `rendered: ${result.renderedConfig}`,
+      `engine:   ${result.engine} (${result.enginePath})`,
+      `tag:      ${result.tag}`,
+      ...(result.pushed ? [`image:    ${result.image}`] : ['not pushed (use --push to push with the final image push secret)']),
+      ...(result.contextKept ? [`context:  ${result.contextDir}`] : []),
+      'nothing was changed in the cluster',
     ].join('\n'))
     return result
   }

@@ -60,6 +60,10 @@ async function prepare(client: KubeClient, registry: string, opts: {label?: bool
   }, {timeoutMs: 20_000})
 }
 
+function emuRequests(cluster: Cluster): Array<{method: string; path: string}> {
+  return (cluster.emulator as {requests: Array<{method: string; path: string}>}).requests
+}
+
 async function ephemeral(client: KubeClient): Promise<string[]> {
   const [cms, pods] = await Promise.all([
     client.list<ConfigMap>(R.configMaps, {labelSelector: 'machineconfiguration.openshift.io/buildPod', namespace: NS}),
@@ -126,6 +130,20 @@ describe('oc mob build (end to end, simulated cluster)', function () {
       const rebuilt = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig, '--rebuild', '-o', 'json'])
       expect(rebuilt.exitCode, rebuilt.stderr).to.equal(0)
       expect(JSON.parse(rebuilt.stdout).outcome).to.equal('succeeded')
+    })
+    it('--local builds the same context with buildah here and pushes it, changing nothing in the cluster', async () => {
+      const before = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
+      emuRequests(cluster).length = 0
+      const r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig, '--local', '--push', '--no-tls-verify', '--isolation', 'chroot', '--tag', `${cluster.sim.registry!.host}/ocp/local-try:1`, '-o', 'json'])
+      expect(r.exitCode, r.stderr).to.equal(0)
+      const result = JSON.parse(r.stdout)
+      expect(result).to.include({engine: 'buildah', pool: POOL, pushed: true, renderedConfig: rendered})
+      const info = await inspectImage({url: `http://${cluster.sim.registry!.host}`}, 'ocp/local-try', '1')
+      expect(result.digest).to.equal(info.digest)
+      expect(info.labels).to.include({machineconfig: rendered, machineconfigpool: POOL})
+      const after = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
+      expect(after.metadata.annotations).to.deep.equal(before.metadata.annotations)
+      expect(emuRequests(cluster).filter((q) => q.method !== 'GET')).to.deep.equal([])
     })
   })
 
