@@ -8,6 +8,8 @@
  * are done through the API and printed as the `oc` commands they stand for.
  */
 import {execa} from 'execa'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {startCluster} from '../test/emulator/sim/index.js'
@@ -116,6 +118,12 @@ async function main(): Promise<void> {
     }, {timeoutMs: 120_000})
     await ocMob(kc, ['status', POOL])
 
+    say('The Dockerfile the cluster builds for the pool, at any time, and its whole build context')
+    await ocMob(kc, ['dockerfile', POOL])
+    const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-demo-ctx-'))
+    await ocMob(kc, ['dockerfile', POOL, '--export', ctx, '--force'])
+    fs.rmSync(ctx, {force: true, recursive: true})
+
     say('A custom Dockerfile with a typo is refused before anything is created')
     manual(`oc create configmap on-cluster-build-custom-dockerfile -n ${MCO_NS} --from-file=${POOL}=Dockerfile`)
     await client.create(R.configMaps, {data: {[POOL]: 'FROM configs AS final\nRUNN echo typo\n'}, metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: MCO_NS}})
@@ -128,6 +136,7 @@ async function main(): Promise<void> {
     }
 
     await ocMob(kc, ['build', POOL, '--rebuild'], 8)
+    await ocMob(kc, ['logs', POOL, '--tail', '3'])
     await ocMob(kc, ['status', POOL])
 
     say('Fixed, and built again (a changed custom Dockerfile alone never triggers a build in 4.14: --rebuild does)')
