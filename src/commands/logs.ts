@@ -10,22 +10,13 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static description = `Show the log of a pool's current or most recent build, or of the machine-os-builder.
 
-The build is the pool's build pod in openshift-machine-config-operator (container image-build, or
-wait-for-done with -c), found by the operator's labels: build-<rendered config> when it exists,
-otherwise the pool's most recent build pod (a note on stderr says when it is for an older rendered
-config). When on-cluster-build-config selects the OpenShift image builder (imageBuilderType absent or
-openshift-image-builder) and a Build exists, the Build's log is shown instead.
+The build is the pool's build pod in openshift-machine-config-operator (container image-build, or wait-for-done with -c), found by the operator's labels: build-<rendered config> when it exists, otherwise the pool's most recent build pod (a note on stderr says when it is for an older rendered config). When on-cluster-build-config selects the OpenShift image builder (imageBuilderType absent or openshift-image-builder) and a Build exists, the Build's log is shown instead.
 
-Without a pool, the only pool with a build is used; --all shows every pool with a build, each line
-prefixed with "[pool] " (with -f interleaved as lines arrive, otherwise one pool after another).
+Without a pool, the only pool with a build is used; --all shows every pool with a build, each line prefixed with "[pool] " (with -f interleaved as lines arrive, otherwise one pool after another).
 
--f follows the log until the container (or Build) ends, waiting for a build pod that has not started
-yet and resuming a dropped connection without losing or repeating lines. Ctrl-C stops following
-(exit 130); the build goes on in the cluster.
+-f follows the log until the container (or Build) ends, waiting for a build pod that has not started yet and resuming a dropped connection without losing or repeating lines. Ctrl-C stops following (exit 130); the build goes on in the cluster.
 
-When there is no build pod, the command says why — the build succeeded and the operator removed the
-pod, the build was never started (\`oc mob build POOL\` starts one), the pool is not opted in — and
-exits 6. The log is plain text: -o json and -o yaml are refused (exit 2).`
+When there is no build pod, the command says why — the build succeeded and the operator removed the pod, the build was never started (\`oc mob build POOL\` starts one), the pool is not opted in — and exits 6. The log is plain text: -o json and -o yaml are refused (exit 2).`
 
   static examples = [
     {command: 'oc mob logs layering -f', description: 'Follow the pool\'s build to its end.'},
@@ -124,6 +115,11 @@ exits 6. The log is plain text: -o json and -o yaml are refused (exit 2).`
 
       case 'reconnect': {
         if (this.flags.debug) this.note(c.dim(`debug: ${tag(e.target)}${this.label(e.target)}: ${e.why}`))
+        break
+      }
+
+      case 'skipped': {
+        this.note(c.yellow(`${tag(e.target)}${e.why}`))
         break
       }
 

@@ -181,8 +181,22 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
   })
 
   it('--all prints every pool\'s build log in turn, each line prefixed with [pool]', async () => {
-    const r = await run(['logs', '--all', '--tail', '2', ...kc()])
+    // a pool whose build pod has not started yet is skipped with a note
+    const slow = 'rendered-slow-5555555555555555555555555555555a'
+    await emu.request('POST', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools', pool('slow', {layered: true, rendered: slow}))
+    const unscheduled = buildPod(`build-${slow}`, 'slow', slow, {created: '2026-01-01T13:00:00Z', phase: 'Pending'}) as {spec: {nodeName?: string}}
+    delete unscheduled.spec.nodeName
+    expect((await emu.request('POST', `/api/v1/namespaces/${MCO_NS}/pods`, unscheduled)).status).to.equal(201)
+    let r
+    try {
+      r = await run(['logs', '--all', '--tail', '2', ...kc()])
+    } finally {
+      await emu.request('DELETE', `/api/v1/namespaces/${MCO_NS}/pods/build-${slow}`)
+      await emu.request('DELETE', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/slow')
+    }
+
     expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stderr).to.include(`[slow] image-build of pod build-${slow} has not started yet (not scheduled to a node yet), so it has no log yet`)
     expect(r.stdout).to.equal([
       '[imgb] STEP 1/9: FROM quay.io/openshift/os AS extract',
       '[imgb] Push successful',

@@ -4,6 +4,7 @@
  * with `[pool] `). The text goes to `write` as it arrives; what happens along the way (waiting for a
  * pod to start, a resumed stream, how a followed build ended) goes to `onEvent`.
  */
+import {isMobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderedConfig} from '../mco/pool-state.js'
 import {builderTarget, isStale, type LogTarget, readInventory, selectBuilds} from './find.js'
@@ -64,7 +65,14 @@ export async function showLogs(client: KubeClient, opts: LogsOptions, write: Wri
       if (failed) throw stop.signal.reason ?? failed.reason
     } else {
       for (const t of targets) {
-        results.push(await streamTarget(client, t, sopts, writerFor(t), onEvent))
+        try {
+          results.push(await streamTarget(client, t, sopts, writerFor(t), onEvent))
+        } catch (error) {
+          // With --all, a build that has no log yet does not hide the others'.
+          if (!opts.all || !isMobError(error) || error.code !== 'NotStarted') throw error
+          onEvent({target: t, type: 'skipped', why: error.message})
+        }
+
         if (opts.signal?.aborted) break
       }
     }

@@ -46,6 +46,7 @@ export type LogEvent =
   | {type: 'awaiting'; pool: string; state: string}
   | {type: 'ended'; target: LogTarget; outcome: Outcome}
   | {type: 'reconnect'; target: LogTarget; why: string}
+  | {type: 'skipped'; target: LogTarget; why: string}
   | {type: 'stale'; target: LogTarget}
   | {type: 'waiting'; target: LogTarget; why: string}
 
