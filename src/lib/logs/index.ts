@@ -82,7 +82,7 @@ export async function showLogs(client: KubeClient, opts: LogsOptions, write: Wri
   }
 
   if (opts.signal?.aborted) return interrupted()
-  // Targets in the order they were chosen, whichever ended first.
+  // In pool order, whichever ended first.
   results.sort((a, b) => (a.target.pool ?? '').localeCompare(b.target.pool ?? ''))
   return {interrupted: false, targets: results}
 }
