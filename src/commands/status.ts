@@ -1,8 +1,9 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import {ExitCode, MobError} from '../lib/errors.js'
 import {age} from '../lib/mco/pool-state.js'
-import {getStatus, type NodeStatus, type PoolStatus, type StatusResult} from '../lib/status.js'
-import {shortDigest, table} from '../lib/ui/output.js'
+import type {HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status.js'
+import {formatData, shortDigest, table} from '../lib/ui/output.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static args = {
@@ -11,35 +12,90 @@ export default class Status extends BaseCommand<typeof Status> {
 
   static description = `Show where on-cluster image builds stand.
 
-For every MachineConfigPool: whether it is opted into on-cluster builds, the rendered config it
-targets, the state of its build, the image built for it and how many of its nodes are updated; and
-whether the machine-os-builder is running. With a pool name, adds a row per node with its desired
-and current config and image and its machine-config daemon state.
+For every MachineConfigPool: whether it is opted into on-cluster builds, the builder backend (a build
+pod or an OpenShift Build, from on-cluster-build-config's imageBuilderType), the state of its build
+with its age (a 4.14 build pod that stays Running after image-build failed counts as failed), the
+rendered config it targets, the image built for it and whether that image was built from the current
+rendered config (from oc-mob's image history and the build objects in the cluster; "unknown" when
+neither can tell), and how many of its nodes are updated, updating and degraded. Then the
+machine-os-builder (its pods, restarts, and the machine-config ClusterOperator's MachineOSBuilderFailed)
+and every problem found, each with the next step.
+
+With a pool name, adds a row per node with its desired and current config and image and its
+machine-config daemon state; --history lists the pool's image history (the entries
+\`oc mob rollback POOL --to N\` takes).
+
+--watch keeps the view current from watches on the API server (no polling): on a terminal it redraws
+in place, otherwise it prints a new block (or JSON document) each time something shown changes.
+Ctrl-C ends it (exit 0).
+
+Reads only, with one list per kind of object whatever the size of the cluster. The one write: an
+image seen on a pool that oc-mob's image history does not know yet is recorded there as "observed"
+(skipped silently without the right to do so).
 
 -o json|yaml prints the same information in a stable shape (see the README).`
 
   static examples = [
     {command: 'oc mob status', description: 'All pools.'},
     {command: 'oc mob status layering', description: 'One pool and its nodes.'},
+    {command: 'oc mob status layering --history', description: 'The images the pool had, to pick one for `oc mob rollback`.'},
+    {command: 'oc mob status --watch', description: 'Follow changes as they happen.'},
     {command: 'oc mob status -o json | jq .pools[].image', description: 'For scripts.'},
   ]
 
-  static summary = 'Show pools, builds, images and nodes.'
+  static flags = {
+    history: Flags.boolean({description: 'List the pool\'s image history (needs a pool).'}),
+    watch: Flags.boolean({char: 'w', description: 'Keep watching and show each change (Ctrl-C ends).'}),
+  }
 
-  async run(): Promise<StatusResult> {
+  static summary = 'Show pools, builds, images, nodes and problems.'
+
+  async run(): Promise<StatusResult | undefined> {
+    const {flags} = this
+    if (flags.history && !this.args.pool) {
+      throw new MobError('--history needs a pool', {exitCode: ExitCode.Usage, next: 'run `oc mob status POOL --history`'})
+    }
+
     const client = await this.client()
-    const result = await getStatus(client, {pool: this.args.pool})
-    this.emit(result, () => this.render(result))
-    return result
+    const {getStatus, watchStatus} = await import('../lib/status.js')
+    const opts = {history: flags.history, pool: this.args.pool}
+    if (!flags.watch) {
+      const result = await getStatus(client, opts)
+      this.emit(result, () => this.render(result))
+      return result
+    }
+
+    const redraw = Boolean(process.stdout.isTTY) && this.output === 'table'
+    let count = 0
+    await watchStatus(client, {...opts, signal: this.abort.signal}, (s) => {
+      count++
+      if (this.output !== 'table') {
+        this.log(formatData(s, this.output))
+        if (this.output === 'yaml') this.log('---')
+        return
+      }
+
+      const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+      if (redraw) process.stdout.write('\u001B[H\u001B[2J')
+      else if (count > 1) this.log('')
+      this.log(`${this.term.out.dim(`--- ${stamp}${redraw ? ' (watching; Ctrl-C ends)' : ''}`)}`)
+      this.log(this.render(s))
+    })
+    return undefined
   }
 
   private render(s: StatusResult): string {
     const c = this.term.out
     const builder = s.machineOSBuilder
+    const restarts = builder.restarts > 0 ? `, ${builder.restarts} restart${builder.restarts === 1 ? '' : 's'}` : ''
     const builderText = builder.running
-      ? c.green('running') + ` (${builder.pods.filter((p) => p.phase === 'Running').map((p) => p.name).join(', ')})`
-      : builder.deployed ? c.yellow('deployed, not running') + (builder.pods.length > 0 ? ` (${builder.pods.map((p) => `${p.name}: ${p.phase}`).join(', ')})` : '') : 'not running'
-    const lines = [`Cluster: ${s.server} (context ${s.context})`, `machine-os-builder: ${builderText}`, '']
+      ? c.green('running') + ` (${builder.pods.filter((p) => p.phase === 'Running').map((p) => p.name).join(', ')}${restarts})`
+      : builder.deployed ? c.yellow('deployed, not running') + (builder.pods.length > 0 ? ` (${builder.pods.map((p) => `${p.name}: ${p.phase}${p.reason ? ` ${p.reason}` : ''}`).join(', ')}${restarts})` : '') : 'not running'
+    const cfg = s.buildConfig
+    const cfgText = cfg.present
+      ? `builder ${cfg.backend === 'pod' ? 'build pod' : 'OpenShift Build'} (imageBuilderType ${cfg.imageBuilderType ?? 'unset: openshift-image-builder'}), images to ${cfg.finalImagePullspec ?? '?'}`
+      : 'not set up (no on-cluster-build-config)'
+    const lines = [`Cluster: ${s.server} (context ${s.context})`, `machine-os-builder: ${builderText}`, `build config: ${cfgText}`, '']
     const buildPaint = (text: string, p: PoolStatus): string => {
       switch (p.build.state) {
         case 'failed': { return c.red(text) }
@@ -52,33 +108,61 @@ and current config and image and its machine-config daemon state.
     lines.push(table<PoolStatus>(s.pools, [
       {get: (p) => p.name, header: 'POOL'},
       {get: (p) => (p.layered ? 'yes' : 'no'), header: 'LAYERED'},
-      {get: (p) => (p.build.state === 'none' ? '' : p.build.state + (p.build.since ? ` (${age(p.build.since)})` : '')), header: 'BUILD', paint: buildPaint},
+      {get: (p) => p.builder ?? '', header: 'BUILDER'},
+      {get: (p) => (p.build.state === 'none' ? '' : p.build.state + (p.build.hung ? ' (hung)' : '') + (p.build.since ? ` (${age(p.build.since)})` : '')), header: 'BUILD', paint: buildPaint},
       {get: (p) => p.renderedConfig ?? '', header: 'RENDERED CONFIG'},
       {get: (p) => shortDigest(p.image), header: 'IMAGE'},
+      {get: (p) => p.imageMatchesConfig ?? '', header: 'MATCHES', paint: (t, p) => (p.imageMatchesConfig === 'no' ? c.yellow(t) : t)},
       {get: (p) => `${p.nodes.updated}/${p.nodes.total}`, header: 'UPDATED'},
-      {get: (p) => (p.nodes.degraded > 0 ? String(p.nodes.degraded) : '0'), header: 'DEGRADED', paint: (t, p) => (p.nodes.degraded > 0 ? c.red(t) : t)},
+      {get: (p) => String(p.nodes.updating), header: 'UPDATING'},
+      {get: (p) => String(p.nodes.degraded), header: 'DEGRADED', paint: (t, p) => (p.nodes.degraded > 0 ? c.red(t) : t)},
       {get: (p) => poolState(p), header: 'STATE', paint: (t, p) => (p.degraded ? c.red(t) : p.updating ? c.yellow(t) : t)},
     ]))
-    for (const p of s.pools.filter((x) => x.build.state === 'failed')) {
-      lines.push('', c.red(`Build for pool ${p.name} failed`) + (p.build.message ? `: ${p.build.message}` : ''))
-    }
 
     if (s.nodes) {
-      lines.push('', s.nodes.length === 0 ? `No nodes in pool ${s.pools[0].name}.` : table<NodeStatus>(s.nodes, [
-        {get: (n) => n.name, header: 'NODE'},
-        {get: (n) => n.state ?? '', header: 'STATE', paint: (t, n) => (n.state === 'Degraded' || n.state === 'Unreconcilable' ? c.red(t) : n.state === 'Working' ? c.yellow(t) : t)},
-        {get: (n) => (n.ready ? 'Ready' : 'NotReady') + (n.schedulable ? '' : ',SchedulingDisabled'), header: 'READY'},
-        {get: (n) => n.desiredConfig ?? '', header: 'DESIRED CONFIG'},
-        {get: (n) => (n.currentConfig === n.desiredConfig ? '=' : n.currentConfig ?? ''), header: 'CURRENT CONFIG'},
-        {get: (n) => shortDigest(n.desiredImage), header: 'DESIRED IMAGE'},
-        {get: (n) => (n.currentImage === n.desiredImage && n.currentImage ? '=' : shortDigest(n.currentImage)), header: 'CURRENT IMAGE'},
+      const p = s.pools[0]
+      if (p.image) lines.push('', `Image: ${p.image}`, `  built from ${p.renderedConfig ?? '-'}: ${p.imageMatchesConfig} (${p.imageEvidence})`)
+      lines.push('', s.nodes.length === 0 ? `No nodes in pool ${p.name}.` : table<NodeStatus>(s.nodes, [
+        {get: (x) => x.name, header: 'NODE'},
+        {get: (x) => x.state ?? '', header: 'STATE', paint: (t, x) => (x.state === 'Degraded' || x.state === 'Unreconcilable' ? c.red(t) : x.state === 'Working' ? c.yellow(t) : t)},
+        {get: (x) => (x.ready ? 'Ready' : 'NotReady') + (x.schedulable ? '' : ',SchedulingDisabled'), header: 'READY'},
+        {get: (x) => x.desiredConfig ?? '', header: 'DESIRED CONFIG'},
+        {get: (x) => (x.currentConfig === x.desiredConfig ? '=' : x.currentConfig ?? ''), header: 'CURRENT CONFIG'},
+        {get: (x) => shortDigest(x.desiredImage), header: 'DESIRED IMAGE'},
+        {get: (x) => (x.currentImage === x.desiredImage && x.currentImage ? '=' : shortDigest(x.currentImage)), header: 'CURRENT IMAGE'},
       ]))
-      for (const n of s.nodes.filter((x) => x.reason)) lines.push(c.red(`${n.name}: ${n.reason}`))
+    }
+
+    if (s.history) {
+      lines.push('', s.history.length === 0
+        ? `No image history for pool ${s.pools[0].name} yet (oc mob build records one).`
+        : `Image history of pool ${s.pools[0].name}, newest first (\`oc mob rollback ${s.pools[0].name} --to N\`):\n` + table<HistoryRow>(s.history, [
+          {get: (h) => String(h.index), header: 'N'},
+          {get: (h) => h.time.replace(/\.\d+Z$/, 'Z'), header: 'RECORDED'},
+          {get: (h) => h.source, header: 'SOURCE'},
+          {get: (h) => h.renderedConfig, header: 'RENDERED CONFIG'},
+          {get: (h) => shortDigest(h.image), header: 'IMAGE'},
+          {get: (h) => (h.current ? 'current' : ''), header: 'NOW', paint: (t, h) => (h.current ? c.green(t) : t)},
+        ]))
+    }
+
+    if (s.problems.length > 0) {
+      lines.push('', 'Problems:')
+      for (const p of s.problems) lines.push(...problemLines(p, c))
     }
 
     return lines.join('\n')
   }
 }
+
+function problemLines(p: Problem, c: StatusCommandColours): string[] {
+  const mark = p.severity === 'error' ? c.red('✖') : c.yellow('!')
+  const out = [`${mark} ${p.severity === 'error' ? c.red(p.message) : p.message}`]
+  if (p.next) out.push(`  next: ${p.next}`)
+  return out
+}
+
+type StatusCommandColours = {red: (t: string) => string; yellow: (t: string) => string}
 
 function poolState(p: PoolStatus): string {
   if (p.degraded) return 'Degraded'

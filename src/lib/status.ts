@@ -1,16 +1,48 @@
 /**
  * Where everything stands: pools, their builds and images, the machine-os-builder, and (for one
- * pool) each node. One list request per kind, whatever the size of the cluster.
+ * pool) each node, with the problems found and the next step for each. One list request per kind,
+ * whatever the size of the cluster; `watchStatus` keeps the same lists current with watches.
+ *
+ * Reading is split from judging: `collectStatus` fetches a snapshot (the only part that talks to the
+ * API server), `computeStatus` turns a snapshot into the result (pure), so a watch can recompute
+ * from its caches without listing again.
  */
 import {ExitCode, MobError} from './errors.js'
 import type {KubeClient} from './kube/client.js'
 import {discover} from './kube/discovery.js'
-import {R} from './kube/resources.js'
-import type {Deployment, MachineConfigPool, Node, Pod} from './kube/types.js'
-import {MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE} from './mco/constants.js'
+import {R, type ResourceType} from './kube/resources.js'
+import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod} from './kube/types.js'
+import {informer, type WatchOptions} from './kube/watch.js'
 import {
-  type BuildState, isLayered, nodeMcoState, nodeReady, poolBuild, poolImage, poolOfNode, renderedConfig,
+  BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, DEFAULT_IMAGE_BUILDER_TYPE, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
+  ON_CLUSTER_BUILD_CONFIG,
+} from './mco/constants.js'
+import {
+  type BuildState, condition, isLayered, nodeMcoState, nodeReady, poolBuild, poolImage, poolOfNode, renderedConfig,
 } from './mco/pool-state.js'
+import {
+  digestOf, HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
+} from './rollout/history.js'
+
+export type ImageMatch = 'no' | 'unknown' | 'yes'
+export type Backend = 'build' | 'pod'
+
+export interface BuildObjectInfo {
+  kind: 'Build' | 'Pod'
+  name: string
+  renderedConfig: string
+  /** The pod's or Build's phase as the cluster reports it. */
+  phase: string
+  /** What it means: a hung 4.14 pod (Running, image-build failed) is failed. */
+  state: 'failed' | 'pending' | 'running' | 'succeeded'
+  hung: boolean
+  /** Why it failed, when it did. */
+  reason: string | null
+  /** When it was created. */
+  created: string | null
+  /** Being deleted. */
+  terminating: boolean
+}
 
 export interface PoolStatus {
   name: string
@@ -21,10 +53,27 @@ export interface PoolStatus {
   renderedConfig: string | null
   /** The rendered MachineConfig all of the pool's nodes have reached (status.configuration.name). */
   currentConfig: string | null
-  build: {state: BuildState; reason: string | null; message: string | null; since: string | null}
+  build: {
+    state: BuildState
+    reason: string | null
+    message: string | null
+    since: string | null
+    /** The 4.14 hang: image-build failed but the pod stays Running (the conditions still say Building). */
+    hung: boolean
+    /** The build object of the current rendered config, when there is one. */
+    object: BuildObjectInfo | null
+  }
   /** Digested pullspec from the newestImageEquivalentConfig annotation. */
   image: string | null
-  nodes: {total: number; updated: number; ready: number; unavailable: number; degraded: number}
+  /** `sha256:…` of the image. */
+  imageDigest: string | null
+  /** Whether the image was built from the current rendered config (null: no image or not layered). */
+  imageMatchesConfig: ImageMatch | null
+  /** What the answer above rests on. */
+  imageEvidence: string | null
+  /** How the pool's builds run: a build pod (custom-pod-builder) or an OpenShift Build (openshift-image-builder). */
+  builder: Backend | null
+  nodes: {total: number; updated: number; updating: number; ready: number; unavailable: number; degraded: number}
   updated: boolean
   updating: boolean
   degraded: boolean
@@ -43,12 +92,52 @@ export interface NodeStatus {
   currentImage: string | null
 }
 
+export interface BuilderPod {
+  name: string
+  phase: string
+  ready: boolean
+  restarts: number
+  /** Why a container is waiting or last ended (CrashLoopBackOff, Error...), when it is not running. */
+  reason: string | null
+}
+
 export interface BuilderStatus {
   /** The machine-os-builder Deployment exists. */
   deployed: boolean
   /** At least one of its pods is Running and ready. */
   running: boolean
-  pods: Array<{name: string; phase: string; ready: boolean}>
+  pods: BuilderPod[]
+  /** At least one pool is layered, so the operator should run it. */
+  expected: boolean
+  /** Container restarts over all its pods. */
+  restarts: number
+  /** The machine-config ClusterOperator's Degraded condition (null when config.openshift.io is not served). */
+  operator: {degraded: boolean; reason: string | null; message: string | null} | null
+}
+
+export interface BuildConfigStatus {
+  /** on-cluster-build-config exists. */
+  present: boolean
+  /** imageBuilderType as written (null when absent or empty). */
+  imageBuilderType: string | null
+  /** What the 4.14 operator does with it: custom-pod-builder = pod, otherwise (the default) an OpenShift Build. */
+  backend: Backend | null
+  finalImagePullspec: string | null
+}
+
+export interface Problem {
+  severity: 'error' | 'warning'
+  pool: string | null
+  node: string | null
+  message: string
+  next: string | null
+}
+
+export interface HistoryRow extends HistoryEntry {
+  /** The number `oc mob rollback POOL --to N` takes. */
+  index: number
+  /** The pool's image now. */
+  current: boolean
 }
 
 export interface StatusResult {
@@ -58,31 +147,199 @@ export interface StatusResult {
   pools: PoolStatus[]
   /** Present when one pool was asked for. */
   nodes?: NodeStatus[]
+  buildConfig: BuildConfigStatus
+  /** What is wrong, worst first, each with what to do about it. */
+  problems: Problem[]
+  /** With --history: the pool's image history, newest first. */
+  history?: HistoryRow[]
 }
 
-const n = (v: string | undefined): string | null => v ?? null
+export interface ClusterOperator extends KubeObject {
+  status?: {conditions?: Condition[]}
+}
 
-function poolStatus(p: MachineConfigPool): PoolStatus {
-  const build = poolBuild(p)
-  const cond = (t: string): boolean => p.status?.conditions?.some((c) => c.type === t && c.status === 'True') ?? false
+/** Everything status reads, as the API server returned it. */
+export interface StatusSnapshot {
+  context: string
+  server: string
+  apis: {build: boolean; config: boolean}
+  pools: MachineConfigPool[]
+  deployments: Deployment[]
+  builderPods: Pod[]
+  buildPods: Pod[]
+  builds: Build[]
+  buildConfig?: ConfigMap
+  history?: ConfigMap
+  clusterOperator?: ClusterOperator
+  /** Only read when one pool was asked for. */
+  nodes?: Node[]
+}
+
+export interface StatusOptions {
+  pool?: string
+  /** Include the pool's image history (needs a pool). */
+  history?: boolean
+  signal?: AbortSignal
+}
+
+const n = <T>(v: T | undefined): T | null => v ?? null
+
+const NS = MCO_NAMESPACE
+
+// ------------------------------------------------------------------------------ pure parts
+
+function hungMessage(pod: Pod): string | undefined {
+  const st = pod.status?.containerStatuses?.find((c) => c.name === 'image-build')
+  const t = st?.state?.terminated
+  if (!t || t.exitCode === 0) return undefined
+  return `container image-build exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}`
+}
+
+/** What a build pod or Build object says about its build. */
+export function describeBuildObject(o: Build | Pod, kind: 'Build' | 'Pod' = o.kind === 'Build' ? 'Build' : 'Pod'): BuildObjectInfo {
+  const isBuild = kind === 'Build'
+  const phase = o.status?.phase ?? (isBuild ? 'New' : 'Pending')
+  const base = {
+    created: n(o.metadata.creationTimestamp),
+    kind: (isBuild ? 'Build' : 'Pod') as 'Build' | 'Pod',
+    name: o.metadata.name!,
+    phase,
+    renderedConfig: o.metadata.labels?.[BUILD_LABELS.desiredConfig] ?? '',
+    terminating: Boolean(o.metadata.deletionTimestamp),
+  }
+  if (isBuild) {
+    const b = o as Build
+    if (phase === 'Complete') return {...base, hung: false, reason: null, state: 'succeeded'}
+    if (phase === 'Failed' || phase === 'Error' || phase === 'Cancelled') {
+      return {...base, hung: false, reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : b.status?.reason ? `: ${b.status.reason}` : ''}`, state: 'failed'}
+    }
+
+    return {...base, hung: false, reason: null, state: phase === 'Running' ? 'running' : 'pending'}
+  }
+
+  const pod = o as Pod
+  const hung = hungMessage(pod)
+  if (phase === 'Succeeded') return {...base, hung: false, reason: null, state: 'succeeded'}
+  if (phase === 'Failed') return {...base, hung: false, reason: hung ?? (pod.status?.message || pod.status?.reason || 'the build pod failed'), state: 'failed'}
+  if (hung) return {...base, hung: phase === 'Running', reason: hung, state: 'failed'}
+  return {...base, hung: false, reason: null, state: phase === 'Pending' ? 'pending' : 'running'}
+}
+
+/** The build objects of each pool (by the operator's labels), keyed by pool name. */
+export function buildObjectsByPool(pods: Pod[], builds: Build[]): Map<string, BuildObjectInfo[]> {
+  const out = new Map<string, BuildObjectInfo[]>()
+  const all: Array<[Build | Pod, 'Build' | 'Pod']> = [...pods.map((p): [Pod, 'Pod'] => [p, 'Pod']), ...builds.map((b): [Build, 'Build'] => [b, 'Build'])]
+  for (const [o, kind] of all) {
+    const l = o.metadata.labels ?? {}
+    const pool = l[BUILD_LABELS.targetPool]
+    const rendered = l[BUILD_LABELS.desiredConfig]
+    if (!Object.hasOwn(l, BUILD_LABELS.buildPod) || !pool || !rendered) continue
+    if (o.metadata.name !== buildNames(rendered).build) continue
+    const list = out.get(pool) ?? []
+    list.push(describeBuildObject(o, kind))
+    out.set(pool, list)
+  }
+
+  return out
+}
+
+export function backendOf(type: string | undefined): Backend {
+  return (type?.trim() || DEFAULT_IMAGE_BUILDER_TYPE) === 'custom-pod-builder' ? 'pod' : 'build'
+}
+
+function buildConfigStatus(cm: ConfigMap | undefined): BuildConfigStatus {
+  if (!cm) return {backend: null, finalImagePullspec: null, imageBuilderType: null, present: false}
+  const type = cm.data?.[BUILD_CONFIG_KEYS.imageBuilderType]?.trim() || undefined
   return {
-    build: {message: n(build.message), reason: n(build.reason), since: n(build.since), state: build.state},
+    backend: backendOf(type),
+    finalImagePullspec: cm.data?.[BUILD_CONFIG_KEYS.finalImagePullspec]?.trim() || null,
+    imageBuilderType: n(type),
+    present: true,
+  }
+}
+
+/**
+ * Whether the pool's image was built from its current rendered config: from oc-mob's history and
+ * from the build objects in the cluster; "unknown" when neither can tell.
+ */
+export function imageMatch(
+  image: string, rendered: string | undefined, entries: HistoryEntry[], current: BuildObjectInfo | undefined,
+): {match: ImageMatch; evidence: string} {
+  const strong = entries.filter((e) => e.image === image && e.source !== 'observed' && e.renderedConfig)
+  const exact = strong.find((e) => e.renderedConfig === rendered)
+  if (exact) {
+    const how = exact.source === 'rollback' ? 'rolled back to' : exact.source === 'joined' ? 'built by the cluster, followed by oc-mob' : 'built by oc-mob'
+    return {evidence: `image history: ${how} for ${exact.renderedConfig} at ${exact.time}`, match: 'yes'}
+  }
+
+  if (current && (current.state === 'running' || current.state === 'pending')) {
+    return {evidence: `a build for ${rendered} is ${current.state === 'pending' ? 'pending' : 'running'} (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`, match: 'no'}
+  }
+
+  if (current?.state === 'failed') {
+    return {evidence: `the build for ${rendered} failed (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`, match: 'no'}
+  }
+
+  if (strong.length > 0) return {evidence: `image history: built for ${strong[0].renderedConfig}, not for ${rendered}`, match: 'no'}
+  const seen = entries.find((e) => e.image === image)
+  if (seen) return {evidence: `seen on the pool at ${seen.time} while it targeted ${seen.renderedConfig || 'an unknown config'}; oc-mob did not see it built`, match: 'unknown'}
+  return {evidence: 'no record of the rendered config it was built from: oc-mob neither built nor followed it', match: 'unknown'}
+}
+
+interface PoolContext {
+  objects: BuildObjectInfo[]
+  history: HistoryEntry[]
+  backend: Backend | null
+}
+
+function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
+  const cond = poolBuild(p)
+  const flag = (t: string): boolean => condition(p, t)?.status === 'True'
+  const rendered = renderedConfig(p)
+  const layered = isLayered(p)
+  const current = rendered ? ctx.objects.find((o) => o.renderedConfig === rendered) : undefined
+  const build: PoolStatus['build'] = {
+    hung: false, message: n(cond.message), object: current ?? null, reason: n(cond.reason), since: n(cond.since), state: cond.state,
+  }
+  if (current?.state === 'failed' && (cond.state !== 'failed' || current.hung)) {
+    build.state = 'failed'
+    build.hung = current.hung
+    build.reason = current.hung ? 'ImageBuildFailed' : cond.state === 'failed' ? build.reason : 'BuildObjectFailed'
+    build.message = current.hung
+      ? `${current.reason}; the build pod stays Running (the 4.14 wait-for-done defect), so the cluster still reports the build as ${cond.state === 'pending' ? 'pending' : 'running'}`
+      : current.reason
+    if (cond.state !== 'failed') build.since = current.created
+  }
+
+  const image = poolImage(p)
+  let match: {match: ImageMatch; evidence: string} | undefined
+  if (image && layered) match = imageMatch(image, rendered, ctx.history, current)
+  const total = p.status?.machineCount ?? 0
+  const updated = p.status?.updatedMachineCount ?? 0
+  const degraded = p.status?.degradedMachineCount ?? 0
+  return {
+    build,
+    builder: layered ? (current ? (current.kind === 'Build' ? 'build' : 'pod') : ctx.backend) : null,
     currentConfig: n(p.status?.configuration?.name),
-    degraded: cond('Degraded'),
-    image: n(poolImage(p)),
-    layered: isLayered(p),
+    degraded: flag('Degraded'),
+    image: n(image),
+    imageDigest: image && image.includes('@') ? digestOf(image) : null,
+    imageEvidence: match?.evidence ?? null,
+    imageMatchesConfig: match?.match ?? null,
+    layered,
     name: p.metadata.name!,
     nodes: {
-      degraded: p.status?.degradedMachineCount ?? 0,
+      degraded,
       ready: p.status?.readyMachineCount ?? 0,
-      total: p.status?.machineCount ?? 0,
+      total,
       unavailable: p.status?.unavailableMachineCount ?? 0,
-      updated: p.status?.updatedMachineCount ?? 0,
+      updated,
+      updating: Math.max(0, total - updated - degraded),
     },
     paused: Boolean(p.spec?.paused),
-    renderedConfig: n(renderedConfig(p)),
-    updated: cond('Updated'),
-    updating: cond('Updating'),
+    renderedConfig: n(rendered),
+    updated: flag('Updated'),
+    updating: flag('Updating'),
   }
 }
 
@@ -101,6 +358,194 @@ function nodeStatus(node: Node, pools: MachineConfigPool[]): NodeStatus {
     state: n(s.state),
   }
 }
+
+function builderStatus(snap: StatusSnapshot, expected: boolean): BuilderStatus {
+  const pods: BuilderPod[] = snap.builderPods.map((p) => {
+    const statuses = p.status?.containerStatuses ?? []
+    const restarts = statuses.reduce((sum, c) => sum + (c.restartCount ?? 0), 0)
+    const waiting = statuses.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason
+    const ended = statuses.find((c) => c.state?.terminated)?.state?.terminated?.reason
+    return {
+      name: p.metadata.name!,
+      phase: p.status?.phase ?? 'Unknown',
+      ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      reason: n(waiting ?? ended),
+      restarts,
+    }
+  })
+  let operator: BuilderStatus['operator'] = null
+  if (snap.apis.config && snap.clusterOperator) {
+    const d = snap.clusterOperator.status?.conditions?.find((c) => c.type === 'Degraded')
+    operator = {degraded: d?.status === 'True', message: d?.message || null, reason: d?.reason || null}
+  }
+
+  return {
+    deployed: snap.deployments.some((d) => d.metadata.name === MACHINE_OS_BUILDER),
+    expected,
+    operator,
+    pods,
+    restarts: pods.reduce((sum, p) => sum + p.restarts, 0),
+    running: pods.some((p) => p.phase === 'Running' && p.ready),
+  }
+}
+
+const ROLLBACK_REFUSED = 'rolling back from a layered to non-layered configuration is not currently supported'
+
+function degradedNodeNext(node: string, reason: string): string {
+  if (reason.includes(ROLLBACK_REFUSED)) {
+    return `this OpenShift version cannot take a node off a layered image: put it back in its layered pool, or replace it with \`oc mob rollback node ${node} --replace-machine\``
+  }
+
+  return `find its machine-config-daemon pod with \`oc get pods -n ${NS} -o wide --field-selector spec.nodeName=${node}\` and read \`oc logs -n ${NS} <pod> -c machine-config-daemon\``
+}
+
+/** `Node a is reporting: "x", Node b is reporting: "y"` (the pool's NodeDegraded message) as pairs. */
+export function parseNodeDegraded(message: string | undefined): Array<{node: string; reason: string}> {
+  const out: Array<{node: string; reason: string}> = []
+  for (const m of (message ?? '').matchAll(/Node (\S+) is reporting: "((?:[^"\\]|\\.)*)"/g)) {
+    out.push({node: m[1], reason: m[2].replaceAll(String.raw`\"`, '"').replaceAll('\\\\', '\\')})
+  }
+
+  return out
+}
+
+function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjectInfo[], nodes: NodeStatus[] | undefined): Problem[] {
+  const out: Problem[] = []
+  const add = (severity: Problem['severity'], message: string, next: string | null, node: string | null = null): void => {
+    out.push({message, next, node, pool: p.name, severity})
+  }
+
+  const name = p.name
+  if (p.layered) {
+    if (p.build.state === 'failed') {
+      add('error', `Build for pool ${name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
+        `see why with \`oc mob logs ${name}\`, then remove the failed build with \`oc mob cleanup ${name}\` and build again with \`oc mob build ${name}\``)
+    } else if ((p.build.state === 'building' || p.build.state === 'pending') && !p.build.object) {
+      add('warning', `pool ${name} says a build is ${p.build.state === 'pending' ? 'pending' : 'running'}, but there is no build object for ${p.renderedConfig ?? 'its rendered config'}`,
+        `clear the stale state with \`oc mob cleanup ${name}\`, then \`oc mob build ${name}\``)
+    }
+
+    if (!p.image && p.build.state === 'none') {
+      add('warning', `pool ${name} is layered but has no image yet`, `build one with \`oc mob build ${name}\` (or wait for the machine-os-builder)`)
+    }
+
+    if (p.imageMatchesConfig === 'no' && p.build.state !== 'building' && p.build.state !== 'pending' && p.build.state !== 'failed') {
+      add('warning', `the image of pool ${name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`, `build it with \`oc mob build ${name} --rebuild\``)
+    }
+
+    const stale = objects.filter((o) => o.renderedConfig !== p.renderedConfig)
+    if (stale.length > 0) {
+      add('warning', `pool ${name} has build objects of an earlier rendered config: ${stale.map((o) => `${o.kind.toLowerCase()}/${o.name} (${o.state})`).join(', ')}`,
+        `remove them with \`oc mob cleanup ${name}\``)
+    }
+  }
+
+  const render = condition(raw, 'RenderDegraded')
+  if (render?.status === 'True' && !(render.message ?? '').startsWith('Failed to build configuration for pool') && render.reason !== 'BuildFailed') {
+    add('error', `pool ${name} cannot render its configuration: ${render.message || render.reason || 'RenderDegraded'}`, `see \`oc describe mcp ${name}\``)
+  }
+
+  const degradedNodes = nodes
+    ? nodes.filter((x) => x.state === 'Degraded' || x.state === 'Unreconcilable').map((x) => ({node: x.name, reason: x.reason ?? x.state!}))
+    : condition(raw, 'NodeDegraded')?.status === 'True' ? parseNodeDegraded(condition(raw, 'NodeDegraded')?.message) : []
+  for (const d of degradedNodes) add('error', `node ${d.node} of pool ${name} is degraded: ${d.reason}`, degradedNodeNext(d.node, d.reason), d.node)
+  if (!nodes && p.nodes.degraded > 0 && degradedNodes.length === 0) {
+    add('error', `pool ${name} has ${p.nodes.degraded} degraded node${p.nodes.degraded === 1 ? '' : 's'}`, `see which with \`oc mob status ${name}\``)
+  }
+
+  return out
+}
+
+function builderProblems(b: BuilderStatus, layered: string[], config: BuildConfigStatus): Problem[] {
+  const out: Problem[] = []
+  const add = (severity: Problem['severity'], message: string, next: string | null): void => {
+    out.push({message, next, node: null, pool: null, severity})
+  }
+
+  if (b.operator?.degraded && b.operator.reason === 'MachineOSBuilderFailed') {
+    add('error', `the Machine Config Operator cannot start the machine-os-builder: ${b.operator.message ?? 'MachineOSBuilderFailed'}`,
+      'fix the build configuration it names (`oc mob setup` repairs it), then check `oc get co machine-config`')
+  } else if (b.operator?.degraded) {
+    add('warning', `the machine-config ClusterOperator is Degraded (${b.operator.reason ?? 'no reason'}): ${b.operator.message ?? ''}`.trimEnd(), 'see `oc describe co machine-config`')
+  }
+
+  const pools = `pool${layered.length === 1 ? '' : 's'} ${layered.join(', ')} ${layered.length === 1 ? 'is' : 'are'} layered`
+  if (b.expected && !config.present) {
+    add('error', `${pools} but ${ON_CLUSTER_BUILD_CONFIG} is missing: the operator will not start the machine-os-builder and no build can run`,
+      'create the build configuration with `oc mob setup`')
+  } else if (b.expected && !b.deployed && !(b.operator?.degraded && b.operator.reason === 'MachineOSBuilderFailed')) {
+    add('warning', `the machine-os-builder is not deployed although ${pools}`,
+      'the operator starts it after checking on-cluster-build-config; see `oc get co machine-config` and `oc logs -n openshift-machine-config-operator deployment/machine-config-operator`')
+  }
+
+  for (const pod of b.pods) {
+    if (pod.phase === 'Running' && pod.ready) continue
+    add(b.expected ? 'error' : 'warning', `machine-os-builder pod ${pod.name} is ${pod.phase}${pod.reason ? ` (${pod.reason})` : ''}${pod.restarts > 0 ? `, ${pod.restarts} restart${pod.restarts === 1 ? '' : 's'}` : ''}`,
+      'read its log with `oc mob logs --builder`')
+  }
+
+  return out
+}
+
+export interface Computed {
+  result: StatusResult
+  /** Images seen on pools that their history does not know (recorded as `observed`). */
+  observations: Observation[]
+}
+
+/** The status from a snapshot: no API calls. */
+export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): Computed {
+  const sorted = [...snap.pools].sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
+  const histories = parseHistoryConfigMap(snap.history)
+  const objects = buildObjectsByPool(snap.buildPods, snap.builds)
+  const buildConfig = buildConfigStatus(snap.buildConfig)
+  const layeredNames = sorted.filter((p) => isLayered(p)).map((p) => p.metadata.name!)
+  const wanted = opts.pool ? sorted.filter((p) => p.metadata.name === opts.pool) : sorted
+  if (opts.pool && wanted.length === 0) throw poolNotFound(opts.pool, sorted)
+  const pools = wanted.map((p) => poolStatus(p, {backend: buildConfig.backend, history: histories[p.metadata.name!] ?? [], objects: objects.get(p.metadata.name!) ?? []}))
+  const builder = builderStatus(snap, layeredNames.length > 0)
+
+  let nodes: NodeStatus[] | undefined
+  if (opts.pool) {
+    nodes = (snap.nodes ?? [])
+      .map((node) => nodeStatus(node, sorted))
+      .filter((s) => s.pool === opts.pool)
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  const problems: Problem[] = [...builderProblems(builder, layeredNames, buildConfig)]
+  for (const [i, p] of pools.entries()) problems.push(...poolProblems(p, wanted[i], objects.get(p.name) ?? [], nodes))
+  problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
+
+  // Key order is part of the documented -o json shape: context, server, machineOSBuilder, pools, nodes, then the later additions.
+  const result = {
+    context: snap.context,
+    server: snap.server, // eslint-disable-line perfectionist/sort-objects
+    machineOSBuilder: builder, // eslint-disable-line perfectionist/sort-objects
+    pools,
+  } as StatusResult
+  if (nodes) result.nodes = nodes
+  result.buildConfig = buildConfig
+  result.problems = problems
+  if (opts.history && opts.pool) {
+    const image = pools[0]?.image
+    result.history = (histories[opts.pool] ?? []).map((e, index) => ({...e, current: e.image === image, index}))
+  }
+
+  const observations: Observation[] = []
+  for (const [i, p] of pools.entries()) {
+    const raw = wanted[i]
+    if (!p.layered || !p.image || !p.renderedConfig) continue
+    if ((histories[p.name] ?? []).some((e) => e.image === p.image)) continue
+    // Only when nothing says the image belongs to an earlier config: the build succeeded and no newer build is under way.
+    const quiet = condition(raw, 'BuildSuccess')?.status === 'True' && p.build.state === 'succeeded' && !p.build.object
+    if (quiet) observations.push({image: p.image, pool: p.name, renderedConfig: p.renderedConfig})
+  }
+
+  return {observations, result}
+}
+
+// ------------------------------------------------------------------------------ reading
 
 export async function requireMachineConfigApi(client: KubeClient): Promise<void> {
   const d = await discover(client)
@@ -121,23 +566,6 @@ export function poolNotFound(name: string, pools: MachineConfigPool[]): MobError
   })
 }
 
-async function builderStatus(client: KubeClient): Promise<BuilderStatus> {
-  const [deployments, pods] = await Promise.all([
-    client.list<Deployment>(R.deployments, {fieldSelector: `metadata.name=${MACHINE_OS_BUILDER}`, namespace: MCO_NAMESPACE}),
-    client.list<Pod>(R.pods, {labelSelector: MACHINE_OS_BUILDER_SELECTOR, namespace: MCO_NAMESPACE}),
-  ])
-  const podRows = pods.items.map((p) => ({
-    name: p.metadata.name!,
-    phase: p.status?.phase ?? 'Unknown',
-    ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-  }))
-  return {
-    deployed: deployments.items.length > 0,
-    pods: podRows,
-    running: podRows.some((p) => p.phase === 'Running' && p.ready),
-  }
-}
-
 /**
  * Like Promise.all (the requests run concurrently), but when several fail the error reported is the
  * first in the given order, not whichever answer arrived first: the same failure gives the same message.
@@ -148,30 +576,143 @@ async function settleInOrder<T extends readonly unknown[]>(promises: T): Promise
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {-readonly [K in keyof T]: Awaited<T[K]>}
 }
 
-export async function getStatus(client: KubeClient, opts: {pool?: string} = {}): Promise<StatusResult> {
-  await requireMachineConfigApi(client)
-  const [pools, builder, nodes] = await settleInOrder([
-    client.list<MachineConfigPool>(R.machineConfigPools),
-    builderStatus(client),
-    opts.pool ? client.list<Node>(R.nodes) : Promise.resolve(undefined),
-  ] as const)
-  const sorted = pools.items.sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
-  // Key order is part of the documented -o json shape: context, server, machineOSBuilder, pools, nodes.
-  const result: StatusResult = {
-    context: client.context,
-    server: client.server, // eslint-disable-line perfectionist/sort-objects
-    machineOSBuilder: builder, // eslint-disable-line perfectionist/sort-objects
-    pools: sorted.map((p) => poolStatus(p)),
+/** The lists and objects status reads, each with its selector; shared by the one-shot read and the watch. */
+function sources(apis: StatusSnapshot['apis'], pool: string | undefined): Array<{key: keyof StatusSnapshot; r: ResourceType; opts: WatchOptions}> {
+  const list: Array<{key: keyof StatusSnapshot; r: ResourceType; opts: WatchOptions}> = [
+    {key: 'pools', opts: {}, r: R.machineConfigPools},
+    {key: 'deployments', opts: {fieldSelector: `metadata.name=${MACHINE_OS_BUILDER}`, namespace: NS}, r: R.deployments},
+    {key: 'builderPods', opts: {labelSelector: MACHINE_OS_BUILDER_SELECTOR, namespace: NS}, r: R.pods},
+    {key: 'buildPods', opts: {labelSelector: BUILD_LABELS.buildPod, namespace: NS}, r: R.pods},
+    {key: 'buildConfig', opts: {fieldSelector: `metadata.name=${ON_CLUSTER_BUILD_CONFIG}`, namespace: NS}, r: R.configMaps},
+    {key: 'history', opts: {fieldSelector: `metadata.name=${HISTORY_CONFIGMAP}`, namespace: NS}, r: R.configMaps},
+  ]
+  if (apis.build) list.push({key: 'builds', opts: {labelSelector: BUILD_LABELS.buildPod, namespace: NS}, r: R.builds})
+  if (apis.config) list.push({key: 'clusterOperator', opts: {fieldSelector: 'metadata.name=machine-config'}, r: R.clusterOperators})
+  if (pool) list.push({key: 'nodes', opts: {}, r: R.nodes})
+  return list
+}
+
+const SINGLE: ReadonlySet<keyof StatusSnapshot> = new Set(['buildConfig', 'clusterOperator', 'history'])
+
+function emptySnapshot(client: KubeClient, apis: StatusSnapshot['apis'], pool: string | undefined): StatusSnapshot {
+  return {
+    apis, builderPods: [], buildPods: [], builds: [], context: client.context, deployments: [], nodes: pool ? [] : undefined, pools: [], server: client.server,
   }
-  if (opts.pool) {
-    const pool = sorted.find((p) => p.metadata.name === opts.pool)
-    if (!pool) throw poolNotFound(opts.pool, sorted)
-    result.pools = [poolStatus(pool)]
-    result.nodes = nodes!.items
-      .map((node) => nodeStatus(node, sorted))
-      .filter((s) => s.pool === opts.pool)
-      .sort((a, b) => a.name.localeCompare(b.name))
+}
+
+function assign(snap: StatusSnapshot, key: keyof StatusSnapshot, items: KubeObject[]): void {
+  const s = snap as unknown as Record<string, unknown>
+  s[key] = SINGLE.has(key) ? items[0] : items
+}
+
+async function apisOf(client: KubeClient): Promise<StatusSnapshot['apis']> {
+  await requireMachineConfigApi(client)
+  const d = await discover(client)
+  return {build: d.build, config: d.config}
+}
+
+/** One read of everything status shows: one request per kind, never one per node. */
+export async function collectStatus(client: KubeClient, opts: StatusOptions = {}): Promise<StatusSnapshot> {
+  const apis = await apisOf(client)
+  const src = sources(apis, opts.pool)
+  const lists = await settleInOrder(src.map((s) => client.list<KubeObject>(s.r, {...s.opts, signal: opts.signal})))
+  const snap = emptySnapshot(client, apis, opts.pool)
+  for (const [i, s] of src.entries()) assign(snap, s.key, lists[i].items)
+  return snap
+}
+
+async function recordQuietly(client: KubeClient, observations: Observation[]): Promise<string[]> {
+  try {
+    return await recordObserved(client, observations)
+  } catch {
+    // Status is a read: without the right to write the history ConfigMap it still answers.
+    return []
+  }
+}
+
+export async function getStatus(client: KubeClient, opts: StatusOptions = {}): Promise<StatusResult> {
+  const snap = await collectStatus(client, opts)
+  const first = computeStatus(snap, opts)
+  if (first.observations.length === 0) return first.result
+  const written = await recordQuietly(client, first.observations)
+  if (written.length === 0 || !opts.history) return first.result
+  snap.history = await client.find<ConfigMap>(R.configMaps, HISTORY_CONFIGMAP, NS)
+  return computeStatus(snap, opts).result
+}
+
+/**
+ * Keep the status current from watches (no polling): `onChange` gets the first status once every
+ * list is read, then a new one whenever something it shows changed. Runs until the signal aborts.
+ */
+export async function watchStatus(client: KubeClient, opts: StatusOptions, onChange: (s: StatusResult) => void): Promise<void> {
+  const apis = await apisOf(client)
+  const src = sources(apis, opts.pool)
+  const stores = src.map(() => new Map<string, KubeObject>())
+  const synced = src.map(() => false)
+  const ac = new AbortController()
+  const onAbort = (): void => ac.abort()
+  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  let last = ''
+  let timer: NodeJS.Timeout | undefined
+  const attempted = new Set<string>()
+  let failure: unknown
+
+  const emit = (): void => {
+    timer = undefined
+    if (ac.signal.aborted || !synced.every(Boolean)) return
+    const snap = emptySnapshot(client, apis, opts.pool)
+    for (const [i, s] of src.entries()) assign(snap, s.key, [...stores[i].values()])
+    let computed: Computed
+    try {
+      computed = computeStatus(snap, opts)
+    } catch (error) {
+      failure = error
+      ac.abort()
+      return
+    }
+
+    const fresh = computed.observations.filter((o) => !attempted.has(`${o.pool} ${o.image}`))
+    for (const o of fresh) attempted.add(`${o.pool} ${o.image}`)
+    if (fresh.length > 0) void recordQuietly(client, fresh)
+    const text = JSON.stringify(computed.result)
+    if (text === last) return
+    last = text
+    onChange(computed.result)
   }
 
-  return result
+  const schedule = (): void => {
+    if (!synced.every(Boolean)) return
+    timer ??= setTimeout(emit, 50)
+  }
+
+  const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`
+  try {
+    await Promise.all(src.map(async (s, i) => {
+      try {
+        for await (const ev of informer<KubeObject>(client, s.r, {...s.opts, signal: ac.signal})) {
+          if (ev.type === 'SYNCED') {
+            stores[i] = new Map(ev.objects.map((o) => [key(o), o]))
+            synced[i] = true
+            if (synced.every(Boolean)) emit()
+            continue
+          }
+
+          if (ev.type === 'DELETED') stores[i].delete(key(ev.object))
+          else stores[i].set(key(ev.object), ev.object)
+          schedule()
+        }
+      } catch (error) {
+        if (!ac.signal.aborted) {
+          failure ??= error
+          ac.abort()
+        }
+      }
+    }))
+  } finally {
+    if (timer) clearTimeout(timer)
+    opts.signal?.removeEventListener('abort', onAbort)
+    ac.abort()
+  }
+
+  if (failure) throw failure
 }

@@ -3,8 +3,13 @@
  * namespace (one key per pool, a JSON list, newest first), so that `rollback` can point a pool back
  * to an earlier good image. The 4.14 operator keeps no such record: the annotation only holds the
  * newest image.
+ *
+ * Entries come from `oc mob build` (built, joined), from `oc mob status` and `oc mob rollback` when
+ * they see an image on a pool that the history does not know yet (observed), and from
+ * `oc mob rollback` itself (rollback, naming the image it replaced).
  */
 import {createHash} from 'node:crypto'
+import {ExitCode, MobError} from '../errors.js'
 import {isStatus, type KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap} from '../kube/types.js'
@@ -18,13 +23,16 @@ export const HISTORY_LIMIT = 25
 export interface HistoryEntry {
   /** Digested pullspec. */
   image: string
+  /** The rendered config the image was built from ('' when that is not known). */
   renderedConfig: string
   /** ISO time the image was recorded on the pool. */
   time: string
-  /** sha256 of the pool's custom Dockerfile at build time ('' when there was none). */
+  /** sha256 of the pool's custom Dockerfile at build time ('' when there was none or it is not known). */
   customDockerfileHash: string
-  /** How the entry came to be: built by oc-mob, joined (built by the cluster and followed), or rolled back to. */
+  /** How the entry came to be: built by oc-mob, joined (built by the cluster and followed), seen on the pool, or rolled back to. */
   source: 'built' | 'joined' | 'observed' | 'rollback'
+  /** For rollback entries: the image the pool had before, which the rollback moved away from. */
+  replaced?: string
 }
 
 export function dockerfileHash(custom: string | undefined): string {
@@ -46,39 +54,155 @@ export function parseHistory(text: string | undefined): HistoryEntry[] {
   }
 }
 
-/** Add an entry at the head of the pool's history (an image already at the head is not repeated). */
-export async function recordHistory(client: KubeClient, pool: string, entry: HistoryEntry): Promise<HistoryEntry[]> {
-  const add = (current: HistoryEntry[]): HistoryEntry[] => {
-    if (current[0]?.image === entry.image && current[0]?.renderedConfig === entry.renderedConfig) return current
-    return [entry, ...current].slice(0, HISTORY_LIMIT)
+/** Every pool's history from the ConfigMap (an absent ConfigMap is an empty history). */
+export function parseHistoryConfigMap(cm: ConfigMap | undefined): Record<string, HistoryEntry[]> {
+  const out: Record<string, HistoryEntry[]> = {}
+  for (const [pool, text] of Object.entries(cm?.data ?? {})) out[pool] = parseHistory(text)
+  return out
+}
+
+/** The list with the entry added at its head (an image already at the head is not repeated). */
+export function addEntry(current: HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+  const head = current[0]
+  if (head?.image === entry.image && head?.renderedConfig === entry.renderedConfig) {
+    // A build recorded right after someone observed its image upgrades the weaker record.
+    if (head.source === 'observed' && entry.source !== 'observed') return [entry, ...current.slice(1)]
+    if (entry.source !== 'rollback') return current
   }
 
+  return [entry, ...current].slice(0, HISTORY_LIMIT)
+}
+
+/**
+ * One read-modify-write of the history ConfigMap for several pools at once, retried on conflict;
+ * created (labelled as oc-mob's) when missing. Returns the new lists of the pools written.
+ */
+async function updateHistory(
+  client: KubeClient, change: (all: Record<string, HistoryEntry[]>) => string[],
+): Promise<{all: Record<string, HistoryEntry[]>; changed: string[]}> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const cm = await client.find<ConfigMap>(R.configMaps, HISTORY_CONFIGMAP, MCO_NAMESPACE)
-    if (!cm) {
-      const list = add([])
-      try {
-        await client.create<ConfigMap>(R.configMaps, {
-          data: {[pool]: JSON.stringify(list)},
-          metadata: {labels: {[MANAGED_BY_LABEL]: 'oc-mob'}, name: HISTORY_CONFIGMAP, namespace: MCO_NAMESPACE},
-        })
-        return list
-      } catch (error) {
-        if (isStatus(error, 409)) continue
-        throw error
-      }
-    }
-
-    const current = parseHistory(cm.data?.[pool])
-    const list = add(current)
-    if (list === current) return current
+    const all = parseHistoryConfigMap(cm)
+    const changed = change(all)
+    if (changed.length === 0) return {all, changed}
+    const data: Record<string, string> = {...cm?.data}
+    for (const pool of changed) data[pool] = JSON.stringify(all[pool])
     try {
-      await client.replace<ConfigMap>(R.configMaps, {...cm, data: {...cm.data, [pool]: JSON.stringify(list)}})
-      return list
+      if (cm) await client.replace<ConfigMap>(R.configMaps, {...cm, data})
+      else {
+        await client.create<ConfigMap>(R.configMaps, {
+          data, metadata: {labels: {[MANAGED_BY_LABEL]: 'oc-mob'}, name: HISTORY_CONFIGMAP, namespace: MCO_NAMESPACE},
+        })
+      }
+
+      return {all, changed}
     } catch (error) {
       if (!isStatus(error, 409)) throw error
     }
   }
 
-  throw new Error(`could not record the image history of pool ${pool}: too many concurrent updates`)
+  throw new Error('could not record the image history: too many concurrent updates of ConfigMap ' + HISTORY_CONFIGMAP)
+}
+
+/** Add an entry at the head of the pool's history (an image already at the head is not repeated). */
+export async function recordHistory(client: KubeClient, pool: string, entry: HistoryEntry): Promise<HistoryEntry[]> {
+  const {all} = await updateHistory(client, (lists) => {
+    const current = lists[pool] ?? []
+    const next = addEntry(current, entry)
+    if (next === current) return []
+    lists[pool] = next
+    return [pool]
+  })
+  return all[pool] ?? []
+}
+
+export interface Observation {
+  pool: string
+  image: string
+  renderedConfig: string
+}
+
+/**
+ * Record images seen on pools that their history does not know yet, as `observed` entries, in one
+ * write. Images already anywhere in a pool's history are left alone. Returns the pools written.
+ */
+export async function recordObserved(client: KubeClient, seen: Observation[], now = new Date()): Promise<string[]> {
+  if (seen.length === 0) return []
+  const {changed: written} = await updateHistory(client, (all) => {
+    const changed: string[] = []
+    for (const o of seen) {
+      const current = all[o.pool] ?? []
+      if (current.some((e) => e.image === o.image)) continue
+      all[o.pool] = addEntry(current, {
+        customDockerfileHash: '', image: o.image, renderedConfig: o.renderedConfig, source: 'observed', time: now.toISOString(),
+      })
+      changed.push(o.pool)
+    }
+
+    return changed
+  })
+  return written
+}
+
+/** Images a rollback moved away from: not offered again as the default target. */
+export function rolledBackFrom(entries: HistoryEntry[]): Set<string> {
+  return new Set(entries.filter((e) => e.source === 'rollback' && e.replaced).map((e) => e.replaced!))
+}
+
+/**
+ * The default rollback target: the newest entry for the rendered config that is not the current
+ * image and was not itself rolled away from. Returns its index in the list.
+ */
+export function previousGood(entries: HistoryEntry[], renderedConfig: string, currentImage: string | undefined): number | undefined {
+  const bad = rolledBackFrom(entries)
+  const i = entries.findIndex((e) => e.renderedConfig === renderedConfig && e.image !== currentImage && !bad.has(e.image))
+  return i >= 0 ? i : undefined
+}
+
+/** The digest part of a pullspec (`sha256:…`), or the whole text when it has none. */
+export function digestOf(image: string): string {
+  const at = image.lastIndexOf('@')
+  return at >= 0 ? image.slice(at + 1) : image
+}
+
+/**
+ * Find a history entry from what a user typed: N (the entry N places back, as `oc mob status POOL
+ * --history` numbers them, 0 = the newest), a full digested pullspec, a digest (`sha256:…`) or at
+ * least 7 leading hex digits of one. Several entries of the same image are one match (the newest).
+ */
+export function findEntry(entries: HistoryEntry[], ref: string): number {
+  const text = ref.trim()
+  if (/^\d+$/.test(text)) {
+    const n = Number(text)
+    if (n >= entries.length) {
+      throw new MobError(`the history has ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (0 to ${entries.length - 1}); there is no entry ${n}`, {
+        exitCode: ExitCode.Invalid, next: 'list them with `oc mob status POOL --history`',
+      })
+    }
+
+    return n
+  }
+
+  const hex = text.replace(/^sha256:/, '')
+  const matches = (e: HistoryEntry): boolean => {
+    if (e.image === text) return true
+    const digest = digestOf(e.image)
+    if (digest === text) return true
+    return /^[0-9a-f]{7,64}$/.test(hex) && digest.startsWith(`sha256:${hex}`)
+  }
+
+  const images = new Set(entries.filter((e) => matches(e)).map((e) => e.image))
+  if (images.size === 0) {
+    throw new MobError(`no image in the history matches "${ref}"`, {
+      exitCode: ExitCode.Invalid, next: 'list the history with `oc mob status POOL --history` and use an entry number or a digest from it',
+    })
+  }
+
+  if (images.size > 1) {
+    throw new MobError(`"${ref}" matches ${images.size} different images in the history`, {
+      details: [...images].map((i) => `- ${i}`), exitCode: ExitCode.Invalid, next: 'give more digits, or the entry number',
+    })
+  }
+
+  return entries.findIndex((e) => matches(e))
 }
