@@ -1,24 +1,126 @@
-import {Args} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {notAvailable} from '../lib/errors.js'
+import {manifests, renderChecks, renderSetupPlan} from '../lib/layering/render.js'
+import {runSetup, type SetupResult} from '../lib/layering/setup.js'
 
 export default class Setup extends BaseCommand<typeof Setup> {
-  static args = {}
-
   static description = `Set up on-cluster OS image builds, interactively or from flags.
 
-Creates or checks everything a build needs, after preflight checks and a plan you confirm: the
-final image pullspec (an ImageStream in the MCO namespace or an external registry), the base image
-pull secret and the final image push secret in the MCO namespace, the on-cluster-build-config
-ConfigMap, the layered MachineConfigPool and, optionally, its custom Dockerfile.
+Does the "Prerequisites" and "Initial Setup" of on-cluster builds, checking every assumption first:
+- where the image goes: an ImageStream in openshift-machine-config-operator (internal registry;
+  created when missing) or an external registry pullspec;
+- the base image pull secret: a copy of the global pull secret (global-pull-secret-copy) or an
+  existing secret; the push secret: the builder-dockercfg-* secret for the internal registry, or
+  an existing secret;
+- the on-cluster-build-config ConfigMap (imageBuilderType written explicitly: custom-pod-builder
+  unless --builder build) and, with --custom-dockerfile, the pool's entry in
+  on-cluster-build-custom-dockerfile (other pools' entries are kept);
+- the pool (created when missing: MachineConfigs of roles [POOL, worker], nodes labelled
+  node-role.kubernetes.io/POOL=) and, with --enable, its opt-in label.
 
-Not available yet in this version: it exits with code 10 and changes nothing.`
+On a terminal, values that are missing are asked for (with what the cluster has as choices);
+without one, a missing value is an error naming its flag.
 
-  static examples = ['oc mob setup', 'oc mob setup --pool layering --imagestream os-image --clone-global-pull-secret --yes']
+Preflight checks (permissions, MachineConfig API, secrets and their registry credentials, the global
+pull secret nodes pull with, the pullspec, degraded pools, the custom Dockerfile) run before
+anything changes; then the plan is shown (secrets by name only) and confirmed (--yes skips).
+Running it again changes nothing; objects that exist with other content are shown as a diff and
+only overwritten with --force. If it stops midway, it says what was done; run it again to finish.`
+
+  static examples = [
+    {command: 'oc mob setup', description: 'Interactive: answer the questions.'},
+    {command: 'oc mob setup --pool layering --imagestream os-image --clone-global-pull-secret --yes', description: 'Internal registry, from flags only.'},
+    {command: 'oc mob setup --final-pullspec quay.io/myorg/os-image --clone-global-pull-secret --push-secret quay-push --custom-dockerfile ./Dockerfile --enable --yes', description: 'External registry, a custom Dockerfile, and opt the pool in.'},
+    {command: 'oc mob setup --imagestream os-image --clone-global-pull-secret --dry-run -o yaml', description: 'Print the objects that would be written.'},
+  ]
+
+  static flags = {
+    'base-pull-secret': Flags.string({description: 'Secret in openshift-machine-config-operator to pull the base OS image (and the custom Dockerfile\'s images) with.', exclusive: ['clone-global-pull-secret'], helpGroup: 'SETTINGS'}),
+    builder: Flags.option({description: 'How images are built: pod (the build pod, custom-pod-builder) or build (OpenShift Builds, openshift-image-builder).', helpGroup: 'SETTINGS', options: ['pod', 'build'] as const})(),
+    'clone-global-pull-secret': Flags.boolean({description: 'Copy openshift-config/pull-secret into global-pull-secret-copy and pull with it.', exclusive: ['base-pull-secret'], helpGroup: 'SETTINGS'}),
+    'config-roles': Flags.string({description: 'For a new pool: the MachineConfig roles it takes, comma-separated (default: POOL,worker).', helpGroup: 'POOL'}),
+    'custom-dockerfile': Flags.string({description: 'File with the pool\'s custom Dockerfile (its last stage must be FROM configs AS final).', helpGroup: 'SETTINGS'}),
+    'dry-run': Flags.boolean({description: 'Check and show the plan (-o yaml: the objects) without changing anything.'}),
+    enable: Flags.boolean({description: 'Also opt the pool into on-cluster builds (the build starts right away).', helpGroup: 'POOL'}),
+    'final-pullspec': Flags.string({description: 'External registry repository for the built image, e.g. quay.io/myorg/os-image (its tag is replaced by the rendered config name).', exclusive: ['imagestream'], helpGroup: 'SETTINGS'}),
+    force: Flags.boolean({description: 'Overwrite existing objects that differ from what setup would write (shown as a diff).'}),
+    imagestream: Flags.string({description: 'Push to the internal registry through this ImageStream in openshift-machine-config-operator (created when missing), e.g. os-image.', exclusive: ['final-pullspec'], helpGroup: 'SETTINGS'}),
+    'node-selector': Flags.string({description: 'For a new pool: the label its nodes carry, KEY=VALUE (default: node-role.kubernetes.io/POOL=).', helpGroup: 'POOL'}),
+    pool: Flags.string({description: 'The MachineConfigPool to set up (default: layering; created when missing).', helpGroup: 'POOL'}),
+    'push-secret': Flags.string({description: 'Secret in openshift-machine-config-operator to push the image with (default with --imagestream: the builder-dockercfg-* secret).', helpGroup: 'SETTINGS'}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
+  }
 
   static summary = 'Set up on-cluster builds: build config, secrets, pool, custom Dockerfile.'
 
-  async run(): Promise<void> {
-    throw notAvailable('`oc mob setup`')
+  async run(): Promise<SetupResult> {
+    const {flags} = this
+    const client = await this.client()
+    const table = this.output === 'table'
+    const dryRun = flags['dry-run']
+    const ask = this.term.canPrompt ? await (await import('../lib/layering/prompts.js')).terminalPrompter(this.abort.signal) : undefined
+    const result = await runSetup(client, {
+      builder: flags.builder,
+      cloneGlobalPullSecret: flags['clone-global-pull-secret'] || undefined,
+      configRoles: flags['config-roles']?.split(',').map((r) => r.trim()).filter(Boolean),
+      basePullSecret: flags['base-pull-secret'],
+      customDockerfile: flags['custom-dockerfile'],
+      enable: flags.enable || undefined,
+      finalPullspec: flags['final-pullspec'],
+      imageStream: flags.imagestream,
+      nodeSelector: flags['node-selector'],
+      pool: flags.pool,
+      pushSecret: flags['push-secret'],
+    }, {
+      ask,
+      confirm: ask ? () => ask.confirm({default: true, message: 'Apply these changes?'}) : undefined,
+      dryRun,
+      force: flags.force,
+      onChecks: (checks) => {
+        const text = renderChecks(checks, this.term.err, {onlyProblems: !table})
+        if (text) this.note((table ? 'Preflight checks:\n' : '') + text)
+      },
+      onPlan: (plan) => {
+        if (table) this.log(renderSetupPlan(plan, this.term.out, Boolean(dryRun)))
+      },
+      onStep: (text) => this.note(text),
+      signal: this.abort.signal,
+      yes: flags.yes,
+    })
+
+    if (result.outcome === 'dry-run' && !table) {
+      const objects = result.items.filter((i) => (i.action === 'create' || i.action === 'update') && i.manifest).map((i) => i.manifest!)
+      this.log(manifests(objects, this.output as 'json' | 'yaml'))
+      return result
+    }
+
+    this.emit(result, () => {
+      switch (result.outcome) {
+        case 'dry-run': {
+          const conflicts = result.items.filter((i) => i.action === 'conflict').length
+          return `\ndry run: nothing was changed${conflicts > 0 ? ` (${conflicts} object${conflicts === 1 ? '' : 's'} differ: a real run needs --force)` : ''}`
+        }
+
+        case 'unchanged': {
+          return `\nnothing to do: everything is set up already${result.optedIn ? '' : ` (opt the pool in with \`oc mob enable ${result.pool}\`)`}`
+        }
+
+        case 'cancelled': {
+          return '\ncancelled: nothing was changed'
+        }
+
+        default: {
+          return [
+            '',
+            ...result.applied.map((a) => `${this.term.out.green('✔')} ${a}`),
+            '',
+            result.enable
+              ? `pool ${result.pool} is opted in: follow the build with \`oc mob status ${result.pool}\` or \`oc mob logs ${result.pool} -f\``
+              : `next: opt the pool in with \`oc mob enable ${result.pool} --wait\` (or build once with \`oc mob enable ${result.pool} --build\`)`,
+          ].join('\n')
+        }
+      }
+    })
+    return result
   }
 }

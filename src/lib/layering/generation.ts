@@ -1,0 +1,112 @@
+/**
+ * Everything that depends on which generation of the cluster-side layering API the cluster runs,
+ * behind one interface:
+ *
+ * - OpenShift 4.14/4.15: the `on-cluster-build-config` ConfigMap (+ `on-cluster-build-custom-dockerfile`)
+ *   and the pool label `machineconfiguration.openshift.io/layering-enabled` (configmap.ts);
+ * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (not implemented yet: a second
+ *   backend is one added file that implements LayeringBackend, plus a line in detectBackend).
+ *
+ * The generation is detected from API discovery, never from a version string.
+ */
+import {ExitCode, MobError} from '../errors.js'
+import type {KubeClient} from '../kube/client.js'
+import {discover} from '../kube/discovery.js'
+import type {MachineConfigPool} from '../kube/types.js'
+import {configMapBackend} from './configmap.js'
+import type {Access, PlanItem} from './types.js'
+
+/** How images are built: the build pod (`custom-pod-builder`) or an OpenShift Build. */
+export type BuilderKind = 'build' | 'pod'
+
+/** A pool's build settings, independent of where a generation stores them. */
+export interface BuildSettings {
+  pool: string
+  /** Secret (in the MCO namespace) used to pull the base OS image and the custom Dockerfile's images. */
+  baseImagePullSecret: string
+  /** Secret (in the MCO namespace) used to push the built image. */
+  finalImagePushSecret: string
+  /** Where the built image goes; its tag is replaced by the rendered config name. */
+  finalImagePullspec: string
+  /** undefined: the key is absent and the generation's default applies. */
+  builder?: BuilderKind
+  /** The pool's custom Dockerfile; undefined: none (or leave as is). */
+  customDockerfile?: string
+}
+
+/** One change a plan will make: what it is, the permissions it needs, and how to make it. */
+export interface Step {
+  item: PlanItem
+  access: Access[]
+  /** Makes the change. Never called for unchanged items or unforced conflicts. */
+  run(): Promise<void>
+}
+
+export interface BuildFollowEvent {
+  phase: 'builder' | 'building' | 'failed' | 'pending' | 'succeeded' | 'waiting'
+  message: string
+}
+
+export interface FollowOptions {
+  signal?: AbortSignal
+  /** When the follow started (events older than this are history). */
+  since?: number
+  onEvent?: (e: BuildFollowEvent) => void
+}
+
+export interface LayeringBackend {
+  /** `configmap` (4.14/4.15) or `machineosconfig` (4.18+). */
+  readonly generation: 'configmap' | 'machineosconfig'
+  /** A few words for people, e.g. "OpenShift 4.14/4.15 (on-cluster-build-config + pool label)". */
+  readonly title: string
+  /** Whether a node that runs a layered image can go back to plain configs by itself. */
+  readonly nodesCanRevert: boolean
+  /** The default builder when the settings do not name one, as the operator applies it. */
+  readonly defaultBuilder: BuilderKind
+
+  /** The build settings in effect for a pool, or undefined when builds are not set up. */
+  readSettings(client: KubeClient, pool: string): Promise<BuildSettings | undefined>
+  /** The steps that make the cluster hold `settings` (unchanged / create / update / conflict). */
+  planSettings(client: KubeClient, settings: BuildSettings, opts: {force?: boolean; dryRun?: boolean; resolvePullspec?: () => Promise<string>}): Promise<Step[]>
+  /** Whether the pool is opted into on-cluster builds. */
+  isEnabled(client: KubeClient, pool: MachineConfigPool): Promise<boolean>
+  /** The step that opts the pool in (or out). */
+  planOptIn(client: KubeClient, pool: MachineConfigPool, enable: boolean, opts?: {dryRun?: boolean}): Promise<Step>
+  /** The digested image the pool's nodes should run, if one has been built. */
+  poolImage(pool: MachineConfigPool): string | undefined
+  /** Whether the pool's nodes wait for an image before they are updated (the pool is opted in). */
+  waitsForImage(pool: MachineConfigPool): boolean
+  /**
+   * Follow the cluster's build of the pool's current rendered config until it succeeds (resolves
+   * with the image) or fails (throws a MobError with the reason and the build log's last lines).
+   */
+  followBuild(client: KubeClient, pool: string, opts: FollowOptions): Promise<string>
+  /** After opting out: wait until the cluster has cleaned up after the pool. */
+  followOptOut(client: KubeClient, pool: string, opts: FollowOptions): Promise<void>
+}
+
+/**
+ * The backend for the cluster behind `client`. Fails with exit code 10 when the cluster does not
+ * serve the MachineConfig API, or serves a generation this version cannot drive yet.
+ */
+export async function detectBackend(client: KubeClient): Promise<LayeringBackend> {
+  const d = await discover(client)
+  if (!d.machineConfig) throw noMachineConfigApi(client)
+  if (d.machineOS) {
+    throw new MobError('this cluster serves the MachineOSConfig API (OpenShift 4.18 or later), where on-cluster builds are set up with a MachineOSConfig per pool; this version of oc-mob drives the 4.14/4.15 generation (on-cluster-build-config and the pool label) only', {
+      code: 'GenerationUnsupported',
+      exitCode: ExitCode.Unavailable,
+      next: 'create a MachineOSConfig for the pool (see the OpenShift documentation "On-cluster image mode"); `oc mob status` still works',
+    })
+  }
+
+  return configMapBackend
+}
+
+export function noMachineConfigApi(client: KubeClient): MobError {
+  return new MobError(`the cluster at ${client.server} does not serve the MachineConfig API (machineconfiguration.openshift.io/v1)`, {
+    code: 'NoMachineConfigApi',
+    exitCode: ExitCode.Unavailable,
+    next: 'on-cluster builds need an OpenShift cluster (4.14 or later) with the Machine Config Operator; check --context',
+  })
+}

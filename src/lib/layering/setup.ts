@@ -1,0 +1,561 @@
+/**
+ * `oc mob setup`: the seed's "Prerequisites" and "Initial Setup" as one idempotent operation.
+ *
+ * 1. Resolve the input: from flags, or (on a terminal, when values are missing) from a wizard that
+ *    offers what it discovered in the cluster. Without a terminal a missing value is an error that
+ *    names its flag.
+ * 2. Plan: for every object (ImageStream, the clone of the global pull secret, the build settings,
+ *    the pool, the opt-in label) decide create / update / unchanged / conflict, with a diff for
+ *    objects that exist and differ (conflicts are only overwritten with --force).
+ * 3. Preflight checks: permissions (SelfSubjectAccessReview), secrets and their registry credentials,
+ *    the global pull secret, the pullspec, degraded pools, the custom Dockerfile, the builder.
+ * 4. Confirm, then apply in order. A failure midway says what was done and what was not; running the
+ *    same command again completes the setup (what is already there counts as unchanged).
+ */
+import {readFile} from 'node:fs/promises'
+import {type OsImage, readOsImage} from '../build/inputs.js'
+import {ExitCode, MobError} from '../errors.js'
+import type {KubeClient} from '../kube/client.js'
+import {discover} from '../kube/discovery.js'
+import {R} from '../kube/resources.js'
+import type {KubeObject, LabelSelector, MachineConfigPool, Secret} from '../kube/types.js'
+import {waitFor} from '../kube/watch.js'
+import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
+import {registriesIn, parseDockerSecret} from '../registry/auth.js'
+import {accessCheck} from './access.js'
+import {BUILDER_TYPES} from './configmap.js'
+import {redactSecret, sameSecretContent, secretView, unifiedDiff, yamlOf} from './diff.js'
+import {type BuilderKind, type BuildSettings, detectBackend, type LayeringBackend, type Step} from './generation.js'
+import {INTERNAL_REGISTRY, isBuilderSecret, settingsChecks, throwIfFailed} from './preflight.js'
+import {type Access, type Check, objectRef, type PlanItem} from './types.js'
+import {askSetupInput, type Prompter, type WizardContext} from './wizard.js'
+
+const NS = MCO_NAMESPACE
+export const DEFAULT_POOL = 'layering'
+export const DEFAULT_IMAGESTREAM = 'os-image'
+export const GLOBAL_PULL_SECRET_COPY = 'global-pull-secret-copy'
+const ROLE_LABEL = 'machineconfiguration.openshift.io/role'
+
+/** What the user asked for (flags or wizard answers). Undefined means "not given". */
+export interface SetupInput {
+  pool?: string
+  /** External registry: where the built image is pushed. */
+  finalPullspec?: string
+  /** Internal registry: an ImageStream in the MCO namespace (created when missing). */
+  imageStream?: string
+  basePullSecret?: string
+  cloneGlobalPullSecret?: boolean
+  pushSecret?: string
+  /** Path of a file with the pool's custom Dockerfile. */
+  customDockerfile?: string
+  builder?: BuilderKind
+  /** Also opt the pool in (label it). */
+  enable?: boolean
+  /** Node selector of a new pool: `key=value` or `key` (value ""). */
+  nodeSelector?: string
+  /** Roles whose MachineConfigs a new pool takes (machineConfigSelector role In [...]). */
+  configRoles?: string[]
+}
+
+export interface SetupPlan {
+  /** The cluster-side API generation, e.g. `configmap`. */
+  generation: string
+  pool: string
+  /** The pool does not exist yet and is created. */
+  newPool: boolean
+  target: {kind: 'external' | 'imagestream'; imageStream?: string; pullspec: string}
+  settings: {
+    baseImagePullSecret: string
+    finalImagePushSecret: string
+    finalImagePullspec: string
+    imageBuilderType: string
+    customDockerfile: string | null
+  }
+  enable: boolean
+  /** The pool is (or, with enable, will be) opted into on-cluster builds. */
+  optedIn: boolean
+  checks: Check[]
+  items: PlanItem[]
+  /** Things worth knowing about the plan (what the builder choice means, rotation, canonical copies). */
+  notes: string[]
+}
+
+export interface SetupResult extends SetupPlan {
+  outcome: 'applied' | 'cancelled' | 'dry-run' | 'unchanged'
+  /** The objects created or changed, in order (`kind/name`). */
+  applied: string[]
+}
+
+export interface SetupOptions {
+  dryRun?: boolean
+  force?: boolean
+  /** Do not ask for confirmation. */
+  yes?: boolean
+  /** Ask for missing values (a terminal is there). Without it, missing values are errors naming their flag. */
+  ask?: Prompter
+  /** Ask whether to go ahead with the plan; without it (and without yes) a plan with changes is refused. */
+  confirm?: (plan: SetupPlan) => Promise<boolean>
+  onChecks?: (checks: Check[]) => void
+  onPlan?: (plan: SetupPlan) => void
+  onStep?: (text: string) => void
+  signal?: AbortSignal
+}
+
+function usage(message: string, next: string): MobError {
+  return new MobError(message, {code: 'MissingValue', exitCode: ExitCode.Usage, next})
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+export function checkPoolName(name: string): string | undefined {
+  if (!DNS_LABEL.test(name) || name.length > 63) return `"${name}" is not a valid pool name (lower-case letters, digits and -, at most 63 characters)`
+  return undefined
+}
+
+export function parseNodeSelector(text: string): {key: string; value: string} {
+  const t = text.trim()
+  const eq = t.indexOf('=')
+  const key = eq < 0 ? t : t.slice(0, eq)
+  const value = eq < 0 ? '' : t.slice(eq + 1)
+  if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value)) {
+    throw usage(`"${text}" is not a node label (KEY or KEY=VALUE)`, 'use for example --node-selector node-role.kubernetes.io/layering=')
+  }
+
+  return {key, value}
+}
+
+export function poolManifest(name: string, roles: string[], selector: {key: string; value: string}): MachineConfigPool {
+  return {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfigPool',
+    metadata: {name},
+    spec: {
+      machineConfigSelector: {matchExpressions: [{key: ROLE_LABEL, operator: 'In', values: roles}]},
+      nodeSelector: {matchLabels: {[selector.key]: selector.value}},
+    },
+  }
+}
+
+function imageStreamManifest(name: string): KubeObject {
+  return {apiVersion: 'image.openshift.io/v1', kind: 'ImageStream', metadata: {name, namespace: NS}}
+}
+
+interface ImageStream extends KubeObject {
+  status?: {dockerImageRepository?: string}
+}
+
+/** What the cluster holds that setup (and its wizard) chooses from. */
+interface Inventory {
+  pools: MachineConfigPool[]
+  secrets: Secret[]
+  imageStreams: ImageStream[]
+  imageApi: boolean
+  buildApi: boolean
+  globalPullSecret?: Secret
+  osImage?: OsImage
+  osImageProblem?: string
+}
+
+async function readInventory(client: KubeClient): Promise<Inventory> {
+  const d = await discover(client)
+  const [pools, secrets, imageStreams, globalPullSecret, osImage] = await Promise.all([
+    client.list<MachineConfigPool>(R.machineConfigPools),
+    client.list<Secret>(R.secrets, {namespace: NS}),
+    d.image ? client.list<ImageStream>(R.imageStreams, {namespace: NS}) : Promise.resolve({items: [] as ImageStream[], metadata: {}}),
+    client.find<Secret>(R.secrets, GLOBAL_PULL_SECRET, OPENSHIFT_CONFIG_NAMESPACE),
+    readOsImage(client).then((o) => ({o}), (error: unknown) => ({e: (error as Error).message})),
+  ])
+  return {
+    buildApi: d.build, globalPullSecret, imageApi: d.image, imageStreams: imageStreams.items,
+    osImage: 'o' in osImage ? osImage.o : undefined, osImageProblem: 'e' in osImage ? osImage.e : undefined,
+    pools: pools.items, secrets: secrets.items,
+  }
+}
+
+/** The builder service account's docker config secret for the internal registry, if any. */
+export function findBuilderSecret(secrets: Secret[]): Secret | undefined {
+  return secrets.filter((s) => isBuilderSecret(s)).sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]
+}
+
+function wizardContext(inv: Inventory, current: BuildSettings | undefined, backend: LayeringBackend): WizardContext {
+  const docker = inv.secrets.filter((s) => s.type === 'kubernetes.io/dockerconfigjson' || s.type === 'kubernetes.io/dockercfg')
+    .filter((s) => !s.metadata.name!.endsWith('-canonical'))
+    .map((s) => {
+      let registries: string[] = []
+      try {
+        registries = registriesIn(parseDockerSecret(s).auths)
+      } catch {
+        registries = []
+      }
+
+      return {builder: isBuilderSecret(s), name: s.metadata.name!, registries}
+    })
+    .sort((a, b) => a.name.localeCompare(b.name))
+  return {
+    builderSecret: findBuilderSecret(inv.secrets)?.metadata.name,
+    current,
+    defaultBuilder: backend.defaultBuilder,
+    globalPullSecretCopy: GLOBAL_PULL_SECRET_COPY,
+    imageApi: inv.imageApi,
+    imageStreams: inv.imageStreams.map((i) => ({name: i.metadata.name!, repository: i.status?.dockerImageRepository})),
+    pools: inv.pools,
+    secrets: docker,
+  }
+}
+
+/** Whether the input lacks something setup cannot default. */
+function missingValues(input: SetupInput): string[] {
+  const missing: string[] = []
+  if (!input.finalPullspec && !input.imageStream) missing.push('--final-pullspec or --imagestream')
+  if (!input.basePullSecret && !input.cloneGlobalPullSecret) missing.push('--base-pull-secret or --clone-global-pull-secret')
+  if (input.finalPullspec && !input.pushSecret) missing.push('--push-secret')
+  return missing
+}
+
+function checkExclusive(input: SetupInput): void {
+  if (input.finalPullspec && input.imageStream) throw usage('--final-pullspec and --imagestream exclude each other', 'give the external registry pullspec or the ImageStream, not both')
+  if (input.basePullSecret && input.cloneGlobalPullSecret) throw usage('--base-pull-secret and --clone-global-pull-secret exclude each other', 'pick an existing secret or clone the global pull secret, not both')
+}
+
+async function readDockerfile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    throw new MobError(`cannot read the custom Dockerfile ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
+      exitCode: ExitCode.Usage, next: 'give the path of a readable file with --custom-dockerfile',
+    })
+  }
+}
+
+function unchanged(item: Omit<PlanItem, 'action'>): Step {
+  return {access: [], item: {...item, action: 'unchanged'}, async run() {}}
+}
+
+async function planImageStream(client: KubeClient, inv: Inventory, name: string): Promise<{step: Step; pullspec: string; resolve: () => Promise<string>}> {
+  const predicted = `${INTERNAL_REGISTRY}/${NS}/${name}`
+  const existing = inv.imageStreams.find((i) => i.metadata.name === name)
+  const item = {kind: 'ImageStream', name, namespace: NS}
+  if (existing) {
+    const repo = existing.status?.dockerImageRepository || predicted
+    return {pullspec: repo, resolve: async () => repo, step: unchanged({...item, manifest: imageStreamManifest(name), summary: `exists (${repo})`})}
+  }
+
+  let resolved: string | undefined
+  return {
+    pullspec: predicted,
+    resolve: async () => resolved ?? predicted,
+    step: {
+      access: [{group: 'image.openshift.io', namespace: NS, resource: 'imagestreams', verb: 'create'}],
+      item: {...item, action: 'create', manifest: imageStreamManifest(name), summary: `create; the image goes to its repository (${predicted})`},
+      async run() {
+        await client.create(R.imageStreams, imageStreamManifest(name))
+        // The registry fills status.dockerImageRepository; give it a moment, then use the usual name.
+        resolved = await waitFor<ImageStream, string>(client, R.imageStreams, name, (i) => i?.status?.dockerImageRepository || undefined, {namespace: NS, timeoutMs: 5000})
+          .catch(() => predicted)
+      },
+    },
+  }
+}
+
+function planGlobalPullSecretCopy(client: KubeClient, inv: Inventory, force: boolean): Step | undefined {
+  const source = inv.globalPullSecret
+  if (!source) return undefined
+  const name = GLOBAL_PULL_SECRET_COPY
+  const wanted: Secret = {apiVersion: 'v1', data: {...source.data}, kind: 'Secret', metadata: {name, namespace: NS}, type: source.type}
+  const current = inv.secrets.find((s) => s.metadata.name === name)
+  const item = {kind: 'Secret', manifest: redactSecret(wanted), name, namespace: NS}
+  const from = `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`
+  if (!current) {
+    return {
+      access: [{group: '', namespace: NS, resource: 'secrets', verb: 'create'}],
+      item: {...item, action: 'create', summary: `create as a copy of ${from} (registries: ${registryList(source)})`},
+      async run() {
+        await client.create<Secret>(R.secrets, wanted)
+      },
+    }
+  }
+
+  if (sameSecretContent(current, wanted)) return unchanged({...item, summary: `already a copy of ${from}`})
+  return {
+    access: [{group: '', name, namespace: NS, resource: 'secrets', verb: 'update'}],
+    item: {
+      ...item, action: force ? 'update' : 'conflict',
+      diff: unifiedDiff(`secret/${name}`, secretView(current, wanted), secretView(wanted, current), ['in the cluster', `copy of ${from}`]),
+      summary: force ? `overwrite with the current content of ${from}` : `differs from ${from} (overwritten only with --force)`,
+    },
+    async run() {
+      await client.update<Secret>(R.secrets, name, (s) => {
+        s.type = wanted.type
+        s.data = wanted.data
+      }, {namespace: NS})
+    },
+  }
+}
+
+function registryList(secret: Secret): string {
+  try {
+    return registriesIn(parseDockerSecret(secret).auths).join(', ') || '(none)'
+  } catch {
+    return '(not a docker config)'
+  }
+}
+
+function selectorOf(pool: MachineConfigPool): {mc?: LabelSelector; node?: LabelSelector} {
+  return {mc: pool.spec?.machineConfigSelector, node: pool.spec?.nodeSelector}
+}
+
+function planPool(client: KubeClient, inv: Inventory, name: string, input: SetupInput, force: boolean): {step: Step; created: boolean} {
+  const roles = input.configRoles && input.configRoles.length > 0 ? input.configRoles : [name, 'worker']
+  const selector = input.nodeSelector ? parseNodeSelector(input.nodeSelector) : {key: `node-role.kubernetes.io/${name}`, value: ''}
+  const wanted = poolManifest(name, roles, selector)
+  const existing = inv.pools.find((p) => p.metadata.name === name)
+  const what = `machineConfigSelector ${ROLE_LABEL} In [${roles.join(', ')}], nodeSelector ${selector.key}=${selector.value}`
+  if (!existing) {
+    return {
+      created: true,
+      step: {
+        access: [{group: 'machineconfiguration.openshift.io', resource: 'machineconfigpools', verb: 'create'}],
+        item: {action: 'create', kind: 'MachineConfigPool', manifest: wanted, name, summary: `create with ${what}`},
+        async run() {
+          await client.create<MachineConfigPool>(R.machineConfigPools, wanted)
+        },
+      },
+    }
+  }
+
+  const manifest: MachineConfigPool = {apiVersion: wanted.apiVersion, kind: wanted.kind, metadata: {name}, spec: {machineConfigSelector: selectorOf(existing).mc, nodeSelector: selectorOf(existing).node}}
+  // An existing pool keeps its selectors unless other ones were asked for explicitly.
+  if (!input.nodeSelector && !(input.configRoles && input.configRoles.length > 0)) {
+    return {created: false, step: unchanged({kind: 'MachineConfigPool', manifest, name, summary: 'exists (its selectors are kept)'})}
+  }
+
+  const want = {
+    machineConfigSelector: input.configRoles?.length ? wanted.spec!.machineConfigSelector : existing.spec?.machineConfigSelector,
+    nodeSelector: input.nodeSelector ? wanted.spec!.nodeSelector : existing.spec?.nodeSelector,
+  }
+  const before = {machineConfigSelector: existing.spec?.machineConfigSelector, nodeSelector: existing.spec?.nodeSelector}
+  const diff = unifiedDiff(`machineconfigpool/${name} spec`, yamlOf(before), yamlOf(want))
+  if (!diff) return {created: false, step: unchanged({kind: 'MachineConfigPool', manifest, name, summary: 'exists with these selectors'})}
+  return {
+    created: false,
+    step: {
+      access: [{group: 'machineconfiguration.openshift.io', name, resource: 'machineconfigpools', verb: 'patch'}],
+      item: {
+        action: force ? 'update' : 'conflict', diff, kind: 'MachineConfigPool', manifest: {...manifest, spec: want} as MachineConfigPool, name,
+        summary: force ? 'change its selectors' : 'exists with other selectors (changed only with --force)',
+      },
+      async run() {
+        await client.patch<MachineConfigPool>(R.machineConfigPools, name, {spec: want})
+      },
+    },
+  }
+}
+
+/** The input with everything filled in (wizard or defaults), or a usage error naming the missing flags. */
+async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: Inventory, input: SetupInput, opts: SetupOptions): Promise<SetupInput> {
+  checkExclusive(input)
+  const missing = missingValues(input)
+  if (missing.length > 0 && opts.ask) {
+    const current = await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
+    const answered = await askSetupInput(wizardContext(inv, current, backend), input, opts.ask)
+    checkExclusive(answered)
+    return answered
+  }
+
+  if (missing.length > 0) {
+    throw usage(`setup needs ${missing.join(', and ')} (there is no terminal to ask on)`, 'give the missing flags, or run `oc mob setup` in a terminal to be asked; see `oc mob setup --help`')
+  }
+
+  return input
+}
+
+function settingsNotes(plan: {settings: SetupPlan['settings']; target: SetupPlan['target']}, pushSecret: Secret | undefined): string[] {
+  const notes: string[] = []
+  const type = plan.settings.imageBuilderType
+  notes.push(type === BUILDER_TYPES.pod
+    ? `imageBuilderType is written explicitly as ${BUILDER_TYPES.pod}: builds run as the pod build-<rendered config> (what \`oc mob build\` and \`oc mob logs\` follow); without the key the 4.14 operator would use OpenShift Builds (${BUILDER_TYPES.build})`
+    : `imageBuilderType is written explicitly as ${BUILDER_TYPES.build}: builds run as OpenShift Builds`)
+  if (plan.target.kind === 'imagestream') {
+    notes.push(`the image is pushed to the internal registry through ImageStream ${plan.target.imageStream} (${plan.target.pullspec}), tagged with the rendered config name`)
+  }
+
+  if (pushSecret && isBuilderSecret(pushSecret)) {
+    notes.push(`${pushSecret.metadata.name} is a legacy .dockercfg secret: the operator converts it into ${pushSecret.metadata.name}-canonical and points on-cluster-build-config at that copy (setup treats both names as the same)`)
+  }
+
+  return notes
+}
+
+function changing(steps: Step[]): Step[] {
+  return steps.filter((s) => s.item.action === 'create' || s.item.action === 'update')
+}
+
+/** Plan (and, unless dry-run or cancelled, apply) the setup. Never prints; reports through callbacks. */
+export async function runSetup(client: KubeClient, given: SetupInput, opts: SetupOptions = {}): Promise<SetupResult> {
+  const checks: Check[] = []
+  let backend: LayeringBackend
+  try {
+    backend = await detectBackend(client)
+  } catch (error) {
+    if (!(error instanceof MobError)) throw error
+    checks.push({exitCode: error.exitCode, fix: error.next, id: 'machineconfig-api', message: error.message, title: 'MachineConfig API', verdict: 'fail'})
+    opts.onChecks?.(checks)
+    throw error
+  }
+
+  checks.push({id: 'machineconfig-api', message: `the cluster serves the MachineConfig API: ${backend.title}`, title: 'MachineConfig API', verdict: 'pass'})
+  const inv = await readInventory(client)
+  const input = await resolveInput(client, backend, inv, given, opts)
+  const poolName = input.pool ?? DEFAULT_POOL
+  const poolProblem = checkPoolName(poolName)
+  if (poolProblem) throw usage(poolProblem, 'give another name with --pool')
+  const customDockerfile = input.customDockerfile === undefined ? undefined : await readDockerfile(input.customDockerfile)
+  const force = Boolean(opts.force)
+
+  const steps: Step[] = []
+  // 1. Where the image goes.
+  let pullspec: string
+  let resolvePullspec: (() => Promise<string>) | undefined
+  if (input.imageStream) {
+    if (!inv.imageApi) {
+      checks.push({exitCode: ExitCode.Unavailable, fix: 'use an external registry with --final-pullspec', id: 'imagestream', message: 'the cluster does not serve image.openshift.io/v1 (ImageStreams of the internal registry)', title: 'internal registry', verdict: 'fail'})
+      opts.onChecks?.(checks)
+      throwIfFailed(checks, 'setup cannot use an ImageStream')
+    }
+
+    const is = await planImageStream(client, inv, input.imageStream)
+    steps.push(is.step)
+    pullspec = is.pullspec
+    if (is.step.item.action === 'create') resolvePullspec = is.resolve
+  } else {
+    pullspec = input.finalPullspec!.trim()
+  }
+
+  // 2. The secrets.
+  const pullName = input.cloneGlobalPullSecret ? GLOBAL_PULL_SECRET_COPY : input.basePullSecret!
+  let pullSecret = inv.secrets.find((s) => s.metadata.name === pullName)
+  let pullOrigin: string | undefined
+  if (input.cloneGlobalPullSecret) {
+    const copy = planGlobalPullSecretCopy(client, inv, force)
+    if (copy) {
+      steps.push(copy)
+      pullSecret = inv.globalPullSecret && {...inv.globalPullSecret, metadata: {name: pullName, namespace: NS}}
+      pullOrigin = `a copy of ${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`
+    }
+  }
+
+  let pushName = input.pushSecret
+  if (!pushName) {
+    const builder = findBuilderSecret(inv.secrets)
+    if (!builder) {
+      throw usage(`no builder-dockercfg-* secret was found in ${NS} to push to the internal registry`, 'name a push secret with --push-secret')
+    }
+
+    pushName = builder.metadata.name!
+  }
+
+  const pushSecret = inv.secrets.find((s) => s.metadata.name === pushName)
+  const builder: BuilderKind = input.builder ?? 'pod'
+  const settings: BuildSettings = {
+    baseImagePullSecret: pullName, builder, customDockerfile, finalImagePullspec: pullspec, finalImagePushSecret: pushName, pool: poolName,
+  }
+
+  // 3. Build settings, pool, opt-in.
+  steps.push(...await backend.planSettings(client, settings, {dryRun: opts.dryRun, force, resolvePullspec}))
+  const poolPlan = planPool(client, inv, poolName, input, force)
+  steps.push(poolPlan.step)
+  const existingPool = inv.pools.find((p) => p.metadata.name === poolName)
+  if (input.enable) {
+    steps.push(await backend.planOptIn(client, existingPool ?? {metadata: {labels: {}, name: poolName}}, true))
+  }
+
+  // 4. Preflight.
+  checks.push(...settingsChecks({
+    buildApi: inv.buildApi, defaultBuilder: backend.defaultBuilder, globalPullSecret: inv.globalPullSecret, osImage: inv.osImage,
+    pools: inv.pools, pullSecret, pullSecretOrigin: pullOrigin, pushSecret, settings,
+  }))
+  if (inv.osImageProblem) {
+    checks.push({fix: 'check `oc get co machine-config`', id: 'base-image', message: inv.osImageProblem, title: 'base OS image', verdict: 'fail'})
+  }
+
+  if (input.cloneGlobalPullSecret && !inv.globalPullSecret) {
+    checks.push({exitCode: ExitCode.NotFound, fix: `name an existing secret with --base-pull-secret`, id: 'global-pull-secret-copy', message: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET} does not exist, so there is nothing to clone`, title: 'global pull secret copy', verdict: 'fail'})
+  }
+
+  const access: Access[] = changing(steps).flatMap((s) => s.access)
+  if (access.length > 0) checks.unshift(await accessCheck(client, access, 'make these changes', opts.signal))
+  opts.onChecks?.(checks)
+  throwIfFailed(checks, 'setup preflight failed')
+
+  const plan: SetupPlan = {
+    checks,
+    enable: Boolean(input.enable),
+    generation: backend.generation,
+    items: steps.map((s) => s.item),
+    newPool: poolPlan.created,
+    notes: [],
+    optedIn: Boolean(input.enable) || (existingPool ? await backend.isEnabled(client, existingPool) : false),
+    pool: poolName,
+    settings: {
+      baseImagePullSecret: pullName, customDockerfile: customDockerfile ?? null, finalImagePullspec: pullspec,
+      finalImagePushSecret: pushName, imageBuilderType: BUILDER_TYPES[builder],
+    },
+    target: input.imageStream ? {imageStream: input.imageStream, kind: 'imagestream', pullspec} : {kind: 'external', pullspec},
+  }
+  plan.notes = settingsNotes(plan, pushSecret)
+  opts.onPlan?.(plan)
+
+  const conflicts = steps.filter((s) => s.item.action === 'conflict')
+  if (opts.dryRun) return {...plan, applied: [], outcome: 'dry-run'}
+  if (conflicts.length > 0) {
+    throw new MobError(`${conflicts.length} existing object${conflicts.length === 1 ? ' differs' : 's differ'} from what setup would write: ${conflicts.map((c) => objectRef(c.item)).join(', ')}; nothing was changed`, {
+      code: 'Conflict', exitCode: ExitCode.Invalid,
+      next: 'review the diff above; re-run with --force to overwrite, or with values that match what is there',
+    })
+  }
+
+  const todo = changing(steps)
+  if (todo.length === 0) return {...plan, applied: [], outcome: 'unchanged'}
+  if (!opts.yes) {
+    if (!opts.confirm) {
+      throw new MobError(`setup would change ${todo.length} object${todo.length === 1 ? '' : 's'} and there is no terminal to confirm on; nothing was changed`, {
+        code: 'ConfirmationNeeded', exitCode: ExitCode.Usage, next: 're-run with --yes to go ahead (or with --dry-run to look first)',
+      })
+    }
+
+    if (!(await opts.confirm(plan))) return {...plan, applied: [], outcome: 'cancelled'}
+  }
+
+  const applied: string[] = []
+  for (const [i, step] of todo.entries()) {
+    const ref = objectRef(step.item)
+    opts.onStep?.(`${step.item.action === 'create' ? 'creating' : 'updating'} ${ref}: ${step.item.summary}`)
+    try {
+      await step.run()
+    } catch (error) {
+      const rest = todo.slice(i).map((s) => `${s.item.action} ${objectRef(s.item)}`)
+      throw new MobError(`setup stopped at ${step.item.action} ${ref}: ${(error as Error).message}`, {
+        cause: error,
+        code: 'SetupIncomplete',
+        details: [
+          `done: ${applied.length > 0 ? applied.join(', ') : 'nothing'}`,
+          `not done: ${rest.join(', ')}`,
+        ],
+        exitCode: error instanceof MobError ? error.exitCode : ExitCode.Failed,
+        next: 'fix the cause and run the same command again: what is already there is kept, and the rest is done',
+      })
+    }
+
+    applied.push(`${step.item.action === 'create' ? 'created' : 'updated'} ${ref}`)
+  }
+
+  if (resolvePullspec) {
+    const actual = await resolvePullspec()
+    if (actual !== plan.settings.finalImagePullspec) {
+      plan.settings.finalImagePullspec = actual
+      plan.target.pullspec = actual
+    }
+  }
+
+  return {...plan, applied, outcome: 'applied'}
+}
