@@ -28,7 +28,7 @@ export interface RestrictedIdentity {
 
 export interface EmulatorOptions {
   /** optional API groups served; all default true. machineOS = machineosconfigs/machineosbuilds (false: a 4.14-style cluster) */
-  groups?: {image?: boolean; build?: boolean; machine?: boolean; machineOS?: boolean}
+  groups?: {image?: boolean; build?: boolean; machine?: boolean; machineOS?: boolean; machineConfig?: boolean}
   /** initial objects of any served kind */
   objects?: any[]
   /** path to a multi-document YAML file of initial objects (adds to `objects`) */

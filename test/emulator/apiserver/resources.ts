@@ -1,6 +1,6 @@
 // The kinds the emulator serves, with the facts discovery, routing, validation and tables need.
 
-export type OptionalGroup = 'image' | 'build' | 'machine' | 'machineOS'
+export type OptionalGroup = 'image' | 'build' | 'machine' | 'machineOS' | 'machineConfig'
 export type GenerationRule =
   | 'none' // metadata.generation is not maintained (ConfigMap, Pod, Node in 1.27–1.32)
   | 'spec' // set to 1 on create, bumped when .spec changes
@@ -376,6 +376,8 @@ export interface ServedGroups {
   build: boolean
   machine: boolean
   machineOS: boolean
+  /** machineconfiguration.openshift.io as a whole (false: a cluster without the Machine Config Operator) */
+  machineConfig?: boolean
 }
 
 /** The set of served resources, indexed for routing. */
@@ -385,7 +387,8 @@ export class Registry {
   private byKind = new Map<string, ResourceDef>() // "apiVersion/Kind"
 
   constructor(groups: ServedGroups) {
-    this.list = RESOURCES.filter((r) => !r.optional || groups[r.optional])
+    const mcoOff = groups.machineConfig === false
+    this.list = RESOURCES.filter((r) => (!r.optional || groups[r.optional]) && !(mcoOff && r.group === 'machineconfiguration.openshift.io'))
     for (const r of this.list) {
       this.byPath.set(`${r.group}/${r.version}/${r.plural}`, r)
       this.byKind.set(`${apiVersionOf(r)}/${r.kind}`, r)
