@@ -42,9 +42,9 @@ function authsOf(secret: Secret | undefined): AuthMap | undefined {
 
 /**
  * What a docker config secret looks like to a reviewer: its type, the registries it has credentials
- * for, and — compared with `other` — which entries' credentials differ. No value, no fingerprint.
+ * for, and (markChanged) which of them hold other credentials than in `other`. No value, no fingerprint.
  */
-export function secretView(secret: Secret, other?: Secret): string {
+export function secretView(secret: Secret, other?: Secret, opts: {markChanged?: boolean} = {}): string {
   const key = dockerSecretKey(secret.type)
   const auths = authsOf(secret)
   const otherAuths = authsOf(other)
@@ -57,7 +57,7 @@ export function secretView(secret: Secret, other?: Secret): string {
 
   lines.push('registries:')
   for (const host of Object.keys(auths).sort()) {
-    const changed = otherAuths && otherAuths[host] !== undefined && JSON.stringify(otherAuths[host]) !== JSON.stringify(auths[host])
+    const changed = opts.markChanged && otherAuths && otherAuths[host] !== undefined && JSON.stringify(otherAuths[host]) !== JSON.stringify(auths[host])
     lines.push(`  - ${host}${changed ? ' (credentials differ)' : ''}`)
   }
 

@@ -280,7 +280,7 @@ function planGlobalPullSecretCopy(client: KubeClient, inv: Inventory, force: boo
     access: [{group: '', name, namespace: NS, resource: 'secrets', verb: 'update'}],
     item: {
       ...item, action: force ? 'update' : 'conflict',
-      diff: unifiedDiff(`secret/${name}`, secretView(current, wanted), secretView(wanted, current), ['in the cluster', `copy of ${from}`]),
+      diff: unifiedDiff(`secret/${name}`, secretView(current), secretView(wanted, current, {markChanged: true}), ['in the cluster', `copy of ${from}`]),
       summary: force ? `overwrite with the current content of ${from}` : `differs from ${from} (overwritten only with --force)`,
     },
     async run() {
