@@ -1,4 +1,37 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// The shipped entry point (oc-mob, kubectl-mob). `--version` and `--help` are answered from files
+// written at build time, without loading oclif; everything else runs the bundled CLI in dist/.
+import {readFileSync} from 'node:fs'
 
+const args = process.argv.slice(2)
+const fast = process.env.OC_MOB_NO_FAST_PATH === undefined
+
+function answer(text) {
+  process.stdout.write(text)
+  process.exit(0)
+}
+
+if (fast && args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  answer(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+}
+
+// Pre-rendered help is 80 columns wide: used for pipes and terminals at least that wide.
+const cols = process.stdout.isTTY ? process.stdout.columns ?? 80 : 80
+if (fast && cols >= 80) {
+  const isHelp = (a) => a === '--help' || a === '-h'
+  let id
+  if (args.length === 1 && (isHelp(args[0]) || args[0] === 'help')) id = 'index'
+  else if (args.length >= 2 && args[0] === 'help' && args.slice(1).every((a) => /^[a-z][\w-]*$/.test(a))) id = args.slice(1).join(' ')
+  else if (args.length >= 2 && isHelp(args.at(-1)) && args.slice(0, -1).every((a) => /^[a-z][\w-]*$/.test(a))) id = args.slice(0, -1).join(' ')
+  if (id) {
+    try {
+      answer(readFileSync(new URL(`../dist/help/${id}.txt`, import.meta.url), 'utf8'))
+    } catch {
+      // Not pre-rendered (an unknown command, or an arguments list): oclif answers.
+    }
+  }
+}
+
+const {execute} = await import('../dist/index.js')
 await execute({dir: import.meta.url})
