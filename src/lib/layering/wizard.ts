@@ -123,7 +123,8 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
   if (!out.finalPullspec && !out.imageStream) {
     const choices: Array<Choice<string>> = []
     if (ctx.imageApi) {
-      for (const is of ctx.imageStreams) {
+      // rhel-coreos is the release's own OS image stream: never a target for built images.
+      for (const is of ctx.imageStreams.filter((i) => i.name !== 'rhel-coreos')) {
         choices.push({name: `ImageStream ${is.name} in ${MCO_NAMESPACE} (internal registry${is.repository ? `: ${is.repository}` : ''})`, value: is.name})
       }
 
@@ -189,13 +190,15 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
       })
     }
 
+    const fits = (s: WizardContext['secrets'][number]): boolean => Boolean(host) && s.registries.some((r) => r === host || r.startsWith(`${host}/`))
     const describe = (s: WizardContext['secrets'][number]): string => {
       if (s.builder) return `${s.name} (the builder service account's token for the internal registry${internal ? ', recommended' : ''})`
-      const has = host ? (s.registries.some((r) => r === host || r.startsWith(`${host}/`)) ? `has credentials for ${host}` : `no credentials for ${host}`) : s.registries.join(', ')
+      const has = host ? (fits(s) ? `has credentials for ${host}` : `no credentials for ${host}`) : s.registries.join(', ')
       return `${s.name} (${has})`
     }
 
-    const ordered = [...candidates].sort((a, b) => Number(b.builder && internal) - Number(a.builder && internal) || a.name.localeCompare(b.name))
+    const rank = (s: WizardContext['secrets'][number]): number => (internal ? Number(s.builder) : Number(fits(s)))
+    const ordered = [...candidates].sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name))
     const current = stripCanonical(ctx.current?.finalImagePushSecret)
     out.pushSecret = await ask.select<string>({
       choices: ordered.map((s) => ({name: describe(s), value: s.name})),

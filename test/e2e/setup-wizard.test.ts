@@ -1,0 +1,206 @@
+import {expect} from 'chai'
+import {type ChildProcess, spawn} from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {KubeClient} from '../../src/lib/kube/client.js'
+import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
+import {R} from '../../src/lib/kube/resources.js'
+import type {ConfigMap, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
+import {defaultFixturePath, type Emulator} from '../emulator/index.js'
+import {MCO_NS, ROOT, startCluster} from './harness.js'
+
+const NS = MCO_NS
+const ENTER = '\r'
+const DOWN = '\u001B[B'
+const BACKSPACE = '\u007F'
+const CTRL_C = '\u0003'
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][0-9A-Z]|\u001B[=>78]|\r/g
+
+const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
+
+/**
+ * oc-mob on a real pseudo-terminal (util-linux `script`): what it prints is read back without
+ * colours and cursor movement, and answers are typed as keys once the question is on screen.
+ */
+class Terminal {
+  private raw = ''
+  private mark = 0
+  readonly exited: Promise<number>
+  private readonly child: ChildProcess
+
+  constructor(args: string[]) {
+    const cmd = `stty cols 200 rows 60; exec ${[process.execPath, path.join(ROOT, 'bin', 'dev.js'), ...args].map(quote).join(' ')}`
+    this.child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      cwd: ROOT, env: {...process.env, CI: undefined, FORCE_COLOR: undefined, NO_COLOR: undefined, TERM: 'xterm-256color'},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.raw += d.toString('utf8')
+    })
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.raw += d.toString('utf8')
+    })
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code) => resolve(code ?? 1))
+    })
+  }
+
+  get text(): string {
+    return this.raw.replace(ANSI, '')
+  }
+
+  /** Wait until `what` appears after everything matched so far. */
+  async see(what: RegExp | string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const text = this.text
+      const rest = text.slice(this.mark)
+      const at = typeof what === 'string' ? rest.indexOf(what) : rest.search(what)
+      if (at >= 0) {
+        const len = typeof what === 'string' ? what.length : (rest.match(what)?.[0].length ?? 0)
+        this.mark += at + len
+        return
+      }
+
+      if (Date.now() > deadline || this.child.exitCode !== null) {
+        throw new Error(`did not see ${what} on the terminal; it shows:\n${text.slice(-3000)}`)
+      }
+
+      await new Promise((r) => setTimeout(r, 30))
+    }
+  }
+
+  async answer(question: RegExp | string, keys: string): Promise<void> {
+    await this.see(question)
+    // Let the prompt finish drawing before typing.
+    await new Promise((r) => setTimeout(r, 150))
+    this.child.stdin!.write(keys)
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL')
+  }
+}
+
+describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
+  this.timeout(180_000)
+  let emu: Emulator
+  let client: KubeClient
+  let tmp: string
+  const terminals: Terminal[] = []
+
+  before(function () {
+    if (!fs.existsSync('/usr/bin/script')) this.skip()
+  })
+
+  beforeEach(async () => {
+    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: false}})
+    client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-wizard-'))
+  })
+  afterEach(async () => {
+    for (const t of terminals.splice(0)) t.kill()
+    await emu?.close()
+    fs.rmSync(tmp, {force: true, recursive: true})
+  })
+
+  const open = (args: string[]): Terminal => {
+    const t = new Terminal(['setup', '--kubeconfig', emu.kubeconfig, ...args])
+    terminals.push(t)
+    return t
+  }
+
+  it('asks for every missing value with the cluster\'s choices, validates the Dockerfile, shows the plan and applies it; accepting the defaults again changes nothing', async () => {
+    const bad = path.join(tmp, 'Dockerfile.bad')
+    const good = path.join(tmp, 'Dockerfile')
+    fs.writeFileSync(bad, 'FROM quay.io/centos/centos:stream9\nRUN true\n')
+    fs.writeFileSync(good, 'FROM configs AS final\nRUN echo hello > /etc/hello\n')
+
+    const t = open([])
+    await t.answer('Name of the new pool', ENTER) // default: layering
+    await t.answer('Use these selectors?', ENTER)
+    await t.see('Where should the built image be pushed?')
+    await t.see('a new ImageStream os-image in openshift-machine-config-operator (internal registry)')
+    await t.answer('an external registry', ENTER) // default: the new ImageStream
+    await t.see('Which secret should builds pull the base OS image')
+    await t.answer('clone the global pull secret (openshift-config/pull-secret) into global-pull-secret-copy', ENTER)
+    await t.see('Which secret should builds push the image with?')
+    await t.answer('builder-dockercfg-7wq9x (the builder service account\'s token for the internal registry, recommended)', ENTER)
+    await t.see('How should images be built?')
+    await t.answer('the build pod (custom-pod-builder)', ENTER)
+    await t.answer('Path of a custom Dockerfile for pool layering', bad + ENTER)
+    await t.see('the last stage must be `FROM configs AS final`')
+    await new Promise((r) => setTimeout(r, 150))
+    await t.answer('', BACKSPACE.repeat(bad.length + 2) + good + ENTER)
+    await t.answer('Opt pool layering into on-cluster builds now', ENTER) // default: no
+    await t.see('Preflight checks:')
+    await t.see(/create\s+imagestream\/os-image/)
+    await t.see(/create\s+configmap\/on-cluster-build-custom-dockerfile/)
+    await t.see(/create\s+machineconfigpool\/layering/)
+    await t.answer('Apply these changes?', ENTER)
+    await t.see('✔ created machineconfigpool/layering')
+    expect(await t.exited, t.text).to.equal(0)
+
+    const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
+    expect(cm.data).to.deep.equal({
+      baseImagePullSecretName: 'global-pull-secret-copy',
+      finalImagePullspec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image',
+      finalImagePushSecretName: 'builder-dockercfg-7wq9x', imageBuilderType: 'custom-pod-builder',
+    })
+    const custom = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)
+    expect(custom.data).to.deep.equal({layering: 'FROM configs AS final\nRUN echo hello > /etc/hello\n'})
+    expect(await client.find(R.imageStreams, 'os-image', NS)).not.to.equal(undefined)
+    expect(await client.find<Secret>(R.secrets, 'global-pull-secret-copy', NS)).not.to.equal(undefined)
+    const pool = await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')
+    expect(pool.metadata.labels ?? {}).not.to.have.property('machineconfiguration.openshift.io/layering-enabled')
+
+    // Again, taking every default: the current settings are the defaults, so nothing changes.
+    emu.resetRequests()
+    const again = open([])
+    await again.answer('Which MachineConfigPool should get on-cluster built images?', ENTER)
+    await again.answer('Where should the built image be pushed?', ENTER)
+    await again.answer('Which secret should builds pull the base OS image', ENTER)
+    await again.answer('Which secret should builds push the image with?', ENTER)
+    await again.answer('How should images be built?', ENTER)
+    await again.answer('(leave empty to keep the current one)', ENTER)
+    await again.answer('Opt pool layering into on-cluster builds now', ENTER)
+    await again.see('nothing to do: everything is set up already')
+    expect(await again.exited, again.text).to.equal(0)
+    expect(again.text).not.to.include('Apply these changes?')
+    expect(emu.requests.filter((r) => r.method !== 'GET' && !r.path.includes('selfsubjectaccessreviews'))).to.deep.equal([])
+  })
+
+  it('external registry chosen with the arrow keys; the push secret with credentials for it comes first', async () => {
+    const b64 = (s: string): string => Buffer.from(s).toString('base64')
+    await client.create<Secret>(R.secrets, {data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:pw')}}}))}, metadata: {name: 'quay-push', namespace: NS}, type: 'kubernetes.io/dockerconfigjson'})
+    const t = open(['--pool', 'layering', '--enable'])
+    await t.answer('Use these selectors?', ENTER)
+    await t.answer('Where should the built image be pushed?', DOWN)
+    await t.answer('an external registry', ENTER)
+    await t.answer('Final image pullspec', 'quay.io/myorg/os-image' + ENTER)
+    await t.answer('Which secret should builds pull the base OS image', ENTER)
+    await t.see('Which secret should builds push the image with?')
+    await t.answer('quay-push (has credentials for quay.io)', ENTER)
+    await t.answer('How should images be built?', ENTER)
+    await t.answer('Path of a custom Dockerfile', ENTER)
+    await t.see(/update\s+machineconfigpool\/layering: add the label machineconfiguration\.openshift\.io\/layering-enabled=/)
+    await t.answer('Apply these changes?', ENTER)
+    await t.see('pool layering is opted in')
+    expect(await t.exited, t.text).to.equal(0)
+    const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
+    expect(cm.data).to.include({finalImagePullspec: 'quay.io/myorg/os-image', finalImagePushSecretName: 'quay-push'})
+    expect((await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')).metadata.labels).to.have.property('machineconfiguration.openshift.io/layering-enabled')
+  })
+
+  it('Ctrl-C during a question ends with exit code 130 and changes nothing', async () => {
+    emu.resetRequests()
+    const t = open([])
+    await t.answer('Name of the new pool', CTRL_C)
+    expect(await t.exited).to.equal(130)
+    expect(t.text).to.include('interrupted; nothing was changed')
+    expect(emu.requests.filter((r) => r.method !== 'GET' && !r.path.includes('selfsubjectaccessreviews'))).to.deep.equal([])
+  })
+})
