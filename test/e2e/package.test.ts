@@ -1,0 +1,90 @@
+import {expect} from 'chai'
+import {execa} from 'execa'
+import {createHash} from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {parse} from 'yaml'
+import type {Emulator} from '../emulator/index.js'
+import {basicCluster, ROOT, startCluster} from './harness.js'
+
+// What ships, installed the way users install it: `npm pack`, then `npm install -g` of the tarball
+// into a private prefix, then the commands through oc-mob, kubectl-mob and `kubectl mob`.
+describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', function () {
+  this.timeout(600_000)
+  let tmp: string
+  let prefix: string
+  let emu: Emulator
+  let env: Record<string, string>
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-pack-'))
+    prefix = path.join(tmp, 'prefix')
+    const packed = await execa('npm', ['pack', '--pack-destination', tmp, '--silent'], {cwd: ROOT})
+    const tgz = path.join(tmp, String(packed.stdout).trim().split('\n').at(-1)!)
+    await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], {cwd: tmp})
+    emu = await startCluster({objects: basicCluster()})
+    env = {HOME: tmp, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH}`}
+  })
+
+  after(async () => {
+    await emu?.close()
+    if (tmp) fs.rmSync(tmp, {force: true, recursive: true})
+  })
+
+  const sh = (cmd: string, args: string[]) => execa(cmd, args, {env, extendEnv: true, reject: false})
+
+  it('installs oc-mob, kubectl-mob and kubectl_complete-mob on PATH', () => {
+    for (const bin of ['oc-mob', 'kubectl-mob', 'kubectl_complete-mob']) expect(fs.existsSync(path.join(prefix, 'bin', bin)), bin).to.equal(true)
+  })
+
+  it('answers --version and --help, and talks to the cluster as oc-mob and kubectl-mob', async () => {
+    const version = await sh('oc-mob', ['--version'])
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+    expect(String(version.stdout)).to.equal(`oc-mob/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`)
+    const help = await sh('oc-mob', ['--help'])
+    expect(String(help.stdout)).to.include('status').and.include('build')
+    for (const bin of ['oc-mob', 'kubectl-mob']) {
+      const r = await sh(bin, ['status', '-o', 'json'])
+      expect(r.exitCode, String(r.stderr)).to.equal(0)
+      expect(JSON.parse(String(r.stdout)).pools.map((p: {name: string}) => p.name)).to.deep.equal(['master', 'worker'])
+    }
+  })
+
+  it('works as `kubectl mob` and shows in `kubectl plugin list`', async function () {
+    if (!fs.existsSync('/usr/bin/kubectl')) this.skip()
+    const list = await sh('kubectl', ['plugin', 'list'])
+    expect(String(list.stdout)).to.include(path.join(prefix, 'bin', 'kubectl-mob'))
+    const r = await sh('kubectl', ['mob', 'status', 'worker', '-o', 'json'])
+    expect(r.exitCode, String(r.stderr)).to.equal(0)
+    expect(JSON.parse(String(r.stdout)).nodes.map((n: {name: string}) => n.name)).to.deep.equal(['worker-0'])
+    // kubectl completes plugin arguments through kubectl_complete-mob.
+    const comp = await sh('kubectl', ['__complete', 'mob', 'st'])
+    expect(String(comp.stdout).split('\n')).to.include('status')
+  })
+
+  it('generates a krew manifest whose archive runs without node_modules', async () => {
+    const out = path.join(tmp, 'krew')
+    const r = await execa('node', [path.join(ROOT, 'scripts', 'krew.mjs'), '--out', out, '--base-url', 'https://example.invalid/releases/v1'], {cwd: ROOT})
+    expect(r.exitCode).to.equal(0)
+    const manifest = parse(fs.readFileSync(path.join(out, 'mob.yaml'), 'utf8'))
+    expect(manifest).to.include({apiVersion: 'krew.googlecontainertools.github.com/v1alpha2', kind: 'Plugin'})
+    expect(manifest.metadata.name).to.equal('mob')
+    const archive = fs.readdirSync(out).find((f) => f.endsWith('.tar.gz'))!
+    const sha = createHash('sha256').update(fs.readFileSync(path.join(out, archive))).digest('hex')
+    expect(manifest.spec.platforms).to.have.length(4)
+    for (const p of manifest.spec.platforms) {
+      expect(p.sha256).to.equal(sha)
+      expect(p.uri).to.equal(`https://example.invalid/releases/v1/${archive}`)
+      expect(p.bin).to.equal('oc-mob/bin/run.js')
+    }
+
+    const unpacked = path.join(tmp, 'unpacked')
+    fs.mkdirSync(unpacked)
+    await execa('tar', ['xzf', path.join(out, archive), '-C', unpacked])
+    expect(fs.existsSync(path.join(unpacked, 'oc-mob', 'node_modules'))).to.equal(false)
+    const status = await execa(process.execPath, [path.join(unpacked, 'oc-mob', 'bin', 'run.js'), 'status', '-o', 'json'], {env, extendEnv: true, reject: false})
+    expect(status.exitCode, String(status.stderr)).to.equal(0)
+    expect(String(status.stderr)).to.equal('')
+  })
+})
