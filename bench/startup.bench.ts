@@ -1,0 +1,147 @@
+/**
+ * Start-up: how quick oc-mob answers, as shipped (the bundled dist/ through bin/run.js), against
+ * `node -e 0` (the floor for any Node CLI) and `kubectl` (what an admin compares it with), measured
+ * in the same run. Targets: --version and --help at most 1.5x node; status -o json (3 pools, 6 nodes)
+ * and dockerfile --export at most 3x node; peak memory of each under 150 MB.
+ *
+ * `npx tsx bench/startup.bench.ts [--quick]` (dist/ is built first when missing or older than src/).
+ */
+import {execFileSync, spawn} from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {startEmulator} from '../test/emulator/index.js'
+import {loadFixture} from '../test/emulator/sim/index.js'
+
+export interface BenchResult {
+  name: string
+  value: number
+  unit: string
+  baseline?: string
+  ratio?: number
+  target?: string
+  ok?: boolean
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const RUN = path.join(ROOT, 'bin', 'run.js')
+
+function newestMtime(dir: string): number {
+  return fs.readdirSync(dir, {recursive: true}).reduce((t, f) => Math.max(t, fs.statSync(path.join(dir, String(f))).mtimeMs), 0)
+}
+
+/** Build dist/ (bundle, manifest, help) unless it is up to date with src/. */
+export function ensureBuilt(): void {
+  const marker = path.join(ROOT, 'dist', 'help', 'index.txt')
+  const manifest = path.join(ROOT, 'oclif.manifest.json')
+  if (fs.existsSync(marker) && fs.existsSync(manifest) && fs.statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return
+  execFileSync('npm', ['run', 'build', '--silent'], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})
+}
+
+interface Sample {
+  ms: number
+  /** Peak resident set of the process, in MB (from /proc/<pid>/status VmHWM, sampled until exit). */
+  peakMb: number
+}
+
+/** Run a command once: wall time and peak memory. */
+function once(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(cmd, args, {env, stdio: ['ignore', 'ignore', 'pipe']})
+    let peak = 0
+    let err = ''
+    const sample = (): void => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024)
+      } catch {
+        // Exited.
+      }
+    }
+
+    const timer = setInterval(sample, 2)
+    child.stderr.on('data', (d) => {
+      err += String(d)
+    })
+    child.on('exit', (code) => {
+      clearInterval(timer)
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(0, 500)}`))
+      else resolve({ms, peakMb: peak})
+    })
+    // Read the high-water mark just before the process goes away, when it is largest.
+    child.on('spawn', sample)
+  })
+}
+
+async function measure(cmd: string, args: string[], runs: number, env: NodeJS.ProcessEnv = process.env): Promise<{median: number; peakMb: number}> {
+  await once(cmd, args, env) // warm the file cache
+  const samples: Sample[] = []
+  for (let i = 0; i < runs; i++) samples.push(await once(cmd, args, env))
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b)
+  return {median: ms[Math.floor(ms.length / 2)], peakMb: Math.max(...samples.map((s) => s.peakMb))}
+}
+
+export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
+  ensureBuilt()
+  const runs = opts.quick ? 3 : 15
+  const results: BenchResult[] = []
+  const node = await measure(process.execPath, ['-e', '0'], runs)
+  results.push({name: 'node -e 0 (baseline)', unit: 'ms', value: node.median})
+  const ratioRow = (name: string, m: {median: number}, target: number): BenchResult => ({
+    baseline: 'node -e 0', name, ok: m.median / node.median <= target, ratio: m.median / node.median, target: `<= ${target}x node`, unit: 'ms', value: m.median,
+  })
+
+  const memRows: BenchResult[] = []
+  const mem = (name: string, m: {peakMb: number}): void => {
+    memRows.push({name: `${name} peak memory`, ok: m.peakMb < 150, target: '< 150 MB', unit: 'MB', value: m.peakMb})
+  }
+
+  for (const args of [['--version'], ['--help']]) {
+    const m = await measure(process.execPath, [RUN, ...args], runs)
+    results.push(ratioRow(`oc-mob ${args[0]}`, m, 1.5))
+    mem(`oc-mob ${args[0]}`, m)
+  }
+
+  // A small cluster: the default fixture has 2 pools and 5 nodes; one more pool and node make 3 and 6.
+  const objects = loadFixture()
+  const worker = objects.find((o) => o.kind === 'Node' && o.metadata?.labels?.['node-role.kubernetes.io/worker'] !== undefined)!
+  objects.push({...structuredClone(worker), metadata: {...structuredClone(worker.metadata), name: 'ip-10-0-99-1.us-east-2.compute.internal', uid: undefined}})
+  const pool = objects.find((o) => o.kind === 'MachineConfigPool' && o.metadata?.name === 'worker')!
+  objects.push({...structuredClone(pool), metadata: {...structuredClone(pool.metadata), name: 'infra', uid: undefined}})
+  const emu = await startEmulator({objects})
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-home-'))
+  const env = {...process.env, HOME: home, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1'}
+  try {
+    const status = await measure(process.execPath, [RUN, 'status', '-o', 'json'], runs, env)
+    results.push(ratioRow('oc-mob status -o json (3 pools, 6 nodes)', status, 3))
+    mem('oc-mob status -o json', status)
+    if (fs.existsSync('/usr/bin/kubectl')) {
+      const kubectl = await measure('/usr/bin/kubectl', ['get', 'mcp,nodes', '-o', 'json'], runs, env)
+      results.push({name: 'kubectl get mcp,nodes -o json', unit: 'ms', value: kubectl.median})
+      results.push({baseline: 'kubectl get mcp,nodes -o json', name: 'oc-mob status -o json vs kubectl', ratio: status.median / kubectl.median, unit: 'ms', value: status.median})
+    }
+
+    const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-ctx-'))
+    const exp = await measure(process.execPath, [RUN, 'dockerfile', 'worker', '--export', ctx, '--force'], runs, env)
+    fs.rmSync(ctx, {force: true, recursive: true})
+    results.push(ratioRow('oc-mob dockerfile --export (no build)', exp, 3))
+    mem('oc-mob dockerfile --export', exp)
+  } finally {
+    await emu.close()
+    fs.rmSync(home, {force: true, recursive: true})
+  }
+
+  return [...results, ...memRows]
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const rows = await run({quick: process.argv.includes('--quick')})
+  for (const r of rows) {
+    process.stdout.write(`${r.name.padEnd(48)} ${r.value.toFixed(1).padStart(8)} ${r.unit.padEnd(3)} ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x ${r.baseline}`} ${r.target ?? ''} ${r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED'}\n`)
+  }
+
+  process.exit(0)
+}
