@@ -56,15 +56,15 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
     if (!pool && !flags.all) throw new MobError('which pool? name one, or use --all', {exitCode: ExitCode.Usage, next: 'run `oc mob cleanup POOL` (`oc mob status` lists them)'})
     if (pool && flags.all) throw new MobError('a pool name cannot be combined with --all', {exitCode: ExitCode.Usage, next: `run \`oc mob cleanup ${pool}\` or \`oc mob cleanup --all\``})
     const client = await this.client()
-    const table = this.output === 'table'
+    const human = this.output === 'table'
     let shown = false
-    const progress = table && !flags['dry-run'] ? await startProgress(this.term, 'cleaning up') : undefined
+    const progress = human && !flags['dry-run'] ? await startProgress(this.term, 'cleaning up') : undefined
     const show = (plan: CleanupPlan): void => {
       if (shown) return
       shown = true
       progress?.stop()
       const text = this.renderPlan(plan)
-      if (table) this.log(text)
+      if (human) this.log(text)
       else this.note(text)
     }
 
@@ -74,7 +74,7 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
       result = await cleanup(client, {
         all: flags.all,
         confirm: async (plan) => {
-          if (table || !flags.yes) show(plan)
+          if (human || !flags.yes) show(plan)
           const count = plan.items.length
           const ok = await askToProceed(this.term, count > 0
             ? `Delete ${count === 1 ? 'this object' : `these ${count} objects`}${plan.pools.some((p) => p.exists) ? ' and clear the build state shown' : ''}?`
