@@ -78,7 +78,7 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
     const refused = await runBin(['disable', POOL, '--kubeconfig', cluster.kubeconfig])
     expect(refused.exitCode).to.equal(2)
     expect(refused.stderr).to.include(`2 nodes of pool ${POOL} (${W1}, ${W2}) run a layered image. On 4.14/4.15 a node cannot roll back from a layered image by itself`)
-    expect(refused.stderr).to.include('`oc mob rollback layering`')
+    expect(refused.stderr).to.include('`oc mob rollback node NODE`')
     expect(refused.stderr).to.include('there is no terminal to ask on; nothing was changed')
     expect(await layered(client)).to.equal(true)
 

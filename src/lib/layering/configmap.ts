@@ -13,7 +13,7 @@ import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap, Condition, KubeObject, MachineConfigPool, Pod} from '../kube/types.js'
 import {
-  BUILD_CONDITIONS, BUILD_CONFIG_KEYS, buildNames, CUSTOM_DOCKERFILE_CONFIG, type ImageBuilderType, LAYERING_ENABLED_LABEL,
+  BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, CUSTOM_DOCKERFILE_CONFIG, type ImageBuilderType, LAYERING_ENABLED_LABEL,
   MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION, ON_CLUSTER_BUILD_CONFIG,
 } from '../mco/constants.js'
 import {conditionTrue, isLayered, poolBuild, poolImage, renderedConfig} from '../mco/pool-state.js'
@@ -166,7 +166,7 @@ async function failedBuildDetails(client: KubeClient, rendered: string | undefin
   return lines.length > 0 ? ['last lines of the build log:', ...lines.map((l) => `  ${l}`)] : []
 }
 
-type Source = 'co' | 'deployment' | 'events' | 'pods' | 'pool'
+type Source = 'build' | 'co' | 'deployment' | 'events' | 'pods' | 'pool'
 
 interface EventObject extends KubeObject {
   reason?: string
@@ -197,6 +197,7 @@ export const configMapBackend: LayeringBackend = {
       {...BUILDER_WATCH, source: 'pods' as Source},
       {...BUILDER_DEPLOYMENT_WATCH, source: 'deployment' as Source},
       {fieldSelector: `reason=${BUILDER_FAILED_REASON}`, namespace: NS, resource: R.events, source: 'events' as Source},
+      {labelSelector: `${BUILD_LABELS.buildPod},${BUILD_LABELS.targetPool}=${poolName}`, namespace: NS, resource: R.pods, source: 'build' as Source},
       ...(config ? [{fieldSelector: 'metadata.name=machine-config', resource: R.clusterOperators, source: 'co' as Source}] : []),
     ]
     const seen = new Seen<Source>()
@@ -207,102 +208,80 @@ export const configMapBackend: LayeringBackend = {
       emit({message, phase})
     }
 
-    let watchedBuildPod: string | undefined
-    let podSeen = new Seen<'build'>()
-    const buildPodAc = new AbortController()
-    let buildPodWatch: Promise<void> | undefined
     const recent = (t: string | undefined): boolean => Boolean(t) && Date.parse(t!) >= since - 2000
-    try {
-      for await (const t of watchAll(client, specs, opts.signal)) {
-        seen.apply(t)
-        if (!seen.ready(...specs.map((s) => s.source))) continue
-        const pool = seen.one<MachineConfigPool>('pool', poolName)
-        if (!pool) throw new MobError(`pool ${poolName} was deleted`, {exitCode: ExitCode.NotFound})
-        const rendered = renderedConfig(pool)
-        const build = poolBuild(pool)
-        const image = poolImage(pool)
+    for await (const t of watchAll(client, specs, opts.signal)) {
+      seen.apply(t)
+      if (!seen.ready(...specs.map((s) => s.source))) continue
+      const pool = seen.one<MachineConfigPool>('pool', poolName)
+      if (!pool) throw new MobError(`pool ${poolName} was deleted`, {exitCode: ExitCode.NotFound})
+      const rendered = renderedConfig(pool)
+      const build = poolBuild(pool)
+      const image = poolImage(pool)
 
-        // 1. The outcome recorded on the pool.
-        if (build.state === 'succeeded' && image && !conditionTrue(pool, 'Building') && !conditionTrue(pool, 'BuildPending')) {
-          say('succeeded', `built ${image}`)
-          return image
-        }
-
-        if (build.state === 'failed') {
-          throw new MobError(`the build of pool ${poolName} failed${rendered ? ` (build-${rendered})` : ''}${build.message ? `: ${build.message}` : ''}`, {
-            code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
-            next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
-          })
-        }
-
-        // 2. The build pod: the 4.14 hang (image-build failed, the pod stays Running) is a failure now.
-        if (rendered && watchedBuildPod !== rendered) {
-          watchedBuildPod = rendered
-          podSeen = new Seen<'build'>()
-          const name = buildNames(rendered).build
-          buildPodWatch = (async () => {
-            try {
-              for await (const e of watchAll(client, [{fieldSelector: `metadata.name=${name}`, namespace: NS, resource: R.pods, source: 'build' as const}], buildPodAc.signal)) podSeen.apply(e)
-            } catch {
-              // the pool's conditions still tell the outcome
-            }
-          })()
-        }
-
-        const buildPod = rendered ? podSeen.one<Pod>('build', buildNames(rendered).build) : undefined
-        const hung = buildPod ? hungFailure(buildPod) : undefined
-        if (hung) {
-          throw new MobError(`the build of pool ${poolName} failed: ${hung} (the pod stays Running: the 4.14 wait-for-done container waits forever after a failed build, so the cluster never records the failure)`, {
-            code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
-            next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
-          })
-        }
-
-        if (build.state === 'building') {
-          say('building', `building the image for ${rendered} (pod ${rendered ? buildNames(rendered).build : '?'})`)
-          continue
-        }
-
-        if (build.state === 'pending') {
-          say('pending', `build ${rendered ? buildNames(rendered).build : ''} pending`)
-          continue
-        }
-
-        // 3. No build yet: the machine-os-builder must start (or says why it cannot).
-        const co = seen.one<ClusterOperator>('co', 'machine-config')
-        const degraded = co?.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True' && c.reason === BUILDER_FAILED_REASON)
-        const event = seen.all<EventObject>('events').find((e) => recent(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp))
-        if ((degraded && recent(degraded.lastTransitionTime)) || event) {
-          const message = degraded?.message || event?.message || 'the operator could not start the machine-os-builder'
-          throw new MobError(`the Machine Config Operator cannot start the machine-os-builder: ${message}`, {
-            code: BUILDER_FAILED_REASON, exitCode: ExitCode.Failed,
-            next: `fix the build settings (\`oc mob setup\`, or \`oc get configmap ${ON_CLUSTER_BUILD_CONFIG} -n ${NS} -o yaml\`); the operator retries by itself — see \`oc get co machine-config\``,
-          })
-        }
-
-        const health = builderHealth(seen.all<Pod>('pods'))
-        if (health.failing) {
-          let lines = await logTail(client, health.failing.pod, undefined, 20, health.failing.restarted)
-          if (lines.length === 0 && health.failing.restarted) lines = await logTail(client, health.failing.pod, undefined, 20)
-          throw new MobError(`the machine-os-builder (pod ${health.failing.pod}) is failing: ${health.failing.why}`, {
-            code: 'BuilderFailed',
-            details: lines.length > 0 ? ['last lines of its log:', ...lines.map((l) => `  ${l}`)] : [],
-            exitCode: ExitCode.Failed,
-            next: `read its log with \`oc mob logs --builder\` (or \`oc logs -n ${NS} -l k8s-app=machine-os-builder\`)`,
-          })
-        }
-
-        if (health.running) {
-          say('waiting', `machine-os-builder running; waiting for it to start the build of ${rendered ?? 'the pool'}`)
-        } else if (seen.all('deployment').length > 0) {
-          say('builder', 'machine-os-builder starting')
-        } else {
-          say('builder', 'waiting for the Machine Config Operator to start the machine-os-builder')
-        }
+      // 1. The outcome recorded on the pool.
+      if (build.state === 'succeeded' && image && !conditionTrue(pool, 'Building') && !conditionTrue(pool, 'BuildPending')) {
+        say('succeeded', `built ${image}`)
+        return image
       }
-    } finally {
-      buildPodAc.abort()
-      await buildPodWatch
+
+      if (build.state === 'failed') {
+        throw new MobError(`the build of pool ${poolName} failed${rendered ? ` (build-${rendered})` : ''}${build.message ? `: ${build.message}` : ''}`, {
+          code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
+          next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
+        })
+      }
+
+      // 2. The build pod: the 4.14 hang (image-build failed, the pod stays Running) is a failure now.
+      const buildPod = rendered ? seen.one<Pod>('build', buildNames(rendered).build) : undefined
+      const hung = buildPod ? hungFailure(buildPod) : undefined
+      if (hung) {
+        throw new MobError(`the build of pool ${poolName} failed: ${hung} (the pod stays Running: the 4.14 wait-for-done container waits forever after a failed build, so the cluster never records the failure)`, {
+          code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
+          next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
+        })
+      }
+
+      if (build.state === 'building') {
+        say('building', `building the image for ${rendered} (pod ${rendered ? buildNames(rendered).build : '?'})`)
+        continue
+      }
+
+      if (build.state === 'pending') {
+        say('pending', `build ${rendered ? buildNames(rendered).build : ''} pending`)
+        continue
+      }
+
+      // 3. No build yet: the machine-os-builder must start (or says why it cannot).
+      const co = seen.one<ClusterOperator>('co', 'machine-config')
+      const degraded = co?.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True' && c.reason === BUILDER_FAILED_REASON)
+      const event = seen.all<EventObject>('events').find((e) => recent(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp))
+      if ((degraded && recent(degraded.lastTransitionTime)) || event) {
+        const message = degraded?.message || event?.message || 'the operator could not start the machine-os-builder'
+        throw new MobError(`the Machine Config Operator cannot start the machine-os-builder: ${message}`, {
+          code: BUILDER_FAILED_REASON, exitCode: ExitCode.Failed,
+          next: `fix the build settings (\`oc mob setup\`, or \`oc get configmap ${ON_CLUSTER_BUILD_CONFIG} -n ${NS} -o yaml\`); the operator retries by itself — see \`oc get co machine-config\``,
+        })
+      }
+
+      const health = builderHealth(seen.all<Pod>('pods'))
+      if (health.failing) {
+        let lines = await logTail(client, health.failing.pod, undefined, 20, health.failing.restarted)
+        if (lines.length === 0 && health.failing.restarted) lines = await logTail(client, health.failing.pod, undefined, 20)
+        throw new MobError(`the machine-os-builder (pod ${health.failing.pod}) is failing: ${health.failing.why}`, {
+          code: 'BuilderFailed',
+          details: lines.length > 0 ? ['last lines of its log:', ...lines.map((l) => `  ${l}`)] : [],
+          exitCode: ExitCode.Failed,
+          next: `read its log with \`oc mob logs --builder\` (or \`oc logs -n ${NS} -l k8s-app=machine-os-builder\`)`,
+        })
+      }
+
+      if (health.running) {
+        say('waiting', `machine-os-builder running; waiting for it to start the build of ${rendered ?? 'the pool'}`)
+      } else if (seen.all('deployment').length > 0) {
+        say('builder', 'machine-os-builder starting')
+      } else {
+        say('builder', 'waiting for the Machine Config Operator to start the machine-os-builder')
+      }
     }
 
     throw new MobError('the watch ended early', {exitCode: ExitCode.Unreachable})

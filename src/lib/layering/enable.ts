@@ -195,7 +195,7 @@ export async function disablePool(client: KubeClient, poolName: string, opts: Di
     .filter((n) => poolOfNode(n, pools.items) === poolName && (nodeMcoState(n).currentImage || nodeMcoState(n).desiredImage))
     .map((n) => n.metadata.name!).sort()
   if (result.layeredNodes.length > 0 && !backend.nodesCanRevert) {
-    result.warnings.push(`${result.layeredNodes.length} node${result.layeredNodes.length === 1 ? '' : 's'} of pool ${poolName} (${result.layeredNodes.join(', ')}) run${result.layeredNodes.length === 1 ? 's' : ''} a layered image. On 4.14/4.15 a node cannot roll back from a layered image by itself: once the pool is opted out, its daemon refuses ("rolling back from a layered to non-layered configuration is not currently supported") and the node goes Degraded. Replace those nodes or see \`oc mob rollback ${poolName}\`.`)
+    result.warnings.push(`${result.layeredNodes.length} node${result.layeredNodes.length === 1 ? '' : 's'} of pool ${poolName} (${result.layeredNodes.join(', ')}) run${result.layeredNodes.length === 1 ? 's' : ''} a layered image. On 4.14/4.15 a node cannot roll back from a layered image by itself: once the pool is opted out, its daemon refuses ("rolling back from a layered to non-layered configuration is not currently supported") and the node goes Degraded. Take them off their image with \`oc mob rollback node NODE\` (or roll the pool to another image with \`oc mob rollback ${poolName}\`).`)
   }
 
   const build = poolBuild(pool)

@@ -297,7 +297,7 @@ export async function followNodes(client: KubeClient, names: string[], opts: Fol
         throw new MobError(`node ${degraded.name} is ${degraded.message}`, {
           code: 'NodeDegraded', exitCode: ExitCode.Failed,
           next: /layered to non-layered/.test(degraded.message)
-            ? `on 4.14/4.15 a node cannot leave a layered image by itself: see \`oc mob rollback ${degraded.pool ?? 'POOL'}\``
+            ? `on 4.14/4.15 a node cannot leave a layered image by itself: take it off its image with \`oc mob rollback node ${degraded.name}\` (it replaces the machine)`
             : `see the machine-config daemon's log on the node (\`oc logs -n openshift-machine-config-operator -c machine-config-daemon $(oc get pods -n openshift-machine-config-operator -o name --field-selector spec.nodeName=${degraded.name} -l k8s-app=machine-config-daemon)\`)`,
         })
       }

@@ -162,7 +162,7 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
       const which = layered.map((c) => c.name).join(', ')
       const text = `${which} run${layered.length === 1 ? 's' : ''} a layered image, and on 4.14/4.15 a node cannot roll back from a layered to a non-layered configuration: once out of pool ${poolName}, its daemon refuses and the node goes Degraded ("rolling back from a layered to non-layered configuration is not currently supported")`
       if (!opts.force) {
-        throw refuse(`refusing to remove ${which} from pool ${poolName}: ${text}`, `replace the node instead (see \`oc mob rollback ${poolName}\`), or pass --force to remove it anyway and deal with the Degraded node`)
+        throw refuse(`refusing to remove ${which} from pool ${poolName}: ${text}`, `take ${layered.length === 1 ? 'it' : 'them'} off the layered image with \`oc mob rollback node ${layered[0].name}\` (it replaces the machine), or pass --force to remove ${layered.length === 1 ? 'it' : 'them'} anyway and deal with the Degraded node${layered.length === 1 ? '' : 's'}`)
       }
 
       warnings.push(`${text}; going ahead because of --force`)
