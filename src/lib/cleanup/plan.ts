@@ -254,7 +254,8 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     if (removeConditions.length === 0 && resetConditions.length === 0 && removeRefs.length === 0) continue
     const why = failed
       ? 'its last build failed (BuildFailed blocks new builds)'
-      : stale ? 'it says a build is pending or running, but no such build exists any more' : 'it references build objects that are gone'
+      : stale && liveObject ? `its running build ${liveObject.info.name} is stopped (with --force)`
+        : stale ? 'it says a build is pending or running, but no such build exists any more' : 'it references build objects that are gone'
     fixes.push({exists: true, pool: name, removeConditions, removeRefs, resetConditions, why})
   }
 
