@@ -132,6 +132,7 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(r.stdout).to.match(/update\s+configmap\/on-cluster-build-custom-dockerfile .*add the entry layering \(3 lines\); the entries of other are kept/)
     expect(r.stdout).to.match(/update\s+machineconfigpool\/layering: add the label machineconfiguration\.openshift\.io\/layering-enabled=/)
     expect(r.stdout).to.include('pool layering is opted in')
+    expect(r.stdout).not.to.include('does not start a build by itself')
     const custom = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)
     expect(custom.data).to.deep.equal({layering: 'FROM configs AS final\nRUN echo one > /etc/one\n', other: 'FROM configs AS final\nRUN echo other\n'})
     const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
@@ -152,6 +153,8 @@ describe('oc mob setup (end to end, flags only)', function () {
 
     const forced = await run([...args, '--builder', 'build', '--force'])
     expect(forced.exitCode, forced.stderr).to.equal(0)
+    expect(forced.stdout).to.include('the 4.14 machine-os-builder reads imageBuilderType only when it starts')
+    expect(forced.stdout).to.include('a new custom Dockerfile does not start a build by itself on 4.14/4.15: build it with `oc mob build layering --rebuild`')
     expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)).data!.imageBuilderType).to.equal('openshift-image-builder')
     expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)).data).to.deep.equal({
       layering: 'FROM configs AS final\nRUN echo two > /etc/two\n', other: 'FROM configs AS final\nRUN echo other\n',

@@ -356,6 +356,21 @@ export const configMapBackend: LayeringBackend = {
     return steps
   },
 
+  planNotes(items: PlanItem[], opts: {pool: string; optedIn: boolean; anyOptedIn: boolean}): string[] {
+    const notes: string[] = []
+    const changing = (name: string): PlanItem | undefined => items.find((i) => i.kind === 'ConfigMap' && i.name === name && (i.action === 'update' || i.action === 'conflict' || i.action === 'create'))
+    const config = changing(ON_CLUSTER_BUILD_CONFIG)
+    if (config && config.action !== 'create' && opts.anyOptedIn && config.diff?.includes(BUILD_CONFIG_KEYS.imageBuilderType)) {
+      notes.push(`the 4.14 machine-os-builder reads ${BUILD_CONFIG_KEYS.imageBuilderType} only when it starts: the new builder type applies once it restarts (opt the last pool out and in again, or delete its pod)`)
+    }
+
+    if (changing(CUSTOM_DOCKERFILE_CONFIG) && opts.optedIn) {
+      notes.push(`a new custom Dockerfile does not start a build by itself on 4.14/4.15: build it with \`oc mob build ${opts.pool} --rebuild\``)
+    }
+
+    return notes
+  },
+
   poolImage(pool: MachineConfigPool): string | undefined {
     return poolImage(pool)
   },

@@ -68,6 +68,11 @@ export interface LayeringBackend {
   readSettings(client: KubeClient, pool: string): Promise<BuildSettings | undefined>
   /** The steps that make the cluster hold `settings` (unchanged / create / update / conflict). */
   planSettings(client: KubeClient, settings: BuildSettings, opts: {force?: boolean; dryRun?: boolean; resolvePullspec?: () => Promise<string>}): Promise<Step[]>
+  /**
+   * What a person should know about planned changes (e.g. what does not take effect by itself);
+   * optedIn/anyOptedIn: the pool / any pool was opted in before this change.
+   */
+  planNotes(items: PlanItem[], opts: {pool: string; optedIn: boolean; anyOptedIn: boolean}): string[]
   /** Whether the pool is opted into on-cluster builds. */
   isEnabled(client: KubeClient, pool: MachineConfigPool): Promise<boolean>
   /** The step that opts the pool in (or out). */

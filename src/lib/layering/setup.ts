@@ -502,7 +502,11 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
     },
     target: input.imageStream ? {imageStream: input.imageStream, kind: 'imagestream', pullspec} : {kind: 'external', pullspec},
   }
-  plan.notes = settingsNotes(plan, pushSecret)
+  const optedInPools = await Promise.all(inv.pools.map((p) => backend.isEnabled(client, p)))
+  plan.notes = [
+    ...settingsNotes(plan, pushSecret),
+    ...backend.planNotes(plan.items, {anyOptedIn: optedInPools.some(Boolean), optedIn: Boolean(existingPool && optedInPools[inv.pools.indexOf(existingPool)]), pool: poolName}),
+  ]
   opts.onPlan?.(plan)
 
   const conflicts = steps.filter((s) => s.item.action === 'conflict')
@@ -531,6 +535,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
     const ref = objectRef(step.item)
     opts.onStep?.(`${step.item.action === 'create' ? 'creating' : 'updating'} ${ref}: ${step.item.summary}`)
     try {
+      if (opts.signal?.aborted) throw new MobError('interrupted', {exitCode: ExitCode.Interrupted})
       await step.run()
     } catch (error) {
       const rest = todo.slice(i).map((s) => `${s.item.action} ${objectRef(s.item)}`)
