@@ -1,0 +1,274 @@
+/**
+ * `oc mob status` at scale: an emulated cluster with 5,000 nodes and 50 pools (10 of them layered,
+ * with images, history, build pods in every state, the machine-os-builder and the ClusterOperator),
+ * and `oc mob status -o json` spawned as a user runs it, against `kubectl get nodes,mcp -o json` on
+ * the same emulator in the same run. Targets: wall time at most 1.5x kubectl, peak memory under
+ * 250 MB. The API requests status makes are counted on the emulator, and counted again with 500
+ * nodes, to show they do not grow with the node count (one paginated list per kind, never a request
+ * per node). `oc mob status POOL` (which lists the nodes too) is measured the same way.
+ *
+ * `npx tsx bench/status.bench.ts [--quick]`. The CLI is spawned as `node bin/run.js` when dist/ is
+ * built (`npm run build`), otherwise as `node bin/dev.js` (from the TypeScript sources); the output
+ * says which.
+ */
+import {spawn} from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {type Emulator, startEmulator} from '../test/emulator/index.js'
+
+export interface BenchResult {
+  name: string
+  value: number
+  unit: string
+  baseline?: string
+  ratio?: number
+  target?: string
+  ok?: boolean
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const NS = 'openshift-machine-config-operator'
+const P = 'machineconfiguration.openshift.io/'
+const POOLS = 50
+const LAYERED = 10
+const T = '2026-11-20T10:00:00Z'
+
+function newestMtime(dir: string): number {
+  return fs.readdirSync(dir, {recursive: true}).reduce((t, f) => Math.max(t, fs.statSync(path.join(dir, String(f))).mtimeMs), 0)
+}
+
+/** bin/run.js when dist/ is built, else bin/dev.js; and a line saying which (and whether dist/ is older than src/). */
+export function entrypoint(): {script: string; why: string} {
+  const built = path.join(ROOT, 'dist', 'commands', 'status.js')
+  if (!fs.existsSync(built)) return {script: path.join(ROOT, 'bin', 'dev.js'), why: 'node bin/dev.js (the TypeScript sources: dist/ is not built)'}
+  const stale = fs.statSync(built).mtimeMs < newestMtime(path.join(ROOT, 'src'))
+  return {script: path.join(ROOT, 'bin', 'run.js'), why: `node bin/run.js (the built dist/${stale ? '; note: src/ has changed since it was built, `npm run build` to refresh' : ''})`}
+}
+
+const rendered = (pool: string): string => `rendered-${pool}-0123456789abcdef0123456789abcdef`
+const image = (i: number): string => `quay.io/org/os@sha256:${i.toString(16).padStart(64, '0')}`
+
+function node(i: number): unknown {
+  const name = `ip-10-0-${Math.floor(i / 250)}-${i % 250}.us-east-2.compute.internal`
+  const pool = `pool-${i % POOLS}`
+  const layered = i % POOLS < LAYERED
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      annotations: {
+        'machine.openshift.io/machine': `openshift-machine-api/worker-${i}`,
+        [`${P}currentConfig`]: rendered(pool),
+        [`${P}desiredConfig`]: rendered(pool),
+        ...(layered ? {[`${P}currentImage`]: image(i % POOLS), [`${P}desiredImage`]: image(i % POOLS)} : {}),
+        [`${P}reason`]: '',
+        [`${P}state`]: 'Done',
+      },
+      labels: {
+        'beta.kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'node-role.kubernetes.io/worker': '',
+        [`node-role.kubernetes.io/${pool}`]: '',
+        'node.openshift.io/os_id': 'rhcos',
+        'topology.kubernetes.io/zone': `us-east-2${'abc'[i % 3]}`,
+      },
+      name,
+    },
+    spec: {providerID: `aws:///us-east-2a/i-0${i.toString(16).padStart(16, '0')}`},
+    status: {
+      addresses: [{address: `10.0.${Math.floor(i / 250)}.${i % 250}`, type: 'InternalIP'}, {address: name, type: 'Hostname'}],
+      allocatable: {cpu: '1500m', memory: '6884548Ki', pods: '250'},
+      capacity: {cpu: '2', memory: '8035524Ki', pods: '250'},
+      conditions: ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready'].map((type) => ({
+        lastHeartbeatTime: T, lastTransitionTime: T, message: type === 'Ready' ? 'kubelet is posting ready status' : 'ok', reason: type === 'Ready' ? 'KubeletReady' : 'KubeletHasNoPressure', status: type === 'Ready' ? 'True' : 'False', type,
+      })),
+      nodeInfo: {kubeletVersion: 'v1.27.10+c79e5e2', osImage: 'Red Hat Enterprise Linux CoreOS 414.92.202401300000-0 (Plow)'},
+    },
+  }
+}
+
+function pool(i: number, nodes: number): unknown {
+  const name = `pool-${i}`
+  const layered = i < LAYERED
+  const perPool = Math.floor(nodes / POOLS)
+  const states: Array<Array<[string, string, string?]>> = [
+    [['BuildSuccess', 'True', 'BuildSucceeded']],
+    [['BuildPending', 'True', 'BuildPending']],
+    [['Building', 'True', 'BuildRunning']],
+    [['BuildFailed', 'True', 'BuildFailed'], ['Degraded', 'True']],
+    [['Building', 'True', 'BuildRunning']],
+  ]
+  const build = layered ? states[i % states.length] : []
+  return {
+    apiVersion: `${P}v1`,
+    kind: 'MachineConfigPool',
+    metadata: {
+      annotations: layered ? {[`${P}newestImageEquivalentConfig`]: image(i)} : {},
+      labels: layered ? {[`${P}layering-enabled`]: ''} : {},
+      name,
+    },
+    spec: {
+      configuration: {name: rendered(name)},
+      machineConfigSelector: {matchExpressions: [{key: `${P}role`, operator: 'In', values: ['worker', name]}]},
+      nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${name}`]: ''}},
+    },
+    status: {
+      conditions: [...['RenderDegraded', 'NodeDegraded', 'Updating'].map((t) => [t, 'False']), ['Updated', 'True'], ...build]
+        .map(([type, status, reason]) => ({lastTransitionTime: T, message: '', reason: reason ?? '', status, type})),
+      configuration: {name: rendered(name)},
+      degradedMachineCount: 0, machineCount: perPool, observedGeneration: 2, readyMachineCount: perPool, unavailableMachineCount: 0, updatedMachineCount: perPool,
+    },
+  }
+}
+
+function extras(): unknown[] {
+  const buildPod = (i: number, phase: string, imageBuild: Record<string, unknown>) => ({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {labels: {[`${P}buildPod`]: '', [`${P}desiredConfig`]: rendered(`pool-${i}`), [`${P}targetMachineConfigPool`]: `pool-${i}`}, name: `build-${rendered(`pool-${i}`)}`, namespace: NS},
+    spec: {containers: [{image: 'quay.io/buildah/stable:latest', name: 'image-build'}, {image: 'rhcos', name: 'wait-for-done'}], restartPolicy: 'Never'},
+    status: {containerStatuses: [{name: 'image-build', state: imageBuild}, {name: 'wait-for-done', state: {running: {}}}], phase},
+  })
+  const history: Record<string, string> = {}
+  for (let i = 0; i < LAYERED; i += 2) history[`pool-${i}`] = JSON.stringify([{customDockerfileHash: '', image: image(i), renderedConfig: rendered(`pool-${i}`), source: 'built', time: T}])
+  return [
+    {apiVersion: 'v1', kind: 'Namespace', metadata: {name: NS}},
+    buildPod(1, 'Pending', {waiting: {reason: 'ContainerCreating'}}),
+    buildPod(2, 'Running', {running: {}}),
+    buildPod(3, 'Failed', {terminated: {exitCode: 1}}),
+    buildPod(4, 'Running', {terminated: {exitCode: 1}}),
+    {apiVersion: 'v1', data: {baseImagePullSecretName: 'p', finalImagePullspec: 'quay.io/org/os:latest', finalImagePushSecretName: 'p', imageBuilderType: 'custom-pod-builder'}, kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: NS}},
+    {apiVersion: 'v1', data: history, kind: 'ConfigMap', metadata: {name: 'oc-mob-image-history', namespace: NS}},
+    {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'machine-os-builder', namespace: NS}, spec: {replicas: 1, selector: {matchLabels: {'k8s-app': 'machine-os-builder'}}, template: {metadata: {labels: {'k8s-app': 'machine-os-builder'}}, spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]}}}},
+    {apiVersion: 'v1', kind: 'Pod', metadata: {labels: {'k8s-app': 'machine-os-builder'}, name: 'machine-os-builder-7c9f-abcde', namespace: NS}, spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]}, status: {conditions: [{status: 'True', type: 'Ready'}], phase: 'Running'}},
+    {apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: {name: 'machine-config'}, spec: {}, status: {conditions: [{lastTransitionTime: T, message: '', reason: 'AsExpected', status: 'False', type: 'Degraded'}]}},
+  ]
+}
+
+interface Sample {
+  ms: number
+  /** Peak resident set (VmHWM), MB. */
+  peakMb: number
+  stdout: string
+}
+
+/** Run a command once: wall time, peak memory (sampled from /proc until exit) and its stdout. */
+function once(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(cmd, args, {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+    let peak = 0
+    let out = ''
+    let err = ''
+    const sample = (): void => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024)
+      } catch {
+        // Exited.
+      }
+    }
+
+    const timer = setInterval(sample, 5)
+    child.stdout.on('data', (d) => {
+      out += String(d)
+      sample()
+    })
+    child.stderr.on('data', (d) => {
+      err += String(d)
+    })
+    child.on('exit', (code) => {
+      clearInterval(timer)
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      if (code === 0) resolve({ms, peakMb: peak, stdout: out})
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(0, 800)}`))
+    })
+  })
+}
+
+async function measure(cmd: string, args: string[], runs: number, env: NodeJS.ProcessEnv): Promise<{median: number; peakMb: number; stdout: string}> {
+  const warm = await once(cmd, args, env)
+  const samples: Sample[] = []
+  for (let i = 0; i < runs; i++) samples.push(await once(cmd, args, env))
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b)
+  return {median: ms[Math.floor(ms.length / 2)], peakMb: Math.max(warm.peakMb, ...samples.map((s) => s.peakMb)), stdout: warm.stdout}
+}
+
+async function requestsOf(emu: Emulator, script: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  emu.resetRequests()
+  await once(process.execPath, [script, ...args], env)
+  return emu.requests.length
+}
+
+async function cluster(nodes: number): Promise<Emulator> {
+  return startEmulator({objects: [...extras(), ...Array.from({length: nodes}, (_, i) => node(i)), ...Array.from({length: POOLS}, (_, i) => pool(i, nodes))]})
+}
+
+const round = (x: number): number => Math.round(x * 10) / 10
+
+export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
+  const runs = opts.quick ? 3 : 7
+  const {script, why} = entrypoint()
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-status-'))
+  const results: BenchResult[] = []
+  const requests: Record<number, {all: number; pool: number}> = {}
+  try {
+    for (const nodes of [5000, 500]) {
+      const emu = await cluster(nodes)
+      const env = {...process.env, HOME: home, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1'}
+      try {
+        requests[nodes] = {
+          all: await requestsOf(emu, script, ['status', '-o', 'json'], env),
+          pool: await requestsOf(emu, script, ['status', 'pool-0', '-o', 'json'], env),
+        }
+        if (nodes !== 5000) continue
+        const status = await measure(process.execPath, [script, 'status', '-o', 'json'], runs, env)
+        const doc = JSON.parse(status.stdout) as {pools: unknown[]}
+        if (doc.pools.length !== POOLS) throw new Error(`status listed ${doc.pools.length} pools, expected ${POOLS}`)
+        const withPool = await measure(process.execPath, [script, 'status', 'pool-0', '-o', 'json'], runs, env)
+        const poolDoc = JSON.parse(withPool.stdout) as {nodes: unknown[]}
+        if (poolDoc.nodes.length !== nodes / POOLS) throw new Error(`status pool-0 listed ${poolDoc.nodes.length} nodes, expected ${nodes / POOLS}`)
+        const kubectl = await measure('kubectl', ['get', 'nodes,mcp', '-o', 'json'], runs, env)
+        const k = 'kubectl get nodes,mcp -o json'
+        results.push(
+          {name: `CLI spawned: ${why}`, unit: '', value: 0},
+          {name: `${k} (5,000 nodes, 50 pools)`, unit: 'ms', value: round(kubectl.median)},
+          {baseline: k, name: 'oc mob status -o json (5,000 nodes, 50 pools)', ok: status.median / kubectl.median <= 1.5, ratio: Math.round((status.median / kubectl.median) * 100) / 100, target: '<= 1.5x kubectl', unit: 'ms', value: round(status.median)},
+          {baseline: k, name: 'oc mob status pool-0 -o json (lists the 5,000 nodes)', ok: withPool.median / kubectl.median <= 1.5, ratio: Math.round((withPool.median / kubectl.median) * 100) / 100, target: '<= 1.5x kubectl', unit: 'ms', value: round(withPool.median)},
+          {name: 'oc mob status -o json peak memory', ok: status.peakMb < 250, target: '< 250 MB', unit: 'MB', value: round(status.peakMb)},
+          {name: 'oc mob status pool-0 -o json peak memory', ok: withPool.peakMb < 250, target: '< 250 MB', unit: 'MB', value: round(withPool.peakMb)},
+          {name: `${k} peak memory`, unit: 'MB', value: round(kubectl.peakMb)},
+        )
+      } finally {
+        await emu.close()
+      }
+    }
+  } finally {
+    fs.rmSync(home, {force: true, recursive: true})
+  }
+
+  const all = requests[5000].all
+  const small = requests[500].all
+  results.push(
+    {baseline: 'the same with 500 nodes', name: 'API requests of status -o json, 5,000 nodes', ok: all === small, ratio: Math.round((all / small) * 100) / 100, target: 'same as with 500 nodes', unit: 'req', value: all},
+    {name: 'API requests of status -o json, 500 nodes', unit: 'req', value: small},
+    {name: 'API requests of status pool-0 -o json, 5,000 nodes (node list in pages of 500)', unit: 'req', value: requests[5000].pool},
+    {name: 'API requests of status pool-0 -o json, 500 nodes', unit: 'req', value: requests[500].pool},
+  )
+  return results
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const rows = await run({quick: process.argv.includes('--quick')})
+  for (const r of rows) {
+    if (r.unit === '') {
+      process.stdout.write(`${r.name}\n`)
+      continue
+    }
+
+    process.stdout.write(`${r.name.padEnd(78)} ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.ratio === undefined ? '' : `${r.ratio}x ${r.baseline}`} ${r.target ? `(target ${r.target})` : ''} ${r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED'}\n`)
+  }
+
+  process.exit(rows.every((r) => r.ok !== false) ? 0 : 1)
+}
