@@ -8,7 +8,7 @@ import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, Deployment, KubeObject, MachineConfigPool, Pod, Secret} from '../../src/lib/kube/types.js'
 import {informer, waitFor} from '../../src/lib/kube/watch.js'
-import type {Emulator} from '../emulator/index.js'
+import {type Emulator, type FakeKubelet, startFakeKubelet} from '../emulator/index.js'
 import {type Cluster, startCluster as startSim} from '../emulator/sim/index.js'
 import {basicCluster, MCO_NS, pool, run, runBin, startCluster} from './harness.js'
 
@@ -391,6 +391,68 @@ describe('oc mob cleanup (end to end)', function () {
       const none = await run(['cleanup', '--kubeconfig', emu.kubeconfig])
       expect(none.exitCode).to.equal(2)
       expect(none.stderr).to.include('--all')
+    })
+  })
+
+  describe('--save with a kubelet that has logs of earlier runs, and an OpenShift Build', () => {
+    let emu: Emulator
+    let kubelet: FakeKubelet
+    let tmp: string
+    const RP = 'rendered-podpool-0123456789abcdef0123456789abcdef'
+    const RB = 'rendered-buildpool-0123456789abcdef0123456789abcdef'
+    const labels = (p: string, r: string) => ({
+      'machineconfiguration.openshift.io/buildPod': '', 'machineconfiguration.openshift.io/desiredConfig': r, 'machineconfiguration.openshift.io/targetMachineConfigPool': p,
+    })
+
+    before(async () => {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-cleanup-save-'))
+      kubelet = await startFakeKubelet()
+      const failed = [['BuildFailed', 'True', 'BuildFailed'], ['Degraded', 'True']] as Array<[string, string, string?]>
+      emu = await startCluster({objects: [
+        ...basicCluster(), kubelet.nodeObject('node-1'),
+        pool('podpool', {conditions: failed, layered: true, rendered: RP}),
+        pool('buildpool', {conditions: failed, layered: true, rendered: RB}),
+        {
+          apiVersion: 'v1', kind: 'Pod', metadata: {labels: labels('podpool', RP), name: `build-${RP}`, namespace: NS},
+          spec: {containers: [{image: 'b', name: 'image-build'}, {image: 'r', name: 'wait-for-done'}], nodeName: 'node-1', restartPolicy: 'Never'},
+          status: {containerStatuses: [
+            {lastState: {terminated: {exitCode: 1}}, name: 'image-build', restartCount: 1, state: {terminated: {exitCode: 1}}},
+            {name: 'wait-for-done', restartCount: 0, state: {running: {}}},
+          ], phase: 'Failed'},
+        },
+        {apiVersion: 'v1', data: {'machineconfig.json.gz': 'not base64 gzip'}, kind: 'ConfigMap', metadata: {labels: labels('podpool', RP), name: `mc-${RP}`, namespace: NS}},
+        {apiVersion: 'v1', data: {digest: 'sha256:' + 'a'.repeat(64)}, kind: 'ConfigMap', metadata: {name: `digest-${RP}`, namespace: NS}},
+        {apiVersion: 'build.openshift.io/v1', kind: 'Build', metadata: {annotations: {'openshift.io/build.pod-name': `build-${RB}-build`}, labels: labels('buildpool', RB), name: `build-${RB}`, namespace: NS}, spec: {strategy: {type: 'Docker'}}, status: {phase: 'Failed'}},
+        {apiVersion: 'v1', kind: 'Pod', metadata: {name: `build-${RB}-build`, namespace: NS}, spec: {containers: [{image: 'x', name: 'docker'}], nodeName: 'node-1'}, status: {phase: 'Failed'}},
+      ]})
+      kubelet.setLog(NS, `build-${RP}`, 'image-build', 'second try\nerror: still broken\n')
+      kubelet.setLog(NS, `build-${RP}`, 'image-build', 'first try\nerror: broken\n', {previous: true})
+      kubelet.setLog(NS, `build-${RP}`, 'wait-for-done', 'waiting\n')
+      kubelet.setLog(NS, `build-${RB}-build`, 'docker', 'STEP 1/9: FROM base\nerror: build failed\n')
+    })
+    after(async () => {
+      await emu?.close()
+      await kubelet?.close()
+      fs.rmSync(tmp, {force: true, recursive: true})
+    })
+
+    it('saves the previous run\'s log of a restarted container, the Build\'s log, and says what it could not save', async () => {
+      const dir = path.join(tmp, 'out')
+      const r = await run(['cleanup', '--all', '--kubeconfig', emu.kubeconfig, '--yes', '--save', dir, '-o', 'json'])
+      expect(r.exitCode, r.stderr).to.equal(0)
+      const result = JSON.parse(r.stdout)
+      expect(walk(path.join(dir, 'podpool', RP)).sort()).to.deep.equal([
+        'README.txt', 'digest', 'logs/image-build.log', 'logs/image-build.previous.log', 'logs/wait-for-done.log', 'machineconfig.json.gz.b64', 'pod.yaml',
+      ])
+      const logs = path.join(dir, 'podpool', RP, 'logs')
+      expect(fs.readFileSync(path.join(logs, 'image-build.log'), 'utf8')).to.match(/^\S+Z second try\n\S+Z error: still broken\n$/)
+      expect(fs.readFileSync(path.join(logs, 'image-build.previous.log'), 'utf8')).to.include('error: broken')
+      expect(fs.readFileSync(path.join(dir, 'podpool', RP, 'digest'), 'utf8')).to.equal('sha256:' + 'a'.repeat(64) + '\n')
+      expect(result.saved.missing.map((m: {what: string}) => m.what)).to.deep.equal([`configmap/mc-${RP}`])
+      expect(fs.readFileSync(path.join(dir, 'podpool', RP, 'README.txt'), 'utf8')).to.include('Not saved:').and.include('not a base64-encoded gzipped MachineConfig')
+      expect(walk(path.join(dir, 'buildpool', RB)).sort()).to.deep.equal(['README.txt', 'build.yaml', 'logs/build.log'])
+      expect(fs.readFileSync(path.join(dir, 'buildpool', RB, 'logs', 'build.log'), 'utf8')).to.include('error: build failed')
+      expect(result.deleted).to.include.members([`pod/build-${RP}`, `build/build-${RB}`, `configmap/mc-${RP}`, `configmap/digest-${RP}`])
     })
   })
 })
