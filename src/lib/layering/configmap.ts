@@ -5,7 +5,7 @@
  * `machineconfiguration.openshift.io/layering-enabled`; build state in the pool's Build* conditions
  * and the image in its `newestImageEquivalentConfig` annotation.
  */
-import {hungFailure} from '../build/driver.js'
+import {hungFailure, runBuild} from '../build/driver.js'
 import {BUILD_CONTAINERS} from '../build/objects.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
@@ -321,6 +321,16 @@ export const configMapBackend: LayeringBackend = {
 
     throw new MobError('the watch ended early', {exitCode: ExitCode.Unreachable})
   },
+
+  oneShotBuild(client, pool, opts) {
+    return runBuild(client, pool, opts)
+  },
+
+  oneShotBuildAccess: [
+    {group: '', namespace: NS, resource: 'pods', verb: 'create'},
+    {group: '', namespace: NS, resource: 'configmaps', verb: 'create'},
+    {group: 'machineconfiguration.openshift.io', resource: 'machineconfigpools', subresource: 'status', verb: 'update'},
+  ],
 
   async isEnabled(_client: KubeClient, pool: MachineConfigPool): Promise<boolean> {
     return isLayered(pool)

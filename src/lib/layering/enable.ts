@@ -5,7 +5,7 @@
  * node by node — or run the one-shot build itself. Disable opts the pool out after saying what that
  * means for nodes already on a layered image, and can wait for the cluster's cleanup.
  */
-import {type BuildEvent, type BuildResult, runBuild} from '../build/driver.js'
+import type {BuildEvent, BuildResult} from '../build/driver.js'
 import {readOsImage} from '../build/inputs.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
@@ -99,17 +99,11 @@ export async function preflightPool(client: KubeClient, backend: LayeringBackend
   return checks
 }
 
-const buildAccess: Access[] = [
-  {group: '', namespace: NS, resource: 'pods', verb: 'create'},
-  {group: '', namespace: NS, resource: 'configmaps', verb: 'create'},
-  {group: 'machineconfiguration.openshift.io', resource: 'machineconfigpools', subresource: 'status', verb: 'update'},
-]
-
 export async function enablePool(client: KubeClient, poolName: string, opts: EnableOptions = {}): Promise<EnableResult> {
   const backend = await detectBackend(client)
   const pool = await readPoolOrFail(client, poolName)
   const step = await backend.planOptIn(client, pool, true)
-  const checks = await preflightPool(client, backend, poolName, [...step.access, ...(opts.build ? buildAccess : [])], `opt pool ${poolName} in${opts.build ? ' and build its image' : ''}`, opts.signal)
+  const checks = await preflightPool(client, backend, poolName, [...step.access, ...(opts.build ? backend.oneShotBuildAccess : [])], `opt pool ${poolName} in${opts.build ? ' and build its image' : ''}`, opts.signal)
   opts.onChecks?.(checks)
   throwIfFailed(checks, `pool ${poolName} cannot be opted in`)
   const result: EnableResult = {
@@ -131,7 +125,7 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
       const name = p?.spec?.configuration?.name
       return name?.startsWith('rendered-') ? name : undefined
     }, {description: `pool ${poolName} to get a rendered MachineConfig`, next: `check \`oc get mcp ${poolName}\``, signal: opts.signal, timeoutMs: 120_000})
-    result.build = await runBuild(client, poolName, {
+    result.build = await backend.oneShotBuild(client, poolName, {
       onEvent: (e) => emit(e.phase, e.message), signal: opts.signal, timeoutMs: opts.timeoutMs,
     })
     result.image = result.build.image ?? null

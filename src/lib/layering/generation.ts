@@ -9,6 +9,7 @@
  *
  * The generation is detected from API discovery, never from a version string.
  */
+import type {BuildEvent, BuildResult} from '../build/driver.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
@@ -86,6 +87,10 @@ export interface LayeringBackend {
    * with the image) or fails (throws a MobError with the reason and the build log's last lines).
    */
   followBuild(client: KubeClient, pool: string, opts: FollowOptions): Promise<string>
+  /** Permissions the one-shot build needs besides reading. */
+  readonly oneShotBuildAccess: Access[]
+  /** Build the pool's image once from here, as the cluster's builder would (joins a build that exists). */
+  oneShotBuild(client: KubeClient, pool: string, opts: {signal?: AbortSignal; timeoutMs?: number; onEvent?: (e: BuildEvent) => void}): Promise<BuildResult>
   /** After opting out: wait until the cluster has cleaned up after the pool. */
   followOptOut(client: KubeClient, pool: string, opts: FollowOptions): Promise<void>
 }
