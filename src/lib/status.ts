@@ -309,6 +309,12 @@ function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
       ? `${current.reason}; the build pod stays Running (the 4.14 wait-for-done defect), so the cluster still reports the build as ${cond.state === 'pending' ? 'pending' : 'running'}`
       : current.reason
     if (cond.state !== 'failed') build.since = current.created
+  } else if (current && !current.terminating && (current.state === 'pending' || current.state === 'running') && (cond.state === 'none' || cond.state === 'succeeded')) {
+    // A build the pool's conditions do not show (yet): the object is the better witness.
+    build.state = current.state === 'pending' ? 'pending' : 'building'
+    build.reason = 'BuildObjectExists'
+    build.message = `${current.kind.toLowerCase()} ${current.name} is ${current.phase}`
+    build.since = current.created
   }
 
   const image = poolImage(p)

@@ -47,6 +47,8 @@ function objects() {
     layered('otherconfig', [['BuildSuccess', 'True', 'BuildSucceeded']], IMG('5')),
     layered('osbuild', [['Building', 'True', 'BuildRunning']]),
     {apiVersion: 'build.openshift.io/v1', kind: 'Build', metadata: {creationTimestamp: T, labels: labels('osbuild'), name: `build-${R('osbuild')}`, namespace: NS}, spec: {}, status: {phase: 'Running'}},
+    layered('rebuilding', [['BuildSuccess', 'True', 'BuildSucceeded']], IMG('8')),
+    podOf('rebuilding', 'Running', {running: {startedAt: T}}),
     layered('degraded', [['BuildSuccess', 'True', 'BuildSucceeded'], ['NodeDegraded', 'True', '1 nodes are reporting degraded status on sync', 'Node w-9 is reporting: "rolling back from a layered to non-layered configuration is not currently supported"'], ['Degraded', 'True']], IMG('7'), {degraded: 1}),
     node('w-9', ['worker', 'degraded'], {[`${A}currentImage`]: IMG('7'), [`${A}reason`]: 'rolling back from a layered to non-layered configuration is not currently supported', [`${A}state`]: 'Degraded'}),
     {apiVersion: 'v1', data: {baseImagePullSecretName: 'p', finalImagePullspec: 'quay.io/org/os:latest', finalImagePushSecretName: 'p'}, kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: NS}},
@@ -94,6 +96,11 @@ describe('oc mob status: every build state (end to end)', function () {
     expect(pool('succeeded').build).to.deep.include({reason: 'BuildSucceeded', state: 'succeeded'})
     expect(pool('failed').build).to.deep.include({reason: 'BuildFailed', state: 'failed'})
     expect(pool('failed').build.object).to.include({phase: 'Failed', reason: 'container image-build exited with code 1 (Error)', state: 'failed'})
+  })
+
+  it('a build object the conditions do not show yet is the better witness', () => {
+    expect(pool('rebuilding').build).to.deep.include({message: `pod build-${R('rebuilding')} is Running`, reason: 'BuildObjectExists', since: T, state: 'building'})
+    expect(pool('rebuilding').imageMatchesConfig).to.equal('no')
   })
 
   it('the 4.14 hang (pod Running, image-build failed) is failed, not building', () => {
