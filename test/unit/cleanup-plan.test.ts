@@ -79,6 +79,21 @@ describe('cleanup: planning', () => {
     expect(running.pools[0]).to.include({why: `its running build build-${RL} is stopped (with --force)`})
     const finishing = await planCleanup(fakeClient([pool('layering', [['Building', 'True']]), pod('Succeeded', {terminated: {exitCode: 0}})]), {pool: 'layering'})
     expect(finishing.running[0].why).to.include('its image is not recorded on the pool yet')
+    const digest = {data: {digest: `sha256:${'d'.repeat(64)}`}, kind: 'ConfigMap', metadata: {name: `digest-${RL}`, namespace: NS, uid: 'd1'}} as KubeObject & {kind: string}
+    const recorded = pool('layering', [['BuildSuccess', 'True']], {metadata: {annotations: {[`${P}newestImageEquivalentConfig`]: `q.io/os@sha256:${'d'.repeat(64)}`}, labels: {[`${P}layering-enabled`]: ''}, name: 'layering'}})
+    const done = await planCleanup(fakeClient([recorded, pod('Succeeded', {terminated: {exitCode: 0}}), digest]), {pool: 'layering'})
+    expect(done.running).to.deep.equal([])
+    expect(done.items.map((i) => i.name)).to.deep.equal([`build-${RL}`, `digest-${RL}`])
+    const other = await planCleanup(fakeClient([pool('layering', [['BuildSuccess', 'True']]), pod('Succeeded', {terminated: {exitCode: 0}}), digest]), {pool: 'layering'})
+    expect(other.running.map((i) => i.name)).to.deep.equal([`build-${RL}`])
+  })
+
+  it('finds an unlabelled digest ConfigMap only under a name that is provably the pool\'s', async () => {
+    const foreign = 'rendered-other-0123456789abcdef0123456789abcdef'
+    const p = pool('layering', [['BuildFailed', 'True']], {spec: {configuration: {name: RL, source: [{kind: 'Pod', name: `build-${foreign}`}]}}})
+    const cm = (name: string) => ({data: {digest: 'sha256:x'}, kind: 'ConfigMap', metadata: {name, namespace: NS}}) as KubeObject & {kind: string}
+    const plan = await planCleanup(fakeClient([p, cm(`digest-${RL}`), cm(`digest-${foreign}`)]), {pool: 'layering'})
+    expect(plan.items.map((i) => i.name)).to.deep.equal([`digest-${RL}`])
   })
 
   it('a healthy pool has nothing to clean up; canonical copies are left alone with --keep-secrets', async () => {

@@ -181,12 +181,14 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
       if (current && (isLayered(p) || configs.size > 0)) configs.add(current)
     }
 
+    // Only names that are provably the pool's: rendered-<pool>-<hash>.
     for (const r of configs) {
-      if (!items.some((i) => i.role === 'digest' && i.renderedConfig === r)) digestLookups.push({pool: name, r})
+      if (r.startsWith(`rendered-${name}-`) && !items.some((i) => i.role === 'digest' && i.renderedConfig === r)) digestLookups.push({pool: name, r})
     }
   }
 
   const digests = await Promise.all(digestLookups.map((d) => client.find<ConfigMap>(R.configMaps, buildNames(d.r).digest, NS, opts.signal)))
+  const digestValues = new Map<string, string>(cms.items.filter((c) => c.data?.digest).map((c) => [c.metadata.name!, c.data!.digest]))
   for (const [i, cm] of digests.entries()) {
     if (!cm) continue
     const {pool, r} = digestLookups[i]
@@ -198,6 +200,7 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     }
 
     see(pool, r)
+    digestValues.set(cm.metadata.name!, cm.data?.digest ?? '')
     items.push({kind: 'ConfigMap', name: cm.metadata.name!, namespace: NS, pool, renderedConfig: r, role: 'digest', uid: cm.metadata.uid ?? '', why: `${ROLE_WHY.digest} of ${r}`})
   }
 
@@ -213,7 +216,7 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     if (item.build.state === 'succeeded' && !item.build.terminating) {
       const p = item.pool ? poolByName.get(item.pool) : undefined
       const digest = items.find((i) => i.role === 'digest' && i.renderedConfig === item.renderedConfig)
-      const digestValue = digest ? cms.items.find((c) => c.metadata.name === digest.name)?.data?.digest : undefined
+      const digestValue = digest ? digestValues.get(digest.name) : undefined
       const recorded = p && condition(p, 'BuildSuccess')?.status === 'True' && (!digestValue || (poolImage(p) ?? '').endsWith(digestValue.trim()))
       if (p && renderedConfig(p) === item.renderedConfig && !recorded) {
         item.why += '; its image is not recorded on the pool yet'
