@@ -1,0 +1,80 @@
+/**
+ * How soon `oc mob build` notices that its build pod succeeded: the time from the pod's status
+ * turning Succeeded (written by this benchmark playing the kubelet) to the build driver reporting
+ * success, which includes reading the digest, removing the ephemeral objects and recording the image
+ * on the pool. Watch-driven: there is no polling interval to wait for. Target: median under 100 ms.
+ *
+ * `npx tsx bench/build.bench.ts [--quick]`
+ */
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {runBuild} from '../src/lib/build/driver.js'
+import {KubeClient} from '../src/lib/kube/client.js'
+import {loadKubeconfig} from '../src/lib/kube/kubeconfig.js'
+import {R} from '../src/lib/kube/resources.js'
+import type {Pod} from '../src/lib/kube/types.js'
+import {waitFor} from '../src/lib/kube/watch.js'
+import {startEmulator} from '../test/emulator/index.js'
+import {loadFixture} from '../test/emulator/sim/index.js'
+
+export interface BenchResult {
+  name: string
+  value: number
+  unit: string
+  baseline?: string
+  ratio?: number
+  target?: string
+  ok?: boolean
+}
+
+const NS = 'openshift-machine-config-operator'
+const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
+  const rounds = opts.quick ? 3 : 15
+  // The API server with the default fixture and no controllers: this benchmark is the kubelet.
+  const objects = loadFixture()
+  const rendered = objects.find((o) => o.kind === 'MachineConfigPool' && o.metadata.name === 'worker')!.spec.configuration.name as string
+  const internal = 'image-registry.openshift-image-registry.svc:5000'
+  const creds = {[internal]: {auth: b64('u:p')}, 'quay.io': {auth: b64('u:p')}}
+  objects.push(
+    {apiVersion: 'v1', data: {'.dockerconfigjson': b64(JSON.stringify({auths: creds}))}, kind: 'Secret', metadata: {name: 'bench-secret', namespace: NS}, type: 'kubernetes.io/dockerconfigjson'},
+    {apiVersion: 'v1', data: {baseImagePullSecretName: 'bench-secret', finalImagePullspec: `${internal}/${NS}/os-image:latest`, finalImagePushSecretName: 'bench-secret', imageBuilderType: 'custom-pod-builder'}, kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: NS}},
+  )
+  const emu = await startEmulator({objects})
+  const client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
+  await client.patch(R.machineConfigPools, 'worker', {metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': ''}}})
+  const latencies: number[] = []
+  try {
+    for (let i = 0; i < rounds; i++) {
+      let succeededAt = 0
+      const kubelet = (async () => {
+        const name = `build-${rendered}`
+        await waitFor<Pod, true>(client, R.pods, name, (p) => (p ? true : undefined), {namespace: NS, timeoutMs: 30_000})
+        const digest = `sha256:${String(i).padStart(64, '0')}`
+        await client.create(R.configMaps, {data: {digest}, metadata: {name: `digest-${rendered}`, namespace: NS}})
+        const pod = await client.get<Pod>(R.pods, name, NS)
+        succeededAt = performance.now()
+        await client.replace<Pod>(R.pods, {...pod, status: {...pod.status, phase: 'Succeeded'}}, {namespace: NS, subresource: 'status'})
+      })()
+      await runBuild(client, 'worker', {rebuild: true})
+      const done = performance.now()
+      await kubelet
+      latencies.push(done - succeededAt)
+    }
+  } finally {
+    await emu.close()
+  }
+
+  latencies.sort((a, b) => a - b)
+  const median = latencies[Math.floor(latencies.length / 2)]
+  return [
+    {name: 'build pod Succeeded -> success reported (median)', ok: median < 100, target: '< 100 ms', unit: 'ms', value: median},
+    {name: 'build pod Succeeded -> success reported (worst)', unit: 'ms', value: latencies.at(-1)!},
+  ]
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  for (const r of await run({quick: process.argv.includes('--quick')})) console.log(`${r.name}: ${r.value.toFixed(1)} ${r.unit} ${r.target ?? ''} ${r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED'}`)
+  process.exit(0)
+}
