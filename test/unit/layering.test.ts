@@ -262,6 +262,13 @@ describe('layering: the setup wizard', () => {
     expect(ask.asked.some((q) => q.includes('Opt pool'))).to.equal(false)
   })
 
+  it('--no-enable and an empty --custom-dockerfile are answers too: those questions are not asked', async () => {
+    const ask = scripted({})
+    const out = await askSetupInput(ctx(), {customDockerfile: '', enable: false}, ask)
+    expect(out).to.include({customDockerfile: '', enable: false})
+    expect(ask.asked.some((q) => q.includes('Path of a custom Dockerfile') || q.includes('Opt pool'))).to.equal(false)
+  })
+
   it('custom selectors for a new pool, and an external registry', async () => {
     const out = await askSetupInput(ctx(), {}, scripted({
       'MachineConfig roles': 'gpu, worker', 'Name of the new pool': 'gpu', 'Node selector': 'nodes.example.com/gpu=true', 'Use these selectors': false,

@@ -46,7 +46,7 @@ export interface SetupInput {
   basePullSecret?: string
   cloneGlobalPullSecret?: boolean
   pushSecret?: string
-  /** Path of a file with the pool's custom Dockerfile. */
+  /** Path of a file with the pool's custom Dockerfile ("": none, and the wizard does not ask). */
   customDockerfile?: string
   builder?: BuilderKind
   /** Also opt the pool in (label it). */
@@ -409,7 +409,8 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   const poolName = input.pool ?? DEFAULT_POOL
   const poolProblem = checkPoolName(poolName)
   if (poolProblem) throw usage(poolProblem, 'give another name with --pool')
-  const customDockerfile = input.customDockerfile === undefined ? undefined : await readDockerfile(input.customDockerfile)
+  // An empty path means "no custom Dockerfile" (the pool's entry, if any, is left as it is).
+  const customDockerfile = input.customDockerfile ? await readDockerfile(input.customDockerfile) : undefined
   const force = Boolean(opts.force)
 
   const steps: Step[] = []
