@@ -97,6 +97,21 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(writes(emu)).to.deep.equal([])
   })
 
+  it('an existing pool keeps its selectors unless others are asked for, and then only with --force', async () => {
+    expect((await run(internalArgs())).exitCode).to.equal(0)
+    emu.resetRequests()
+    const r = await run([...internalArgs(), '--node-selector', 'disk=ssd'])
+    expect(r.exitCode).to.equal(7)
+    expect(r.stdout).to.match(/differs\s+machineconfigpool\/layering: exists with other selectors \(changed only with --force\)/)
+    expect(r.stdout).to.include('-    node-role.kubernetes.io/layering: ""').and.include('+    disk: ssd')
+    expect(writes(emu)).to.deep.equal([])
+    const forced = await run([...internalArgs(), '--node-selector', 'disk=ssd', '--force'])
+    expect(forced.exitCode, forced.stderr).to.equal(0)
+    const pool = await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')
+    expect(pool.spec!.nodeSelector).to.deep.equal({matchLabels: {disk: 'ssd'}})
+    expect(pool.spec!.machineConfigSelector!.matchExpressions![0].values).to.deep.equal(['layering', 'worker'])
+  })
+
   it('--dry-run -o yaml prints the objects (secret data redacted) and creates nothing', async () => {
     emu.resetRequests()
     const r = await run([...internalArgs().filter((a) => a !== '--yes'), '--dry-run', '-o', 'yaml'])

@@ -339,13 +339,16 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
   return {
     created: false,
     step: {
-      access: [{group: 'machineconfiguration.openshift.io', name, resource: 'machineconfigpools', verb: 'patch'}],
+      access: [{group: 'machineconfiguration.openshift.io', name, resource: 'machineconfigpools', verb: 'update'}],
       item: {
         action: force ? 'update' : 'conflict', diff, kind: 'MachineConfigPool', manifest: {...manifest, spec: want} as MachineConfigPool, name,
         summary: force ? 'change its selectors' : 'exists with other selectors (changed only with --force)',
       },
       async run() {
-        await client.patch<MachineConfigPool>(R.machineConfigPools, name, {spec: want})
+        // Replaced, not merged: a merge patch would keep the old selector's labels next to the new ones.
+        await client.update<MachineConfigPool>(R.machineConfigPools, name, (p) => {
+          p.spec = {...p.spec, machineConfigSelector: want.machineConfigSelector, nodeSelector: want.nodeSelector}
+        })
       },
     },
   }
