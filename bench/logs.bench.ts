@@ -3,11 +3,11 @@
 // then follows it with `oc mob logs <pool> -f` as a separate process and, as the baseline, with
 // `kubectl logs -f` against the same emulator: throughput (first byte to end of stream) and the
 // client's peak RSS.
-import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync} from 'node:fs'
-import os from 'node:os'
+import {spawn} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+import {ensureBuilt} from './startup.bench.js'
 import {startEmulator, startFakeKubelet} from '../test/emulator/index.js'
 
 export interface BenchResult {
@@ -116,44 +116,14 @@ function onPath(cmd: string): string | undefined {
   return undefined
 }
 
-function newestSource(dir: string): number {
-  let newest = 0
-  for (const e of readdirSync(dir, {withFileTypes: true})) {
-    const p = path.join(dir, e.name)
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs)
-  }
-
-  return newest
-}
 
 /**
- * The CLI as it is installed: bin/run.js over dist/ when the project is built (not older than its
- * sources, with oclif's manifest); otherwise the sources are compiled into a temporary package with
- * its manifest, as `npm pack` makes it. (bin/dev.js would measure the TypeScript loader and every
- * command's imports, not what users run.)
+ * The CLI as it is installed: bin/run.js over the bundled dist/ (built first when missing or older
+ * than the sources), as `npm pack` ships it. (bin/dev.js would measure the TypeScript loader.)
  */
 function installedCli(): {bin: string; label: string; cleanup: () => void} {
-  const built = path.join(ROOT, 'dist', 'commands', 'logs.js')
-  const fresh = existsSync(built) && statSync(built).mtimeMs >= newestSource(path.join(ROOT, 'src'))
-  if (fresh && existsSync(path.join(ROOT, 'oclif.manifest.json'))) return {bin: path.join(ROOT, 'bin', 'run.js'), cleanup() {}, label: 'bin/run.js'}
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-'))
-  const cleanup = () => rmSync(dir, {force: true, recursive: true})
-  try {
-    // Type errors elsewhere in a work tree do not stop tsc from emitting JavaScript: only the output counts.
-    spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.json'),
-      '--outDir', path.join(dir, 'dist'), '--incremental', 'false', '--declaration', 'false', '--sourceMap', 'false'], {stdio: 'pipe'})
-    if (!existsSync(path.join(dir, 'dist', 'commands', 'logs.js'))) throw new Error('tsc emitted no dist/commands/logs.js')
-    cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), {recursive: true})
-    cpSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'))
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
-    // As `npm pack` ships it: with the manifest, oclif loads only the command that runs.
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {cwd: dir, stdio: 'pipe'})
-    return {bin: path.join(dir, 'bin', 'run.js'), cleanup, label: 'packed bin/run.js'}
-  } catch (error) {
-    cleanup()
-    console.error(`could not compile the sources (${(error as Error).message.split('\n')[0]}); measuring bin/dev.js`)
-    return {bin: path.join(ROOT, 'bin', 'dev.js'), cleanup() {}, label: 'bin/dev.js'}
-  }
+  ensureBuilt()
+  return {bin: path.join(ROOT, 'bin', 'run.js'), cleanup() {}, label: 'bin/run.js'}
 }
 
 export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
