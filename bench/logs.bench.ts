@@ -4,7 +4,7 @@
 // `kubectl logs -f` against the same emulator: throughput (first byte to end of stream) and the
 // client's peak RSS.
 import {spawn} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {ensureBuilt} from './startup.bench.js'
