@@ -7,7 +7,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-import {ensureBuilt} from './startup.bench.js'
+import {packedCli} from './packed.js'
 import {startEmulator, startFakeKubelet} from '../test/emulator/index.js'
 
 export interface BenchResult {
@@ -118,12 +118,11 @@ function onPath(cmd: string): string | undefined {
 
 
 /**
- * The CLI as it is installed: bin/run.js over the bundled dist/ (built first when missing or older
- * than the sources), as `npm pack` ships it. (bin/dev.js would measure the TypeScript loader.)
+ * The CLI as it is installed: bin/run.js of the packed package (bench/packed.ts). (bin/dev.js would
+ * measure the TypeScript loader.)
  */
 function installedCli(): {bin: string; label: string; cleanup: () => void} {
-  ensureBuilt()
-  return {bin: path.join(ROOT, 'bin', 'run.js'), cleanup() {}, label: 'bin/run.js'}
+  return {bin: packedCli(), cleanup() {}, label: 'packed bin/run.js'}
 }
 
 export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {

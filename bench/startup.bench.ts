@@ -1,17 +1,18 @@
 /**
- * Start-up: how quick oc-mob answers, as shipped (the bundled dist/ through bin/run.js), against
+ * Start-up: how quick oc-mob answers, as shipped (`npm pack`, the bundled dist/ through bin/run.js), against
  * `node -e 0` (the floor for any Node CLI) and `kubectl` (what an admin compares it with), measured
  * in the same run. Targets: --version and --help at most 1.5x node; status -o json (3 pools, 6 nodes)
  * and dockerfile --export at most 3x node; peak memory of each under 150 MB.
  *
- * `npx tsx bench/startup.bench.ts [--quick]` (dist/ is built first when missing or older than src/).
+ * `npx tsx bench/startup.bench.ts [--quick]`.
  */
-import {execFileSync, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {startEmulator} from '../test/emulator/index.js'
+import {packedCli} from './packed.js'
 import {loadFixture} from '../test/emulator/sim/index.js'
 
 export interface BenchResult {
@@ -24,20 +25,6 @@ export interface BenchResult {
   ok?: boolean
 }
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const RUN = path.join(ROOT, 'bin', 'run.js')
-
-function newestMtime(dir: string): number {
-  return fs.readdirSync(dir, {recursive: true}).reduce((t, f) => Math.max(t, fs.statSync(path.join(dir, String(f))).mtimeMs), 0)
-}
-
-/** Build dist/ (bundle, manifest, help) unless it is up to date with src/. */
-export function ensureBuilt(): void {
-  const marker = path.join(ROOT, 'dist', 'help', 'index.txt')
-  const manifest = path.join(ROOT, 'oclif.manifest.json')
-  if (fs.existsSync(marker) && fs.existsSync(manifest) && fs.statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return
-  execFileSync('npm', ['run', 'build', '--silent'], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})
-}
 
 interface Sample {
   ms: number
@@ -85,7 +72,7 @@ async function measure(cmd: string, args: string[], runs: number, env: NodeJS.Pr
 }
 
 export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
-  ensureBuilt()
+  const RUN = packedCli()
   const runs = opts.quick ? 3 : 15
   const results: BenchResult[] = []
   const node = await measure(process.execPath, ['-e', '0'], runs)

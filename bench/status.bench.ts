@@ -7,9 +7,8 @@
  * nodes, to show they do not grow with the node count (one paginated list per kind, never a request
  * per node). `oc mob status POOL` (which lists the nodes too) is measured the same way.
  *
- * `npx tsx bench/status.bench.ts [--quick]`. The CLI is spawned as `node bin/run.js` when dist/ is
- * built (`npm run build`), otherwise as `node bin/dev.js` (from the TypeScript sources); the output
- * says which.
+ * `npx tsx bench/status.bench.ts [--quick]`. The CLI is spawned as `node bin/run.js` of the packed
+ * package (bench/packed.ts), as users run it.
  */
 import {spawn} from 'node:child_process'
 import fs from 'node:fs'
@@ -17,6 +16,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {type Emulator, startEmulator} from '../test/emulator/index.js'
+import {packedCli} from './packed.js'
 
 export interface BenchResult {
   name: string
@@ -35,16 +35,10 @@ const POOLS = 50
 const LAYERED = 10
 const T = '2026-11-20T10:00:00Z'
 
-function newestMtime(dir: string): number {
-  return fs.readdirSync(dir, {recursive: true}).reduce((t, f) => Math.max(t, fs.statSync(path.join(dir, String(f))).mtimeMs), 0)
-}
 
-/** bin/run.js when dist/ is built, else bin/dev.js; and a line saying which (and whether dist/ is older than src/). */
+/** The packed CLI (bench/packed.ts), as users run it. */
 export function entrypoint(): {script: string; why: string} {
-  const built = path.join(ROOT, 'dist', 'commands', 'status.js')
-  if (!fs.existsSync(built)) return {script: path.join(ROOT, 'bin', 'dev.js'), why: 'node bin/dev.js (the TypeScript sources: dist/ is not built)'}
-  const stale = fs.statSync(built).mtimeMs < newestMtime(path.join(ROOT, 'src'))
-  return {script: path.join(ROOT, 'bin', 'run.js'), why: `node bin/run.js (the built dist/${stale ? '; note: src/ has changed since it was built, `npm run build` to refresh' : ''})`}
+  return {script: packedCli(), why: 'node bin/run.js of the packed CLI (npm pack)'}
 }
 
 const rendered = (pool: string): string => `rendered-${pool}-0123456789abcdef0123456789abcdef`

@@ -6,7 +6,7 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {ExitCode, isMobError, MobError} from './lib/errors.js'
 import type {KubeClient} from './lib/kube/client.js'
-import {formatData} from './lib/ui/output.js'
+import {formatData, loadYamlWriter} from './lib/ui/output.js'
 import {detectTerm, type OutputFormat, type Term} from './lib/ui/term.js'
 
 export type MobFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -56,6 +56,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as MobFlags<T>
     this.args = args as MobArgs<T>
     this.term = detectTerm({output: this.output})
+    if (this.output === 'yaml') await loadYamlWriter()
     this.onSigint = () => {
       this.abort.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
     }

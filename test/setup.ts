@@ -1,14 +1,8 @@
 // Loaded by mocha before any test (see .mocharc.json). In-process command runs read
-// oclif.manifest.json whenever it exists; one left by `npm run build` that is older than the sources
-// would hide new commands and flags from the tests, so it is removed (as bin/dev.js does).
-import {readdirSync, rmSync, statSync} from 'node:fs'
+// oclif.manifest.json whenever it exists, and then load the bundled commands from dist/ (with a
+// second copy of oclif) instead of the sources, so a manifest left by `npm run build` is removed,
+// as bin/dev.js does. Tests of the shipped CLI build and pack it themselves.
+import {rmSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-try {
-  const built = statSync(`${root}oclif.manifest.json`).mtimeMs
-  const newest = readdirSync(`${root}src`, {recursive: true}).reduce((t, f) => Math.max(t, statSync(`${root}src/${f}`).mtimeMs), 0)
-  if (newest > built) rmSync(`${root}oclif.manifest.json`, {force: true})
-} catch {
-  // No manifest.
-}
+rmSync(fileURLToPath(new URL('../oclif.manifest.json', import.meta.url)), {force: true})

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {formatData, shortDigest, table} from '../../src/lib/ui/output.js'
+import {formatData, loadYamlWriter, shortDigest, table} from '../../src/lib/ui/output.js'
 import {detectTerm} from '../../src/lib/ui/term.js'
 
 describe('output', () => {
@@ -8,8 +8,9 @@ describe('output', () => {
     expect(t.split('\n')).to.deep.equal(['A        B', 'x        -', 'longer   y'])
   })
 
-  it('prints JSON and YAML', () => {
+  it('prints JSON and YAML', async () => {
     expect(JSON.parse(formatData({a: [1]}, 'json'))).to.deep.equal({a: [1]})
+    await loadYamlWriter()
     expect(formatData({a: [1]}, 'yaml')).to.equal('a:\n  - 1')
   })
 

@@ -10,7 +10,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {parse as parseYaml} from 'yaml'
+// js-yaml, not yaml: client-node's credential code loads js-yaml anyway, so parsing with it adds nothing to start-up.
+import {load as parseYaml} from 'js-yaml'
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 import {ExitCode, MobError} from '../errors.js'
 

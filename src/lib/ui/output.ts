@@ -1,7 +1,6 @@
 /**
  * Rendering results: aligned tables for people, JSON and YAML for scripts.
  */
-import {stringify as toYaml} from 'yaml'
 import type {OutputFormat} from './term.js'
 
 export interface Column<T> {
@@ -28,8 +27,19 @@ export function table<T>(rows: T[], columns: Array<Column<T>>): string {
   return out.join('\n')
 }
 
+type Stringify = (value: unknown, options: {lineWidth: number}) => string
+let toYaml: Stringify | undefined
+
+/** The YAML writer is loaded only when -o yaml asks for it (see BaseCommand.init), not on every start. */
+export async function loadYamlWriter(): Promise<void> {
+  // A bundle may hand the CommonJS build of yaml over as its default export.
+  const mod = (await import('yaml')) as {stringify?: Stringify; default?: {stringify: Stringify}}
+  toYaml ??= mod.stringify ?? mod.default!.stringify
+}
+
 export function formatData(data: unknown, format: Exclude<OutputFormat, 'table'>): string {
   if (format === 'json') return JSON.stringify(data, null, 2)
+  if (!toYaml) throw new Error('loadYamlWriter() must run before YAML output')
   return toYaml(data, {lineWidth: 0}).trimEnd()
 }
 
