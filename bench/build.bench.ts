@@ -6,8 +6,6 @@
  *
  * `npx tsx bench/build.bench.ts [--quick]`
  */
-import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {runBuild} from '../src/lib/build/driver.js'
 import {KubeClient} from '../src/lib/kube/client.js'
 import {loadKubeconfig} from '../src/lib/kube/kubeconfig.js'
@@ -16,16 +14,8 @@ import type {Pod} from '../src/lib/kube/types.js'
 import {waitFor} from '../src/lib/kube/watch.js'
 import {startEmulator} from '../test/emulator/index.js'
 import {loadFixture} from '../test/emulator/sim/index.js'
+import {type BenchResult, standalone} from './run.js'
 
-export interface BenchResult {
-  name: string
-  value: number
-  unit: string
-  baseline?: string
-  ratio?: number
-  target?: string
-  ok?: boolean
-}
 
 const NS = 'openshift-machine-config-operator'
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
@@ -74,7 +64,4 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   ]
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  for (const r of await run({quick: process.argv.includes('--quick')})) console.log(`${r.name}: ${r.value.toFixed(1)} ${r.unit} ${r.target ?? ''} ${r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED'}`)
-  process.exit(0)
-}
+await standalone(import.meta.url, run)

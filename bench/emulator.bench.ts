@@ -2,18 +2,9 @@
 // Seeds 5,000 nodes and 50 pools, then measures end-to-end HTTPS list latency, small-GET throughput
 // and the process's peak RSS.
 import {Agent, request} from 'node:https'
-import {pathToFileURL} from 'node:url'
 import {startEmulator, type Emulator} from '../test/emulator/index.js'
+import {type BenchResult, standalone} from './run.js'
 
-export interface BenchResult {
-  name: string
-  value: number
-  unit: string
-  baseline?: string
-  ratio?: number
-  target?: string
-  ok?: boolean
-}
 
 function node(i: number): any {
   const name = `ip-10-0-${Math.floor(i / 250)}-${i % 250}.us-east-2.compute.internal`
@@ -195,24 +186,5 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
 
 const round = (x: number) => Math.round(x * 10) / 10
 
-function print(results: BenchResult[]) {
-  const rows = results.map((r) => [r.name, `${r.value} ${r.unit}`, r.target ?? '', r.ok === undefined ? '' : r.ok ? 'ok' : 'SLOW'])
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['benchmark', 'value', 'target', ''][i].length))
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
-  console.log(line(['benchmark', 'value', 'target', '']))
-  for (const r of rows) console.log(line(r))
-}
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const quick = process.argv.includes('--quick')
-  run({quick}).then(
-    (r) => {
-      print(r)
-      process.exit(r.every((x) => x.ok !== false) ? 0 : 1)
-    },
-    (error) => {
-      console.error(error)
-      process.exit(2)
-    },
-  )
-}
+await standalone(import.meta.url, run)

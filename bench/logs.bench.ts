@@ -6,19 +6,11 @@
 import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {fileURLToPath} from 'node:url'
 import {packedCli} from './packed.js'
 import {startEmulator, startFakeKubelet} from '../test/emulator/index.js'
+import {type BenchResult, standalone} from './run.js'
 
-export interface BenchResult {
-  name: string
-  value: number
-  unit: string
-  baseline?: string
-  ratio?: number
-  target?: string
-  ok?: boolean
-}
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MCO_NS = 'openshift-machine-config-operator'
@@ -224,27 +216,5 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   return results
 }
 
-function print(results: BenchResult[]) {
-  const rows = results.map((r) => [
-    r.name, `${r.value} ${r.unit}`, r.baseline ?? '', r.ratio === undefined ? '' : `${r.ratio}x`, r.target ?? '', r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED',
-  ])
-  const head = ['benchmark', 'value', 'baseline', 'ratio', 'target', '']
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
-  console.log(line(head))
-  for (const r of rows) console.log(line(r))
-}
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const quick = process.argv.includes('--quick')
-  run({quick}).then(
-    (r) => {
-      print(r)
-      process.exit(r.every((x) => x.ok !== false) ? 0 : 1)
-    },
-    (error) => {
-      console.error(error)
-      process.exit(2)
-    },
-  )
-}
+await standalone(import.meta.url, run)

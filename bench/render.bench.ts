@@ -3,21 +3,12 @@
 // encode a 900 KiB rendered MachineConfig (Go-style JSON, gzip -9, base64) — median time, against
 // JSON.stringify of the same object as the baseline. Also decoding it back (`oc mob machineconfig`)
 // and checking a custom Dockerfile.
-import {pathToFileURL} from 'node:url'
 import {
   CONFIGMAP_LIMIT_BYTES, decodeMachineConfig, encodeMachineConfig, goJson, renderDockerfile,
 } from '../src/lib/build/dockerfile.js'
 import {validateCustomDockerfile} from '../src/lib/build/validate.js'
+import {type BenchResult, standalone} from './run.js'
 
-export interface BenchResult {
-  name: string
-  value: number
-  unit: string
-  baseline?: string
-  ratio?: number
-  target?: string
-  ok?: boolean
-}
 
 const TARGET_BYTES = 900 * 1024
 
@@ -190,29 +181,5 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   ]
 }
 
-function print(results: BenchResult[]): void {
-  const header = ['benchmark', 'value', 'target', 'vs baseline', '']
-  const rows = results.map((r) => [
-    r.name, `${r.value} ${r.unit}`, r.target ?? '', r.ratio === undefined ? '' : `${r.ratio}x`, r.ok === undefined ? '' : r.ok ? 'ok' : 'SLOW',
-  ])
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
-  console.log(line(header))
-  for (const r of rows) console.log(line(r))
-  const named = results.find((r) => r.baseline)?.baseline
-  if (named) console.log(`baseline: ${named}`)
-}
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const quick = process.argv.includes('--quick')
-  run({quick}).then(
-    (r) => {
-      print(r)
-      process.exit(r.every((x) => x.ok !== false) ? 0 : 1)
-    },
-    (error) => {
-      console.error(error)
-      process.exit(2)
-    },
-  )
-}
+await standalone(import.meta.url, run)

@@ -59,6 +59,23 @@ export function table(rows: Array<BenchResult & {bench: string}>): string {
   return [head, ...cells].map((c) => c.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
 }
 
+/**
+ * For a bench file run by itself (`npx tsx bench/NAME.bench.ts [--quick]`): run it, print its table
+ * and exit (1 when a target was missed). Does nothing when the file is imported.
+ */
+export async function standalone(moduleUrl: string, run: (o: {quick: boolean}) => Promise<BenchResult[]>): Promise<void> {
+  if (!process.argv[1] || fileURLToPath(moduleUrl) !== path.resolve(process.argv[1])) return
+  const bench = path.basename(fileURLToPath(moduleUrl)).replace(/\.bench\.ts$/, '')
+  try {
+    const rows = await run({quick: process.argv.includes('--quick')})
+    process.stdout.write(table(rows.map((r) => ({...r, bench}))) + '\n')
+    process.exit(rows.some((r) => r.ok === false) ? 1 : 0)
+  } catch (error) {
+    process.stderr.write(`benchmark failed: ${(error as Error).stack ?? String(error)}\n`)
+    process.exit(2)
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2)
   const quick = args.includes('--quick')

@@ -10,20 +10,11 @@ import {spawn} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {startEmulator} from '../test/emulator/index.js'
 import {packedCli} from './packed.js'
 import {loadFixture} from '../test/emulator/sim/index.js'
+import {type BenchResult, standalone} from './run.js'
 
-export interface BenchResult {
-  name: string
-  value: number
-  unit: string
-  baseline?: string
-  ratio?: number
-  target?: string
-  ok?: boolean
-}
 
 
 interface Sample {
@@ -124,11 +115,4 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   return [...results, ...memRows]
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const rows = await run({quick: process.argv.includes('--quick')})
-  for (const r of rows) {
-    process.stdout.write(`${r.name.padEnd(48)} ${r.value.toFixed(1).padStart(8)} ${r.unit.padEnd(3)} ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x ${r.baseline}`} ${r.target ?? ''} ${r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED'}\n`)
-  }
-
-  process.exit(0)
-}
+await standalone(import.meta.url, run)

@@ -17,16 +17,8 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {type Emulator, startEmulator} from '../test/emulator/index.js'
 import {packedCli} from './packed.js'
+import {type BenchResult, standalone} from './run.js'
 
-export interface BenchResult {
-  name: string
-  value: number
-  unit: string
-  baseline?: string
-  ratio?: number
-  target?: string
-  ok?: boolean
-}
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const NS = 'openshift-machine-config-operator'
@@ -255,16 +247,4 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   return results
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const rows = await run({quick: process.argv.includes('--quick')})
-  for (const r of rows) {
-    if (r.unit === '') {
-      process.stdout.write(`${r.name}\n`)
-      continue
-    }
-
-    process.stdout.write(`${r.name.padEnd(78)} ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.ratio === undefined ? '' : `${r.ratio}x ${r.baseline}`} ${r.target ? `(target ${r.target})` : ''} ${r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED'}\n`)
-  }
-
-  process.exit(rows.every((r) => r.ok !== false) ? 0 : 1)
-}
+await standalone(import.meta.url, run)
