@@ -10,7 +10,7 @@ import type {ConfigMap, Deployment, KubeObject, MachineConfigPool, Pod, Secret} 
 import {informer, waitFor} from '../../src/lib/kube/watch.js'
 import {type Emulator, type FakeKubelet, startFakeKubelet} from '../emulator/index.js'
 import {type Cluster, startCluster as startSim} from '../emulator/sim/index.js'
-import {basicCluster, MCO_NS, pool, run, runBin, startCluster} from './harness.js'
+import {basicCluster, cliPath, MCO_NS, pool, run, runBin, startCluster} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'
@@ -377,7 +377,7 @@ describe('oc mob cleanup (end to end)', function () {
       const script = await execa('sh', ['-c', 'command -v script'], {reject: false})
       if (script.exitCode !== 0) this.skip()
       const before = await inventory()
-      const cmd = `${process.execPath} ${path.join(process.cwd(), 'bin', 'dev.js')} cleanup layering --kubeconfig ${emu.kubeconfig}`
+      const cmd = `${process.execPath} ${cliPath()} cleanup layering --kubeconfig ${emu.kubeconfig}`
       const tty = await execa('script', ['-qec', cmd, '/dev/null'], {env: {NO_COLOR: '1'}, extendEnv: true, input: 'n\r', reject: false, timeout: 60_000})
       expect(String(tty.stdout)).to.include('Delete these 6 objects and clear the build state shown?')
       expect(String(tty.stdout)).to.include('Nothing was changed.')

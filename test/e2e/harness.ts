@@ -7,6 +7,7 @@ import {runCommand} from '@oclif/test'
 import {execa} from 'execa'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {packedCli} from '../../bench/packed.js'
 import {type Emulator, type EmulatorOptions, startEmulator} from '../emulator/index.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -30,9 +31,17 @@ export async function run(args: string[]): Promise<RunResult> {
   return {error, exitCode: error ? (exit ?? 1) : 0, stderr, stdout}
 }
 
+/**
+ * The executable users run: bin/run.js of the CLI as `npm pack` ships it (bundled), packed once per
+ * test process. Set OC_MOB_TEST_SOURCES=1 to run bin/dev.js (the TypeScript sources) instead.
+ */
+export function cliPath(): string {
+  return process.env.OC_MOB_TEST_SOURCES ? path.join(ROOT, 'bin', 'dev.js') : packedCli()
+}
+
 /** Run the CLI as a separate process, as a user would (real exit code, real stdout/stderr streams). */
 export async function runBin(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
-  const r = await execa(process.execPath, [path.join(ROOT, 'bin', 'dev.js'), ...args], {
+  const r = await execa(process.execPath, [cliPath(), ...args], {
     cwd: ROOT,
     env: {NO_COLOR: undefined, FORCE_COLOR: undefined, ...env},
     extendEnv: true,

@@ -1,13 +1,12 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
-import path from 'node:path'
 import type {Emulator, FakeKubelet} from '../emulator/index.js'
 import {startFakeKubelet} from '../emulator/index.js'
 import {type Cluster, startCluster as startSimCluster} from '../emulator/sim/index.js'
 import type {ContainerProcess} from '../emulator/sim/kubelet.js'
 import {FAST, getPool, layeredPool, setupLayering, condTrue, waitFor} from '../emulator/sim/helpers.js'
 import {R as SR} from '../emulator/sim/client.js'
-import {MCO_NS, namespace, pool, ROOT, run, startCluster} from './harness.js'
+import {cliPath, MCO_NS, namespace, pool, ROOT, run, startCluster} from './harness.js'
 
 const BUILD_LABELS = 'machineconfiguration.openshift.io'
 const R = {
@@ -45,7 +44,7 @@ function buildPod(name: string, poolName: string, rendered: string, opts: {phase
 
 /** The output of `oc mob logs`, run as a child process (for signals and real streams). */
 function spawnLogs(args: string[]) {
-  return execa(process.execPath, [path.join(ROOT, 'bin', 'dev.js'), 'logs', ...args], {
+  return execa(process.execPath, [cliPath(), 'logs', ...args], {
     cwd: ROOT, env: {FORCE_COLOR: undefined, NO_COLOR: '1'}, extendEnv: true, reject: false, stripFinalNewline: false, timeout: 60_000,
   })
 }

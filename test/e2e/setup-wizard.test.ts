@@ -8,7 +8,7 @@ import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
 import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {MCO_NS, ROOT, startCluster} from './harness.js'
+import {cliPath, MCO_NS, ROOT, startCluster} from './harness.js'
 
 const NS = MCO_NS
 const ENTER = '\r'
@@ -32,7 +32,7 @@ class Terminal {
   private readonly child: ChildProcess
 
   constructor(args: string[]) {
-    const cmd = `stty cols 200 rows 60; exec ${[process.execPath, path.join(ROOT, 'bin', 'dev.js'), ...args].map(quote).join(' ')}`
+    const cmd = `stty cols 200 rows 60; exec ${[process.execPath, cliPath(), ...args].map(quote).join(' ')}`
     this.child = spawn('script', ['-qfec', cmd, '/dev/null'], {
       cwd: ROOT, env: {...process.env, CI: undefined, FORCE_COLOR: undefined, NO_COLOR: undefined, TERM: 'xterm-256color'},
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,8 +1,7 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import path from 'node:path'
 import type {Emulator} from '../emulator/index.js'
-import {basicCluster, MCO_NS, node, pool, ROOT, run, startCluster} from './harness.js'
+import {basicCluster, cliPath, MCO_NS, node, pool, ROOT, run, startCluster} from './harness.js'
 
 const NS = MCO_NS
 const A = 'machineconfiguration.openshift.io/'
@@ -207,7 +206,7 @@ describe('oc mob status: every build state (end to end)', function () {
   })
 
   it('--watch prints a new block on each change, from a watch, and ends on Ctrl-C with exit 0', async () => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dev.js'), 'status', '--watch', '--kubeconfig', emu.kubeconfig], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [cliPath(), 'status', '--watch', '--kubeconfig', emu.kubeconfig], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => {

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {parse, stringify} from 'yaml'
 import type {Emulator} from '../emulator/index.js'
-import {basicCluster, MCO_NS, node, pool, ROOT, run, runBin, startCluster} from './harness.js'
+import {basicCluster, cliPath, MCO_NS, node, pool, run, runBin, startCluster} from './harness.js'
 
 const ESC = '\u001B['
 
@@ -214,7 +214,7 @@ describe('oc mob status (end to end)', function () {
     // A pseudo-terminal through util-linux `script`, to see what a person sees.
     const script = await execa('sh', ['-c', 'command -v script'], {reject: false})
     if (script.exitCode !== 0) this.skip()
-    const cmd = `${process.execPath} ${path.join(ROOT, 'bin', 'dev.js')} status --kubeconfig ${emu.kubeconfig}`
+    const cmd = `${process.execPath} ${cliPath()} status --kubeconfig ${emu.kubeconfig}`
     const tty = await execa('script', ['-qec', cmd, '/dev/null'], {env: {NO_COLOR: undefined}, extendEnv: true, reject: false})
     expect(String(tty.stdout)).to.include(ESC)
     const noColor = await execa('script', ['-qec', cmd, '/dev/null'], {env: {NO_COLOR: '1'}, extendEnv: true, reject: false})
