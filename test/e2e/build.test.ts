@@ -60,8 +60,8 @@ async function prepare(client: KubeClient, registry: string, opts: {label?: bool
   }, {timeoutMs: 20_000})
 }
 
-function emuRequests(cluster: Cluster): Array<{method: string; path: string}> {
-  return (cluster.emulator as {requests: Array<{method: string; path: string}>}).requests
+function emuRequests(cluster: Cluster): Array<{method: string; path: string; user?: string}> {
+  return (cluster.emulator as {requests: Array<{method: string; path: string; user?: string}>}).requests
 }
 
 async function ephemeral(client: KubeClient): Promise<string[]> {
@@ -134,7 +134,9 @@ describe('oc mob build (end to end, simulated cluster)', function () {
     it('--local builds the same context with buildah here and pushes it, changing nothing in the cluster', async () => {
       const before = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
       emuRequests(cluster).length = 0
-      const r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig, '--local', '--push', '--no-tls-verify', '--isolation', 'chroot', '--tag', `${cluster.sim.registry!.host}/ocp/local-try:1`, '-o', 'json'])
+      // As the read-only `developer`: any write would be refused. (The simulation writes as admin meanwhile.)
+      const readOnly = (cluster.emulator as {kubeconfigFor: (id: string) => string}).kubeconfigFor('developer')
+      const r = await run(['build', POOL, '--kubeconfig', readOnly, '--local', '--push', '--no-tls-verify', '--isolation', 'chroot', '--tag', `${cluster.sim.registry!.host}/ocp/local-try:1`, '-o', 'json'])
       expect(r.exitCode, r.stderr).to.equal(0)
       const result = JSON.parse(r.stdout)
       expect(result).to.include({engine: 'buildah', pool: POOL, pushed: true, renderedConfig: rendered})
@@ -143,7 +145,9 @@ describe('oc mob build (end to end, simulated cluster)', function () {
       expect(info.labels).to.include({machineconfig: rendered, machineconfigpool: POOL})
       const after = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
       expect(after.metadata.annotations).to.deep.equal(before.metadata.annotations)
-      expect(emuRequests(cluster).filter((q) => q.method !== 'GET')).to.deep.equal([])
+      const ours = emuRequests(cluster).filter((q) => q.user === 'developer')
+      expect(ours.length).to.be.greaterThan(0)
+      expect(ours.filter((q) => q.method !== 'GET')).to.deep.equal([])
     })
   })
 
