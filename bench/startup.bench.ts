@@ -6,7 +6,6 @@
  *
  * `npx tsx bench/startup.bench.ts [--quick]`.
  */
-import {spawn} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,53 +13,12 @@ import {startEmulator} from '../test/emulator/index.js'
 import {packedCli} from './packed.js'
 import {loadFixture} from '../test/emulator/sim/index.js'
 import {type BenchResult, standalone} from './run.js'
+import {measure} from './measure.js'
 
 
 
-interface Sample {
-  ms: number
-  /** Peak resident set of the process, in MB (from /proc/<pid>/status VmHWM, sampled until exit). */
-  peakMb: number
-}
 
-/** Run a command once: wall time and peak memory. */
-function once(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint()
-    const child = spawn(cmd, args, {env, stdio: ['ignore', 'ignore', 'pipe']})
-    let peak = 0
-    let err = ''
-    const sample = (): void => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
-        if (m) peak = Math.max(peak, Number(m[1]) / 1024)
-      } catch {
-        // Exited.
-      }
-    }
 
-    const timer = setInterval(sample, 2)
-    child.stderr.on('data', (d) => {
-      err += String(d)
-    })
-    child.on('exit', (code) => {
-      clearInterval(timer)
-      const ms = Number(process.hrtime.bigint() - started) / 1e6
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(0, 500)}`))
-      else resolve({ms, peakMb: peak})
-    })
-    // Read the high-water mark just before the process goes away, when it is largest.
-    child.on('spawn', sample)
-  })
-}
-
-async function measure(cmd: string, args: string[], runs: number, env: NodeJS.ProcessEnv = process.env): Promise<{median: number; peakMb: number}> {
-  await once(cmd, args, env) // warm the file cache
-  const samples: Sample[] = []
-  for (let i = 0; i < runs; i++) samples.push(await once(cmd, args, env))
-  const ms = samples.map((s) => s.ms).sort((a, b) => a - b)
-  return {median: ms[Math.floor(ms.length / 2)], peakMb: Math.max(...samples.map((s) => s.peakMb))}
-}
 
 export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const RUN = packedCli()
@@ -93,17 +51,17 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-home-'))
   const env = {...process.env, HOME: home, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1'}
   try {
-    const status = await measure(process.execPath, [RUN, 'status', '-o', 'json'], runs, env)
+    const status = await measure(process.execPath, [RUN, 'status', '-o', 'json'], runs, {env})
     results.push(ratioRow('oc-mob status -o json (3 pools, 6 nodes)', status, 3))
     mem('oc-mob status -o json', status)
     if (fs.existsSync('/usr/bin/kubectl')) {
-      const kubectl = await measure('/usr/bin/kubectl', ['get', 'mcp,nodes', '-o', 'json'], runs, env)
+      const kubectl = await measure('/usr/bin/kubectl', ['get', 'mcp,nodes', '-o', 'json'], runs, {env})
       results.push({name: 'kubectl get mcp,nodes -o json', unit: 'ms', value: kubectl.median})
       results.push({baseline: 'kubectl get mcp,nodes -o json', name: 'oc-mob status -o json vs kubectl', ratio: status.median / kubectl.median, unit: 'ms', value: status.median})
     }
 
     const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-ctx-'))
-    const exp = await measure(process.execPath, [RUN, 'dockerfile', 'worker', '--export', ctx, '--force'], runs, env)
+    const exp = await measure(process.execPath, [RUN, 'dockerfile', 'worker', '--export', ctx, '--force'], runs, {env})
     fs.rmSync(ctx, {force: true, recursive: true})
     results.push(ratioRow('oc-mob dockerfile --export (no build)', exp, 3))
     mem('oc-mob dockerfile --export', exp)

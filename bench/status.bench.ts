@@ -10,7 +10,6 @@
  * `npx tsx bench/status.bench.ts [--quick]`. The CLI is spawned as `node bin/run.js` of the packed
  * package (bench/packed.ts), as users run it.
  */
-import {spawn} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,6 +17,7 @@ import {fileURLToPath} from 'node:url'
 import {type Emulator, startEmulator} from '../test/emulator/index.js'
 import {packedCli} from './packed.js'
 import {type BenchResult, standalone} from './run.js'
+import {measure, once} from './measure.js'
 
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -132,60 +132,14 @@ function extras(): unknown[] {
   ]
 }
 
-interface Sample {
-  ms: number
-  /** Peak resident set (VmHWM), MB. */
-  peakMb: number
-  stdout: string
-}
 
-/** Run a command once: wall time, peak memory (sampled from /proc until exit) and its stdout. */
-function once(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint()
-    const child = spawn(cmd, args, {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let peak = 0
-    let out = ''
-    let err = ''
-    const sample = (): void => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
-        if (m) peak = Math.max(peak, Number(m[1]) / 1024)
-      } catch {
-        // Exited.
-      }
-    }
 
-    const timer = setInterval(sample, 5)
-    child.stdout.on('data', (d) => {
-      out += String(d)
-      sample()
-    })
-    child.stderr.on('data', (d) => {
-      err += String(d)
-    })
-    child.on('exit', (code) => {
-      clearInterval(timer)
-      const ms = Number(process.hrtime.bigint() - started) / 1e6
-      if (code === 0) resolve({ms, peakMb: peak, stdout: out})
-      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(0, 800)}`))
-    })
-  })
-}
-
-async function measure(cmd: string, args: string[], runs: number, env: NodeJS.ProcessEnv): Promise<{median: number; peakMb: number; stdout: string}> {
-  const warm = await once(cmd, args, env)
-  const samples: Sample[] = []
-  for (let i = 0; i < runs; i++) samples.push(await once(cmd, args, env))
-  const ms = samples.map((s) => s.ms).sort((a, b) => a - b)
-  return {median: ms[Math.floor(ms.length / 2)], peakMb: Math.max(warm.peakMb, ...samples.map((s) => s.peakMb)), stdout: warm.stdout}
-}
 
 /** Requests of one run, after a first run (which may also record an image it sees in the history: one read, one write). */
 async function requestsOf(emu: Emulator, script: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  await once(process.execPath, [script, ...args], env)
+  await once(process.execPath, [script, ...args], {cwd: ROOT, env})
   emu.resetRequests()
-  await once(process.execPath, [script, ...args], env)
+  await once(process.execPath, [script, ...args], {cwd: ROOT, env})
   return emu.requests.length
 }
 
@@ -211,13 +165,13 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
           pool: await requestsOf(emu, script, ['status', 'pool-0', '-o', 'json'], env),
         }
         if (nodes !== 5000) continue
-        const status = await measure(process.execPath, [script, 'status', '-o', 'json'], runs, env)
+        const status = await measure(process.execPath, [script, 'status', '-o', 'json'], runs, {cwd: ROOT, env})
         const doc = JSON.parse(status.stdout) as {pools: unknown[]}
         if (doc.pools.length !== POOLS) throw new Error(`status listed ${doc.pools.length} pools, expected ${POOLS}`)
-        const withPool = await measure(process.execPath, [script, 'status', 'pool-0', '-o', 'json'], runs, env)
+        const withPool = await measure(process.execPath, [script, 'status', 'pool-0', '-o', 'json'], runs, {cwd: ROOT, env})
         const poolDoc = JSON.parse(withPool.stdout) as {nodes: unknown[]}
         if (poolDoc.nodes.length !== nodes / POOLS) throw new Error(`status pool-0 listed ${poolDoc.nodes.length} nodes, expected ${nodes / POOLS}`)
-        const kubectl = await measure('kubectl', ['get', 'nodes,mcp', '-o', 'json'], runs, env)
+        const kubectl = await measure('kubectl', ['get', 'nodes,mcp', '-o', 'json'], runs, {cwd: ROOT, env})
         const k = 'kubectl get nodes,mcp -o json'
         results.push(
           {name: `CLI spawned: ${why}`, unit: '', value: 0},

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import type {CleanupPlan, CleanupResult} from '../lib/cleanup/index.js'
 import {ExitCode, MobError} from '../lib/errors.js'
-import {askToProceed} from '../lib/rollout/confirm.js'
+import {askToProceed} from '../lib/ui/confirm.js'
 import {startProgress} from '../lib/ui/progress.js'
 
 const ref = (o: {kind: string; name: string}): string => `${o.kind.toLowerCase()}/${o.name}`

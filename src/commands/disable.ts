@@ -4,6 +4,7 @@ import {MobError} from '../lib/errors.js'
 import {type DisableResult, disablePool} from '../lib/layering/enable.js'
 import {startProgress} from '../lib/ui/progress.js'
 import {parseDuration} from './build.js'
+import {promptYesNo} from '../lib/ui/confirm.js'
 
 export default class Disable extends BaseCommand<typeof Disable> {
   static args = {pool: Args.string({description: 'The MachineConfigPool to opt out.', required: true})}
@@ -41,11 +42,7 @@ and asks for confirmation (--yes skips it); see \`oc mob rollback node\`.`
     let result: DisableResult
     try {
       result = await disablePool(client, pool, {
-        confirm: this.term.canPrompt ? async () => {
-          const {confirm} = await import('@inquirer/prompts')
-          return confirm({default: false, message: `Opt pool ${pool} out of on-cluster builds?`}, {output: process.stderr, signal: this.abort.signal})
-            .catch(() => false)
-        } : undefined,
+        confirm: this.term.canPrompt ? async () => promptYesNo(`Opt pool ${pool} out of on-cluster builds?`, this.abort.signal) : undefined,
         dryRun: flags['dry-run'],
         onWarnings: (warnings) => {
           for (const w of warnings) this.note(`${this.term.err.yellow('warning:')} ${w}`)

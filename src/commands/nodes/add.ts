@@ -3,6 +3,7 @@ import {BaseCommand} from '../../base-command.js'
 import {addNodes, type NodesResult} from '../../lib/layering/nodes.js'
 import {renderNodeProgress, renderNodesPlan} from '../../lib/layering/render.js'
 import {parseDuration} from '../build.js'
+import {promptYesNo} from '../../lib/ui/confirm.js'
 
 export default class NodesAdd extends BaseCommand<typeof NodesAdd> {
   static args = {
@@ -44,10 +45,7 @@ nodes of another custom pool are refused. --wait follows each node until it runs
     const client = await this.client()
     const table = this.output === 'table'
     const result = await addNodes(client, pool, nodes, {
-      confirm: this.term.canPrompt ? async () => {
-        const {confirm} = await import('@inquirer/prompts')
-        return confirm({default: false, message: `Add ${nodes.length === 1 ? 'this node' : 'these nodes'} (they will be rebooted)?`}, {output: process.stderr, signal: this.abort.signal}).catch(() => false)
-      } : undefined,
+      confirm: this.term.canPrompt ? async () => promptYesNo(`Add ${nodes.length === 1 ? 'this node' : 'these nodes'} (they will be rebooted)?`, this.abort.signal) : undefined,
       dryRun: flags['dry-run'],
       force: false,
       onNode: (p) => this.note(renderNodeProgress(p, this.term.err)),

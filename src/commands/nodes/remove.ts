@@ -3,6 +3,7 @@ import {BaseCommand} from '../../base-command.js'
 import {removeNodes, type NodesResult} from '../../lib/layering/nodes.js'
 import {renderNodeProgress, renderNodesPlan} from '../../lib/layering/render.js'
 import {parseDuration} from '../build.js'
+import {promptYesNo} from '../../lib/ui/confirm.js'
 
 export default class NodesRemove extends BaseCommand<typeof NodesRemove> {
   static args = {
@@ -45,10 +46,7 @@ unless --force is given (see \`oc mob rollback node NODE\` for the way back).`
     const client = await this.client()
     const table = this.output === 'table'
     const result = await removeNodes(client, pool, nodes, {
-      confirm: this.term.canPrompt ? async () => {
-        const {confirm} = await import('@inquirer/prompts')
-        return confirm({default: false, message: `Remove ${nodes.length === 1 ? 'this node' : 'these nodes'} (they will be rebooted)?`}, {output: process.stderr, signal: this.abort.signal}).catch(() => false)
-      } : undefined,
+      confirm: this.term.canPrompt ? async () => promptYesNo(`Remove ${nodes.length === 1 ? 'this node' : 'these nodes'} (they will be rebooted)?`, this.abort.signal) : undefined,
       dryRun: flags['dry-run'],
       force: flags.force,
       onNode: (p) => this.note(renderNodeProgress(p, this.term.err)),

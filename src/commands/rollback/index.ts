@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {parseDuration} from '../build.js'
-import {askToProceed} from '../../lib/rollout/confirm.js'
+import {askToProceed} from '../../lib/ui/confirm.js'
 import type {PoolRollbackPlan, PoolRollbackResult} from '../../lib/rollout/pool.js'
 import {shortDigest, table} from '../../lib/ui/output.js'
 import {startProgress} from '../../lib/ui/progress.js'

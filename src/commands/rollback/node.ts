@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode, MobError} from '../../lib/errors.js'
-import {askToProceed} from '../../lib/rollout/confirm.js'
+import {askToProceed} from '../../lib/ui/confirm.js'
 import type {NodeRollbackPlan, NodeRollbackResult} from '../../lib/rollout/node.js'
 import {startProgress} from '../../lib/ui/progress.js'
 import {parseDuration} from '../build.js'

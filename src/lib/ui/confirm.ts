@@ -4,7 +4,7 @@
  * answer that cannot come.
  */
 import {ExitCode, MobError} from '../errors.js'
-import type {Term} from '../ui/term.js'
+import type {Term} from './term.js'
 
 export interface ConfirmOptions {
   /** --yes was given. */
@@ -24,12 +24,20 @@ export async function askToProceed(term: Term, question: string, opts: ConfirmOp
     })
   }
 
+  return promptYesNo(question, opts.signal)
+}
+
+/**
+ * A yes/no question on the terminal (on stderr, default no). Ctrl-C or the command's abort signal is
+ * an interruption (exit 130), never an answer.
+ */
+export async function promptYesNo(question: string, signal?: AbortSignal): Promise<boolean> {
   const {confirm} = await import('@inquirer/prompts')
   try {
-    return await confirm({default: false, message: question}, {output: process.stderr, signal: opts.signal})
+    return await confirm({default: false, message: question}, {output: process.stderr, signal})
   } catch (error) {
     const name = (error as Error).name
-    if (name === 'ExitPromptError' || name === 'AbortPromptError' || opts.signal?.aborted) {
+    if (name === 'ExitPromptError' || name === 'AbortPromptError' || signal?.aborted) {
       throw new MobError('interrupted; nothing was changed', {exitCode: ExitCode.Interrupted})
     }
 

@@ -1,0 +1,56 @@
+/**
+ * Running a command for the benchmarks: wall time, and peak memory sampled from /proc/<pid>/status
+ * (VmHWM, the resident high-water mark) until the process exits.
+ */
+import {spawn} from 'node:child_process'
+import fs from 'node:fs'
+
+export interface Sample {
+  ms: number
+  /** Peak resident set, MB. */
+  peakMb: number
+  stdout: string
+}
+
+export function once(cmd: string, args: string[], opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(cmd, args, {cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe']})
+    let peak = 0
+    let out = ''
+    let err = ''
+    const sample = (): void => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024)
+      } catch {
+        // Exited.
+      }
+    }
+
+    const timer = setInterval(sample, 2)
+    child.on('spawn', sample)
+    child.stdout.on('data', (d) => {
+      out += String(d)
+      sample()
+    })
+    child.stderr.on('data', (d) => {
+      err += String(d)
+    })
+    child.on('exit', (code) => {
+      clearInterval(timer)
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      if (code === 0) resolve({ms, peakMb: peak, stdout: out})
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(0, 800)}`))
+    })
+  })
+}
+
+/** One warm-up run, then `runs` runs: the median time, the highest peak memory, the warm-up's output. */
+export async function measure(cmd: string, args: string[], runs: number, opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<{median: number; peakMb: number; stdout: string}> {
+  const warm = await once(cmd, args, opts)
+  const samples: Sample[] = []
+  for (let i = 0; i < runs; i++) samples.push(await once(cmd, args, opts))
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b)
+  return {median: ms[Math.floor(ms.length / 2)], peakMb: Math.max(warm.peakMb, ...samples.map((s) => s.peakMb)), stdout: warm.stdout}
+}
