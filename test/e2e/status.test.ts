@@ -174,6 +174,21 @@ describe('oc mob status (end to end)', function () {
     expect(emu.requests.at(-1)!.user).to.equal('admin')
   })
 
+  it('refuses a client key that does not go with its certificate before connecting (exit 5)', async () => {
+    const kc = parse(fs.readFileSync(emu.kubeconfigFor('cert'), 'utf8'))
+    const other = parse(fs.readFileSync(emu.kubeconfig, 'utf8'))
+    // The CA certificate in place of the client certificate: a valid certificate, not the key's.
+    kc.users[0].user['client-certificate-data'] = other.clusters[0].cluster['certificate-authority-data']
+    const file = path.join(tmp, 'mismatched-key')
+    fs.writeFileSync(file, stringify(kc))
+    const before = emu.requests.length
+    const r = await run(['status', '--kubeconfig', file])
+    expect(r.exitCode).to.equal(5)
+    expect(r.stderr).to.include(`the TLS material of context "${kc['current-context']}" is not usable`)
+    expect(r.stderr).to.include('client-key')
+    expect(emu.requests.length, 'nothing was sent').to.equal(before)
+  })
+
   it('fails clearly for a missing kubeconfig file and an unknown context (exit 3)', async () => {
     const missing = await run(['status', '--kubeconfig', path.join(tmp, 'missing')])
     expect(missing.exitCode).to.equal(3)

@@ -9,6 +9,7 @@
  */
 import http from 'node:http'
 import https from 'node:https'
+import tls from 'node:tls'
 import type {IncomingMessage} from 'node:http'
 import {ExitCode, MobError} from '../errors.js'
 import {loadKubeconfig, type KubeconfigFlags, type LoadedKubeconfig} from './kubeconfig.js'
@@ -130,13 +131,23 @@ export class KubeClient {
     } else if (this.base.protocol === 'http:') {
       agent = new http.Agent({keepAlive: true, maxSockets: 32})
     } else {
+      // One TLS context for every connection: without it, each new socket parses the CA bundle and
+      // the client key again (a few ms each, and a command opens several connections at once).
+      let secureContext: tls.SecureContext
+      try {
+        secureContext = tls.createSecureContext({ca: opts.ca, cert: opts.cert, key: opts.key, passphrase: opts.passphrase})
+      } catch (error) {
+        throw new MobError(`the TLS material of context "${this.context}" is not usable: ${(error as Error).message}`, {
+          cause: error,
+          exitCode: ExitCode.Auth,
+          next: 'check certificate-authority(-data), client-certificate(-data) and client-key(-data) in the kubeconfig',
+        })
+      }
+
       agent = new https.Agent({
-        ca: opts.ca,
-        cert: opts.cert,
         keepAlive: true,
-        key: opts.key,
         maxSockets: 32,
-        passphrase: opts.passphrase,
+        secureContext,
         // TLS verification stays on unless the kubeconfig explicitly turns it off.
         rejectUnauthorized: !cluster?.skipTLSVerify,
         servername: opts.servername ?? (cluster?.tlsServerName || undefined),
