@@ -2,6 +2,8 @@
 // The shipped entry point (oc-mob, kubectl-mob). `--version` and `--help` are answered from files
 // written at build time, without loading oclif; everything else runs the bundled CLI in dist/.
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
 
 const args = process.argv.slice(2)
 const fast = process.env.OC_MOB_NO_FAST_PATH === undefined
@@ -33,5 +35,19 @@ if (fast && cols >= 80) {
   }
 }
 
-const {execute} = await import('../dist/index.js')
-await execute({dir: import.meta.url})
+// The bundled CLI, one script compiled with the code cache of this command's last run (see
+// src/boot/compile-cache.ts); the cache is written after a successful run when there was none.
+const {BUILD_ID, cacheKey, defaultCacheDir, loadBundle} = createRequire(import.meta.url)('../dist/boot.js')
+const bundle = loadBundle({
+  buildId: BUILD_ID,
+  cacheDir: defaultCacheDir(),
+  file: fileURLToPath(new URL('../dist/index.js', import.meta.url)),
+  key: cacheKey(args),
+})
+if (bundle.state === 'miss' || bundle.state === 'rejected') {
+  process.once('exit', (code) => {
+    if (code === 0) bundle.save()
+  })
+}
+
+await bundle.exports.execute({dir: import.meta.url})

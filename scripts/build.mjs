@@ -1,7 +1,13 @@
 /**
- * Builds the shipped CLI into dist/: one ES module per command (so oclif loads only the command that
- * runs), sharing chunks for common code, with oclif, client-node and every other dependency bundled
- * and minified. Start-up then parses a few files instead of thousands.
+ * Builds the shipped CLI into dist/:
+ * - dist/index.js: what src/index.ts exports (oclif's execute and every command, oclif's help and
+ *   autocomplete among them), oclif, client-node and every other dependency in one minified CommonJS script
+ *   (dist/package.json says so). It needs no node_modules. One script, because bin/run.js loads it
+ *   with a V8 code cache (src/boot/compile-cache.ts), which Node 20 offers for scripts but not for
+ *   ES modules; a run then neither parses nor compiles what the last run of that command compiled.
+ *   It is also oclif's explicit command target, which oclif requires: the same instance.
+ * - dist/boot.js: that loader, with the bundle's content hash built in, so that a cache never
+ *   meets another build.
  *
  * client-node's kubeconfig and credential code (tokens, certificates, exec plugins, auth providers)
  * is kept; its generated API client, which oc-mob never uses and which costs most of its load time
@@ -12,24 +18,15 @@
  */
 import {build} from 'esbuild'
 import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import vm from 'node:vm'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.join(root, 'dist')
 const src = path.join(root, 'src')
-
-function commandEntries(dir) {
-  const out = []
-  for (const e of fs.readdirSync(dir, {withFileTypes: true})) {
-    const p = path.join(dir, e.name)
-    if (e.isDirectory()) out.push(...commandEntries(p))
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p)
-  }
-
-  return out
-}
 
 const stubGenerated = {
   name: 'stub-client-node-generated-api',
@@ -55,31 +52,71 @@ export class ServerConfiguration { constructor() { unused() } }`,
 }
 
 fs.rmSync(dist, {force: true, recursive: true})
-const result = await build({
+fs.mkdirSync(dist)
+// The package is "type": "module"; the bundle and its loader are CommonJS.
+fs.writeFileSync(path.join(dist, 'package.json'), '{"type": "commonjs"}\n')
+const bundleFile = path.join(dist, 'index.js')
+
+// The bundle's entry is generated rather than src/index.ts, whose static imports would make every
+// command (setup's prompts, dockerfile's parser...) initialise on every run. Here each command is a
+// getter that require()s its module, which esbuild turns into a lazy initialiser: a run initialises
+// the command it runs. Every module under src/commands is a command, as src/index.ts lists them
+// (a unit test holds the two together).
+function commandModules(dir, prefix = []) {
+  const out = []
+  for (const e of fs.readdirSync(dir, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) out.push(...commandModules(p, [...prefix, e.name]))
+    else if (e.name.endsWith('.ts')) out.push({file: p, id: [...prefix, e.name.replace(/\.ts$/, '')].filter((w, i, all) => !(w === 'index' && i === all.length - 1)).join(':')})
+  }
+
+  return out
+}
+
+const entry = [
+  "exports.execute = require('@oclif/core').execute",
+  'const COMMANDS = {}',
+  'const lazy = (id, load) => Object.defineProperty(COMMANDS, id, {enumerable: true, get: () => load().default})',
+  ...commandModules(path.join(src, 'commands')).map(({file, id}) => `lazy(${JSON.stringify(id)}, () => require(${JSON.stringify(file)}))`),
+  'exports.COMMANDS = COMMANDS',
+].join('\n')
+await build({
   absWorkingDir: root,
-  banner: {
-    // CommonJS dependencies inside an ES module bundle still call require().
-    js: "import {createRequire as __ocMobCreateRequire} from 'node:module';const require=__ocMobCreateRequire(import.meta.url);",
-  },
   bundle: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  entryPoints: [path.join(src, 'index.ts'), ...commandEntries(path.join(src, 'commands'))],
+  stdin: {contents: entry, loader: 'js', resolveDir: src, sourcefile: 'oc-mob-entry.cjs'},
   // Only used by oclif when running TypeScript sources (bin/dev.js), never by the shipped CLI.
   external: ['typescript', 'tsx', 'tsx/*', 'ts-node'],
-  format: 'esm',
+  format: 'cjs',
   legalComments: 'none',
   logLevel: 'warning',
-  metafile: true,
   minify: true,
-  outbase: src,
-  outdir: dist,
+  outfile: bundleFile,
   platform: 'node',
   plugins: [stubGenerated],
   sourcemap: false,
-  splitting: true,
   target: 'node20',
 })
-fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify(result.metafile))
+
+// The loader reads the bundle as Latin-1 (a one-byte string, quicker to read than UTF-8), so it must
+// be ASCII. esbuild escapes non-ASCII text except inside some regular expressions, where a \uXXXX
+// escape means the same character.
+const bundle = fs.readFileSync(bundleFile, 'utf8')
+  .replaceAll(/[^\u0000-\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+fs.writeFileSync(bundleFile, bundle, 'latin1')
+new vm.Script(bundle, {filename: bundleFile}) // still valid JavaScript after escaping
+const buildId = createHash('sha256').update(bundle).digest('hex').slice(0, 16)
+
+await build({
+  absWorkingDir: root,
+  bundle: true,
+  define: {__OC_MOB_BUILD_ID__: JSON.stringify(buildId)},
+  entryPoints: [path.join(src, 'boot', 'compile-cache.ts')],
+  format: 'cjs',
+  logLevel: 'warning',
+  outfile: path.join(dist, 'boot.js'),
+  platform: 'node',
+  target: 'node20',
+})
 
 // The oclif manifest, so that no command module is loaded to list commands or flags.
 execFileSync(process.execPath, [path.join(root, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
@@ -89,7 +126,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'oclif.manifest.json
 const helpDir = path.join(dist, 'help')
 fs.mkdirSync(helpDir, {recursive: true})
 const render = (args) => execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {
-  cwd: root, encoding: 'utf8', env: {...process.env, OC_MOB_NO_FAST_PATH: '1', NO_COLOR: '1', OCLIF_COLUMNS: '80'},
+  cwd: root, encoding: 'utf8', env: {...process.env, NO_COLOR: '1', OC_MOB_NO_COMPILE_CACHE: '1', OC_MOB_NO_FAST_PATH: '1', OCLIF_COLUMNS: '80'},
 })
 fs.writeFileSync(path.join(helpDir, 'index.txt'), render(['--help']))
 for (const id of Object.keys(manifest.commands)) {
@@ -97,6 +134,4 @@ for (const id of Object.keys(manifest.commands)) {
   fs.writeFileSync(path.join(helpDir, `${id.replaceAll(':', ' ')}.txt`), render([...id.split(':'), '--help']))
 }
 
-const bytes = fs.readdirSync(dist, {recursive: true}).filter((f) => String(f).endsWith('.js'))
-  .reduce((n, f) => n + fs.statSync(path.join(dist, String(f))).size, 0)
-process.stderr.write(`built dist/: ${Object.keys(manifest.commands).length} commands, ${(bytes / 1_048_576).toFixed(1)} MiB of JavaScript\n`)
+process.stderr.write(`built dist/index.js: ${Object.keys(manifest.commands).length} commands, ${(bundle.length / 1_048_576).toFixed(1)} MiB, build ${buildId}\n`)

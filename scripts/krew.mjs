@@ -2,8 +2,9 @@
  * `npm run krew [-- --base-url URL] [--out DIR]`: a krew plugin manifest (mob.yaml) and the archive
  * it points to, generated from package.json.
  *
- * The archive is the npm package with oclif's optional plugins left out: everything oc-mob runs is
- * bundled in dist/, so it needs no node_modules, only Node.js (>= the engines version) on PATH.
+ * The archive is the npm package itself: everything oc-mob runs (oclif's help and autocomplete
+ * commands included) is bundled in dist/, so it needs no node_modules, only Node.js (>= the engines
+ * version) on PATH.
  * Without --base-url the manifest points at the local archive (for
  * `kubectl krew install --manifest=mob.yaml --archive=oc-mob-krew-<version>.tar.gz`); with it, at
  * `<base-url>/oc-mob-krew-<version>.tar.gz` as published.
@@ -33,7 +34,6 @@ try {
   const dir = path.join(stage, 'oc-mob')
   fs.renameSync(path.join(stage, 'package'), dir)
   const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
-  pj.oclif.plugins = []
   delete pj.devDependencies
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pj, null, 2) + '\n')
 

@@ -24,7 +24,7 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     const tgz = path.join(tmp, String(packed.stdout).trim().split('\n').at(-1)!)
     await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], {cwd: tmp})
     emu = await startCluster({objects: basicCluster()})
-    env = {HOME: tmp, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH}`}
+    env = {HOME: tmp, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH}`, XDG_CACHE_HOME: path.join(tmp, 'cache')}
   })
 
   after(async () => {
@@ -49,6 +49,43 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
       expect(r.exitCode, String(r.stderr)).to.equal(0)
       expect(JSON.parse(String(r.stdout)).pools.map((p: {name: string}) => p.name)).to.deep.equal(['master', 'worker'])
     }
+  })
+
+  it('keeps a code cache per command after a successful run, runs the same from it, and shrugs off a damaged one', async () => {
+    const cacheRoot = path.join(tmp, 'cache', 'oc-mob', 'compile-cache')
+    fs.rmSync(cacheRoot, {force: true, recursive: true})
+    const runs: Record<string, string[]> = {}
+    // help and autocomplete are oclif's own commands, bundled: they must run from a cache too.
+    const lines = [['status', '-o', 'json'], ['help', 'status', 'nodes'], ['autocomplete', 'bash'], ['cleanup', 'worker', '--dry-run']]
+    for (let i = 0; i < 2; i++) {
+      for (const args of lines) {
+        const r = await sh('oc-mob', args)
+        expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).to.equal(0)
+        expect(String(r.stderr), args.join(' ')).to.not.match(/error|warn/i)
+        ;(runs[args.join(' ')] ??= []).push(String(r.stdout).replace(/"age": "[^"]*"/g, ''))
+      }
+    }
+
+    for (const [line, [first, second]] of Object.entries(runs)) expect(second, line).to.equal(first)
+    const [build] = fs.readdirSync(cacheRoot)
+    expect(build).to.match(new RegExp(`^[0-9a-f]{16}-v8-${process.versions.v8.replaceAll('.', '\\.')}-${process.arch}$`))
+    expect(fs.readdirSync(path.join(cacheRoot, build)).sort()).to.deep.equal(['autocomplete.bin', 'cleanup.bin', 'help.bin', 'status.bin'])
+
+    // A failed run writes no cache; a damaged cache is replaced after the next successful run.
+    const r = await sh('oc-mob', ['rollback', 'no-such-pool', '--to', '1', '--yes'])
+    expect(r.exitCode).to.not.equal(0)
+    expect(fs.existsSync(path.join(cacheRoot, build, 'rollback.bin'))).to.equal(false)
+    const status = path.join(cacheRoot, build, 'status.bin')
+    fs.writeFileSync(status, 'garbage')
+    const again = await sh('oc-mob', ['status', '-o', 'json'])
+    expect(again.exitCode, String(again.stderr)).to.equal(0)
+    expect(fs.statSync(status).size).to.be.greaterThan(100_000)
+
+    // Turned off: nothing is written.
+    fs.rmSync(cacheRoot, {force: true, recursive: true})
+    const off = await execa('oc-mob', ['status', '-o', 'json'], {env: {...env, OC_MOB_NO_COMPILE_CACHE: '1'}, extendEnv: true, reject: false})
+    expect(off.exitCode).to.equal(0)
+    expect(fs.existsSync(cacheRoot)).to.equal(false)
   })
 
   it('works as `kubectl mob` and shows in `kubectl plugin list`', async function () {

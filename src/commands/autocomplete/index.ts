@@ -1,0 +1,4 @@
+// oclif's completion commands (@oclif/plugin-autocomplete), bundled with oc-mob's own commands rather
+// than loaded as a plugin, so that the shipped CLI needs nothing outside its own script. The plugin's
+// entry exports no commands, so its command modules are taken by path.
+export {default} from '../../../node_modules/@oclif/plugin-autocomplete/lib/commands/autocomplete/index.js'
