@@ -268,7 +268,7 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
     expect(pod.body.status.phase).to.equal('Running')
   })
 
-  it('-f waits for a Build that has not started, then follows builds/log to the Build\'s end', async () => {
+  it('-f waits for a Build that has not started, then follows builds/log to the Build\'s end across a dropped stream', async () => {
     const rendered = 'rendered-imgw-4444444444444444444444444444444f'
     const B = '/apis/build.openshift.io/v1/namespaces/' + MCO_NS + '/builds'
     const merge = {'Content-Type': 'application/merge-patch+json'}
@@ -278,6 +278,9 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
       metadata: {annotations: {'openshift.io/build.pod-name': `build-${rendered}-build`}, labels: {[`${BUILD_LABELS}/buildPod`]: '', [`${BUILD_LABELS}/desiredConfig`]: rendered, [`${BUILD_LABELS}/targetMachineConfigPool`]: 'imgw'}, name: `build-${rendered}`, namespace: MCO_NS},
       spec: {strategy: {type: 'Docker'}},
     })
+    // The first builds/log stream ends cleanly after 40 bytes (mid-line) while the Build still runs.
+    emu.faults.dropLogAfter({path: new RegExp(`/builds/build-${rendered}/log$`)}, 40)
+    emu.resetRequests()
     try {
       const pending = run(['logs', 'imgw', '-f', ...kc()])
       await new Promise((r) => setTimeout(r, 500))
@@ -296,6 +299,8 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
       const r = await pending
       expect(r.exitCode, r.stderr).to.equal(0)
       expect(r.stdout).to.equal('STEP 1/2: FROM base\nSTEP 2/2: LABEL x=y\nPush successful\n')
+      const logReads = emu.requests.filter((q: {path: string; status?: number}) => q.path.endsWith(`/builds/build-${rendered}/log`) && q.status === 200)
+      expect(logReads.length, 'resumed after the drop').to.be.at.least(2)
       expect(r.stderr).to.include(`waiting for Build build-${rendered} to start (phase New)`)
       expect(r.stderr).to.include(`Build build-${rendered} ended: Complete`)
     } finally {

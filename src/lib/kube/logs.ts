@@ -11,7 +11,7 @@ import {ApiError} from './api-error.js'
 import type {KubeClient} from './client.js'
 import {objectPath, R, type ResourceType} from './resources.js'
 import {backoff, isRetryable, sleep} from './retry.js'
-import type {Pod} from './types.js'
+import type {Build, Pod} from './types.js'
 import {waitFor} from './watch.js'
 
 export interface LogOptions {
@@ -79,6 +79,11 @@ function isWaiting(error: unknown): boolean {
 }
 
 /** Whether the container has finished, so that the end of its stream is the end of the log. */
+/** A Build's log is complete once the Build is gone or past Running (Complete, Failed, Error, Cancelled). */
+function buildDone(build: Build | undefined): boolean {
+  return !build || !['New', 'Pending', 'Running'].includes(build.status?.phase ?? 'New')
+}
+
 function containerDone(pod: Pod | undefined, container?: string): boolean {
   if (!pod) return true
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return true
@@ -103,8 +108,8 @@ function containerStarted(pod: Pod | undefined, container?: string): boolean | u
 export type LogWriter = (text: string) => Promise<void> | void
 
 /**
- * Stream a container's log to `write` (blocks of whole lines). With `follow`, runs until the
- * container ends (or the signal aborts), reconnecting after drops.
+ * Stream a container's (or a Build's) log to `write` (blocks of whole lines). With `follow`, runs
+ * until the container (or the Build) ends or the signal aborts, reconnecting after drops.
  */
 export async function streamLog(client: KubeClient, opts: LogOptions, write: LogWriter): Promise<LogResult> {
   const resource = opts.resource ?? R.pods
@@ -163,10 +168,13 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
     }
 
     if (!dropped) {
-      // The server ended the stream: done if the container has ended, otherwise the connection dropped
-      // (and a trailing line without newline is incomplete: it comes again after the reconnect).
-      const pod = resource === R.pods ? await client.find<Pod>(R.pods, opts.name, opts.namespace) : undefined
-      if (resource !== R.pods || containerDone(pod, opts.container)) {
+      // The server ended the stream: done if the container (or the Build) has ended, otherwise the
+      // connection dropped (and a trailing line without newline is incomplete: it comes again after
+      // the reconnect).
+      const ended = resource === R.pods
+        ? containerDone(await client.find<Pod>(R.pods, opts.name, opts.namespace), opts.container)
+        : buildDone(await client.find<Build>(resource, opts.name, opts.namespace))
+      if (ended) {
         flush()
         break
       }
