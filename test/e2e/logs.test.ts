@@ -422,4 +422,70 @@ describe('oc mob logs (end to end, simulated cluster)', function () {
     expect(r.stderr).to.match(/\[layered\] image-build of build pod \S+ finished \(exit code 0/)
     expect(r.stderr).to.match(/\[second\] image-build of build pod \S+ finished \(exit code 0/)
   })
+
+  it('--all -f picks up a pool that starts building while it follows, and ends when no pool is building', async () => {
+    const LINES = 60
+    // 60 lines, 5 every 150 ms: each build runs for about 1.8 s.
+    cluster = await startSimCluster({delays: {...FAST, podStartMs: 200}, mode: 'scripted', processes: [numberedImageBuild(LINES, 150)]})
+    await setupLayering(cluster.client)
+    await waitFor('the first build pod', async () => (await cluster.client.list(SR.pods, MCO_NS, `${BUILD_LABELS}/buildPod`)).items.length === 1)
+    const following = run(['logs', '--all', '-f', '--kubeconfig', cluster.kubeconfig])
+    // Opted in after the command started, while layered is still building.
+    await new Promise((r) => setTimeout(r, 600))
+    await cluster.client.create(SR.pools, undefined, layeredPool('second', {label: true}))
+    const r = await following
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    const of = (p: string) => lines.filter((l) => l.startsWith(`[${p}] `)).map((l) => l.slice(p.length + 3))
+    expect(of('layered')).to.deep.equal(expectedLines('layered', LINES))
+    expect(of('second')).to.deep.equal(expectedLines('second', LINES))
+    expect(lines).to.have.length(2 * LINES)
+    expect(r.stderr).to.include('waiting for the build pod of pool second')
+    // It ended by itself once the second build had ended too.
+    expect(r.stderr).to.match(/\[second\] image-build of build pod \S+ finished/)
+  })
+})
+
+describe('oc mob logs --all -f before the build pod exists (end to end, API server + kubelet)', function () {
+  this.timeout(60_000)
+
+  it('waits for the pool that is about to build, follows its pod, and ends with it', async () => {
+    const rendered = 'rendered-solo-5555555555555555555555555555555f'
+    const kubelet = await startFakeKubelet()
+    const emu = await startCluster({
+      objects: [
+        namespace(MCO_NS),
+        kubelet.nodeObject('node-1'),
+        pool('worker'),
+        pool('solo', {conditions: [['BuildPending', 'True', 'BuildPending']], layered: true, rendered}),
+        pool('idle', {layered: true}),
+        {apiVersion: 'v1', data: {baseImagePullSecretName: 'pull', finalImagePullspec: 'quay.io/org/os:latest', finalImagePushSecretName: 'push'}, kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: MCO_NS}},
+      ],
+    })
+    try {
+      const kc = ['--kubeconfig', emu.kubeconfig]
+      const without = await run(['logs', '--all', ...kc])
+      expect(without.exitCode, 'without -f there is nothing to show yet').to.equal(6)
+      const following = run(['logs', '--all', '-f', ...kc])
+      await new Promise((r) => setTimeout(r, 700))
+      const name = `build-${rendered}`
+      const created = new Date().toISOString()
+      const res = await emu.request('POST', `/api/v1/namespaces/${MCO_NS}/pods`, buildPod(name, 'solo', rendered, {containers: {'image-build': 'running', 'wait-for-done': 'running'}, created, phase: 'Running'}))
+      expect(res.status).to.equal(201)
+      kubelet.setLog(MCO_NS, name, 'image-build', 'STEP 1/2: FROM base\n')
+      await new Promise((r) => setTimeout(r, 300))
+      kubelet.appendLog(MCO_NS, name, 'image-build', 'STEP 2/2: LABEL x=y\nPushed\n')
+      const done = buildPod(name, 'solo', rendered, {created, phase: 'Succeeded'})
+      await emu.request('PATCH', `/api/v1/namespaces/${MCO_NS}/pods/${name}/status`, {status: done.status}, {'Content-Type': 'application/merge-patch+json'})
+      kubelet.endLog(MCO_NS, name, 'image-build')
+      const r = await following
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout).to.equal('[solo] STEP 1/2: FROM base\n[solo] STEP 2/2: LABEL x=y\n[solo] Pushed\n')
+      expect(r.stderr).to.include('waiting for the build pod of pool solo (BuildPending)')
+      expect(r.stderr).to.include(`[solo] image-build of build pod ${name} finished (exit code 0, Completed)`)
+    } finally {
+      await emu.close()
+      await kubelet.close()
+    }
+  })
 })
