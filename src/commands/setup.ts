@@ -18,8 +18,10 @@ Does the "Prerequisites" and "Initial Setup" of on-cluster builds, checking ever
 - the pool (created when missing: MachineConfigs of roles [POOL, worker], nodes labelled
   node-role.kubernetes.io/POOL=) and, with --enable, its opt-in label.
 
-On a terminal, values that are missing are asked for (with what the cluster has as choices);
-without one, a missing value is an error naming its flag.
+On a terminal, values that are missing are asked for (with what the cluster has as choices and
+the current settings as defaults). Without one, settings not given keep their current values in
+on-cluster-build-config (registry, secrets, builder: a re-run changes only what its flags say), and
+a value that has none is an error naming its flag.
 
 Preflight checks (permissions, MachineConfig API, secrets and their registry credentials, the global
 pull secret nodes pull with, the pullspec, degraded pools, the custom Dockerfile) run before
@@ -32,6 +34,7 @@ only overwritten with --force. If it stops midway, it says what was done; run it
     {command: 'oc mob setup --pool layering --imagestream os-image --clone-global-pull-secret --yes', description: 'Internal registry, from flags only.'},
     {command: 'oc mob setup --final-pullspec quay.io/myorg/os-image --clone-global-pull-secret --push-secret quay-push --custom-dockerfile ./Dockerfile --enable --yes', description: 'External registry, a custom Dockerfile, and opt the pool in.'},
     {command: 'oc mob setup --imagestream os-image --clone-global-pull-secret --dry-run -o yaml', description: 'Print the objects that would be written.'},
+    {command: 'oc mob setup --custom-dockerfile ./Dockerfile --yes', description: 'Change only the custom Dockerfile; everything else stays as it is.'},
   ]
 
   static flags = {

@@ -316,6 +316,42 @@ describe('oc mob setup (end to end, flags only)', function () {
     }
   })
 
+  it('without a terminal, a re-run keeps the current settings it is not given: one flag changes one thing', async () => {
+    expect((await run(internalArgs())).exitCode).to.equal(0)
+    // The operator's canonical copy of the legacy builder secret, as a 4.14 cluster has it after the first build.
+    const cmBefore = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
+    const builderSecret = cmBefore.data!.finalImagePushSecretName
+    await client.create<Secret>(R.secrets, dockerSecret(`${builderSecret}-canonical`, {[INTERNAL.split('/')[0]]: {auth: b64('builder:token')}}))
+    await client.patch<ConfigMap>(R.configMaps, 'on-cluster-build-config', {data: {finalImagePushSecretName: `${builderSecret}-canonical`}}, {namespace: NS})
+    const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
+    const file = path.join(tmp, 'Dockerfile')
+    fs.writeFileSync(file, 'FROM configs AS final\nRUN echo kept > /etc/kept\n')
+    emu.resetRequests()
+
+    const r = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--custom-dockerfile', file, '--yes'])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(new RegExp(`image: +${INTERNAL} \\(ImageStream os-image\\) \\(current, kept\\)`))
+    expect(r.stdout).to.match(/base pull secret: global-pull-secret-copy \(current, kept\)/)
+    expect(r.stdout).to.match(new RegExp(`push secret: +${builderSecret} \\(current, kept\\)`))
+    expect(r.stdout).to.match(/builder: +custom-pod-builder \(current, kept\)/)
+    expect(r.stdout).to.match(/create\s+configmap\/on-cluster-build-custom-dockerfile/)
+    // Only the custom Dockerfile was written; the build config (and its canonical secret name) is as it was.
+    expect(writes(emu)).to.deep.equal([`POST /api/v1/namespaces/${NS}/configmaps`])
+    const after = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
+    expect(after.metadata.resourceVersion).to.equal(cm.metadata.resourceVersion)
+    expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)).data).to.deep.equal({layering: 'FROM configs AS final\nRUN echo kept > /etc/kept\n'})
+
+    // Given values win over the current ones (a change still needs --force); the JSON result says which were kept.
+    const json = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--builder', 'build', '--force', '--yes', '-o', 'json'])
+    expect(json.exitCode, json.stderr).to.equal(0)
+    const result = JSON.parse(json.stdout)
+    expect(result.kept).to.deep.equal(['finalImagePullspec', 'baseImagePullSecret', 'finalImagePushSecret'])
+    expect(result.settings.imageBuilderType).to.equal('openshift-image-builder')
+    expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)).data).to.include({
+      baseImagePullSecretName: 'global-pull-secret-copy', finalImagePullspec: cm.data!.finalImagePullspec, imageBuilderType: 'openshift-image-builder',
+    })
+  })
+
   it('without a terminal: missing values and a missing --yes are errors naming the flags, never a question', async () => {
     const missing = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--pool', 'layering'])
     expect(missing.exitCode).to.equal(2)

@@ -8,7 +8,7 @@ import {stringify} from 'yaml'
 import type {KubeObject} from '../kube/types.js'
 import type {NodeProgress} from './follow.js'
 import type {NodesPlan} from './nodes.js'
-import type {SetupPlan} from './setup.js'
+import type {KeptSetting, SetupPlan} from './setup.js'
 import {type Check, objectRef, type PlanItem} from './types.js'
 
 export function renderCheck(c: Check, color: ChalkInstance): string {
@@ -39,12 +39,13 @@ export function renderItem(item: PlanItem, color: ChalkInstance): string {
 }
 
 export function renderSetupPlan(plan: SetupPlan, color: ChalkInstance, dryRun: boolean): string {
+  const kept = (k: KeptSetting): string => (plan.kept.includes(k) ? color.dim(' (current, kept)') : '')
   const lines = [
     `Setup of on-cluster builds for pool ${color.bold(plan.pool)}${plan.newPool ? ' (new)' : ''}${dryRun ? ' (dry run)' : ''}:`,
-    `  image:            ${plan.settings.finalImagePullspec}${plan.target.kind === 'imagestream' ? ` (ImageStream ${plan.target.imageStream})` : ''}`,
-    `  base pull secret: ${plan.settings.baseImagePullSecret}`,
-    `  push secret:      ${plan.settings.finalImagePushSecret}`,
-    `  builder:          ${plan.settings.imageBuilderType}`,
+    `  image:            ${plan.settings.finalImagePullspec}${plan.target.kind === 'imagestream' ? ` (ImageStream ${plan.target.imageStream})` : ''}${kept('finalImagePullspec')}`,
+    `  base pull secret: ${plan.settings.baseImagePullSecret}${kept('baseImagePullSecret')}`,
+    `  push secret:      ${plan.settings.finalImagePushSecret}${kept('finalImagePushSecret')}`,
+    `  builder:          ${plan.settings.imageBuilderType}${kept('imageBuilderType')}`,
     `  custom Dockerfile: ${plan.settings.customDockerfile === null ? '(none given; left as is)' : `${plan.settings.customDockerfile.split('\n').length} lines`}`,
     `  opt in now:       ${plan.enable ? 'yes' : 'no'}`,
     '',

@@ -78,7 +78,11 @@ export interface SetupPlan {
   items: PlanItem[]
   /** Things worth knowing about the plan (what the builder choice means, rotation, canonical copies). */
   notes: string[]
+  /** Settings no flag gave, kept at their current values (without a terminal, re-runs change only what is given). */
+  kept: KeptSetting[]
 }
+
+export type KeptSetting = 'baseImagePullSecret' | 'finalImagePullspec' | 'finalImagePushSecret' | 'imageBuilderType'
 
 export interface SetupResult extends SetupPlan {
   outcome: 'applied' | 'cancelled' | 'dry-run' | 'unchanged'
@@ -91,7 +95,7 @@ export interface SetupOptions {
   force?: boolean
   /** Do not ask for confirmation. */
   yes?: boolean
-  /** Ask for missing values (a terminal is there). Without it, missing values are errors naming their flag. */
+  /** Ask for missing values (a terminal is there). Without it, missing values keep their current settings, or are errors naming their flag. */
   ask?: Prompter
   /** Ask whether to go ahead with the plan; without it (and without yes) a plan with changes is refused. */
   confirm?: (plan: SetupPlan) => Promise<boolean>
@@ -355,21 +359,69 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
 }
 
 /** The input with everything filled in (wizard or defaults), or a usage error naming the missing flags. */
-async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: Inventory, input: SetupInput, opts: SetupOptions): Promise<SetupInput> {
+async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: Inventory, input: SetupInput, opts: SetupOptions): Promise<{input: SetupInput; kept: KeptSetting[]}> {
   checkExclusive(input)
   const missing = missingValues(input)
   if (missing.length > 0 && opts.ask) {
     const current = await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
     const answered = await askSetupInput(wizardContext(inv, current, backend), input, opts.ask)
     checkExclusive(answered)
-    return answered
+    return {input: answered, kept: []}
   }
 
-  if (missing.length > 0) {
-    throw usage(`setup needs ${missing.join(', and ')} (there is no terminal to ask on)`, 'give the missing flags, or run `oc mob setup` in a terminal to be asked; see `oc mob setup --help`')
+  // Without a terminal, what is not given keeps its current value, so a re-run can change one thing.
+  const current = opts.ask ? undefined : await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
+  const filled = current ? keepCurrent(input, current, inv) : {input, kept: []}
+  const still = missingValues(filled.input)
+  if (still.length > 0) {
+    throw usage(`setup needs ${still.join(', and ')} (there is no terminal to ask on)`, 'give the missing flags, or run `oc mob setup` in a terminal to be asked; see `oc mob setup --help`')
   }
 
-  return input
+  return filled
+}
+
+/**
+ * Fill what the flags leave out from the current build settings: where the image goes, the two
+ * secrets (the operator's `-canonical` copy of a legacy secret counts as the secret it was made
+ * from) and the builder when the ConfigMap names one. Returns which settings were kept.
+ */
+export function keepCurrent(input: SetupInput, current: BuildSettings, inv: {imageStreams: ImageStream[]; secrets: Secret[]}): {input: SetupInput; kept: KeptSetting[]} {
+  const out = {...input}
+  const kept: KeptSetting[] = []
+  const original = (name: string): string => {
+    const base = name.replace(/-canonical$/, '')
+    return base !== name && inv.secrets.some((s) => s.metadata.name === base) ? base : name
+  }
+
+  if (!out.finalPullspec && !out.imageStream && current.finalImagePullspec) {
+    const spec = current.finalImagePullspec
+    const repo = spec.replace(/@.*$/, '').replace(/:[^/:]*$/, '')
+    const stream = inv.imageStreams.find((i) => (i.status?.dockerImageRepository || `${INTERNAL_REGISTRY}/${NS}/${i.metadata.name}`) === repo)
+    if (stream) {
+      out.imageStream = stream.metadata.name
+    } else {
+      out.finalPullspec = spec
+    }
+
+    kept.push('finalImagePullspec')
+  }
+
+  if (!out.basePullSecret && !out.cloneGlobalPullSecret && current.baseImagePullSecret) {
+    out.basePullSecret = original(current.baseImagePullSecret)
+    kept.push('baseImagePullSecret')
+  }
+
+  if (!out.pushSecret && current.finalImagePushSecret) {
+    out.pushSecret = original(current.finalImagePushSecret)
+    kept.push('finalImagePushSecret')
+  }
+
+  if (!out.builder && current.builder) {
+    out.builder = current.builder
+    kept.push('imageBuilderType')
+  }
+
+  return {input: out, kept}
 }
 
 function settingsNotes(plan: {settings: SetupPlan['settings']; target: SetupPlan['target']}, pushSecret: Secret | undefined): string[] {
@@ -408,7 +460,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
 
   checks.push({id: 'machineconfig-api', message: `the cluster serves the MachineConfig API: ${backend.title}`, title: 'MachineConfig API', verdict: 'pass'})
   const inv = await readInventory(client)
-  const input = await resolveInput(client, backend, inv, given, opts)
+  const {input, kept} = await resolveInput(client, backend, inv, given, opts)
   const poolName = input.pool ?? DEFAULT_POOL
   const poolProblem = checkPoolName(poolName)
   if (poolProblem) throw usage(poolProblem, 'give another name with --pool')
@@ -496,6 +548,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
     enable: Boolean(input.enable),
     generation: backend.generation,
     items: steps.map((s) => s.item),
+    kept,
     newPool: poolPlan.created,
     notes: [],
     optedIn: Boolean(input.enable) || (existingPool ? await backend.isEnabled(client, existingPool) : false),
