@@ -21,6 +21,10 @@ neither can tell), and how many of its nodes are updated, updating and degraded.
 machine-os-builder (its pods, restarts, and the machine-config ClusterOperator's MachineOSBuilderFailed)
 and every problem found, each with the next step.
 
+On OpenShift 4.18+, a pool with a MachineOSConfig is shown as opted in by it ("yes (MOSC)"), built
+by a Job: its build is the MachineOSBuild of its rendered config, its image the one the
+MachineOSConfig reports as current, which matches the config when that build made it.
+
 With a pool name, adds a row per node with its desired and current config and image and its
 machine-config daemon state; --history lists the pool's image history (the entries
 \`oc mob rollback POOL --to N\` takes).
@@ -92,10 +96,14 @@ image seen on a pool that oc-mob's image history does not know yet is recorded t
       ? c.green('running') + ` (${builder.pods.filter((p) => p.phase === 'Running').map((p) => p.name).join(', ')}${restarts})`
       : builder.deployed ? c.yellow('deployed, not running') + (builder.pods.length > 0 ? ` (${builder.pods.map((p) => `${p.name}: ${p.phase}${p.reason ? ` ${p.reason}` : ''}`).join(', ')}${restarts})` : '') : 'not running'
     const cfg = s.buildConfig
+    const moscs = s.pools.filter((p) => p.machineOSConfig).map((p) => `${p.machineOSConfig!.name} (images to ${p.machineOSConfig!.renderedImagePushSpec ?? '?'})`)
     const cfgText = cfg.present
       ? `builder ${cfg.backend === 'pod' ? 'build pod' : 'OpenShift Build'} (imageBuilderType ${cfg.imageBuilderType ?? 'unset: openshift-image-builder'}), images to ${cfg.finalImagePullspec ?? '?'}`
-      : 'not set up (no on-cluster-build-config)'
-    const lines = [`Cluster: ${s.server} (context ${s.context})`, `machine-os-builder: ${builderText}`, `build config: ${cfgText}`, '']
+      : moscs.length > 0 ? undefined : 'not set up (no on-cluster-build-config)'
+    const lines = [`Cluster: ${s.server} (context ${s.context})`, `machine-os-builder: ${builderText}`]
+    if (cfgText) lines.push(`build config: ${cfgText}`)
+    if (moscs.length > 0) lines.push(`MachineOSConfigs: ${moscs.join(', ')}`)
+    lines.push('')
     const buildPaint = (text: string, p: PoolStatus): string => {
       switch (p.build.state) {
         case 'failed': { return c.red(text) }
@@ -107,7 +115,7 @@ image seen on a pool that oc-mob's image history does not know yet is recorded t
 
     lines.push(table<PoolStatus>(s.pools, [
       {get: (p) => p.name, header: 'POOL'},
-      {get: (p) => (p.layered ? 'yes' : 'no'), header: 'LAYERED'},
+      {get: (p) => (p.optIn === 'machineosconfig' ? 'yes (MOSC)' : p.layered ? 'yes' : 'no'), header: 'LAYERED'},
       {get: (p) => p.builder ?? '', header: 'BUILDER'},
       {get: (p) => (p.build.state === 'none' ? '' : p.build.state + (p.build.hung ? ' (hung)' : '') + (p.build.since ? ` (${age(p.build.since)})` : '')), header: 'BUILD', paint: buildPaint},
       {get: (p) => p.renderedConfig ?? '', header: 'RENDERED CONFIG'},

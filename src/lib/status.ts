@@ -20,15 +20,17 @@ import {
 import {
   type BuildState, condition, isLayered, nodeMcoState, nodeReady, poolBuild, poolImage, poolOfNode, renderedConfig,
 } from './mco/pool-state.js'
+import {buildsOf, currentBuild, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION} from './mco/machine-os.js'
 import {
   digestOf, HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
 } from './rollout/history.js'
 
 export type ImageMatch = 'no' | 'unknown' | 'yes'
-export type Backend = 'build' | 'pod'
+/** How a pool's builds run: a build pod (custom-pod-builder), an OpenShift Build, or (4.18+) a Job of the machine-os-builder. */
+export type Backend = 'build' | 'job' | 'pod'
 
 export interface BuildObjectInfo {
-  kind: 'Build' | 'Pod'
+  kind: 'Build' | 'MachineOSBuild' | 'Pod'
   name: string
   renderedConfig: string
   /** The pod's or Build's phase as the cluster reports it. */
@@ -46,8 +48,20 @@ export interface BuildObjectInfo {
 
 export interface PoolStatus {
   name: string
-  /** Opted into on-cluster builds (has the layering-enabled label). */
+  /** Opted into on-cluster builds (the layering-enabled label, or a MachineOSConfig on 4.18+). */
   layered: boolean
+  /** How: the pool label (4.14/4.15) or a MachineOSConfig (4.18+); null when not layered. */
+  optIn: 'label' | 'machineosconfig' | null
+  /** The pool's MachineOSConfig (4.18+), when it has one. */
+  machineOSConfig: {
+    name: string
+    /** Where images are pushed (spec.renderedImagePushSpec); each build is tagged with its MachineOSBuild's name. */
+    renderedImagePushSpec: string | null
+    /** The image it reports as current (status.currentImagePullSpec). */
+    currentImagePullSpec: string | null
+    /** Its MachineOSBuilds, newest first. */
+    builds: string[]
+  } | null
   paused: boolean
   /** The rendered MachineConfig the pool targets (spec.configuration.name). */
   renderedConfig: string | null
@@ -63,7 +77,7 @@ export interface PoolStatus {
     /** The build object of the current rendered config, when there is one. */
     object: BuildObjectInfo | null
   }
-  /** Digested pullspec from the newestImageEquivalentConfig annotation. */
+  /** Digested pullspec: the newestImageEquivalentConfig annotation, or the MachineOSConfig's currentImagePullSpec. */
   image: string | null
   /** `sha256:…` of the image. */
   imageDigest: string | null
@@ -71,7 +85,7 @@ export interface PoolStatus {
   imageMatchesConfig: ImageMatch | null
   /** What the answer above rests on. */
   imageEvidence: string | null
-  /** How the pool's builds run: a build pod (custom-pod-builder) or an OpenShift Build (openshift-image-builder). */
+  /** How the pool's builds run: a build pod (custom-pod-builder), an OpenShift Build (openshift-image-builder), or a Job (4.18+). */
   builder: Backend | null
   nodes: {total: number; updated: number; updating: number; ready: number; unavailable: number; degraded: number}
   updated: boolean
@@ -162,7 +176,7 @@ export interface ClusterOperator extends KubeObject {
 export interface StatusSnapshot {
   context: string
   server: string
-  apis: {build: boolean; config: boolean}
+  apis: {build: boolean; config: boolean; machineOS: boolean}
   pools: MachineConfigPool[]
   deployments: Deployment[]
   builderPods: Pod[]
@@ -173,6 +187,9 @@ export interface StatusSnapshot {
   clusterOperator?: ClusterOperator
   /** Only read when one pool was asked for. */
   nodes?: Node[]
+  /** Only read when the cluster serves the MachineOSConfig API. */
+  machineOSConfigs: MachineOSConfig[]
+  machineOSBuilds: MachineOSBuild[]
 }
 
 export interface StatusOptions {
@@ -290,6 +307,83 @@ interface PoolContext {
   objects: BuildObjectInfo[]
   history: HistoryEntry[]
   backend: Backend | null
+  /** The pool's MachineOSConfig (4.18+) and every MachineOSBuild. */
+  mosc?: MachineOSConfig
+  mosbs: MachineOSBuild[]
+}
+
+/** What a MachineOSBuild says about its build, in the shape of the other build objects. */
+export function describeMachineOSBuild(b: MachineOSBuild): BuildObjectInfo {
+  const st = mosbStatus(b)
+  const failed = st.state === 'failed' || st.state === 'interrupted'
+  const why = st.message && st.reason ? `${st.reason}: ${st.message}` : st.message ?? st.reason
+  return {
+    created: n(b.metadata.creationTimestamp),
+    hung: false,
+    kind: 'MachineOSBuild',
+    name: b.metadata.name!,
+    phase: st.condition ?? 'New',
+    reason: failed ? `the MachineOSBuild is ${st.condition}${why ? ` (${why})` : ''}` : null,
+    renderedConfig: b.spec?.machineConfig?.name ?? '',
+    state: failed ? 'failed' : st.state as 'pending' | 'running' | 'succeeded',
+    terminating: Boolean(b.metadata.deletionTimestamp),
+  }
+}
+
+/**
+ * A pool opted in by a MachineOSConfig (4.18+): its build is the MachineOSBuild of its rendered
+ * config, its image the MachineOSConfig's current image; the image was built from the rendered config
+ * when that build succeeded with that digest (what the node controller requires before rolling out).
+ */
+function machineOSPoolStatus(p: MachineConfigPool, mosc: MachineOSConfig, mosbs: MachineOSBuild[], base: PoolStatus): PoolStatus {
+  const rendered = renderedConfig(p)
+  const own = buildsOf(mosbs, mosc)
+  const current = currentBuild(mosbs, mosc, rendered)
+  const info = current ? describeMachineOSBuild(current) : undefined
+  const st = current ? mosbStatus(current) : undefined
+  const waiting = condition(p, 'Updating')
+  let build: PoolStatus['build']
+  if (current && st && info) {
+    const state: BuildState = info.state === 'running' ? 'building' : info.state
+    build = {hung: false, message: info.state === 'failed' ? info.reason : st.message, object: info, reason: st.reason ?? st.condition, since: st.since, state}
+  } else if (waiting?.status === 'True' && /waiting for OS image build/i.test(waiting.message ?? '')) {
+    build = {hung: false, message: waiting.message ?? null, object: null, reason: n(waiting.reason), since: n(waiting.lastTransitionTime), state: 'pending'}
+  } else {
+    build = {hung: false, message: null, object: null, reason: null, since: null, state: 'none'}
+  }
+
+  const image = mosc.status?.currentImagePullSpec || undefined
+  let match: {match: ImageMatch; evidence: string} | undefined
+  if (image) {
+    const builtIt = own.find((b) => b.status?.digestedImagePushSpec === image)
+    if (current && info?.state === 'succeeded' && current.status?.digestedImagePushSpec === image) {
+      match = {evidence: `MachineOSBuild ${current.metadata.name} built it from ${rendered}`, match: 'yes'}
+    } else if (current && info && info.state !== 'succeeded') {
+      match = {evidence: `the MachineOSBuild for ${rendered} (${current.metadata.name}) ${info.state === 'failed' ? 'failed' : `is ${info.state}`}; the image is from an earlier build`, match: 'no'}
+    } else if (builtIt) {
+      match = {evidence: `MachineOSBuild ${builtIt.metadata.name} built it from ${builtIt.spec?.machineConfig?.name ?? 'another rendered config'}, not from ${rendered}`, match: 'no'}
+    } else {
+      match = {evidence: 'no MachineOSBuild of this MachineOSConfig reports this image', match: 'unknown'}
+    }
+  }
+
+  return {
+    ...base,
+    build,
+    builder: 'job',
+    image: n(image),
+    imageDigest: image && image.includes('@') ? digestOf(image) : null,
+    imageEvidence: match?.evidence ?? null,
+    imageMatchesConfig: match?.match ?? null,
+    layered: true,
+    machineOSConfig: {
+      builds: own.map((b) => b.metadata.name!),
+      currentImagePullSpec: n(mosc.status?.currentImagePullSpec),
+      name: mosc.metadata.name!,
+      renderedImagePushSpec: n(mosc.spec?.renderedImagePushSpec),
+    },
+    optIn: 'machineosconfig',
+  }
 }
 
 function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
@@ -323,7 +417,7 @@ function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
   const total = p.status?.machineCount ?? 0
   const updated = p.status?.updatedMachineCount ?? 0
   const degraded = p.status?.degradedMachineCount ?? 0
-  return {
+  const status: PoolStatus = {
     build,
     builder: layered ? (current ? (current.kind === 'Build' ? 'build' : 'pod') : ctx.backend) : null,
     currentConfig: n(p.status?.configuration?.name),
@@ -346,7 +440,12 @@ function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
     renderedConfig: n(rendered),
     updated: flag('Updated'),
     updating: flag('Updating'),
+    // Added later: after the documented keys, so that their order stays as it was.
+    optIn: layered ? 'label' : null, // eslint-disable-line perfectionist/sort-objects
+    machineOSConfig: null, // eslint-disable-line perfectionist/sort-objects
   }
+  // A MachineOSConfig opts the pool in on 4.18+, where the label no longer does.
+  return ctx.mosc ? machineOSPoolStatus(p, ctx.mosc, ctx.mosbs, status) : status
 }
 
 function nodeStatus(node: Node, pools: MachineConfigPool[]): NodeStatus {
@@ -422,7 +521,9 @@ function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjec
   }
 
   const name = p.name
-  if (p.layered) {
+  if (p.optIn === 'machineosconfig') {
+    out.push(...machineOSPoolProblems(p))
+  } else if (p.layered) {
     if (p.build.state === 'failed') {
       add('error', `Build for pool ${name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
         `see why with \`oc mob logs ${name}\`, then remove the failed build with \`oc mob cleanup ${name}\` and build again with \`oc mob build ${name}\``)
@@ -462,7 +563,35 @@ function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjec
   return out
 }
 
-function builderProblems(b: BuilderStatus, layered: string[], config: BuildConfigStatus): Problem[] {
+/** The problems of a pool opted in by a MachineOSConfig (4.18+), with the steps of that API. */
+function machineOSPoolProblems(p: PoolStatus): Problem[] {
+  const out: Problem[] = []
+  const add = (severity: Problem['severity'], message: string, next: string | null): void => {
+    out.push({message, next, node: null, pool: p.name, severity})
+  }
+
+  const mosc = p.machineOSConfig!
+  const rebuild = `\`oc annotate machineosconfig/${mosc.name} ${REBUILD_ANNOTATION}=\``
+  const build = p.build.object
+  if (p.build.state === 'failed' && build) {
+    const job = `build-${build.name}`
+    add('error', `MachineOSBuild ${build.name} of pool ${p.name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
+      `read the build log with \`oc logs -n ${NS} job/${job} -c image-build\` (the Job and its objects are kept after a failure); once the cause is fixed, build again with ${rebuild}`)
+  }
+
+  if (!p.image && p.build.state === 'none') {
+    add('warning', `pool ${p.name} has MachineOSConfig ${mosc.name} but no build of its rendered config ${p.renderedConfig ?? ''} yet`.trimEnd(),
+      'the machine-os-builder creates a MachineOSBuild once the pool is not degraded: see `oc get machineosbuilds` and `oc get co machine-config`')
+  }
+
+  if (p.imageMatchesConfig === 'no' && p.build.state !== 'building' && p.build.state !== 'pending' && p.build.state !== 'failed') {
+    add('warning', `the image of pool ${p.name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`, `build it with ${rebuild}`)
+  }
+
+  return out
+}
+
+function builderProblems(b: BuilderStatus, layered: string[], labelled: string[], config: BuildConfigStatus): Problem[] {
   const out: Problem[] = []
   const add = (severity: Problem['severity'], message: string, next: string | null): void => {
     out.push({message, next, node: null, pool: null, severity})
@@ -475,9 +604,10 @@ function builderProblems(b: BuilderStatus, layered: string[], config: BuildConfi
     add('warning', `the machine-config ClusterOperator is Degraded (${b.operator.reason ?? 'no reason'}): ${b.operator.message ?? ''}`.trimEnd(), 'see `oc describe co machine-config`')
   }
 
-  const pools = `pool${layered.length === 1 ? '' : 's'} ${layered.join(', ')} ${layered.length === 1 ? 'is' : 'are'} layered`
-  if (b.expected && !config.present) {
-    add('error', `${pools} but ${ON_CLUSTER_BUILD_CONFIG} is missing: the operator will not start the machine-os-builder and no build can run`,
+  const are = (names: string[]): string => `pool${names.length === 1 ? '' : 's'} ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} layered`
+  const pools = are(layered)
+  if (labelled.length > 0 && !config.present) {
+    add('error', `${are(labelled)} but ${ON_CLUSTER_BUILD_CONFIG} is missing: the operator will not start the machine-os-builder and no build can run`,
       'create the build configuration with `oc mob setup`')
   } else if (b.expected && !b.deployed && !(b.operator?.degraded && b.operator.reason === 'MachineOSBuilderFailed')) {
     add('warning', `the machine-os-builder is not deployed although ${pools}`,
@@ -505,10 +635,15 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   const histories = parseHistoryConfigMap(snap.history)
   const objects = buildObjectsByPool(snap.buildPods, snap.builds)
   const buildConfig = buildConfigStatus(snap.buildConfig)
-  const layeredNames = sorted.filter((p) => isLayered(p)).map((p) => p.metadata.name!)
+  const mosc = (p: MachineConfigPool): MachineOSConfig | undefined => machineOSConfigOf(snap.machineOSConfigs, p.metadata.name!)
+  // Pools the label opts in (4.14/4.15) need on-cluster-build-config; a MachineOSConfig carries its own settings.
+  const labelled = sorted.filter((p) => isLayered(p) && !mosc(p)).map((p) => p.metadata.name!)
+  const layeredNames = sorted.filter((p) => isLayered(p) || mosc(p)).map((p) => p.metadata.name!)
   const wanted = opts.pool ? sorted.filter((p) => p.metadata.name === opts.pool) : sorted
   if (opts.pool && wanted.length === 0) throw poolNotFound(opts.pool, sorted)
-  const pools = wanted.map((p) => poolStatus(p, {backend: buildConfig.backend, history: histories[p.metadata.name!] ?? [], objects: objects.get(p.metadata.name!) ?? []}))
+  const pools = wanted.map((p) => poolStatus(p, {
+    backend: buildConfig.backend, history: histories[p.metadata.name!] ?? [], mosbs: snap.machineOSBuilds, mosc: mosc(p), objects: objects.get(p.metadata.name!) ?? [],
+  }))
   const builder = builderStatus(snap, layeredNames.length > 0)
 
   let nodes: NodeStatus[] | undefined
@@ -519,7 +654,7 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
       .sort((a, b) => a.name.localeCompare(b.name))
   }
 
-  const problems: Problem[] = [...builderProblems(builder, layeredNames, buildConfig)]
+  const problems: Problem[] = [...builderProblems(builder, layeredNames, labelled, buildConfig)]
   for (const [i, p] of pools.entries()) problems.push(...poolProblems(p, wanted[i], objects.get(p.name) ?? [], nodes))
   problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
 
@@ -541,7 +676,7 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   const observations: Observation[] = []
   for (const [i, p] of pools.entries()) {
     const raw = wanted[i]
-    if (!p.layered || !p.image || !p.renderedConfig) continue
+    if (p.optIn !== 'label' || !p.image || !p.renderedConfig) continue
     if ((histories[p.name] ?? []).some((e) => e.image === p.image)) continue
     // Only when nothing says the image belongs to an earlier config: the build succeeded and no newer build is under way.
     const quiet = condition(raw, 'BuildSuccess')?.status === 'True' && p.build.state === 'succeeded' && !p.build.object
@@ -593,6 +728,10 @@ function sources(apis: StatusSnapshot['apis'], pool: string | undefined): Array<
     {key: 'history', opts: {fieldSelector: `metadata.name=${HISTORY_CONFIGMAP}`, namespace: NS}, r: R.configMaps},
   ]
   if (apis.build) list.push({key: 'builds', opts: {labelSelector: BUILD_LABELS.buildPod, namespace: NS}, r: R.builds})
+  if (apis.machineOS) {
+    list.push({key: 'machineOSConfigs', opts: {}, r: R.machineOSConfigs}, {key: 'machineOSBuilds', opts: {}, r: R.machineOSBuilds})
+  }
+
   if (apis.config) list.push({key: 'clusterOperator', opts: {fieldSelector: 'metadata.name=machine-config'}, r: R.clusterOperators})
   if (pool) list.push({key: 'nodes', opts: {}, r: R.nodes})
   return list
@@ -602,7 +741,8 @@ const SINGLE: ReadonlySet<keyof StatusSnapshot> = new Set(['buildConfig', 'clust
 
 function emptySnapshot(client: KubeClient, apis: StatusSnapshot['apis'], pool: string | undefined): StatusSnapshot {
   return {
-    apis, builderPods: [], buildPods: [], builds: [], context: client.context, deployments: [], nodes: pool ? [] : undefined, pools: [], server: client.server,
+    apis, builderPods: [], buildPods: [], builds: [], context: client.context, deployments: [], machineOSBuilds: [], machineOSConfigs: [],
+    nodes: pool ? [] : undefined, pools: [], server: client.server,
   }
 }
 
@@ -614,7 +754,7 @@ function assign(snap: StatusSnapshot, key: keyof StatusSnapshot, items: KubeObje
 async function apisOf(client: KubeClient): Promise<StatusSnapshot['apis']> {
   await requireMachineConfigApi(client)
   const d = await discover(client)
-  return {build: d.build, config: d.config}
+  return {build: d.build, config: d.config, machineOS: d.machineOS}
 }
 
 /** One read of everything status shows: one request per kind, never one per node. */

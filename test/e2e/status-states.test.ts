@@ -173,6 +173,7 @@ describe('oc mob status: every build state (end to end)', function () {
     expect(Object.keys(doc)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'buildConfig', 'problems'])
     expect(Object.keys(doc.pools[0])).to.deep.equal([
       'build', 'builder', 'currentConfig', 'degraded', 'image', 'imageDigest', 'imageEvidence', 'imageMatchesConfig', 'layered', 'name', 'nodes', 'paused', 'renderedConfig', 'updated', 'updating',
+      'optIn', 'machineOSConfig',
     ])
     const withPool = JSON.parse((await run(['status', 'degraded', '--kubeconfig', emu.kubeconfig, '-o', 'json'])).stdout)
     expect(Object.keys(withPool)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'nodes', 'buildConfig', 'problems'])
