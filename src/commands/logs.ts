@@ -10,7 +10,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static description = `Show the log of a pool's current or most recent build, or of the machine-os-builder.
 
-The build is the pool's build pod in openshift-machine-config-operator (container image-build, or wait-for-done with -c), found by the operator's labels: build-<rendered config> when it exists, otherwise the pool's most recent build pod (a note on stderr says when it is for an older rendered config). When on-cluster-build-config selects the OpenShift image builder (imageBuilderType absent or openshift-image-builder) and a Build exists, the Build's log is shown instead.
+The build is the pool's build pod in openshift-machine-config-operator (container image-build, or wait-for-done with -c), found by the operator's labels: build-<rendered config> when it exists, otherwise the pool's most recent build pod (a note on stderr says when it is for an older rendered config). When on-cluster-build-config selects the OpenShift image builder (imageBuilderType absent or openshift-image-builder) and a Build exists, the Build's log is shown instead. On OpenShift 4.18+, a pool with a MachineOSConfig builds in the pod of the Job build-<MachineOSBuild>: the MachineOSBuild of the pool's rendered config (otherwise its newest), the Job's newest pod.
 
 Without a pool, the only pool with a build is used; --all shows every pool with a build, each line prefixed with "[pool] " (with -f interleaved as lines arrive, otherwise one pool after another). --all -f also follows the builds that start while it runs (a pool opted in, or given a new rendered config), and ends once no pool is building.
 

@@ -33,7 +33,7 @@ const build = (name: string, poolName: string, rendered: string): Build => ({
   metadata: {creationTimestamp: '2026-01-01T00:00:00Z', labels: {[`${P}/buildPod`]: '', [`${P}/desiredConfig`]: rendered, [`${P}/targetMachineConfigPool`]: poolName}, name},
 })
 
-const inv = (over: Partial<Inventory>): Inventory => ({builderType: 'custom-pod-builder', builds: [], pods: [], pools: [], ...over})
+const inv = (over: Partial<Inventory>): Inventory => ({builderType: 'custom-pod-builder', builds: [], machineOS: {builds: [], configs: [], pods: []}, pods: [], pools: [], ...over})
 
 describe('logs: choosing the build', () => {
   it('prefers build-<current rendered config>, otherwise the newest', () => {

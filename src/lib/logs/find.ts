@@ -3,16 +3,20 @@
  * when there is nothing to show — why not, and what to do about it.
  *
  * Build objects are found by the operator's labels in its namespace, never by guessing: the pool's
- * current build (`build-<spec.configuration.name>`) first, otherwise the pool's most recent one.
+ * current build (`build-<spec.configuration.name>`) first, otherwise the pool's most recent one. A pool
+ * with a MachineOSConfig (4.18+) builds in the pods of a Job, `build-<MachineOSBuild>`: the
+ * MachineOSBuild of its rendered config first, otherwise its newest, and the Job's newest pod.
  */
 import {ExitCode, MobError} from '../errors.js'
 import {isStatus, type KubeClient} from '../kube/client.js'
+import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
 import type {Build, ConfigMap, KubeObject, MachineConfigPool, Pod} from '../kube/types.js'
 import {
   BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, DEFAULT_IMAGE_BUILDER_TYPE, MACHINE_OS_BUILDER_SELECTOR,
   MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG,
 } from '../mco/constants.js'
+import {buildsOf, currentBuild, jobOf, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus} from '../mco/machine-os.js'
 import {isLayered, poolBuild, poolImage, renderedConfig} from '../mco/pool-state.js'
 
 /** The containers of the operator's build pod (4.14/4.15). */
@@ -40,6 +44,8 @@ export interface LogTarget {
   /** The object as it was when it was chosen. */
   pod?: Pod
   build?: Build
+  /** 4.18+: the MachineOSBuild whose Job's pod this is. */
+  machineOSBuild?: string
 }
 
 /** True when the target builds another rendered config than the one its pool targets now. */
@@ -56,7 +62,12 @@ export interface Inventory {
   builds: Build[]
   /** imageBuilderType of on-cluster-build-config, the operator's default when absent or empty. */
   builderType: string
+  /** 4.18+ (empty where the MachineOSConfig API is not served): MachineOSConfigs, MachineOSBuilds, and the pods of Jobs in the operator's namespace. */
+  machineOS: {configs: MachineOSConfig[]; builds: MachineOSBuild[]; pods: Pod[]}
 }
+
+/** Kubernetes labels every pod of a Job with the Job's name. */
+const JOB_NAME_LABEL = 'job-name'
 
 export async function readInventory(client: KubeClient, signal?: AbortSignal): Promise<Inventory> {
   const [pools, pods, config] = await Promise.all([
@@ -75,11 +86,46 @@ export async function readInventory(client: KubeClient, signal?: AbortSignal): P
     }
   }
 
+  const machineOS: Inventory['machineOS'] = {builds: [], configs: [], pods: []}
+  if ((await discover(client)).machineOS) {
+    const [configs, mosbs, jobPods] = await Promise.all([
+      client.list<MachineOSConfig>(R.machineOSConfigs, {signal}),
+      client.list<MachineOSBuild>(R.machineOSBuilds, {signal}),
+      client.list<Pod>(R.pods, {labelSelector: JOB_NAME_LABEL, namespace: MCO_NAMESPACE, signal}),
+    ])
+    Object.assign(machineOS, {builds: mosbs.items, configs: configs.items, pods: jobPods.items})
+  }
+
   return {
     builderType,
     builds,
+    machineOS,
     pods: pods.items.filter((p) => !Object.hasOwn(p.metadata.labels ?? {}, OPENSHIFT_BUILD_NAME_LABEL)),
     pools: pools.items,
+  }
+}
+
+/** 4.18+: the MachineOSBuild whose log a pool shows (of its rendered config, else its newest), if any. */
+export function machineOSBuildOf(inv: Inventory, pool: MachineConfigPool): MachineOSBuild | undefined {
+  const config = machineOSConfigOf(inv.machineOS.configs, pool.metadata.name!)
+  if (!config) return undefined
+  return currentBuild(inv.machineOS.builds, config, renderedConfig(pool)) ?? buildsOf(inv.machineOS.builds, config)[0]
+}
+
+/** A pool is opted in by the label (4.14/4.15) or by a MachineOSConfig (4.18+). */
+export function optedIn(inv: Inventory, pool: MachineConfigPool): boolean {
+  return isLayered(pool) || Boolean(machineOSConfigOf(inv.machineOS.configs, pool.metadata.name!))
+}
+
+function machineOSTarget(inv: Inventory, pool: MachineConfigPool, container?: string): LogTarget | undefined {
+  const mosb = machineOSBuildOf(inv, pool)
+  if (!mosb) return undefined
+  const job = jobOf(mosb)
+  const pod = pickBuildObject(inv.machineOS.pods.filter((p) => p.metadata.labels?.[JOB_NAME_LABEL] === job), undefined)
+  if (!pod) return undefined
+  return {
+    container: container ?? IMAGE_BUILD_CONTAINER, kind: 'pod', machineOSBuild: mosb.metadata.name, name: pod.metadata.name!, namespace: MCO_NAMESPACE,
+    pod, pool: pool.metadata.name, poolRendered: renderedConfig(pool), rendered: mosb.spec?.machineConfig?.name, role: 'build',
   }
 }
 
@@ -100,7 +146,7 @@ export function pickBuildObject<T extends KubeObject>(objects: T[], rendered: st
   })[0]
 }
 
-/** Pools that have a build pod or Build, sorted by name. */
+/** Pools that have a build pod or Build (or, 4.18+, a build Job's pod), sorted by name. */
 export function poolsWithBuilds(inv: Inventory): string[] {
   const names = new Set<string>()
   for (const o of [...inv.pods, ...inv.builds]) {
@@ -108,6 +154,7 @@ export function poolsWithBuilds(inv: Inventory): string[] {
     if (p) names.add(p)
   }
 
+  for (const pool of inv.pools) if (machineOSTarget(inv, pool)) names.add(pool.metadata.name!)
   return [...names].sort()
 }
 
@@ -116,6 +163,7 @@ export function poolsWithBuilds(inv: Inventory): string[] {
  * used when the cluster builds with the image builder and a Build exists; otherwise the pod.
  */
 export function buildTarget(inv: Inventory, pool: MachineConfigPool, container?: string): LogTarget | undefined {
+  if (machineOSConfigOf(inv.machineOS.configs, pool.metadata.name!)) return machineOSTarget(inv, pool, container)
   const name = pool.metadata.name!
   const current = renderedConfig(pool)
   if (inv.builderType === DEFAULT_IMAGE_BUILDER_TYPE) {
@@ -197,8 +245,43 @@ export function noBuildError(pool: MachineConfigPool): MobError {
   }
 }
 
+/** 4.18+: why a pool with a MachineOSConfig has no build pod to read, and what to do. */
+export function noMachineOSBuildError(inv: Inventory, pool: MachineConfigPool): MobError {
+  const name = pool.metadata.name!
+  const config = machineOSConfigOf(inv.machineOS.configs, name)!
+  const mosc = config.metadata.name!
+  const rebuild = `\`oc annotate machineosconfig/${mosc} machineconfiguration.openshift.io/rebuild=\``
+  const err = (message: string, next: string, code: string): MobError => new MobError(message, {code, exitCode: ExitCode.NotFound, next})
+  const mosb = machineOSBuildOf(inv, pool)
+  if (!mosb) {
+    return err(`pool ${name} has MachineOSConfig ${mosc} but no MachineOSBuild yet, so there is no build log`,
+      `the machine-os-builder creates one for the pool's rendered config once the pool is not degraded; \`oc mob status ${name}\` shows where it stands`, 'NoBuild')
+  }
+
+  const b = mosb.metadata.name!
+  const job = jobOf(mosb)
+  const st = mosbStatus(mosb)
+  switch (st.state) {
+    case 'succeeded': {
+      const image = mosb.status?.digestedImagePushSpec
+      return err(`MachineOSBuild ${b} of pool ${name} succeeded${image ? ` (image ${image})` : ''} and the machine-os-builder removed its Job ${job}: logs of successful builds are not kept`,
+        `\`oc mob status ${name}\` shows the image and the rollout; ${rebuild} builds again`, 'BuildPodRemoved')
+    }
+
+    case 'failed': case 'interrupted': {
+      return err(`MachineOSBuild ${b} of pool ${name} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? ` (${st.message})` : ''} and its Job ${job} has no pod left`,
+        `\`oc get job -n ${MCO_NAMESPACE} ${job}\` shows what remains; once the cause is fixed, ${rebuild} builds again`, 'BuildPodRemoved')
+    }
+
+    default: {
+      return err(`MachineOSBuild ${b} of pool ${name} is ${st.state} but its Job ${job} has no pod yet`,
+        `\`oc mob logs ${name} -f\` waits for it; \`oc mob status ${name}\` shows where the build stands`, 'BuildPodMissing')
+    }
+  }
+}
+
 export function noBuildsAnywhereError(inv: Inventory): MobError {
-  const layered = inv.pools.filter(isLayered).map((p) => p.metadata.name!).sort()
+  const layered = inv.pools.filter((p) => optedIn(inv, p)).map((p) => p.metadata.name!).sort()
   return new MobError(`no pool has a build pod or Build in ${MCO_NAMESPACE}${layered.length > 0 ? ` (pools opted into on-cluster builds: ${layered.join(', ')})` : ' and no pool is opted into on-cluster builds'}`, {
     code: 'NoBuild',
     exitCode: ExitCode.NotFound,
@@ -237,6 +320,8 @@ export interface Selection {
   targets: LogTarget[]
   /** Pools with no build object yet whose build is pending or running: `-f` waits for the object. */
   awaiting: MachineConfigPool[]
+  /** 4.18+: MachineOSBuilds under way whose Job has no pod yet: `-f` waits for the pod. */
+  awaitingJobs?: Array<{pool: MachineConfigPool; machineOSBuild: MachineOSBuild}>
 }
 
 export interface SelectOptions {
@@ -253,6 +338,12 @@ export function selectBuilds(inv: Inventory, opts: SelectOptions): Selection {
     if (!pool) throw poolNotFound(opts.pool, inv.pools)
     const target = buildTarget(inv, pool, opts.container)
     if (target) return {awaiting: [], targets: [target]}
+    if (machineOSConfigOf(inv.machineOS.configs, pool.metadata.name!)) {
+      const mosb = machineOSBuildOf(inv, pool)
+      if (opts.follow && mosb && ['pending', 'running'].includes(mosbStatus(mosb).state)) return {awaiting: [], awaitingJobs: [{machineOSBuild: mosb, pool}], targets: []}
+      throw noMachineOSBuildError(inv, pool)
+    }
+
     if (opts.follow && isLayered(pool) && ['building', 'pending'].includes(poolBuild(pool).state)) return {awaiting: [pool], targets: []}
     throw noBuildError(pool)
   }
@@ -260,7 +351,7 @@ export function selectBuilds(inv: Inventory, opts: SelectOptions): Selection {
   const names = poolsWithBuilds(inv)
   if (names.length === 0) {
     // One pool opted in: explain that pool (its build succeeded, was never started...).
-    const layered = inv.pools.filter(isLayered)
+    const layered = inv.pools.filter((p) => optedIn(inv, p))
     if (layered.length === 1 && !opts.all) return selectBuilds(inv, {...opts, pool: layered[0].metadata.name})
     throw noBuildsAnywhereError(inv)
   }

@@ -10,8 +10,10 @@ import {R} from '../kube/resources.js'
 import type {MachineConfigPool} from '../kube/types.js'
 import {informer} from '../kube/watch.js'
 import {isLayered, poolBuild, renderedConfig} from '../mco/pool-state.js'
-import {builderTarget, isStale, type LogTarget, readInventory, selectBuilds, type Selection} from './find.js'
-import {type EventSink, prefixLines, type StreamOptions, streamTarget, type TargetResult, waitForBuildObject, type Writer} from './stream.js'
+import {jobOf, mosbStatus} from '../mco/machine-os.js'
+import {MCO_NAMESPACE} from '../mco/constants.js'
+import {builderTarget, IMAGE_BUILD_CONTAINER, isStale, type LogTarget, readInventory, selectBuilds, type Selection} from './find.js'
+import {type EventSink, prefixLines, type StreamOptions, streamTarget, type TargetResult, waitForBuildObject, waitForJobPod, type Writer} from './stream.js'
 
 export * from './find.js'
 export * from './stream.js'
@@ -56,6 +58,14 @@ export async function showLogs(client: KubeClient, opts: LogsOptions, write: Wri
       }
 
       targets = sel.targets
+      for (const {machineOSBuild: mosb, pool} of sel.awaitingJobs ?? []) {
+        onEvent({pool: pool.metadata.name!, state: mosbStatus(mosb).condition ?? 'Prepared', type: 'awaiting'})
+        targets.push(await waitForJobPod(client, {
+          container: opts.container ?? IMAGE_BUILD_CONTAINER, kind: 'pod', machineOSBuild: mosb.metadata.name, namespace: MCO_NAMESPACE,
+          pool: pool.metadata.name, poolRendered: renderedConfig(pool), rendered: mosb.spec?.machineConfig?.name, role: 'build',
+        }, jobOf(mosb), signal))
+      }
+
       for (const pool of sel.awaiting) {
         onEvent({pool: pool.metadata.name!, state: pool.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'BuildPending' || c.type === 'Building'))?.type ?? 'BuildPending', type: 'awaiting'})
         targets.push(await waitForBuildObject(client, pool.metadata.name!, renderedConfig(pool), inv.builderType, opts.container, signal))

@@ -223,6 +223,27 @@ export async function streamTarget(client: KubeClient, t: LogTarget, opts: Strea
   return t.kind === 'build' ? streamBuild(client, t, opts, write, onEvent) : streamPod(client, t, opts, write, onEvent)
 }
 
+/** 4.18+: wait (watching) for the first pod of a MachineOSBuild's Job, and return it as the target. */
+export async function waitForJobPod(
+  client: KubeClient, base: Omit<LogTarget, 'name' | 'pod'>, job: string, signal?: AbortSignal,
+): Promise<LogTarget> {
+  const ac = new AbortController()
+  const onAbort = (): void => ac.abort(signal?.reason)
+  signal?.addEventListener('abort', onAbort, {once: true})
+  try {
+    for await (const ev of informer<Pod>(client, R.pods, {labelSelector: `job-name=${job}`, namespace: MCO_NAMESPACE, signal: ac.signal})) {
+      const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
+      const pod = objects.find((x) => !x.metadata.deletionTimestamp)
+      if (pod) return {...base, name: pod.metadata.name!, pod}
+    }
+
+    throw signal?.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    ac.abort()
+  }
+}
+
 /**
  * Wait (watching, not polling) for the build pod — or, with the image-builder backend, the Build —
  * of a pool whose build is pending but whose build object does not exist yet.
