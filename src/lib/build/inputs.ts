@@ -5,12 +5,14 @@
  */
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
+import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap, MachineConfig, MachineConfigPool, Secret} from '../kube/types.js'
 import {
   BUILD_CONFIG_KEYS, CUSTOM_DOCKERFILE_CONFIG, DEFAULT_IMAGE_BUILDER_TYPE, IMAGE_BUILDER_TYPES, type ImageBuilderType,
   MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG, OSIMAGEURL_CONFIG, OSIMAGEURL_KEYS,
 } from '../mco/constants.js'
+import {machineOSConfigOf, type MachineOSConfig, REBUILD_ANNOTATION} from '../mco/machine-os.js'
 import {isLayered, renderedConfig} from '../mco/pool-state.js'
 import {DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret} from '../registry/auth.js'
 import {type ImageReference, parseReference, withTag} from '../registry/reference.js'
@@ -144,6 +146,24 @@ export async function readPool(client: KubeClient, name: string): Promise<Machin
   throw poolNotFound(name, all.items)
 }
 
+/**
+ * 4.18+: a pool with a MachineOSConfig is built by the machine-os-builder from that object, with its
+ * own Containerfile and push settings, which oc-mob's build and Dockerfile (made for the 4.14/4.15
+ * generation) do not drive. Refused with the steps that do (exit 10), before anything is read or made.
+ */
+export async function refuseMachineOSPool(client: KubeClient, poolName: string, what: string): Promise<void> {
+  if (!(await discover(client)).machineOS) return
+  const configs = await client.list<MachineOSConfig>(R.machineOSConfigs)
+  const config = machineOSConfigOf(configs.items, poolName)
+  if (!config) return
+  const mosc = config.metadata.name!
+  throw new MobError(`pool ${poolName} is built by the machine-os-builder from MachineOSConfig ${mosc} (OpenShift 4.18+), which ${what} does not drive`, {
+    code: 'GenerationUnsupported',
+    exitCode: ExitCode.Unavailable,
+    next: `build it again with \`oc annotate machineosconfig/${mosc} ${REBUILD_ANNOTATION}=\`, follow it with \`oc mob logs ${poolName} -f\` and \`oc mob status ${poolName} --watch\`; its Containerfile is in \`oc get machineosconfig ${mosc} -o yaml\``,
+  })
+}
+
 export interface GatherOptions {
   /** Refuse pools without the layering label (as the cluster's controller would ignore them). */
   requireLayered?: boolean
@@ -178,6 +198,7 @@ export type BuildInputsWithoutPush = Omit<BuildInputs, 'pushSecret'> & {pushSecr
  */
 export async function gatherInputs(client: KubeClient, poolName: string, opts: GatherOptions & {push: boolean}): Promise<BuildInputsWithoutPush> {
   const pool = await readPool(client, poolName)
+  await refuseMachineOSPool(client, poolName, opts.push ? '`oc mob build`' : '`oc mob build --local`')
   if (opts.requireLayered && !isLayered(pool)) {
     throw invalid(`pool ${poolName} is not opted into on-cluster builds (it has no machineconfiguration.openshift.io/layering-enabled label)`,
       `run \`oc mob enable ${poolName}\` first (or \`oc label mcp/${poolName} machineconfiguration.openshift.io/layering-enabled=\`)`)

@@ -23,7 +23,7 @@ import {
   CONFIGMAP_LIMIT_BYTES, configMapDataSize, customDockerfileOffset, decodeMachineConfig, type DockerfileInputs,
   encodeMachineConfig, renderDockerfile,
 } from './dockerfile.js'
-import {checkedRenderedConfig, readOsImage, readPool} from './inputs.js'
+import {checkedRenderedConfig, readOsImage, readPool, refuseMachineOSPool} from './inputs.js'
 import {type DockerfileProblem, validateCustomDockerfile} from './validate.js'
 
 /** The files of a build context, relative to its directory, as the build pod lays them out. */
@@ -230,6 +230,7 @@ export async function renderPoolDockerfile(client: KubeClient, poolName: string,
   const fileText = opts.file === undefined ? undefined : await readLocalDockerfile(opts.file)
   const {signal} = opts
   const pool = await readPool(client, poolName)
+  await refuseMachineOSPool(client, poolName, '`oc mob dockerfile`')
   const rendered = checkedRenderedConfig(pool)
   const names = buildNames(rendered)
   const [osImage, customCm, buildConfig, liveCm] = await allSettled([
