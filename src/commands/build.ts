@@ -45,6 +45,12 @@ If a build for the rendered config already exists (started by the cluster's mach
 another oc-mob), it is joined, not duplicated. A failed build whose pod stays Running (the 4.14
 wait-for-done defect) is reported as failed at once.
 
+On OpenShift 4.18+, a pool with a MachineOSConfig is built by the machine-os-builder from that object:
+the command joins the MachineOSBuild of the pool's rendered config (or waits for the builder to create
+it) and follows it; with --rebuild, or to retry a failed one, it sets the
+machineconfiguration.openshift.io/rebuild annotation on the MachineOSConfig, which makes the builder
+build it again. --local is not available for such pools.
+
 Ctrl-C or --timeout stop waiting and leave the build running in the cluster; run the same command
 again to re-attach.`
 
@@ -109,7 +115,13 @@ again to re-attach.`
       const docs = result.objects ?? []
       if (this.output === 'json') this.log(JSON.stringify({apiVersion: 'v1', items: docs, kind: 'List'}, null, 2))
       else if (this.output === 'yaml') this.log(docs.map((d) => stringify(d, {lineWidth: 0})).join('---\n').trimEnd())
-      else {
+      else if (result.machineOSConfig) {
+        this.log(result.joined
+          ? `MachineOSBuild ${result.buildName} is under way; oc mob build would follow it`
+          : result.buildName
+            ? `would ask the machine-os-builder to rebuild MachineOSBuild ${result.buildName} (annotation machineconfiguration.openshift.io/rebuild on MachineOSConfig ${result.machineOSConfig}) and follow it`
+            : `the machine-os-builder has not created the MachineOSBuild of ${result.renderedConfig} yet; oc mob build would wait for it and follow it`)
+      } else {
         this.log(result.joined
           ? `build ${result.buildName} already exists; oc mob build would join it`
           : `would create (dry run):\n${docs.map((d) => `  ${d.kind?.toLowerCase()}/${d.metadata.name} -n ${d.metadata.namespace}`).join('\n')}`)

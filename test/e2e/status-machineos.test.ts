@@ -104,13 +104,14 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     }
   })
 
-  it('the commands that change things refuse this generation (exit 10), saying how to rebuild and follow', async () => {
-    for (const [args, what] of [[['build', 'worker'], '`oc mob build`'], [['build', 'worker', '--local'], '`oc mob build --local`'], [['dockerfile', 'worker'], '`oc mob dockerfile`']] as const) {
+  it('build --local, dockerfile, cleanup, rollback and setup refuse this generation (exit 10), saying how to rebuild and follow', async () => {
+    const refused = [[['build', 'worker', '--local'], '`oc mob build --local`'], [['dockerfile', 'worker'], '`oc mob dockerfile`'], [['cleanup', 'worker', '--yes'], '`oc mob cleanup`'], [['rollback', 'worker', '--to', '1', '--yes'], '`oc mob rollback`']] as const
+    for (const [args, what] of refused) {
       emu.resetRequests()
       const r = await run([...args, ...kc()])
       expect(r.exitCode, args.join(' ')).to.equal(10)
       expect(r.stderr).to.include(`error: pool worker is built by the machine-os-builder from MachineOSConfig worker (OpenShift 4.18+), which ${what} does not drive`)
-      expect(r.stderr).to.include(`build it again with \`oc annotate machineosconfig/worker ${P}/rebuild=\`, follow it with \`oc mob logs worker -f\``)
+      expect(r.stderr).to.include(`build it in the cluster with \`oc mob build worker --rebuild\` (the ${P}/rebuild annotation), follow it with \`oc mob logs worker -f\``)
       expect(emu.requests.filter((q: {method: string}) => q.method !== 'GET'), 'nothing written').to.deep.equal([])
     }
 
@@ -118,7 +119,7 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     const setup = await run(['setup', '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes', ...kc()])
     expect(setup.exitCode).to.equal(10)
     expect(setup.stderr).to.include('this cluster serves the MachineOSConfig API (OpenShift 4.18 or later)')
-    expect(setup.stderr).to.include(`oc annotate machineosconfig/POOL ${P}/rebuild=`)
+    expect(setup.stderr).to.include('`oc mob build POOL --rebuild` builds it again')
   })
 
   it('a MachineOSConfig without a build of the pool\'s rendered config yet is a warning that says where to look', async () => {

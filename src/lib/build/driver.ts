@@ -25,7 +25,8 @@ import {BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE
 import {conditionTrue, poolBuild, poolImage} from '../mco/pool-state.js'
 import {canonicalDockerConfig, parseDockerSecret} from '../registry/auth.js'
 import {isDigest, withDigest} from '../registry/reference.js'
-import {gatherBuildInputs, type BuildInputs} from './inputs.js'
+import {gatherBuildInputs, type BuildInputs, machineOSConfigFor} from './inputs.js'
+import {buildWithMachineOSConfig} from './machine-os.js'
 import {
   BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs,
 } from './objects.js'
@@ -69,6 +70,8 @@ export interface BuildResult {
   durationMs: number
   /** With dryRun: every object that would be created (no secret values). */
   objects?: KubeObject[]
+  /** 4.18+: the MachineOSConfig the machine-os-builder built the pool from (buildName is its MachineOSBuild). */
+  machineOSConfig?: string
 }
 
 const NS = MCO_NAMESPACE
@@ -173,6 +176,9 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
   const started = Date.now()
   const emit = (phase: BuildPhase, message: string): void => opts.onEvent?.({message, phase})
   emit('checking', `checking the build inputs of pool ${poolName}`)
+  // 4.18+: a pool with a MachineOSConfig is built by the machine-os-builder from it.
+  const machineOS = await machineOSConfigFor(client, poolName)
+  if (machineOS) return buildWithMachineOSConfig(client, machineOS.pool, machineOS.config, opts)
   const inputs = await gatherBuildInputs(client, poolName, {requireLayered: true})
   const names = buildNames(inputs.rendered)
   const base = {buildName: names.build, pool: poolName, renderedConfig: inputs.rendered, tag: inputs.tag}

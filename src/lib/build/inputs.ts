@@ -146,21 +146,27 @@ export async function readPool(client: KubeClient, name: string): Promise<Machin
   throw poolNotFound(name, all.items)
 }
 
+/** 4.18+: the pool (which must exist) and its MachineOSConfig, when the cluster serves that API and it has one. */
+export async function machineOSConfigFor(client: KubeClient, poolName: string): Promise<{pool: MachineConfigPool; config: MachineOSConfig} | undefined> {
+  if (!(await discover(client)).machineOS) return undefined
+  const configs = await client.list<MachineOSConfig>(R.machineOSConfigs)
+  const config = machineOSConfigOf(configs.items, poolName)
+  return config ? {config, pool: await readPool(client, poolName)} : undefined
+}
+
 /**
  * 4.18+: a pool with a MachineOSConfig is built by the machine-os-builder from that object, with its
  * own Containerfile and push settings, which oc-mob's build and Dockerfile (made for the 4.14/4.15
  * generation) do not drive. Refused with the steps that do (exit 10), before anything is read or made.
  */
 export async function refuseMachineOSPool(client: KubeClient, poolName: string, what: string): Promise<void> {
-  if (!(await discover(client)).machineOS) return
-  const configs = await client.list<MachineOSConfig>(R.machineOSConfigs)
-  const config = machineOSConfigOf(configs.items, poolName)
-  if (!config) return
-  const mosc = config.metadata.name!
+  const found = await machineOSConfigFor(client, poolName)
+  if (!found) return
+  const mosc = found.config.metadata.name!
   throw new MobError(`pool ${poolName} is built by the machine-os-builder from MachineOSConfig ${mosc} (OpenShift 4.18+), which ${what} does not drive`, {
     code: 'GenerationUnsupported',
     exitCode: ExitCode.Unavailable,
-    next: `build it again with \`oc annotate machineosconfig/${mosc} ${REBUILD_ANNOTATION}=\`, follow it with \`oc mob logs ${poolName} -f\` and \`oc mob status ${poolName} --watch\`; its Containerfile is in \`oc get machineosconfig ${mosc} -o yaml\``,
+    next: `build it in the cluster with \`oc mob build ${poolName} --rebuild\` (the ${REBUILD_ANNOTATION} annotation), follow it with \`oc mob logs ${poolName} -f\`; its Containerfile is in \`oc get machineosconfig ${mosc} -o yaml\``,
   })
 }
 

@@ -14,6 +14,7 @@ import {R} from '../kube/resources.js'
 import type {Build, ConfigMap, MachineConfigPool, Pod, Secret} from '../kube/types.js'
 import {BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG} from '../mco/constants.js'
 import {condition, isLayered, poolImage, renderedConfig} from '../mco/pool-state.js'
+import {refuseMachineOSPool} from '../build/inputs.js'
 import {type BuildObjectInfo, describeBuildObject, poolNotFound, requireMachineConfigApi} from '../status.js'
 
 const NS = MCO_NAMESPACE
@@ -114,6 +115,8 @@ function isUnfinished(info: BuildObjectInfo): boolean {
 
 export async function planCleanup(client: KubeClient, opts: PlanOptions): Promise<CleanupPlan> {
   await requireMachineConfigApi(client)
+  // 4.18+: the machine-os-builder owns (and removes) the objects of a MachineOSConfig pool's builds.
+  if (opts.pool && !opts.all) await refuseMachineOSPool(client, opts.pool, '`oc mob cleanup`')
   const apis = await discover(client)
   // Every pool's build objects are listed (one list per kind): a build running anywhere protects the shared secrets.
   const selector = BUILD_LABELS.buildPod

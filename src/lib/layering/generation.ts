@@ -106,7 +106,7 @@ export async function detectBackend(client: KubeClient): Promise<LayeringBackend
     throw new MobError('this cluster serves the MachineOSConfig API (OpenShift 4.18 or later), where on-cluster builds are set up with a MachineOSConfig per pool; this version of oc-mob drives the 4.14/4.15 generation (on-cluster-build-config and the pool label) only', {
       code: 'GenerationUnsupported',
       exitCode: ExitCode.Unavailable,
-      next: 'create a MachineOSConfig for the pool (see the OpenShift documentation "On-cluster image mode"); a pool that has one is built again with `oc annotate machineosconfig/POOL machineconfiguration.openshift.io/rebuild=`; `oc mob status POOL` and `oc mob logs POOL -f` show and follow its builds',
+      next: 'create a MachineOSConfig for the pool (see the OpenShift documentation "On-cluster image mode"); for a pool that has one, `oc mob build POOL --rebuild` builds it again, `oc mob status POOL` and `oc mob logs POOL -f` show and follow its builds',
     })
   }
 

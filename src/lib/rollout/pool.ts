@@ -11,6 +11,7 @@ import type {MachineConfigPool, Node, Pod} from '../kube/types.js'
 import {applyConditions, removeConditions} from '../mco/conditions.js'
 import {BUILD_CONDITIONS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION} from '../mco/constants.js'
 import {condition, isLayered, nodeMcoState, poolImage, renderedConfig} from '../mco/pool-state.js'
+import {refuseMachineOSPool} from '../build/inputs.js'
 import {describeBuildObject, poolNotFound, requireMachineConfigApi} from '../status.js'
 import {findEntry, HISTORY_CONFIGMAP, type HistoryEntry, previousGood, readHistory, recordHistory, recordObserved} from './history.js'
 import {maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from './nodes.js'
@@ -71,6 +72,7 @@ async function readLayeredPool(client: KubeClient, name: string): Promise<{pool:
 
 export async function rollbackPool(client: KubeClient, name: string, opts: PoolRollbackOptions = {}): Promise<PoolRollbackResult> {
   await requireMachineConfigApi(client)
+  await refuseMachineOSPool(client, name, '`oc mob rollback`')
   const [{pool, pools}, nodes, history, pods] = await Promise.all([
     readLayeredPool(client, name),
     client.list<Node>(R.nodes, {signal: opts.signal}),

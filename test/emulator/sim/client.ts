@@ -62,6 +62,8 @@ export const R = {
   machines: k('machine.openshift.io', 'v1beta1', 'machines', true),
   machinesets: k('machine.openshift.io', 'v1beta1', 'machinesets', true),
   clusteroperators: k('config.openshift.io', 'v1', 'clusteroperators', false),
+  machineosconfigs: k(MCO_GROUP, 'v1', 'machineosconfigs', false),
+  machineosbuilds: k(MCO_GROUP, 'v1', 'machineosbuilds', false),
 } as const
 
 /** Builds the URL path of a collection or an object, optionally with a subresource. */

@@ -13,6 +13,7 @@ import {RenderController} from './render.js'
 import {DeploymentController, Operator, machineOSBuilderProcess} from './operator.js'
 import {Daemons, NodeController} from './nodes.js'
 import {MachineAPI} from './machineapi.js'
+import {MachineOSController, machineOSImageBuild} from './machineos.js'
 import {scriptedImageBuild, scriptedWaitForDone} from './scripts.js'
 import {MCO_NS, OSIMAGEURL_CONFIG} from './names.js'
 
@@ -70,7 +71,7 @@ export interface SimulationOptions {
    * Leave out controllers, e.g. `{operator: false}` for a cluster whose machine-os-builder never
    * starts (the operator is down or degraded): builds then only happen when someone drives them.
    */
-  controllers?: {operator?: boolean; nodes?: boolean; machineAPI?: boolean}
+  controllers?: {operator?: boolean; nodes?: boolean; machineAPI?: boolean; machineOS?: boolean}
 }
 
 export interface Simulation {
@@ -171,9 +172,12 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       host = {runOnHost: oci.runner.runOnHost, storage, ocShimDir: oci.runner.ocShimDir}
     }
 
+    // machineOS: the 4.18+ machine-os-builder for MachineOSConfig pools (off unless asked for).
+    const on = {machineAPI: true, machineOS: false, nodes: true, operator: true, ...opts.controllers}
     const processes: ContainerProcess[] = [
       machineOSBuilderProcess({client, log, retryMs: d.retryMs ?? 500}),
       ...(opts.processes ?? []),
+      ...(on.machineOS ? [machineOSImageBuild(d.lineMs ?? 20)] : []),
     ]
     if (mode === 'scripted') {
       processes.push(scriptedImageBuild({buildMs: d.buildMs ?? 3000}), scriptedWaitForDone({pollMs: d.pollMs ?? 1000}))
@@ -190,7 +194,6 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       retryMs: d.retryMs ?? 500,
     })
     const loopOpts = {retryMs: d.retryMs ?? 500, resyncMs: d.resyncMs ?? 5000}
-    const on = {machineAPI: true, nodes: true, operator: true, ...opts.controllers}
     const parts: Array<{start(): Promise<void>; stop(): Promise<void>}> = [
       kubelet,
       new RenderController(client, log, loopOpts),
@@ -198,6 +201,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       new DeploymentController(client, log, loopOpts),
       ...(on.nodes ? [new NodeController(client, log, loopOpts), new Daemons({client, log, rebootMs: d.rebootMs ?? 2000})] : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
+      ...(on.machineOS ? [new MachineOSController(client, log, loopOpts)] : []),
     ]
     const started: typeof parts = []
     try {

@@ -1,0 +1,185 @@
+/**
+ * `oc mob build` of a pool opted in by a MachineOSConfig (OpenShift 4.18+). There the
+ * machine-os-builder builds from the MachineOSConfig itself, so oc-mob does not build from the
+ * workstation: it joins the MachineOSBuild of the pool's rendered config, or asks for a new one the way
+ * the API provides (the `machineconfiguration.openshift.io/rebuild` annotation, which makes the
+ * controller delete the current MachineOSBuild and create it again under the same name), and follows
+ * it to its end: the digested image on success, the last lines of its Job pod's log on failure.
+ */
+import {ExitCode, MobError} from '../errors.js'
+import type {KubeClient} from '../kube/client.js'
+import {R} from '../kube/resources.js'
+import type {MachineConfigPool, Pod} from '../kube/types.js'
+import {streamLog} from '../kube/logs.js'
+import {informer, waitFor} from '../kube/watch.js'
+import {MCO_NAMESPACE} from '../mco/constants.js'
+import {
+  CURRENT_MOSB_ANNOTATION, currentBuild, jobOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION,
+} from '../mco/machine-os.js'
+import {renderedConfig} from '../mco/pool-state.js'
+import type {BuildOptions, BuildPhase, BuildResult} from './driver.js'
+
+const NS = MCO_NAMESPACE
+
+/** The states after which a MachineOSBuild does not change any more. */
+const ended = (b: MachineOSBuild): boolean => ['failed', 'interrupted', 'succeeded'].includes(mosbStatus(b).state)
+
+/** With --follow: the image-build log of the Job's pod, once there is one, to its end. */
+async function followJobLog(client: KubeClient, job: string, onLog: (text: string) => void, signal: AbortSignal): Promise<void> {
+  for await (const ev of informer<Pod>(client, R.pods, {labelSelector: `job-name=${job}`, namespace: NS, signal})) {
+    const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
+    const pod = objects.find((p) => !p.metadata.deletionTimestamp)
+    if (pod) {
+      await streamLog(client, {container: 'image-build', follow: true, name: pod.metadata.name!, namespace: NS, signal}, onLog)
+      return
+    }
+  }
+}
+
+async function lastJobLogLines(client: KubeClient, job: string, n: number): Promise<string[]> {
+  try {
+    const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: NS})
+    const pod = pods.items.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]
+    if (!pod) return []
+    const res = await client.send({method: 'GET', path: `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/log`, query: {container: 'image-build', tailLines: n}}, false)
+    const chunks: Buffer[] = []
+    for await (const c of res) chunks.push(c as Buffer)
+    return Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean)
+  } catch {
+    return []
+  }
+}
+
+export async function buildWithMachineOSConfig(
+  client: KubeClient, pool: MachineConfigPool, config: MachineOSConfig, opts: BuildOptions = {},
+): Promise<BuildResult> {
+  const started = Date.now()
+  const poolName = pool.metadata.name!
+  const mosc = config.metadata.name!
+  const emit = (phase: BuildPhase, message: string): void => opts.onEvent?.({message, phase})
+  const rendered = renderedConfig(pool)
+  if (!rendered) {
+    throw new MobError(`pool ${poolName} has no rendered config yet (spec.configuration.name is empty)`, {
+      exitCode: ExitCode.Invalid, next: `see \`oc describe mcp ${poolName}\` and the machine-config controller`,
+    })
+  }
+
+  const builds = (await client.list<MachineOSBuild>(R.machineOSBuilds, {signal: opts.signal})).items
+  const current = currentBuild(builds, config, rendered)
+  const rebuild = `\`oc mob build ${poolName} --rebuild\``
+  const result = (b: MachineOSBuild, outcome: BuildResult['outcome'], joined: boolean): BuildResult => {
+    const image = b.status?.digestedImagePushSpec || undefined
+    return {
+      buildName: b.metadata.name!, digest: image?.split('@')[1], durationMs: Date.now() - started, image, joined, machineOSConfig: mosc, outcome,
+      pool: poolName, renderedConfig: rendered, tag: b.spec?.renderedImagePushSpec ?? '',
+    }
+  }
+
+  let requested = false
+  let previousUid: string | undefined
+  if (current && ended(current)) {
+    const st = mosbStatus(current)
+    if (!opts.rebuild) {
+      if (st.state === 'succeeded') return result(current, 'up-to-date', false)
+      throw new MobError(`MachineOSBuild ${current.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? ` (${st.message})` : ''}; the machine-os-builder does not build it again by itself`, {
+        code: 'BuildFailed', exitCode: ExitCode.Invalid,
+        next: `see why with \`oc mob logs ${poolName}\`, then build again with ${rebuild}`,
+      })
+    }
+
+    if (opts.dryRun) return {...result(current, 'dry-run', false), objects: []}
+    // The controller rebuilds the build the MachineOSConfig names as current.
+    const named = config.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
+    const patch = {metadata: {annotations: {[REBUILD_ANNOTATION]: '', ...(named === current.metadata.name ? {} : {[CURRENT_MOSB_ANNOTATION]: current.metadata.name!})}}}
+    await client.patch(R.machineOSConfigs, mosc, patch, {signal: opts.signal, type: 'merge'})
+    requested = true
+    previousUid = current.metadata.uid
+    emit('creating', `asked the machine-os-builder to rebuild ${current.metadata.name} (annotation ${REBUILD_ANNOTATION} on MachineOSConfig ${mosc})`)
+  } else if (current) {
+    if (opts.dryRun) return {...result(current, 'dry-run', true), objects: []}
+    emit('joined', `joining MachineOSBuild ${current.metadata.name} (${mosbStatus(current).condition ?? 'new'})`)
+  } else {
+    if (opts.dryRun) return {buildName: '', durationMs: 0, joined: false, machineOSConfig: mosc, objects: [], outcome: 'dry-run', pool: poolName, renderedConfig: rendered, tag: ''}
+    emit('pending', `waiting for the machine-os-builder to create the MachineOSBuild of ${rendered}`)
+  }
+
+  // Follow: the build of the rendered config (a new one after a rebuild request) until it ends.
+  const ac = new AbortController()
+  const onAbort = (): void => ac.abort(opts.signal?.reason)
+  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout})), opts.timeoutMs)
+  let last = ''
+  let done: MachineOSBuild
+  const logAc = new AbortController()
+  const logDone = opts.follow && opts.onLog && current ? followJobLog(client, jobOf(current), opts.onLog, AbortSignal.any([logAc.signal, ac.signal])).catch(() => undefined) : undefined
+  try {
+    const name = current?.metadata.name
+    const pick = (b: MachineOSBuild | undefined): MachineOSBuild | undefined => {
+      if (!b || b.metadata.deletionTimestamp || b.metadata.uid === previousUid) return undefined
+      if (b.spec?.machineOSConfig?.name !== mosc || b.spec?.machineConfig?.name !== rendered) return undefined
+      const st = mosbStatus(b)
+      const phase = st.state === 'running' ? 'running' : 'pending'
+      const text = `MachineOSBuild ${b.metadata.name}: ${st.condition ?? 'created'}`
+      if (text !== last && !ended(b)) {
+        last = text
+        emit(phase, text)
+      }
+
+      return ended(b) ? b : undefined
+    }
+
+    done = name
+      ? await waitFor<MachineOSBuild, MachineOSBuild>(client, R.machineOSBuilds, name, (b) => pick(b), {signal: ac.signal})
+      : await waitForNewBuild(client, pick, ac.signal)
+  } catch (error) {
+    if (ac.signal.aborted) {
+      const reason = ac.signal.reason as MobError | undefined
+      const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
+      throw new MobError(`${what}: the build of pool ${poolName} goes on in the cluster`, {
+        exitCode: reason?.exitCode ?? ExitCode.Interrupted,
+        next: `re-attach with \`oc mob build ${poolName}\`, or follow it with \`oc mob logs ${poolName} -f\` and \`oc mob status ${poolName} --watch\``,
+      })
+    }
+
+    throw error
+  } finally {
+    if (timer) clearTimeout(timer)
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+
+  if (logDone) {
+    // The stream ends with the container; never hang on it.
+    const t = setTimeout(() => logAc.abort(), 5000)
+    await logDone
+    clearTimeout(t)
+  }
+
+  const st = mosbStatus(done)
+  if (st.state !== 'succeeded') {
+    const job = jobOf(done)
+    emit('failed', `MachineOSBuild ${done.metadata.name} ${st.state}`)
+    const lines = opts.follow ? [] : await lastJobLogLines(client, job, opts.failureTailLines ?? 20)
+    throw new MobError(`MachineOSBuild ${done.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? `: ${st.message}` : ''}`, {
+      code: 'BuildFailed',
+      details: lines.length > 0 ? ['last lines of the build log:', ...lines.map((l) => `  ${l}`)] : [],
+      exitCode: ExitCode.Failed,
+      next: `read the whole log with \`oc mob logs ${poolName}\` (Job ${job} and its objects are kept for inspection); once the cause is fixed, ${rebuild}`,
+    })
+  }
+
+  emit('succeeded', `built ${done.status?.digestedImagePushSpec}`)
+  return result(done, 'succeeded', !requested && Boolean(current))
+}
+
+/** The MachineOSBuild the controller is about to create (no name known yet): watch them all. */
+async function waitForNewBuild(client: KubeClient, pick: (b: MachineOSBuild) => MachineOSBuild | undefined, signal: AbortSignal): Promise<MachineOSBuild> {
+  for await (const ev of informer<MachineOSBuild>(client, R.machineOSBuilds, {signal})) {
+    const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
+    for (const b of objects) {
+      const found = pick(b)
+      if (found) return found
+    }
+  }
+
+  throw signal.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
+}

@@ -1,0 +1,85 @@
+import {expect} from 'chai'
+import {type Cluster, startCluster as startSimCluster} from '../emulator/sim/index.js'
+import {R as SR} from '../emulator/sim/client.js'
+import {FAST, waitFor} from '../emulator/sim/helpers.js'
+import {JOB_POD} from '../emulator/sim/machineos.js'
+import {MCO_NS, run} from './harness.js'
+
+// OpenShift 4.18+: the simulated machine-os-builder builds a pool from its MachineOSConfig; oc mob
+// build joins, asks for a rebuild with the annotation, and follows the MachineOSBuild.
+const P = 'machineconfiguration.openshift.io'
+
+describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-builder)', function () {
+  this.timeout(120_000)
+  let cluster: Cluster
+
+  before(async () => {
+    cluster = await startSimCluster({controllers: {machineOS: true}, delays: {...FAST, lineMs: 5, podStartMs: 100}, emulator: {groups: {machineOS: true}}, mode: 'scripted'})
+    await cluster.client.create(SR.machineosconfigs, undefined, {
+      apiVersion: `${P}/v1`, kind: 'MachineOSConfig', metadata: {name: 'worker'},
+      spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'push'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
+    })
+  })
+
+  after(async () => {
+    await cluster?.stop()
+  })
+
+  const kc = () => ['--kubeconfig', cluster.kubeconfig]
+  const mosc = async () => (await cluster.client.get(SR.machineosconfigs, undefined, 'worker'))!
+  const builds = async () => (await cluster.client.list(SR.machineosbuilds)).items
+
+  it('joins the build the machine-os-builder starts for the MachineOSConfig, and follows it to its image', async () => {
+    const r = await run(['build', 'worker', '-o', 'json', ...kc()])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const result = JSON.parse(r.stdout)
+    const [mosb] = await builds()
+    expect(result).to.deep.include({buildName: mosb.metadata.name, machineOSConfig: 'worker', pool: 'worker'})
+    expect(result.outcome).to.be.oneOf(['succeeded', 'up-to-date'])
+    expect(result.image).to.match(/^quay\.io\/org\/os@sha256:[0-9a-f]{64}$/)
+    expect((await mosc()).status.currentImagePullSpec).to.equal(result.image)
+
+    // Built already: nothing to do.
+    const again = await run(['build', 'worker', ...kc()])
+    expect(again.exitCode, again.stderr).to.equal(0)
+    expect(again.stdout).to.include(`pool worker already has an image for ${result.renderedConfig}: ${result.image}`)
+  })
+
+  it('--dry-run says what it would do and changes nothing; --rebuild has the builder build again', async () => {
+    const before = (await builds())[0]
+    const image = (await mosc()).status.currentImagePullSpec
+    const dry = await run(['build', 'worker', '--rebuild', '--dry-run', ...kc()])
+    expect(dry.exitCode, dry.stderr).to.equal(0)
+    expect(dry.stdout).to.include(`would ask the machine-os-builder to rebuild MachineOSBuild ${before.metadata.name} (annotation ${P}/rebuild on MachineOSConfig worker)`)
+    expect((await mosc()).metadata.annotations?.[`${P}/rebuild`]).to.equal(undefined)
+
+    const r = await run(['build', 'worker', '--rebuild', '-o', 'json', ...kc()])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const result = JSON.parse(r.stdout)
+    expect(result).to.deep.include({buildName: before.metadata.name, joined: false, outcome: 'succeeded'})
+    expect(result.image).to.not.equal(image)
+    const [after] = await builds()
+    expect(after.metadata.uid, 'a new MachineOSBuild under the same name').to.not.equal(before.metadata.uid)
+    expect((await mosc()).status.currentImagePullSpec).to.equal(result.image)
+    expect((await mosc()).metadata.annotations?.[`${P}/rebuild`], 'the builder removed the annotation').to.equal(undefined)
+  })
+
+  it('a failing build: exit 8 with the end of its log, then a plain build refuses until --rebuild (exit 7)', async () => {
+    cluster.sim.addScripts([{exitCode: 1, logLines: ['STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'STEP 2/2: RUN dnf install -y nosuchpackage', 'Error: Unable to find a match: nosuchpackage', 'Error: building at STEP "RUN dnf install -y nosuchpackage": exit status 1'], match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD}}])
+    const r = await run(['build', 'worker', '--rebuild', ...kc()])
+    expect(r.exitCode).to.equal(8)
+    const [mosb] = await builds()
+    expect(r.stderr).to.include(`error: MachineOSBuild ${mosb.metadata.name} of pool worker failed: Build Failed`)
+    expect(r.stderr).to.include('Error: building at STEP "RUN dnf install -y nosuchpackage": exit status 1')
+    expect(r.stderr).to.include('oc mob logs worker')
+    await waitFor('the failed pod kept', async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb.metadata.name}`)).items.length === 1)
+
+    const plain = await run(['build', 'worker', ...kc()])
+    expect(plain.exitCode).to.equal(7)
+    expect(plain.stderr).to.include(`MachineOSBuild ${mosb.metadata.name} of pool worker failed (Build Failed); the machine-os-builder does not build it again by itself`)
+    expect(plain.stderr).to.include('oc mob build worker --rebuild')
+    // status agrees.
+    const s = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc()])).stdout)
+    expect(s.pools[0].build.state).to.equal('failed')
+  })
+})
