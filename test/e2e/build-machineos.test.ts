@@ -64,6 +64,15 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     expect((await mosc()).metadata.annotations?.[`${P}/rebuild`], 'the builder removed the annotation').to.equal(undefined)
   })
 
+  it('--follow streams the log of the Job\'s pod while it waits', async () => {
+    const [mosb] = await builds()
+    const r = await run(['build', 'worker', '--rebuild', '--follow', ...kc()])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const out = r.stdout + r.stderr
+    expect(out).to.include(`STEP 3/3: LABEL io.openshift.machineconfig.build=build-${mosb.metadata.name}`)
+    expect(out).to.include('Pushed')
+  })
+
   it('a failing build: exit 8 with the end of its log, then a plain build refuses until --rebuild (exit 7)', async () => {
     cluster.sim.addScripts([{exitCode: 1, logLines: ['STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'STEP 2/2: RUN dnf install -y nosuchpackage', 'Error: Unable to find a match: nosuchpackage', 'Error: building at STEP "RUN dnf install -y nosuchpackage": exit status 1'], match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD}}])
     const r = await run(['build', 'worker', '--rebuild', ...kc()])
