@@ -4,7 +4,8 @@
  * Starts the emulated OpenShift 4.14 cluster (API server, kubelet, Machine Config Operator, machine
  * API) — with real image builds when buildah and docker-registry are installed, scripted builds
  * otherwise — then works through on-cluster layering as an administrator would, printing each
- * command before its output, and stops everything it started. Steps that oc-mob does not cover yet
+ * command before its output, and stops everything it started; then does the same briefly on an
+ * OpenShift 4.18+ cluster, where a MachineOSConfig opts a pool in. Steps that oc-mob does not cover
  * are done through the API and printed as the `oc` commands they stand for.
  */
 import {execa} from 'execa'
@@ -144,6 +145,34 @@ async function main(): Promise<void> {
   } finally {
     say('Stopping the emulated cluster')
     await stop()
+  }
+
+  await newerGeneration()
+}
+
+/** OpenShift 4.18+: a MachineOSConfig opts a pool in; oc mob shows, follows and rebuilds its builds. */
+async function newerGeneration(): Promise<void> {
+  say('Starting an emulated OpenShift 4.18+ cluster (MachineOSConfig API, scripted builds)')
+  const cluster = await startCluster({controllers: {machineOS: true}, delays: {lineMs: 150}, emulator: {groups: {machineOS: true}}, mode: 'scripted'})
+  try {
+    const kc = cluster.kubeconfig
+    const client = new KubeClient(loadKubeconfig({kubeconfig: kc}))
+    manual('oc create -f machineosconfig-worker.yaml   # pool worker: imageBuilderType Job, renderedImagePushSpec quay.io/myorg/os-image:latest')
+    await client.create(R.machineOSConfigs, {
+      apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineOSConfig', metadata: {name: 'worker'},
+      spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'os-image-push'}, renderedImagePushSpec: 'quay.io/myorg/os-image:latest'},
+    })
+
+    say('The machine-os-builder starts a build for the pool: oc mob build joins it and follows it')
+    await ocMob(kc, ['build', 'worker'])
+    await ocMob(kc, ['status'])
+
+    say('Building again (the rebuild annotation), with the log of the Job\'s pod')
+    await ocMob(kc, ['build', 'worker', '--rebuild', '--follow'])
+    await ocMob(kc, ['status', 'worker'])
+  } finally {
+    say('Stopping the emulated cluster')
+    await cluster.stop()
   }
 }
 

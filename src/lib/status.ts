@@ -611,7 +611,7 @@ function builderProblems(b: BuilderStatus, layered: string[], labelled: string[]
       'create the build configuration with `oc mob setup`')
   } else if (b.expected && !b.deployed && !(b.operator?.degraded && b.operator.reason === 'MachineOSBuilderFailed')) {
     add('warning', `the machine-os-builder is not deployed although ${pools}`,
-      'the operator starts it after checking on-cluster-build-config; see `oc get co machine-config` and `oc logs -n openshift-machine-config-operator deployment/machine-config-operator`')
+      `the operator starts it after checking ${labelled.length > 0 ? 'on-cluster-build-config' : 'each MachineOSConfig (its pool, secrets and pushspec)'}; see \`oc get co machine-config\` and \`oc logs -n openshift-machine-config-operator deployment/machine-config-operator\``)
   }
 
   for (const pod of b.pods) {

@@ -39,6 +39,15 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     expect(result.image).to.match(/^quay\.io\/org\/os@sha256:[0-9a-f]{64}$/)
     expect((await mosc()).status.currentImagePullSpec).to.equal(result.image)
 
+    // The simulated operator runs the machine-os-builder for the MachineOSConfig pool, and the node
+    // controller rolls the pool's nodes to the image, as on a 4.18+ cluster.
+    await waitFor('the nodes of worker told to run the image', async () => {
+      const nodes = (await cluster.client.list(SR.nodes, undefined, 'node-role.kubernetes.io/worker')).items
+      return nodes.length > 0 && nodes.every((n) => n.metadata.annotations?.[`${P}/desiredImage`] === result.image)
+    }, 20_000)
+    const status = JSON.parse((await run(['status', '-o', 'json', ...kc()])).stdout)
+    expect(status.machineOSBuilder).to.include({deployed: true, running: true})
+
     // Built already: nothing to do.
     const again = await run(['build', 'worker', ...kc()])
     expect(again.exitCode, again.stderr).to.equal(0)

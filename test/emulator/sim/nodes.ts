@@ -41,9 +41,8 @@ function poolImage(pool: Obj): string | undefined {
   return isLayered(pool) ? ann(pool, NEWEST_IMAGE_ANNOTATION) || undefined : undefined
 }
 
-function isDoneAt(node: Obj, pool: Obj): boolean {
+function isDoneAt(node: Obj, pool: Obj, image = poolImage(pool) ?? ''): boolean {
   const target = pool.spec?.configuration?.name
-  const image = poolImage(pool) ?? ''
   return (
     ann(node, NODE_CURRENT_CONFIG) === target &&
     ann(node, NODE_DESIRED_CONFIG) === target &&
@@ -102,7 +101,44 @@ export class NodeController {
     await Promise.all([this.pools.stop(), this.nodes.stop()])
   }
 
+  /**
+   * 4.18+: pools with a MachineOSConfig, and the image their nodes should run (the MachineOSConfig's
+   * current image, once the MachineOSBuild of the pool's rendered config succeeded with it) or why
+   * they wait. Empty where the MachineOSConfig API is not served.
+   */
+  private machineOS = new Map<string, {image?: string; why?: string}>()
+
+  private async readMachineOS(): Promise<Map<string, {image?: string; why?: string}>> {
+    const out = new Map<string, {image?: string; why?: string}>()
+    let configs: Obj[]
+    let builds: Obj[]
+    try {
+      configs = (await this.client.list(R.machineosconfigs)).items
+      builds = configs.length > 0 ? (await this.client.list(R.machineosbuilds)).items : []
+    } catch {
+      return out
+    }
+    for (const c of configs) {
+      const pool = this.pools.get(c.spec?.machineConfigPool?.name)
+      if (!pool) continue
+      const rendered = pool.spec?.configuration?.name
+      const b = builds.find(x => x.spec?.machineOSConfig?.name === c.metadata.name && x.spec?.machineConfig?.name === rendered)
+      const succeeded = b && (b.status?.conditions ?? []).some((x: Obj) => x.type === 'Succeeded' && x.status === 'True')
+      const image = c.status?.currentImagePullSpec
+      out.set(pool.metadata.name, succeeded && image && b.status?.digestedImagePushSpec === image
+        ? {image}
+        : {why: `Pool is waiting for OS image build to complete${b ? ` (mosb: ${b.metadata.name})` : ''}`})
+    }
+    return out
+  }
+
+  private imageFor(pool: Obj): string | undefined {
+    const mos = this.machineOS.get(pool.metadata.name)
+    return mos ? mos.image : poolImage(pool)
+  }
+
   private async pass(): Promise<void> {
+    this.machineOS = await this.readMachineOS()
     const pools = this.pools.list()
     // overlay our own recent writes the cache may not show yet
     const nodes = this.nodes.list().map(n => {
@@ -127,6 +163,8 @@ export class NodeController {
   }
 
   private gate(pool: Obj): string | undefined {
+    const mos = this.machineOS.get(pool.metadata.name)
+    if (mos) return mos.why
     if (!isLayered(pool)) return undefined
     if (!ann(pool, NEWEST_IMAGE_ANNOTATION)) return `Image annotation ${NEWEST_IMAGE_ANNOTATION} is not set`
     if (isTrue(pool, 'BuildPending')) return 'Image build pending'
@@ -149,7 +187,7 @@ export class NodeController {
       return
     }
     this.waiting.delete(name)
-    const image = poolImage(pool)
+    const image = this.imageFor(pool)
     const needs = (n: Obj) => ann(n, NODE_DESIRED_CONFIG) !== target || ann(n, NODE_DESIRED_IMAGE) !== (image ?? '')
     const candidates = members.filter(needs).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
     if (!candidates.length) return
@@ -169,7 +207,7 @@ export class NodeController {
 
   private async syncStatus(pool: Obj, members: Obj[]): Promise<void> {
     const target = pool.spec?.configuration?.name
-    const updated = members.filter(n => isDoneAt(n, pool))
+    const updated = members.filter(n => isDoneAt(n, pool, this.imageFor(pool) ?? ''))
     const degraded = members.filter(n => ['Degraded', 'Unreconcilable'].includes(ann(n, NODE_STATE)))
     const unavailable = members.filter(isUnavailable)
     const ready = updated.filter(n => !isUnavailable(n))

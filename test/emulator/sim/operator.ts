@@ -78,8 +78,20 @@ export class Operator {
     await Promise.all([this.pools.stop(), this.cms.stop(), this.secrets.stop(), this.deployments.stop()])
   }
 
+  /** 4.18+: pools referenced by a MachineOSConfig (none where that API is not served). */
+  private async machineOSPools(): Promise<Obj[]> {
+    try {
+      const names = new Set((await this.client.list(R.machineosconfigs)).items.map(c => c.spec?.machineConfigPool?.name))
+      return this.pools.list().filter(p => names.has(p.metadata.name) && !isLayered(p))
+    } catch {
+      return []
+    }
+  }
+
   private async pass(): Promise<void> {
-    const layered = this.pools.list().filter(isLayered)
+    const labelled = this.pools.list().filter(isLayered)
+    // The machine-os-builder runs while a pool is layered: by the label, or (4.18+) by a MachineOSConfig.
+    const layered = [...labelled, ...(await this.machineOSPools())]
     const existing = this.deployments.get(MOB_NAME, MCO_NS)
     if (!layered.length) {
       this.lastProblem = undefined
@@ -89,7 +101,8 @@ export class Operator {
       }
       return
     }
-    const problem = await validateOnClusterBuildConfig(this.client)
+    // on-cluster-build-config only matters to the pools the label opts in.
+    const problem = labelled.length > 0 ? await validateOnClusterBuildConfig(this.client) : undefined
     if (problem) {
       if (problem !== this.lastProblem) {
         this.lastProblem = problem
@@ -304,6 +317,14 @@ export function machineOSBuilderProcess(opts: MobProcessOptions): ContainerProce
       out('I', 'start.go:49', `Version: ${RELEASE_VERSION} (Raw: v${RELEASE_VERSION}-202402130420.p0.g${CONTROLLER_VERSION.slice(0, 7)}.assembly.stream, Hash: ${CONTROLLER_VERSION})`)
       const cm = await opts.client.get(R.configmaps, MCO_NS, ON_CLUSTER_BUILD_CONFIG)
       if (!cm) {
+        // 4.18+: pools opted in by a MachineOSConfig are built by the OSBuildController (the
+        // simulation's MachineOSController, which runs outside this pod), which needs no ConfigMap.
+        const machineOS = await opts.client.list(R.machineosconfigs).then(l => l.items.length > 0, () => false)
+        if (machineOS) {
+          out('I', 'start.go:90', 'Starting OSBuildController for MachineOSConfigs')
+          await sleep(1e10, ctx.signal).catch(() => undefined)
+          return 143
+        }
         out('F', 'start.go:61', `${ON_CLUSTER_BUILD_CONFIG} ConfigMap missing, did you create it?`)
         return 255
       }
