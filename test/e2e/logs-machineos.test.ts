@@ -90,6 +90,35 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     expect(r.stderr).to.include('waiting for the build pod of pool worker (Prepared)')
   })
 
+  it('4.20+: image-build runs as an init container; its log is read and followed the same way', async () => {
+    await createBuild('worker-dddd', 'Building')
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {labels: {'batch.kubernetes.io/job-name': 'build-worker-dddd', 'job-name': 'build-worker-dddd'}, name: 'build-worker-dddd-a1b2c', namespace: MCO_NS},
+      spec: {containers: [{image: 'mco', name: 'create-digest-configmap'}], initContainers: [{image: 'mco', name: 'image-build'}], nodeName: 'node-1', restartPolicy: 'Never'},
+      status: {
+        containerStatuses: [{name: 'create-digest-configmap', ready: false, restartCount: 0, state: {waiting: {reason: 'PodInitializing'}}}],
+        initContainerStatuses: [{name: 'image-build', ready: false, restartCount: 0, state: {running: {startedAt: '2026-11-20T10:00:00Z'}}}],
+        phase: 'Pending',
+      },
+    }
+    await emu.request('POST', `/api/v1/namespaces/${MCO_NS}/pods`, pod)
+    kubelet.setLog(MCO_NS, 'build-worker-dddd-a1b2c', 'image-build', 'STEP 1/2: FROM base\n')
+    const following = run(['logs', 'worker', '-f', ...kc()])
+    await new Promise((r) => setTimeout(r, 400))
+    kubelet.appendLog(MCO_NS, 'build-worker-dddd-a1b2c', 'image-build', 'STEP 2/2: LABEL done\n')
+    const ended = {initContainerStatuses: [{name: 'image-build', ready: false, restartCount: 0, state: {terminated: {exitCode: 0, reason: 'Completed'}}}], phase: 'Pending'}
+    await emu.request('PATCH', `/api/v1/namespaces/${MCO_NS}/pods/build-worker-dddd-a1b2c/status`, {status: ended}, merge)
+    kubelet.endLog(MCO_NS, 'build-worker-dddd-a1b2c', 'image-build')
+    const r = await following
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stdout).to.equal('STEP 1/2: FROM base\nSTEP 2/2: LABEL done\n')
+    expect(r.stderr).to.include('image-build of build pod build-worker-dddd-a1b2c finished (exit code 0, Completed)')
+    const bad = await run(['logs', 'worker', '-c', 'nope', ...kc()])
+    expect(bad.exitCode).to.equal(2)
+    expect(bad.stderr).to.include('its containers are: image-build, create-digest-configmap')
+  })
+
   it('explains a succeeded build whose Job is gone, a failed one, and a pool without builds (exit 6)', async () => {
     const none = await run(['logs', 'worker', ...kc()])
     expect(none.exitCode).to.equal(6)

@@ -87,14 +87,14 @@ function buildDone(build: Build | undefined): boolean {
 function containerDone(pod: Pod | undefined, container?: string): boolean {
   if (!pod) return true
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return true
-  const statuses = pod.status?.containerStatuses ?? []
+  const statuses = [...pod.status?.containerStatuses ?? [], ...pod.status?.initContainerStatuses ?? []]
   const st = container ? statuses.find((s) => s.name === container) : statuses[0]
   return Boolean(st?.state?.terminated)
 }
 
 function containerStarted(pod: Pod | undefined, container?: string): boolean | undefined {
   if (!pod) return undefined
-  const statuses = pod.status?.containerStatuses ?? []
+  const statuses = [...pod.status?.containerStatuses ?? [], ...pod.status?.initContainerStatuses ?? []]
   const st = container ? statuses.find((s) => s.name === container) : statuses[0]
   if (!pod.spec?.nodeName) return false
   return Boolean(st?.state?.running || st?.state?.terminated)

@@ -144,6 +144,8 @@ export interface Pod extends KubeObject {
     nodeName?: string
     restartPolicy?: string
     serviceAccountName?: string
+    /** 4.20+: the build pod's image-build runs as an init container. */
+    initContainers?: Container[]
     containers: Container[]
     volumes?: Volume[]
     nodeSelector?: Record<string, string>
@@ -155,6 +157,7 @@ export interface Pod extends KubeObject {
     startTime?: string
     conditions?: Array<{type: string; status: string; reason?: string; message?: string}>
     containerStatuses?: ContainerStatus[]
+    initContainerStatuses?: ContainerStatus[]
   }
 }
 

@@ -80,8 +80,9 @@ export function prefixLines(prefix: string, write: Writer): Writer {
   }
 }
 
+/** A container's status, whether it is a container or an init container (4.20+ build pods). */
 function status(pod: Pod, container: string | undefined): ContainerStatus | undefined {
-  return pod.status?.containerStatuses?.find((s) => s.name === container)
+  return pod.status?.containerStatuses?.find((s) => s.name === container) ?? pod.status?.initContainerStatuses?.find((s) => s.name === container)
 }
 
 /** Whether the container has a log to read, by the same rule the API server applies. */
@@ -135,7 +136,7 @@ async function settledPoolBuild(client: KubeClient, pool: string, signal?: Abort
 
 async function streamPod(client: KubeClient, t: LogTarget, opts: StreamOptions, write: Writer, onEvent: EventSink): Promise<TargetResult> {
   const pod = t.pod ?? await client.get<Pod>(R.pods, t.name, t.namespace, opts.signal)
-  const containers = (pod.spec?.containers ?? []).map((c) => c.name)
+  const containers = [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []].map((c) => c.name)
   if (t.container && !containers.includes(t.container)) {
     throw new MobError(`${t.role === 'builder' ? 'the machine-os-builder pod' : 'build pod'} ${t.name} has no container ${t.container}; its containers are: ${containers.join(', ')}`, {
       code: 'NoSuchContainer', exitCode: ExitCode.Usage, next: `pick one of them with -c, e.g. \`-c ${containers.at(-1)}\``,
