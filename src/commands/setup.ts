@@ -23,6 +23,11 @@ the current settings as defaults). Without one, settings not given keep their cu
 on-cluster-build-config (registry, secrets, builder: a re-run changes only what its flags say), and
 a value that has none is an error naming its flag.
 
+On OpenShift 4.18+ (the MachineOSConfig API is served), setup writes the pool's MachineOSConfig
+instead (imageBuilderType Job, renderedImagePushSpec, renderedImagePushSecret, baseImagePullSecret
+unless the global pull secret is used, the custom Dockerfile as its containerFile, at most 4096
+characters), and creating it opts the pool in, so the first build starts at once.
+
 Preflight checks (permissions, MachineConfig API, secrets and their registry credentials, the global
 pull secret nodes pull with, the pullspec, degraded pools, the custom Dockerfile) run before
 anything changes; then the plan is shown (secrets by name only) and confirmed (--yes skips).

@@ -6,7 +6,7 @@ import path from 'node:path'
 import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
-import type {ConfigMap, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
+import type {ConfigMap, KubeObject, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
 import {defaultFixturePath, type Emulator} from '../emulator/index.js'
 import {cliPath, MCO_NS, ROOT, startCluster} from './harness.js'
 
@@ -112,6 +112,32 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     terminals.push(t)
     return t
   }
+
+  it('on OpenShift 4.18+ writes a MachineOSConfig: no builder or opt-in question, the global pull secret as is', async () => {
+    await emu.close()
+    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
+    const t = open([])
+    await t.answer('Name of the new pool', ENTER)
+    await t.answer('Use these selectors?', ENTER)
+    await t.answer('Where should the built image be pushed?', ENTER)
+    await t.see('Which secret should builds pull the base OS image')
+    await t.answer('the global pull secret (openshift-config/pull-secret), as the machine-os-builder uses it when none is named', ENTER)
+    await t.answer('Which secret should builds push the image with?', ENTER)
+    await t.answer('Path of a custom Dockerfile for pool layering', ENTER)
+    await t.see('Preflight checks:')
+    await t.see(/create\s+machineosconfig\/layering/)
+    await t.answer('Apply these changes?', ENTER)
+    await t.see('✔ created machineosconfig/layering')
+    expect(await t.exited, t.text).to.equal(0)
+    expect(t.text).not.to.include('How should images be built?')
+    expect(t.text).not.to.include('into on-cluster builds now')
+    const mosc = await client.get<KubeObject & {spec?: Record<string, unknown>}>(R.machineOSConfigs, 'layering')
+    expect(mosc.spec).to.deep.equal({
+      imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'layering'}, renderedImagePushSecret: {name: 'builder-dockercfg-7wq9x'},
+      renderedImagePushSpec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest',
+    })
+  })
 
   it('asks for every missing value with the cluster\'s choices, validates the Dockerfile, shows the plan and applies it; accepting the defaults again changes nothing', async () => {
     const bad = path.join(tmp, 'Dockerfile.bad')

@@ -4,8 +4,8 @@
  *
  * - OpenShift 4.14/4.15: the `on-cluster-build-config` ConfigMap (+ `on-cluster-build-custom-dockerfile`)
  *   and the pool label `machineconfiguration.openshift.io/layering-enabled` (configmap.ts);
- * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (not implemented yet: a second
- *   backend is one added file that implements LayeringBackend, plus a line in detectBackend).
+ * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (machine-os.ts); setup and
+ *   build use it, the other commands that change things still refuse that generation.
  *
  * The generation is detected from API discovery, never from a version string.
  */
@@ -15,6 +15,7 @@ import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import type {MachineConfigPool} from '../kube/types.js'
 import {configMapBackend} from './configmap.js'
+import {machineOSConfigBackend} from './machine-os.js'
 import type {Access, PlanItem} from './types.js'
 
 /** How images are built: the build pod (`custom-pod-builder`) or an OpenShift Build. */
@@ -99,14 +100,16 @@ export interface LayeringBackend {
  * The backend for the cluster behind `client`. Fails with exit code 10 when the cluster does not
  * serve the MachineConfig API, or serves a generation this version cannot drive yet.
  */
-export async function detectBackend(client: KubeClient): Promise<LayeringBackend> {
+export async function detectBackend(client: KubeClient, opts: {machineOS?: boolean} = {}): Promise<LayeringBackend> {
   const d = await discover(client)
   if (!d.machineConfig) throw noMachineConfigApi(client)
+  // The MachineOSConfig backend drives setup (and builds); the other commands still refuse it.
+  if (d.machineOS && opts.machineOS) return machineOSConfigBackend
   if (d.machineOS) {
-    throw new MobError('this cluster serves the MachineOSConfig API (OpenShift 4.18 or later), where on-cluster builds are set up with a MachineOSConfig per pool; this version of oc-mob drives the 4.14/4.15 generation (on-cluster-build-config and the pool label) only', {
+    throw new MobError('this cluster serves the MachineOSConfig API (OpenShift 4.18 or later), where a MachineOSConfig per pool opts it in; this command drives the 4.14/4.15 generation (on-cluster-build-config and the pool label) only', {
       code: 'GenerationUnsupported',
       exitCode: ExitCode.Unavailable,
-      next: 'create a MachineOSConfig for the pool (see the OpenShift documentation "On-cluster image mode"); for a pool that has one, `oc mob build POOL --rebuild` builds it again, `oc mob status POOL` and `oc mob logs POOL -f` show and follow its builds',
+      next: 'on this generation `oc mob setup --pool POOL` writes the pool\'s MachineOSConfig, which opts it in (`oc delete machineosconfig POOL` opts it out); for a pool that has one, `oc mob build POOL --rebuild` builds it again, `oc mob status POOL` and `oc mob logs POOL -f` show and follow its builds',
     })
   }
 

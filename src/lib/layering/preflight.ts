@@ -44,6 +44,8 @@ export interface SettingsCheckInput {
   buildApi: boolean
   /** What the default builder is when settings.builder is undefined. */
   defaultBuilder: 'build' | 'pod'
+  /** 4.18+ (machineosconfig): images are tagged with the MachineOSBuild name and built by a Job. */
+  generation?: 'configmap' | 'machineosconfig'
 }
 
 const fixSetup = 'run `oc mob setup` again with other values'
@@ -57,7 +59,7 @@ function parseSecret(secret: Secret): ParsedDockerSecret | string {
   }
 }
 
-export function pullspecCheck(pullspec: string): {check: Check; ref?: ImageReference} {
+export function pullspecCheck(pullspec: string, tagName = 'rendered config name'): {check: Check; ref?: ImageReference} {
   let ref: ImageReference
   try {
     ref = parseReference(pullspec)
@@ -75,14 +77,14 @@ export function pullspecCheck(pullspec: string): {check: Check; ref?: ImageRefer
       check: {
         fix: `drop the tag (--final-pullspec ${repo}) to make this warning go away`,
         id: 'pullspec',
-        message: `the tag "${ref.tag}" of ${pullspec} is ignored: images are pushed as ${repo}:<rendered config name> (e.g. ${repo}:rendered-<pool>-<hash>) and nodes use the digest`,
+        message: `the tag "${ref.tag}" of ${pullspec} is ignored: images are pushed as ${repo}:<${tagName}>${tagName === 'rendered config name' ? ` (e.g. ${repo}:rendered-<pool>-<hash>)` : ''} and nodes use the digest`,
         title: 'final image pullspec', verdict: 'warn',
       },
       ref,
     }
   }
 
-  return {check: {id: 'pullspec', message: `images are pushed as ${repo}:<rendered config name>`, title: 'final image pullspec', verdict: 'pass'}, ref}
+  return {check: {id: 'pullspec', message: `images are pushed as ${repo}:<${tagName}>`, title: 'final image pullspec', verdict: 'pass'}, ref}
 }
 
 function secretCheck(opts: {
@@ -162,7 +164,7 @@ export function degradedPoolsCheck(pools: MachineConfigPool[]): Check {
 export function settingsChecks(input: SettingsCheckInput): Check[] {
   const s = input.settings
   const checks: Check[] = []
-  const {check: specCheck, ref: final} = pullspecCheck(s.finalImagePullspec)
+  const {check: specCheck, ref: final} = pullspecCheck(s.finalImagePullspec, input.generation === 'machineosconfig' ? 'MachineOSBuild name' : 'rendered config name')
   checks.push(specCheck)
   const internal = final ? isInternalRegistry(final.registry) : false
 
@@ -254,7 +256,9 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
   }
 
   const builder = s.builder ?? input.defaultBuilder
-  if (builder === 'build' && !input.buildApi) {
+  if (input.generation === 'machineosconfig') {
+    checks.push({id: 'builder', message: 'images are built by a Job of the machine-os-builder (build-<MachineOSBuild>), which `oc mob build` and `oc mob logs` follow', title: 'builder', verdict: 'pass'})
+  } else if (builder === 'build' && !input.buildApi) {
     checks.push({fix: 'use the build pod: --builder pod', id: 'builder', message: `${s.builder ? 'openshift-image-builder was asked for' : 'imageBuilderType is not set, so the operator uses OpenShift Builds'}, but the cluster does not serve build.openshift.io/v1`, title: 'builder', verdict: 'fail'})
   } else if (builder === 'build') {
     checks.push({id: 'builder', message: `images are built by OpenShift Builds (imageBuilderType ${s.builder ? 'openshift-image-builder' : 'not set: the operator\'s default'}); \`oc mob build\` and \`oc mob logs\` follow a build pod, use --builder pod for that`, title: 'builder', verdict: s.builder ? 'pass' : 'warn'})

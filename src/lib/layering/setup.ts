@@ -202,16 +202,18 @@ function wizardContext(inv: Inventory, current: BuildSettings | undefined, backe
     globalPullSecretCopy: GLOBAL_PULL_SECRET_COPY,
     imageApi: inv.imageApi,
     imageStreams: inv.imageStreams.map((i) => ({name: i.metadata.name!, repository: i.status?.dockerImageRepository})),
+    machineOS: backend.generation === 'machineosconfig',
     pools: inv.pools,
     secrets: docker,
   }
 }
 
 /** Whether the input lacks something setup cannot default. */
-function missingValues(input: SetupInput): string[] {
+function missingValues(input: SetupInput, generation: LayeringBackend['generation'] = 'configmap'): string[] {
   const missing: string[] = []
   if (!input.finalPullspec && !input.imageStream) missing.push('--final-pullspec or --imagestream')
-  if (!input.basePullSecret && !input.cloneGlobalPullSecret) missing.push('--base-pull-secret or --clone-global-pull-secret')
+  // A MachineOSConfig without a base image pull secret pulls with the cluster's global pull secret.
+  if (!input.basePullSecret && !input.cloneGlobalPullSecret && generation === 'configmap') missing.push('--base-pull-secret or --clone-global-pull-secret')
   if (input.finalPullspec && !input.pushSecret) missing.push('--push-secret')
   return missing
 }
@@ -359,9 +361,11 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
 }
 
 /** The input with everything filled in (wizard or defaults), or a usage error naming the missing flags. */
-async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: Inventory, input: SetupInput, opts: SetupOptions): Promise<{input: SetupInput; kept: KeptSetting[]}> {
-  checkExclusive(input)
-  const missing = missingValues(input)
+async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: Inventory, given: SetupInput, opts: SetupOptions): Promise<{input: SetupInput; kept: KeptSetting[]}> {
+  checkExclusive(given)
+  // 4.18+ builds with a Job whatever the builder, and the MachineOSConfig is the opt-in: nothing to ask.
+  const input = backend.generation === 'machineosconfig' ? {...given, builder: given.builder ?? 'pod' as BuilderKind, enable: given.enable ?? true} : given
+  const missing = missingValues(input, backend.generation)
   if (missing.length > 0 && opts.ask) {
     const current = await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
     const answered = await askSetupInput(wizardContext(inv, current, backend), input, opts.ask)
@@ -372,7 +376,7 @@ async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: I
   // Without a terminal, what is not given keeps its current value, so a re-run can change one thing.
   const current = opts.ask ? undefined : await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
   const filled = current ? keepCurrent(input, current, inv) : {input, kept: []}
-  const still = missingValues(filled.input)
+  const still = missingValues(filled.input, backend.generation)
   if (still.length > 0) {
     throw usage(`setup needs ${still.join(', and ')} (there is no terminal to ask on)`, 'give the missing flags, or run `oc mob setup` in a terminal to be asked; see `oc mob setup --help`')
   }
@@ -450,7 +454,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   const checks: Check[] = []
   let backend: LayeringBackend
   try {
-    backend = await detectBackend(client)
+    backend = await detectBackend(client, {machineOS: true})
   } catch (error) {
     if (!(error instanceof MobError)) throw error
     checks.push({exitCode: error.exitCode, fix: error.next, id: 'machineconfig-api', message: error.message, title: 'MachineConfig API', verdict: 'fail'})
@@ -460,6 +464,11 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
 
   checks.push({id: 'machineconfig-api', message: `the cluster serves the MachineConfig API: ${backend.title}`, title: 'MachineConfig API', verdict: 'pass'})
   const inv = await readInventory(client)
+  const machineOS = backend.generation === 'machineosconfig'
+  if (machineOS && given.enable === false) {
+    throw usage('on OpenShift 4.18+ the MachineOSConfig that setup writes is what opts the pool in, so --no-enable cannot be honoured', 'leave out --no-enable (or do not run setup until the pool should build)')
+  }
+
   const {input, kept} = await resolveInput(client, backend, inv, given, opts)
   const poolName = input.pool ?? DEFAULT_POOL
   const poolProblem = checkPoolName(poolName)
@@ -487,11 +496,13 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
     pullspec = input.finalPullspec!.trim()
   }
 
-  // 2. The secrets.
-  const pullName = input.cloneGlobalPullSecret ? GLOBAL_PULL_SECRET_COPY : input.basePullSecret!
-  let pullSecret = inv.secrets.find((s) => s.metadata.name === pullName)
-  let pullOrigin: string | undefined
-  if (input.cloneGlobalPullSecret) {
+  // 2. The secrets. 4.18+: no base image pull secret (or "clone") means the global pull secret, which
+  // the operator itself copies (into global-pull-secret-copy, which it owns) while a pool is layered.
+  const globalDefault = machineOS && (input.cloneGlobalPullSecret || !input.basePullSecret)
+  const pullName = globalDefault ? '' : input.cloneGlobalPullSecret ? GLOBAL_PULL_SECRET_COPY : input.basePullSecret!
+  let pullSecret = globalDefault ? inv.globalPullSecret : inv.secrets.find((s) => s.metadata.name === pullName)
+  let pullOrigin: string | undefined = globalDefault ? 'the cluster\'s global pull secret, used when the MachineOSConfig names none' : undefined
+  if (input.cloneGlobalPullSecret && !machineOS) {
     const copy = planGlobalPullSecretCopy(client, inv, force)
     if (copy) {
       steps.push(copy)
@@ -527,8 +538,9 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
 
   // 4. Preflight.
   checks.push(...settingsChecks({
-    buildApi: inv.buildApi, defaultBuilder: backend.defaultBuilder, globalPullSecret: inv.globalPullSecret, osImage: inv.osImage,
-    pools: inv.pools, pullSecret, pullSecretOrigin: pullOrigin, pushSecret, settings,
+    buildApi: inv.buildApi, defaultBuilder: backend.defaultBuilder, generation: backend.generation, globalPullSecret: inv.globalPullSecret, osImage: inv.osImage,
+    pools: inv.pools, pullSecret, pullSecretOrigin: pullOrigin, pushSecret,
+    settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
   }))
   if (inv.osImageProblem) {
     checks.push({fix: 'check `oc get co machine-config`', id: 'base-image', message: inv.osImageProblem, title: 'base OS image', verdict: 'fail'})
@@ -545,23 +557,23 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
 
   const plan: SetupPlan = {
     checks,
-    enable: Boolean(input.enable),
+    enable: machineOS || Boolean(input.enable),
     generation: backend.generation,
     items: steps.map((s) => s.item),
     kept,
     newPool: poolPlan.created,
     notes: [],
-    optedIn: Boolean(input.enable) || (existingPool ? await backend.isEnabled(client, existingPool) : false),
+    optedIn: machineOS || Boolean(input.enable) || (existingPool ? await backend.isEnabled(client, existingPool) : false),
     pool: poolName,
     settings: {
       baseImagePullSecret: pullName, customDockerfile: customDockerfile ?? null, finalImagePullspec: pullspec,
-      finalImagePushSecret: pushName, imageBuilderType: BUILDER_TYPES[builder],
+      finalImagePushSecret: pushName, imageBuilderType: machineOS ? 'Job' : BUILDER_TYPES[builder],
     },
     target: input.imageStream ? {imageStream: input.imageStream, kind: 'imagestream', pullspec} : {kind: 'external', pullspec},
   }
   const optedInPools = await Promise.all(inv.pools.map((p) => backend.isEnabled(client, p)))
   plan.notes = [
-    ...settingsNotes(plan, pushSecret),
+    ...(machineOS ? [] : settingsNotes(plan, pushSecret)),
     ...backend.planNotes(plan.items, {anyOptedIn: optedInPools.some(Boolean), optedIn: Boolean(existingPool && optedInPools[inv.pools.indexOf(existingPool)]), pool: poolName}),
   ]
   opts.onPlan?.(plan)

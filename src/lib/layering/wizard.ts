@@ -40,6 +40,8 @@ export interface WizardContext {
   current?: BuildSettings
   globalPullSecretCopy: string
   defaultBuilder: BuilderKind
+  /** 4.18+: "clone" means pulling with the global pull secret itself (the operator keeps its own copy). */
+  machineOS?: boolean
 }
 
 const BUILTIN_POOLS = new Set(['master', 'worker'])
@@ -157,7 +159,7 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
   if (!out.basePullSecret && !out.cloneGlobalPullSecret) {
     const copyExists = ctx.secrets.some((s) => s.name === ctx.globalPullSecretCopy)
     const choices: Array<Choice<string>> = [
-      {name: `clone the global pull secret (openshift-config/pull-secret) into ${ctx.globalPullSecretCopy}${copyExists ? ' (exists)' : ''}`, value: CLONE},
+      {name: ctx.machineOS ? 'the global pull secret (openshift-config/pull-secret), as the machine-os-builder uses it when none is named' : `clone the global pull secret (openshift-config/pull-secret) into ${ctx.globalPullSecretCopy}${copyExists ? ' (exists)' : ''}`, value: CLONE},
       ...ctx.secrets.filter((s) => s.name !== ctx.globalPullSecretCopy && !s.builder).map((s) => ({name: `${s.name} (${s.registries.join(', ') || 'no registries'})`, value: s.name})),
     ]
     const current = stripCanonical(ctx.current?.baseImagePullSecret)

@@ -1,0 +1,100 @@
+import {expect} from 'chai'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {KubeClient} from '../../src/lib/kube/client.js'
+import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
+import {R} from '../../src/lib/kube/resources.js'
+import type {MachineConfigPool} from '../../src/lib/kube/types.js'
+import type {MachineOSConfig} from '../../src/lib/mco/machine-os.js'
+import {defaultFixturePath, type Emulator} from '../emulator/index.js'
+import {MCO_NS, run, startCluster} from './harness.js'
+
+// OpenShift 4.18+: setup writes a MachineOSConfig per pool (which opts the pool in) instead of
+// on-cluster-build-config and the pool label.
+const NS = MCO_NS
+const INTERNAL = 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image'
+
+describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', function () {
+  this.timeout(120_000)
+  let emu: Emulator
+  let client: KubeClient
+  let tmp: string
+
+  beforeEach(async () => {
+    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-setup-mos-'))
+  })
+
+  afterEach(async () => {
+    await emu?.close()
+    fs.rmSync(tmp, {force: true, recursive: true})
+  })
+
+  const writes = (): string[] => emu.requests.filter((r) => r.method !== 'GET' && !r.path.includes('selfsubjectaccessreviews')).map((r) => `${r.method} ${r.path}`)
+  const setup = (...args: string[]) => run(['setup', '--kubeconfig', emu.kubeconfig, ...args])
+
+  it('internal registry: the ImageStream, the pool and its MachineOSConfig; no ConfigMap, no label, no secret copy; a second run changes nothing', async () => {
+    const r = await setup('--imagestream', 'os-image', '--yes')
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stderr).to.include('MachineConfig API: the cluster serves the MachineConfig API: OpenShift 4.18+ (a MachineOSConfig per pool)')
+    expect(r.stderr).to.include('images are built by a Job of the machine-os-builder')
+    expect(r.stdout).to.match(/create\s+machineosconfig\/layering: create for pool layering: push to .+os-image:latest with builder-dockercfg-7wq9x/)
+    expect(r.stdout).to.include('creating MachineOSConfig layering opts pool layering into on-cluster builds')
+    expect(r.stdout).to.include('pool layering is opted in')
+    const mosc = await client.get<MachineOSConfig>(R.machineOSConfigs, 'layering')
+    expect(mosc.spec).to.deep.equal({
+      imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'layering'},
+      renderedImagePushSecret: {name: 'builder-dockercfg-7wq9x'}, renderedImagePushSpec: `${INTERNAL}:latest`,
+    })
+    expect(await client.find(R.configMaps, 'on-cluster-build-config', NS)).to.equal(undefined)
+    expect(await client.find(R.secrets, 'global-pull-secret-copy', NS), 'the operator owns that copy on 4.18+').to.equal(undefined)
+    const pool = await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')
+    expect(pool.metadata.labels ?? {}).not.to.have.property('machineconfiguration.openshift.io/layering-enabled')
+
+    emu.resetRequests()
+    const again = await setup('--imagestream', 'os-image', '--yes')
+    expect(again.exitCode, again.stderr).to.equal(0)
+    expect(again.stdout).to.match(/unchanged\s+machineosconfig\/layering/)
+    expect(again.stdout).to.include('nothing to do: everything is set up already')
+    expect(writes()).to.deep.equal([])
+  })
+
+  it('a custom Dockerfile goes into containerFile: a diff without --force, written with it; other settings are kept', async () => {
+    expect((await setup('--imagestream', 'os-image', '--yes')).exitCode).to.equal(0)
+    const file = path.join(tmp, 'Dockerfile')
+    fs.writeFileSync(file, 'FROM configs AS final\nRUN rpm-ostree install tmux && ostree container commit\n')
+    emu.resetRequests()
+    const conflict = await setup('--custom-dockerfile', file, '--yes')
+    expect(conflict.exitCode).to.equal(7)
+    expect(conflict.stdout).to.match(/current, kept/)
+    expect(conflict.stdout).to.include('+  containerFile:').and.include('+      content: |')
+    expect(writes()).to.deep.equal([])
+
+    const forced = await setup('--custom-dockerfile', file, '--force', '--yes')
+    expect(forced.exitCode, forced.stderr).to.equal(0)
+    expect(forced.stdout).to.include('a changed MachineOSConfig is a new build for the machine-os-builder')
+    const mosc = await client.get<MachineOSConfig>(R.machineOSConfigs, 'layering')
+    expect(mosc.spec?.containerFile).to.deep.equal([{containerfileArch: 'NoArch', content: 'FROM configs AS final\nRUN rpm-ostree install tmux && ostree container commit\n'}])
+    expect(mosc.spec?.renderedImagePushSpec).to.equal(`${INTERNAL}:latest`)
+    expect(mosc.spec?.renderedImagePushSecret).to.deep.equal({name: 'builder-dockercfg-7wq9x'})
+  })
+
+  it('refuses what this generation cannot do, before changing anything', async () => {
+    emu.resetRequests()
+    const builder = await setup('--imagestream', 'os-image', '--builder', 'build', '--yes')
+    expect(builder.exitCode).to.equal(2)
+    expect(builder.stderr).to.include('--builder build (OpenShift Builds) does not exist on OpenShift 4.18+')
+    const noEnable = await setup('--imagestream', 'os-image', '--no-enable', '--yes')
+    expect(noEnable.exitCode).to.equal(2)
+    expect(noEnable.stderr).to.include('the MachineOSConfig that setup writes is what opts the pool in')
+    const file = path.join(tmp, 'Big.Dockerfile')
+    fs.writeFileSync(file, 'FROM configs AS final\n' + `RUN echo ${'x'.repeat(80)}\n`.repeat(60))
+    const big = await setup('--imagestream', 'os-image', '--custom-dockerfile', file, '--yes')
+    expect(big.exitCode).to.equal(7)
+    expect(big.stderr).to.match(/the custom Dockerfile has \d+ characters; a MachineOSConfig's containerFile holds at most 4096/)
+    expect(writes()).to.deep.equal([])
+    expect(await client.find(R.machineOSConfigs, 'layering')).to.equal(undefined)
+  })
+})
