@@ -157,11 +157,14 @@ async function newerGeneration(): Promise<void> {
   try {
     const kc = cluster.kubeconfig
     const client = new KubeClient(loadKubeconfig({kubeconfig: kc}))
-    manual('oc create -f machineosconfig-worker.yaml   # pool worker: imageBuilderType Job, renderedImagePushSpec quay.io/myorg/os-image:latest')
-    await client.create(R.machineOSConfigs, {
-      apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineOSConfig', metadata: {name: 'worker'},
-      spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'os-image-push'}, renderedImagePushSpec: 'quay.io/myorg/os-image:latest'},
+    manual(`oc create secret docker-registry os-image-push -n ${MCO_NS} --docker-server=quay.io --docker-username=demo ...`)
+    await client.create<Secret>(R.secrets, {
+      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('demo:demo')}}}))},
+      metadata: {name: 'os-image-push', namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson',
     })
+
+    say('Setting up writes the pool\'s MachineOSConfig, which opts it in')
+    await ocMob(kc, ['setup', '--pool', 'worker', '--final-pullspec', 'quay.io/myorg/os-image', '--push-secret', 'os-image-push', '--yes'])
 
     say('The machine-os-builder starts a build for the pool: oc mob build joins it and follows it')
     await ocMob(kc, ['build', 'worker'])

@@ -43,7 +43,7 @@ export function renderSetupPlan(plan: SetupPlan, color: ChalkInstance, dryRun: b
   const lines = [
     `Setup of on-cluster builds for pool ${color.bold(plan.pool)}${plan.newPool ? ' (new)' : ''}${dryRun ? ' (dry run)' : ''}:`,
     `  image:            ${plan.settings.finalImagePullspec}${plan.target.kind === 'imagestream' ? ` (ImageStream ${plan.target.imageStream})` : ''}${kept('finalImagePullspec')}`,
-    `  base pull secret: ${plan.settings.baseImagePullSecret}${kept('baseImagePullSecret')}`,
+    `  base pull secret: ${plan.settings.baseImagePullSecret || '(the cluster\'s global pull secret)'}${kept('baseImagePullSecret')}`,
     `  push secret:      ${plan.settings.finalImagePushSecret}${kept('finalImagePushSecret')}`,
     `  builder:          ${plan.settings.imageBuilderType}${kept('imageBuilderType')}`,
     `  custom Dockerfile: ${plan.settings.customDockerfile === null ? '(none given; left as is)' : `${plan.settings.customDockerfile.split('\n').length} lines`}`,

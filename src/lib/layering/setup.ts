@@ -532,7 +532,8 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   const poolPlan = planPool(client, inv, poolName, input, force)
   steps.push(poolPlan.step)
   const existingPool = inv.pools.find((p) => p.metadata.name === poolName)
-  if (input.enable) {
+  // 4.18+: the MachineOSConfig of the settings step is the opt-in.
+  if (input.enable && !machineOS) {
     steps.push(await backend.planOptIn(client, existingPool ?? {metadata: {labels: {}, name: poolName}}, true))
   }
 

@@ -197,9 +197,9 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     const parts: Array<{start(): Promise<void>; stop(): Promise<void>}> = [
       kubelet,
       new RenderController(client, log, loopOpts),
-      ...(on.operator ? [new Operator(client, log, loopOpts)] : []),
+      ...(on.operator ? [new Operator(client, log, {...loopOpts, machineOS: on.machineOS})] : []),
       new DeploymentController(client, log, loopOpts),
-      ...(on.nodes ? [new NodeController(client, log, loopOpts), new Daemons({client, log, rebootMs: d.rebootMs ?? 2000})] : []),
+      ...(on.nodes ? [new NodeController(client, log, {...loopOpts, machineOS: on.machineOS}), new Daemons({client, log, rebootMs: d.rebootMs ?? 2000})] : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
       ...(on.machineOS ? [new MachineOSController(client, log, loopOpts)] : []),
     ]

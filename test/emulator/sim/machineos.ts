@@ -1,5 +1,6 @@
 // The machine-os-builder of OpenShift 4.18+ (the OSBuildController of MCO 4.19, reference §8.5), for
-// pools opted in by a MachineOSConfig. Kept to what oc-mob reads and drives:
+// pools opted in by a MachineOSConfig; it acts while the machine-os-builder pod (which the operator
+// stand-in deploys for such pools) runs. Kept to what oc-mob reads and drives:
 // - a MachineOSConfig whose pool's rendered config has no MachineOSBuild gets one, named
 //   <mosc>-<hash of the rendered config and the MachineOSConfig spec>, and becomes its current build
 //   (annotation current-machine-os-build);
@@ -42,6 +43,7 @@ export class MachineOSController {
   private readonly builds: Informer
   private readonly pools: Informer
   private readonly pods: Informer
+  private readonly builder: Informer
   private readonly loop: Loop
 
   constructor(
@@ -54,21 +56,24 @@ export class MachineOSController {
     this.builds = new Informer(client, MOS.builds, {onError})
     this.pools = new Informer(client, R.pools, {onError})
     this.pods = new Informer(client, R.pods, {labelSelector: 'job-name', namespace: MCO_NS, onError})
+    this.builder = new Informer(client, R.pods, {labelSelector: 'k8s-app=machine-os-builder', namespace: MCO_NS, onError})
     this.loop = new Loop('machine-os', () => this.pass(), {log, ...opts})
-    for (const i of [this.configs, this.builds, this.pools, this.pods]) i.on(() => this.loop.kick())
+    for (const i of [this.configs, this.builds, this.pools, this.pods, this.builder]) i.on(() => this.loop.kick())
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.configs.start(), this.builds.start(), this.pools.start(), this.pods.start()])
+    await Promise.all([this.configs.start(), this.builds.start(), this.pools.start(), this.pods.start(), this.builder.start()])
     this.loop.start()
   }
 
   async stop(): Promise<void> {
     await this.loop.stop()
-    await Promise.all([this.configs.stop(), this.builds.stop(), this.pools.stop(), this.pods.stop()])
+    await Promise.all([this.configs.stop(), this.builds.stop(), this.pools.stop(), this.pods.stop(), this.builder.stop()])
   }
 
   private async pass(): Promise<void> {
+    // The controller runs inside the machine-os-builder, which the operator starts for layered pools.
+    if (!this.builder.list().some((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)) return
     for (const mosc of this.configs.list()) {
       if (mosc.metadata.deletionTimestamp) continue
       const pool = this.pools.get(mosc.spec?.machineConfigPool?.name)

@@ -74,6 +74,9 @@ export function maxUnavailable(pool: Obj, total: number): number {
 export class NodeController {
   private readonly pools: Informer
   private readonly nodes: Informer
+  /** 4.18+ (opts.machineOS): MachineOSConfigs and MachineOSBuilds decide the image of their pools. */
+  private readonly configs?: Informer
+  private readonly builds?: Informer
   private readonly loop: Loop
   private readonly waiting = new Map<string, string>()
   private readonly written = new Map<string, {config: string; image: string}>()
@@ -81,24 +84,27 @@ export class NodeController {
   constructor(
     private readonly client: KubeClient,
     private readonly log: Logger,
-    opts: {retryMs?: number; resyncMs?: number} = {},
+    opts: {retryMs?: number; resyncMs?: number; machineOS?: boolean} = {},
   ) {
     const onError = (e: unknown) => log(`node-controller: watch: ${(e as Error).message}`)
     this.pools = new Informer(client, R.pools, {onError})
     this.nodes = new Informer(client, R.nodes, {onError})
+    if (opts.machineOS) {
+      this.configs = new Informer(client, R.machineosconfigs, {onError})
+      this.builds = new Informer(client, R.machineosbuilds, {onError})
+    }
     this.loop = new Loop('node-controller', () => this.pass(), {log, ...opts})
-    this.pools.on(() => this.loop.kick())
-    this.nodes.on(() => this.loop.kick())
+    for (const i of [this.pools, this.nodes, this.configs, this.builds]) i?.on(() => this.loop.kick())
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.pools.start(), this.nodes.start()])
+    await Promise.all([this.pools.start(), this.nodes.start(), this.configs?.start(), this.builds?.start()])
     this.loop.start()
   }
 
   async stop(): Promise<void> {
     await this.loop.stop()
-    await Promise.all([this.pools.stop(), this.nodes.stop()])
+    await Promise.all([this.pools.stop(), this.nodes.stop(), this.configs?.stop(), this.builds?.stop()])
   }
 
   /**
@@ -108,16 +114,10 @@ export class NodeController {
    */
   private machineOS = new Map<string, {image?: string; why?: string}>()
 
-  private async readMachineOS(): Promise<Map<string, {image?: string; why?: string}>> {
+  private readMachineOS(): Map<string, {image?: string; why?: string}> {
     const out = new Map<string, {image?: string; why?: string}>()
-    let configs: Obj[]
-    let builds: Obj[]
-    try {
-      configs = (await this.client.list(R.machineosconfigs)).items
-      builds = configs.length > 0 ? (await this.client.list(R.machineosbuilds)).items : []
-    } catch {
-      return out
-    }
+    const configs = this.configs?.list() ?? []
+    const builds = this.builds?.list() ?? []
     for (const c of configs) {
       const pool = this.pools.get(c.spec?.machineConfigPool?.name)
       if (!pool) continue
@@ -138,7 +138,7 @@ export class NodeController {
   }
 
   private async pass(): Promise<void> {
-    this.machineOS = await this.readMachineOS()
+    this.machineOS = this.readMachineOS()
     const pools = this.pools.list()
     // overlay our own recent writes the cache may not show yet
     const nodes = this.nodes.list().map(n => {

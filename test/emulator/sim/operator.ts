@@ -50,48 +50,47 @@ export class Operator {
   private readonly cms: Informer
   private readonly secrets: Informer
   private readonly deployments: Informer
+  /** 4.18+ (opts.machineOS): MachineOSConfigs also make pools layered. */
+  private readonly configs?: Informer
   private readonly loop: Loop
   private lastProblem?: string
 
   constructor(
     private readonly client: KubeClient,
     private readonly log: Logger,
-    opts: {retryMs?: number; resyncMs?: number} = {},
+    opts: {retryMs?: number; resyncMs?: number; machineOS?: boolean} = {},
   ) {
     const onError = (e: unknown) => log(`operator: watch: ${(e as Error).message}`)
     this.pools = new Informer(client, R.pools, {onError})
     this.cms = new Informer(client, R.configmaps, {namespace: MCO_NS, onError})
     this.secrets = new Informer(client, R.secrets, {namespace: MCO_NS, onError})
     this.deployments = new Informer(client, R.deployments, {namespace: MCO_NS, onError})
+    if (opts.machineOS) this.configs = new Informer(client, R.machineosconfigs, {onError})
     this.loop = new Loop('operator', () => this.pass(), {log, ...opts})
     const kick = () => this.loop.kick()
-    for (const i of [this.pools, this.cms, this.secrets, this.deployments]) i.on(kick)
+    for (const i of [this.pools, this.cms, this.secrets, this.deployments, this.configs]) i?.on(kick)
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.pools.start(), this.cms.start(), this.secrets.start(), this.deployments.start()])
+    await Promise.all([this.pools.start(), this.cms.start(), this.secrets.start(), this.deployments.start(), this.configs?.start()])
     this.loop.start()
   }
 
   async stop(): Promise<void> {
     await this.loop.stop()
-    await Promise.all([this.pools.stop(), this.cms.stop(), this.secrets.stop(), this.deployments.stop()])
+    await Promise.all([this.pools.stop(), this.cms.stop(), this.secrets.stop(), this.deployments.stop(), this.configs?.stop()])
   }
 
-  /** 4.18+: pools referenced by a MachineOSConfig (none where that API is not served). */
-  private async machineOSPools(): Promise<Obj[]> {
-    try {
-      const names = new Set((await this.client.list(R.machineosconfigs)).items.map(c => c.spec?.machineConfigPool?.name))
-      return this.pools.list().filter(p => names.has(p.metadata.name) && !isLayered(p))
-    } catch {
-      return []
-    }
+  /** 4.18+: pools referenced by a MachineOSConfig. */
+  private machineOSPools(): Obj[] {
+    const names = new Set((this.configs?.list() ?? []).map(c => c.spec?.machineConfigPool?.name))
+    return this.pools.list().filter(p => names.has(p.metadata.name) && !isLayered(p))
   }
 
   private async pass(): Promise<void> {
     const labelled = this.pools.list().filter(isLayered)
     // The machine-os-builder runs while a pool is layered: by the label, or (4.18+) by a MachineOSConfig.
-    const layered = [...labelled, ...(await this.machineOSPools())]
+    const layered = [...labelled, ...this.machineOSPools()]
     const existing = this.deployments.get(MOB_NAME, MCO_NS)
     if (!layered.length) {
       this.lastProblem = undefined
