@@ -100,4 +100,22 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     const s = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc()])).stdout)
     expect(s.pools[0].build.state).to.equal('failed')
   })
+
+  it('disable deletes the MachineOSConfig (the opt-out), and --wait waits until it is gone', async () => {
+    const dry = await run(['disable', 'worker', '--dry-run', ...kc()])
+    expect(dry.exitCode, dry.stderr).to.equal(0)
+    expect(await cluster.client.get(SR.machineosconfigs, undefined, 'worker')).to.not.equal(undefined)
+    const r = await run(['disable', 'worker', '--yes', '--wait', '-o', 'json', ...kc()])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const result = JSON.parse(r.stdout)
+    expect(result).to.deep.include({cleanedUp: true, generation: 'machineosconfig', outcome: 'disabled'})
+    expect(result.change.summary).to.include('delete it (opts the pool out')
+    expect(result.warnings.join('\n')).to.not.include('cannot roll back')
+    expect(await cluster.client.get(SR.machineosconfigs, undefined, 'worker')).to.equal(undefined)
+    const s = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc()])).stdout)
+    expect(s.pools[0]).to.deep.include({layered: false, optIn: null})
+    // Again: nothing to do.
+    const again = await run(['disable', 'worker', '--yes', '-o', 'json', ...kc()])
+    expect(JSON.parse(again.stdout).outcome).to.equal('not-enabled')
+  })
 })

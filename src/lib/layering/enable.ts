@@ -178,7 +178,8 @@ export interface DisableResult {
 }
 
 export async function disablePool(client: KubeClient, poolName: string, opts: DisableOptions = {}): Promise<DisableResult> {
-  const backend = await detectBackend(client)
+  // 4.18+: opting out deletes the pool's MachineOSConfig.
+  const backend = await detectBackend(client, {machineOS: true})
   const pool = await readPoolOrFail(client, poolName)
   const step = await backend.planOptIn(client, pool, false)
   const result: DisableResult = {change: step.item, cleanedUp: null, generation: backend.generation, layeredNodes: [], outcome: 'not-enabled', pool: poolName, warnings: []}
@@ -197,7 +198,8 @@ export async function disablePool(client: KubeClient, poolName: string, opts: Di
     result.warnings.push(`a build of pool ${poolName} is ${build.state === 'pending' ? 'pending' : 'running'}: the cluster stops it and removes its objects`)
   }
 
-  const otherLayered = pools.items.filter((p) => p.metadata.name !== poolName && backend.waitsForImage(p))
+  const others = pools.items.filter((p) => p.metadata.name !== poolName)
+  const otherLayered = (await Promise.all(others.map((p) => backend.isEnabled(client, p)))).filter(Boolean)
   if (otherLayered.length === 0) result.warnings.push('no other pool is opted in: the Machine Config Operator removes the machine-os-builder')
 
   const denied = await accessCheck(client, step.access, `opt pool ${poolName} out`, opts.signal)
