@@ -166,8 +166,8 @@ async function newerGeneration(): Promise<void> {
     say('Setting up writes the pool\'s MachineOSConfig, which opts it in')
     await ocMob(kc, ['setup', '--pool', 'worker', '--final-pullspec', 'quay.io/myorg/os-image', '--push-secret', 'os-image-push', '--yes'])
 
-    say('The machine-os-builder starts a build for the pool: oc mob build joins it and follows it')
-    await ocMob(kc, ['build', 'worker'])
+    say('The machine-os-builder starts a build at once: enable --wait follows it and the rollout to the nodes')
+    await ocMob(kc, ['enable', 'worker', '--wait'])
     await ocMob(kc, ['status'])
 
     say('Building again (the rebuild annotation), with the log of the Job\'s pod')

@@ -20,7 +20,11 @@ machine-os-builder, which builds the pool's image; nodes of the pool roll onto i
 --wait follows all of it: the machine-os-builder starting (or, if it cannot, why: the operator's
 MachineOSBuilderFailed status, or the builder's own log), the build (a failed build shows the end of
 its log), and the rollout, node by node. --build runs the build from this workstation (as
-\`oc mob build\` does) instead of waiting for the cluster's builder.`
+\`oc mob build\` does) instead of waiting for the cluster's builder.
+
+On OpenShift 4.18+ the pool's MachineOSConfig, which \`oc mob setup\` writes, is the opt-in: enable
+checks it the same way and, with --wait, follows the MachineOSBuild of the pool's rendered config
+and the rollout; a pool without one is told to run setup (exit 6).`
 
   static examples = [
     {command: 'oc mob enable layering', description: 'Opt in and return.'},

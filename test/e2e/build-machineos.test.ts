@@ -15,6 +15,10 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
 
   before(async () => {
     cluster = await startSimCluster({controllers: {machineOS: true}, delays: {...FAST, lineMs: 5, podStartMs: 100}, emulator: {groups: {machineOS: true}}, mode: 'scripted'})
+    const b64 = (s: string): string => Buffer.from(s).toString('base64')
+    await cluster.client.create(SR.secrets, MCO_NS, {
+      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))}, metadata: {name: 'push', namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson',
+    })
     await cluster.client.create(SR.machineosconfigs, undefined, {
       apiVersion: `${P}/v1`, kind: 'MachineOSConfig', metadata: {name: 'worker'},
       spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'push'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
@@ -80,6 +84,17 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     const out = r.stdout + r.stderr
     expect(out).to.include(`STEP 3/3: LABEL io.openshift.machineconfig.build=build-${mosb.metadata.name}`)
     expect(out).to.include('Pushed')
+  })
+
+  it('enable of a pool with a MachineOSConfig: already opted in; --wait follows the build and the rollout to its nodes', async () => {
+    const image = (await mosc()).status.currentImagePullSpec
+    const r = await run(['enable', 'worker', '--wait', '-o', 'json', ...kc()])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const result = JSON.parse(r.stdout)
+    expect(result).to.deep.include({generation: 'machineosconfig', image, outcome: 'already-enabled'})
+    const workers = (await cluster.client.list(SR.nodes, undefined, 'node-role.kubernetes.io/worker')).items
+    expect(result.nodes.map((n: {name: string}) => n.name).sort()).to.deep.equal(workers.map((n) => n.metadata.name).sort())
+    for (const n of workers) expect(n.metadata.annotations?.[`${P}/currentImage`], n.metadata.name).to.equal(image)
   })
 
   it('a failing build: exit 8 with the end of its log, then a plain build refuses until --rebuild (exit 7)', async () => {

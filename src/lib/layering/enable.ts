@@ -83,24 +83,34 @@ export async function preflightPool(client: KubeClient, backend: LayeringBackend
     discover(client),
   ])
   if (access.length > 0) checks.unshift(await accessCheck(client, access, what, signal))
+  const machineOS = backend.generation === 'machineosconfig'
   if (!settings) {
     checks.push({
       exitCode: ExitCode.NotFound, fix: `run \`oc mob setup --pool ${pool}\``, id: 'build-config',
-      message: 'on-cluster builds are not set up: the build settings (on-cluster-build-config) are missing', title: 'build settings', verdict: 'fail',
+      message: machineOS
+        ? `pool ${pool} has no MachineOSConfig: on OpenShift 4.18+ setup writes it, and that opts the pool in`
+        : 'on-cluster builds are not set up: the build settings (on-cluster-build-config) are missing',
+      title: 'build settings', verdict: 'fail',
     })
     return checks
   }
 
   const findSecret = async (name: string): Promise<Secret | undefined> => name ? client.find<Secret>(R.secrets, name, NS) : undefined
   const [pullSecret, pushSecret] = await Promise.all([findSecret(settings.baseImagePullSecret), findSecret(settings.finalImagePushSecret)])
+  // 4.18+: a MachineOSConfig that names no base image pull secret pulls with the global one.
+  const globalDefault = machineOS && !settings.baseImagePullSecret
   checks.push(...settingsChecks({
-    buildApi: d.build, defaultBuilder: backend.defaultBuilder, globalPullSecret: global, osImage, pools: pools.items, pullSecret, pushSecret, settings,
+    buildApi: d.build, defaultBuilder: backend.defaultBuilder, generation: backend.generation, globalPullSecret: global, osImage, pools: pools.items,
+    pullSecret: globalDefault ? global : pullSecret, pullSecretOrigin: globalDefault ? 'the cluster\'s global pull secret, used when the MachineOSConfig names none' : undefined, pushSecret,
+    settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
   }))
   return checks
 }
 
 export async function enablePool(client: KubeClient, poolName: string, opts: EnableOptions = {}): Promise<EnableResult> {
-  const backend = await detectBackend(client)
+  // 4.18+: the pool's MachineOSConfig (written by setup) is the opt-in; enable checks it and follows.
+  const backend = await detectBackend(client, {machineOS: true})
+  const machineOS = backend.generation === 'machineosconfig'
   const pool = await readPoolOrFail(client, poolName)
   const step = await backend.planOptIn(client, pool, true)
   const checks = await preflightPool(client, backend, poolName, [...step.access, ...(opts.build ? backend.oneShotBuildAccess : [])], `opt pool ${poolName} in${opts.build ? ' and build its image' : ''}`, opts.signal)
@@ -142,9 +152,11 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
       result.nodes = []
     } else {
       emit('rollout', `rolling out to ${names.length} node${names.length === 1 ? '' : 's'}: ${names.join(', ')}`)
+      // 4.18+: the image is the one the build just followed ended with (the pool carries no annotation).
+      const built = result.image ?? undefined
       result.nodes = await followNodes(client, names, {
-        imageOf: (p) => backend.poolImage(p), next: `the rollout goes on in the cluster: \`oc mob status ${poolName}\``,
-        onNode: opts.onNode, signal: opts.signal, timeoutMs: opts.timeoutMs, waitsForImage: (p) => backend.waitsForImage(p),
+        imageOf: (p) => (machineOS ? built : backend.poolImage(p)), next: `the rollout goes on in the cluster: \`oc mob status ${poolName}\``,
+        onNode: opts.onNode, signal: opts.signal, timeoutMs: opts.timeoutMs, waitsForImage: (p) => (machineOS ? true : backend.waitsForImage(p)),
       })
     }
   }

@@ -4,8 +4,8 @@
  *
  * - OpenShift 4.14/4.15: the `on-cluster-build-config` ConfigMap (+ `on-cluster-build-custom-dockerfile`)
  *   and the pool label `machineconfiguration.openshift.io/layering-enabled` (configmap.ts);
- * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (machine-os.ts); setup, build
- *   and disable use it, enable and nodes still refuse that generation.
+ * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (machine-os.ts); setup, build,
+ *   enable and disable use it, nodes still refuses that generation.
  *
  * The generation is detected from API discovery, never from a version string.
  */
@@ -103,7 +103,7 @@ export interface LayeringBackend {
 export async function detectBackend(client: KubeClient, opts: {machineOS?: boolean} = {}): Promise<LayeringBackend> {
   const d = await discover(client)
   if (!d.machineConfig) throw noMachineConfigApi(client)
-  // The MachineOSConfig backend drives setup, build and disable; enable and nodes still refuse it.
+  // The MachineOSConfig backend drives setup, build, enable and disable; nodes still refuses it.
   if (d.machineOS && opts.machineOS) return machineOSConfigBackend
   if (d.machineOS) {
     throw new MobError('this cluster serves the MachineOSConfig API (OpenShift 4.18 or later), where a MachineOSConfig per pool opts it in; this command drives the 4.14/4.15 generation (on-cluster-build-config and the pool label) only', {
