@@ -31,7 +31,7 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
 
   const kc = () => ['--kubeconfig', cluster.kubeconfig]
   const mosc = async () => (await cluster.client.get(SR.machineosconfigs, undefined, 'worker'))!
-  const builds = async () => (await cluster.client.list(SR.machineosbuilds)).items
+  const builds = async () => (await cluster.client.list(SR.machineosbuilds)).items.filter((b) => b.spec.machineOSConfig.name === 'worker')
 
   it('joins the build the machine-os-builder starts for the MachineOSConfig, and follows it to its image', async () => {
     const r = await run(['build', 'worker', '-o', 'json', ...kc()])
@@ -95,6 +95,26 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     const workers = (await cluster.client.list(SR.nodes, undefined, 'node-role.kubernetes.io/worker')).items
     expect(result.nodes.map((n: {name: string}) => n.name).sort()).to.deep.equal(workers.map((n) => n.metadata.name).sort())
     for (const n of workers) expect(n.metadata.annotations?.[`${P}/currentImage`], n.metadata.name).to.equal(image)
+  })
+
+  it('nodes add/remove: a node moves into a MachineOSConfig pool onto its image, and back out without --force (it can revert)', async () => {
+    const setup = await run(['setup', '--pool', 'infra', '--final-pullspec', 'quay.io/org/os', '--push-secret', 'push', '--yes', ...kc()])
+    expect(setup.exitCode, setup.stderr).to.equal(0)
+    const built = await run(['build', 'infra', '-o', 'json', ...kc()])
+    expect(built.exitCode, built.stderr).to.equal(0)
+    const image = JSON.parse(built.stdout).image
+    const [node] = (await cluster.client.list(SR.nodes, undefined, 'node-role.kubernetes.io/worker')).items
+    const name = node.metadata.name
+    const add = await run(['nodes', 'add', 'infra', name, '--yes', '--wait', '-o', 'json', ...kc()])
+    expect(add.exitCode, add.stderr).to.equal(0)
+    expect(JSON.parse(add.stdout).outcome).to.equal('applied')
+    const moved = (await cluster.client.get(SR.nodes, undefined, name))!
+    expect(moved.metadata.annotations[`${P}/currentImage`]).to.equal(image)
+    const remove = await run(['nodes', 'remove', 'infra', name, '--yes', '-o', 'json', ...kc()])
+    expect(remove.exitCode, remove.stderr).to.equal(0)
+    const result = JSON.parse(remove.stdout)
+    expect(result.outcome).to.equal('applied')
+    expect(result.warnings.join('\n')).to.not.include('cannot roll back')
   })
 
   it('a failing build: exit 8 with the end of its log, then a plain build refuses until --rebuild (exit 7)', async () => {

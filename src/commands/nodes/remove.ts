@@ -17,7 +17,8 @@ Removes the pool's node selector label from each node, which moves it back to th
 plan shows which nodes will be cordoned, drained and rebooted, in which order (maxUnavailable of
 the worker pool). On OpenShift 4.14/4.15 a node that runs a layered image cannot roll back to a
 non-layered configuration: its daemon refuses and the node goes Degraded. Such nodes are refused
-unless --force is given (see \`oc mob rollback node NODE\` for the way back).`
+unless --force is given (see \`oc mob rollback node NODE\` for the way back). On OpenShift 4.18+
+(MachineOSConfig pools) nodes return to the plain image by themselves, so no --force is needed.`
 
   static examples = [
     {command: 'oc mob nodes remove layering worker-1', description: 'Show the plan, confirm, unlabel.'},

@@ -109,7 +109,7 @@ export async function preflightPool(client: KubeClient, backend: LayeringBackend
 
 export async function enablePool(client: KubeClient, poolName: string, opts: EnableOptions = {}): Promise<EnableResult> {
   // 4.18+: the pool's MachineOSConfig (written by setup) is the opt-in; enable checks it and follows.
-  const backend = await detectBackend(client, {machineOS: true})
+  const backend = await detectBackend(client)
   const machineOS = backend.generation === 'machineosconfig'
   const pool = await readPoolOrFail(client, poolName)
   const step = await backend.planOptIn(client, pool, true)
@@ -191,7 +191,7 @@ export interface DisableResult {
 
 export async function disablePool(client: KubeClient, poolName: string, opts: DisableOptions = {}): Promise<DisableResult> {
   // 4.18+: opting out deletes the pool's MachineOSConfig.
-  const backend = await detectBackend(client, {machineOS: true})
+  const backend = await detectBackend(client)
   const pool = await readPoolOrFail(client, poolName)
   const step = await backend.planOptIn(client, pool, false)
   const result: DisableResult = {change: step.item, cleanedUp: null, generation: backend.generation, layeredNodes: [], outcome: 'not-enabled', pool: poolName, warnings: []}

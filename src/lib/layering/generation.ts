@@ -4,8 +4,8 @@
  *
  * - OpenShift 4.14/4.15: the `on-cluster-build-config` ConfigMap (+ `on-cluster-build-custom-dockerfile`)
  *   and the pool label `machineconfiguration.openshift.io/layering-enabled` (configmap.ts);
- * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (machine-os.ts); setup, build,
- *   enable and disable use it, nodes still refuses that generation.
+ * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (machine-os.ts): setup, build,
+ *   enable, disable and nodes use it.
  *
  * The generation is detected from API discovery, never from a version string.
  */
@@ -97,23 +97,14 @@ export interface LayeringBackend {
 }
 
 /**
- * The backend for the cluster behind `client`. Fails with exit code 10 when the cluster does not
- * serve the MachineConfig API, or serves a generation this version cannot drive yet.
+ * The backend for the cluster behind `client`, from API discovery: the MachineOSConfig one where that
+ * API is served (4.18+), the ConfigMap one otherwise. Fails with exit code 10 when the cluster does not
+ * serve the MachineConfig API.
  */
-export async function detectBackend(client: KubeClient, opts: {machineOS?: boolean} = {}): Promise<LayeringBackend> {
+export async function detectBackend(client: KubeClient): Promise<LayeringBackend> {
   const d = await discover(client)
   if (!d.machineConfig) throw noMachineConfigApi(client)
-  // The MachineOSConfig backend drives setup, build, enable and disable; nodes still refuses it.
-  if (d.machineOS && opts.machineOS) return machineOSConfigBackend
-  if (d.machineOS) {
-    throw new MobError('this cluster serves the MachineOSConfig API (OpenShift 4.18 or later), where a MachineOSConfig per pool opts it in; this command drives the 4.14/4.15 generation (on-cluster-build-config and the pool label) only', {
-      code: 'GenerationUnsupported',
-      exitCode: ExitCode.Unavailable,
-      next: 'on this generation `oc mob setup --pool POOL` writes the pool\'s MachineOSConfig, which opts it in (`oc mob disable POOL` opts it out); for a pool that has one, `oc mob build POOL --rebuild` builds it again, `oc mob status POOL` and `oc mob logs POOL -f` show and follow its builds',
-    })
-  }
-
-  return configMapBackend
+  return d.machineOS ? machineOSConfigBackend : configMapBackend
 }
 
 export function noMachineConfigApi(client: KubeClient): MobError {

@@ -14,6 +14,7 @@ import {nodeMcoState, poolOfNode} from '../mco/pool-state.js'
 import {poolNotFound} from '../status.js'
 import {accessCheck} from './access.js'
 import {followNodes, type NodeProgress} from './follow.js'
+import {machineOSPoolImages, type MachineOSBuild, type MachineOSConfig} from '../mco/machine-os.js'
 import {detectBackend} from './generation.js'
 import {throwIfFailed} from './preflight.js'
 
@@ -106,6 +107,15 @@ function refuse(message: string, next: string, details: string[] = []): MobError
 async function changeNodes(client: KubeClient, poolName: string, names: string[], action: 'add' | 'remove', opts: NodesOptions): Promise<NodesResult> {
   const backend = await detectBackend(client)
   const [pools, nodes] = await Promise.all([client.list<MachineConfigPool>(R.machineConfigPools), client.list<Node>(R.nodes)])
+  // 4.18+: which pools a MachineOSConfig opts in, and their images (the pools carry no annotation).
+  let images: Map<string, string | undefined> | undefined
+  if (backend.generation === 'machineosconfig') {
+    const [configs, builds] = await Promise.all([client.list<MachineOSConfig>(R.machineOSConfigs), client.list<MachineOSBuild>(R.machineOSBuilds)])
+    images = machineOSPoolImages(configs.items, builds.items, pools.items)
+  }
+
+  const imageOf = (p: MachineConfigPool): string | undefined => (images ? images.get(p.metadata.name!) : backend.poolImage(p))
+  const waitsForImage = (p: MachineConfigPool): boolean => (images ? images.has(p.metadata.name!) : backend.waitsForImage(p))
   const pool = pools.items.find((p) => p.metadata.name === poolName)
   if (!pool) throw poolNotFound(poolName, pools.items)
   if (poolName === 'master') throw refuse('nodes are not moved into or out of the master pool by oc-mob', 'control-plane nodes stay in the master pool')
@@ -178,7 +188,7 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
   const total = nodes.items.filter((n) => poolOfNode(n, pools.items) === rollPoolName).length + (action === 'add' ? moving.length : 0)
   const max = maxUnavailable(rollPool, total)
   if (rollPool?.spec?.paused) warnings.push(`pool ${rollPoolName} is paused: its nodes are not updated until it is unpaused`)
-  if (action === 'add' && backend.waitsForImage(pool) && !backend.poolImage(pool)) {
+  if (action === 'add' && waitsForImage(pool) && !imageOf(pool)) {
     warnings.push(`pool ${poolName} is opted in but has no image yet: the nodes are updated once its build succeeds`)
   }
 
@@ -206,8 +216,8 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
   let progress: NodeProgress[] | null = null
   if (opts.wait) {
     progress = await followNodes(client, moving.map((c) => c.name), {
-      imageOf: (p) => backend.poolImage(p), next: `the nodes go on updating in the cluster: \`oc mob status ${rollPoolName}\``,
-      onNode: opts.onNode, signal: opts.signal, timeoutMs: opts.timeoutMs, waitsForImage: (p) => backend.waitsForImage(p),
+      imageOf, next: `the nodes go on updating in the cluster: \`oc mob status ${rollPoolName}\``,
+      onNode: opts.onNode, signal: opts.signal, timeoutMs: opts.timeoutMs, waitsForImage,
     })
   }
 

@@ -454,7 +454,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   const checks: Check[] = []
   let backend: LayeringBackend
   try {
-    backend = await detectBackend(client, {machineOS: true})
+    backend = await detectBackend(client)
   } catch (error) {
     if (!(error instanceof MobError)) throw error
     checks.push({exitCode: error.exitCode, fix: error.next, id: 'machineconfig-api', message: error.message, title: 'MachineConfig API', verdict: 'fail'})

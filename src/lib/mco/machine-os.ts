@@ -89,3 +89,21 @@ export function currentBuild(builds: MachineOSBuild[], config: MachineOSConfig, 
 export function jobOf(b: MachineOSBuild): string {
   return b.status?.builder?.job?.name || `build-${b.metadata.name}`
 }
+
+/**
+ * The pools a MachineOSConfig opts in, each with the image its nodes are given: the MachineOSConfig's
+ * current image once the MachineOSBuild of the pool's rendered config succeeded with it (the node
+ * controller's rule), undefined while it has none.
+ */
+export function machineOSPoolImages(configs: MachineOSConfig[], builds: MachineOSBuild[], pools: Array<{metadata: {name?: string}; spec?: {configuration?: {name?: string}}}>): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>()
+  for (const pool of pools) {
+    const config = machineOSConfigOf(configs, pool.metadata.name!)
+    if (!config) continue
+    const build = currentBuild(builds, config, pool.spec?.configuration?.name)
+    const image = config.status?.currentImagePullSpec
+    out.set(pool.metadata.name!, build && mosbStatus(build).state === 'succeeded' && image && build.status?.digestedImagePushSpec === image ? image : undefined)
+  }
+
+  return out
+}
