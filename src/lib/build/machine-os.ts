@@ -12,6 +12,9 @@ import {R} from '../kube/resources.js'
 import type {MachineConfigPool, Pod} from '../kube/types.js'
 import {streamLog} from '../kube/logs.js'
 import {informer, waitFor} from '../kube/watch.js'
+import {logTail} from '../layering/follow.js'
+import {pickBuildObject} from '../logs/find.js'
+import {waitForJobPod} from '../logs/stream.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import {
   CURRENT_MOSB_ANNOTATION, currentBuild, jobOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION,
@@ -26,28 +29,15 @@ const ended = (b: MachineOSBuild): boolean => ['failed', 'interrupted', 'succeed
 
 /** With --follow: the image-build log of the Job's pod, once there is one, to its end. */
 async function followJobLog(client: KubeClient, job: string, onLog: (text: string) => void, signal: AbortSignal): Promise<void> {
-  for await (const ev of informer<Pod>(client, R.pods, {labelSelector: `job-name=${job}`, namespace: NS, signal})) {
-    const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
-    const pod = objects.find((p) => !p.metadata.deletionTimestamp)
-    if (pod) {
-      await streamLog(client, {container: 'image-build', follow: true, name: pod.metadata.name!, namespace: NS, signal}, onLog)
-      return
-    }
-  }
+  const t = await waitForJobPod(client, {container: 'image-build', kind: 'pod', namespace: NS, role: 'build'}, job, signal)
+  await streamLog(client, {container: t.container, follow: true, name: t.name, namespace: NS, signal}, onLog)
 }
 
+/** The end of the image-build log of the Job's newest pod (empty when there is none to read). */
 async function lastJobLogLines(client: KubeClient, job: string, n: number): Promise<string[]> {
-  try {
-    const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: NS})
-    const pod = pods.items.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]
-    if (!pod) return []
-    const res = await client.send({method: 'GET', path: `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/log`, query: {container: 'image-build', tailLines: n}}, false)
-    const chunks: Buffer[] = []
-    for await (const c of res) chunks.push(c as Buffer)
-    return Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean)
-  } catch {
-    return []
-  }
+  const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: NS}).catch(() => ({items: [] as Pod[]}))
+  const pod = pickBuildObject(pods.items, undefined)
+  return pod ? logTail(client, pod.metadata.name!, 'image-build', n) : []
 }
 
 export async function buildWithMachineOSConfig(
