@@ -216,7 +216,6 @@ describe('oc mob build (end to end, simulated cluster)', function () {
       // A second build refuses until the failure is dealt with; --rebuild starts over.
       const refused = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
       expect(refused.exitCode).to.equal(8)
-      cluster.sim.addScripts([{exitCode: 0, logLines: ['fixed'], match: {container: 'image-build', podName: /^build-/}}])
     })
 
     it('joins a build that the cluster already started instead of starting another', async () => {

@@ -241,7 +241,6 @@ export async function buildLocally(client: KubeClient, poolName: string, opts: L
   const env = opts.env ?? process.env
   const push = opts.push ?? false
   const tlsVerify = opts.tlsVerify ?? true
-  const {engine, path: enginePath} = await findEngine(opts.engine, env.PATH ?? '')
   if (opts.contextDir) await checkContextDir(opts.contextDir, {ownOnly: true})
   let tag: string | undefined
   if (opts.tag) {
@@ -256,6 +255,9 @@ export async function buildLocally(client: KubeClient, poolName: string, opts: L
 
   opts.onPhase?.('checking', `Checking the build inputs of pool ${poolName}`)
   const inputs = await gatherInputs(client, poolName, {push})
+  // The engine is looked for once the pool is known to be buildable here, so that a pool this
+  // command cannot build is refused for that reason, not for a missing engine.
+  const {engine, path: enginePath} = await findEngine(opts.engine, env.PATH ?? '')
   tag ??= inputs.tag
   if (push && opts.tag) {
     // The push secret was checked for the build config's registry; a --tag elsewhere needs its own credentials.

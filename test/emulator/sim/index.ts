@@ -57,7 +57,7 @@ export interface StorageHandle {
 
 export interface SimulationOptions {
   kubeconfig: string
-  mode?: 'auto' | 'real' | 'scripted'
+  mode?: BuildMode
   delays?: SimulationDelays
   /** Scripts that take precedence over everything else (tests: failing builds, hangs). */
   scripts?: ContainerScript[]
@@ -105,8 +105,22 @@ export interface OciTools {
   runner: typeof import('../oci/runner.js')
 }
 
+export type BuildMode = 'auto' | 'real' | 'scripted'
+
+/**
+ * The build mode `OC_MOB_SIM_BUILDS` asks for (`scripted`, `real` or `auto`, the default): it decides
+ * every simulation started in `auto` mode — `npm run demo`, `npm run cluster:sim` and the tests'.
+ */
+export function buildModeFromEnv(env: NodeJS.ProcessEnv = process.env): BuildMode {
+  const v = (env.OC_MOB_SIM_BUILDS ?? '').trim().toLowerCase()
+  if (v === '' || v === 'auto') return 'auto'
+  if (v === 'real' || v === 'scripted') return v
+  throw new Error(`OC_MOB_SIM_BUILDS=${env.OC_MOB_SIM_BUILDS} is not a build mode: use scripted, real or auto`)
+}
+
 /** Whether real builds can run here, and if not, why (naming the Debian packages). */
 export async function realModeAvailable(): Promise<{ok: boolean; why?: string; oci?: OciTools}> {
+  if (buildModeFromEnv() === 'scripted') return {ok: false, why: 'OC_MOB_SIM_BUILDS=scripted asks for scripted builds'}
   const missing: string[] = []
   if (!onPath('buildah')) missing.push('buildah')
   if (!onPath('docker-registry')) missing.push('docker-registry')
@@ -132,7 +146,8 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   const d = opts.delays ?? {}
   const log: Logger = opts.log ?? (() => undefined)
   const client = KubeClient.fromFile(opts.kubeconfig)
-  const requested = opts.mode ?? 'auto'
+  // A test or script that asks for one mode gets it; `auto` is what OC_MOB_SIM_BUILDS says.
+  const requested = opts.mode === undefined || opts.mode === 'auto' ? buildModeFromEnv() : opts.mode
   let mode: 'real' | 'scripted' = 'scripted'
   let why: string | undefined
   let oci: OciTools | undefined
@@ -145,7 +160,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       client.close()
       throw new Error(`real mode is not available: ${avail.why}`)
     } else why = avail.why
-  } else why = 'scripted mode was requested'
+  } else why = opts.mode === 'scripted' ? 'scripted mode was requested' : 'OC_MOB_SIM_BUILDS=scripted'
 
   const cleanups: Array<() => Promise<void> | void> = []
   let registry: RegistryHandle | undefined

@@ -7,6 +7,7 @@ import {createHash} from 'node:crypto'
 import {Obj, R, isAlreadyExists, sleep} from './client.js'
 import type {ContainerContext, ContainerProcess} from './kubelet.js'
 import {MCO_NS} from './names.js'
+import {runCommandOf, scriptedShell} from './shell-run.js'
 
 export interface ScriptedBuildOptions {
   /** How long image-build takes. */
@@ -39,12 +40,27 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex')
 /** Digest the scripted build "pushes": stable for the same tag and build inputs. */
 export const scriptedDigest = (tag: string, dockerfile: string, mc: string) => `sha256:${sha(`${tag}\n${dockerfile}\n${mc}`)}`
 
-export function buildahLikeOutput(tag: string, dockerfile: string, digest: string): {build: string[]; push: string[]} {
+/**
+ * buildah's output for the Dockerfile. `RUN` steps print what their commands would (see
+ * shell-run.ts); the first one that fails ends the build with buildah's error and its exit status,
+ * and nothing is committed or pushed.
+ */
+export function buildahLikeOutput(tag: string, dockerfile: string): {build: string[]; exitCode: number; push: string[]} {
   const steps = dockerfileSteps(dockerfile)
   const build: string[] = []
   let layer = 0
-  steps.forEach((s, i) => {
+  for (const [i, s] of steps.entries()) {
     build.push(`STEP ${i + 1}/${steps.length}: ${s}`)
+    const command = runCommandOf(s)
+    if (command !== undefined) {
+      const {exitCode, output} = scriptedShell(command)
+      build.push(...output)
+      if (exitCode !== 0) {
+        build.push(`Error: building at STEP "${s}": while running runtime: exit status ${exitCode}`)
+        return {build, exitCode: 1, push: []}
+      }
+    }
+
     const from = /^FROM\s+(\S+)/i.exec(s)
     if (from && !steps.slice(0, i).some(p => new RegExp(`^FROM\\s+${from[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(p)) && !/^(extract|configs)$/.test(from[1])) {
       build.push(`Trying to pull ${from[1]}...`, 'Getting image source signatures')
@@ -58,7 +74,7 @@ export function buildahLikeOutput(tag: string, dockerfile: string, digest: strin
       layer++
       build.push(`--> ${sha(`${tag}/${layer}`).slice(0, 11)}`)
     }
-  })
+  }
   const image = sha(`${tag}/image`)
   build.push(`COMMIT ${tag}`, 'Getting image source signatures')
   for (let b = 0; b < 2; b++) build.push(`Copying blob sha256:${sha(`${tag}/blob/${b}`)}`)
@@ -66,8 +82,7 @@ export function buildahLikeOutput(tag: string, dockerfile: string, digest: strin
   const push = ['Getting image source signatures']
   for (let b = 0; b < 4; b++) push.push(`Copying blob sha256:${sha(`${tag}/blob/${b}`)}`)
   push.push(`Copying config sha256:${image}`, 'Writing manifest to image destination', 'Storing signatures')
-  void digest
-  return {build, push}
+  return {build, exitCode: 0, push}
 }
 
 const envOf = (ctx: ContainerContext, name: string) => ctx.env(name) ?? ''
@@ -84,7 +99,7 @@ export function scriptedImageBuild(opts: ScriptedBuildOptions = {}): ContainerPr
       const mc = (await ctx.client.get(R.configmaps, ctx.pod.metadata.namespace, cmName('machineconfig') ?? ''))?.data?.['machineconfig.json.gz'] ?? ''
       const digest = scriptedDigest(tag, dockerfile, mc)
       const ctxDir = `${envOf(ctx, 'HOME')}/context`
-      const {build, push} = buildahLikeOutput(tag, dockerfile, digest)
+      const {build, exitCode, push} = buildahLikeOutput(tag, dockerfile)
       const lines = [
         `+ build_context=${ctxDir}`,
         `+ mkdir -p ${ctxDir}/machineconfig`,
@@ -92,9 +107,9 @@ export function scriptedImageBuild(opts: ScriptedBuildOptions = {}): ContainerPr
         `+ cp /tmp/machineconfig/machineconfig.json.gz ${ctxDir}/machineconfig/`,
         `+ buildah bud --storage-driver vfs --authfile=${envOf(ctx, 'BASE_IMAGE_PULL_CREDS')} --tag ${tag} --file=${ctxDir}/Dockerfile ${ctxDir}`,
         ...build,
-        `+ buildah push --storage-driver vfs --authfile=${envOf(ctx, 'FINAL_IMAGE_PUSH_CREDS')} --digestfile=/tmp/done/digestfile --cert-dir /var/run/secrets/kubernetes.io/serviceaccount ${tag}`,
-        ...push,
       ]
+      // set -e: a failed buildah bud ends the script before the push, with no digest file
+      if (exitCode === 0) lines.push(`+ buildah push --storage-driver vfs --authfile=${envOf(ctx, 'FINAL_IMAGE_PUSH_CREDS')} --digestfile=/tmp/done/digestfile --cert-dir /var/run/secrets/kubernetes.io/serviceaccount ${tag}`, ...push)
       const per = (opts.buildMs ?? 300) / lines.length
       for (const l of lines) {
         if (ctx.signal.aborted) return 137
@@ -102,6 +117,7 @@ export function scriptedImageBuild(opts: ScriptedBuildOptions = {}): ContainerPr
         await sleep(per, ctx.signal)
       }
       if (ctx.signal.aborted) return 137
+      if (exitCode !== 0) return exitCode
       ctx.emptyDir('done').set('digestfile', digest)
       return 0
     },
