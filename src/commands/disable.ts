@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {MobError} from '../lib/errors.js'
 import {type DisableResult, disablePool} from '../lib/layering/enable.js'
+import {actionVerb, objectRef} from '../lib/layering/types.js'
 import {startProgress} from '../lib/ui/progress.js'
 import {parseDuration} from './build.js'
 import {promptYesNo} from '../lib/ui/confirm.js'
@@ -75,7 +76,7 @@ waits until the MachineOSConfig is gone.`
     this.emit(result, () => {
       switch (result.outcome) {
         case 'not-enabled': { return `pool ${pool} is not opted in; nothing to do` }
-        case 'dry-run': { return `dry run: would patch machineconfigpool/${pool}: ${result.change.summary}; nothing was changed` }
+        case 'dry-run': { return `dry run: would ${actionVerb(result.change)} ${objectRef(result.change)}: ${result.change.summary}; nothing was changed` }
         case 'cancelled': { return 'cancelled: nothing was changed' }
         default: { return `pool ${pool} opted out of on-cluster builds${result.cleanedUp ? '; the cluster has removed its build state' : ` (follow the cleanup with \`oc mob status ${pool}\`)`}` }
       }

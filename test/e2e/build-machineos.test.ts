@@ -139,12 +139,15 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
   it('disable deletes the MachineOSConfig (the opt-out), and --wait waits until it is gone', async () => {
     const dry = await run(['disable', 'worker', '--dry-run', ...kc()])
     expect(dry.exitCode, dry.stderr).to.equal(0)
+    // It names what it would really do: delete the MachineOSConfig, not patch the pool.
+    expect(dry.stdout).to.include('dry run: would delete machineosconfig/worker: opts the pool out; the builder deletes its MachineOSBuilds and the nodes return to the plain OS image; nothing was changed')
+    expect(dry.stdout).to.not.include('machineconfigpool/')
     expect(await cluster.client.get(SR.machineosconfigs, undefined, 'worker')).to.not.equal(undefined)
     const r = await run(['disable', 'worker', '--yes', '--wait', '-o', 'json', ...kc()])
     expect(r.exitCode, r.stderr).to.equal(0)
     const result = JSON.parse(r.stdout)
     expect(result).to.deep.include({cleanedUp: true, generation: 'machineosconfig', outcome: 'disabled'})
-    expect(result.change.summary).to.include('delete it (opts the pool out')
+    expect(result.change).to.include({action: 'delete', kind: 'MachineOSConfig', name: 'worker'})
     expect(result.warnings.join('\n')).to.not.include('cannot roll back')
     expect(await cluster.client.get(SR.machineosconfigs, undefined, 'worker')).to.equal(undefined)
     const s = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc()])).stdout)

@@ -105,7 +105,7 @@ export const machineOSConfigBackend: LayeringBackend = {
     if (!config) return {access: [], item: {action: 'unchanged', kind: 'MachineOSConfig', name, summary: 'none: the pool is not opted in'}, async run() {}}
     return {
       access: [access('delete', config.metadata.name)],
-      item: {action: 'update', kind: 'MachineOSConfig', manifest: config, name: config.metadata.name!, summary: 'delete it (opts the pool out; the builder deletes its MachineOSBuilds and the nodes return to the plain OS image)'},
+      item: {action: 'delete', kind: 'MachineOSConfig', manifest: config, name: config.metadata.name!, summary: 'opts the pool out; the builder deletes its MachineOSBuilds and the nodes return to the plain OS image'},
       async run() {
         await client.delete(R.machineOSConfigs, config.metadata.name!)
       },

@@ -23,10 +23,10 @@ export function renderChecks(checks: Check[], color: ChalkInstance, opts: {onlyP
   return checks.filter((c) => !opts.onlyProblems || c.verdict !== 'pass').map((c) => renderCheck(c, color)).join('\n')
 }
 
-const ACTION_TEXT: Record<PlanItem['action'], string> = {conflict: 'differs', create: 'create', unchanged: 'unchanged', update: 'update'}
+const ACTION_TEXT: Record<PlanItem['action'], string> = {conflict: 'differs', create: 'create', delete: 'delete', unchanged: 'unchanged', update: 'update'}
 
 export function renderItem(item: PlanItem, color: ChalkInstance): string {
-  const paint = item.action === 'create' ? color.green : item.action === 'update' ? color.yellow : item.action === 'conflict' ? color.red : color.dim
+  const paint = item.action === 'create' ? color.green : item.action === 'update' ? color.yellow : item.action === 'conflict' || item.action === 'delete' ? color.red : color.dim
   const lines = [`  ${paint(ACTION_TEXT[item.action].padEnd(9))} ${objectRef(item)}: ${item.summary}`]
   if (item.diff && item.action !== 'unchanged') {
     for (const l of item.diff.split('\n')) {

@@ -24,12 +24,12 @@ export interface Check {
   exitCode?: ExitCodeValue
 }
 
-export type PlanAction = 'conflict' | 'create' | 'unchanged' | 'update'
+export type PlanAction = 'conflict' | 'create' | 'delete' | 'unchanged' | 'update'
 
 export interface PlanItem {
   /**
    * create: does not exist yet; update: exists and will be changed; unchanged: already as wanted;
-   * conflict: exists and differs, and is only overwritten with --force.
+   * conflict: exists and differs, and is only overwritten with --force; delete: exists and will be deleted.
    */
   action: PlanAction
   kind: string
@@ -57,6 +57,13 @@ export function describeAccess(a: Access): string {
   const res = (a.group ? `${a.resource}.${a.group}` : a.resource) + (a.subresource ? `/${a.subresource}` : '')
   const target = a.name ? `${res} "${a.name}"` : res
   return `${a.verb} ${target}${a.namespace ? ` in namespace ${a.namespace}` : ' (cluster scope)'}`
+}
+
+/** What a plan item does to its object, as a verb: `would ${verb} machineconfigpool/x`. */
+export function actionVerb(item: Pick<PlanItem, 'action' | 'kind'>): string {
+  if (item.action === 'delete') return 'delete'
+  if (item.action === 'create') return 'create'
+  return item.action === 'unchanged' ? 'leave' : 'patch'
 }
 
 export function objectRef(item: Pick<PlanItem, 'kind' | 'name' | 'namespace'>): string {
