@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The shipped entry point (oc-mob, kubectl-mob). `--version` and `--help` are answered from files
 // written at build time, without loading oclif; everything else runs the bundled CLI in dist/.
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
@@ -37,6 +37,13 @@ if (fast && cols >= 80) {
 
 // The bundled CLI, one script compiled with the code cache of this command's last run (see
 // src/boot/compile-cache.ts); the cache is written after a successful run when there was none.
+if (!existsSync(new URL('../dist/boot.js', import.meta.url))) {
+  // A checkout installed or linked before it was built: say so instead of a module-not-found trace.
+  const dir = fileURLToPath(new URL('..', import.meta.url))
+  process.stderr.write(`error: oc-mob in ${dir} is not built (dist/ is missing)\nnext: run \`npm ci && npm run build\` in ${dir}, or install a packed release (npm pack, then npm install -g ./oc-mob-*.tgz)\n`)
+  process.exit(10) // ExitCode.Unavailable: not built yet
+}
+
 const {BUILD_ID, cacheKey, defaultCacheDir, loadBundle} = createRequire(import.meta.url)('../dist/boot.js')
 const bundle = loadBundle({
   buildId: BUILD_ID,

@@ -125,3 +125,20 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     expect(String(status.stderr)).to.equal('')
   })
 })
+
+describe('a checkout that is not built', () => {
+  it('says what to run instead of a module-not-found trace (exit 10)', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-unbuilt-'))
+    try {
+      fs.mkdirSync(path.join(tmp, 'bin'))
+      fs.copyFileSync(path.join(ROOT, 'bin', 'run.js'), path.join(tmp, 'bin', 'run.js'))
+      fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'))
+      const r = await execa(process.execPath, [path.join(tmp, 'bin', 'run.js'), 'status'], {reject: false})
+      expect(r.exitCode).to.equal(10)
+      expect(String(r.stderr)).to.equal(`error: oc-mob in ${tmp}/ is not built (dist/ is missing)\nnext: run \`npm ci && npm run build\` in ${tmp}/, or install a packed release (npm pack, then npm install -g ./oc-mob-*.tgz)`)
+      expect(String(r.stdout)).to.equal('')
+    } finally {
+      fs.rmSync(tmp, {force: true, recursive: true})
+    }
+  })
+})

@@ -1,5 +1,6 @@
 // `npm run cluster`: an emulated cluster (with the default fixture when present) until Ctrl-C.
-//   --fixture FILE  --no-fixture  --port N  --dir DIR  --no-image  --no-build  --no-machine  --no-machine-os
+//   --generation 4.14|4.19 (default 4.19: the MachineOSConfig API)  --fixture FILE  --no-fixture  --port N  --dir DIR
+//   --no-image  --no-build  --no-machine  --no-machine-os (= --generation 4.14)
 import {runCluster} from './index.js'
 
 try {

@@ -14,6 +14,7 @@ import {Registry, RESOURCES, apiVersionOf} from './apiserver/resources.js'
 import {ApiServer, type RequestRecord} from './apiserver/server.js'
 import {Store} from './apiserver/store.js'
 import {createPki} from './pki.js'
+import {parseGeneration, servesMachineOS} from './generation.js'
 
 export type {Faults} from './apiserver/faults.js'
 export type {RequestRecord} from './apiserver/server.js'
@@ -306,9 +307,10 @@ export function parseClusterArgs(argv: string[]): EmulatorOptions {
     else if (a === '--no-image') o.groups!.image = false
     else if (a === '--no-build') o.groups!.build = false
     else if (a === '--no-machine') o.groups!.machine = false
+    else if (flag === '--generation') o.groups!.machineOS = servesMachineOS(parseGeneration(value()))
     else if (a === '--no-machine-os') o.groups!.machineOS = false
     else if (a === '--no-fixture') fixture = undefined
-    else throw new Error(`unknown argument ${a} (known: --fixture FILE, --no-fixture, --port N, --dir DIR, --no-image, --no-build, --no-machine, --no-machine-os)`)
+    else throw new Error(`unknown argument ${a} (known: --generation 4.14|4.19, --fixture FILE, --no-fixture, --port N, --dir DIR, --no-image, --no-build, --no-machine, --no-machine-os)`)
   }
   if (o.port !== undefined && !Number.isInteger(o.port)) throw new Error('--port needs a number')
   if (fixture) o.fixture = fixture
