@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url'
 import {packedCli} from './packed.js'
 import {startEmulator, startFakeKubelet} from '../test/emulator/index.js'
 import {type BenchResult, standalone} from './run.js'
+import {kubectlFor} from './kubectl.js'
 
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -99,16 +100,6 @@ const median = (xs: number[]) => {
 
 const round = (x: number) => Math.round(x * 10) / 10
 
-function onPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const p = path.join(dir, cmd)
-    if (dir && existsSync(p)) return p
-  }
-
-  return undefined
-}
-
-
 /**
  * The CLI as it is installed: bin/run.js of the packed package (bench/packed.ts). (bin/dev.js would
  * measure the TypeScript loader.)
@@ -146,7 +137,9 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   })
   const cli = installedCli()
   const ocMob = [cli.bin, 'logs', POOL, '-f', '--kubeconfig', em.kubeconfig]
-  const kubectl = onPath('kubectl')
+  // The real kubectl binary (bench/kubectl.ts), not a dispatcher in front of it.
+  const baseline = await kubectlFor(em)
+  const kubectl = 'skipped' in baseline ? undefined : baseline.path
   const results: BenchResult[] = []
   try {
     const check = (what: string, m: Measured, expected = log) => {
@@ -192,7 +185,7 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
         {name: 'kubectl logs -f throughput (baseline)', unit: 'MB/s', value: round(base$)},
       )
     } else {
-      results.push({baseline: 'kubectl not found: baseline skipped', name: `oc mob logs -f throughput (${label})`, unit: 'MB/s', value: round(mine$)})
+      results.push({baseline: 'skipped' in baseline ? baseline.skipped : 'no kubectl baseline', name: `oc mob logs -f throughput (${label})`, unit: 'MB/s', value: round(mine$)})
     }
 
     results.push(

@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+import {baselineNotes} from './kubectl.js'
 
 export interface BenchResult {
   name: string
@@ -68,6 +69,7 @@ export async function standalone(moduleUrl: string, run: (o: {quick: boolean}) =
   const bench = path.basename(fileURLToPath(moduleUrl)).replace(/\.bench\.ts$/, '')
   try {
     const rows = await run({quick: process.argv.includes('--quick')})
+    for (const note of baselineNotes()) process.stdout.write(`${note}\n`)
     process.stdout.write(table(rows.map((r) => ({...r, bench}))) + '\n')
     process.exit(rows.some((r) => r.ok === false) ? 1 : 0)
   } catch (error) {
@@ -83,12 +85,14 @@ async function main(): Promise<void> {
   const started = Date.now()
   const rows = await runAll({log: (l) => process.stderr.write(`${l}\n`), only, quick})
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  process.stdout.write(`\noc-mob benchmarks${quick ? ' (quick)' : ''} on ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n\n`)
+  process.stdout.write(`\noc-mob benchmarks${quick ? ' (quick)' : ''} on ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`)
+  for (const note of baselineNotes()) process.stdout.write(`${note}\n`)
+  process.stdout.write('\n')
   process.stdout.write(table(rows) + '\n')
   const missed = rows.filter((r) => r.ok === false)
   process.stdout.write(`\n${rows.length} figures in ${Math.round((Date.now() - started) / 1000)}s; ${missed.length} target(s) missed\n`)
   fs.mkdirSync(path.join(DIR, '..', '.bench'), {recursive: true})
-  fs.writeFileSync(path.join(DIR, '..', '.bench', quick ? 'quick.json' : 'results.json'), JSON.stringify({cpu, node: process.version, quick, rows, time: new Date().toISOString()}, null, 2))
+  fs.writeFileSync(path.join(DIR, '..', '.bench', quick ? 'quick.json' : 'results.json'), JSON.stringify({baselines: baselineNotes(), cpu, node: process.version, quick, rows, time: new Date().toISOString()}, null, 2))
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

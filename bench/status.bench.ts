@@ -18,6 +18,7 @@ import {type Emulator, startEmulator} from '../test/emulator/index.js'
 import {packedCli} from './packed.js'
 import {type BenchResult, standalone} from './run.js'
 import {measure, once} from './measure.js'
+import {kubectlFor} from './kubectl.js'
 
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -166,14 +167,28 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
         const withPool = await measure(process.execPath, [script, 'status', 'pool-0', '-o', 'json'], runs, {cwd: ROOT, env})
         const poolDoc = JSON.parse(withPool.stdout) as {nodes: unknown[]}
         if (poolDoc.nodes.length !== nodes / POOLS) throw new Error(`status pool-0 listed ${poolDoc.nodes.length} nodes, expected ${nodes / POOLS}`)
-        const kubectl = await measure('kubectl', ['get', 'nodes,mcp', '-o', 'json'], runs, {cwd: ROOT, env})
+        const memory: BenchResult[] = [
+          {name: 'oc mob status -o json peak memory', ok: status.peakMb < 250, target: '< 250 MB', unit: 'MB', value: round(status.peakMb)},
+          {name: 'oc mob status pool-0 -o json peak memory', ok: withPool.peakMb < 250, target: '< 250 MB', unit: 'MB', value: round(withPool.peakMb)},
+        ]
+        // The real kubectl binary (bench/kubectl.ts), not a dispatcher in front of it.
+        const kb = await kubectlFor(emu)
+        if ('skipped' in kb) {
+          results.push(
+            {baseline: kb.skipped, name: 'oc mob status -o json (5,000 nodes, 50 pools)', unit: 'ms', value: round(status.median)},
+            {baseline: kb.skipped, name: 'oc mob status pool-0 -o json (lists the 5,000 nodes)', unit: 'ms', value: round(withPool.median)},
+            ...memory,
+          )
+          continue
+        }
+
+        const kubectl = await measure(kb.path, ['get', 'nodes,mcp', '-o', 'json'], runs, {cwd: ROOT, env})
         const k = 'kubectl get nodes,mcp -o json'
         results.push(
           {name: `${k} (5,000 nodes, 50 pools)`, unit: 'ms', value: round(kubectl.median)},
           {baseline: k, name: 'oc mob status -o json (5,000 nodes, 50 pools)', ok: status.median / kubectl.median <= 1.5, ratio: Math.round((status.median / kubectl.median) * 100) / 100, target: '<= 1.5x kubectl', unit: 'ms', value: round(status.median)},
           {baseline: k, name: 'oc mob status pool-0 -o json (lists the 5,000 nodes)', ok: withPool.median / kubectl.median <= 1.5, ratio: Math.round((withPool.median / kubectl.median) * 100) / 100, target: '<= 1.5x kubectl', unit: 'ms', value: round(withPool.median)},
-          {name: 'oc mob status -o json peak memory', ok: status.peakMb < 250, target: '< 250 MB', unit: 'MB', value: round(status.peakMb)},
-          {name: 'oc mob status pool-0 -o json peak memory', ok: withPool.peakMb < 250, target: '< 250 MB', unit: 'MB', value: round(withPool.peakMb)},
+          ...memory,
           {name: `${k} peak memory`, unit: 'MB', value: round(kubectl.peakMb)},
         )
       } finally {

@@ -48,7 +48,7 @@ export interface EmulatorOptions {
   bookmarkIntervalMs?: number
   /** host:port prefix of ImageStream status.dockerImageRepository (default image-registry.openshift-image-registry.svc:5000) */
   imageRegistry?: string
-  /** folder with the OpenShift CRD manifests (default: $OC_MOB_CRDS_DIR or ../shared/crds beside the repo); false = don't use CRDs */
+  /** folder with the OpenShift CRD manifests (default: $OC_MOB_CRDS_DIR, else the project's copy in test/emulator/crds); false = don't use CRDs */
   crdDir?: string | false
 }
 
