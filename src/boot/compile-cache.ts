@@ -7,11 +7,12 @@
  *
  * The cache is written after a successful run (so it holds the functions that run actually compiled),
  * one file per command, under the user's cache directory. Its name carries the bundle's content hash,
- * V8's version and the architecture: V8 itself only checks the source's length, so a cache must never
+ * the installation's path, V8's version and the architecture: V8 itself only checks the source's length, so a cache must never
  * meet a different bundle. A missing, stale or unwritable cache only costs speed, never a failure.
  *
  * Built separately into dist/boot.js (no dependencies), which bin/run.js imports.
  */
+import {createHash} from 'node:crypto'
 import fs from 'node:fs'
 import Module, {createRequire} from 'node:module'
 import os from 'node:os'
@@ -34,6 +35,8 @@ export interface LoadOptions {
   cacheDir: string | undefined
   /** Which cache to use: one per command, since each run caches what it compiled. */
   key: string
+  /** Identifies the installation (default: the script's real path); part of the cache's name. */
+  installId?: string
 }
 
 export interface LoadedBundle {
@@ -94,10 +97,20 @@ export function cacheKey(argv: readonly string[]): string {
   return first !== undefined && /^[a-z][a-z0-9-]{0,39}$/.test(first) ? first : '_'
 }
 
+/**
+ * The cache's folder name: the build, the installation, V8's version and the architecture. A code
+ * cache carries the file name of the script it was made from, so a cache made by another installation
+ * of the same build would make stack traces name that installation's files.
+ */
+export function cacheFolder(buildId: string, installId: string): string {
+  const install = createHash('sha256').update(installId).digest('hex').slice(0, 12)
+  return `${buildId}-${install}-v8-${process.versions.v8}-${process.arch}`
+}
+
 export function loadBundle(opts: LoadOptions): LoadedBundle {
   const file = fs.realpathSync(opts.file)
   const source = WRAP_HEAD + fs.readFileSync(file, 'latin1') + WRAP_TAIL
-  const dir = opts.cacheDir === undefined ? undefined : path.join(opts.cacheDir, `${opts.buildId}-v8-${process.versions.v8}-${process.arch}`)
+  const dir = opts.cacheDir === undefined ? undefined : path.join(opts.cacheDir, cacheFolder(opts.buildId, opts.installId ?? file))
   const cacheFile = dir === undefined ? undefined : path.join(dir, `${opts.key}.bin`)
   let cachedData: Buffer | undefined
   if (cacheFile !== undefined) {

@@ -4,7 +4,7 @@ import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {cacheKey, defaultCacheDir, loadBundle} from '../../src/boot/compile-cache.js'
+import {cacheFolder, cacheKey, defaultCacheDir, loadBundle} from '../../src/boot/compile-cache.js'
 import {COMMANDS} from '../../src/index.js'
 
 describe('the code cache of the shipped bundle (src/boot/compile-cache.ts)', () => {
@@ -29,11 +29,12 @@ exports.requireWorks = typeof require('node:path').join === 'function'
 
   // Each load compiles a copy at a new path: V8 keeps scripts it compiled in memory, keyed by source
   // and file name, and would answer a second compile of the same file from there, not from the cache.
+  // The copies stand for one installation (installId), which is what shares a cache.
   let copies = 0
   const load = (over: Partial<Parameters<typeof loadBundle>[0]> = {}) => {
     const copy = path.join(tmp, `bundle-${++copies}.js`)
     fs.copyFileSync(file, copy)
-    return loadBundle({buildId: 'b1', cacheDir, file: copy, key: 'status', ...over})
+    return loadBundle({buildId: 'b1', cacheDir, file: copy, installId: 'install-1', key: 'status', ...over})
   }
 
   it('compiles without a cache, writes one after the run, and is given it on the next run', () => {
@@ -46,7 +47,7 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     const written = first.cacheFile!
     expect(path.dirname(path.dirname(written))).to.equal(cacheDir)
     expect(path.basename(written)).to.equal('status.bin')
-    expect(path.basename(path.dirname(written))).to.equal(`b1-v8-${process.versions.v8}-${process.arch}`)
+    expect(path.basename(path.dirname(written))).to.equal(cacheFolder('b1', 'install-1')).and.match(new RegExp(`^b1-[0-9a-f]{12}-v8-${process.versions.v8}-${process.arch}$`))
     expect(fs.statSync(written).mode & 0o777).to.equal(0o600)
     expect(fs.statSync(path.dirname(written)).mode & 0o777).to.equal(0o700)
     expect(fs.readdirSync(path.dirname(written)), 'no temporary file left').to.deep.equal(['status.bin'])
@@ -73,6 +74,16 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     const other = load({buildId: 'b2'})
     expect(other.state).to.equal('miss')
     expect((other.exports.add as (a: number, b: number) => number)(4, 5)).to.equal(-1)
+  })
+
+  it('never gives one installation\'s cache to another, whose stack traces would name the first one\'s files', () => {
+    fs.writeFileSync(file, 'exports.where = function where() { return new Error(\'x\').stack.split(\'\\n\')[1] }\n')
+    const a = load({installId: undefined})
+    a.save()
+    const b = load({installId: undefined})
+    expect(b.state).to.equal('miss')
+    expect((b.exports.where as () => string)()).to.include(`${fs.realpathSync(tmp)}/bundle-${copies}.js:`)
+    expect(path.dirname(b.cacheFile!)).to.not.equal(path.dirname(a.cacheFile!))
   })
 
   it('recovers from a damaged cache: rejected, the bundle still runs, and the cache is rewritten', () => {
@@ -111,7 +122,7 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000)
     fs.utimesSync(old, eightDaysAgo, eightDaysAgo)
     load().save()
-    expect(fs.readdirSync(cacheDir).sort()).to.deep.equal([`b1-v8-${process.versions.v8}-${process.arch}`, 'other-install-v8-1-x64'])
+    expect(fs.readdirSync(cacheDir).sort()).to.deep.equal([cacheFolder('b1', 'install-1'), 'other-install-v8-1-x64'])
   })
 
   it('fails like require() when the bundle throws while loading, and leaves nothing registered', () => {
