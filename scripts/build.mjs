@@ -79,6 +79,8 @@ const entry = [
   'const lazy = (id, load) => Object.defineProperty(COMMANDS, id, {enumerable: true, get: () => load().default})',
   ...commandModules(path.join(src, 'commands')).map(({file, id}) => `lazy(${JSON.stringify(id)}, () => require(${JSON.stringify(file)}))`),
   'exports.COMMANDS = COMMANDS',
+  // package.json's oclif.hooks names this export; it loads its module only when a command is not found.
+  `exports.COMMAND_NOT_FOUND = function (...args) { return require(${JSON.stringify(path.join(src, 'hooks', 'command-not-found.ts'))}).COMMAND_NOT_FOUND.apply(this, args) }`,
 ].join('\n')
 await build({
   absWorkingDir: root,

@@ -7,6 +7,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {ExitCode, isMobError, MobError} from './lib/errors.js'
 import type {KubeClient} from './lib/kube/client.js'
 import {formatData, loadYamlWriter} from './lib/ui/output.js'
+import {usageError} from './lib/ui/suggest.js'
 import {detectTerm, type OutputFormat, type Term} from './lib/ui/term.js'
 
 export type MobFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -115,7 +116,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
     if (err instanceof Errors.CLIError) {
       // Usage errors (bad flags, missing arguments): oclif words them well; no stack trace.
-      process.stderr.write(`${red('error:')} ${err.message}\n${term.err.bold('next:')} see \`oc mob ${this.id ?? ''} --help\`\n`)
+      const {message, next} = usageError(err, (this.id ?? '').replaceAll(':', ' '), Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}))
+      process.stderr.write(`${red('error:')} ${message}\n${term.err.bold('next:')} ${next}\n`)
       this.exit(err.oclif?.exit ?? ExitCode.Usage)
     }
 

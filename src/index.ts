@@ -27,6 +27,7 @@ import Setup from './commands/setup.js'
 import Status from './commands/status.js'
 
 export {execute} from '@oclif/core'
+export {COMMAND_NOT_FOUND} from './hooks/command-not-found.js'
 
 /** Command IDs (topic and command joined by ":", as oclif names them) to command classes. */
 export const COMMANDS: Record<string, typeof Command> = {
