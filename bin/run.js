@@ -18,9 +18,10 @@ if (fast && args.length === 1 && (args[0] === '--version' || args[0] === '-v')) 
   answer(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 }
 
-// Pre-rendered help is 80 columns wide: used for pipes and terminals at least that wide.
+// Pre-rendered help is 80 columns wide, as oclif renders it for pipes: used for pipes and terminals
+// of 80 to 99 columns; oclif renders it for other widths.
 const cols = process.stdout.isTTY ? process.stdout.columns ?? 80 : 80
-if (fast && cols >= 80) {
+if (fast && cols >= 80 && cols < 100 && !process.env.OCLIF_COLUMNS) {
   const isHelp = (a) => a === '--help' || a === '-h'
   let id
   if (args.length === 1 && (isHelp(args[0]) || args[0] === 'help')) id = 'index'

@@ -80,6 +80,8 @@ const entry = [
   ...commandModules(path.join(src, 'commands')).map(({file, id}) => `lazy(${JSON.stringify(id)}, () => require(${JSON.stringify(file)}))`),
   'exports.COMMANDS = COMMANDS',
   // package.json's oclif.hooks names this export; it loads its module only when a command is not found.
+  // and oclif.helpClass this one, loaded only when help is shown.
+  `Object.defineProperty(exports, 'HELP', {enumerable: true, get: () => require(${JSON.stringify(path.join(src, 'help.ts'))}).default})`,
   `exports.COMMAND_NOT_FOUND = function (...args) { return require(${JSON.stringify(path.join(src, 'hooks', 'command-not-found.ts'))}).COMMAND_NOT_FOUND.apply(this, args) }`,
 ].join('\n')
 await build({

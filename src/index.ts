@@ -28,6 +28,7 @@ import Status from './commands/status.js'
 
 export {execute} from '@oclif/core'
 export {COMMAND_NOT_FOUND} from './hooks/command-not-found.js'
+export {default as HELP} from './help.js'
 
 /** Command IDs (topic and command joined by ":", as oclif names them) to command classes. */
 export const COMMANDS: Record<string, typeof Command> = {

@@ -37,3 +37,10 @@ describe('did you mean', () => {
     })
   })
 })
+
+describe('help text paragraphs', () => {
+  it('joins wrapped lines of a paragraph, and keeps blank lines, list items and indented lines', async () => {
+    const {unwrapParagraphs} = await import('../../src/help.js')
+    expect(unwrapParagraphs('one\ntwo\n\nthree\n- a\n- b\n  indented\nfour')).to.equal('one two\n\nthree\n- a\n- b\n  indented\nfour')
+  })
+})

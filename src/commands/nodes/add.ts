@@ -33,7 +33,6 @@ nodes of another custom pool are refused. --wait follows each node until it runs
 
   static strict = false
 
-  static usage = 'nodes add POOL NODE... [--yes] [--wait] [--dry-run] [--timeout DURATION]'
 
   static summary = 'Add nodes to a pool (label them), and follow their rollout.'
 

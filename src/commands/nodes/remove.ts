@@ -35,7 +35,6 @@ unless --force is given (see \`oc mob rollback node NODE\` for the way back). On
 
   static strict = false
 
-  static usage = 'nodes remove POOL NODE... [--yes] [--wait] [--dry-run] [--force] [--timeout DURATION]'
 
   static summary = 'Remove nodes from a pool (unlabel them), and follow their rollout.'
 
