@@ -14,6 +14,7 @@
  * - 4.18+: a Job attempt that failed while the Job retries (up to backoffLimit + 1 pods);
  * - the machine-os-builder pod itself unschedulable or unable to pull its image (no build ever starts).
  */
+import {ExitCode, MobError} from '../errors.js'
 import type {ContainerStatus, Pod} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import {REBUILD_ANNOTATION} from '../mco/machine-os.js'
@@ -298,4 +299,15 @@ export function stallRecheckAt(o: Observation): number | undefined {
   const pods = oldestFirst(live(b.pods)).filter((p) => p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded')
   const since = pods.length > 0 ? digestWaitSince(pods.at(-1)!) : undefined
   return since === undefined ? undefined : since + (o.graceMs ?? DEFAULT_STALL_GRACE_MS)
+}
+
+/** The error a follower ends with when the build it follows stops making progress. */
+export function stallError(stall: Stall): MobError {
+  const who = stall.cause === 'Unschedulable' ? 'the scheduler says' : 'the kubelet says'
+  return new MobError(stall.message, {
+    code: stall.kind === 'failed' ? 'BuildFailed' : 'BuildStalled',
+    details: stall.detail ? [`${who}: ${stall.detail}`] : [],
+    exitCode: ExitCode.Failed,
+    next: stall.next,
+  })
 }
