@@ -87,6 +87,23 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       await cleanUp()
     })
 
+    it('logs -f of a build pod no node can take: the cause instead of waiting for ever', async () => {
+      await taintAll(cluster, true)
+      try {
+        // Start the build and leave it (Ctrl-C-like: a short --timeout); it stays Pending.
+        const b = await run(['build', POOL, '--timeout', '1s', ...kc(cluster)])
+        expect(b.exitCode).to.equal(8)
+        const r = await run(['logs', POOL, '-f', ...kc(cluster)])
+        expect(r.exitCode).to.equal(8)
+        expect(r.stderr).to.include(`error: build pod ${podName()} cannot be scheduled: no node fits it`)
+        expect(r.stderr).to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
+        expect((await buildPod())?.status?.phase).to.equal('Pending')
+        await cleanUp()
+      } finally {
+        await taintAll(cluster, false)
+      }
+    })
+
     it('an evicted build pod: the node\'s message and what to do; the failure is recorded as before', async () => {
       cluster.sim.addScripts([{evict: 'The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 1Gi. Container image-build was using 15Gi, request is 0.', exitCode: 0, logLines: ['STEP 1/4: FROM base'], match: {container: 'image-build', namespace: MCO_NS, podName: /^build-/}, times: 1}])
       const r = await run(['build', POOL, ...kc(cluster)])
@@ -192,6 +209,20 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       const mosb = await mosbName()
       expect(r.stderr).to.match(new RegExp(`warning: attempt 1 of 4 \\(pod build-${mosb}-[0-9a-f]{5}\\) failed: container image-build exited with code 1 \\(Error\\); the Job tries again: attempt 2 of 4`))
       expect(r.stderr).to.include('error: copying layer: connection reset by peer')
+    })
+
+    it('logs -f of an attempt that fails: its log, then that the Job tries again', async () => {
+      cluster.sim.addScripts([{durationMs: 1500, exitCode: 1, logLines: ['STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'error: copying layer: connection reset by peer'], match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD}, times: 1}])
+      await cluster.client.patch(SR.machineosconfigs, undefined, 'worker', {metadata: {annotations: {[`${P}/rebuild`]: ''}}})
+      const mosb = await mosbName()
+      await waitFor('the first attempt', async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb}`)).items.length > 0, 20_000)
+      const r = await run(['logs', 'worker', '-f', ...kc(cluster)])
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout).to.include('error: copying layer: connection reset by peer')
+      expect(r.stderr).to.match(/warning: attempt 1 of 4 \(pod build-\S+\) failed: container image-build exited with code 1 \(Error\); the Job tries again: attempt 2 of 4/)
+      expect(r.stderr).to.include('oc mob logs worker -f')
+      const done = await run(['build', 'worker', ...kc(cluster)])
+      expect(done.exitCode, done.stderr).to.equal(0)
     })
 
     it('a Job pod no node can take: exit 8 with the attempt, the scheduler\'s message and the rebuild annotation as the way out', async () => {
