@@ -51,6 +51,13 @@ it) and follows it; with --rebuild, or to retry a failed one, it sets the
 machineconfiguration.openshift.io/rebuild annotation on the MachineOSConfig, which makes the builder
 build it again. --local is not available for such pools.
 
+A build that cannot make progress ends the wait with exit code 8, its cause and what to do, and is
+left as it is: a build pod no node can take (the scheduler's message is shown), an image that cannot be
+pulled (the image and the pull secrets are named), an evicted or OOMKilled build, or an image-build
+that finished without its digest ConfigMap appearing within --stall-timeout. On 4.18+ a failed attempt
+that the Job retries is reported ("attempt 2 of 4") with the end of its log, and the wait goes on.
+With --follow, a log that cannot be read is a warning (the build is still followed to its end).
+
 Ctrl-C or --timeout stop waiting and leave the build running in the cluster; run the same command
 again to re-attach.`
 
@@ -74,6 +81,7 @@ again to re-attach.`
     'tls-verify': Flags.boolean({allowNo: true, description: 'With --local: verify registries\' TLS (--no-tls-verify for plain-HTTP or self-signed registries).'}),
     follow: Flags.boolean({char: 'f', description: 'Stream the build log while waiting.'}),
     rebuild: Flags.boolean({description: 'Build even if the pool already has an image for its rendered config, or after a failed build.'}),
+    'stall-timeout': Flags.string({default: '60s', description: 'How long image-build may be finished without its digest ConfigMap appearing before the build counts as stuck.'}),
     timeout: Flags.string({description: 'Stop waiting after this long (e.g. 30m); the build goes on in the cluster.'}),
   }
 
@@ -83,9 +91,11 @@ again to re-attach.`
     const {flags} = this
     if (flags.local) return this.runLocal()
     const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : undefined
+    const stallGraceMs = parseDuration(flags['stall-timeout'])
     const client = await this.client()
     const quiet = this.output !== 'table' || flags['dry-run']
     const progress = quiet ? undefined : await startProgress(this.term, `building pool ${this.args.pool}`)
+    const warn = (text: string): void => (progress ? progress.log(`warning: ${text}`) : this.note(`warning: ${text}`))
     let result: BuildResult
     try {
       result = await runBuild(client, this.args.pool, {
@@ -101,8 +111,11 @@ again to re-attach.`
           if (progress) progress.log(text.replace(/\n$/, ''))
           else process.stderr.write(text)
         } : undefined,
+        onLogError: warn,
+        onRetry: (message, lines) => warn([message, ...lines.length > 0 ? ['last lines of the failed attempt\'s log:', ...lines.map((l) => `  ${l}`)] : []].join('\n')),
         rebuild: flags.rebuild,
         signal: this.abort.signal,
+        stallGraceMs,
         timeoutMs,
       })
     } catch (error) {

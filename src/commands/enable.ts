@@ -24,7 +24,13 @@ its log), and the rollout, node by node. --build runs the build from this workst
 
 On OpenShift 4.18+ the pool's MachineOSConfig, which \`oc mob setup\` writes, is the opt-in: enable
 checks it the same way and, with --wait, follows the MachineOSBuild of the pool's rendered config
-and the rollout; a pool without one is told to run setup (exit 6).`
+and the rollout; a pool without one is told to run setup (exit 6).
+
+A build that cannot make progress ends --wait with exit code 8, its cause and what to do (the build is
+left as it is): the machine-os-builder or the build pod unschedulable (the scheduler's message is
+shown), an image that cannot be pulled, an evicted or OOMKilled build, or a digest ConfigMap that does
+not appear within --stall-timeout after image-build finished. On 4.18+ a failed attempt that the Job
+retries is reported ("attempt 2 of 4") and the wait goes on.`
 
   static examples = [
     {command: 'oc mob enable layering', description: 'Opt in and return.'},
@@ -35,6 +41,7 @@ and the rollout; a pool without one is told to run setup (exit 6).`
   static flags = {
     build: Flags.boolean({description: 'Run the one-shot build from here (like `oc mob build`) instead of waiting for the cluster\'s builder.'}),
     'dry-run': Flags.boolean({description: 'Run the checks and show the change without making it.'}),
+    'stall-timeout': Flags.string({default: '60s', description: 'How long image-build may be finished without its digest ConfigMap appearing before the build counts as stuck.'}),
     timeout: Flags.string({description: 'Stop waiting after this long (e.g. 30m); the cluster goes on.'}),
     wait: Flags.boolean({char: 'w', description: 'Follow the builder, the build and the rollout to their end.'}),
   }
@@ -45,6 +52,7 @@ and the rollout; a pool without one is told to run setup (exit 6).`
     const {flags} = this
     const pool = this.args.pool
     const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : undefined
+    const stallGraceMs = parseDuration(flags['stall-timeout'])
     const client = await this.client()
     const table = this.output === 'table'
     const following = (flags.wait || flags.build) && !flags['dry-run']
@@ -59,6 +67,12 @@ and the rollout; a pool without one is told to run setup (exit 6).`
           if (text) (progress ? progress.log(text) : this.note(text))
         },
         onEvent: (e) => {
+          if (e.phase === 'retrying') {
+            if (progress) progress.log(`warning: ${e.message}`)
+            else this.note(`warning: ${e.message}`)
+            return
+          }
+
           if (!progress) return
           // Milestones stay on screen above the spinner; without a spinner every change is a line anyway.
           const milestone = e.phase === 'labelled' || e.phase === 'rollout' || e.phase === 'succeeded' || e.phase === 'joined' || e.phase === 'creating'
@@ -67,6 +81,7 @@ and the rollout; a pool without one is told to run setup (exit 6).`
         },
         onNode: (p) => progress?.log(renderNodeProgress(p, this.term.err)),
         signal: this.abort.signal,
+        stallGraceMs,
         timeoutMs,
         wait: flags.wait,
       })

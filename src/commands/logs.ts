@@ -123,6 +123,11 @@ When there is no build pod, the command says why — the build succeeded and the
         break
       }
 
+      case 'retry': {
+        this.note(c.yellow(`${tag(e.target)}warning: ${e.message}`))
+        break
+      }
+
       case 'ended': {
         this.note(this.outcomeText(e.target, e.outcome))
         break

@@ -20,6 +20,7 @@ import {
 import {
   type BuildState, condition, isLayered, nodeMcoState, nodeReady, poolBuild, poolImage, poolOfNode, renderedConfig,
 } from './mco/pool-state.js'
+import {DEFAULT_STALL_GRACE_MS, recognizeStall, type Stall} from './build/stall.js'
 import {buildsOf, currentBuild, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION} from './mco/machine-os.js'
 import {
   digestOf, HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
@@ -180,6 +181,8 @@ export interface StatusSnapshot {
   pools: MachineConfigPool[]
   deployments: Deployment[]
   builderPods: Pod[]
+  /** 4.18+: the pods of the machine-os-builder's Jobs (labelled job-name; only read where MachineOSBuilds are served). */
+  jobPods?: Pod[]
   buildPods: Pod[]
   builds: Build[]
   buildConfig?: ConfigMap
@@ -193,6 +196,8 @@ export interface StatusSnapshot {
 }
 
 export interface StatusOptions {
+  /** The time a build is judged at (default now): for the missing-digest grace. */
+  now?: number
   pool?: string
   /** Include the pool's image history (needs a pool). */
   history?: boolean
@@ -514,17 +519,46 @@ export function parseNodeDegraded(message: string | undefined): Array<{node: str
   return out
 }
 
-function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjectInfo[], nodes: NodeStatus[] | undefined): Problem[] {
+/** A stall as a problem: its message with the cluster's own words, and its next step. */
+function stallProblem(stall: Stall, pool: string | null): Problem {
+  const who = stall.cause === 'Unschedulable' ? 'the scheduler says' : 'the kubelet says'
+  return {
+    message: `${stall.message}${stall.detail ? ` (${who}: ${stall.detail})` : ''}`, next: stall.next, node: null, pool,
+    severity: stall.kind === 'retrying' ? 'warning' : 'error',
+  }
+}
+
+/** Whether the pool's current build makes no progress (reference: src/lib/build/stall.ts). */
+function poolStall(p: PoolStatus, snap: StatusSnapshot, now: number): Stall | undefined {
+  const object = p.build.object
+  if (!object || !p.renderedConfig || object.state === 'succeeded') return undefined
+  if (p.optIn === 'machineosconfig') {
+    const job = `build-${object.name}`
+    const pods = (snap.jobPods ?? []).filter((x) => x.metadata.labels?.['job-name'] === job)
+    return recognizeStall({build: {digestConfigMap: `digest-${object.name}`, generation: 'machineosconfig', machineOSConfig: p.machineOSConfig?.name, pods, pool: p.name}, graceMs: DEFAULT_STALL_GRACE_MS, now})
+  }
+
+  if (object.kind !== 'Pod') return undefined
+  const pod = snap.buildPods.find((x) => x.metadata.name === object.name)
+  return pod ? recognizeStall({build: {digestConfigMap: buildNames(p.renderedConfig).digest, generation: 'configmap', pods: [pod], pool: p.name}, graceMs: DEFAULT_STALL_GRACE_MS, now}) : undefined
+}
+
+function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjectInfo[], nodes: NodeStatus[] | undefined, stall: Stall | undefined): Problem[] {
   const out: Problem[] = []
   const add = (severity: Problem['severity'], message: string, next: string | null, node: string | null = null): void => {
     out.push({message, next, node, pool: p.name, severity})
   }
 
   const name = p.name
+  // A build that makes no progress, with its cause; a failure for such a cause replaces the plain "failed".
+  if (stall) out.push(stallProblem(stall, name))
+  const failedForCause = stall?.kind === 'failed'
   if (p.optIn === 'machineosconfig') {
-    out.push(...machineOSPoolProblems(p))
+    if (!failedForCause) out.push(...machineOSPoolProblems(p))
   } else if (p.layered) {
-    if (p.build.state === 'failed') {
+    if (p.build.state === 'failed' && failedForCause) {
+      // Said above, with its cause.
+    } else if (p.build.state === 'failed') {
       add('error', `Build for pool ${name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
         `see why with \`oc mob logs ${name}\`, then remove the failed build with \`oc mob cleanup ${name}\` and build again with \`oc mob build ${name}\``)
     } else if ((p.build.state === 'building' || p.build.state === 'pending') && !p.build.object) {
@@ -591,7 +625,7 @@ function machineOSPoolProblems(p: PoolStatus): Problem[] {
   return out
 }
 
-function builderProblems(b: BuilderStatus, layered: string[], labelled: string[], config: BuildConfigStatus): Problem[] {
+function builderProblems(b: BuilderStatus, layered: string[], labelled: string[], config: BuildConfigStatus, stall: Stall | undefined): Problem[] {
   const out: Problem[] = []
   const add = (severity: Problem['severity'], message: string, next: string | null): void => {
     out.push({message, next, node: null, pool: null, severity})
@@ -614,8 +648,10 @@ function builderProblems(b: BuilderStatus, layered: string[], labelled: string[]
       `the operator starts it after checking ${labelled.length > 0 ? 'on-cluster-build-config' : 'each MachineOSConfig (its pool, secrets and pushspec)'}; see \`oc get co machine-config\` and \`oc logs -n openshift-machine-config-operator deployment/machine-config-operator\``)
   }
 
+  // A builder pod that cannot start has no log to read: the scheduler's (or kubelet's) words instead.
+  if (stall) out.push({...stallProblem(stall, null), severity: b.expected ? 'error' : 'warning'})
   for (const pod of b.pods) {
-    if (pod.phase === 'Running' && pod.ready) continue
+    if ((pod.phase === 'Running' && pod.ready) || pod.name === stall?.pod) continue
     add(b.expected ? 'error' : 'warning', `machine-os-builder pod ${pod.name} is ${pod.phase}${pod.reason ? ` (${pod.reason})` : ''}${pod.restarts > 0 ? `, ${pod.restarts} restart${pod.restarts === 1 ? '' : 's'}` : ''}`,
       'read its log with `oc mob logs --builder`')
   }
@@ -654,8 +690,9 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
       .sort((a, b) => a.name.localeCompare(b.name))
   }
 
-  const problems: Problem[] = [...builderProblems(builder, layeredNames, labelled, buildConfig)]
-  for (const [i, p] of pools.entries()) problems.push(...poolProblems(p, wanted[i], objects.get(p.name) ?? [], nodes))
+  const now = opts.now ?? Date.now()
+  const problems: Problem[] = [...builderProblems(builder, layeredNames, labelled, buildConfig, recognizeStall({builderPods: snap.builderPods, now}))]
+  for (const [i, p] of pools.entries()) problems.push(...poolProblems(p, wanted[i], objects.get(p.name) ?? [], nodes, poolStall(p, snap, now)))
   problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
 
   // Key order is part of the documented -o json shape: context, server, machineOSBuilder, pools, nodes, then the later additions.
@@ -729,7 +766,10 @@ function sources(apis: StatusSnapshot['apis'], pool: string | undefined): Array<
   ]
   if (apis.build) list.push({key: 'builds', opts: {labelSelector: BUILD_LABELS.buildPod, namespace: NS}, r: R.builds})
   if (apis.machineOS) {
-    list.push({key: 'machineOSConfigs', opts: {}, r: R.machineOSConfigs}, {key: 'machineOSBuilds', opts: {}, r: R.machineOSBuilds})
+    list.push(
+      {key: 'machineOSConfigs', opts: {}, r: R.machineOSConfigs}, {key: 'machineOSBuilds', opts: {}, r: R.machineOSBuilds},
+      {key: 'jobPods', opts: {labelSelector: 'job-name', namespace: NS}, r: R.pods},
+    )
   }
 
   if (apis.config) list.push({key: 'clusterOperator', opts: {fieldSelector: 'metadata.name=machine-config'}, r: R.clusterOperators})

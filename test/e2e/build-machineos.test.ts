@@ -125,7 +125,8 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     expect(r.stderr).to.include(`error: MachineOSBuild ${mosb.metadata.name} of pool worker failed: Build Failed`)
     expect(r.stderr).to.include('Error: building at STEP "RUN dnf install -y nosuchpackage": exit status 1')
     expect(r.stderr).to.include('oc mob logs worker')
-    await waitFor('the failed pod kept', async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb.metadata.name}`)).items.length === 1)
+    // The Job ran its 4 attempts (backoffLimit 3); their pods are kept for their logs.
+    await waitFor('the failed pods kept', async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb.metadata.name}`)).items.length === 4)
 
     const plain = await run(['build', 'worker', ...kc()])
     expect(plain.exitCode).to.equal(7)

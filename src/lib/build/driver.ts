@@ -32,6 +32,8 @@ import {
 } from './objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
 import {dockerfileHash, recordHistory} from '../rollout/history.js'
+import {recognizeStall, stallError} from './stall.js'
+import {watchForStall} from './stall-watch.js'
 
 export type BuildPhase = 'checking' | 'creating' | 'failed' | 'joined' | 'pending' | 'running' | 'succeeded'
 
@@ -53,6 +55,12 @@ export interface BuildOptions {
   onLog?: (text: string) => void
   /** Log lines shown with a failure when the log was not followed (default 20). */
   failureTailLines?: number
+  /** How long image-build may be done without its digest ConfigMap before the build counts as stuck (default 60 s). */
+  stallGraceMs?: number
+  /** The followed log could not be read (the build is still followed to its end). */
+  onLogError?: (message: string) => void
+  /** 4.18+: an attempt of the build's Job failed and the Job tries again. */
+  onRetry?: (message: string, lastLines: string[]) => void
 }
 
 export interface BuildResult {
@@ -299,7 +307,21 @@ async function follow(
     ? streamLog(client, {
       container: kind === 'pod' ? BUILD_CONTAINERS.imageBuild : undefined, follow: true, name: names.build, namespace: NS,
       resource: kind === 'pod' ? R.pods : R.builds, signal: logAc.signal,
-    }, opts.onLog).catch(() => undefined)
+    }, opts.onLog).catch((error: unknown) => {
+      if (logAc.signal.aborted) return
+      opts.onLogError?.(logReadFailure(error, inputs.poolName))
+    })
+    : undefined
+
+  // A build pod that cannot make progress (unschedulable, image pull, no digest) ends the wait.
+  const stallAc = new AbortController()
+  const stalled = kind === 'pod'
+    ? watchForStall(client, {
+      digestConfigMap: names.digest, generation: 'configmap', graceMs: opts.stallGraceMs, pods: {fieldSelector: `metadata.name=${names.build}`},
+      pool: inputs.poolName, signal: AbortSignal.any([stallAc.signal, ac.signal]),
+    }).then((stall) => {
+      if (stall) ac.abort(stallError(stall))
+    })
     : undefined
 
   let outcome: Outcome | undefined
@@ -309,6 +331,11 @@ async function follow(
     logAc.abort()
     if (ac.signal.aborted) {
       const reason = ac.signal.reason as MobError | undefined
+      if (reason?.code === 'BuildStalled') {
+        emit('failed', reason.message)
+        throw reason
+      }
+
       const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
       throw new MobError(`${what}: build ${names.build} of pool ${inputs.poolName} goes on in the cluster`, {
         exitCode: reason?.exitCode ?? ExitCode.Interrupted,
@@ -320,6 +347,8 @@ async function follow(
   } finally {
     if (timer) clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onAbort)
+    stallAc.abort()
+    await stalled
   }
 
   if (logDone) {
@@ -334,11 +363,17 @@ async function follow(
     await recordFailure(client, inputs.poolName)
     emit('failed', `build ${names.build} failed: ${outcome.reason}`)
     const details = opts.follow ? [] : await lastLogLines(client, names.build, kind, opts.failureTailLines ?? 20)
-    throw new MobError(`build ${names.build} of pool ${inputs.poolName} failed: ${outcome.reason}${outcome.hung ? ' (its pod stays Running: the 4.14 wait-for-done container waits forever after a failed build)' : ''}`, {
+    // Evicted or OOMKilled: the cause and what to do about it, rather than a bare exit code.
+    const pod = kind === 'pod' ? await client.find<Pod>(R.pods, names.build, NS).catch(() => undefined) : undefined
+    const stall = pod ? recognizeStall({build: {digestConfigMap: names.digest, generation: 'configmap', pods: [pod], pool: inputs.poolName}, now: Date.now()}) : undefined
+    const cause = stall?.kind === 'failed' ? stallError(stall) : undefined
+    throw new MobError(`build ${names.build} of pool ${inputs.poolName} failed: ${cause ? cause.message : outcome.reason}${outcome.hung ? ' (its pod stays Running: the 4.14 wait-for-done container waits forever after a failed build)' : ''}`, {
       code: 'BuildFailed',
-      details: details.length > 0 ? ['last lines of the build log:', ...details.map((l) => `  ${l}`)] : [],
+      details: [...cause?.details ?? [], ...details.length > 0 ? ['last lines of the build log:', ...details.map((l) => `  ${l}`)] : []],
       exitCode: ExitCode.Failed,
-      next: `read the whole log with \`oc mob logs ${inputs.poolName}\`; the build objects are kept for inspection — remove them with \`oc mob cleanup ${inputs.poolName}\`, or build again with \`oc mob build ${inputs.poolName} --rebuild\``,
+      next: cause
+        ? `${cause.next}; the build objects are kept for inspection (\`oc mob cleanup ${inputs.poolName}\` removes them)`
+        : `read the whole log with \`oc mob logs ${inputs.poolName}\`; the build objects are kept for inspection — remove them with \`oc mob cleanup ${inputs.poolName}\`, or build again with \`oc mob build ${inputs.poolName} --rebuild\``,
     })
   }
 
@@ -456,6 +491,12 @@ async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'bui
 
   await recordSuccess(client, inputs.poolName, names.build, image)
   return image
+}
+
+/** What to tell the user when the followed build log could not be read. */
+export function logReadFailure(error: unknown, pool: string): string {
+  const why = error instanceof Error ? error.message : String(error)
+  return `the build log could not be read (${why}); the build is still followed to its end — read the log with \`oc mob logs ${pool}\``
 }
 
 async function lastLogLines(client: KubeClient, name: string, kind: 'build' | 'pod', lines: number): Promise<string[]> {

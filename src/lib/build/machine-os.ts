@@ -20,7 +20,9 @@ import {
   CURRENT_MOSB_ANNOTATION, currentBuild, jobOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION,
 } from '../mco/machine-os.js'
 import {renderedConfig} from '../mco/pool-state.js'
-import type {BuildOptions, BuildPhase, BuildResult} from './driver.js'
+import {type BuildOptions, type BuildPhase, type BuildResult, logReadFailure} from './driver.js'
+import {recognizeStall, stallError} from './stall.js'
+import {watchForStall} from './stall-watch.js'
 
 const NS = MCO_NAMESPACE
 
@@ -101,12 +103,38 @@ export async function buildWithMachineOSConfig(
   let last = ''
   let done: MachineOSBuild
   const logAc = new AbortController()
-  const logDone = opts.follow && opts.onLog && current ? followJobLog(client, jobOf(current), opts.onLog, AbortSignal.any([logAc.signal, ac.signal])).catch(() => undefined) : undefined
+  const logDone = opts.follow && opts.onLog && current
+    ? followJobLog(client, jobOf(current), opts.onLog, AbortSignal.any([logAc.signal, ac.signal])).catch((error: unknown) => {
+      if (logAc.signal.aborted || ac.signal.aborted) return
+      opts.onLogError?.(logReadFailure(error, poolName))
+    })
+    : undefined
+  // The Job's pods (or, before there is a build, the machine-os-builder) stuck: the wait ends; a failed attempt is reported.
+  const stallAc = new AbortController()
+  const watches: Array<Promise<void>> = []
+  let watching: {job?: string; ac: AbortController} | undefined
+  const watchStalls = (b: MachineOSBuild | undefined): void => {
+    const job = b ? jobOf(b) : undefined
+    if (watching && (!job || job === watching.job)) return
+    watching?.ac.abort()
+    const own = {ac: new AbortController(), job}
+    watching = own
+    watches.push(watchForStall(client, {
+      builder: true, digestConfigMap: `digest-${b?.metadata.name ?? mosc}`, generation: 'machineosconfig', graceMs: opts.stallGraceMs, job,
+      machineOSConfig: mosc, onRetry: (st, lines) => opts.onRetry?.(st.message, lines), pods: job ? {labelSelector: `job-name=${job}`} : undefined,
+      pool: poolName, signal: AbortSignal.any([own.ac.signal, stallAc.signal, ac.signal]),
+    }).then((stall) => {
+      if (stall && watching === own) ac.abort(stallError(stall))
+    }))
+  }
+
+  watchStalls(current && !requested ? current : undefined)
   try {
     const name = current?.metadata.name
     const pick = (b: MachineOSBuild | undefined): MachineOSBuild | undefined => {
       if (!b || b.metadata.deletionTimestamp || b.metadata.uid === previousUid) return undefined
       if (b.spec?.machineOSConfig?.name !== mosc || b.spec?.machineConfig?.name !== rendered) return undefined
+      watchStalls(b)
       const st = mosbStatus(b)
       const phase = st.state === 'running' ? 'running' : 'pending'
       const text = `MachineOSBuild ${b.metadata.name}: ${st.condition ?? 'created'}`
@@ -124,6 +152,11 @@ export async function buildWithMachineOSConfig(
   } catch (error) {
     if (ac.signal.aborted) {
       const reason = ac.signal.reason as MobError | undefined
+      if (reason?.code === 'BuildStalled') {
+        emit('failed', reason.message)
+        throw reason
+      }
+
       const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
       throw new MobError(`${what}: the build of pool ${poolName} goes on in the cluster`, {
         exitCode: reason?.exitCode ?? ExitCode.Interrupted,
@@ -135,6 +168,8 @@ export async function buildWithMachineOSConfig(
   } finally {
     if (timer) clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onAbort)
+    stallAc.abort()
+    await Promise.all(watches)
   }
 
   if (logDone) {
@@ -149,11 +184,15 @@ export async function buildWithMachineOSConfig(
     const job = jobOf(done)
     emit('failed', `MachineOSBuild ${done.metadata.name} ${st.state}`)
     const lines = opts.follow ? [] : await lastJobLogLines(client, job, opts.failureTailLines ?? 20)
-    throw new MobError(`MachineOSBuild ${done.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? `: ${st.message}` : ''}`, {
+    // The last attempt evicted or OOMKilled: say so, with what to do about it.
+    const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: NS}).then((l) => l.items, () => [] as Pod[])
+    const stall = recognizeStall({build: {digestConfigMap: `digest-${done.metadata.name}`, generation: 'machineosconfig', machineOSConfig: mosc, pods, pool: poolName}, now: Date.now()})
+    const cause = stall?.kind === 'failed' ? stallError(stall) : undefined
+    throw new MobError(`MachineOSBuild ${done.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? `: ${st.message}` : ''}${cause ? ` (${cause.message})` : ''}`, {
       code: 'BuildFailed',
-      details: lines.length > 0 ? ['last lines of the build log:', ...lines.map((l) => `  ${l}`)] : [],
+      details: [...cause?.details ?? [], ...lines.length > 0 ? ['last lines of the build log:', ...lines.map((l) => `  ${l}`)] : []],
       exitCode: ExitCode.Failed,
-      next: `read the whole log with \`oc mob logs ${poolName}\` (Job ${job} and its objects are kept for inspection); once the cause is fixed, ${rebuild}`,
+      next: cause ? `${cause.next} (Job ${job} and its objects are kept for inspection)` : `read the whole log with \`oc mob logs ${poolName}\` (Job ${job} and its objects are kept for inspection); once the cause is fixed, ${rebuild}`,
     })
   }
 

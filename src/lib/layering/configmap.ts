@@ -7,6 +7,7 @@
  */
 import {hungFailure, runBuild} from '../build/driver.js'
 import {BUILD_CONTAINERS} from '../build/objects.js'
+import {StallGuard} from '../build/stall-watch.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
@@ -18,8 +19,8 @@ import {
 } from '../mco/constants.js'
 import {conditionTrue, isLayered, poolBuild, poolImage, renderedConfig} from '../mco/pool-state.js'
 import {unifiedDiff, yamlOf} from './diff.js'
-import {BUILDER_DEPLOYMENT_WATCH, BUILDER_WATCH, builderHealth, logTail, Seen, watchAll} from './follow.js'
-import type {BuilderKind, BuildSettings, FollowOptions, LayeringBackend, Step} from './generation.js'
+import {BUILDER_DEPLOYMENT_WATCH, BUILDER_WATCH, builderHealth, logTail, Seen, watchAll, type WatchSpec} from './follow.js'
+import type {BuilderKind, BuildFollowEvent, BuildSettings, FollowOptions, LayeringBackend, Step} from './generation.js'
 import type {Access, PlanItem} from './types.js'
 
 const NS = MCO_NAMESPACE
@@ -182,6 +183,102 @@ interface ClusterOperator extends KubeObject {
 
 const BUILDER_FAILED_REASON = 'MachineOSBuilderFailed'
 
+type Say = (phase: BuildFollowEvent['phase'], message: string) => void
+
+interface FollowContext {
+  emit: Say
+  guard: StallGuard
+  recent: (t: string | undefined) => boolean
+  seen: Seen<Source>
+  specs: Array<WatchSpec<Source>>
+  stallGraceMs?: number
+}
+
+/** followBuild's wait: the pool, its build pod and the builder, until the image or a failure. */
+async function followUntil(client: KubeClient, poolName: string, ctx: FollowContext): Promise<string> {
+  const {emit: say, guard, recent, seen, specs} = ctx
+  for await (const t of watchAll(client, specs, guard.signal)) {
+    seen.apply(t)
+    if (!seen.ready(...specs.map((s) => s.source))) continue
+    const pool = seen.one<MachineConfigPool>('pool', poolName)
+    if (!pool) throw new MobError(`pool ${poolName} was deleted`, {exitCode: ExitCode.NotFound})
+    const rendered = renderedConfig(pool)
+    guard.watch(rendered ?? '', {
+      builder: true, digestConfigMap: rendered ? buildNames(rendered).digest : 'digest-', generation: 'configmap', graceMs: ctx.stallGraceMs,
+      pods: rendered ? {fieldSelector: `metadata.name=${buildNames(rendered).build}`} : undefined, pool: poolName,
+    })
+    const build = poolBuild(pool)
+    const image = poolImage(pool)
+
+    // 1. The outcome recorded on the pool.
+    if (build.state === 'succeeded' && image && !conditionTrue(pool, 'Building') && !conditionTrue(pool, 'BuildPending')) {
+      say('succeeded', `built ${image}`)
+      return image
+    }
+
+    if (build.state === 'failed') {
+      throw new MobError(`the build of pool ${poolName} failed${rendered ? ` (build-${rendered})` : ''}${build.message ? `: ${build.message}` : ''}`, {
+        code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
+        next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
+      })
+    }
+
+    // 2. The build pod: the 4.14 hang (image-build failed, the pod stays Running) is a failure now.
+    const buildPod = rendered ? seen.one<Pod>('build', buildNames(rendered).build) : undefined
+    const hung = buildPod ? hungFailure(buildPod) : undefined
+    if (hung) {
+      throw new MobError(`the build of pool ${poolName} failed: ${hung} (the pod stays Running: the 4.14 wait-for-done container waits forever after a failed build, so the cluster never records the failure)`, {
+        code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
+        next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
+      })
+    }
+
+    if (build.state === 'building') {
+      say('building', `building the image for ${rendered} (pod ${rendered ? buildNames(rendered).build : '?'})`)
+      continue
+    }
+
+    if (build.state === 'pending') {
+      say('pending', `build ${rendered ? buildNames(rendered).build : ''} pending`)
+      continue
+    }
+
+    // 3. No build yet: the machine-os-builder must start (or says why it cannot).
+    const co = seen.one<ClusterOperator>('co', 'machine-config')
+    const degraded = co?.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True' && c.reason === BUILDER_FAILED_REASON)
+    const event = seen.all<EventObject>('events').find((e) => recent(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp))
+    if ((degraded && recent(degraded.lastTransitionTime)) || event) {
+      const message = degraded?.message || event?.message || 'the operator could not start the machine-os-builder'
+      throw new MobError(`the Machine Config Operator cannot start the machine-os-builder: ${message}`, {
+        code: BUILDER_FAILED_REASON, exitCode: ExitCode.Failed,
+        next: `fix the build settings (\`oc mob setup\`, or \`oc get configmap ${ON_CLUSTER_BUILD_CONFIG} -n ${NS} -o yaml\`); the operator retries by itself — see \`oc get co machine-config\``,
+      })
+    }
+
+    const health = builderHealth(seen.all<Pod>('pods'))
+    if (health.failing) {
+      let lines = await logTail(client, health.failing.pod, undefined, 20, health.failing.restarted)
+      if (lines.length === 0 && health.failing.restarted) lines = await logTail(client, health.failing.pod, undefined, 20)
+      throw new MobError(`the machine-os-builder (pod ${health.failing.pod}) is failing: ${health.failing.why}`, {
+        code: 'BuilderFailed',
+        details: lines.length > 0 ? ['last lines of its log:', ...lines.map((l) => `  ${l}`)] : [],
+        exitCode: ExitCode.Failed,
+        next: `read its log with \`oc mob logs --builder\` (or \`oc logs -n ${NS} -l k8s-app=machine-os-builder\`)`,
+      })
+    }
+
+    if (health.running) {
+      say('waiting', `machine-os-builder running; waiting for it to start the build of ${rendered ?? 'the pool'}`)
+    } else if (seen.all('deployment').length > 0) {
+      say('builder', 'machine-os-builder starting')
+    } else {
+      say('builder', 'waiting for the Machine Config Operator to start the machine-os-builder')
+    }
+  }
+
+  throw new MobError('the watch ended early', {exitCode: ExitCode.Unreachable})
+}
+
 export const configMapBackend: LayeringBackend = {
   defaultBuilder: 'build',
   generation: 'configmap',
@@ -209,82 +306,15 @@ export const configMapBackend: LayeringBackend = {
     }
 
     const recent = (t: string | undefined): boolean => Boolean(t) && Date.parse(t!) >= since - 2000
-    for await (const t of watchAll(client, specs, opts.signal)) {
-      seen.apply(t)
-      if (!seen.ready(...specs.map((s) => s.source))) continue
-      const pool = seen.one<MachineConfigPool>('pool', poolName)
-      if (!pool) throw new MobError(`pool ${poolName} was deleted`, {exitCode: ExitCode.NotFound})
-      const rendered = renderedConfig(pool)
-      const build = poolBuild(pool)
-      const image = poolImage(pool)
-
-      // 1. The outcome recorded on the pool.
-      if (build.state === 'succeeded' && image && !conditionTrue(pool, 'Building') && !conditionTrue(pool, 'BuildPending')) {
-        say('succeeded', `built ${image}`)
-        return image
-      }
-
-      if (build.state === 'failed') {
-        throw new MobError(`the build of pool ${poolName} failed${rendered ? ` (build-${rendered})` : ''}${build.message ? `: ${build.message}` : ''}`, {
-          code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
-          next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
-        })
-      }
-
-      // 2. The build pod: the 4.14 hang (image-build failed, the pod stays Running) is a failure now.
-      const buildPod = rendered ? seen.one<Pod>('build', buildNames(rendered).build) : undefined
-      const hung = buildPod ? hungFailure(buildPod) : undefined
-      if (hung) {
-        throw new MobError(`the build of pool ${poolName} failed: ${hung} (the pod stays Running: the 4.14 wait-for-done container waits forever after a failed build, so the cluster never records the failure)`, {
-          code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
-          next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
-        })
-      }
-
-      if (build.state === 'building') {
-        say('building', `building the image for ${rendered} (pod ${rendered ? buildNames(rendered).build : '?'})`)
-        continue
-      }
-
-      if (build.state === 'pending') {
-        say('pending', `build ${rendered ? buildNames(rendered).build : ''} pending`)
-        continue
-      }
-
-      // 3. No build yet: the machine-os-builder must start (or says why it cannot).
-      const co = seen.one<ClusterOperator>('co', 'machine-config')
-      const degraded = co?.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True' && c.reason === BUILDER_FAILED_REASON)
-      const event = seen.all<EventObject>('events').find((e) => recent(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp))
-      if ((degraded && recent(degraded.lastTransitionTime)) || event) {
-        const message = degraded?.message || event?.message || 'the operator could not start the machine-os-builder'
-        throw new MobError(`the Machine Config Operator cannot start the machine-os-builder: ${message}`, {
-          code: BUILDER_FAILED_REASON, exitCode: ExitCode.Failed,
-          next: `fix the build settings (\`oc mob setup\`, or \`oc get configmap ${ON_CLUSTER_BUILD_CONFIG} -n ${NS} -o yaml\`); the operator retries by itself — see \`oc get co machine-config\``,
-        })
-      }
-
-      const health = builderHealth(seen.all<Pod>('pods'))
-      if (health.failing) {
-        let lines = await logTail(client, health.failing.pod, undefined, 20, health.failing.restarted)
-        if (lines.length === 0 && health.failing.restarted) lines = await logTail(client, health.failing.pod, undefined, 20)
-        throw new MobError(`the machine-os-builder (pod ${health.failing.pod}) is failing: ${health.failing.why}`, {
-          code: 'BuilderFailed',
-          details: lines.length > 0 ? ['last lines of its log:', ...lines.map((l) => `  ${l}`)] : [],
-          exitCode: ExitCode.Failed,
-          next: `read its log with \`oc mob logs --builder\` (or \`oc logs -n ${NS} -l k8s-app=machine-os-builder\`)`,
-        })
-      }
-
-      if (health.running) {
-        say('waiting', `machine-os-builder running; waiting for it to start the build of ${rendered ?? 'the pool'}`)
-      } else if (seen.all('deployment').length > 0) {
-        say('builder', 'machine-os-builder starting')
-      } else {
-        say('builder', 'waiting for the Machine Config Operator to start the machine-os-builder')
-      }
+    // A build pod, or the machine-os-builder, that cannot make progress ends the wait with its cause.
+    const guard = new StallGuard(client, opts.signal)
+    try {
+      return await followUntil(client, poolName, {emit: say, guard, recent, seen, specs, stallGraceMs: opts.stallGraceMs})
+    } catch (error) {
+      throw guard.error ?? error
+    } finally {
+      await guard.close()
     }
-
-    throw new MobError('the watch ended early', {exitCode: ExitCode.Unreachable})
   },
 
   async followOptOut(client: KubeClient, poolName: string, opts: FollowOptions): Promise<void> {

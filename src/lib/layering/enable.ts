@@ -36,6 +36,8 @@ export interface EnableOptions {
   /** Run the one-shot build from here instead of waiting for the cluster's builder. */
   build?: boolean
   timeoutMs?: number
+  /** How long image-build may be finished without its digest ConfigMap before the build counts as stuck. */
+  stallGraceMs?: number
   signal?: AbortSignal
   onChecks?: (checks: Check[]) => void
   onEvent?: (e: EnableEvent) => void
@@ -136,13 +138,13 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
       return name?.startsWith('rendered-') ? name : undefined
     }, {description: `pool ${poolName} to get a rendered MachineConfig`, next: `check \`oc get mcp ${poolName}\``, signal: opts.signal, timeoutMs: 120_000})
     result.build = await backend.oneShotBuild(client, poolName, {
-      onEvent: (e) => emit(e.phase, e.message), signal: opts.signal, timeoutMs: opts.timeoutMs,
+      onEvent: (e) => emit(e.phase, e.message), onRetry: (message) => emit('retrying', message), signal: opts.signal, stallGraceMs: opts.stallGraceMs, timeoutMs: opts.timeoutMs,
     })
     result.image = result.build.image ?? null
   } else if (opts.wait) {
     const next = `the build goes on in the cluster: follow it with \`oc mob status ${poolName}\` or \`oc mob logs ${poolName} -f\``
     result.image = await withTimeout(opts.signal, opts.timeoutMs, `the image of pool ${poolName}`, next, (signal) =>
-      backend.followBuild(client, poolName, {onEvent: (e) => emit(e.phase, e.message), signal, since}))
+      backend.followBuild(client, poolName, {onEvent: (e) => emit(e.phase, e.message), signal, since, stallGraceMs: opts.stallGraceMs}))
   }
 
   if (opts.wait) {

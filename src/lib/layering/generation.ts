@@ -9,7 +9,7 @@
  *
  * The generation is detected from API discovery, never from a version string.
  */
-import type {BuildEvent, BuildResult} from '../build/driver.js'
+import type {BuildOptions, BuildResult} from '../build/driver.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
@@ -45,7 +45,7 @@ export interface Step {
 }
 
 export interface BuildFollowEvent {
-  phase: 'builder' | 'building' | 'failed' | 'pending' | 'succeeded' | 'waiting'
+  phase: 'builder' | 'building' | 'failed' | 'pending' | 'retrying' | 'succeeded' | 'waiting'
   message: string
 }
 
@@ -54,6 +54,8 @@ export interface FollowOptions {
   /** When the follow started (events older than this are history). */
   since?: number
   onEvent?: (e: BuildFollowEvent) => void
+  /** How long image-build may be finished without its digest ConfigMap before the build counts as stuck. */
+  stallGraceMs?: number
 }
 
 export interface LayeringBackend {
@@ -91,7 +93,7 @@ export interface LayeringBackend {
   /** Permissions the one-shot build needs besides reading. */
   readonly oneShotBuildAccess: Access[]
   /** Build the pool's image once from here, as the cluster's builder would (joins a build that exists). */
-  oneShotBuild(client: KubeClient, pool: string, opts: {signal?: AbortSignal; timeoutMs?: number; onEvent?: (e: BuildEvent) => void}): Promise<BuildResult>
+  oneShotBuild(client: KubeClient, pool: string, opts: Pick<BuildOptions, 'onEvent' | 'onRetry' | 'signal' | 'stallGraceMs' | 'timeoutMs'>): Promise<BuildResult>
   /** After opting out: wait until the cluster has cleaned up after the pool. */
   followOptOut(client: KubeClient, pool: string, opts: FollowOptions): Promise<void>
 }

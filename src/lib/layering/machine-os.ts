@@ -71,7 +71,9 @@ export const machineOSConfigBackend: LayeringBackend = {
     if (!config) throw new MobError(`pool ${poolName} has no MachineOSConfig`, {exitCode: ExitCode.Invalid, next: `create it with \`oc mob setup --pool ${poolName}\``})
     const result = await buildWithMachineOSConfig(client, pool, config, {
       onEvent: (e) => opts.onEvent?.({message: e.message, phase: e.phase === 'running' ? 'building' : e.phase === 'joined' || e.phase === 'creating' || e.phase === 'checking' ? 'pending' : e.phase}),
+      onRetry: (message, lines) => opts.onEvent?.({message: [message, ...lines.length > 0 ? ['last lines of the failed attempt\'s log:', ...lines.map((l) => `  ${l}`)] : []].join('\n'), phase: 'retrying'}),
       signal: opts.signal,
+      stallGraceMs: opts.stallGraceMs,
     })
     return result.image!
   },

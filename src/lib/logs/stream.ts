@@ -3,6 +3,8 @@
  * straight to a writer as it arrives, following until the container or Build ends. Dropped streams
  * are resumed by streamLog without lost or repeated lines.
  */
+import {recognizeStall} from '../build/stall.js'
+import {StallGuard} from '../build/stall-watch.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {type LogWriter, streamLog} from '../kube/logs.js'
@@ -46,6 +48,7 @@ export type LogEvent =
   | {type: 'awaiting'; pool: string; state: string}
   | {type: 'ended'; target: LogTarget; outcome: Outcome}
   | {type: 'reconnect'; target: LogTarget; why: string}
+  | {type: 'retry'; target: LogTarget; message: string}
   | {type: 'skipped'; target: LogTarget; why: string}
   | {type: 'stale'; target: LogTarget}
   | {type: 'waiting'; target: LogTarget; why: string}
@@ -150,24 +153,57 @@ async function streamPod(client: KubeClient, t: LogTarget, opts: StreamOptions, 
   }
 
   let waited = false
-  const res = await streamLog(client, {
-    container: t.container,
-    follow: opts.follow,
-    name: t.name,
-    namespace: t.namespace,
-    onReconnect: (why) => onEvent({target: t, type: 'reconnect', why}),
-    onWaiting(why) {
-      if (waited) return
-      waited = true
-      onEvent({target: t, type: 'waiting', why: /waiting to start: (\S+)/.exec(why)?.[1] ?? why})
-    },
-    signal: opts.signal,
-    tailLines: opts.tail,
-    timestamps: opts.timestamps,
-  }, write)
+  // Following a build: a pod that cannot make progress (unschedulable, image pull, no digest) ends the
+  // wait for its log with the cause; on 4.18+ a failed attempt that the Job retries is reported.
+  const guard = opts.follow && t.role === 'build' && t.pool ? new StallGuard(client, opts.signal) : undefined
+  const said = new Set<string>()
+  const retried = (failedPod: string, message: string): void => {
+    if (said.has(failedPod)) return
+    said.add(failedPod)
+    onEvent({message, target: t, type: 'retry'})
+  }
+
+  const job = t.machineOSBuild ? `build-${t.machineOSBuild}` : undefined
+  guard?.watch(t.name, {
+    digestConfigMap: `digest-${t.machineOSBuild ?? t.rendered ?? ''}`, generation: job ? 'machineosconfig' : 'configmap', job,
+    onRetry: (stall) => retried(stall.pod, `${stall.message}; follow it with \`oc mob logs ${t.pool} -f\``),
+    pods: job ? {labelSelector: `job-name=${job}`} : {fieldSelector: `metadata.name=${t.name}`}, pool: t.pool!,
+  })
+  const signal = guard?.signal ?? opts.signal
+  let res: Awaited<ReturnType<typeof streamLog>>
+  try {
+    res = await streamLog(client, {
+      container: t.container,
+      follow: opts.follow,
+      name: t.name,
+      namespace: t.namespace,
+      onReconnect: (why) => onEvent({target: t, type: 'reconnect', why}),
+      onWaiting(why) {
+        if (waited) return
+        waited = true
+        onEvent({target: t, type: 'waiting', why: /waiting to start: (\S+)/.exec(why)?.[1] ?? why})
+      },
+      signal,
+      tailLines: opts.tail,
+      timestamps: opts.timestamps,
+    }, write)
+  } catch (error) {
+    throw guard?.error ?? error
+  } finally {
+    await guard?.close()
+  }
+
+  if (guard?.error) throw guard.error
   const result: TargetResult = {lines: res.lines, reconnects: res.reconnects, target: t}
   if (opts.follow && !opts.signal?.aborted) {
     result.outcome = podOutcome(await client.find<Pod>(R.pods, t.name, t.namespace, opts.signal), t.container)
+    if (job && t.pool && result.outcome.exitCode !== undefined && result.outcome.exitCode !== 0) {
+      // The attempt followed failed: say whether the Job tries again.
+      const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: t.namespace, signal: opts.signal}).then((l) => l.items, () => [] as Pod[])
+      const stall = recognizeStall({build: {digestConfigMap: `digest-${t.machineOSBuild}`, generation: 'machineosconfig', pods, pool: t.pool}, now: Date.now()})
+      if (stall?.kind === 'retrying') retried(stall.pod, `${stall.message}; follow it with \`oc mob logs ${t.pool} -f\``)
+    }
+
     if (result.outcome.gone && t.role === 'build' && t.pool) result.outcome.poolBuild = await settledPoolBuild(client, t.pool, opts.signal)
 
     onEvent({outcome: result.outcome, target: t, type: 'ended'})

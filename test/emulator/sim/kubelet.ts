@@ -12,7 +12,8 @@
 //
 // Simplifications: one process plays every node, so all nodes share one port
 // and address; requests to the log endpoint are not authenticated; no image
-// pulls, probes, resource accounting, drains or evictions.
+// pulls, probes, resource accounting or drains; image pull failures, OOM kills
+// and evictions happen when a ContainerScript asks for them.
 import https from 'node:https'
 import {createHash, randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
@@ -37,6 +38,14 @@ export interface ContainerScript {
   durationMs?: number
   /** Keep running after the last line instead of exiting (until the pod is deleted). */
   hangAfter?: boolean
+  /** The container's image cannot be pulled: it stays waiting (ErrImagePull, then ImagePullBackOff) with this message. */
+  pullError?: string
+  /** The reason of the terminated state instead of Completed/Error (e.g. OOMKilled, with exitCode 137). */
+  terminatedReason?: string
+  /** After the last line the node evicts the pod with this message (phase Failed, reason Evicted). */
+  evict?: string
+  /** Used for the first `times` containers it matches only (e.g. one failed attempt of a Job); default always. */
+  times?: number
 }
 
 export interface ContainerContext {
@@ -120,6 +129,10 @@ interface ContainerRun {
   kill?: () => void
   /** Settles when the current run of the container ended. */
   exited?: Promise<void>
+  /** The reason of the next terminated state, when a script sets one. */
+  terminatedReason?: string
+  /** The script this container plays (kept across restarts). */
+  script?: ContainerScript
 }
 
 interface PodRun {
@@ -139,6 +152,15 @@ interface PodRun {
   writes: Promise<void>
   stopped: boolean
   phase: string
+  /** The node evicted the pod: its message. */
+  evicted?: string
+}
+
+/** The script for a container, counting a use of one limited by `times`. */
+function takeScript(scripts: ContainerScript[] | undefined, pod: Obj, container: string, pull: boolean): ContainerScript | undefined {
+  const s = (scripts ?? []).find(x => (x.pullError !== undefined) === pull && (x.times === undefined || x.times > 0) && matches(x.match, pod, container))
+  if (s?.times !== undefined) s.times--
+  return s
 }
 
 const matches = (m: ScriptMatch, pod: Obj, container: string): boolean => {
@@ -466,8 +488,21 @@ export class Kubelet {
   private async runContainer(run: PodRun, spec: Obj): Promise<void> {
     const c = run.containers.get(spec.name)!
     const policy = run.pod.spec.restartPolicy ?? 'Always'
+    const pullError = takeScript(this.opts.scripts, run.pod, spec.name, true)?.pullError
+    if (pullError !== undefined) {
+      // The kubelet retries the pull with a growing back-off; the container never starts.
+      c.waitingReason = 'ErrImagePull'
+      c.waitingMessage = pullError
+      this.pushStatus(run)
+      await sleep(Math.max(this.opts.retryMs ?? 200, 100), run.abort.signal)
+      if (run.stopped || run.abort.signal.aborted) return
+      c.waitingReason = 'ImagePullBackOff'
+      c.waitingMessage = `Back-off pulling image "${c.image}"`
+      this.pushStatus(run)
+      return
+    }
     for (;;) {
-      if (run.stopped) return
+      if (run.stopped || run.evicted) return
       c.state = 'running'
       c.startedAt = now()
       c.containerID = `cri-o://${hex(`${run.uid}/${c.name}/${c.restartCount}`)}`
@@ -484,10 +519,14 @@ export class Kubelet {
       c.state = 'terminated'
       c.exitCode = exitCode
       c.finishedAt = now()
-      c.reason = exitCode === 0 ? 'Completed' : 'Error'
+      c.reason = c.terminatedReason ?? (exitCode === 0 ? 'Completed' : 'Error')
       for (const f of c.followers) f(null)
       c.followers.clear()
       if (run.stopped) return
+      if (run.evicted) {
+        this.pushStatus(run)
+        return
+      }
       const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)
       if (!restart) {
         this.pushStatus(run)
@@ -518,8 +557,15 @@ export class Kubelet {
     const log = (line: string) => {
       for (const l of line.split('\n')) this.append(c, l)
     }
-    const script = (this.opts.scripts ?? []).find(s => matches(s.match, pod, spec.name))
-    if (script) return this.playScript(script, log, signal, c)
+    const script = c.restartCount === 0 || !c.script ? takeScript(this.opts.scripts, pod, spec.name, false) : c.script
+    c.script = script
+    if (script) {
+      c.terminatedReason = script.terminatedReason
+      const code = await this.playScript(script, log, signal, c)
+      if (script.evict === undefined || signal.aborted) return code
+      this.evict(run, script.evict)
+      return 137
+    }
     const host = this.opts.host
     if (host && (host.selects ?? isBuildPod)(pod, spec)) return this.runOnHost(run, spec, c, host)
     const proc = (this.opts.processes ?? []).find(p => matches(p.match, pod, spec.name))
@@ -545,6 +591,15 @@ export class Kubelet {
     log(`I${klogStamp()} 1 main.go:42] ${spec.name} started`)
     await sleep(1e9, signal)
     return 137
+  }
+
+  /** The node evicts the pod: every container is killed, the pod ends Failed with reason Evicted. */
+  private evict(run: PodRun, message: string): void {
+    if (run.evicted || run.stopped) return
+    run.evicted = message
+    this.opts.log(`kubelet: evicted ${run.namespace}/${run.name}: ${message}`)
+    void this.event(run.pod, 'Warning', 'Evicted', message)
+    run.abort.abort()
   }
 
   private async playScript(s: ContainerScript, log: (l: string) => void, signal: AbortSignal, c: ContainerRun): Promise<number> {
@@ -654,7 +709,9 @@ export class Kubelet {
     const cs = [...run.containers.values()]
     const policy = run.pod.spec.restartPolicy ?? 'Always'
     let phase: string
-    if (cs.every(c => c.state === 'waiting' && c.restartCount === 0 && !c.lastTerminated)) phase = 'Pending'
+    // As the kubelet's getPhase: a container that has never started keeps the pod Pending.
+    if (run.evicted) phase = 'Failed'
+    else if (cs.some(c => c.state === 'waiting' && c.restartCount === 0 && !c.lastTerminated)) phase = 'Pending'
     else if (cs.every(c => c.state === 'terminated') && policy !== 'Always') phase = cs.every(c => c.exitCode === 0) ? 'Succeeded' : 'Failed'
     else phase = 'Running'
     run.phase = phase
@@ -668,6 +725,7 @@ export class Kubelet {
       this.cond(run, 'ContainersReady', ready ? 'True' : 'False', ready ? undefined : terminal && phase === 'Succeeded' ? 'PodCompleted' : 'ContainersNotReady', ready || phase === 'Succeeded' ? undefined : notReadyMsg),
       this.cond(run, 'PodScheduled', 'True'),
     ]
+    if (run.evicted) conditions.unshift(this.cond(run, 'DisruptionTarget', 'True', 'TerminationByKubelet', run.evicted))
     const containerStatuses = cs.map(c => {
       const st: Obj = {
         name: c.name,
@@ -686,6 +744,7 @@ export class Kubelet {
     })
     return {
       phase,
+      ...(run.evicted ? {reason: 'Evicted', message: run.evicted} : {}),
       conditions,
       hostIP: '127.0.0.1',
       hostIPs: [{ip: '127.0.0.1'}],

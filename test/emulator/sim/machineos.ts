@@ -5,10 +5,12 @@
 //   <mosc>-<hash of the rendered config and the MachineOSConfig spec>, and becomes its current build
 //   (annotation current-machine-os-build);
 // - a MachineOSBuild without a state gets its Job's pod: build-<mosb>-<5 chars>, labelled
-//   job-name=build-<mosb> (simplification: no Job object, one attempt, one container image-build);
-// - the pod's image-build container decides the build: Building while it runs, Succeeded with the
-//   digested pushspec (the MachineOSConfig then reports it as current, and the pod is removed as the
-//   controller removes the Job) or Failed (the pod stays for its log);
+//   job-name=build-<mosb> (simplification: no Job object, one container image-build);
+// - the pods decide the build as the Job's counts do (backoffLimit 3): Building while a pod runs or
+//   after a failed one; a failed pod is followed by the next attempt, up to 4 pods, the last failure
+//   makes it Failed (the pods stay for their logs); a pod that succeeds makes it Succeeded with the
+//   digested pushspec (the MachineOSConfig then reports it as current, and the pods are removed as
+//   the controller removes the Job);
 // - the rebuild annotation deletes the current MachineOSBuild (and its pod), recreates it under the
 //   same name and is removed.
 import {createHash, randomBytes} from 'node:crypto'
@@ -27,6 +29,8 @@ const REASONS: Record<string, string> = {Building: 'Building', Failed: 'Failed',
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex')
 const jobName = (mosb: string): string => `build-${mosb}`
+/** The Job's backoffLimit (3) plus one: how many pods it runs before it fails. */
+const JOB_ATTEMPTS = 4
 const repoOf = (spec: string): string => spec.replace(/@.*$/, '').replace(/:[^/:]*$/, '')
 
 /** All five conditions, True for the current state, as the controller writes them. */
@@ -45,6 +49,8 @@ export class MachineOSController {
   private readonly pods: Informer
   private readonly builder: Informer
   private readonly loop: Loop
+  /** Pods created per MachineOSBuild uid: a new attempt waits until the pod informer has seen the last one. */
+  private readonly created = new Map<string, number>()
 
   constructor(
     private readonly client: KubeClient,
@@ -136,29 +142,34 @@ export class MachineOSController {
     const state = stateOf(mosb)
     if (state === 'Succeeded' || state === 'Failed' || state === 'Interrupted') return
     const name = mosb.metadata.name
-    const pod = this.pods.list().find((p) => p.metadata.labels?.['job-name'] === jobName(name) && !p.metadata.deletionTimestamp)
+    const pods = this.pods.list().filter((p) => p.metadata.labels?.['job-name'] === jobName(name) && !p.metadata.deletionTimestamp)
     const setStatus = (status: Obj) => this.client.patch(MOS.builds, undefined, name, {status}, 'merge', 'status')
-    if (!pod) {
-      if (state) return
+    const failed = pods.filter((p) => p.status?.phase === 'Failed')
+    const succeeded = pods.find((p) => p.status?.phase === 'Succeeded')
+    const active = pods.filter((p) => p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded')
+    if (!succeeded && active.length === 0) {
+      if (failed.length >= JOB_ATTEMPTS) {
+        await setStatus({buildEnd: now(), conditions: mosbConditions('Failed')})
+        this.log(`machine-os: ${name} failed (${failed.length} failed pods)`)
+        return
+      }
+
+      // The next attempt, once the informer has seen every pod created so far.
+      if ((this.created.get(mosb.metadata.uid) ?? 0) > pods.length) return
       await this.client.create(R.pods, MCO_NS, {
         apiVersion: 'v1', kind: 'Pod',
         metadata: {labels: {'batch.kubernetes.io/job-name': jobName(name), 'job-name': jobName(name)}, name: `${jobName(name)}-${randomBytes(3).toString('hex').slice(0, 5)}`, namespace: MCO_NS},
         spec: {containers: [{command: ['/bin/bash', '-c', 'buildah-build.sh'], image: 'quay.io/openshift/machine-config-operator:latest', name: 'image-build'}], restartPolicy: 'Never', serviceAccountName: 'machine-os-builder'},
       })
-      await setStatus({builder: {imageBuilderType: 'Job', job: {group: 'batch', name: jobName(name), namespace: MCO_NS, resource: 'jobs'}}, buildStart: now(), conditions: mosbConditions('Prepared')})
+      this.created.set(mosb.metadata.uid, pods.length + 1)
+      if (failed.length > 0) this.log(`machine-os: ${name}: attempt ${failed.length + 1} of ${JOB_ATTEMPTS}`)
+      if (!state) await setStatus({builder: {imageBuilderType: 'Job', job: {group: 'batch', name: jobName(name), namespace: MCO_NS, resource: 'jobs'}}, buildStart: now(), conditions: mosbConditions('Prepared')})
       return
     }
 
-    const st = (pod.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'image-build')
-    const ended = st?.state?.terminated
-    if (!ended) {
-      if (st?.state?.running && state !== 'Building') await setStatus({conditions: mosbConditions('Building')})
-      return
-    }
-
-    if (ended.exitCode !== 0) {
-      await setStatus({buildEnd: now(), conditions: mosbConditions('Failed')})
-      this.log(`machine-os: ${name} failed (exit code ${ended.exitCode})`)
+    if (!succeeded) {
+      const running = active.some((p) => p.status?.phase === 'Running')
+      if ((running || failed.length > 0) && state !== 'Building') await setStatus({conditions: mosbConditions('Building')})
       return
     }
 
@@ -166,12 +177,16 @@ export class MachineOSController {
     await setStatus({buildEnd: now(), conditions: mosbConditions('Succeeded'), digestedImagePushSpec: image})
     const mosc = mosb.spec.machineOSConfig.name
     await this.client.patch(MOS.configs, undefined, mosc, {status: {currentImagePullSpec: image, observedGeneration: this.configs.get(mosc)?.metadata.generation ?? 1}}, 'merge', 'status')
-    try {
-      await this.client.delete(R.pods, MCO_NS, pod.metadata.name)
-    } catch (e) {
-      if (!isNotFound(e)) throw e
+    // The controller deletes the Job, and with it every pod of it.
+    for (const pod of pods) {
+      try {
+        await this.client.delete(R.pods, MCO_NS, pod.metadata.name)
+      } catch (e) {
+        if (!isNotFound(e)) throw e
+      }
     }
 
+    this.created.delete(mosb.metadata.uid)
     this.log(`machine-os: ${name} succeeded: ${image}`)
   }
 }
