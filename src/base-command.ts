@@ -42,6 +42,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected readonly abort = new AbortController()
   private clientInstance?: KubeClient
   private onSigint?: () => void
+  private interrupts = 0
 
   public async init(): Promise<void> {
     await super.init()
@@ -57,11 +58,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as MobArgs<T>
     this.term = detectTerm({output: this.output})
     if (this.output === 'yaml') await loadYamlWriter()
+    // The first Ctrl-C aborts: requests in flight are cancelled, waits stop, and the command says
+    // how to pick up again (exit 130). A second one ends the process at once. The listener stays
+    // registered between the two: with no listener of its own left, a library's exit hook (ora's
+    // cursor restore) would re-raise SIGINT and kill the process before it says anything.
     this.onSigint = () => {
-      this.abort.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
+      this.interrupts++
+      if (this.interrupts === 1) {
+        this.abort.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
+        return
+      }
+
+      process.stderr.write('\ninterrupted again: stopping now\n')
+      process.exit(ExitCode.Interrupted)
     }
 
-    process.once('SIGINT', this.onSigint)
+    process.on('SIGINT', this.onSigint)
   }
 
   protected get output(): OutputFormat {
