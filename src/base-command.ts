@@ -26,6 +26,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
       helpGroup: 'CLUSTER',
     }),
+    'request-timeout': Flags.string({
+      default: '30s',
+      description: 'How long to wait for the API server to answer one request (e.g. 10s, 1m; 0 waits without limit). Watches and log streams are not cut by it; they resume when the server goes silent.',
+      helpGroup: 'CLUSTER',
+    }),
     output: Flags.option({
       char: 'o',
       default: 'table' as const,
@@ -84,10 +89,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async client(): Promise<KubeClient> {
     if (!this.clientInstance) {
       const {KubeClient} = await import('./lib/kube/client.js')
-      const {debug} = this.flags as {debug?: boolean}
+      const {parseDuration} = await import('./lib/duration.js')
+      const flags = this.flags as {context?: string; debug?: boolean; kubeconfig?: string; 'request-timeout'?: string}
+      const requestTimeoutMs = parseDuration(flags['request-timeout'] ?? '30s')
       this.clientInstance = KubeClient.fromFlags(
-        {context: (this.flags as {context?: string}).context, kubeconfig: (this.flags as {kubeconfig?: string}).kubeconfig},
-        {debug: debug ? (line) => process.stderr.write(this.term.err.dim(`debug: ${line}`) + '\n') : undefined},
+        {context: flags.context, kubeconfig: flags.kubeconfig},
+        {
+          debug: flags.debug ? (line) => process.stderr.write(this.term.err.dim(`debug: ${line}`) + '\n') : undefined,
+          requestTimeoutMs,
+          // Ctrl-C cancels every request of the command, also those made without a signal of their own.
+          signal: this.abort.signal,
+        },
       )
     }
 
