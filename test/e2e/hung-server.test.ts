@@ -9,7 +9,7 @@ import {informer, type InformerEvent} from '../../src/lib/kube/watch.js'
 import {watchStatus} from '../../src/lib/status.js'
 import {cm} from '../emulator/apiserver/testing.js'
 import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {runBin, startCluster} from './harness.js'
+import {cliPath, runBin, startCluster} from './harness.js'
 import {Terminal} from './terminal.js'
 
 const CM = '/api/v1/namespaces/default/configmaps'
@@ -171,6 +171,7 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
     before(async () => {
       await emu?.close()
       emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: true}})
+      cliPath() // packs the CLI now, outside the timed runs
     })
 
     it('--watch with every API served and a pool (11 watches) gives no MaxListenersExceededWarning', async () => {
