@@ -27,6 +27,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
       helpGroup: 'CLUSTER',
     }),
+    'request-timeout': Flags.string({
+      default: '30s',
+      description: 'How long to wait for the API server to answer one request (e.g. 10s, 1m; 0 waits without limit). Watches and log streams are not cut by it; they resume when the server goes silent.',
+      helpGroup: 'CLUSTER',
+    }),
     output: Flags.option({
       char: 'o',
       default: 'table' as const,
@@ -43,6 +48,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected readonly abort = new AbortController()
   private clientInstance?: KubeClient
   private onSigint?: () => void
+  private interrupts = 0
 
   public async init(): Promise<void> {
     await super.init()
@@ -58,11 +64,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as MobArgs<T>
     this.term = detectTerm({output: this.output})
     if (this.output === 'yaml') await loadYamlWriter()
+    // The first Ctrl-C aborts: requests in flight are cancelled, waits stop, and the command says
+    // how to pick up again (exit 130). A second one ends the process at once. The listener stays
+    // registered between the two: with no listener of its own left, a library's exit hook (ora's
+    // cursor restore) would re-raise SIGINT and kill the process before it says anything.
     this.onSigint = () => {
-      this.abort.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
+      this.interrupts++
+      if (this.interrupts === 1) {
+        this.abort.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
+        return
+      }
+
+      process.stderr.write('\ninterrupted again: stopping now\n')
+      process.exit(ExitCode.Interrupted)
     }
 
-    process.once('SIGINT', this.onSigint)
+    process.on('SIGINT', this.onSigint)
   }
 
   protected get output(): OutputFormat {
@@ -73,10 +90,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async client(): Promise<KubeClient> {
     if (!this.clientInstance) {
       const {KubeClient} = await import('./lib/kube/client.js')
-      const {debug} = this.flags as {debug?: boolean}
+      const {parseDuration} = await import('./lib/duration.js')
+      const flags = this.flags as {context?: string; debug?: boolean; kubeconfig?: string; 'request-timeout'?: string}
+      const requestTimeoutMs = parseDuration(flags['request-timeout'] ?? '30s')
       this.clientInstance = KubeClient.fromFlags(
-        {context: (this.flags as {context?: string}).context, kubeconfig: (this.flags as {kubeconfig?: string}).kubeconfig},
-        {debug: debug ? (line) => process.stderr.write(this.term.err.dim(`debug: ${line}`) + '\n') : undefined},
+        {context: flags.context, kubeconfig: flags.kubeconfig},
+        {
+          debug: flags.debug ? (line) => process.stderr.write(this.term.err.dim(`debug: ${line}`) + '\n') : undefined,
+          requestTimeoutMs,
+          // Ctrl-C cancels every request of the command, also those made without a signal of their own.
+          signal: this.abort.signal,
+        },
       )
     }
 

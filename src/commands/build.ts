@@ -3,28 +3,11 @@ import {stringify} from 'yaml'
 import {BaseCommand} from '../base-command.js'
 import {runBuild, type BuildResult} from '../lib/build/driver.js'
 import {buildLocally, ENGINES, type LocalBuildResult} from '../lib/build/local.js'
-import {ExitCode, MobError} from '../lib/errors.js'
+import {parseDuration} from '../lib/duration.js'
 import {startProgress} from '../lib/ui/progress.js'
 
-/** `90s`, `10m`, `1h`, `1h30m` or plain seconds. */
-export function parseDuration(text: string): number {
-  const t = text.trim()
-  if (/^\d+$/.test(t)) return Number(t) * 1000
-  const re = /(\d+)(h|m|s|ms)/g
-  let total = 0
-  let consumed = 0
-  for (const m of t.matchAll(re)) {
-    const n = Number(m[1])
-    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n
-    consumed += m[0].length
-  }
-
-  if (consumed !== t.length || consumed === 0) {
-    throw new MobError(`"${text}" is not a duration`, {exitCode: ExitCode.Usage, next: 'use for example 90s, 10m or 1h30m'})
-  }
-
-  return total
-}
+// Kept here for the commands that import it from this module.
+export {parseDuration} from '../lib/duration.js'
 
 export default class Build extends BaseCommand<typeof Build> {
   static args = {

@@ -2,6 +2,8 @@ import {expect} from 'chai'
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {connect} from 'node:tls'
+import {FaultTable} from './apiserver/faults.js'
 import {parseClusterArgs, readFixture, startEmulator, type Emulator} from './index.js'
 import {call, cm, stream} from './apiserver/testing.js'
 
@@ -60,6 +62,93 @@ describe('emulator: faults, request records, lifecycle', () => {
     const next = await stream(em, `${CM}?watch=1`)
     await next.waitFor(3)
     expect(next.ended).to.equal(false)
+    next.close()
+  })
+
+  /** a raw TLS connection to the emulator: whether the handshake completed within `ms`, and when it closed */
+  const handshake = (ms: number) => new Promise<{secure: boolean; closed: Promise<void>}>((resolve) => {
+    const sock = connect({ca: em.caPem, host: '127.0.0.1', port: em.port})
+    const closed = new Promise<void>((done) => sock.once('close', () => done()))
+    sock.on('error', () => {})
+    const t = setTimeout(() => resolve({closed, secure: false}), ms)
+    sock.once('secureConnect', () => {
+      clearTimeout(t)
+      resolve({closed, secure: true})
+      sock.end()
+    })
+  })
+
+  it('plays a hung server: connections get no TLS handshake until the pause ends, then are dropped', async () => {
+    em.faults.pause()
+    const held = await handshake(400)
+    expect(held.secure).to.equal(false)
+    // a request on a connection opened before the pause gets no answer either
+    const answer = call(em, 'GET', `${CM}/f1`).catch((error: Error) => error)
+    let answered = false
+    void answer.then(() => (answered = true))
+    await new Promise((r) => setTimeout(r, 300))
+    expect(answered).to.equal(false)
+    em.faults.resume()
+    await held.closed // dropped, not served late
+    await answer
+    expect((await handshake(2000)).secure).to.equal(true)
+    expect((await call(em, 'GET', `${CM}/f1`)).status).to.equal(200)
+  })
+
+  it('plays a hung server after the handshake: requests get no answer until the pause ends, open watches send nothing', async () => {
+    const watch = await stream(em, `${CM}?watch=1&allowWatchBookmarks=true`)
+    await watch.waitFor(1)
+    em.faults.pause({handshake: true})
+    expect((await handshake(2000)).secure).to.equal(true)
+    const started = Date.now()
+    const answer = call(em, 'GET', `${CM}/f1`)
+    const created = em.request('POST', CM, cm('during-pause')).catch(() => undefined)
+    const before = watch.events.length
+    await new Promise((r) => setTimeout(r, 1500)) // bookmarks come every second when not paused
+    expect(watch.events.length).to.equal(before)
+    em.faults.resume()
+    expect((await answer).status).to.equal(200)
+    expect(Date.now() - started).to.be.at.least(1400)
+    await created
+    await watch.waitFor(before + 1, 5000)
+    const added = watch.events.find((e) => e.type === 'ADDED' && e.object.metadata.name === 'during-pause')
+    expect(added, 'an event held during the pause arrives after it').to.not.equal(undefined)
+    watch.close()
+  })
+
+  it('ends a pause by itself', async () => {
+    await call(em, 'GET', `${CM}/f1`) // a connection open before the pause
+    em.faults.pause({forMs: 300})
+    const started = Date.now()
+    expect((await call(em, 'GET', `${CM}/f1`)).status).to.equal(200)
+    expect(Date.now() - started).to.be.within(250, 5000)
+    expect(em.faults.pauseState()).to.equal(undefined)
+  })
+
+  it('plays a hung server only on loopback', () => {
+    const f = new FaultTable()
+    expect(() => f.pause()).to.throw(/only on loopback/)
+    f.listenAddress = '10.1.2.3'
+    expect(() => f.pause()).to.throw(/only on loopback; this emulator listens on 10.1.2.3/)
+    f.listenAddress = '127.0.0.1'
+    f.pause({forMs: 10})
+    expect(f.pauseState()).to.not.equal(undefined)
+    f.resume()
+    expect(f.pauseState()).to.equal(undefined)
+  })
+
+  it('silences the next watch stream after N events: no events, no bookmarks, then it ends by itself', async () => {
+    em.faults.silenceWatchAfter({path: CM}, 1, {forMs: 1500})
+    const s = await stream(em, `${CM}?watch=1&allowWatchBookmarks=true`)
+    await s.waitFor(1)
+    await call(em, 'POST', CM, {body: cm('unheard')})
+    const t = Date.now()
+    await s.end(5000)
+    expect(Date.now() - t).to.be.at.least(1000)
+    expect(s.events.map((e) => e.type)).to.deep.equal(['ADDED'])
+    const next = await stream(em, `${CM}?watch=1&allowWatchBookmarks=true`)
+    await next.waitFor(3)
+    expect(next.events.map((e) => e.object.metadata.name)).to.include('unheard')
     next.close()
   })
 

@@ -9,9 +9,11 @@
  */
 import http from 'node:http'
 import https from 'node:https'
+import net from 'node:net'
 import tls from 'node:tls'
 import type {IncomingMessage} from 'node:http'
 import {ExitCode, MobError} from '../errors.js'
+import {formatDuration} from '../duration.js'
 import {loadKubeconfig, type KubeconfigFlags, type LoadedKubeconfig} from './kubeconfig.js'
 import {
   collectionPath, objectPath, PATCH_CONTENT_TYPES, qualifiedName,
@@ -31,7 +33,7 @@ export interface RequestSpec {
   contentType?: string
   accept?: string
   signal?: AbortSignal
-  /** Milliseconds until an unanswered request is abandoned (not used for streams). */
+  /** Overrides the client's request timeout for this request (milliseconds, 0 = none). */
   timeoutMs?: number
 }
 
@@ -43,6 +45,16 @@ export interface ClientOptions {
   /** Base delay of the exponential backoff between attempts. */
   backoffMs?: number
   userAgent?: string
+  /**
+   * How long one request may take, like kubectl's --request-timeout: from getting a connection to the
+   * end of the answer (for streams: to the answer's headers; watches and logs then run for as long
+   * as they last). 0 = no limit. Default 30 s.
+   */
+  requestTimeoutMs?: number
+  /** How long a new connection may take (TCP connect and TLS handshake). Default 15 s. */
+  connectTimeoutMs?: number
+  /** Aborting it cancels every request in flight and every later one (the command's Ctrl-C). */
+  signal?: AbortSignal
 }
 
 export interface ListOptions {
@@ -63,11 +75,35 @@ export interface WriteOptions {
 
 interface AuthMaterial {
   agent: http.Agent
+  /** The agent is a proxy's: its sockets may come connected already, so connections are not timed apart. */
+  proxied: boolean
   headers: Record<string, string>
   auth?: string
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000
+
+/** Where a request stood when its time ran out. */
+type Phase = 'answer' | 'connect' | 'tls'
+
+/** TLS connections whose handshake is complete (every socket is seen by a request before it connects). */
+const secured = new WeakSet<net.Socket>()
+
+function watchHandshake(socket: net.Socket): void {
+  if (socket instanceof tls.TLSSocket && !secured.has(socket)) socket.once('secureConnect', () => secured.add(socket))
+}
+
+function phaseOf(socket: net.Socket | undefined): Phase {
+  if (!socket || socket.connecting) return 'connect'
+  if (socket instanceof tls.TLSSocket && !secured.has(socket)) return 'tls'
+  return 'answer'
+}
+
+interface InFlight {
+  req: http.ClientRequest
+  res?: IncomingMessage
+}
 
 export function buildQuery(q?: Query): string {
   if (!q) return ''
@@ -85,9 +121,11 @@ export class KubeClient {
   readonly context: string
   readonly namespace?: string
   readonly config: LoadedKubeconfig
-  private readonly opts: Required<Pick<ClientOptions, 'attempts' | 'backoffMs'>> & ClientOptions
+  private readonly opts: Required<Pick<ClientOptions, 'attempts' | 'backoffMs' | 'connectTimeoutMs' | 'requestTimeoutMs'>> & ClientOptions
   private auth?: Promise<AuthMaterial>
   private readonly base: URL
+  /** Requests (and streaming answers) not finished yet, cancelled together when opts.signal aborts. */
+  private readonly inFlight = new Set<InFlight>()
 
   constructor(config: LoadedKubeconfig, opts: ClientOptions = {}) {
     this.config = config
@@ -95,7 +133,19 @@ export class KubeClient {
     this.context = config.context
     this.namespace = config.namespace
     this.base = new URL(this.server)
-    this.opts = {attempts: 4, backoffMs: 250, ...opts}
+    this.opts = {attempts: 4, backoffMs: 250, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, ...opts}
+    // One listener for all requests (not one per request: a command runs many at once).
+    this.opts.signal?.addEventListener('abort', () => {
+      const reason = this.opts.signal!.reason as Error
+      for (const f of this.inFlight) {
+        if (f.res) f.res.destroy(reason)
+        else f.req.destroy(reason)
+      }
+    }, {once: true})
+  }
+
+  private throwIfCancelled(): void {
+    if (this.opts.signal?.aborted) throw this.opts.signal.reason
   }
 
   static fromFlags(flags: KubeconfigFlags, opts: ClientOptions = {}): KubeClient {
@@ -126,7 +176,8 @@ export class KubeClient {
     }
 
     let agent: http.Agent
-    if (cluster?.proxyUrl && opts.agent) {
+    const proxied = Boolean(cluster?.proxyUrl && opts.agent)
+    if (proxied) {
       agent = opts.agent as http.Agent
     } else if (this.base.protocol === 'http:') {
       agent = new http.Agent({keepAlive: true, maxSockets: 32})
@@ -156,7 +207,7 @@ export class KubeClient {
 
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v
-    return {agent, auth: typeof opts.auth === 'string' ? opts.auth : undefined, headers}
+    return {agent, auth: typeof opts.auth === 'string' ? opts.auth : undefined, headers, proxied}
   }
 
   url(path: string, query?: Query): string {
@@ -181,25 +232,72 @@ export class KubeClient {
 
     const started = Date.now()
     const mod = this.base.protocol === 'http:' ? http : https
+    const requestMs = spec.timeoutMs ?? this.opts.requestTimeoutMs
+    const connectMs = requestMs > 0 ? Math.min(this.opts.connectTimeoutMs, requestMs) : this.opts.connectTimeoutMs
+    this.throwIfCancelled()
+    const flight: InFlight = {req: undefined as unknown as http.ClientRequest}
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      let socket: net.Socket | undefined
+      const timers: NodeJS.Timeout[] = []
+      const stop = (): void => {
+        for (const t of timers) clearTimeout(t)
+        timers.length = 0
+      }
+
+      const expire = (limitMs: number, connecting: boolean): void => {
+        const phase = material.proxied && socket && !socket.connecting ? 'answer' : phaseOf(socket)
+        // The connection limit only covers getting a connection; past that the request limit rules.
+        if (connecting && phase === 'answer') return
+        // A connection limit cut short by a smaller --request-timeout is that flag's doing.
+        const byFlag = !connecting || limitMs === requestMs
+        const error = requestTimeoutError(phase, limitMs, byFlag, {context: this.context, method: spec.method, path: spec.path, server: this.server})
+        if (flight.res) flight.res.destroy(error)
+        else req.destroy(error)
+      }
+
       const req = mod.request(target, {
         agent: material.agent,
         auth: material.auth,
         headers,
         method: spec.method,
         signal: spec.signal,
-      }, resolve)
-      if (!stream) {
-        req.setTimeout(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => {
-          req.destroy(Object.assign(new Error(`no answer within ${Math.round((spec.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)}s`), {code: 'ETIMEDOUT'}))
+      }, (r) => {
+        flight.res = r
+        // A stream's headers have come: it runs as long as it lasts (watches have their heartbeat).
+        if (stream) stop()
+        else r.once('end', stop)
+        r.once('close', () => {
+          stop()
+          this.inFlight.delete(flight)
         })
-      }
-
-      req.on('error', reject)
+        resolve(r)
+      })
+      flight.req = req
+      this.inFlight.add(flight)
+      // The clocks start with a connection: waiting for a free one behind long watches is not the server's fault.
+      req.once('socket', (s: net.Socket) => {
+        socket = s
+        watchHandshake(s)
+        if (connectMs > 0 && !material.proxied) timers.push(setTimeout(() => expire(connectMs, true), connectMs))
+        if (requestMs > 0) timers.push(setTimeout(() => expire(requestMs, false), requestMs))
+      })
+      req.once('close', () => {
+        if (!flight.res) {
+          stop()
+          this.inFlight.delete(flight)
+        }
+      })
+      req.on('error', (error) => {
+        stop()
+        reject(error)
+      })
       req.end(payload)
     }).catch((error: unknown) => {
+      this.inFlight.delete(flight)
       this.debug(`${spec.method} ${target} failed after ${Date.now() - started}ms: ${(error as Error).message}`)
+      this.throwIfCancelled()
       if ((error as Error).name === 'AbortError') throw error
+      if (error instanceof MobError) throw error
       throw transportError(error, this.server, this.context)
     })
 
@@ -227,6 +325,7 @@ export class KubeClient {
         if (!type.includes('json')) return text as T
         return JSON.parse(text) as T
       } catch (error) {
+        this.throwIfCancelled()
         if (attempt >= attempts || !isRetryable(error) || spec.signal?.aborted) throw error
         const delay = retryDelay(error, attempt, this.opts.backoffMs)
         this.debug(`retrying ${spec.method} ${spec.path} in ${delay}ms (attempt ${attempt + 1} of ${attempts})`)
@@ -360,6 +459,25 @@ export class KubeClient {
       }
     }
   }
+}
+
+/**
+ * A request that ran out of time, saying where it stood: no connection, no TLS handshake, or no
+ * answer. Exit 4 like every unreachable server; not retried (the time is already spent).
+ */
+export function requestTimeoutError(phase: Phase, limitMs: number, byFlag: boolean, req: {server: string; context: string; method: string; path: string}): MobError {
+  const within = formatDuration(limitMs)
+  const what = phase === 'connect'
+    ? `cannot reach the cluster at ${req.server}: no connection within ${within}`
+    : phase === 'tls'
+      ? `the API server at ${req.server} accepted the connection but did not complete the TLS handshake within ${within}`
+      : `the API server at ${req.server} did not answer ${req.method} ${req.path} within ${within}`
+  const check = `check that the API server of context "${req.context}" is up and reachable from here (VPN, proxy, firewall)`
+  return new MobError(what, {
+    code: 'RequestTimeout',
+    exitCode: ExitCode.Unreachable,
+    next: byFlag ? `${check}, or give it more time with --request-timeout (now ${within}; 0 waits without limit)` : check,
+  })
 }
 
 function retryDelay(error: unknown, attempt: number, base: number): number {

@@ -5,8 +5,10 @@
 import {MobError} from '../errors.js'
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504])
-// A refused connection or an unknown host will not get better in a second: fail fast on those.
-const TRANSIENT = /connection was reset|connection timed out|connection was closed|temporary DNS failure|no answer within/
+// A refused connection or an unknown host will not get better in a second: fail fast on those. A
+// request that ran out of its --request-timeout (code RequestTimeout) is not retried either: its
+// time is spent.
+const TRANSIENT = /connection was reset|connection timed out|connection was closed|temporary DNS failure/
 
 export function isRetryable(error: unknown): boolean {
   const status = (error as {status?: number}).status

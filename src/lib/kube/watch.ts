@@ -4,6 +4,7 @@
  * server answers 410 Gone because the version is older than its history.
  */
 import type {IncomingMessage} from 'node:http'
+import {formatDuration} from '../duration.js'
 import {ExitCode, MobError} from '../errors.js'
 import {ApiError} from './api-error.js'
 import {type KubeClient, readBody} from './client.js'
@@ -16,8 +17,14 @@ export interface WatchOptions {
   labelSelector?: string
   fieldSelector?: string
   signal?: AbortSignal
-  /** Server-side lifetime of one watch connection; the watch is resumed after it. */
+  /** Server-side lifetime of one watch connection (default 60 s); the watch is resumed after it. */
   timeoutSeconds?: number
+  /**
+   * A connection that brings nothing (no event, no bookmark, no end) for this long is taken for dead:
+   * closed and resumed from the last resourceVersion. Default: timeoutSeconds plus 15 s, since the
+   * server ends every watch at timeoutSeconds (and sends bookmarks before that). 0 = never.
+   */
+  heartbeatMs?: number
   /** Called on every (re)connection, for progress output and tests. */
   onReconnect?: (why: string, resourceVersion: string) => void
 }
@@ -28,6 +35,20 @@ export type InformerEvent<T> =
 
 /** Expired: the watch's resourceVersion is older than the server's history window. */
 class ExpiredError extends Error {}
+
+/** A watch connection that stayed silent past its heartbeat. */
+export class SilentWatchError extends Error {}
+
+const DEFAULT_WATCH_SECONDS = 60
+const HEARTBEAT_GRACE_MS = 15_000
+/** Resumes in a row that find the server silent or out of time before the watch gives up (exit 4). */
+const MAX_STALLS = 3
+
+function heartbeatOf(opts: WatchOptions): number {
+  return opts.heartbeatMs ?? ((opts.timeoutSeconds ?? DEFAULT_WATCH_SECONDS) * 1000 + HEARTBEAT_GRACE_MS)
+}
+
+const stalled = (error: unknown): boolean => error instanceof SilentWatchError || (error instanceof MobError && error.code === 'RequestTimeout')
 
 function key(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`
@@ -44,6 +65,18 @@ export async function* watchOnce<T extends KubeObject>(
   const onAbort = (): void => ac.abort()
   opts.signal?.addEventListener('abort', onAbort, {once: true})
   let res: IncomingMessage | undefined
+  const heartbeatMs = heartbeatOf(opts)
+  let silent = false
+  let heartbeat: NodeJS.Timeout | undefined
+  const beat = (): void => {
+    if (heartbeatMs <= 0) return
+    clearTimeout(heartbeat)
+    heartbeat = setTimeout(() => {
+      silent = true
+      ac.abort()
+    }, heartbeatMs)
+  }
+
   try {
     res = await client.send({
       method: 'GET',
@@ -53,7 +86,7 @@ export async function* watchOnce<T extends KubeObject>(
         fieldSelector: opts.fieldSelector,
         labelSelector: opts.labelSelector,
         resourceVersion,
-        timeoutSeconds: opts.timeoutSeconds ?? 300,
+        timeoutSeconds: opts.timeoutSeconds ?? DEFAULT_WATCH_SECONDS,
         watch: 1,
       },
       signal: ac.signal,
@@ -61,7 +94,9 @@ export async function* watchOnce<T extends KubeObject>(
 
     let buf = ''
     res.setEncoding('utf8')
+    beat()
     for await (const chunk of res) {
+      beat()
       buf += chunk as string
       let nl: number
       while ((nl = buf.indexOf('\n')) >= 0) {
@@ -77,16 +112,21 @@ export async function* watchOnce<T extends KubeObject>(
           })
         }
 
+        // The heartbeat times the server, not a consumer that takes its time with an event.
+        clearTimeout(heartbeat)
         yield ev
+        beat()
       }
     }
   } catch (error) {
+    if (silent && !opts.signal?.aborted) throw new SilentWatchError(`no event or bookmark within ${formatDuration(heartbeatMs)}`)
     if (ac.signal.aborted && !(error instanceof ExpiredError)) return
     // A connection cut mid-stream surfaces as a reset; that is an ordinary end of this connection.
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted') return
     throw error
   } finally {
+    clearTimeout(heartbeat)
     opts.signal?.removeEventListener('abort', onAbort)
     ac.abort()
     res?.destroy()
@@ -102,6 +142,7 @@ export async function* informer<T extends KubeObject>(client: KubeClient, r: Res
   const known = new Map<string, T>()
   let rv = ''
   let failures = 0
+  let stalls = 0
 
   const relist = async function* (initial: boolean): AsyncGenerator<InformerEvent<T>> {
     const list = await client.list<T>(r, {fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector, namespace: opts.namespace, signal: opts.signal})
@@ -131,6 +172,7 @@ export async function* informer<T extends KubeObject>(client: KubeClient, r: Res
       for await (const ev of watchOnce<T>(client, r, rv, opts)) {
         got++
         failures = 0
+        stalls = 0
         if (ev.object?.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion
         if (ev.type === 'BOOKMARK') continue
         const k = key(ev.object)
@@ -151,11 +193,27 @@ export async function* informer<T extends KubeObject>(client: KubeClient, r: Res
         continue
       }
 
+      if (stalled(error)) {
+        // A silent server: resume a few times (a stuck connection, a restarted API server), then say so.
+        if (++stalls >= MAX_STALLS) throw error instanceof MobError ? error : silentServer(client, r, error as Error, stalls)
+        opts.onReconnect?.(`${(error as Error).message}; resuming the watch`, rv)
+        await sleep(backoff(stalls, 500, 5000), opts.signal)
+        continue
+      }
+
       if (!isRetryable(error) || ++failures > 8) throw error
       opts.onReconnect?.(`watch failed: ${(error as Error).message}`, rv)
       await sleep(backoff(failures), opts.signal)
     }
   }
+}
+
+function silentServer(client: KubeClient, r: ResourceType, error: Error, times: number): MobError {
+  return new MobError(`the API server at ${client.server} stopped sending updates of ${r.plural}: ${error.message}, ${times} times in a row`, {
+    code: 'RequestTimeout',
+    exitCode: ExitCode.Unreachable,
+    next: `check that the API server of context "${client.context}" is up and reachable from here (VPN, proxy, firewall), then run the command again`,
+  })
 }
 
 export interface WaitOptions {

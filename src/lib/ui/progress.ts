@@ -45,7 +45,10 @@ export async function startProgress(term: Term, text: string, stream: NodeJS.Wri
 
   const {default: ora} = await import('ora')
   let current = text
-  const spinner = ora({stream, text: `${current} (${elapsed(start)})`}).start()
+  // discardStdin off: ora would put the terminal in raw mode, and then Ctrl-C is a byte on stdin
+  // that nothing reads instead of a SIGINT. In cooked mode the terminal itself sends SIGINT, which
+  // the base command turns into a prompt, clean stop (exit 130) however busy the command is.
+  const spinner = ora({discardStdin: false, stream, text: `${current} (${elapsed(start)})`}).start()
   const timer = setInterval(() => {
     spinner.text = `${current} (${elapsed(start)})`
   }, 1000)

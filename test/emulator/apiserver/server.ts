@@ -1,7 +1,7 @@
 // The HTTPS front: authentication, faults, routing, and the REST verbs on top of the object service.
 import {createServer, type Server} from 'node:https'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 import {randomBytes} from 'node:crypto'
 import {authorize, type Attributes, type Authenticator, type Identity} from './auth.js'
 import type {CrdInfo} from './crds.js'
@@ -55,6 +55,8 @@ const TRUE = (v: string | null) => v === 'true' || v === '1'
 export class ApiServer {
   private server?: Server
   readonly open = new Set<{end(): void}>()
+  /** raw connections held without a TLS handshake while the server plays hung */
+  private readonly held = new Set<Socket>()
   private snapshots = new Map<string, Entry[]>()
   port = 0
 
@@ -65,15 +67,35 @@ export class ApiServer {
       this.handle(req, res).catch((error) => this.fail(res, error))
     })
     this.server.keepAliveTimeout = 30_000
+    // faults.pause() without a handshake: new TCP connections are held before TLS sees them, and
+    // dropped when the pause ends (a hung server that comes back does not remember them).
+    const server = this.server
+    const tlsListeners = server.listeners('connection') as Array<(socket: Socket) => void>
+    server.removeAllListeners('connection')
+    server.on('connection', (socket: Socket) => {
+      const p = this.d.faults.pauseState()
+      if (p && !p.handshake) {
+        this.held.add(socket)
+        socket.on('error', () => {})
+        socket.once('close', () => this.held.delete(socket))
+        void p.ended.then(() => socket.destroy())
+        return
+      }
+      for (const l of tlsListeners) l.call(server, socket)
+    })
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject)
       this.server!.listen(port, host, () => resolve())
     })
-    this.port = (this.server.address() as AddressInfo).port
+    const address = this.server.address() as AddressInfo
+    this.port = address.port
+    this.d.faults.listenAddress = address.address
     return this.port
   }
 
   async close(): Promise<void> {
+    this.d.faults.resume()
+    for (const s of [...this.held]) s.destroy()
     for (const h of [...this.open]) h.end()
     if (!this.server) return
     const s = this.server
@@ -163,6 +185,13 @@ export class ApiServer {
     if (rec.contentType === undefined) delete rec.contentType
     this.d.requests.push(rec)
     this.record!.set(res, rec)
+
+    const paused = this.d.faults.pauseState()
+    if (paused) {
+      // a hung server: no answer until the pause ends, and none at all if the client gave up
+      await paused.ended
+      if (req.socket.destroyed) return
+    }
 
     const id = this.d.auth.authenticate(req)
     if (id) rec.user = id.user
@@ -330,6 +359,8 @@ export class ApiServer {
             bookmarkIntervalMs: this.d.bookmarkIntervalMs,
             table: wantsTable(accept) ? {columns: columnsFor(r.res, this.d.crds.get(r.res.plural)?.columns), accept, includeObject: query.get('includeObject')} : undefined,
             cutAfter: this.d.faults.takeWatchCut(path),
+            silenceAfter: this.d.faults.takeWatchSilence(path),
+            paused: () => this.d.faults.pauseState(),
             open: this.open,
           },
           (c) => this.setStatus(res, c),

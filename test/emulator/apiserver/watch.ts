@@ -21,6 +21,10 @@ export interface WatchOptions {
   table?: {columns: Column[]; accept?: string; includeObject?: string | null}
   /** end the stream after this many (non-bookmark) events */
   cutAfter?: number
+  /** after this many (non-bookmark) events send nothing more, and end the stream after forMs */
+  silenceAfter?: {after: number; forMs: number}
+  /** the server plays hung: events wait until it ends, bookmarks are skipped */
+  paused?: () => {ended: Promise<void>} | undefined
   onEnd?: () => void
   /** the list of currently open streams, so the server can end them all on close */
   open: Set<{end(): void}>
@@ -53,26 +57,51 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
 
   let sent = 0
   let closed = false
+  let silent = false
   let columnsSent = false
   const timers: NodeJS.Timeout[] = []
+  // while the server plays hung, lines wait here in order
+  let held: string[] | undefined
+  const emit = (line: string) => {
+    if (held) {
+      held.push(line)
+      return
+    }
+    const p = o.paused?.()
+    if (p) {
+      held = [line]
+      void p.ended.then(() => {
+        const lines = held ?? []
+        held = undefined
+        if (!closed) for (const l of lines) out.write(l)
+      })
+      return
+    }
+    out.write(line)
+  }
+  const goSilent = () => {
+    silent = true
+    timers.push(setTimeout(stop, o.silenceAfter!.forMs))
+  }
   const inNs = (obj: any) => !o.namespace || obj?.metadata?.namespace === o.namespace
   const passes = (obj: any) => obj && inNs(obj) && o.match(obj)
 
   const write = (type: string, obj: any, json: string) => {
-    if (closed) return
+    if (closed || silent) return
     let line: string
     if (o.table) {
       const t = toTable([obj], {resourceVersion: obj.metadata?.resourceVersion}, {...o.table, columns: o.table.columns}, !columnsSent)
       columnsSent = true
       line = JSON.stringify({type, object: t})
     } else line = `{"type":"${type}","object":${json}}`
-    out.write(`${line}\n`)
+    emit(`${line}\n`)
     sent++
     if (o.cutAfter !== undefined && sent >= o.cutAfter) stop()
+    else if (o.silenceAfter && sent >= o.silenceAfter.after) goSilent()
   }
 
   const bookmark = () => {
-    if (closed) return
+    if (closed || silent || held || o.paused?.()) return
     const obj = {kind: res.kind, apiVersion: apiVersionOf(res), metadata: {resourceVersion: String(o.currentRV())}}
     out.write(`${JSON.stringify({type: 'BOOKMARK', object: obj})}\n`)
   }
@@ -111,6 +140,7 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
     stop()
     return
   }
+  if (o.silenceAfter?.after === 0) goSilent()
   collection.watchers.add(sink)
   if (backlog) {
     for (const ev of backlog) {
@@ -130,6 +160,13 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
   if (o.timeoutSeconds !== undefined && o.timeoutSeconds > 0) {
     timers.push(
       setTimeout(() => {
+        // a silent or hung server does not end its watches either
+        if (silent) return
+        const p = o.paused?.()
+        if (p) {
+          void p.ended.then(() => stop())
+          return
+        }
         if (o.bookmarks) bookmark()
         stop()
       }, o.timeoutSeconds * 1000),
