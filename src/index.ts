@@ -14,6 +14,7 @@ import AutocompleteScript from './commands/autocomplete/script.js'
 import Build from './commands/build.js'
 import Cleanup from './commands/cleanup.js'
 import Disable from './commands/disable.js'
+import Doctor from './commands/doctor.js'
 import Dockerfile from './commands/dockerfile.js'
 import Enable from './commands/enable.js'
 import Help from './commands/help.js'
@@ -38,6 +39,7 @@ export const COMMANDS: Record<string, typeof Command> = {
   build: Build,
   cleanup: Cleanup,
   disable: Disable,
+  doctor: Doctor,
   dockerfile: Dockerfile,
   enable: Enable,
   help: Help,

@@ -111,3 +111,26 @@ export function registriesIn(auths: AuthMap): string[] {
 export function canonicalDockerConfig(auths: AuthMap): string {
   return JSON.stringify({auths})
 }
+
+/** What an auths entry logs in with (for registry requests only; never for display). */
+export interface Credentials {
+  username?: string
+  password?: string
+  /** An OAuth2 refresh token (docker's `identitytoken`). */
+  identityToken?: string
+  /** A bearer token sent as is (docker's `registrytoken`). */
+  registryToken?: string
+}
+
+export function credentialsOf(entry: AuthEntry): Credentials | undefined {
+  if (!usable(entry)) return undefined
+  if (entry.identitytoken) return {identityToken: entry.identitytoken, username: entry.username}
+  if (entry.registrytoken) return {registryToken: entry.registrytoken}
+  if (entry.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    return {password: decoded.slice(colon + 1), username: decoded.slice(0, colon)}
+  }
+
+  return {password: entry.password, username: entry.username}
+}

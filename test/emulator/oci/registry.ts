@@ -38,6 +38,8 @@ export interface StartRegistryOptions {
   dir?: string
   /** Fixed port; default: a free one, retried on collision. */
   port?: number
+  /** Manifest deletes enabled (default true); false makes the registry answer deletes with 405 UNSUPPORTED. */
+  deletes?: boolean
 }
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry'
@@ -65,7 +67,7 @@ async function htpasswdLine(user: string, password: string): Promise<string> {
   return stdout.trim() + '\n'
 }
 
-function registryConfig(dir: string, port: number, withAuth: boolean): string {
+function registryConfig(dir: string, port: number, withAuth: boolean, deletes = true): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -78,7 +80,7 @@ function registryConfig(dir: string, port: number, withAuth: boolean): string {
     '  filesystem:',
     `    rootdirectory: ${JSON.stringify(path.join(dir, 'data'))}`,
     '  delete:',
-    '    enabled: true',
+    `    enabled: ${deletes}`,
     '  maintenance:',
     '    uploadpurging:',
     '      enabled: false',
@@ -126,7 +128,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
     for (let attempt = 0; attempt < attempts; attempt++) {
       const port = opts.port ?? (await freePort())
       const configPath = path.join(dir, 'config.yml')
-      await writeFile(configPath, registryConfig(dir, port, Boolean(opts.auth)))
+      await writeFile(configPath, registryConfig(dir, port, Boolean(opts.auth), opts.deletes ?? true))
       const logPath = path.join(dir, 'registry.log')
       const logFd = openSync(logPath, 'a')
       let child: ChildProcess

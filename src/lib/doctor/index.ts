@@ -1,0 +1,141 @@
+/**
+ * `oc mob doctor`: proves, before the cluster finds out, that a pool's builds can pull the base image
+ * and push the result, that its nodes can pull that result, that pruning may delete, that no token in
+ * use is about to expire, and that the pool itself is fit for layered images. Everything is read,
+ * every registry is asked for real (logins and probes that change nothing), all at once; the answer is
+ * a list of checks, each ok, warn or fail with its cause and next step.
+ */
+import type {KubeClient} from '../kube/client.js'
+import {R} from '../kube/resources.js'
+import type {MachineConfigPool, Node} from '../kube/types.js'
+import {MCO_NAMESPACE, CUSTOM_DOCKERFILE_CONFIG} from '../mco/constants.js'
+import {machineOSConfigOf, type MachineOSConfig} from '../mco/machine-os.js'
+import {type ImageReference, parseReference} from '../registry/reference.js'
+import {readOsImage} from '../build/inputs.js'
+import {detectBackend} from '../layering/generation.js'
+import {isInternalRegistry} from '../layering/preflight.js'
+import {poolNotFound} from '../status.js'
+import {DEFAULT_CAS, type TrustedCAs} from './http.js'
+import {containerfileChecks, machineOSConfigCheck, nodeChecks, poolNodes, type PoolWithStream, streamOf} from './pool.js'
+import {registryChecks, type Need} from './needs.js'
+import {type ControllerConfig, globalPullSecret, internalPullSecret, readSecret, secretCheck, type SecretInUse, tokenChecks} from './secrets.js'
+import {tokenFixFor} from './fix.js'
+import type {DoctorCheck, DoctorResult, TokenFix} from './types.js'
+
+export interface DoctorOptions {
+  pool?: string
+  /** Time-box of each registry request (default 10 s). */
+  timeoutMs?: number
+  cas?: TrustedCAs
+  /** host -> host[:port] to connect to instead (e.g. the internal registry's route). */
+  addresses?: Record<string, string>
+  signal?: AbortSignal
+  now?: number
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000
+
+function ref(spec: string): ImageReference | undefined {
+  try {
+    return parseReference(spec)
+  } catch {
+    return undefined
+  }
+}
+
+export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): Promise<DoctorResult> {
+  const signal = opts.signal
+  const backend = await detectBackend(client)
+  const generation = backend.generation
+  const [poolList, nodeList, cc, moscs, osImage, global] = await Promise.all([
+    client.list<MachineConfigPool>(R.machineConfigPools, {signal}),
+    client.list<Node>(R.nodes, {signal}),
+    client.find<ControllerConfig>(R.controllerConfigs, 'machine-config-controller', undefined, signal),
+    generation === 'machineosconfig' ? client.list<MachineOSConfig>(R.machineOSConfigs, {signal}).then((l) => l.items) : Promise.resolve([]),
+    readOsImage(client).catch((error: Error) => error),
+    globalPullSecret(client, signal),
+  ])
+  let pools: MachineConfigPool[]
+  if (opts.pool) {
+    const p = poolList.items.find((x) => x.metadata.name === opts.pool)
+    if (!p) throw poolNotFound(opts.pool, poolList.items)
+    pools = [p]
+  } else {
+    const enabled = await Promise.all(poolList.items.map((p) => backend.isEnabled(client, p)))
+    pools = poolList.items.filter((_p, i) => enabled[i])
+  }
+
+  const checks: DoctorCheck[] = []
+  const fixes: TokenFix[] = []
+  const needs: Need[] = []
+  const secretRows = new Map<string, DoctorCheck>()
+  const internal = internalPullSecret(cc)
+  const addSecretRow = (use: SecretInUse, hint: string): void => {
+    if (!secretRows.has(use.ref)) secretRows.set(use.ref, secretCheck(use, hint))
+  }
+
+  if (pools.length === 0) {
+    checks.push({cause: 'no pool is opted into on-cluster builds', id: 'pool:none', next: 'set one up with `oc mob setup`, or name a pool: `oc mob doctor POOL`', section: 'pool', status: 'fail', subject: 'pools'})
+  }
+
+  const base = osImage instanceof Error ? undefined : ref(osImage.baseImage)
+  if (osImage instanceof Error) checks.push({cause: osImage.message, id: 'pool:base-image', next: 'check `oc get co machine-config`', section: 'pool', status: 'fail', subject: 'base OS image (machine-config-osimageurl)'})
+  addSecretRow(global, `check \`oc get secret pull-secret -n openshift-config\``)
+  if (internal) addSecretRow(internal, 'check the machine-config-controller ControllerConfig')
+
+  await Promise.all(pools.map(async (pool) => {
+    const name = pool.metadata.name!
+    const members = poolNodes(pool, nodeList.items)
+    checks.push(...nodeChecks(pool, members, nodeList.items, cc?.spec?.infra?.status?.controlPlaneTopology))
+    const settings = await backend.readSettings(client, name)
+    const mosc = machineOSConfigOf(moscs, name)
+    if (!settings) {
+      checks.push({cause: `pool ${name} has no build settings (${generation === 'machineosconfig' ? 'no MachineOSConfig' : 'no on-cluster-build-config'})`, id: 'pool:settings', next: `run \`oc mob setup --pool ${name}\``, section: 'pool', status: 'fail', subject: `pool ${name}`})
+      return
+    }
+
+    if (mosc) checks.push(await machineOSConfigCheck(client, mosc, signal))
+    const edit = generation === 'machineosconfig' ? `\`oc mob setup --pool ${name} --custom-dockerfile FILE --force\`` : `\`oc edit configmap ${CUSTOM_DOCKERFILE_CONFIG} -n ${MCO_NAMESPACE}\``
+    checks.push(...containerfileChecks({content: settings.customDockerfile, edit, generation, pool: name, stream: streamOf(pool as PoolWithStream)}))
+    const hint = `create or fix it, or pick another with \`oc mob setup --pool ${name} --force\``
+    const [pull, push] = await Promise.all([
+      settings.baseImagePullSecret ? readSecret(client, 'base', settings.baseImagePullSecret, MCO_NAMESPACE, signal) : Promise.resolve({...global, label: 'global pull secret (the base image pull secret by default)', role: 'base' as const}),
+      readSecret(client, 'push', settings.finalImagePushSecret, MCO_NAMESPACE, signal),
+    ])
+    addSecretRow(pull, hint)
+    addSecretRow(push, hint)
+    const final = ref(settings.finalImagePullspec)
+    if (!final) {
+      checks.push({cause: `"${settings.finalImagePullspec}" is not a valid image pullspec`, id: 'pool:pullspec', next: `run \`oc mob setup --pool ${name} --force\` with a pullspec like quay.io/org/os-image`, section: 'pool', status: 'fail', subject: `pool ${name} final image`})
+      return
+    }
+
+    const nodesSee: SecretInUse = internal && isInternalRegistry(final.registry) && !internal.problem
+      ? {...global, auths: {...global.auths, ...internal.auths}, label: 'global pull secret + internal-registry pull secret (as nodes see them)', problem: global.problem}
+      : {...global, label: 'global pull secret (as nodes see it)'}
+    // The tag of the final pullspec is replaced by each build's: the repository is what matters.
+    const repo = {...final, digest: undefined, tag: undefined}
+    if (base) needs.push({action: 'pull', image: base, purpose: 'the base OS image', secret: pull})
+    needs.push({action: 'pull', image: repo, purpose: 'the built image, as nodes pull it', secret: nodesSee})
+    needs.push({action: 'push', image: repo, purpose: 'the built image', secret: push})
+    if (generation === 'machineosconfig' && !isInternalRegistry(final.registry)) needs.push({action: 'delete', image: repo, purpose: 'pruning old images', secret: push})
+    const fix = tokenFixFor({final, name, push})
+    const tokenRows = [
+      ...tokenChecks(push, [final].map((r) => ({host: r.registry, repository: r.repository})), fix?.text ?? '', opts.now),
+      ...tokenChecks(pull, base ? [{host: base.registry, repository: base.repository}] : [], `refresh the credentials in ${pull.ref}`, opts.now),
+    ]
+    checks.push(...tokenRows.map((t) => t.check))
+    if (fix && tokenRows.some((t) => t.wantsLongLived && t.check.id === 'token:push')) {
+      fixes.push({...fix.plan, serviceAccount: tokenRows.find((t) => t.serviceAccount)?.serviceAccount?.split('/').pop() ?? fix.plan.serviceAccount})
+    }
+  }))
+
+  checks.push(...await registryChecks(needs, {addresses: opts.addresses ?? {}, cas: opts.cas ?? DEFAULT_CAS, signal, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS}))
+  const order = {pool: 3, registries: 1, secrets: 0, tokens: 2}
+  const all = [...secretRows.values(), ...checks].sort((a, b) => order[a.section] - order[b.section])
+  const count = (s: string): number => all.filter((c) => c.status === s).length
+  return {
+    checks: all, context: client.context, fixes, generation, pools: pools.map((p) => p.metadata.name!), server: client.server,
+    summary: {fail: count('fail'), ok: count('ok'), warn: count('warn')},
+  }
+}
