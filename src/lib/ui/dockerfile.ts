@@ -71,7 +71,7 @@ export function dockerfileText(r: DockerfileResult, check: boolean): string {
     const config = (name: string): boolean => e.files.some((f) => f.path.endsWith(name))
     if (r.machineOS) {
       const extras = [config('policy.json') ? 'policy.json' : '', config('registries.conf') ? 'registries.conf' : ''].filter(Boolean)
-      if (extras.length > 0) lines.push(`(${extras.join(' and ')}: the builder's /etc/containers files, used by buildah, not part of the image)`)
+      if (extras.length > 0) lines.push(`(${extras.join(' and ')}: the builder's /etc/containers ${extras.length === 1 ? 'file' : 'files'}, used by buildah, not part of the image)`)
       const env = config('registries.conf') ? `CONTAINERS_REGISTRIES_CONF=${e.dir}/registries.conf ` : ''
       const policy = config('policy.json') ? ` --signature-policy ${e.dir}/policy.json` : ''
       lines.push('', `Build it as the cluster does: ${env}buildah build --authfile <base image pull secret as a docker config>${policy} --tag ${r.tag ?? '<image>'} ${e.dir}`)
