@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   await newerGeneration()
 }
 
-/** OpenShift 4.18+: a MachineOSConfig opts a pool in; oc mob shows, follows and rebuilds its builds. */
+/** OpenShift 4.18+: a MachineOSConfig opts a pool in; oc mob shows, follows and rebuilds its builds, and renders its Containerfile. */
 async function newerGeneration(): Promise<void> {
   say('Starting an emulated OpenShift 4.18+ cluster (MachineOSConfig API, scripted builds)')
   const cluster = await startCluster({controllers: {machineOS: true}, delays: {lineMs: 150}, emulator: {groups: {machineOS: true}}, mode: 'scripted'})
@@ -165,6 +165,15 @@ async function newerGeneration(): Promise<void> {
     say('The machine-os-builder starts a build at once: enable --wait follows it and the rollout to the nodes')
     await ocMob(kc, ['enable', 'worker', '--wait'])
     await ocMob(kc, ['status'])
+
+    say('The Containerfile the machine-os-builder builds for the pool, and the build context its Job gets')
+    await ocMob(kc, ['dockerfile', 'worker'])
+    const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-demo-mosc-'))
+    try {
+      await ocMob(kc, ['dockerfile', 'worker', '--export', ctx])
+    } finally {
+      fs.rmSync(ctx, {force: true, recursive: true})
+    }
 
     say('Building again (the rebuild annotation), with the log of the Job\'s pod')
     await ocMob(kc, ['build', 'worker', '--rebuild', '--follow'])

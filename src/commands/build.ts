@@ -32,7 +32,9 @@ On OpenShift 4.18+, a pool with a MachineOSConfig is built by the machine-os-bui
 the command joins the MachineOSBuild of the pool's rendered config (or waits for the builder to create
 it) and follows it; with --rebuild, or to retry a failed one, it sets the
 machineconfiguration.openshift.io/rebuild annotation on the MachineOSConfig, which makes the builder
-build it again. --local is not available for such pools.
+build it again. --local builds the build context the builder's Job gets (\`oc mob dockerfile POOL
+--export DIR\` shows it) on this machine, pulling with the MachineOSConfig's baseImagePullSecret (else
+the global pull secret) and, with --push, pushing with its renderedImagePushSecret.
 
 A build that cannot make progress ends the wait with exit code 8, its cause and what to do, and is
 left as it is: a build pod no node can take (the scheduler's message is shown), an image that cannot be
@@ -59,8 +61,8 @@ again to re-attach.`
     engine: Flags.option({dependsOn: ['local'], description: 'With --local: the engine to build with (default: buildah if on PATH, else podman).', options: ENGINES})(),
     isolation: Flags.string({dependsOn: ['local'], description: 'With --local: the engine\'s --isolation (oci, chroot, rootless); default $BUILDAH_ISOLATION.'}),
     local: Flags.boolean({description: 'Build the pool\'s build context on this machine with buildah or podman instead of in the cluster. Changes nothing in the cluster.'}),
-    push: Flags.boolean({dependsOn: ['local'], description: 'With --local: push the image with the final image push secret and report its digest.'}),
-    tag: Flags.string({dependsOn: ['local'], description: 'With --local: the image name to build (default: finalImagePullspec tagged with the rendered config).'}),
+    push: Flags.boolean({dependsOn: ['local'], description: 'With --local: push the image with the final image push secret (4.18+: renderedImagePushSecret) and report its digest.'}),
+    tag: Flags.string({dependsOn: ['local'], description: 'With --local: the image name to build (default: the tag the cluster\'s build pushes).'}),
     'tls-verify': Flags.boolean({allowNo: true, description: 'With --local: verify registries\' TLS (--no-tls-verify for plain-HTTP or self-signed registries).'}),
     follow: Flags.boolean({char: 'f', description: 'Stream the build log while waiting.'}),
     rebuild: Flags.boolean({description: 'Build even if the pool already has an image for its rendered config, or after a failed build.'}),

@@ -72,8 +72,10 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-dockerfile-'))
+    // A 4.14/4.15 cluster: it does not serve the MachineOSConfig API.
     emu = await startCluster({
       fixture: defaultFixturePath(),
+      groups: {machineOS: false},
       objects: [
         pool('layering', {layered: true, rendered: R_LAY}),
         pool('broken', {layered: true, rendered: R_BROKEN}),
@@ -409,7 +411,7 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
   })
 
   it('exits 6 naming machine-config-osimageurl when the release ConfigMap is missing', async () => {
-    const bare = await startCluster({objects: [namespace(MCO_NS), pool('layering', {layered: true, rendered: R_LAY})]})
+    const bare = await startCluster({groups: {machineOS: false}, objects: [namespace(MCO_NS), pool('layering', {layered: true, rendered: R_LAY})]})
     try {
       const r = await run(['dockerfile', 'layering', '--kubeconfig', bare.kubeconfig])
       expect(r.exitCode).to.equal(6)

@@ -119,8 +119,10 @@ describe('buildLocally: engines, credentials, checks and failures (stand-in engi
     fakeBin = path.join(tmp, 'bin')
     fs.mkdirSync(fakeBin)
     fs.writeFileSync(path.join(fakeBin, 'buildah'), FAKE_ENGINE, {mode: 0o755})
+    // A 4.14/4.15 cluster: it does not serve the MachineOSConfig API.
     emu = await startCluster({
       fixture: defaultFixturePath(),
+      groups: {machineOS: false},
       objects: [
         buildConfig('quay.io/example/os-image:latest'),
         dockerConfigSecret('pull-secret-copy', {'quay.io': {auth: b64(`puller:${PULL_PASSWORD}`)}}),

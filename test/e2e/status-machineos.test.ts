@@ -104,8 +104,8 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     }
   })
 
-  it('build --local, dockerfile, cleanup and rollback of a MachineOSConfig pool are refused (exit 10), saying how to rebuild and follow', async () => {
-    const refused = [[['build', 'worker', '--local'], '`oc mob build --local`'], [['dockerfile', 'worker'], '`oc mob dockerfile`'], [['cleanup', 'worker', '--yes'], '`oc mob cleanup`'], [['rollback', 'worker', '--to', '1', '--yes'], '`oc mob rollback`']] as const
+  it('cleanup and rollback of a MachineOSConfig pool are refused (exit 10), saying how to rebuild and follow', async () => {
+    const refused = [[['cleanup', 'worker', '--yes'], '`oc mob cleanup`'], [['rollback', 'worker', '--to', '1', '--yes'], '`oc mob rollback`']] as const
     for (const [args, what] of refused) {
       emu.resetRequests()
       const r = await run([...args, ...kc()])
@@ -119,6 +119,14 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     const enable = await run(['enable', 'master', ...kc()])
     expect(enable.exitCode).to.equal(6)
     expect(enable.stderr).to.include('pool master has no MachineOSConfig: on OpenShift 4.18+ setup writes it, and that opts the pool in')
+
+    // dockerfile of a pool without a MachineOSConfig: nothing builds it, so there is no Containerfile.
+    emu.resetRequests()
+    const dockerfile = await run(['dockerfile', 'master', ...kc()])
+    expect(dockerfile.exitCode).to.equal(6)
+    expect(dockerfile.stderr).to.include('error: pool master has no MachineOSConfig: on OpenShift 4.18+ the machine-os-builder builds only pools that have one, so there is no Containerfile to show')
+    expect(dockerfile.stderr).to.include('next: opt the pool in with `oc mob setup --pool master`')
+    expect(emu.requests.filter((q: {method: string}) => q.method !== 'GET'), 'nothing written').to.deep.equal([])
   })
 
   it('a MachineOSConfig without a build of the pool\'s rendered config yet is a warning that says where to look', async () => {

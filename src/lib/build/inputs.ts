@@ -155,9 +155,9 @@ export async function machineOSConfigFor(client: KubeClient, poolName: string): 
 }
 
 /**
- * 4.18+: a pool with a MachineOSConfig is built by the machine-os-builder from that object, with its
- * own Containerfile and push settings, which oc-mob's build and Dockerfile (made for the 4.14/4.15
- * generation) do not drive. Refused with the steps that do (exit 10), before anything is read or made.
+ * 4.18+: a pool with a MachineOSConfig is built by the machine-os-builder from that object, which the
+ * commands that call this (made for the 4.14/4.15 generation) do not drive. Refused with the steps
+ * that do (exit 10), before anything is read or made.
  */
 export async function refuseMachineOSPool(client: KubeClient, poolName: string, what: string): Promise<void> {
   const found = await machineOSConfigFor(client, poolName)
@@ -204,7 +204,6 @@ export type BuildInputsWithoutPush = Omit<BuildInputs, 'pushSecret'> & {pushSecr
  */
 export async function gatherInputs(client: KubeClient, poolName: string, opts: GatherOptions & {push: boolean}): Promise<BuildInputsWithoutPush> {
   const pool = await readPool(client, poolName)
-  await refuseMachineOSPool(client, poolName, opts.push ? '`oc mob build`' : '`oc mob build --local`')
   if (opts.requireLayered && !isLayered(pool)) {
     throw invalid(`pool ${poolName} is not opted into on-cluster builds (it has no machineconfiguration.openshift.io/layering-enabled label)`,
       `run \`oc mob enable ${poolName}\` first (or \`oc label mcp/${poolName} machineconfiguration.openshift.io/layering-enabled=\`)`)

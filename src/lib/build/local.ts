@@ -1,9 +1,10 @@
 /**
  * `oc mob build <pool> --local`: the cluster's build, run with buildah or podman on this machine.
  *
- * The build context is the one the cluster would build (the same Dockerfile, the MachineConfig
- * encoded the same way); the base image is pulled with the build config's base image pull secret and
- * the image is optionally pushed with its final image push secret, exactly as the build pod does.
+ * The build context is the one the cluster would build (the same Dockerfile or, on 4.18+, the same
+ * Containerfile, trust bundle and /etc/containers files, the MachineConfig encoded the same way); the
+ * base image is pulled with the pool's base image pull secret and the image is optionally pushed with
+ * its push secret, exactly as the build pod does.
  * Credentials go to 0600 files in a private temporary directory that is removed afterwards; they
  * never reach the build context, the output or an error message.
  */
@@ -17,8 +18,8 @@ import type {Secret} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import {type AuthMap, findCredentials, parseDockerSecret} from '../registry/auth.js'
 import {formatReference, parseReference, withDigest} from '../registry/reference.js'
-import {gatherInputs} from './inputs.js'
-import {checkContextDir, CONTEXT_FILES, writeBuildContext} from './render.js'
+import {localBuildInputs} from '../layering/generation.js'
+import {checkContextDir, CONTEXT_FILES, writeContextFiles} from './render.js'
 
 export type Engine = 'buildah' | 'podman'
 export const ENGINES: readonly Engine[] = ['buildah', 'podman']
@@ -36,7 +37,7 @@ export interface LocalBuildOptions {
   isolation?: string
   /** Write the build context here and keep it (default: a temporary directory, removed afterwards). */
   contextDir?: string
-  /** The image name to build (default: finalImagePullspec tagged with the rendered config, as the cluster does). */
+  /** The image name to build (default: the tag the cluster's build pushes). */
   tag?: string
   signal?: AbortSignal
   /** Every line the engine prints (stdout and stderr). */
@@ -135,6 +136,10 @@ export function authfileContent(secret: Secret): string {
 
 export interface EngineCommandOptions {
   contextDir: string
+  /** The file to build, relative to the context (default: Dockerfile). */
+  file?: string
+  /** A signature policy file for pulls (4.18+: the builder's /etc/containers/policy.json). */
+  signaturePolicy?: string
   tag: string
   authfile: string
   iidfile: string
@@ -144,7 +149,8 @@ export interface EngineCommandOptions {
 
 /** Arguments of `<engine> build` (buildah and podman take the same ones). */
 export function buildArgs(o: EngineCommandOptions): string[] {
-  const args = ['build', '--authfile', o.authfile, '--tag', o.tag, '--file', path.join(o.contextDir, CONTEXT_FILES.dockerfile), '--iidfile', o.iidfile]
+  const args = ['build', '--authfile', o.authfile, '--tag', o.tag, '--file', path.join(o.contextDir, o.file ?? CONTEXT_FILES.dockerfile), '--iidfile', o.iidfile]
+  if (o.signaturePolicy) args.push('--signature-policy', o.signaturePolicy)
   if (o.isolation) args.push('--isolation', o.isolation)
   if (!o.tlsVerify) args.push('--tls-verify=false')
   args.push(o.contextDir)
@@ -253,19 +259,18 @@ export async function buildLocally(client: KubeClient, poolName: string, opts: L
     }
   }
 
-  opts.onPhase?.('checking', `Checking the build inputs of pool ${poolName}`)
-  const inputs = await gatherInputs(client, poolName, {push})
-  // The engine is looked for once the pool is known to be buildable here, so that a pool this
-  // command cannot build is refused for that reason, not for a missing engine.
+  // Without an engine nothing can be built: said before the cluster is asked anything.
   const {engine, path: enginePath} = await findEngine(opts.engine, env.PATH ?? '')
+  opts.onPhase?.('checking', `Checking the build inputs of pool ${poolName}`)
+  const inputs = await localBuildInputs(client, poolName, {push, signal: opts.signal})
   tag ??= inputs.tag
   if (push && opts.tag) {
     // The push secret was checked for the build config's registry; a --tag elsewhere needs its own credentials.
     const ref = parseReference(tag)
     if (!findCredentials(parseDockerSecret(inputs.pushSecret!).auths, ref.registry, ref.repository)) {
-      throw new MobError(`the final image push secret ${inputs.config.finalImagePushSecretName} has no credentials for ${ref.registry}, where --tag ${tag} would be pushed`, {
+      throw new MobError(`the push secret ${inputs.pushSecretName} has no credentials for ${ref.registry}, where --tag ${tag} would be pushed`, {
         exitCode: ExitCode.Invalid,
-        next: `push to the build config's repository (leave out --tag), or add credentials for ${ref.registry} to secret ${inputs.config.finalImagePushSecretName} in ${MCO_NAMESPACE}`,
+        next: `push to the pool's repository (leave out --tag), or add credentials for ${ref.registry} to secret ${inputs.pushSecretName} in ${MCO_NAMESPACE}`,
       })
     }
   }
@@ -275,14 +280,16 @@ export async function buildLocally(client: KubeClient, poolName: string, opts: L
   const contextDir = opts.contextDir ?? path.join(privateDir, 'context')
   try {
     opts.onPhase?.('context', `Writing the build context of ${inputs.rendered}`)
-    await writeBuildContext(contextDir, {dockerfile: inputs.dockerfile, encodedMachineConfig: inputs.encodedMachineConfig})
+    await writeContextFiles(contextDir, inputs.files)
     const pullAuth = path.join(privateDir, 'pull-auth.json')
     await writeFile(pullAuth, authfileContent(inputs.pullSecret), {mode: 0o600})
     const iidfile = path.join(privateDir, 'iid')
     const isolation = opts.isolation || env.BUILDAH_ISOLATION || undefined
+    // 4.18+: the registries.conf the builder's Job mounts (mirrors, blocked registries) applies here too.
+    const engineEnv = inputs.registriesConf ? {...env, CONTAINERS_REGISTRIES_CONF: path.join(contextDir, inputs.registriesConf)} : env
     const run = async (what: string, args: string[]): Promise<void> => {
       if (opts.signal?.aborted) throw interrupted(opts.signal)
-      const outcome = await runEngine(enginePath, args, {env, onLine: opts.onLine, signal: opts.signal}).catch((error: Error) => {
+      const outcome = await runEngine(enginePath, args, {env: engineEnv, onLine: opts.onLine, signal: opts.signal}).catch((error: Error) => {
         throw new MobError(`could not run ${enginePath}: ${error.message}`, {exitCode: ExitCode.Unavailable, next: `check that ${engine} works: \`${engine} --version\``})
       })
       if (opts.signal?.aborted) throw interrupted(opts.signal)
@@ -293,13 +300,16 @@ export async function buildLocally(client: KubeClient, poolName: string, opts: L
         details: outcome.tail.length > 0 ? ['last lines:', ...outcome.tail.map((l) => `  ${l}`)] : [],
         exitCode: ExitCode.Failed,
         next: what === 'push'
-          ? `check the push secret ${inputs.config.finalImagePushSecretName} and the registry of ${tag}${tlsVerify ? ' (a plain-HTTP registry needs --tls-verify=false)' : ''}`
+          ? `check the push secret ${inputs.pushSecretName} and the registry of ${tag}${tlsVerify ? ' (a plain-HTTP registry needs --tls-verify=false)' : ''}`
           : `fix the cause above; \`oc mob dockerfile ${poolName} --export DIR\` writes the build context to run the build by hand`,
       })
     }
 
     opts.onPhase?.('build', `Building ${tag} with ${engine}`)
-    await run('build', buildArgs({authfile: pullAuth, contextDir, iidfile, isolation, tag: tag!, tlsVerify}))
+    await run('build', buildArgs({
+      authfile: pullAuth, contextDir, file: inputs.buildFile, iidfile, isolation,
+      signaturePolicy: inputs.signaturePolicy && path.join(contextDir, inputs.signaturePolicy), tag: tag!, tlsVerify,
+    }))
     const imageId = (await readFile(iidfile, 'utf8').catch(() => '')).trim() || undefined
     const result: LocalBuildResult = {
       contextDir,

@@ -13,7 +13,7 @@ import {createTwoFilesPatch, FILE_HEADERS_ONLY} from 'diff'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
-import type {ConfigMap, MachineConfig, MachineConfigPool} from '../kube/types.js'
+import type {ConfigMap, MachineConfig, MachineConfigPool, Secret} from '../kube/types.js'
 import {
   BUILD_CONFIG_KEYS, buildNames, CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG,
 } from '../mco/constants.js'
@@ -23,14 +23,47 @@ import {
   CONFIGMAP_LIMIT_BYTES, configMapDataSize, customDockerfileOffset, decodeMachineConfig, type DockerfileInputs,
   encodeMachineConfig, renderDockerfile,
 } from './dockerfile.js'
-import {checkedRenderedConfig, readOsImage, readPool, refuseMachineOSPool} from './inputs.js'
+import {checkedRenderedConfig, readOsImage, readPool} from './inputs.js'
 import {type DockerfileProblem, validateCustomDockerfile} from './validate.js'
 
 /** The files of a build context, relative to its directory, as the build pod lays them out. */
 export const CONTEXT_FILES = {
   dockerfile: 'Dockerfile',
   machineConfig: path.join('machineconfig', 'machineconfig.json.gz'),
+  /** 4.18+: the Containerfile, the additional trust bundle, and the builder's /etc/containers files. */
+  containerfile: 'Containerfile',
+  trustBundle: 'openshift-config-user-ca-bundle.crt',
+  policy: 'policy.json',
+  registries: 'registries.conf',
 } as const
+
+/** One file of a build context: its path relative to the context directory, and its content. */
+export interface ContextFile {
+  path: string
+  content: Buffer | string
+}
+
+/** What a build of a pool on this machine needs (`oc mob build --local`), whichever generation builds it in the cluster. */
+export interface LocalBuildInputs {
+  poolName: string
+  rendered: string
+  /** The build context, as the cluster's build receives it. */
+  files: ContextFile[]
+  /** The file the engine builds, relative to the context: Dockerfile or Containerfile. */
+  buildFile: string
+  /** Pulls the base image and the images the custom Dockerfile names. */
+  pullSecret: Secret
+  pullSecretName: string
+  /** Pushes the image; read and checked only for a build that pushes. */
+  pushSecret?: Secret
+  pushSecretName: string
+  /** The image the cluster's build of this config pushes (or would push). */
+  tag: string
+  /** 4.18+: the builder's /etc/containers/policy.json, when the rendered config has one (a context file's path). */
+  signaturePolicy?: string
+  /** 4.18+: the builder's /etc/containers/registries.conf, when the rendered config has one (a context file's path). */
+  registriesConf?: string
+}
 
 /** The data keys of the build's ConfigMaps. */
 const DOCKERFILE_KEY = 'Dockerfile'
@@ -44,9 +77,9 @@ export interface DockerfileProblemReport extends DockerfileProblem {
 }
 
 export interface CustomDockerfileInfo {
-  /** The cluster's on-cluster-build-custom-dockerfile entry, a local file (--file), or none at all. */
+  /** The cluster's custom Dockerfile (4.18+: the MachineOSConfig's containerFile), a local file (--file), or none at all. */
   origin: 'cluster' | 'file' | 'none'
-  /** `on-cluster-build-custom-dockerfile[<pool>]` or the file's path; null when none. */
+  /** `on-cluster-build-custom-dockerfile[<pool>]`, `machineosconfig/<name> spec.containerFile (NoArch)` or the file's path; null when none. */
   location: string | null
   /** 1-based line of the rendered Dockerfile on which the custom Dockerfile starts; null when none. */
   startLine: number | null
@@ -68,14 +101,35 @@ export interface ExportedFile {
 export interface ExportResult {
   dir: string
   files: ExportedFile[]
-  /** Where machineconfig.json.gz came from: the build's mc-<rendered> ConfigMap, or encoded now. */
+  /** Where machineconfig.json.gz came from: the build's mc-<rendered> (mc-<mosb>) ConfigMap, or encoded now. */
   machineConfigSource: DockerfileSource
   /** Size of the mc-<rendered> ConfigMap data; over 1 MiB the cluster cannot start the build. */
   configMapBytes: number
   fitsConfigMap: boolean
 }
 
+/** 4.18+: what the Containerfile of a MachineOSConfig pool is rendered from. */
+export interface MachineOSContextInfo {
+  machineOSConfig: string
+  /** The MachineOSBuild of the pool's rendered config, when the builder has made it. */
+  machineOSBuild: string | null
+  /** The builder's releases whose template is rendered, e.g. "4.18/4.19" (from machine-config-osimageurl's releaseVersion). */
+  builderReleases: string
+  /** Where that builder takes the base OS and extensions images from. */
+  imagesFrom: string
+  /** The rendered MachineConfig's kernelType as the builder reads it (default, realtime, 64k-pages). */
+  kernelType: string
+  /** The rendered MachineConfig's extensions. */
+  extensions: string[]
+  /** What a person should know about how the builder treats this config (unknown extensions, kernel swaps). */
+  notes: string[]
+}
+
 export interface DockerfileResult {
+  /** configmap: 4.14/4.15 (Dockerfile); machineosconfig: 4.18+ (Containerfile of a MachineOSConfig). */
+  generation: 'configmap' | 'machineosconfig'
+  /** The name of the file the builder builds: Dockerfile (4.14/4.15) or Containerfile (4.18+). */
+  fileName: string
   pool: string
   renderedConfig: string
   /** live: the copy in dockerfile-<rendered> of a build under way; rendered: rendered now. */
@@ -90,7 +144,7 @@ export interface DockerfileResult {
   layered: boolean
   buildState: BuildState
   customDockerfile: CustomDockerfileInfo
-  /** dockerfile-<rendered>, when it exists (a build is under way, or failed and was left for inspection). */
+  /** dockerfile-<rendered> (4.18+: containerfile-<mosb>), when it exists (a build is under way, or failed and was left for inspection). */
   liveConfigMap: string | null
   /** With a live copy: whether it is identical to a fresh render. */
   liveMatchesRender: boolean | null
@@ -100,6 +154,8 @@ export interface DockerfileResult {
   diff?: DockerfileDiff
   /** With exportDir: what was written. */
   exported?: ExportResult
+  /** 4.18+ only. */
+  machineOS?: MachineOSContextInfo
 }
 
 export interface DockerfileOptions {
@@ -120,7 +176,7 @@ export interface DockerfileOptions {
  * Promise.all that waits for every request to finish before failing with the first error, so no
  * request is left running (and retrying) after the command has ended.
  */
-async function allSettled<T extends readonly unknown[]>(promises: {[K in keyof T]: Promise<T[K]> | T[K]}): Promise<T> {
+export async function allSettled<T extends readonly unknown[]>(promises: {[K in keyof T]: Promise<T[K]> | T[K]}): Promise<T> {
   const settled = await Promise.allSettled(promises)
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
   if (failed) throw failed.reason
@@ -136,7 +192,7 @@ export function customDockerfileLocation(pool: string): string {
   return `${CUSTOM_DOCKERFILE_CONFIG}[${pool}]`
 }
 
-async function readLocalDockerfile(file: string): Promise<string> {
+export async function readLocalDockerfile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (error) {
@@ -178,11 +234,12 @@ export async function checkContextDir(dir: string, opts: {force?: boolean; ownOn
   if (entries.length === 0 || opts.force) return
   if (opts.ownOnly && await holdsOnlyContext(dir, entries)) return
   throw invalid(`${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to write the build context into it`,
-    'give a new or empty directory, or add --force to overwrite Dockerfile and machineconfig/machineconfig.json.gz in it')
+    'give a new or empty directory, or add --force to overwrite the build context\'s files in it')
 }
 
 async function holdsOnlyContext(dir: string, entries: string[]): Promise<boolean> {
-  if (!entries.every((e) => e === CONTEXT_FILES.dockerfile || e === 'machineconfig')) return false
+  const own = new Set<string>([...Object.values(CONTEXT_FILES).filter((f) => !f.includes(path.sep)), 'machineconfig'])
+  if (!entries.every((e) => own.has(e))) return false
   if (!entries.includes('machineconfig')) return true
   try {
     const inner = await readdir(path.join(dir, 'machineconfig'))
@@ -198,20 +255,27 @@ async function holdsOnlyContext(dir: string, entries: string[]): Promise<boolean
  * value of the mc-<rendered> ConfigMap: the Dockerfile decodes it with `base64 -d | gunzip`).
  */
 export async function writeBuildContext(dir: string, context: {dockerfile: string; encodedMachineConfig: string}): Promise<ExportedFile[]> {
-  const dockerfilePath = path.join(dir, CONTEXT_FILES.dockerfile)
-  const mcPath = path.join(dir, CONTEXT_FILES.machineConfig)
+  return writeContextFiles(dir, [
+    {content: context.dockerfile, path: CONTEXT_FILES.dockerfile},
+    {content: context.encodedMachineConfig, path: CONTEXT_FILES.machineConfig},
+  ])
+}
+
+/** Writes the files of a build context into `dir` (created if needed); returns their paths and sizes. */
+export async function writeContextFiles(dir: string, files: ContextFile[]): Promise<ExportedFile[]> {
+  const written: ExportedFile[] = []
   try {
-    await mkdir(path.dirname(mcPath), {recursive: true})
-    await writeFile(dockerfilePath, context.dockerfile)
-    await writeFile(mcPath, context.encodedMachineConfig)
+    for (const f of files) {
+      const target = path.join(dir, f.path)
+      await mkdir(path.dirname(target), {recursive: true})
+      await writeFile(target, f.content)
+      written.push({bytes: Buffer.byteLength(f.content), path: target})
+    }
   } catch (error) {
     throw invalid(`cannot write the build context to ${dir}: ${(error as Error).message}`, 'give a directory you can write to')
   }
 
-  return [
-    {bytes: Buffer.byteLength(context.dockerfile), path: dockerfilePath},
-    {bytes: Buffer.byteLength(context.encodedMachineConfig), path: mcPath},
-  ]
+  return written
 }
 
 /** A unified diff of two texts (3 lines of context), with `---`/`+++` headers; '' when they are equal. */
@@ -230,7 +294,6 @@ export async function renderPoolDockerfile(client: KubeClient, poolName: string,
   const fileText = opts.file === undefined ? undefined : await readLocalDockerfile(opts.file)
   const {signal} = opts
   const pool = await readPool(client, poolName)
-  await refuseMachineOSPool(client, poolName, '`oc mob dockerfile`')
   const rendered = checkedRenderedConfig(pool)
   const names = buildNames(rendered)
   const [osImage, customCm, buildConfig, liveCm] = await allSettled([
@@ -266,6 +329,8 @@ export async function renderPoolDockerfile(client: KubeClient, poolName: string,
       startLine,
     },
     dockerfile: source === 'live' ? live! : fresh,
+    fileName: CONTEXT_FILES.dockerfile,
+    generation: 'configmap',
     extensionsImage: osImage.extensionsImage ?? null,
     layered: isLayered(pool),
     liveConfigMap: live === undefined ? null : names.dockerfile,
@@ -324,7 +389,7 @@ async function readRenderedMachineConfig(client: KubeClient, poolName: string, r
   return mc
 }
 
-function machineConfigMissing(poolName: string, rendered: string): MobError {
+export function machineConfigMissing(poolName: string, rendered: string): MobError {
   return new MobError(`the rendered MachineConfig ${rendered} of pool ${poolName} does not exist`, {
     code: 'MachineConfigMissing',
     exitCode: ExitCode.NotFound,

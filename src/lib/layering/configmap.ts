@@ -6,7 +6,9 @@
  * and the image in its `newestImageEquivalentConfig` annotation.
  */
 import {hungFailure, runBuild} from '../build/driver.js'
+import {gatherInputs} from '../build/inputs.js'
 import {BUILD_CONTAINERS} from '../build/objects.js'
+import {CONTEXT_FILES, type LocalBuildInputs, renderPoolDockerfile} from '../build/render.js'
 import {StallGuard} from '../build/stall-watch.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
@@ -279,9 +281,27 @@ async function followUntil(client: KubeClient, poolName: string, ctx: FollowCont
   throw new MobError('the watch ended early', {exitCode: ExitCode.Unreachable})
 }
 
+/** A local build of a 4.14/4.15 pool: the context the build pod gets (Dockerfile, machineconfig.json.gz) and the build config's secrets. */
+async function configMapLocalInputs(client: KubeClient, pool: string, opts: {push: boolean}): Promise<LocalBuildInputs> {
+  const i = await gatherInputs(client, pool, {push: opts.push})
+  return {
+    buildFile: CONTEXT_FILES.dockerfile,
+    files: [{content: i.dockerfile, path: CONTEXT_FILES.dockerfile}, {content: i.encodedMachineConfig, path: CONTEXT_FILES.machineConfig}],
+    poolName: pool,
+    pullSecret: i.pullSecret,
+    pullSecretName: i.config.baseImagePullSecretName,
+    pushSecret: i.pushSecret,
+    pushSecretName: i.config.finalImagePushSecretName,
+    rendered: i.rendered,
+    tag: i.tag,
+  }
+}
+
 export const configMapBackend: LayeringBackend = {
   defaultBuilder: 'build',
+  dockerfile: renderPoolDockerfile,
   generation: 'configmap',
+  localBuildInputs: configMapLocalInputs,
   nodesCanRevert: false,
   title: 'OpenShift 4.14/4.15 (on-cluster-build-config ConfigMap and the layering-enabled pool label)',
 

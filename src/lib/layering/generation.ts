@@ -5,11 +5,12 @@
  * - OpenShift 4.14/4.15: the `on-cluster-build-config` ConfigMap (+ `on-cluster-build-custom-dockerfile`)
  *   and the pool label `machineconfiguration.openshift.io/layering-enabled` (configmap.ts);
  * - OpenShift 4.18+: one MachineOSConfig per pool and MachineOSBuilds (machine-os.ts): setup, build,
- *   enable, disable and nodes use it.
+ *   enable, disable, nodes, dockerfile and build --local use it.
  *
  * The generation is detected from API discovery, never from a version string.
  */
 import type {BuildOptions, BuildResult} from '../build/driver.js'
+import {checkContextDir, type DockerfileOptions, type DockerfileResult, type LocalBuildInputs} from '../build/render.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
@@ -96,6 +97,14 @@ export interface LayeringBackend {
   oneShotBuild(client: KubeClient, pool: string, opts: Pick<BuildOptions, 'onEvent' | 'onRetry' | 'signal' | 'stallGraceMs' | 'timeoutMs'>): Promise<BuildResult>
   /** After opting out: wait until the cluster has cleaned up after the pool. */
   followOptOut(client: KubeClient, pool: string, opts: FollowOptions): Promise<void>
+  /**
+   * The Dockerfile (4.18+: Containerfile) the pool's next or running build uses, with its custom
+   * part checked; on request compared with the running build's copy, and written with the rest of the
+   * build context as the cluster's build receives it. Changes nothing in the cluster.
+   */
+  dockerfile(client: KubeClient, pool: string, opts: DockerfileOptions): Promise<DockerfileResult>
+  /** What a build of the pool on this machine needs (`build --local`): the build context, the secrets, the tag. */
+  localBuildInputs(client: KubeClient, pool: string, opts: {push: boolean; signal?: AbortSignal}): Promise<LocalBuildInputs>
 }
 
 /**
@@ -115,4 +124,16 @@ export function noMachineConfigApi(client: KubeClient): MobError {
     exitCode: ExitCode.Unavailable,
     next: 'on-cluster builds need an OpenShift cluster (4.14 or later) with the Machine Config Operator; check --context',
   })
+}
+
+/** The Dockerfile or Containerfile of a pool's build, from the backend of the cluster's generation. */
+export async function poolDockerfile(client: KubeClient, pool: string, opts: DockerfileOptions = {}): Promise<DockerfileResult> {
+  // A directory that cannot take the context is refused before the cluster is asked anything.
+  if (opts.exportDir) await checkContextDir(opts.exportDir, {force: opts.force})
+  return (await detectBackend(client)).dockerfile(client, pool, opts)
+}
+
+/** The inputs of a local build of a pool, from the backend of the cluster's generation. */
+export async function localBuildInputs(client: KubeClient, pool: string, opts: {push: boolean; signal?: AbortSignal}): Promise<LocalBuildInputs> {
+  return (await detectBackend(client)).localBuildInputs(client, pool, opts)
 }

@@ -8,8 +8,10 @@
  * the 4.19 builder uses, at most 4096 characters).
  *
  * Setup writes it; builds, logs and status follow the MachineOSBuilds the machine-os-builder makes
- * from it (src/lib/build/machine-os.ts, src/lib/logs, src/lib/status.ts). Opting out deletes it.
+ * from it (src/lib/build/machine-os.ts, src/lib/logs, src/lib/status.ts); dockerfile and build --local
+ * render its build context (src/lib/build/machine-os-context.ts). Opting out deletes it.
  */
+import {machineOSLocalInputs, renderMachineOSDockerfile} from '../build/machine-os-context.js'
 import {buildWithMachineOSConfig} from '../build/machine-os.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
@@ -60,6 +62,7 @@ function manifestOf(name: string, spec: MachineOSConfig['spec']): MachineOSConfi
 
 export const machineOSConfigBackend: LayeringBackend = {
   defaultBuilder: 'pod',
+  dockerfile: renderMachineOSDockerfile,
   generation: 'machineosconfig',
   nodesCanRevert: true,
   oneShotBuildAccess: [access('patch')],
@@ -86,6 +89,8 @@ export const machineOSConfigBackend: LayeringBackend = {
   async isEnabled(client, pool) {
     return Boolean(await findConfig(client, pool.metadata.name!))
   },
+
+  localBuildInputs: machineOSLocalInputs,
 
   oneShotBuild(client, pool, opts) {
     return (async () => {

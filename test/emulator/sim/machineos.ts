@@ -4,8 +4,9 @@
 // - a MachineOSConfig whose pool's rendered config has no MachineOSBuild gets one, named
 //   <mosc>-<hash of the rendered config and the MachineOSConfig spec>, and becomes its current build
 //   (annotation current-machine-os-build);
-// - a MachineOSBuild without a state gets its Job's pod: build-<mosb>-<5 chars>, labelled
-//   job-name=build-<mosb> (simplification: no Job object, one container image-build);
+// - a MachineOSBuild without a state gets its Job's input ConfigMaps (machineos-inputs.ts) and its
+//   Job's pod: build-<mosb>-<5 chars>, labelled job-name=build-<mosb> (simplification: no Job
+//   object, one container image-build); the inputs go when the build succeeds or is rebuilt;
 // - the pods decide the build as the Job's counts do (backoffLimit 3): Building while a pod runs or
 //   after a failed one; a failed pod is followed by the next attempt, up to 4 pods, the last failure
 //   makes it Failed (the pods stay for their logs); a pod that succeeds makes it Succeeded with the
@@ -17,6 +18,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {type KubeClient, Informer, type Obj, isNotFound, now, R} from './client.js'
 import type {ContainerProcess} from './kubelet.js'
 import {type Logger, Loop} from './loop.js'
+import {createMachineOSInputs, deleteMachineOSInputs} from './machineos-inputs.js'
 import {MCO_NS} from './names.js'
 
 const P = 'machineconfiguration.openshift.io'
@@ -131,6 +133,7 @@ export class MachineOSController {
       }
 
       await this.client.delete(MOS.builds, undefined, current!)
+      await deleteMachineOSInputs(this.client, current!)
       await this.createBuild(mosc, current!, old.spec.machineConfig.name)
       this.log(`machine-os: rebuilding ${current} for MachineOSConfig ${mosc.metadata.name}`)
     }
@@ -156,6 +159,9 @@ export class MachineOSController {
 
       // The next attempt, once the informer has seen every pod created so far.
       if ((this.created.get(mosb.metadata.uid) ?? 0) > pods.length) return
+      // Before the Job: its input ConfigMaps (containerfile-<mosb>, mc-<mosb>, ...).
+      const config = this.configs.get(mosb.spec.machineOSConfig.name)
+      if (!state && config) await createMachineOSInputs(this.client, config, mosb)
       await this.client.create(R.pods, MCO_NS, {
         apiVersion: 'v1', kind: 'Pod',
         metadata: {labels: {'batch.kubernetes.io/job-name': jobName(name), 'job-name': jobName(name)}, name: `${jobName(name)}-${randomBytes(3).toString('hex').slice(0, 5)}`, namespace: MCO_NS},
@@ -186,6 +192,7 @@ export class MachineOSController {
       }
     }
 
+    await deleteMachineOSInputs(this.client, name)
     this.created.delete(mosb.metadata.uid)
     this.log(`machine-os: ${name} succeeded: ${image}`)
   }
