@@ -126,8 +126,8 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
   const result: CleanupResult = {
     deleted: [], items: plan.items, kept: plan.kept, notDeleted: [], outcome: 'nothing-to-do', pools: plan.pools, saved: null, scope: plan.scope,
   }
-  if (isEmpty(plan)) return result
   if (plan.running.length > 0 && !opts.force) throw runningError(plan)
+  if (isEmpty(plan)) return result
   if (opts.dryRun) return {...result, outcome: 'dry-run'}
   if (opts.confirm && !(await opts.confirm(plan))) return {...result, outcome: 'declined'}
 

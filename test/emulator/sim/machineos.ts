@@ -297,17 +297,21 @@ export class MachineOSController {
       for (const pod of this.pods.list().filter((p) => ownedByIt(p, job.metadata.uid))) await this.client.delete(R.pods, MCO_NS, pod.metadata.name)
       await this.client.delete(JOBS, MCO_NS, job.metadata.name)
     } else if (!job) {
-      // Pods of an earlier Job whose object is gone already.
-      for (const pod of this.pods.list().filter((p) => p.metadata.labels?.['job-name'] === jobName(name) && !(newer && p.metadata.creationTimestamp >= newer.metadata.creationTimestamp))) {
+      // Pods of an earlier Job whose object is gone already (what the garbage collector removes: owned by a Job that no longer exists).
+      const jobs = new Set(this.jobs.list().map((j) => j.metadata.uid))
+      const orphan = (p: Obj): boolean => (p.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'Job' && !jobs.has(r.uid))
+      for (const pod of this.pods.list().filter((p) => p.metadata.labels?.['job-name'] === jobName(name) && orphan(p))) {
         await this.client.delete(R.pods, MCO_NS, pod.metadata.name)
       }
     }
 
     this.created.delete(mosb.metadata.uid)
     if (newer) return
+    // The builder's own objects only: labelled for the build and named as it names them.
     const selector = `${P}/machine-os-build=${name}`
+    const names = new Set([...['containerfile', 'mc', 'additionaltrustbundle', 'etc-policy', 'etc-registries', 'digest', 'base', 'final'].map((x) => `${x}-${name}`)])
     for (const kind of [R.configmaps, R.secrets]) {
-      for (const o of (await this.client.list(kind, MCO_NS, selector)).items) await this.client.delete(kind, MCO_NS, o.metadata.name)
+      for (const o of (await this.client.list(kind, MCO_NS, selector)).items) if (names.has(o.metadata.name)) await this.client.delete(kind, MCO_NS, o.metadata.name)
     }
 
     await this.client.delete(R.configmaps, MCO_NS, `digest-${name}`)
