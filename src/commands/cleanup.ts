@@ -30,7 +30,18 @@ hang, counts as failed). --save DIR first saves the Dockerfile, the decoded Mach
 digest and the logs of every container (and their previous run) of what is deleted.
 
 When the pool has no image yet, the cluster's machine-os-builder starts a new build by itself once
-the conditions are cleared; otherwise run \`oc mob build POOL\`.`
+the conditions are cleared; otherwise run \`oc mob build POOL\`.
+
+OpenShift 4.18+ (a pool with a MachineOSConfig): a MachineOSBuild that failed or was interrupted
+keeps the machine-os-builder from building the same config again, and the next build deletes it with
+its evidence. Cleanup deletes that MachineOSBuild, its Job build-<mosb> and the Job's pods, and its
+ephemeral ConfigMaps and secret copies (found by the builder's labels of the pool); a Job left behind
+by a deleted build (it would stop a new build of that name); and clears a current-machine-os-build
+annotation naming a build that no longer exists. The builder then starts a new build by itself. The
+MachineOSConfig, succeeded builds and their images are never touched. A rebuild annotation the
+builder has not acted on, the pool's ImageBuildDegraded and degradations that stop the builder are
+reported. --save DIR first keeps the MachineOSBuild, MachineOSConfig and Job (YAML and conditions),
+the log of every attempt of the Job, the events, the Containerfile and the MachineConfig.`
 
   static examples = [
     {command: 'oc mob cleanup layering', description: 'Show what is left of the failed build, confirm, clean up.'},
@@ -42,9 +53,9 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
   static flags = {
     all: Flags.boolean({description: 'Every pool (including build objects of pools that no longer exist).'}),
     'dry-run': Flags.boolean({description: 'Show what would be deleted and cleared; change nothing.'}),
-    force: Flags.boolean({description: 'Also delete builds that are still running (stops them).'}),
+    force: Flags.boolean({description: 'Also delete builds that are still running (stops them; 4.18+: their MachineOSBuild and Job).'}),
     'keep-secrets': Flags.boolean({description: 'Leave the <name>-canonical secret copies alone.'}),
-    save: Flags.string({description: 'Save the Dockerfile, MachineConfig and build logs of what is deleted into this directory first.', helpValue: 'DIR'}),
+    save: Flags.string({description: 'Save the Dockerfile, MachineConfig and build logs of what is deleted into this directory first (4.18+: also the MachineOSBuild, MachineOSConfig and Job, every attempt\'s log and the events).', helpValue: 'DIR'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
   }
 
@@ -97,7 +108,7 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
     progress?.stop()
     const scope = pool ? `pool ${pool}` : 'any pool'
     if (result.outcome === 'nothing-to-do') {
-      this.emit(result, () => `Nothing to clean up for ${scope}: no build objects left behind and no stuck build state.${result.kept.length > 0 ? '\n' + this.renderKept(result) : ''}`)
+      this.emit(result, () => [`Nothing to clean up for ${scope}: no build objects left behind and no stuck build state.`, ...result.kept.length > 0 ? [this.renderKept(result)] : [], ...this.renderNotes(result)].join('\n'))
       return result
     }
 
@@ -115,13 +126,26 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
       const lines = [`Deleted ${result.deleted.length} object${result.deleted.length === 1 ? '' : 's'}${result.deleted.length > 0 ? `: ${result.deleted.join(', ')}` : ''}.`]
       for (const x of result.notDeleted) lines.push(this.term.out.yellow(`Not deleted: ${x.object}: ${x.reason}`))
       for (const p of result.pools.filter((f) => f.exists)) {
+        if (p.clearAnnotation || p.notes) {
+          if (p.clearAnnotation) lines.push(`Pool ${p.pool}: MachineOSConfig ${p.clearAnnotation.machineOSConfig} no longer names ${p.clearAnnotation.value} as its current build.`)
+          if (result.deleted.length > 0 || p.clearAnnotation) lines.push(`Pool ${p.pool}: the machine-os-builder starts a new build by itself; follow it with \`oc mob build ${p.pool}\` or \`oc mob logs ${p.pool} -f\`.`)
+          continue
+        }
+
         lines.push(`Pool ${p.pool}: build state cleared; start a new build with \`oc mob build ${p.pool}\` (the machine-os-builder starts one by itself when the pool has no image yet).`)
       }
+
+      lines.push(...this.renderNotes(result).filter((l) => !l.includes('then the machine-os-builder starts')))
 
       if (result.saved) lines.push(`Saved ${result.saved.files.length} files under ${result.saved.dir}${result.saved.missing.length > 0 ? ` (not saved: ${result.saved.missing.map((m) => m.what).join('; ')})` : ''}.`)
       return lines.join('\n')
     })
     return result
+  }
+
+  /** What cleanup reports but does not change (4.18+): a rebuild annotation not acted on, degradations... */
+  private renderNotes(plan: Pick<CleanupPlan, 'pools'>): string[] {
+    return plan.pools.flatMap((p) => (p.notes ?? []).map((note) => `  note   pool ${p.pool}: ${note}`))
   }
 
   private renderKept(plan: Pick<CleanupPlan, 'kept'>): string {
@@ -130,7 +154,7 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
 
   private renderPlan(plan: Pick<CleanupPlan, 'items' | 'kept' | 'pools' | 'scope'>): string {
     const c = this.term.out
-    const lines = [`Cleanup of ${plan.scope.pool ? `pool ${plan.scope.pool}` : 'every pool'} (namespace openshift-machine-config-operator):`]
+    const lines = [`Cleanup of ${plan.scope.pool ? `pool ${plan.scope.pool}` : 'every pool'} (namespace openshift-machine-config-operator${plan.items.some((i) => i.kind === 'MachineOSBuild') ? '; MachineOSBuilds are cluster-wide' : ''}):`]
     const width = Math.max(0, ...plan.items.map((i) => ref(i).length))
     for (const i of plan.items) lines.push(`  ${c.red('delete')} ${ref(i).padEnd(width)}   ${i.why}`)
     for (const p of plan.pools) {
@@ -138,6 +162,13 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
         lines.push(`  pool ${p.pool}: ${p.why}`)
         continue
       }
+
+      if (p.clearAnnotation) {
+        const a = p.clearAnnotation
+        lines.push(`  ${c.yellow('clear')}  machineosconfig/${a.machineOSConfig} annotation ${a.annotation}=${a.value} (${a.why})`)
+      }
+
+      if (p.removeConditions.length + p.resetConditions.length + p.removeRefs.length === 0) continue
 
       const what: string[] = []
       if (p.removeConditions.length > 0) what.push(`remove conditions ${p.removeConditions.join(', ')}`)
@@ -147,6 +178,7 @@ the conditions are cleared; otherwise run \`oc mob build POOL\`.`
     }
 
     if (plan.kept.length > 0) lines.push(this.renderKept(plan))
+    lines.push(...this.renderNotes(plan))
     return lines.join('\n')
   }
 }

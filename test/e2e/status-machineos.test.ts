@@ -104,8 +104,8 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     }
   })
 
-  it('cleanup and rollback of a MachineOSConfig pool are refused (exit 10), saying how to rebuild and follow', async () => {
-    const refused = [[['cleanup', 'worker', '--yes'], '`oc mob cleanup`'], [['rollback', 'worker', '--to', '1', '--yes'], '`oc mob rollback`']] as const
+  it('rollback of a MachineOSConfig pool is refused (exit 10), saying how to rebuild and follow', async () => {
+    const refused = [[['rollback', 'worker', '--to', '1', '--yes'], '`oc mob rollback`']] as const
     for (const [args, what] of refused) {
       emu.resetRequests()
       const r = await run([...args, ...kc()])
@@ -114,6 +114,13 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
       expect(r.stderr).to.include(`build it in the cluster with \`oc mob build worker --rebuild\` (the ${P}/rebuild annotation), follow it with \`oc mob logs worker -f\``)
       expect(emu.requests.filter((q: {method: string}) => q.method !== 'GET'), 'nothing written').to.deep.equal([])
     }
+
+    // cleanup is not refused: with only a succeeded build there is nothing to clean up, and nothing is written.
+    emu.resetRequests()
+    const cleanup = await run(['cleanup', 'worker', '--yes', ...kc()])
+    expect(cleanup.exitCode, cleanup.stderr).to.equal(0)
+    expect(cleanup.stdout).to.include('Nothing to clean up for pool worker')
+    expect(emu.requests.filter((q: {method: string}) => q.method !== 'GET'), 'nothing written').to.deep.equal([])
 
     // enable of a pool without a MachineOSConfig points at setup.
     const enable = await run(['enable', 'master', ...kc()])

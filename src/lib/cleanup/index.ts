@@ -10,9 +10,11 @@ import {ExitCode, MobError} from '../errors.js'
 import {isStatus, type KubeClient} from '../kube/client.js'
 import {objectPath, R, type ResourceType} from '../kube/resources.js'
 import type {MachineConfigPool, ObjectReference} from '../kube/types.js'
+import type {MachineOSBuild, MachineOSConfig} from '../mco/machine-os.js'
 import {waitFor} from '../kube/watch.js'
 import {applyConditions, removeConditions} from '../mco/conditions.js'
 import {type CleanupItem, type CleanupPlan, isEmpty, type KeptItem, planCleanup, type PlanOptions, type PoolFix, ref} from './plan.js'
+import {saveMachineOSEvidence} from './save-machine-os.js'
 import {type SavedFiles, saveEvidence} from './save.js'
 
 export {buildRefs, isEmpty, planCleanup, ref} from './plan.js'
@@ -47,15 +49,18 @@ export interface CleanupResult {
   saved: SavedFiles | null
 }
 
-const RESOURCES: Record<CleanupItem['kind'], ResourceType> = {Build: R.builds, ConfigMap: R.configMaps, Pod: R.pods, Secret: R.secrets}
+const RESOURCES: Record<CleanupItem['kind'], ResourceType> = {
+  Build: R.builds, ConfigMap: R.configMaps, Job: R.jobs, MachineOSBuild: R.machineOSBuilds, Pod: R.pods, Secret: R.secrets,
+}
 
 /** Delete exactly the object that was listed: a precondition on its uid refuses a same-named newcomer. */
 async function deleteExactly(client: KubeClient, item: CleanupItem, signal?: AbortSignal): Promise<'changed' | 'deleted' | 'gone'> {
   try {
     await client.request({
-      body: {apiVersion: 'v1', kind: 'DeleteOptions', ...(item.uid ? {preconditions: {uid: item.uid}} : {})},
+      // A Job's pods go with it (they are deleted by name too, for clusters where nothing collects them).
+      body: {apiVersion: 'v1', kind: 'DeleteOptions', ...(item.uid ? {preconditions: {uid: item.uid}} : {}), ...(item.kind === 'Job' ? {propagationPolicy: 'Background'} : {})},
       method: 'DELETE',
-      path: objectPath(RESOURCES[item.kind], item.name, item.namespace),
+      path: objectPath(RESOURCES[item.kind], item.name, item.namespace || undefined),
       signal,
     })
     return 'deleted'
@@ -79,8 +84,21 @@ function runningError(plan: CleanupPlan): MobError {
 const isBuildRef = (name: string) => (r: ObjectReference): boolean => (r.kind === 'Pod' || r.kind === 'Build') && r.name === name
 
 /** Clear the pool's stuck build state as planned; every write re-reads the pool and retries on conflict. */
-async function fixPool(client: KubeClient, fix: PoolFix): Promise<void> {
+async function fixPool(client: KubeClient, fix: PoolFix, deleted: Set<string>, signal?: AbortSignal): Promise<void> {
   if (!fix.exists) return
+  const clear = fix.clearAnnotation
+  if (clear) {
+    // Only while the build it names is still missing: the builder may have started a new one of that name meanwhile.
+    const named = await client.find<MachineOSBuild>(R.machineOSBuilds, clear.value, undefined, signal)
+    if (!named || deleted.has(named.metadata.uid ?? '')) {
+      await client.update<MachineOSConfig>(R.machineOSConfigs, clear.machineOSConfig, (c) => {
+        if (c.metadata.annotations?.[clear.annotation] !== clear.value) return false
+        delete c.metadata.annotations[clear.annotation]
+      })
+    }
+  }
+
+  if (fix.removeConditions.length + fix.resetConditions.length + fix.removeRefs.length === 0) return
   if (fix.removeRefs.length > 0) {
     await client.update<MachineConfigPool>(R.machineConfigPools, fix.pool, (p) => {
       const source = p.spec?.configuration?.source
@@ -108,18 +126,25 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
   const result: CleanupResult = {
     deleted: [], items: plan.items, kept: plan.kept, notDeleted: [], outcome: 'nothing-to-do', pools: plan.pools, saved: null, scope: plan.scope,
   }
-  if (isEmpty(plan)) return result
   if (plan.running.length > 0 && !opts.force) throw runningError(plan)
+  if (isEmpty(plan)) return result
   if (opts.dryRun) return {...result, outcome: 'dry-run'}
   if (opts.confirm && !(await opts.confirm(plan))) return {...result, outcome: 'declined'}
 
   if (opts.saveDir) {
     opts.onProgress?.(`saving the build objects' Dockerfile, MachineConfig and logs to ${opts.saveDir}`)
-    result.saved = await saveEvidence(client, opts.saveDir, plan.items, {context: client.context, server: client.server}, opts.signal)
+    const meta = {context: client.context, server: client.server}
+    const legacy = plan.items.filter((i) => !i.machineOSBuild)
+    const saved = legacy.length > 0 || !plan.items.some((i) => i.machineOSBuild) ? await saveEvidence(client, opts.saveDir, legacy, meta, opts.signal) : undefined
+    const mos = plan.items.some((i) => i.machineOSBuild) ? await saveMachineOSEvidence(client, opts.saveDir, plan.items.filter((i) => i.machineOSBuild), meta, opts.signal) : undefined
+    result.saved = saved && mos ? {dir: saved.dir, files: [...saved.files, ...mos.files], missing: [...saved.missing, ...mos.missing]} : (saved ?? mos)!
   }
 
-  // Build objects first, so nothing reads the ConfigMaps while they go; then wait until the pods are gone.
-  const order: Array<CleanupItem['kind']> = ['Pod', 'Build', 'ConfigMap', 'Secret']
+  // Build objects first (a Job before its pods, so it makes no new attempt), so nothing reads the
+  // ConfigMaps while they go; then wait until the pods are gone. 4.18+: the MachineOSBuild last, once
+  // nothing of it is left for a new build of the same name to trip over.
+  const deletedUids = new Set<string>()
+  const order: Array<CleanupItem['kind']> = ['Job', 'Pod', 'Build', 'ConfigMap', 'Secret', 'MachineOSBuild']
   for (const kind of order) {
     const batch = plan.items.filter((i) => i.kind === kind)
     if (batch.length === 0) continue
@@ -133,6 +158,7 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
       }
 
       result.deleted.push(ref(item))
+      if (outcomes[i] === 'deleted') deletedUids.add(item.uid)
       if (outcomes[i] === 'deleted' && item.kind === 'Pod') waits.push(waitGone(client, item, opts, result))
     }
 
@@ -145,7 +171,7 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
   for (const fix of plan.pools) {
     if (!fix.exists) continue
     opts.onProgress?.(`clearing the stuck build state of pool ${fix.pool}`)
-    await fixPool(client, fix)
+    await fixPool(client, fix, deletedUids, opts.signal)
   }
 
   return {...result, outcome: 'cleaned'}

@@ -14,15 +14,17 @@ import {R} from '../kube/resources.js'
 import type {Build, ConfigMap, MachineConfigPool, Pod, Secret} from '../kube/types.js'
 import {BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG} from '../mco/constants.js'
 import {condition, isLayered, poolImage, renderedConfig} from '../mco/pool-state.js'
-import {refuseMachineOSPool} from '../build/inputs.js'
+import {type MachineOSPlan, planMachineOSPools, readMachineOSObjects} from './machine-os.js'
 import {type BuildObjectInfo, describeBuildObject, poolNotFound, requireMachineConfigApi} from '../status.js'
 
 const NS = MCO_NAMESPACE
 
 export type CleanupRole = 'build' | 'build-pod' | 'canonical-secret' | 'digest' | 'dockerfile' | 'machineconfig'
+  // 4.18+ (MachineOSConfig pools): the build, its Job and the Job's pods, its ephemeral ConfigMaps and secret copies.
+  | 'build-secret' | 'ephemeral' | 'job' | 'job-pod' | 'machine-os-build'
 
 export interface CleanupItem {
-  kind: 'Build' | 'ConfigMap' | 'Pod' | 'Secret'
+  kind: 'Build' | 'ConfigMap' | 'Job' | 'MachineOSBuild' | 'Pod' | 'Secret'
   name: string
   namespace: string
   uid: string
@@ -34,6 +36,8 @@ export interface CleanupItem {
   build?: BuildObjectInfo
   /** Why it is in the list, in a few words. */
   why: string
+  /** 4.18+: the MachineOSBuild it belongs to. */
+  machineOSBuild?: string
 }
 
 export interface KeptItem {
@@ -54,6 +58,10 @@ export interface PoolFix {
   removeRefs: string[]
   /** Why the pool needs fixing. */
   why: string
+  /** 4.18+: an annotation removed from the pool's MachineOSConfig (a current-machine-os-build naming a build that is gone). */
+  clearAnnotation?: {machineOSConfig: string; annotation: string; value: string; why: string}
+  /** 4.18+: what the person should know that cleanup does not change (a rebuild annotation not acted on...). */
+  notes?: string[]
 }
 
 export interface CleanupPlan {
@@ -70,6 +78,8 @@ export interface CleanupPlan {
 export interface PlanOptions {
   pool?: string
   all?: boolean
+  /** 4.18+: also plan to delete builds that are still running (cleanup stops them). */
+  force?: boolean
   /** Leave the canonical secret copies alone. */
   keepSecrets?: boolean
   signal?: AbortSignal
@@ -107,6 +117,11 @@ const ROLE_WHY: Record<CleanupRole, string> = {
   digest: 'the digest the build published',
   dockerfile: 'the rendered Dockerfile of the build',
   machineconfig: 'the encoded MachineConfig of the build',
+  'build-secret': 'the builder\'s copy of a pull or push secret',
+  ephemeral: 'an input or output of the build',
+  job: 'the Job of the build',
+  'job-pod': 'an attempt of the build\'s Job',
+  'machine-os-build': 'the MachineOSBuild',
 }
 
 function isUnfinished(info: BuildObjectInfo): boolean {
@@ -115,9 +130,21 @@ function isUnfinished(info: BuildObjectInfo): boolean {
 
 export async function planCleanup(client: KubeClient, opts: PlanOptions): Promise<CleanupPlan> {
   await requireMachineConfigApi(client)
-  // 4.18+: the machine-os-builder owns (and removes) the objects of a MachineOSConfig pool's builds.
-  if (opts.pool && !opts.all) await refuseMachineOSPool(client, opts.pool, '`oc mob cleanup`')
   const apis = await discover(client)
+  // 4.18+: pools with a MachineOSConfig are cleaned up after their MachineOSBuilds (machine-os.ts).
+  let machineOS: MachineOSPlan | undefined
+  let machineOSPools = new Set<string>()
+  if (apis.machineOS) {
+    const poolList = await client.list<MachineConfigPool>(R.machineConfigPools, {signal: opts.signal})
+    const objs = await readMachineOSObjects(client, poolList.items, opts.signal)
+    machineOSPools = new Set(objs.configs.map((c) => c.spec?.machineConfigPool?.name ?? '').filter((name) => name && (opts.all || name === opts.pool)))
+    machineOS = planMachineOSPools(objs, [...machineOSPools].sort(), {force: opts.force})
+    if (opts.pool && !opts.all && machineOSPools.has(opts.pool)) {
+      if (!poolList.items.some((p) => p.metadata.name === opts.pool)) throw poolNotFound(opts.pool, poolList.items)
+      return {...machineOS, scope: {all: false, pool: opts.pool}}
+    }
+  }
+
   // Every pool's build objects are listed (one list per kind): a build running anywhere protects the shared secrets.
   const selector = BUILD_LABELS.buildPod
   const [pools, pods, cms, builds, config] = await Promise.all([
@@ -268,7 +295,14 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
   // Canonical secret copies of the build config's secrets.
   if (config && !opts.keepSecrets) await planSecrets(client, config, allBuilds, items, kept, opts.signal)
 
-  const order: CleanupRole[] = ['build-pod', 'build', 'machineconfig', 'dockerfile', 'digest', 'canonical-secret']
+  if (machineOS) {
+    items.push(...machineOS.items)
+    kept.push(...machineOS.kept)
+    running.push(...machineOS.running)
+    fixes.push(...machineOS.pools.filter((f) => f.clearAnnotation || (f.notes ?? []).length > 0 || machineOS!.items.some((i) => i.pool === f.pool)))
+  }
+
+  const order: CleanupRole[] = ['build-pod', 'build', 'machineconfig', 'dockerfile', 'digest', 'canonical-secret', 'job', 'job-pod', 'ephemeral', 'build-secret', 'machine-os-build']
   items.sort((a, b) => Number(a.pool === null) - Number(b.pool === null) || (a.pool ?? '').localeCompare(b.pool ?? '') || order.indexOf(a.role) - order.indexOf(b.role) || a.name.localeCompare(b.name))
   return {items, kept, pools: fixes, running, scope: {all: Boolean(opts.all), pool: opts.pool ?? null}}
 }
@@ -318,6 +352,6 @@ export function ref(o: {kind: string; name: string}): string {
 }
 
 export function isEmpty(plan: CleanupPlan): boolean {
-  return plan.items.length === 0 && plan.pools.every((p) => p.removeConditions.length + p.resetConditions.length + p.removeRefs.length === 0)
+  return plan.items.length === 0 && plan.pools.every((p) => p.removeConditions.length + p.resetConditions.length + p.removeRefs.length === 0 && !p.clearAnnotation)
 }
 

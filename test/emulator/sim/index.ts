@@ -216,7 +216,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       new DeploymentController(client, log, loopOpts),
       ...(on.nodes ? [new NodeController(client, log, {...loopOpts, machineOS: on.machineOS}), new Daemons({client, log, rebootMs: d.rebootMs ?? 2000})] : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
-      ...(on.machineOS ? [new MachineOSController(client, log, loopOpts)] : []),
+      ...(on.machineOS ? [new MachineOSController(client, log, {...loopOpts, registry: mode === 'real' ? registry : undefined})] : []),
     ]
     const started: typeof parts = []
     try {
