@@ -50,7 +50,7 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   objects.push({...structuredClone(worker), metadata: {...structuredClone(worker.metadata), name: 'ip-10-0-99-1.us-east-2.compute.internal', uid: undefined}})
   const pool = objects.find((o) => o.kind === 'MachineConfigPool' && o.metadata?.name === 'worker')!
   objects.push({...structuredClone(pool), metadata: {...structuredClone(pool.metadata), name: 'infra', uid: undefined}})
-  const emu = await startEmulator({objects})
+  const emu = await startEmulator({groups: {machineOS: false}, objects})  // a 4.14 cluster: dockerfile renders the pool's Dockerfile
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-home-'))
   const env = {...process.env, HOME: home, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', XDG_CACHE_HOME: path.join(home, '.cache')}
   try {
