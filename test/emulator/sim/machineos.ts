@@ -29,11 +29,21 @@ const md5 = (s: string): string => createHash('md5').update(s).digest('hex')
 const jobName = (mosb: string): string => `build-${mosb}`
 const repoOf = (spec: string): string => spec.replace(/@.*$/, '').replace(/:[^/:]*$/, '')
 
-/** All five conditions, True for the current state, as the controller writes them. */
+/**
+ * All five conditions, True for the current state, as the controller writes them. Every condition has a
+ * reason: the CRD requires one (at least one character), so a real API server refuses an empty one.
+ */
 export function mosbConditions(state: (typeof CONDITIONS)[number]): Obj[] {
   return CONDITIONS.map((type) => ({
-    lastTransitionTime: now(), message: type === state ? MESSAGES[type] : '', reason: type === state ? REASONS[type] : '', status: type === state ? 'True' : 'False', type,
+    lastTransitionTime: now(), message: type === state ? MESSAGES[type] : '', reason: REASONS[type], status: type === state ? 'True' : 'False', type,
   }))
+}
+
+/** A buildEnd the CRD accepts: strictly after buildStart (timestamps have whole seconds, builds may not). */
+export function buildEnd(buildStart: string | undefined): string {
+  const end = now()
+  if (!buildStart || Date.parse(end) > Date.parse(buildStart)) return end
+  return new Date(Date.parse(buildStart) + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 const stateOf = (b: Obj): string | undefined => (b.status?.conditions ?? []).find((c: Obj) => c.status === 'True')?.type
@@ -157,13 +167,13 @@ export class MachineOSController {
     }
 
     if (ended.exitCode !== 0) {
-      await setStatus({buildEnd: now(), conditions: mosbConditions('Failed')})
+      await setStatus({buildEnd: buildEnd(mosb.status?.buildStart), conditions: mosbConditions('Failed')})
       this.log(`machine-os: ${name} failed (exit code ${ended.exitCode})`)
       return
     }
 
     const image = `${repoOf(mosb.spec.renderedImagePushSpec)}@sha256:${createHash('sha256').update(`${name}/${mosb.metadata.uid}`).digest('hex')}`
-    await setStatus({buildEnd: now(), conditions: mosbConditions('Succeeded'), digestedImagePushSpec: image})
+    await setStatus({buildEnd: buildEnd(mosb.status?.buildStart), conditions: mosbConditions('Succeeded'), digestedImagePushSpec: image})
     const mosc = mosb.spec.machineOSConfig.name
     await this.client.patch(MOS.configs, undefined, mosc, {status: {currentImagePullSpec: image, observedGeneration: this.configs.get(mosc)?.metadata.generation ?? 1}}, 'merge', 'status')
     try {
