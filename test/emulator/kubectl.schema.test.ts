@@ -23,7 +23,7 @@ const mosc = (name: string, spec: Record<string, unknown> = {}) => ({
   },
 })
 
-describe('emulator: the real kubectl creating invalid MachineOSConfigs', function () {
+describe('emulator: the real kubectl creating invalid MachineOSConfigs, and deleting', function () {
   this.timeout(60_000)
   let em: Emulator
   let home: string
@@ -88,5 +88,14 @@ describe('emulator: the real kubectl creating invalid MachineOSConfigs', functio
     const r = await create(mosc('two', {containerFile: [{content: 'FROM a'}, {containerfileArch: 'NoArch', content: 'FROM b'}]}))
     expect(r.stderr).to.equal(`${refused('two')}spec.containerFile[1]: Duplicate value: map[string]interface {}{"containerfileArch":"NoArch"}\n`)
     expect((await kubectl(['get', 'machineosconfigs', '-o', 'name'])).stdout).to.equal('machineosconfig.machineconfiguration.openshift.io/layered\n')
+  })
+
+  it('deletes a MachineOSConfig (the server answers a Status) and waits until it is gone', async () => {
+    const r = await kubectl(['delete', 'machineosconfig', 'layered'])
+    expect(r.stderr).to.equal('')
+    expect(r.stdout).to.equal('machineosconfig.machineconfiguration.openshift.io "layered" deleted\n')
+    expect((await kubectl(['get', 'machineosconfigs', '-o', 'name'])).stdout).to.equal('')
+    const again = await kubectl(['delete', 'machineosconfig', 'layered'])
+    expect(again.stderr).to.equal('Error from server (NotFound): machineosconfigs.machineconfiguration.openshift.io "layered" not found\n')
   })
 })
