@@ -36,7 +36,7 @@ export interface EmulatorOptions {
   fixture?: string
   /** how many past events (per resource) a watch can resume from (default 1000); older -> 410 Expired */
   watchHistory?: number
-  /** extra identities with limited rights (the default "developer" may only get/list/watch; an entry named "developer" replaces it) */
+  /** extra identities with limited rights (the default "developer" may only get/list/watch, the default "restricted" has no bindings; an entry of either name replaces it) */
   restricted?: RestrictedIdentity[]
   /** default 0 (ephemeral) */
   port?: number
@@ -321,8 +321,9 @@ export function parseClusterArgs(argv: string[]): EmulatorOptions {
 export function announce(em: Emulator, io: {out: NodeJS.WritableStream; err: NodeJS.WritableStream} = {out: process.stdout, err: process.stderr}): void {
   io.out.write(`KUBECONFIG=${em.kubeconfig}\n`)
   io.err.write(`emulator listening on ${em.url}\n`)
-  io.err.write(`  admin kubeconfig:     ${em.kubeconfig}\n`)
-  io.err.write(`  developer kubeconfig: ${em.kubeconfigFor('developer')}\n`)
+  io.err.write(`  admin kubeconfig:      ${em.kubeconfig}\n`)
+  io.err.write(`  developer kubeconfig:  ${em.kubeconfigFor('developer')} (may only get, list and watch)\n`)
+  io.err.write(`  restricted kubeconfig: ${em.kubeconfigFor('restricted')} (a user with no RBAC bindings: everything is 403)\n`)
   io.err.write(`  CA: ${join(em.dir, 'ca.crt')}\n`)
   io.err.write('stop with Ctrl-C\n')
 }
