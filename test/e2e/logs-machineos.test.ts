@@ -9,7 +9,7 @@ const RENDERED = 'rendered-worker-0123456789abcdef0123456789abcdef'
 const merge = {'Content-Type': 'application/merge-patch+json'}
 
 const conditions = (current: string) => ['Prepared', 'Building', 'Failed', 'Interrupted', 'Succeeded'].map((type) => ({
-  lastTransitionTime: '2026-11-20T10:00:00Z', message: type === current ? `Build ${current}` : '', reason: type === current ? current : '', status: type === current ? 'True' : 'False', type,
+  lastTransitionTime: '2026-11-20T10:00:00Z', message: type === current ? `Build ${current}` : '', reason: type, status: type === current ? 'True' : 'False', type,
 }))
 
 function jobPod(name: string, job: string, state: 'done' | 'running') {
@@ -37,7 +37,8 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
       apiVersion: `${P}/v1`, kind: 'MachineOSBuild', metadata: {name},
       spec: {machineConfig: {name: RENDERED}, machineOSConfig: {name: 'worker'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
     })
-    await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/${name}/status`, {status: {conditions: conditions(state)}}, merge)
+    const r = await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/${name}/status`, {status: {conditions: conditions(state)}}, merge)
+    if (r.status !== 200) throw new Error(`status of ${name}: ${r.status}`)
   }
 
   beforeEach(async () => {
@@ -130,7 +131,9 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     expect(done.stderr).to.include('error: MachineOSBuild worker-cccc of pool worker succeeded and the machine-os-builder removed its Job build-worker-cccc: logs of successful builds are not kept')
     expect(done.stderr).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
 
-    await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-cccc/status`, {status: {conditions: conditions('Failed')}}, merge)
+    // a build that ended keeps its conditions (the CRD refuses changes); a rebuild makes a new one under the name
+    expect((await emu.request('DELETE', `/apis/${P}/v1/machineosbuilds/worker-cccc`)).status).to.equal(200)
+    await createBuild('worker-cccc', 'Failed')
     const failed = await run(['logs', 'worker', ...kc()])
     expect(failed.exitCode).to.equal(6)
     expect(failed.stderr).to.include('error: MachineOSBuild worker-cccc of pool worker failed (Build Failed) and its Job build-worker-cccc has no pod left')

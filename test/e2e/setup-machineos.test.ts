@@ -94,6 +94,10 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     const big = await setup('--imagestream', 'os-image', '--custom-dockerfile', file, '--yes')
     expect(big.exitCode).to.equal(7)
     expect(big.stderr).to.match(/the custom Dockerfile has \d+ characters; a MachineOSConfig's containerFile holds at most 4096/)
+    // a pushspec the CRD's rule refuses (a real API server answers 422) is refused in preflight
+    const dotted = await setup('--final-pullspec', 'quay.io/my.org/os-image', '--push-secret', 'builder-dockercfg-7wq9x', '--yes')
+    expect(dotted.exitCode, dotted.stderr).to.equal(7)
+    expect(dotted.stderr).to.include('quay.io/my.org/os-image is not accepted as a MachineOSConfig\'s renderedImagePushSpec')
     expect(writes()).to.deep.equal([])
     expect(await client.find(R.machineOSConfigs, 'layering')).to.equal(undefined)
   })

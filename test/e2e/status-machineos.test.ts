@@ -26,7 +26,7 @@ function mosb(name: string, config: string, rendered: string, created: string) {
 }
 
 const conditions = (current: string, reason: string, message: string) => ['Prepared', 'Building', 'Failed', 'Interrupted', 'Succeeded'].map((type) => ({
-  lastTransitionTime: '2026-11-20T10:00:00Z', message: type === current ? message : '', reason: type === current ? reason : '', status: type === current ? 'True' : 'False', type,
+  lastTransitionTime: '2026-11-20T10:00:00Z', message: type === current ? message : '', reason: type === current ? reason : type, status: type === current ? 'True' : 'False', type,
 }))
 
 describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', function () {
@@ -40,7 +40,7 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     expect((await emu.request('POST', `/apis/${P}/v1/machineosconfigs`, mosc('worker'))).status).to.equal(201)
     expect((await emu.request('PATCH', `/apis/${P}/v1/machineosconfigs/worker/status`, {status: {currentImagePullSpec: IMAGE}}, merge)).status).to.equal(200)
     expect((await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-1111', 'worker', RENDERED, '2026-11-20T09:00:00Z'))).status).to.equal(201)
-    await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-1111/status`, {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: IMAGE}}, merge)
+    expect((await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-1111/status`, {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: IMAGE}}, merge)).status).to.equal(200)
   })
 
   after(async () => {
@@ -75,7 +75,7 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
   it('a failed build of the new rendered config: failed, the old image not from the config, and what to do', async () => {
     await emu.request('PATCH', `/apis/${P}/v1/machineconfigpools/worker`, {spec: {configuration: {name: NEWER}}}, merge)
     await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-2222', 'worker', NEWER, '2026-11-21T09:00:00Z'))
-    await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-2222/status`, {status: {conditions: conditions('Failed', 'Failed', 'Build Failed')}}, merge)
+    expect((await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-2222/status`, {status: {conditions: conditions('Failed', 'Failed', 'Build Failed')}}, merge)).status).to.equal(200)
     try {
       const r = await run(['status', 'worker', '-o', 'json', ...kc()])
       expect(r.exitCode, r.stderr).to.equal(0)
@@ -94,7 +94,10 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
       expect(problem.next).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
 
       // Then the rebuild succeeds with a new image, which the MachineOSConfig reports: all matches again.
-      await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-2222/status`, {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: NEW_IMAGE}}, merge)
+      // (a build that ended keeps its conditions, the CRD refuses changes: the rebuild is a new MachineOSBuild)
+      expect((await emu.request('DELETE', `/apis/${P}/v1/machineosbuilds/worker-2222`)).status).to.equal(200)
+      expect((await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-2222', 'worker', NEWER, '2026-11-21T09:00:00Z'))).status).to.equal(201)
+      expect((await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-2222/status`, {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: NEW_IMAGE}}, merge)).status).to.equal(200)
       await emu.request('PATCH', `/apis/${P}/v1/machineosconfigs/worker/status`, {status: {currentImagePullSpec: NEW_IMAGE}}, merge)
       const after = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc()])).stdout)
       expect(after.pools[0]).to.deep.include({image: NEW_IMAGE, imageMatchesConfig: 'yes'})

@@ -1,6 +1,8 @@
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
-import {startEmulator, type Emulator} from './index.js'
+import {dirname, join} from 'node:path'
+import {PassThrough} from 'node:stream'
+import {announce, startEmulator, type Emulator} from './index.js'
 import {call, cm, MCP, pool} from './apiserver/testing.js'
 
 const MCO = 'openshift-machine-config-operator'
@@ -56,6 +58,23 @@ describe('emulator: TLS, authentication, authorisation, access reviews', () => {
     const viewer = await call(em, 'GET', '/api/v1/namespaces', {token: null, cert: em.clientCertificate('viewer')})
     expect(viewer.status).to.equal(403)
     expect(viewer.json.message).to.equal('namespaces is forbidden: User "viewer" cannot list resource "namespaces" in API group "" at the cluster scope')
+  })
+
+  it('has a "restricted" user bound to nothing, whose kubeconfig-restricted lies beside kubeconfig and is announced', async () => {
+    const path = em.kubeconfigFor('restricted')
+    expect(path).to.equal(join(dirname(em.kubeconfig), 'kubeconfig-restricted'))
+    expect(readFileSync(path, 'utf8')).to.contain(`token: ${em.tokens.restricted}`)
+    const t = em.tokens.restricted
+    const list = await call(em, 'GET', `/api/v1/namespaces/${MCO}/configmaps`, {token: t})
+    expect(list.json).to.deep.equal({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `configmaps is forbidden: User "restricted" cannot list resource "configmaps" in API group "" in the namespace "${MCO}"`, reason: 'Forbidden', details: {kind: 'configmaps'}, code: 403})
+    expect((await call(em, 'GET', `${MCP}/layering`, {token: t})).status).to.equal(403)
+    expect((await call(em, 'GET', '/apis', {token: t})).status, 'discovery stays open').to.equal(200)
+    const review = await call(em, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {token: t, body: {apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {resourceAttributes: {verb: 'get', group: 'machineconfiguration.openshift.io', resource: 'machineconfigpools'}}}})
+    expect(review.json.status.allowed).to.equal(false)
+    const out = new PassThrough()
+    const err = new PassThrough()
+    announce(em, {out, err})
+    expect(String(err.read())).to.include(`  restricted kubeconfig: ${path} (a user with no RBAC bindings: everything is 403)\n`)
   })
 
   it('lets the default developer only get/list/watch', async () => {

@@ -57,7 +57,7 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
     expect(smp.code).to.equal(415)
     const ssa: any = await co.patchClusterCustomObject({...G, name: 'infra', body: {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'infra'}, spec: {paused: false}}, fieldManager: 'oc-mob', force: true}, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply))
     expect(ssa.metadata.name).to.equal('infra')
-    const dry: any = await co.createClusterCustomObject({...G, body: {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'dry'}}, dryRun: 'All'})
+    const dry: any = await co.createClusterCustomObject({...G, body: {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'dry'}, spec: {}}, dryRun: 'All'})
     expect(dry.metadata.uid).to.be.a('string')
     const gone: any = await co.getClusterCustomObject({...G, name: 'dry'}).catch((error) => error)
     expect(gone.code).to.equal(404)

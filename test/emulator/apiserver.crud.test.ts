@@ -201,15 +201,22 @@ describe('emulator: objects (CRUD, validation, errors)', () => {
     expect(after.json).to.deep.equal(real)
   })
 
-  it('deletes: Status for ConfigMaps, the object for custom resources, 404 afterwards, preconditions', async () => {
+  it('deletes: a Status for ConfigMaps and custom resources, the object for pods, 404 afterwards, preconditions', async () => {
     const c = (await call(em, 'POST', CM, {body: cm('del')})).json
     const d = await call(em, 'DELETE', `${CM}/del`)
     expect(d.json).to.deep.equal({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: {name: 'del', kind: 'configmaps', uid: c.metadata.uid}})
     expect((await call(em, 'GET', `${CM}/del`)).status).to.equal(404)
     expect((await call(em, 'DELETE', `${CM}/del`)).json.message).to.equal('configmaps "del" not found')
-    await call(em, 'POST', MCP, {body: pool('delpool')})
+    const p = (await call(em, 'POST', MCP, {body: pool('delpool')})).json
     const dp = await call(em, 'DELETE', `${MCP}/delpool`)
-    expect(dp.json.kind).to.equal('MachineConfigPool')
+    expect(dp.status).to.equal(200)
+    expect(dp.text).to.equal(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":"delpool","group":"machineconfiguration.openshift.io","kind":"machineconfigpools","uid":"${p.metadata.uid}"}}`)
+    // with a finalizer the object stays, marked, and is what DELETE answers
+    await call(em, 'POST', MCP, {body: {...pool('finpool'), metadata: {name: 'finpool', finalizers: ['example.com/x']}}})
+    const fp = await call(em, 'DELETE', `${MCP}/finpool`)
+    expect(fp.json.kind).to.equal('MachineConfigPool')
+    expect(fp.json.metadata.deletionTimestamp).to.be.a('string')
+    await call(em, 'PATCH', `${MCP}/finpool`, {raw: '{"metadata":{"finalizers":null}}', headers: {'Content-Type': 'application/merge-patch+json'}})
     await call(em, 'POST', CM, {body: cm('pre')})
     const pre = await call(em, 'DELETE', `${CM}/pre`, {body: {preconditions: {uid: 'x'}}})
     expect(pre.status).to.equal(409)

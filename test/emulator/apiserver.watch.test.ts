@@ -73,6 +73,51 @@ describe('emulator: watch', () => {
     again.close()
   })
 
+  it('after a compaction, a watch from before it gets 410 (not a replay), even of a resource with few events', async () => {
+    const before = Number(em.resourceVersion())
+    await call(em, 'POST', MCP, {body: pool('compacted-a')})
+    const mid = Number(em.resourceVersion())
+    // within the window: replayed
+    const replay = await stream(em, `${MCP}?watch=1&resourceVersion=${before}`)
+    expect((await replay.waitFor(1))[0]).to.deep.include({type: 'ADDED'})
+    replay.close()
+    em.compact()
+    const s = await stream(em, `${MCP}?watch=1&resourceVersion=${before}`)
+    await s.end()
+    expect(s.events).to.deep.equal([{type: 'ERROR', object: {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${before} (${mid})`, reason: 'Expired', code: 410}}])
+    // from the compaction's own resourceVersion on, watches work
+    const ok = await stream(em, `${MCP}?watch=1&resourceVersion=${mid}`)
+    await call(em, 'POST', MCP, {body: pool('compacted-b')})
+    expect((await ok.waitFor(1))[0].object.metadata.name).to.equal('compacted-b')
+    ok.close()
+  })
+
+  it('compacts on its own every period, keeping the last period, as kube-apiserver compacts etcd', async function () {
+    this.timeout(30_000)
+    const em2 = await startEmulator({objects: [], compactionIntervalMs: 1000})
+    try {
+      const start = Number(em2.resourceVersion())
+      await call(em2, 'POST', CM, {body: cm('tick')})
+      const watchFrom = async (rv: number) => {
+        const s = await stream(em2, `${CM}?watch=1&resourceVersion=${rv}`)
+        const [e] = await s.waitFor(1, 5000)
+        s.close()
+        return e.type
+      }
+      expect(await watchFrom(start)).to.equal('ADDED')
+      // a period or two later the revision from before the first period is gone
+      const deadline = Date.now() + 15_000
+      let seen = 'ADDED'
+      while (seen !== 'ERROR' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250))
+        seen = await watchFrom(start)
+      }
+      expect(seen).to.equal('ERROR')
+    } finally {
+      await em2.close()
+    }
+  })
+
   it('filters by label and field selectors, with DELETED/ADDED when an object stops/starts matching', async () => {
     const s = await stream(em, `${CM}?watch=1&labelSelector=${encodeURIComponent('app=x')}`)
     const one = await stream(em, `${CM}?watch=1&fieldSelector=${encodeURIComponent('metadata.name=sel-b')}`)

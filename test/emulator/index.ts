@@ -36,7 +36,12 @@ export interface EmulatorOptions {
   fixture?: string
   /** how many past events (per resource) a watch can resume from (default 1000); older -> 410 Expired */
   watchHistory?: number
-  /** extra identities with limited rights (the default "developer" may only get/list/watch; an entry named "developer" replaces it) */
+  /**
+   * period of the etcd-like compaction (default 300000, kube-apiserver's 5 minutes; 0: never): each period
+   * drops the revisions older than the previous one, and a watch from before them gets 410 Expired
+   */
+  compactionIntervalMs?: number
+  /** extra identities with limited rights (the default "developer" may only get/list/watch, the default "restricted" has no bindings; an entry of either name replaces it) */
   restricted?: RestrictedIdentity[]
   /** default 0 (ephemeral) */
   port?: number
@@ -77,6 +82,8 @@ export interface Emulator {
   port: number
   /** the current global resourceVersion */
   resourceVersion(): string
+  /** compacts the watch history up to now, as etcd's compaction: watches from an earlier resourceVersion get 410 Expired */
+  compact(): void
   /** issues a client certificate (PEM cert + key) signed by the emulator's CA */
   clientCertificate(user: string, groups?: string[]): {certPem: string; keyPem: string}
 }
@@ -219,6 +226,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   }
   const kubeconfig = kubeconfigFor('admin')
 
+  const every = opts.compactionIntervalMs ?? 300_000
+  const compaction = every > 0 ? setInterval(() => store.compactionTick(), every) : undefined
+  compaction?.unref()
+
   let closed = false
   const emulator: Emulator = {
     url,
@@ -234,6 +245,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       requests.length = 0
     },
     resourceVersion: () => String(store.rv),
+    compact: () => store.compact(),
     clientCertificate: (user, g = []) => {
       const c = pki.client(user, g)
       return {certPem: c.certPem, keyPem: c.keyPem}
@@ -277,6 +289,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     close: async () => {
       if (closed) return
       closed = true
+      if (compaction) clearInterval(compaction)
       await server.close()
       if (ownDir) rmSync(dir, {recursive: true, force: true})
     },
@@ -321,8 +334,9 @@ export function parseClusterArgs(argv: string[]): EmulatorOptions {
 export function announce(em: Emulator, io: {out: NodeJS.WritableStream; err: NodeJS.WritableStream} = {out: process.stdout, err: process.stderr}): void {
   io.out.write(`KUBECONFIG=${em.kubeconfig}\n`)
   io.err.write(`emulator listening on ${em.url}\n`)
-  io.err.write(`  admin kubeconfig:     ${em.kubeconfig}\n`)
-  io.err.write(`  developer kubeconfig: ${em.kubeconfigFor('developer')}\n`)
+  io.err.write(`  admin kubeconfig:      ${em.kubeconfig}\n`)
+  io.err.write(`  developer kubeconfig:  ${em.kubeconfigFor('developer')} (may only get, list and watch)\n`)
+  io.err.write(`  restricted kubeconfig: ${em.kubeconfigFor('restricted')} (a user with no RBAC bindings: everything is 403)\n`)
   io.err.write(`  CA: ${join(em.dir, 'ca.crt')}\n`)
   io.err.write('stop with Ctrl-C\n')
 }

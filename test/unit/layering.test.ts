@@ -56,6 +56,21 @@ describe('layering: preflight checks', () => {
     expect(pullspecCheck('quay.io/org/os').check.verdict).to.equal('pass')
   })
 
+  it('on 4.18+, fails a pullspec the MachineOSConfig CRD refuses (a dotted namespace, a host without a dot), before writing', () => {
+    const mos = (p: string) => pullspecCheck(p, 'MachineOSBuild name').check
+    const dotted = mos('quay.io/my.org/os-image')
+    expect(dotted.verdict).to.equal('fail')
+    expect(dotted.message).to.equal('quay.io/my.org/os-image is not accepted as a MachineOSConfig\'s renderedImagePushSpec: the API requires host[:port][/namespace]/name:tag, with no "." in the namespace')
+    expect(dotted.fix).to.include('quay.io/my-org/os-image')
+    expect(mos('registry:5000/org/os').verdict).to.equal('fail')
+    expect(mos('os-image').verdict).to.equal('fail')
+    expect(mos('quay.io/my-org/os-image').verdict).to.equal('pass')
+    expect(mos('quay.io/org/os:v1').verdict).to.equal('pass')
+    expect(mos('image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image').verdict).to.equal('pass')
+    // before 4.18 (a ConfigMap, no CRD rule) the same pullspec is fine
+    expect(pullspecCheck('quay.io/my.org/os-image').check.verdict).to.equal('pass')
+  })
+
   it('fails secrets that are missing, not docker configs, or without credentials for the registry, and names what they have', () => {
     const missing = byId(settingsChecks(input({pushSecret: undefined})), 'push-secret')!
     expect(missing).to.include({exitCode: 6, verdict: 'fail'})

@@ -15,6 +15,7 @@ import {condition} from '../mco/pool-state.js'
 import {DOCKER_CFG, DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret, registriesIn} from '../registry/auth.js'
 import {type ImageReference, parseReference} from '../registry/reference.js'
 import type {BuildSettings} from './generation.js'
+import {taggedPushSpec} from './machine-os.js'
 import type {Check} from './types.js'
 
 /** The in-cluster registry's service, as ImageStreams report it. */
@@ -59,6 +60,16 @@ function parseSecret(secret: Secret): ParsedDockerSecret | string {
   }
 }
 
+/**
+ * Whether a MachineOSConfig's renderedImagePushSpec passes the validation rule of its CRD
+ * (machineconfiguration.openshift.io/v1): a registry host with a dot, an optional port, path segments of
+ * letters, digits, - and _, a name and a tag; or an in-cluster service registry.
+ */
+export function machineOSPushSpecAllowed(spec: string): boolean {
+  return /^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(\/[a-zA-Z0-9-_]{1,61})*\/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$/.test(spec)
+    || /^[^.]+\.[^.]+\.svc:\d+\/[^/]+\/[^/]+:[^/]+$/.test(spec)
+}
+
 export function pullspecCheck(pullspec: string, tagName = 'rendered config name'): {check: Check; ref?: ImageReference} {
   let ref: ImageReference
   try {
@@ -72,6 +83,19 @@ export function pullspecCheck(pullspec: string, tagName = 'rendered config name'
   }
 
   const repo = `${ref.registry}/${ref.repository}`
+  if (tagName === 'MachineOSBuild name' && !machineOSPushSpecAllowed(taggedPushSpec(pullspec))) {
+    // The MachineOSConfig CRD's own rule: the API server refuses anything else (422), so say it before writing.
+    return {
+      check: {
+        fix: 'give a pullspec whose namespace and name use only letters, digits, - and _ (e.g. quay.io/my-org/os-image), or an in-cluster registry (image-registry.openshift-image-registry.svc:5000/NAMESPACE/NAME)',
+        id: 'pullspec',
+        message: `${pullspec} is not accepted as a MachineOSConfig's renderedImagePushSpec: the API requires host[:port][/namespace]/name:tag, with no "." in the namespace`,
+        title: 'final image pullspec', verdict: 'fail',
+      },
+      ref,
+    }
+  }
+
   if (ref.tag && tagName === 'MachineOSBuild name') {
     // A MachineOSConfig's renderedImagePushSpec must carry a tag, which the builder replaces.
     return {check: {id: 'pullspec', message: `images are pushed as ${repo}:<${tagName}> (the tag "${ref.tag}" is replaced)`, title: 'final image pullspec', verdict: 'pass'}, ref}

@@ -37,8 +37,11 @@ export class Authenticator {
     this.add({user: 'admin', groups: ['system:masters', 'system:authenticated']}, token())
     const dev = restricted.find((r) => r.user === 'developer')
     this.add({user: 'developer', groups: ['system:authenticated'], rules: dev?.rules ?? DEVELOPER_RULES}, dev?.token ?? token())
+    // "restricted": authenticated, bound to no role (only discovery and its own access reviews)
+    const bare = restricted.find((r) => r.user === 'restricted')
+    this.add({user: 'restricted', groups: ['system:authenticated'], rules: bare?.rules ?? []}, bare?.token ?? token())
     for (const r of restricted) {
-      if (r.user === 'developer') continue
+      if (r.user === 'developer' || r.user === 'restricted') continue
       this.add({user: r.user, groups: ['system:authenticated'], rules: r.rules}, r.token)
     }
   }

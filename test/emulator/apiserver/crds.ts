@@ -80,6 +80,8 @@ function walk(v: any, s: any, root = false): any {
   const out: Record<string, any> = {}
   const props = s.properties ?? {}
   for (const [k, x] of Object.entries(v)) {
+    // a null where the schema does not allow one is dropped (and defaulted below), as kube-apiserver does
+    if (x === null && props[k] && !props[k].nullable && !(root && (k === 'apiVersion' || k === 'kind' || k === 'metadata'))) continue
     if (root && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) out[k] = x
     else if (s['x-kubernetes-embedded-resource'] && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) out[k] = x
     else if (props[k]) out[k] = walk(x, props[k])

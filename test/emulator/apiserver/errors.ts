@@ -71,7 +71,8 @@ export const conflict = (r: ResourceDef, name: string, why = 'the object has bee
   new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(r)} ${q(name)}: ${why}`, resDetails(r, name))
 
 export function invalid(r: ResourceDef, name: string, causes: StatusCause[]): ApiError {
-  const parts = causes.map((c) => `${c.field}: ${c.message}`)
+  // the message lists each distinct cause once, as the real server's error aggregate does
+  const parts = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))]
   const agg = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`
   return new ApiError(422, 'Invalid', `${qualifiedKind(r)} ${q(name)} is invalid: ${agg}`, {
     name: name || undefined,

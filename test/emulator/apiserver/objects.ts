@@ -7,6 +7,7 @@ import {ApiError, alreadyExists, badRequest, conflict, invalid, namespaceNotFoun
 import {deepEqual, jsonPatch, JsonPatchError, mergePatch, strategicMergePatch} from './patch.js'
 import {apiVersionOf, qualifiedResource, type Registry, type ResourceDef} from './resources.js'
 import type {Entry, Store} from './store.js'
+import {validateCustomResource} from './schema-validation.js'
 import {badBase64Offset, forbiddenField, invalidValue, required, tooLong, validateConfigKeys, validateMetadata, validateName} from './validation.js'
 import {parse as parseYaml} from 'yaml'
 
@@ -75,9 +76,10 @@ export class ObjectService {
     if (r.generation !== 'none') meta.generation = 1
     if (!o.load && this.hasStatus(r) && r.kind !== 'Node') delete obj.status
     this.defaultOnCreate(r, obj)
-    const causes = [...validateName(meta.name, r.nameRule), ...validateMetadata(meta), ...this.validate(r, obj, undefined)]
-    if (causes.length) throw invalid(r, meta.name, causes)
     const out = this.prune(r, obj)
+    const causes = [...validateName(meta.name, r.nameRule), ...validateMetadata(meta), ...this.validate(r, obj, undefined)]
+    if (!o.load) causes.push(...this.validateSchema(r, out, undefined, causes))
+    if (causes.length) throw invalid(r, meta.name, causes)
     if (this.store.get(r, meta.namespace, meta.name)) throw alreadyExists(r, meta.name)
     if (o.dryRun) return {code: 201, json: JSON.stringify(out), obj: out}
     const e = this.store.put(r, out)
@@ -241,6 +243,12 @@ export class ObjectService {
     return out
   }
 
+  /** a custom resource against its CRD's schema and validation rules (create: no `old`) */
+  private validateSchema(r: ResourceDef, obj: any, old: any | undefined, prior: StatusCause[]): StatusCause[] {
+    const schema = this.crds.get(r.plural)?.schema
+    return schema ? validateCustomResource(schema, obj, old, prior) : []
+  }
+
   private prune(r: ResourceDef, obj: any): any {
     const crd = this.crds.get(r.plural)
     return crd?.schema ? pruneAndDefault(obj, crd.schema) : obj
@@ -295,9 +303,10 @@ export class ObjectService {
       if (r.generation !== 'none' && specChanged(r, old, obj, this.hasStatus(r))) m.generation = (old.metadata.generation ?? 0) + 1
     }
     obj.metadata.resourceVersion = old.metadata.resourceVersion
-    const causes = [...validateMetadata(obj.metadata), ...this.validate(r, obj, old)]
-    if (causes.length) throw invalid(r, name, causes)
     obj = this.prune(r, obj)
+    const causes = [...validateMetadata(obj.metadata), ...this.validate(r, obj, old)]
+    causes.push(...this.validateSchema(r, obj, old, causes))
+    if (causes.length) throw invalid(r, name, causes)
     if (old.metadata.deletionTimestamp) {
       // finalizers may only be removed; once empty the object goes away
       if (!obj.metadata.finalizers || obj.metadata.finalizers.length === 0) {

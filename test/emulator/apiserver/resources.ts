@@ -217,7 +217,7 @@ export const RESOURCES: ResourceDef[] = [
   {
     group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigpools', singular: 'machineconfigpool',
     kind: 'MachineConfigPool', namespaced: false, shortNames: ['mcp'], verbs: ALL, subresources: ['status'], builtin: false,
-    generation: 'content', returnDeletedObject: true, crd: 'machineconfigpools.crd.yaml',
+    generation: 'content', returnDeletedObject: false, crd: 'machineconfigpools.crd.yaml',
     columns: [
       {name: 'Config', type: 'string', description: '', priority: 0, value: (o) => o.status?.configuration?.name},
       {name: 'Updated', type: 'string', description: '', priority: 0, value: cond('Updated')},
@@ -233,7 +233,7 @@ export const RESOURCES: ResourceDef[] = [
   {
     group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs', singular: 'machineconfig',
     kind: 'MachineConfig', namespaced: false, shortNames: ['mc'], verbs: ALL, subresources: [], builtin: false,
-    generation: 'content', returnDeletedObject: true, crd: 'machineconfigs.crd.yaml',
+    generation: 'content', returnDeletedObject: false, crd: 'machineconfigs.crd.yaml',
     columns: [
       {name: 'GeneratedByController', type: 'string', description: 'Version of the controller that generated the machineconfig. This will be empty if the machineconfig is not managed by a controller.', priority: 0, value: (o) => o.metadata?.annotations?.['machineconfiguration.openshift.io/generated-by-controller-version']},
       {name: 'IgnitionVersion', type: 'string', description: 'Version of the Ignition Config defined in the machineconfig.', priority: 0, value: (o) => o.spec?.config?.ignition?.version},
@@ -243,17 +243,17 @@ export const RESOURCES: ResourceDef[] = [
   {
     group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'controllerconfigs', singular: 'controllerconfig',
     kind: 'ControllerConfig', namespaced: false, verbs: ALL, subresources: ['status'], builtin: false, generation: 'content',
-    returnDeletedObject: true, columns: [age],
+    returnDeletedObject: false, columns: [age],
   },
   {
     group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineosconfigs', singular: 'machineosconfig',
     kind: 'MachineOSConfig', namespaced: false, verbs: ALL, subresources: ['status'], builtin: false, generation: 'content',
-    returnDeletedObject: true, optional: 'machineOS', crd: 'machineosconfigs.crd.yaml', columns: [age],
+    returnDeletedObject: false, optional: 'machineOS', crd: 'machineosconfigs.crd.yaml', columns: [age],
   },
   {
     group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineosbuilds', singular: 'machineosbuild',
     kind: 'MachineOSBuild', namespaced: false, verbs: ALL, subresources: ['status'], builtin: false, generation: 'content',
-    returnDeletedObject: true, optional: 'machineOS', crd: 'machineosbuilds.crd.yaml',
+    returnDeletedObject: false, optional: 'machineOS', crd: 'machineosbuilds.crd.yaml',
     columns: [
       {name: 'Prepared', type: 'string', description: '', priority: 0, value: cond('Prepared')},
       {name: 'Building', type: 'string', description: '', priority: 0, value: cond('Building')},
@@ -292,7 +292,7 @@ export const RESOURCES: ResourceDef[] = [
   {
     group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', singular: 'clusteroperator', kind: 'ClusterOperator',
     namespaced: false, shortNames: ['co'], verbs: ALL, subresources: ['status'], builtin: false, generation: 'content',
-    returnDeletedObject: true,
+    returnDeletedObject: false,
     columns: [
       {name: 'Version', type: 'string', description: '', priority: 0, value: (o) => o.status?.versions?.find((v: any) => v?.name === 'operator')?.version},
       {name: 'Available', type: 'string', description: '', priority: 0, value: cond('Available')},
@@ -305,7 +305,7 @@ export const RESOURCES: ResourceDef[] = [
   {
     group: 'machine.openshift.io', version: 'v1beta1', plural: 'machines', singular: 'machine', kind: 'Machine', namespaced: true,
     categories: ['machine-api'], verbs: ALL, subresources: ['status'], builtin: false, generation: 'content',
-    returnDeletedObject: true, optional: 'machine',
+    returnDeletedObject: false, optional: 'machine',
     columns: [
       {name: 'Phase', type: 'string', description: 'Phase of machine', priority: 0, value: (o) => o.status?.phase},
       {name: 'Type', type: 'string', description: 'Type of instance', priority: 0, value: (o) => o.metadata?.labels?.['machine.openshift.io/instance-type']},
@@ -318,7 +318,7 @@ export const RESOURCES: ResourceDef[] = [
   {
     group: 'machine.openshift.io', version: 'v1beta1', plural: 'machinesets', singular: 'machineset', kind: 'MachineSet',
     namespaced: true, categories: ['machine-api'], verbs: ALL, subresources: ['status'], builtin: false,
-    generation: 'content', returnDeletedObject: true, optional: 'machine',
+    generation: 'content', returnDeletedObject: false, optional: 'machine',
     columns: [
       {name: 'Desired', type: 'integer', description: 'Desired Replicas', priority: 0, value: (o) => o.spec?.replicas},
       {name: 'Current', type: 'integer', description: 'Current Replicas', priority: 0, value: (o) => o.status?.replicas},

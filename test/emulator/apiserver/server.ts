@@ -64,7 +64,12 @@ export class ApiServer {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
     this.server = createServer({key: this.d.tls.key, cert: this.d.tls.cert, ca: this.d.tls.ca, requestCert: true, rejectUnauthorized: false}, (req, res) => {
-      this.handle(req, res).catch((error) => this.fail(res, error))
+      // an error is answered once the request body is read: answering while it still streams in (a 413, a
+      // 401) can leave the client with a broken connection instead of the answer
+      this.handle(req, res).catch(async (error) => {
+        await drained(req)
+        this.fail(res, error)
+      })
     })
     this.server.keepAliveTimeout = 30_000
     // faults.pause() without a handshake: new TCP connections are held before TLS sees them, and
@@ -135,7 +140,7 @@ export class ApiServer {
   private async readBody(req: IncomingMessage): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > MAX_BODY) {
-      req.resume()
+      await drained(req)
       throw tooLarge()
     }
     const chunks: Buffer[] = []
@@ -559,4 +564,15 @@ export class ApiServer {
     const out = {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null}, spec, status}
     return this.sendJson(res, 201, JSON.stringify(out))
   }
+}
+
+/** Resolves once the request body has been read to its end (discarding what is not read yet). */
+function drained(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    req.once('end', () => resolve())
+    req.once('close', () => resolve())
+    req.once('error', () => resolve())
+    req.resume()
+  })
 }

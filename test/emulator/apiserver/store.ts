@@ -69,6 +69,16 @@ export class Collection {
     for (const w of this.watchers) w.deliver(ev)
   }
 
+  /** drops the history up to `rv` (compaction): a watch from an older resourceVersion is then refused */
+  compact(rv: number) {
+    this.droppedRV = Math.max(this.droppedRV, rv)
+    while (this.historyStart < this.history.length && this.history[this.historyStart].rv <= rv) this.historyStart++
+    if (this.historyStart > 0 && this.historyStart >= this.history.length / 2) {
+      this.history.splice(0, this.historyStart)
+      this.historyStart = 0
+    }
+  }
+
   /** events with rv > since, or undefined when `since` is older than the retained window */
   eventsSince(since: number): StoreEvent[] | undefined {
     if (since < this.droppedRV) return undefined
@@ -84,7 +94,7 @@ export class Collection {
   /** the resourceVersion the "too old" message reports as the oldest available */
   oldestAvailable(currentRV: number): number {
     const first = this.history[this.historyStart]
-    return first ? first.rv - 1 : currentRV
+    return Math.max(first ? first.rv - 1 : currentRV, this.droppedRV)
   }
 }
 
@@ -98,6 +108,7 @@ export class Store {
     let c = this.collections.get(res)
     if (!c) {
       c = new Collection(res, this.historySize)
+      if (this.compactedRV) c.compact(this.compactedRV)
       this.collections.set(res, c)
     }
     return c
@@ -146,6 +157,25 @@ export class Store {
     const json = JSON.stringify(obj)
     c.record({type: 'DELETED', rv, obj, json, prev: prev.obj, key})
     return {key, obj, json, rv}
+  }
+
+  /** the newest compacted resourceVersion (0: none yet) */
+  compactedRV = 0
+  private mark = 0
+
+  /** compacts every resource's history up to `rv` (default: now), as etcd's compaction does */
+  compact(rv = this.rv) {
+    this.compactedRV = Math.max(this.compactedRV, rv)
+    for (const c of this.collections.values()) c.compact(this.compactedRV)
+  }
+
+  /**
+   * One period of kube-apiserver's etcd compaction (every 5 minutes by default): revisions older than the
+   * one seen at the previous period go, so a watch resumed from before then gets 410 Gone.
+   */
+  compactionTick() {
+    if (this.mark > 0) this.compact(this.mark)
+    this.mark = this.rv
   }
 
   all(): Iterable<[ResourceDef, Collection]> {

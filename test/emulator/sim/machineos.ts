@@ -49,11 +49,21 @@ const JOB_ATTEMPTS = 4
 const JOBS: ResourceKind = {group: 'batch', namespaced: true, plural: 'jobs', version: 'v1'}
 const repoOf = (spec: string): string => spec.replace(/@.*$/, '').replace(/:[^/:]*$/, '')
 
-/** All five conditions, True for the current state, as the controller writes them. */
+/**
+ * All five conditions, True for the current state, as the controller writes them. Every condition has a
+ * reason: the CRD requires one (at least one character), so a real API server refuses an empty one.
+ */
 export function mosbConditions(state: (typeof CONDITIONS)[number]): Obj[] {
   return CONDITIONS.map((type) => ({
-    lastTransitionTime: now(), message: type === state ? MESSAGES[type] : '', reason: type === state ? REASONS[type] : '', status: type === state ? 'True' : 'False', type,
+    lastTransitionTime: now(), message: type === state ? MESSAGES[type] : '', reason: REASONS[type], status: type === state ? 'True' : 'False', type,
   }))
+}
+
+/** A buildEnd the CRD accepts: strictly after buildStart (timestamps have whole seconds, builds may not). */
+export function buildEnd(buildStart: string | undefined): string {
+  const end = now()
+  if (!buildStart || Date.parse(end) > Date.parse(buildStart)) return end
+  return new Date(Date.parse(buildStart) + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 const stateOf = (b: Obj): string | undefined => (b.status?.conditions ?? []).find((c: Obj) => c.status === 'True')?.type
