@@ -98,9 +98,14 @@ describe('oc mob cleanup of a MachineOSConfig pool (4.18+, simulated machine-os-
       [`${P}/ephemeral-build-object`]: '', [`${P}/machine-os-build`]: mosb, [`${P}/machine-os-config`]: pool, [`${P}/on-cluster-layering`]: '',
       [`${P}/rendered-machine-config`]: failed.spec.machineConfig.name, [`${P}/target-machine-config-pool`]: pool,
     })
-    // What the builder made for the failed build (the simulation makes no ephemeral objects).
-    await cluster.client.create(SR.configmaps, MCO_NS, {data: {'machineconfig.json.gz': encodeMachineConfig({kind: 'MachineConfig', metadata: {name: failed.spec.machineConfig.name}})}, metadata: {labels: labels(name, 'worker'), name: `mc-${name}`, namespace: MCO_NS}})
-    await cluster.client.create(SR.configmaps, MCO_NS, {data: {Containerfile: 'FROM configs AS final\nRUN dnf install -y nosuchpackage\n'}, metadata: {labels: labels(name, 'worker'), name: `containerfile-${name}`, namespace: MCO_NS}})
+    // What the builder made for the failed build (the simulation makes these too: set their content).
+    const put = async (cm: {data: Record<string, string>; metadata: {labels: Record<string, string>; name: string; namespace: string}}): Promise<void> => {
+      if (await cluster.client.get(SR.configmaps, MCO_NS, cm.metadata.name)) await cluster.client.patch(SR.configmaps, MCO_NS, cm.metadata.name, {data: cm.data, metadata: {labels: cm.metadata.labels}}, 'merge')
+      else await cluster.client.create(SR.configmaps, MCO_NS, cm)
+    }
+
+    await put({data: {'machineconfig.json.gz': encodeMachineConfig({kind: 'MachineConfig', metadata: {name: failed.spec.machineConfig.name}})}, metadata: {labels: labels(name, 'worker'), name: `mc-${name}`, namespace: MCO_NS}})
+    await put({data: {Containerfile: 'FROM configs AS final\nRUN dnf install -y nosuchpackage\n'}, metadata: {labels: labels(name, 'worker'), name: `containerfile-${name}`, namespace: MCO_NS}})
     await cluster.client.create(SR.secrets, MCO_NS, {data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64(TOKEN)}}}))}, metadata: {labels: labels(name, 'worker'), name: `final-${name}`, namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson'})
     // Look-alikes and another pool's failed build: never touched.
     await cluster.client.create(SR.configmaps, MCO_NS, {data: {notes: 'mine'}, metadata: {labels: labels(name, 'worker'), name: 'my-build-notes', namespace: MCO_NS}})
@@ -162,7 +167,8 @@ describe('oc mob cleanup of a MachineOSConfig pool (4.18+, simulated machine-os-
       return b && b.metadata.uid !== failed.metadata.uid && state(b) === 'Succeeded' ? b : undefined
     }, 60_000)
     expect(rebuilt.metadata.name).to.equal(name)
-    expect(await cluster.client.get(SR.configmaps, MCO_NS, `mc-${name}`)).to.equal(undefined)
+    // The new build of the same name makes its own mc-<mosb> and removes it once it succeeded.
+    await waitFor('mc- of the new build removed after its success', async () => (await cluster.client.get(SR.configmaps, MCO_NS, `mc-${name}`)) === undefined, 10_000)
     expect(await cluster.client.get(SR.secrets, MCO_NS, `final-${name}`)).to.equal(undefined)
     expect(await cluster.client.get(SR.machineosconfigs, undefined, 'worker')).to.not.equal(undefined)
     const pool = (await cluster.client.get(SR.pools, undefined, 'worker'))!
