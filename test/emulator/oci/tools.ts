@@ -22,12 +22,14 @@ export const debianPackageOf: Record<string, string> = {
 
 const cache = new Map<string, Promise<string | undefined>>()
 
-/** Absolute path of an executable found on PATH (or the usual system dirs), or undefined. */
+/** Absolute path of an executable found on PATH (or an sbin dir), or undefined. */
 export function which(name: string): Promise<string | undefined> {
   let found = cache.get(name)
   if (!found) {
     found = (async () => {
-      const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+      // PATH decides (a tool hidden from PATH is missing, as it is for the spawn that would run it);
+      // the sbin dirs are added because a user's PATH often lacks them.
+      const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin']
       for (const dir of dirs) {
         if (!dir) continue
         const candidate = path.join(dir, name)
