@@ -18,6 +18,7 @@ import {gunzipSync} from 'node:zlib'
 import {DockerfileParser} from 'dockerfile-ast'
 import {validate} from 'dockerfile-utils'
 import type {DockerfileProblem} from './validate.js'
+import {EXTRACT_BODY, HEAD} from './dockerfile.js'
 
 /** The template generations of the 4.18+ builder. */
 export type TemplateRelease = '4.18' | '4.20'
@@ -109,20 +110,8 @@ export function noArchContainerFile(entries: Array<{containerfileArch?: string; 
   return entries?.find((f) => (f.containerfileArch ?? 'NoArch') === 'NoArch')?.content || undefined
 }
 
-const HEAD = `# This Dockerfile is not intended to be directly built. Instead, it is embedded
-# within the Build Controller binary (see //go:embed) and templatized with
-# certain options around base image pullspecs.
-#
-# Decode and extract the MachineConfig from the gzipped ConfigMap and move it
-# into position. We do this in a separate stage so that we don't have the
-# gzipped MachineConfig laying around.
-`
-const EXTRACT = ` AS extract
-COPY ./machineconfig/machineconfig.json.gz /tmp/machineconfig.json.gz
-RUN mkdir -p /etc/machine-config-daemon && \\
-\tcat /tmp/machineconfig.json.gz | base64 -d | gunzip - > /etc/machine-config-daemon/currentconfig
-
-`
+// The opening comment and the extract stage are the same text as in the 4.14/4.15 template.
+const EXTRACT = EXTRACT_BODY
 const CONFIGS = ` AS configs
 # Copy the extracted MachineConfig into the expected place in the image.
 COPY --from=extract /etc/machine-config-daemon/currentconfig /etc/machine-config-daemon/currentconfig

@@ -24,7 +24,7 @@ export interface DockerfileInputs {
 
 // The text of the operator's template (pkg/controller/build/assets/Dockerfile.on-cluster-build-template,
 // identical in 4.14 and 4.15), split where its template actions are.
-const HEAD = `# This Dockerfile is not intended to be directly built. Instead, it is embedded
+export const HEAD = `# This Dockerfile is not intended to be directly built. Instead, it is embedded
 # within the Build Controller binary (see //go:embed) and templatized with
 # certain options around base image pullspecs.
 #
@@ -32,7 +32,7 @@ const HEAD = `# This Dockerfile is not intended to be directly built. Instead, i
 # into position. We do this in a separate stage so that we don't have the
 # gzipped MachineConfig laying around.
 `
-const EXTRACT_BODY = ` AS extract
+export const EXTRACT_BODY = ` AS extract
 COPY ./machineconfig/machineconfig.json.gz /tmp/machineconfig.json.gz
 RUN mkdir -p /etc/machine-config-daemon && \\
 \tcat /tmp/machineconfig.json.gz | base64 -d | gunzip - > /etc/machine-config-daemon/currentconfig
