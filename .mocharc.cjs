@@ -8,5 +8,5 @@ module.exports = {
   reporter: 'spec',
   require: ['test/setup.ts'],
   timeout: 60_000,
-  ...(files.length > 0 ? {} : {spec: ['test/**/*.test.ts']}),
+  ...(files.length > 0 ? {} : {spec: ['test/**/*.test.ts', 'emulator/**/*.test.ts']}),
 }

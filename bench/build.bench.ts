@@ -12,8 +12,8 @@ import {loadKubeconfig} from '../src/lib/kube/kubeconfig.js'
 import {R} from '../src/lib/kube/resources.js'
 import type {Pod} from '../src/lib/kube/types.js'
 import {waitFor} from '../src/lib/kube/watch.js'
-import {startEmulator} from '../test/emulator/index.js'
-import {loadFixture} from '../test/emulator/sim/index.js'
+import {startEmulator} from '../emulator/index.js'
+import {loadFixture} from '../emulator/sim/index.js'
 import {type BenchResult, standalone} from './run.js'
 
 

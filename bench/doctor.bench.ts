@@ -6,9 +6,9 @@
  *
  * `npx tsx bench/doctor.bench.ts [--quick]`.
  */
-import {startEmulator} from '../test/emulator/index.js'
-import {defaultFixturePath} from '../test/emulator/index.js'
-import {startTokenRegistry} from '../test/emulator/oci/token-registry.js'
+import {startEmulator} from '../emulator/index.js'
+import {defaultFixturePath} from '../emulator/index.js'
+import {startTokenRegistry} from '../emulator/oci/token-registry.js'
 import {packedCli} from './packed.js'
 import {type BenchResult, standalone} from './run.js'
 import {measure} from './measure.js'

@@ -2,7 +2,7 @@
 // Seeds 5,000 nodes and 50 pools, then measures end-to-end HTTPS list latency, small-GET throughput
 // and the process's peak RSS.
 import {Agent, request} from 'node:https'
-import {startEmulator, type Emulator} from '../test/emulator/index.js'
+import {startEmulator, type Emulator} from '../emulator/index.js'
 import {type BenchResult, standalone} from './run.js'
 
 

@@ -8,7 +8,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {packedCli} from './packed.js'
-import {startEmulator, startFakeKubelet} from '../test/emulator/index.js'
+import {startEmulator, startFakeKubelet} from '../emulator/index.js'
 import {type BenchResult, standalone} from './run.js'
 import {kubectlFor} from './kubectl.js'
 

@@ -1,6 +1,6 @@
 /**
  * `npm run gen:crds -- SRC_DIR [--out DIR] [--commit SHA]`: the project's copy of the MachineConfiguration CRDs the
- * emulated cluster validates and prunes with (test/emulator/crds/ by default).
+ * emulated cluster validates and prunes with (emulator/crds/ by default).
  *
  * SRC_DIR holds the four CustomResourceDefinition manifests of machineconfiguration.openshift.io/v1
  * (MachineConfigPool, MachineConfig, MachineOSConfig, MachineOSBuild) as openshift/api publishes them
@@ -121,7 +121,7 @@ function main(argv) {
   const args = [...argv]
   const outAt = args.indexOf('--out')
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-  const out = outAt >= 0 ? path.resolve(args.splice(outAt, 2)[1] ?? '') : path.join(root, 'test', 'emulator', 'crds')
+  const out = outAt >= 0 ? path.resolve(args.splice(outAt, 2)[1] ?? '') : path.join(root, 'emulator', 'crds')
   const commitAt = args.indexOf('--commit')
   const commit = commitAt >= 0 ? args.splice(commitAt, 2)[1] : undefined
   const [src] = args

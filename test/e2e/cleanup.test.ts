@@ -8,9 +8,9 @@ import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, Deployment, KubeObject, MachineConfigPool, Pod, Secret} from '../../src/lib/kube/types.js'
 import {informer, waitFor} from '../../src/lib/kube/watch.js'
-import {type Emulator, type FakeKubelet, startFakeKubelet} from '../emulator/index.js'
-import {type Cluster, startCluster as startSim} from '../emulator/sim/index.js'
-import {basicCluster, cliPath, MCO_NS, pool, run, runBin, startCluster} from './harness.js'
+import {type Emulator, type FakeKubelet, startFakeKubelet} from '../../emulator/index.js'
+import {type Cluster, startCluster as startSim} from '../../emulator/sim/index.js'
+import {basicCluster, cliPath, MCO_NS, pool, run, runBin, startEmulator} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'
@@ -310,7 +310,7 @@ describe('oc mob cleanup (end to end)', function () {
     const poolConds = async (name: string): Promise<Record<string, string>> => conds(await new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig})).get<MachineConfigPool>(R.machineConfigPools, name))
 
     beforeEach(async () => {
-      emu = await startCluster({objects: objects()})
+      emu = await startEmulator({objects: objects()})
     })
     afterEach(async () => emu?.close())
 
@@ -408,7 +408,7 @@ describe('oc mob cleanup (end to end)', function () {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-cleanup-save-'))
       kubelet = await startFakeKubelet()
       const failed = [['BuildFailed', 'True', 'BuildFailed'], ['Degraded', 'True']] as Array<[string, string, string?]>
-      emu = await startCluster({objects: [
+      emu = await startEmulator({objects: [
         ...basicCluster(), kubelet.nodeObject('node-1'),
         pool('podpool', {conditions: failed, layered: true, rendered: RP}),
         pool('buildpool', {conditions: failed, layered: true, rendered: RB}),

@@ -6,7 +6,7 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, MachineConfigPool, Pod} from '../../src/lib/kube/types.js'
-import {type Cluster, startCluster} from '../emulator/sim/index.js'
+import {type Cluster, startCluster} from '../../emulator/sim/index.js'
 import {MCO_NS, run} from './harness.js'
 
 const POOL = 'layering'

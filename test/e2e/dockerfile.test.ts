@@ -4,8 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {parse} from 'yaml'
 import {decodeMachineConfig, encodeMachineConfig, renderDockerfile} from '../../src/lib/build/dockerfile.js'
-import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {MCO_NS, namespace, pool, run, runBin, startCluster} from './harness.js'
+import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {MCO_NS, namespace, pool, run, runBin, startEmulator} from './harness.js'
 
 const MCO_API = 'machineconfiguration.openshift.io/v1'
 const R_LAY = 'rendered-layering-5f2c1e0d9b8a7c6d5e4f3a2b1c0d9e8f'
@@ -73,7 +73,7 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-dockerfile-'))
     // A 4.14/4.15 cluster: it does not serve the MachineOSConfig API.
-    emu = await startCluster({
+    emu = await startEmulator({
       fixture: defaultFixturePath(),
       groups: {machineOS: false},
       objects: [
@@ -411,7 +411,7 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
   })
 
   it('exits 6 naming machine-config-osimageurl when the release ConfigMap is missing', async () => {
-    const bare = await startCluster({groups: {machineOS: false}, objects: [namespace(MCO_NS), pool('layering', {layered: true, rendered: R_LAY})]})
+    const bare = await startEmulator({groups: {machineOS: false}, objects: [namespace(MCO_NS), pool('layering', {layered: true, rendered: R_LAY})]})
     try {
       const r = await run(['dockerfile', 'layering', '--kubeconfig', bare.kubeconfig])
       expect(r.exitCode).to.equal(6)

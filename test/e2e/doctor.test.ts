@@ -6,11 +6,11 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, KubeObject, Secret} from '../../src/lib/kube/types.js'
-import {createCA, issueCert} from '../emulator/pki.js'
-import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {registryAvailable, startRegistry} from '../emulator/oci/registry.js'
-import {startSilentServer, startTokenRegistry, type TokenRegistry} from '../emulator/oci/token-registry.js'
-import {MCO_NS, run, type RunResult, startCluster} from './harness.js'
+import {createCA, issueCert} from '../../emulator/pki.js'
+import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {registryAvailable, startRegistry} from '../../emulator/oci/registry.js'
+import {startSilentServer, startTokenRegistry, type TokenRegistry} from '../../emulator/oci/token-registry.js'
+import {MCO_NS, run, type RunResult, startEmulator} from './harness.js'
 
 // `oc mob doctor` against the emulated cluster, with real registries on loopback: an in-process
 // Docker Registry v2 with a token service (always), and Debian's docker-registry with htpasswd when
@@ -91,7 +91,7 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
   }
 
   beforeEach(async () => {
-    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}})
     client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
     reg = await startTokenRegistry({images: {'ocp/rhcos': [BASE_DIGEST]}, jwtActions: ['pull', 'push'], users})
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-doctor-'))

@@ -6,9 +6,9 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
-import {fileText, readImageFs} from '../emulator/oci/image-fs.js'
-import {inspectImage, type Registry, startRegistry} from '../emulator/oci/registry.js'
-import {type Cluster, realModeAvailable, startCluster} from '../emulator/sim/index.js'
+import {fileText, readImageFs} from '../../emulator/oci/image-fs.js'
+import {inspectImage, type Registry, startRegistry} from '../../emulator/oci/registry.js'
+import {type Cluster, realModeAvailable, startCluster} from '../../emulator/sim/index.js'
 import {MCO_NS, run} from './harness.js'
 
 const NS = MCO_NS

@@ -4,9 +4,9 @@ import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {KubeObject, MachineConfigPool, Node} from '../../src/lib/kube/types.js'
 import {waitFor} from '../../src/lib/kube/watch.js'
-import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {type Cluster, startCluster as startSim} from '../emulator/sim/index.js'
-import {MCO_NS, run, runBin, startCluster} from './harness.js'
+import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {type Cluster, startCluster as startSim} from '../../emulator/sim/index.js'
+import {MCO_NS, run, runBin, startEmulator} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'
@@ -173,7 +173,7 @@ describe('oc mob enable --wait and the operator\'s MachineOSBuilderFailed (end t
   afterEach(async () => emu?.close())
 
   it('ends with the operator\'s reason when it marks machine-config Degraded after the opt-in', async () => {
-    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: false}})
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: false}})
     const client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
     expect((await run(setupArgs(emu.kubeconfig))).exitCode).to.equal(0)
     const pending = run(['enable', POOL, '--kubeconfig', emu.kubeconfig, '--wait'])

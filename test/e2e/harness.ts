@@ -8,13 +8,11 @@ import {execa} from 'execa'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {packedCli} from '../../bench/packed.js'
-import {type Emulator, type EmulatorOptions, startEmulator} from '../emulator/index.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-export async function startCluster(opts: EmulatorOptions = {}): Promise<Emulator> {
-  return startEmulator(opts)
-}
+/** The emulated API server alone (no simulation): `emulator/sim`'s `startCluster` adds the controllers. */
+export {startEmulator} from '../../emulator/index.js'
 
 export interface RunResult {
   stdout: string

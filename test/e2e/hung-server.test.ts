@@ -7,9 +7,9 @@ import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap} from '../../src/lib/kube/types.js'
 import {informer, type InformerEvent} from '../../src/lib/kube/watch.js'
 import {watchStatus} from '../../src/lib/status.js'
-import {cm} from '../emulator/apiserver/testing.js'
-import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {cliPath, runBin, startCluster} from './harness.js'
+import {cm} from '../../emulator/apiserver/testing.js'
+import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {cliPath, runBin, startEmulator} from './harness.js'
 import {Terminal} from './terminal.js'
 
 const CM = '/api/v1/namespaces/default/configmaps'
@@ -44,7 +44,7 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
   describe('the client', () => {
     before(async () => {
       // Bookmarks every 200 ms: a healthy but quiet watch says something well within a 1.5 s heartbeat.
-      emu = await startCluster({bookmarkIntervalMs: 200, objects: [cm('f1')]})
+      emu = await startEmulator({bookmarkIntervalMs: 200, objects: [cm('f1')]})
     })
 
     const client = (opts: ConstructorParameters<typeof KubeClient>[1] = {}): KubeClient => new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}), opts)
@@ -170,7 +170,7 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
   describe('oc mob status', () => {
     before(async () => {
       await emu?.close()
-      emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: true}})
+      emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}})
       cliPath() // packs the CLI now, outside the timed runs
     })
 

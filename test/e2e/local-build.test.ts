@@ -5,14 +5,14 @@ import path from 'node:path'
 import {buildLocally, findEngine, type LocalBuildOptions} from '../../src/lib/build/local.js'
 import {ExitCode, MobError} from '../../src/lib/errors.js'
 import {KubeClient} from '../../src/lib/kube/client.js'
-import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {fileText, readImageFs} from '../emulator/oci/image-fs.js'
-import {inspectImage, listTags, manifestDigest} from '../emulator/oci/registry.js'
-import {buildahEnv, type BuildahStorage, createBuildahStorage} from '../emulator/oci/storage.js'
-import {missingTools, skipWith} from '../emulator/oci/tools.js'
-import {FAST} from '../emulator/sim/helpers.js'
-import {type Cluster, startCluster as startSimCluster} from '../emulator/sim/index.js'
-import {MCO_NS, run, startCluster} from './harness.js'
+import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {fileText, readImageFs} from '../../emulator/oci/image-fs.js'
+import {inspectImage, listTags, manifestDigest} from '../../emulator/oci/registry.js'
+import {buildahEnv, type BuildahStorage, createBuildahStorage} from '../../emulator/oci/storage.js'
+import {missingTools, skipWith} from '../../emulator/oci/tools.js'
+import {FAST} from '../../emulator/sim/helpers.js'
+import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import {MCO_NS, run, startEmulator} from './harness.js'
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const CM_PATH = `/api/v1/namespaces/${MCO_NS}/configmaps`
@@ -120,7 +120,7 @@ describe('buildLocally: engines, credentials, checks and failures (stand-in engi
     fs.mkdirSync(fakeBin)
     fs.writeFileSync(path.join(fakeBin, 'buildah'), FAKE_ENGINE, {mode: 0o755})
     // A 4.14/4.15 cluster: it does not serve the MachineOSConfig API.
-    emu = await startCluster({
+    emu = await startEmulator({
       fixture: defaultFixturePath(),
       groups: {machineOS: false},
       objects: [

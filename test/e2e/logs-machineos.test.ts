@@ -1,7 +1,7 @@
 import {expect} from 'chai'
-import type {Emulator, FakeKubelet} from '../emulator/index.js'
-import {startFakeKubelet} from '../emulator/index.js'
-import {MCO_NS, namespace, pool, run, startCluster} from './harness.js'
+import type {Emulator, FakeKubelet} from '../../emulator/index.js'
+import {startFakeKubelet} from '../../emulator/index.js'
+import {MCO_NS, namespace, pool, run, startEmulator} from './harness.js'
 
 // OpenShift 4.18+: a MachineOSConfig pool builds in the pod of the Job build-<MachineOSBuild>.
 const P = 'machineconfiguration.openshift.io'
@@ -43,7 +43,7 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
 
   beforeEach(async () => {
     kubelet = await startFakeKubelet()
-    emu = await startCluster({objects: [namespace(MCO_NS), kubelet.nodeObject('node-1'), pool('master'), pool('worker')]})
+    emu = await startEmulator({objects: [namespace(MCO_NS), kubelet.nodeObject('node-1'), pool('master'), pool('worker')]})
     await emu.request('POST', `/apis/${P}/v1/machineosconfigs`, {
       apiVersion: `${P}/v1`, kind: 'MachineOSConfig', metadata: {name: 'worker'},
       spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'push'}, renderedImagePushSpec: 'quay.io/org/os:latest'},

@@ -1,12 +1,12 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
-import type {Emulator, FakeKubelet} from '../emulator/index.js'
-import {startFakeKubelet} from '../emulator/index.js'
-import {type Cluster, startCluster as startSimCluster} from '../emulator/sim/index.js'
-import type {ContainerProcess} from '../emulator/sim/kubelet.js'
-import {FAST, getPool, layeredPool, setupLayering, condTrue, waitFor} from '../emulator/sim/helpers.js'
-import {R as SR} from '../emulator/sim/client.js'
-import {cliPath, MCO_NS, namespace, pool, ROOT, run, startCluster} from './harness.js'
+import type {Emulator, FakeKubelet} from '../../emulator/index.js'
+import {startFakeKubelet} from '../../emulator/index.js'
+import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import type {ContainerProcess} from '../../emulator/sim/kubelet.js'
+import {FAST, getPool, layeredPool, setupLayering, condTrue, waitFor} from '../../emulator/sim/helpers.js'
+import {R as SR} from '../../emulator/sim/client.js'
+import {cliPath, MCO_NS, namespace, pool, ROOT, run, startEmulator} from './harness.js'
 
 const BUILD_LABELS = 'machineconfiguration.openshift.io'
 const R = {
@@ -57,7 +57,7 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
 
   before(async () => {
     kubelet = await startFakeKubelet()
-    emu = await startCluster({
+    emu = await startEmulator({
       objects: [
         namespace(MCO_NS),
         kubelet.nodeObject('node-1'),
@@ -452,7 +452,7 @@ describe('oc mob logs --all -f before the build pod exists (end to end, API serv
   it('waits for the pool that is about to build, follows its pod, and ends with it', async () => {
     const rendered = 'rendered-solo-5555555555555555555555555555555f'
     const kubelet = await startFakeKubelet()
-    const emu = await startCluster({
+    const emu = await startEmulator({
       objects: [
         namespace(MCO_NS),
         kubelet.nodeObject('node-1'),

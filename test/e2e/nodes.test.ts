@@ -3,7 +3,7 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {MachineConfigPool, Node} from '../../src/lib/kube/types.js'
-import {type Cluster, startCluster} from '../emulator/sim/index.js'
+import {type Cluster, startCluster} from '../../emulator/sim/index.js'
 import {run, runBin} from './harness.js'
 
 const POOL = 'layering'

@@ -5,8 +5,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {parse} from 'yaml'
-import type {Emulator} from '../emulator/index.js'
-import {basicCluster, ROOT, startCluster} from './harness.js'
+import type {Emulator} from '../../emulator/index.js'
+import {basicCluster, ROOT, startEmulator} from './harness.js'
 
 // What ships, installed the way users install it: `npm pack`, then `npm install -g` of the tarball
 // into a private prefix, then the commands through oc-mob, kubectl-mob and `kubectl mob`.
@@ -23,7 +23,7 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     const packed = await execa('npm', ['pack', '--pack-destination', tmp, '--silent'], {cwd: ROOT})
     const tgz = path.join(tmp, String(packed.stdout).trim().split('\n').at(-1)!)
     await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], {cwd: tmp})
-    emu = await startCluster({objects: basicCluster()})
+    emu = await startEmulator({objects: basicCluster()})
     env = {HOME: tmp, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH}`, XDG_CACHE_HOME: path.join(tmp, 'cache')}
   })
 

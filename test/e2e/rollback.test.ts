@@ -4,9 +4,9 @@ import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, KubeObject, Machine, MachineConfigPool, Node, Secret} from '../../src/lib/kube/types.js'
 import {waitFor} from '../../src/lib/kube/watch.js'
-import type {Emulator} from '../emulator/index.js'
-import {type Cluster, startCluster as startSim} from '../emulator/sim/index.js'
-import {basicCluster, MCO_NS, node, pool, run, runBin, startCluster} from './harness.js'
+import type {Emulator} from '../../emulator/index.js'
+import {type Cluster, startCluster as startSim} from '../../emulator/sim/index.js'
+import {basicCluster, MCO_NS, node, pool, run, runBin, startEmulator} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'
@@ -249,7 +249,7 @@ describe('oc mob rollback: refusals on other clusters', function () {
   })
 
   it('--replace-machine on a cluster without the machine API: a clear refusal (exit 10)', async () => {
-    emu = await startCluster({groups: {machine: false}, objects: [...basicCluster(), pool(POOL, {layered: true}), layeredNode('worker-1', {'machine.openshift.io/machine': 'openshift-machine-api/m1'})]})
+    emu = await startEmulator({groups: {machine: false}, objects: [...basicCluster(), pool(POOL, {layered: true}), layeredNode('worker-1', {'machine.openshift.io/machine': 'openshift-machine-api/m1'})]})
     const r = await run(['rollback', 'node', 'worker-1', '--replace-machine', '--yes', '--kubeconfig', emu.kubeconfig])
     expect(r.exitCode).to.equal(10)
     expect(r.stderr).to.include('does not serve the machine API (machine.openshift.io/v1beta1): no MachineSet would replace node worker-1')
@@ -257,7 +257,7 @@ describe('oc mob rollback: refusals on other clusters', function () {
   })
 
   it('--replace-machine checks the Machine and its MachineSet; unknown node exit 6; no method exit 2; control plane refused', async () => {
-    emu = await startCluster({objects: [
+    emu = await startEmulator({objects: [
       ...basicCluster(), {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'openshift-machine-api'}}, pool(POOL, {layered: true}),
       layeredNode('worker-1'),
       layeredNode('worker-2', {'machine.openshift.io/machine': 'openshift-machine-api/gone'}),
@@ -283,7 +283,7 @@ describe('oc mob rollback: refusals on other clusters', function () {
   })
 
   it('--remove-from-pool where the MachineOSConfig API is served (4.18+): no --force needed', async () => {
-    emu = await startCluster({objects: [...basicCluster(), pool(POOL, {layered: true}), layeredNode('worker-1')]})
+    emu = await startEmulator({objects: [...basicCluster(), pool(POOL, {layered: true}), layeredNode('worker-1')]})
     const dry = await run(['rollback', 'node', 'worker-1', '--remove-from-pool', '--dry-run', '--kubeconfig', emu.kubeconfig])
     expect(dry.exitCode, dry.stderr).to.equal(0)
     expect(dry.stdout).to.include(`remove label node-role.kubernetes.io/${POOL}: the node moves to pool worker`)
@@ -297,7 +297,7 @@ describe('oc mob rollback: refusals on other clusters', function () {
   })
 
   it('pool rollback: unknown pool exit 6, a pool that is not layered exit 7', async () => {
-    emu = await startCluster({objects: basicCluster()})
+    emu = await startEmulator({objects: basicCluster()})
     const r = await run(['rollback', 'nope', '--yes', '--kubeconfig', emu.kubeconfig])
     expect(r.exitCode).to.equal(6)
     const w = await run(['rollback', 'worker', '--yes', '--kubeconfig', emu.kubeconfig])

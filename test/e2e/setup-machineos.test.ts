@@ -7,8 +7,8 @@ import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {MachineConfigPool} from '../../src/lib/kube/types.js'
 import type {MachineOSConfig} from '../../src/lib/mco/machine-os.js'
-import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {MCO_NS, run, startCluster} from './harness.js'
+import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {MCO_NS, run, startEmulator} from './harness.js'
 
 // OpenShift 4.18+: setup writes a MachineOSConfig per pool (which opts the pool in) instead of
 // on-cluster-build-config and the pool label.
@@ -22,7 +22,7 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
   let tmp: string
 
   beforeEach(async () => {
-    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}})
     client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-setup-mos-'))
   })

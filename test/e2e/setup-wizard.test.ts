@@ -6,8 +6,8 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, KubeObject, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
-import {defaultFixturePath, type Emulator} from '../emulator/index.js'
-import {MCO_NS, startCluster} from './harness.js'
+import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {MCO_NS, startEmulator} from './harness.js'
 import {Terminal} from './terminal.js'
 
 const NS = MCO_NS
@@ -28,7 +28,7 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
   })
 
   beforeEach(async () => {
-    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: false}})
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: false}})
     client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-wizard-'))
   })
@@ -46,7 +46,7 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
 
   it('on OpenShift 4.18+ writes a MachineOSConfig: no builder or opt-in question, the global pull secret as is', async () => {
     await emu.close()
-    emu = await startCluster({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}})
     client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
     const t = open([])
     await t.answer('Name of the new pool', ENTER)

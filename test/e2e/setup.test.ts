@@ -7,8 +7,8 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, KubeObject, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
-import {defaultFixturePath, type Emulator, type EmulatorOptions} from '../emulator/index.js'
-import {MCO_NS, run, runBin, startCluster} from './harness.js'
+import {defaultFixturePath, type Emulator, type EmulatorOptions} from '../../emulator/index.js'
+import {MCO_NS, run, runBin, startEmulator} from './harness.js'
 
 const NS = MCO_NS
 const INTERNAL = 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image'
@@ -23,7 +23,7 @@ function writes(emu: Emulator): string[] {
 }
 
 async function cluster(extra: EmulatorOptions = {}): Promise<{emu: Emulator; client: KubeClient}> {
-  const emu = await startCluster({fixture: defaultFixturePath(), ...extra, groups: {machineOS: false, ...extra.groups}})
+  const emu = await startEmulator({fixture: defaultFixturePath(), ...extra, groups: {machineOS: false, ...extra.groups}})
   return {client: new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig})), emu}
 }
 

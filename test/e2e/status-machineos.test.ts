@@ -1,6 +1,6 @@
 import {expect} from 'chai'
-import type {Emulator} from '../emulator/index.js'
-import {basicCluster, MCO_NS, pool, run, startCluster} from './harness.js'
+import type {Emulator} from '../../emulator/index.js'
+import {basicCluster, MCO_NS, pool, run, startEmulator} from './harness.js'
 
 // OpenShift 4.18+: a MachineOSConfig opts a pool in, MachineOSBuilds carry the builds. Status reads
 // them (it drives nothing there yet).
@@ -35,7 +35,7 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
   const merge = {'Content-Type': 'application/merge-patch+json'}
 
   before(async () => {
-    emu = await startCluster({objects: [...basicCluster(), pool('infra', {layered: true})]})
+    emu = await startEmulator({objects: [...basicCluster(), pool('infra', {layered: true})]})
     // Created, then given a status, as the controller does (status is a subresource).
     expect((await emu.request('POST', `/apis/${P}/v1/machineosconfigs`, mosc('worker'))).status).to.equal(201)
     expect((await emu.request('PATCH', `/apis/${P}/v1/machineosconfigs/worker/status`, {status: {currentImagePullSpec: IMAGE}}, merge)).status).to.equal(200)

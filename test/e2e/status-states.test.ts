@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import type {Emulator} from '../emulator/index.js'
-import {basicCluster, cliPath, MCO_NS, node, pool, ROOT, run, startCluster} from './harness.js'
+import type {Emulator} from '../../emulator/index.js'
+import {basicCluster, cliPath, MCO_NS, node, pool, ROOT, run, startEmulator} from './harness.js'
 
 const NS = MCO_NS
 const A = 'machineconfiguration.openshift.io/'
@@ -70,7 +70,7 @@ describe('oc mob status: every build state (end to end)', function () {
   let first: ReturnType<typeof JSON.parse>
 
   before(async () => {
-    emu = await startCluster({objects: objects()})
+    emu = await startEmulator({objects: objects()})
     // A read-only user gets the whole status; the one write (observed history) is skipped silently.
     const ro = await run(['status', '--kubeconfig', emu.kubeconfigFor('developer'), '-o', 'json'])
     expect(ro.exitCode, ro.stderr).to.equal(0)

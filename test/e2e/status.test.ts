@@ -5,8 +5,8 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {parse, stringify} from 'yaml'
-import type {Emulator} from '../emulator/index.js'
-import {basicCluster, cliPath, MCO_NS, node, pool, run, runBin, startCluster} from './harness.js'
+import type {Emulator} from '../../emulator/index.js'
+import {basicCluster, cliPath, MCO_NS, node, pool, run, runBin, startEmulator} from './harness.js'
 
 const ESC = '\u001B['
 
@@ -17,7 +17,7 @@ describe('oc mob status (end to end)', function () {
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-status-'))
-    emu = await startCluster({
+    emu = await startEmulator({
       objects: [
         ...basicCluster(),
         pool('layering', {
@@ -148,7 +148,7 @@ describe('oc mob status (end to end)', function () {
   })
 
   it('reports a certificate that the kubeconfig CA does not trust as a TLS error (exit 4)', async () => {
-    const other = await startCluster({objects: basicCluster()})
+    const other = await startEmulator({objects: basicCluster()})
     try {
       const kc = parse(fs.readFileSync(emu.kubeconfig, 'utf8'))
       kc.clusters[0].cluster['certificate-authority-data'] = Buffer.from(other.caPem).toString('base64')
