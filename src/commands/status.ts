@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, MobError} from '../lib/errors.js'
 import {age} from '../lib/mco/pool-state.js'
-import type {HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status.js'
+import type {HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status/index.js'
 import {formatData, shortDigest, table} from '../lib/ui/output.js'
 
 export default class Status extends BaseCommand<typeof Status> {
@@ -61,7 +61,7 @@ image seen on a pool that oc-mob's image history does not know yet is recorded t
     }
 
     const client = await this.client()
-    const {getStatus, watchStatus} = await import('../lib/status.js')
+    const {getStatus, watchStatus} = await import('../lib/status/index.js')
     const opts = {history: flags.history, pool: this.args.pool}
     if (!flags.watch) {
       const result = await getStatus(client, opts)

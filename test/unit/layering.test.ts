@@ -2,7 +2,8 @@ import {expect} from 'chai'
 import type {MachineConfigPool, Node, Pod, Secret} from '../../src/lib/kube/types.js'
 import {BUILDER_TYPES, builderKind, sameSecretName} from '../../src/lib/layering/configmap.js'
 import {redactSecret, secretView, unifiedDiff} from '../../src/lib/layering/diff.js'
-import {builderHealth, nodeProgress} from '../../src/lib/layering/follow.js'
+import {builderHealth} from '../../src/lib/cluster/builder.js'
+import {nodeProgress} from '../../src/lib/rollout/follow-nodes.js'
 import {batches, isControlPlane, maxUnavailable, poolLabels} from '../../src/lib/layering/nodes.js'
 import {
   degradedPoolsCheck, dockerfileRegistries, pullspecCheck, settingsChecks, type SettingsCheckInput, throwIfFailed,

@@ -2,9 +2,10 @@ import {expect} from 'chai'
 import type {MachineConfigPool, Node} from '../../src/lib/kube/types.js'
 import {
   addEntry, digestOf, findEntry, type HistoryEntry, HISTORY_LIMIT, parseHistory, parseHistoryConfigMap, previousGood, rolledBackFrom,
-} from '../../src/lib/rollout/history.js'
+} from '../../src/lib/cluster/history.js'
 import {isUnavailable, maxUnavailable, selectorString} from '../../src/lib/rollout/nodes.js'
-import {describeBuildObject, imageMatch, parseNodeDegraded} from '../../src/lib/status.js'
+import {imageMatch, parseNodeDegraded} from '../../src/lib/status/index.js'
+import {describeBuildObject} from '../../src/lib/cluster/build-objects.js'
 
 const img = (c: string): string => `quay.io/org/os@sha256:${c.repeat(64)}`
 const entry = (image: string, renderedConfig: string, source: HistoryEntry['source'] = 'built', extra: Partial<HistoryEntry> = {}): HistoryEntry => ({

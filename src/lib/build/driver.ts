@@ -31,7 +31,7 @@ import {
   BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs,
 } from './objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
-import {dockerfileHash, recordHistory} from '../rollout/history.js'
+import {dockerfileHash, recordHistory} from '../cluster/history.js'
 import {recognizeStall, stallError} from './stall.js'
 import {watchForStall} from './stall-watch.js'
 

@@ -16,7 +16,7 @@ import {machineOSConfigOf, type MachineOSConfig, REBUILD_ANNOTATION} from '../mc
 import {isLayered, renderedConfig} from '../mco/pool-state.js'
 import {DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret} from '../registry/auth.js'
 import {type ImageReference, parseReference, withTag} from '../registry/reference.js'
-import {poolNotFound} from '../status.js'
+import {readPool} from '../cluster/pools.js'
 import {CONFIGMAP_LIMIT_BYTES, configMapDataSize, encodeMachineConfig, renderDockerfile} from './dockerfile.js'
 import {validateCustomDockerfile} from './validate.js'
 
@@ -137,13 +137,6 @@ export async function checkDockerSecret(
   }
 
   return {parsed, secret}
-}
-
-export async function readPool(client: KubeClient, name: string): Promise<MachineConfigPool> {
-  const pool = await client.find<MachineConfigPool>(R.machineConfigPools, name)
-  if (pool) return pool
-  const all = await client.list<MachineConfigPool>(R.machineConfigPools)
-  throw poolNotFound(name, all.items)
 }
 
 /** 4.18+: the pool (which must exist) and its MachineOSConfig, when the cluster serves that API and it has one. */

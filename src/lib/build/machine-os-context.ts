@@ -24,7 +24,8 @@ import {
   noArchContainerFile, renderContainerfile, validateContainerFile,
 } from './containerfile.js'
 import {CONFIGMAP_LIMIT_BYTES, configMapDataSize, encodeMachineConfig} from './dockerfile.js'
-import {checkedRenderedConfig, readOsImage, readPool} from './inputs.js'
+import {readPool} from '../cluster/pools.js'
+import {checkedRenderedConfig, readOsImage} from './inputs.js'
 import {
   allSettled, checkContextDir, CONTEXT_FILES, type ContextFile, type DockerfileOptions, type DockerfileProblemReport, type DockerfileResult,
   type DockerfileSource, type LocalBuildInputs, machineConfigMissing, readLocalDockerfile, unifiedDiff, writeContextFiles,

@@ -23,7 +23,8 @@ import {
   CONFIGMAP_LIMIT_BYTES, configMapDataSize, customDockerfileOffset, decodeMachineConfig, type DockerfileInputs,
   encodeMachineConfig, renderDockerfile,
 } from './dockerfile.js'
-import {checkedRenderedConfig, readOsImage, readPool} from './inputs.js'
+import {readPool} from '../cluster/pools.js'
+import {checkedRenderedConfig, readOsImage} from './inputs.js'
 import {type DockerfileProblem, validateCustomDockerfile} from './validate.js'
 
 /** The files of a build context, relative to its directory, as the build pod lays them out. */

@@ -15,7 +15,8 @@ import type {Build, ConfigMap, MachineConfigPool, Pod, Secret} from '../kube/typ
 import {BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG} from '../mco/constants.js'
 import {condition, isLayered, poolImage, renderedConfig} from '../mco/pool-state.js'
 import {type MachineOSPlan, planMachineOSPools, readMachineOSObjects} from './machine-os.js'
-import {type BuildObjectInfo, describeBuildObject, poolNotFound, requireMachineConfigApi} from '../status.js'
+import {type BuildObjectInfo, describeBuildObject} from '../cluster/build-objects.js'
+import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
 
 const NS = MCO_NAMESPACE
 

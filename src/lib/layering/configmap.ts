@@ -21,7 +21,8 @@ import {
 } from '../mco/constants.js'
 import {conditionTrue, isLayered, poolBuild, poolImage, renderedConfig} from '../mco/pool-state.js'
 import {unifiedDiff, yamlOf} from './diff.js'
-import {BUILDER_DEPLOYMENT_WATCH, BUILDER_WATCH, builderHealth, logTail, Seen, watchAll, type WatchSpec} from './follow.js'
+import {BUILDER_DEPLOYMENT_WATCH, BUILDER_WATCH, builderHealth, logTail} from '../cluster/builder.js'
+import {Seen, watchAll, type WatchSpec} from '../kube/watch-many.js'
 import type {BuilderKind, BuildFollowEvent, BuildSettings, FollowOptions, LayeringBackend, Step} from './generation.js'
 import type {Access, PlanItem} from './types.js'
 

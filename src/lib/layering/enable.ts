@@ -15,9 +15,10 @@ import type {MachineConfigPool, Node, Secret} from '../kube/types.js'
 import {waitFor} from '../kube/watch.js'
 import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
 import {nodeMcoState, poolBuild, poolOfNode} from '../mco/pool-state.js'
-import {poolNotFound} from '../status.js'
+import {readPool} from '../cluster/pools.js'
 import {accessCheck} from './access.js'
-import {followNodes, type NodeProgress, withTimeout} from './follow.js'
+import {withTimeout} from '../kube/wait.js'
+import {followNodes, type NodeProgress} from '../rollout/follow-nodes.js'
 import {type BuildFollowEvent, detectBackend, type LayeringBackend} from './generation.js'
 import {settingsChecks, throwIfFailed} from './preflight.js'
 import type {Access, Check, PlanItem} from './types.js'
@@ -64,13 +65,6 @@ async function members(client: KubeClient, pool: string): Promise<string[]> {
   return nodes.items.filter((n) => poolOfNode(n, pools.items) === pool).map((n) => n.metadata.name!).sort()
 }
 
-async function readPoolOrFail(client: KubeClient, name: string): Promise<MachineConfigPool> {
-  const pool = await client.find<MachineConfigPool>(R.machineConfigPools, name)
-  if (pool) return pool
-  const all = await client.list<MachineConfigPool>(R.machineConfigPools)
-  throw poolNotFound(name, all.items)
-}
-
 /**
  * The preflight of a pool whose build settings are already in the cluster: the same checks setup
  * makes before writing them, plus the permissions `access` lists.
@@ -113,7 +107,7 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
   // 4.18+: the pool's MachineOSConfig (written by setup) is the opt-in; enable checks it and follows.
   const backend = await detectBackend(client)
   const machineOS = backend.generation === 'machineosconfig'
-  const pool = await readPoolOrFail(client, poolName)
+  const pool = await readPool(client, poolName)
   const step = await backend.planOptIn(client, pool, true)
   const checks = await preflightPool(client, backend, poolName, [...step.access, ...(opts.build ? backend.oneShotBuildAccess : [])], `opt pool ${poolName} in${opts.build ? ' and build its image' : ''}`, opts.signal)
   opts.onChecks?.(checks)
@@ -194,7 +188,7 @@ export interface DisableResult {
 export async function disablePool(client: KubeClient, poolName: string, opts: DisableOptions = {}): Promise<DisableResult> {
   // 4.18+: opting out deletes the pool's MachineOSConfig.
   const backend = await detectBackend(client)
-  const pool = await readPoolOrFail(client, poolName)
+  const pool = await readPool(client, poolName)
   const step = await backend.planOptIn(client, pool, false)
   const result: DisableResult = {change: step.item, cleanedUp: null, generation: backend.generation, layeredNodes: [], outcome: 'not-enabled', pool: poolName, warnings: []}
   if (step.item.action === 'unchanged') return result

@@ -14,6 +14,7 @@ import {checkContextDir, type DockerfileOptions, type DockerfileResult, type Loc
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
+import {noMachineConfigApi} from '../cluster/pools.js'
 import type {MachineConfigPool} from '../kube/types.js'
 import {configMapBackend} from './configmap.js'
 import {machineOSConfigBackend} from './machine-os.js'
@@ -116,14 +117,6 @@ export async function detectBackend(client: KubeClient): Promise<LayeringBackend
   const d = await discover(client)
   if (!d.machineConfig) throw noMachineConfigApi(client)
   return d.machineOS ? machineOSConfigBackend : configMapBackend
-}
-
-export function noMachineConfigApi(client: KubeClient): MobError {
-  return new MobError(`the cluster at ${client.server} does not serve the MachineConfig API (machineconfiguration.openshift.io/v1)`, {
-    code: 'NoMachineConfigApi',
-    exitCode: ExitCode.Unavailable,
-    next: 'on-cluster builds need an OpenShift cluster (4.14 or later) with the Machine Config Operator; check --context',
-  })
 }
 
 /** The Dockerfile or Containerfile of a pool's build, from the backend of the cluster's generation. */

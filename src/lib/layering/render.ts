@@ -6,7 +6,7 @@
 import type {ChalkInstance} from 'chalk'
 import {stringify} from 'yaml'
 import type {KubeObject} from '../kube/types.js'
-import type {NodeProgress} from './follow.js'
+import type {NodeProgress} from '../rollout/follow-nodes.js'
 import type {NodesPlan} from './nodes.js'
 import type {KeptSetting, SetupPlan} from './setup.js'
 import {type Check, objectRef, type PlanItem} from './types.js'

@@ -18,7 +18,7 @@ import {objectPath, R} from '../kube/resources.js'
 import type {KubeObject, Machine, MachineConfigPool, Node} from '../kube/types.js'
 import {informer, waitFor} from '../kube/watch.js'
 import {matchesSelector, nodeMcoState, nodeReady, poolOfNode, renderedConfig} from '../mco/pool-state.js'
-import {requireMachineConfigApi} from '../status.js'
+import {requireMachineConfigApi} from '../cluster/pools.js'
 import {isUnavailable, maxUnavailable, membersOf} from './nodes.js'
 
 export const MACHINE_ANNOTATION = 'machine.openshift.io/machine'

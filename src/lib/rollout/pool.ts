@@ -12,8 +12,9 @@ import {applyConditions, removeConditions} from '../mco/conditions.js'
 import {BUILD_CONDITIONS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION} from '../mco/constants.js'
 import {condition, isLayered, nodeMcoState, poolImage, renderedConfig} from '../mco/pool-state.js'
 import {refuseMachineOSPool} from '../build/inputs.js'
-import {describeBuildObject, poolNotFound, requireMachineConfigApi} from '../status.js'
-import {findEntry, HISTORY_CONFIGMAP, type HistoryEntry, previousGood, readHistory, recordHistory, recordObserved} from './history.js'
+import {describeBuildObject} from '../cluster/build-objects.js'
+import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
+import {findEntry, HISTORY_CONFIGMAP, type HistoryEntry, previousGood, readHistory, recordHistory, recordObserved} from '../cluster/history.js'
 import {maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from './nodes.js'
 
 export interface NodeChange {

@@ -7,46 +7,28 @@
  * API server), `computeStatus` turns a snapshot into the result (pure), so a watch can recompute
  * from its caches without listing again.
  */
-import {ExitCode, MobError} from './errors.js'
-import type {KubeClient} from './kube/client.js'
-import {discover} from './kube/discovery.js'
-import {R, type ResourceType} from './kube/resources.js'
-import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod} from './kube/types.js'
-import {informer, type WatchOptions} from './kube/watch.js'
+import {ExitCode, MobError} from '../errors.js'
+import type {KubeClient} from '../kube/client.js'
+import {discover} from '../kube/discovery.js'
+import {R, type ResourceType} from '../kube/resources.js'
+import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod} from '../kube/types.js'
+import {informer, type WatchOptions} from '../kube/watch.js'
 import {
   BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, DEFAULT_IMAGE_BUILDER_TYPE, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
   ON_CLUSTER_BUILD_CONFIG,
-} from './mco/constants.js'
+} from '../mco/constants.js'
 import {
   type BuildState, condition, isLayered, nodeMcoState, nodeReady, poolBuild, poolImage, poolOfNode, renderedConfig,
-} from './mco/pool-state.js'
-import {DEFAULT_STALL_GRACE_MS, recognizeStall, type Stall} from './build/stall.js'
-import {buildsOf, currentBuild, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION} from './mco/machine-os.js'
+} from '../mco/pool-state.js'
+import {DEFAULT_STALL_GRACE_MS, recognizeStall, type Stall} from '../build/stall.js'
+import {buildsOf, currentBuild, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION} from '../mco/machine-os.js'
 import {
   digestOf, HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
-} from './rollout/history.js'
+} from '../cluster/history.js'
+import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool, describeBuildObject, describeMachineOSBuild} from '../cluster/build-objects.js'
+import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
 
 export type ImageMatch = 'no' | 'unknown' | 'yes'
-/** How a pool's builds run: a build pod (custom-pod-builder), an OpenShift Build, or (4.18+) a Job of the machine-os-builder. */
-export type Backend = 'build' | 'job' | 'pod'
-
-export interface BuildObjectInfo {
-  kind: 'Build' | 'MachineOSBuild' | 'Pod'
-  name: string
-  renderedConfig: string
-  /** The pod's or Build's phase as the cluster reports it. */
-  phase: string
-  /** What it means: a hung 4.14 pod (Running, image-build failed) is failed. */
-  state: 'failed' | 'pending' | 'running' | 'succeeded'
-  hung: boolean
-  /** Why it failed, when it did. */
-  reason: string | null
-  /** When it was created. */
-  created: string | null
-  /** Being deleted. */
-  terminating: boolean
-}
-
 export interface PoolStatus {
   name: string
   /** Opted into on-cluster builds (the layering-enabled label, or a MachineOSConfig on 4.18+). */
@@ -210,65 +192,6 @@ const NS = MCO_NAMESPACE
 
 // ------------------------------------------------------------------------------ pure parts
 
-function hungMessage(pod: Pod): string | undefined {
-  const st = pod.status?.containerStatuses?.find((c) => c.name === 'image-build')
-  const t = st?.state?.terminated
-  if (!t || t.exitCode === 0) return undefined
-  return `container image-build exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}`
-}
-
-/** What a build pod or Build object says about its build. */
-export function describeBuildObject(o: Build | Pod, kind: 'Build' | 'Pod' = o.kind === 'Build' ? 'Build' : 'Pod'): BuildObjectInfo {
-  const isBuild = kind === 'Build'
-  const phase = o.status?.phase ?? (isBuild ? 'New' : 'Pending')
-  const base = {
-    created: n(o.metadata.creationTimestamp),
-    kind: (isBuild ? 'Build' : 'Pod') as 'Build' | 'Pod',
-    name: o.metadata.name!,
-    phase,
-    renderedConfig: o.metadata.labels?.[BUILD_LABELS.desiredConfig] ?? '',
-    terminating: Boolean(o.metadata.deletionTimestamp),
-  }
-  if (isBuild) {
-    const b = o as Build
-    if (phase === 'Complete') return {...base, hung: false, reason: null, state: 'succeeded'}
-    if (phase === 'Failed' || phase === 'Error' || phase === 'Cancelled') {
-      return {...base, hung: false, reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : b.status?.reason ? `: ${b.status.reason}` : ''}`, state: 'failed'}
-    }
-
-    return {...base, hung: false, reason: null, state: phase === 'Running' ? 'running' : 'pending'}
-  }
-
-  const pod = o as Pod
-  const hung = hungMessage(pod)
-  if (phase === 'Succeeded') return {...base, hung: false, reason: null, state: 'succeeded'}
-  if (phase === 'Failed') return {...base, hung: false, reason: hung ?? (pod.status?.message || pod.status?.reason || 'the build pod failed'), state: 'failed'}
-  if (hung) return {...base, hung: phase === 'Running', reason: hung, state: 'failed'}
-  return {...base, hung: false, reason: null, state: phase === 'Pending' ? 'pending' : 'running'}
-}
-
-/** The build objects of each pool (by the operator's labels), keyed by pool name. */
-export function buildObjectsByPool(pods: Pod[], builds: Build[]): Map<string, BuildObjectInfo[]> {
-  const out = new Map<string, BuildObjectInfo[]>()
-  const all: Array<[Build | Pod, 'Build' | 'Pod']> = [...pods.map((p): [Pod, 'Pod'] => [p, 'Pod']), ...builds.map((b): [Build, 'Build'] => [b, 'Build'])]
-  for (const [o, kind] of all) {
-    const l = o.metadata.labels ?? {}
-    const pool = l[BUILD_LABELS.targetPool]
-    const rendered = l[BUILD_LABELS.desiredConfig]
-    if (!Object.hasOwn(l, BUILD_LABELS.buildPod) || !pool || !rendered) continue
-    if (o.metadata.name !== buildNames(rendered).build) continue
-    const list = out.get(pool) ?? []
-    list.push(describeBuildObject(o, kind))
-    out.set(pool, list)
-  }
-
-  return out
-}
-
-export function backendOf(type: string | undefined): Backend {
-  return (type?.trim() || DEFAULT_IMAGE_BUILDER_TYPE) === 'custom-pod-builder' ? 'pod' : 'build'
-}
-
 function buildConfigStatus(cm: ConfigMap | undefined): BuildConfigStatus {
   if (!cm) return {backend: null, finalImagePullspec: null, imageBuilderType: null, present: false}
   const type = cm.data?.[BUILD_CONFIG_KEYS.imageBuilderType]?.trim() || undefined
@@ -315,24 +238,6 @@ interface PoolContext {
   /** The pool's MachineOSConfig (4.18+) and every MachineOSBuild. */
   mosc?: MachineOSConfig
   mosbs: MachineOSBuild[]
-}
-
-/** What a MachineOSBuild says about its build, in the shape of the other build objects. */
-export function describeMachineOSBuild(b: MachineOSBuild): BuildObjectInfo {
-  const st = mosbStatus(b)
-  const failed = st.state === 'failed' || st.state === 'interrupted'
-  const why = st.message && st.reason ? `${st.reason}: ${st.message}` : st.message ?? st.reason
-  return {
-    created: n(b.metadata.creationTimestamp),
-    hung: false,
-    kind: 'MachineOSBuild',
-    name: b.metadata.name!,
-    phase: st.condition ?? 'New',
-    reason: failed ? `the MachineOSBuild is ${st.condition}${why ? ` (${why})` : ''}` : null,
-    renderedConfig: b.spec?.machineConfig?.name ?? '',
-    state: failed ? 'failed' : st.state as 'pending' | 'running' | 'succeeded',
-    terminating: Boolean(b.metadata.deletionTimestamp),
-  }
 }
 
 /**
@@ -724,25 +629,6 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
 }
 
 // ------------------------------------------------------------------------------ reading
-
-export async function requireMachineConfigApi(client: KubeClient): Promise<void> {
-  const d = await discover(client)
-  if (!d.machineConfig) {
-    throw new MobError(`the cluster at ${client.server} does not serve machineconfiguration.openshift.io/v1`, {
-      exitCode: ExitCode.Unavailable,
-      next: 'oc-mob needs an OpenShift cluster (4.14 or later) with the Machine Config Operator; check --context',
-    })
-  }
-}
-
-export function poolNotFound(name: string, pools: MachineConfigPool[]): MobError {
-  const names = pools.map((p) => p.metadata.name).sort()
-  return new MobError(`pool ${name} not found; pools are: ${names.length > 0 ? names.join(', ') : '(none)'}`, {
-    code: 'PoolNotFound',
-    exitCode: ExitCode.NotFound,
-    next: names.length > 0 ? `run \`oc mob status ${names[0]}\` with one of them, or create the pool with \`oc mob setup\`` : 'create a pool with `oc mob setup`',
-  })
-}
 
 /**
  * Like Promise.all (the requests run concurrently), but when several fail the error reported is the
