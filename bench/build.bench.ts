@@ -6,7 +6,7 @@
  *
  * `npx tsx bench/build.bench.ts [--quick]`
  */
-import {runBuild} from '../src/lib/build/driver.js'
+import {runBuild} from '../src/lib/layering/generation.js'
 import {KubeClient} from '../src/lib/kube/client.js'
 import {loadKubeconfig} from '../src/lib/kube/kubeconfig.js'
 import {R} from '../src/lib/kube/resources.js'

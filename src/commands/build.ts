@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 import {BaseCommand} from '../base-command.js'
-import {runBuild, type BuildResult} from '../lib/build/driver.js'
-import {buildLocally, ENGINES, type LocalBuildResult} from '../lib/build/local.js'
+import type {BuildResult} from '../lib/layering/build-shapes.js'
+import {ENGINES, type LocalBuildResult} from '../lib/build/local.js'
+import {buildLocally, runBuild} from '../lib/layering/generation.js'
 import {parseDuration} from '../lib/duration.js'
 import {startProgress} from '../lib/ui/progress.js'
 

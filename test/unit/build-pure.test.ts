@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {parseDuration} from '../../src/commands/build.js'
-import {hasBuildLabels, hungFailure} from '../../src/lib/build/driver.js'
+import {hasBuildLabels, hungFailure} from '../../src/lib/layering/configmap/build.js'
 import {buildPod, buildSelector} from '../../src/lib/build/objects.js'
 import {applyConditions, BUILD_PENDING, BUILD_SUCCEEDED, buildFailed} from '../../src/lib/mco/conditions.js'
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import type {MachineConfigPool, Node, Pod, Secret} from '../../src/lib/kube/types.js'
-import {BUILDER_TYPES, builderKind, sameSecretName} from '../../src/lib/layering/configmap.js'
+import {BUILDER_TYPES, builderKind, sameSecretName} from '../../src/lib/layering/configmap/backend.js'
 import {redactSecret, secretView, unifiedDiff} from '../../src/lib/layering/diff.js'
 import {builderHealth} from '../../src/lib/cluster/builder.js'
 import {nodeProgress} from '../../src/lib/rollout/follow-nodes.js'

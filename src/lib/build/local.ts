@@ -13,13 +13,11 @@ import {access, constants, mkdtemp, readFile, rm, writeFile} from 'node:fs/promi
 import os from 'node:os'
 import path from 'node:path'
 import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
 import type {Secret} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import {type AuthMap, findCredentials, parseDockerSecret} from '../registry/auth.js'
 import {formatReference, parseReference, withDigest} from '../registry/reference.js'
-import {localBuildInputs} from '../layering/generation.js'
-import {checkContextDir, CONTEXT_FILES, writeContextFiles} from './render.js'
+import {checkContextDir, CONTEXT_FILES, type LocalBuildInputs, writeContextFiles} from './render.js'
 
 export type Engine = 'buildah' | 'podman'
 export const ENGINES: readonly Engine[] = ['buildah', 'podman']
@@ -242,7 +240,10 @@ function interrupted(signal: AbortSignal): MobError {
  * Builds the pool's image on this machine with buildah or podman, from the same build context as
  * the cluster's build, and with `push` pushes it with the build config's push secret.
  */
-export async function buildLocally(client: KubeClient, poolName: string, opts: LocalBuildOptions): Promise<LocalBuildResult> {
+/** Where the build context and secrets come from: the pool's layering backend (lib/layering `buildLocally`). */
+export type LocalInputsSource = (opts: {push: boolean; signal?: AbortSignal}) => Promise<LocalBuildInputs>
+
+export async function buildLocallyFrom(loadInputs: LocalInputsSource, poolName: string, opts: LocalBuildOptions): Promise<LocalBuildResult> {
   const started = Date.now()
   const env = opts.env ?? process.env
   const push = opts.push ?? false
@@ -262,7 +263,7 @@ export async function buildLocally(client: KubeClient, poolName: string, opts: L
   // Without an engine nothing can be built: said before the cluster is asked anything.
   const {engine, path: enginePath} = await findEngine(opts.engine, env.PATH ?? '')
   opts.onPhase?.('checking', `Checking the build inputs of pool ${poolName}`)
-  const inputs = await localBuildInputs(client, poolName, {push, signal: opts.signal})
+  const inputs = await loadInputs({push, signal: opts.signal})
   tag ??= inputs.tag
   if (push && opts.tag) {
     // The push secret was checked for the build config's registry; a --tag elsewhere needs its own credentials.

@@ -5,7 +5,7 @@
  * node by node — or run the one-shot build itself. Disable opts the pool out after saying what that
  * means for nodes already on a layered image, and can wait for the cluster's cleanup.
  */
-import type {BuildEvent, BuildResult} from '../build/driver.js'
+import type {BuildEvent, BuildResult} from './build-shapes.js'
 import {readOsImage} from '../build/inputs.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'

@@ -9,15 +9,19 @@
  *
  * The generation is detected from API discovery, never from a version string.
  */
-import type {BuildOptions, BuildResult} from '../build/driver.js'
+import type {BuildOptions, BuildResult} from './build-shapes.js'
+import {machineOSConfigFor} from '../build/inputs.js'
+import {buildLocallyFrom, type LocalBuildOptions, type LocalBuildResult} from '../build/local.js'
 import {checkContextDir, type DockerfileOptions, type DockerfileResult, type LocalBuildInputs} from '../build/render.js'
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {noMachineConfigApi} from '../cluster/pools.js'
 import type {MachineConfigPool} from '../kube/types.js'
-import {configMapBackend} from './configmap.js'
-import {machineOSConfigBackend} from './machine-os.js'
+import {configMapBackend} from './configmap/backend.js'
+import {runBuild as runConfigMapBuild} from './configmap/build.js'
+import {machineOSConfigBackend} from './machine-os/backend.js'
+import {buildWithMachineOSConfig} from './machine-os/build.js'
 import type {Access, PlanItem} from './types.js'
 
 /** How images are built: the build pod (`custom-pod-builder`) or an OpenShift Build. */
@@ -126,7 +130,18 @@ export async function poolDockerfile(client: KubeClient, pool: string, opts: Doc
   return (await detectBackend(client)).dockerfile(client, pool, opts)
 }
 
-/** The inputs of a local build of a pool, from the backend of the cluster's generation. */
-export async function localBuildInputs(client: KubeClient, pool: string, opts: {push: boolean; signal?: AbortSignal}): Promise<LocalBuildInputs> {
-  return (await detectBackend(client)).localBuildInputs(client, pool, opts)
+/** Builds the pool's image on this machine, from the build context of the cluster's generation. */
+export async function buildLocally(client: KubeClient, pool: string, opts: LocalBuildOptions): Promise<LocalBuildResult> {
+  return buildLocallyFrom(async (o) => (await detectBackend(client)).localBuildInputs(client, pool, o), pool, opts)
+}
+
+/**
+ * Builds the pool's image once from here (`oc mob build`): a pool with a MachineOSConfig (4.18+) through
+ * the machine-os-builder, any other through the 4.14/4.15 build pod.
+ */
+export async function runBuild(client: KubeClient, pool: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const machineOS = await machineOSConfigFor(client, pool)
+  if (!machineOS) return runConfigMapBuild(client, pool, opts)
+  opts.onEvent?.({message: `checking the build inputs of pool ${pool}`, phase: 'checking'})
+  return buildWithMachineOSConfig(client, machineOS.pool, machineOS.config, opts)
 }

@@ -15,7 +15,7 @@ import {condition} from '../mco/pool-state.js'
 import {DOCKER_CFG, DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret, registriesIn} from '../registry/auth.js'
 import {type ImageReference, parseReference} from '../registry/reference.js'
 import type {BuildSettings} from './generation.js'
-import {taggedPushSpec} from './machine-os.js'
+import {taggedPushSpec} from './machine-os/backend.js'
 import type {Check} from './types.js'
 
 /** The in-cluster registry's service, as ImageStreams report it. */

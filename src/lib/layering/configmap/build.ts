@@ -14,73 +14,26 @@
  * pull secret), and its digest comes back through `digest-<R>`. A Build object that the cluster
  * created is joined and followed like a pod.
  */
-import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {Build, ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../kube/types.js'
-import {informer, waitFor} from '../kube/watch.js'
-import {streamLog} from '../kube/logs.js'
-import {isStatus} from '../kube/client.js'
-import {BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION, ON_CLUSTER_BUILD_CONFIG} from '../mco/constants.js'
-import {conditionTrue, poolBuild, poolImage} from '../mco/pool-state.js'
-import {canonicalDockerConfig, parseDockerSecret} from '../registry/auth.js'
-import {isDigest, withDigest} from '../registry/reference.js'
-import {gatherBuildInputs, type BuildInputs, machineOSConfigFor} from './inputs.js'
-import {buildWithMachineOSConfig} from './machine-os.js'
+import {ExitCode, MobError} from '../../errors.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {Build, ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../../kube/types.js'
+import {informer, waitFor} from '../../kube/watch.js'
+import {streamLog} from '../../kube/logs.js'
+import {isStatus} from '../../kube/client.js'
+import {BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION, ON_CLUSTER_BUILD_CONFIG} from '../../mco/constants.js'
+import {conditionTrue, poolBuild, poolImage} from '../../mco/pool-state.js'
+import {canonicalDockerConfig, parseDockerSecret} from '../../registry/auth.js'
+import {isDigest, withDigest} from '../../registry/reference.js'
+import {gatherBuildInputs, type BuildInputs} from '../../build/inputs.js'
+import {type BuildOptions, type BuildPhase, type BuildResult, logReadFailure} from '../build-shapes.js'
 import {
   BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs,
-} from './objects.js'
+} from '../../build/objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
-import {dockerfileHash, recordHistory} from '../cluster/history.js'
-import {recognizeStall, stallError} from './stall.js'
-import {watchForStall} from './stall-watch.js'
-
-export type BuildPhase = 'checking' | 'creating' | 'failed' | 'joined' | 'pending' | 'running' | 'succeeded'
-
-export interface BuildEvent {
-  phase: BuildPhase
-  message: string
-}
-
-export interface BuildOptions {
-  /** Build even though the pool already has an image for its rendered config (or after a failure). */
-  rebuild?: boolean
-  /** Print what would be created; create nothing. */
-  dryRun?: boolean
-  /** Stream the image-build container's log through onLog while waiting. */
-  follow?: boolean
-  timeoutMs?: number
-  signal?: AbortSignal
-  onEvent?: (e: BuildEvent) => void
-  onLog?: (text: string) => void
-  /** Log lines shown with a failure when the log was not followed (default 20). */
-  failureTailLines?: number
-  /** How long image-build may be done without its digest ConfigMap before the build counts as stuck (default 60 s). */
-  stallGraceMs?: number
-  /** The followed log could not be read (the build is still followed to its end). */
-  onLogError?: (message: string) => void
-  /** 4.18+: an attempt of the build's Job failed and the Job tries again. */
-  onRetry?: (message: string, lastLines: string[]) => void
-}
-
-export interface BuildResult {
-  pool: string
-  renderedConfig: string
-  buildName: string
-  outcome: 'dry-run' | 'succeeded' | 'up-to-date'
-  /** True when an existing build was followed instead of starting one. */
-  joined: boolean
-  /** The pushed tag: finalImagePullspec with the rendered config as tag. */
-  tag: string
-  /** Digested pullspec, as recorded in newestImageEquivalentConfig. */
-  image?: string
-  digest?: string
-  durationMs: number
-  /** With dryRun: every object that would be created (no secret values). */
-  objects?: KubeObject[]
-  /** 4.18+: the MachineOSConfig the machine-os-builder built the pool from (buildName is its MachineOSBuild). */
-  machineOSConfig?: string
-}
+import {dockerfileHash, recordHistory} from '../../cluster/history.js'
+import {recognizeStall, stallError} from '../../build/stall.js'
+import {watchForStall} from '../../build/stall-watch.js'
 
 const NS = MCO_NAMESPACE
 
@@ -184,9 +137,6 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
   const started = Date.now()
   const emit = (phase: BuildPhase, message: string): void => opts.onEvent?.({message, phase})
   emit('checking', `checking the build inputs of pool ${poolName}`)
-  // 4.18+: a pool with a MachineOSConfig is built by the machine-os-builder from it.
-  const machineOS = await machineOSConfigFor(client, poolName)
-  if (machineOS) return buildWithMachineOSConfig(client, machineOS.pool, machineOS.config, opts)
   const inputs = await gatherBuildInputs(client, poolName, {requireLayered: true})
   const names = buildNames(inputs.rendered)
   const base = {buildName: names.build, pool: poolName, renderedConfig: inputs.rendered, tag: inputs.tag}
@@ -493,11 +443,6 @@ async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'bui
   return image
 }
 
-/** What to tell the user when the followed build log could not be read. */
-export function logReadFailure(error: unknown, pool: string): string {
-  const why = error instanceof Error ? error.message : String(error)
-  return `the build log could not be read (${why}); the build is still followed to its end — read the log with \`oc mob logs ${pool}\``
-}
 
 async function lastLogLines(client: KubeClient, name: string, kind: 'build' | 'pod', lines: number): Promise<string[]> {
   try {

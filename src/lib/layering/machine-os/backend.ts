@@ -11,17 +11,17 @@
  * from it (src/lib/build/machine-os.ts, src/lib/logs, src/lib/status.ts); dockerfile and build --local
  * render its build context (src/lib/build/machine-os-context.ts). Opting out deletes it.
  */
-import {machineOSLocalInputs, renderMachineOSDockerfile} from '../build/machine-os-context.js'
-import {buildWithMachineOSConfig} from '../build/machine-os.js'
-import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {MachineConfigPool} from '../kube/types.js'
-import {waitFor} from '../kube/watch.js'
-import {machineOSConfigOf, type MachineOSConfig} from '../mco/machine-os.js'
-import {unifiedDiff, yamlOf} from './diff.js'
-import type {BuildSettings, LayeringBackend, Step} from './generation.js'
-import type {PlanItem} from './types.js'
+import {machineOSLocalInputs, renderMachineOSDockerfile} from './context.js'
+import {buildWithMachineOSConfig} from './build.js'
+import {ExitCode, MobError} from '../../errors.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {MachineConfigPool} from '../../kube/types.js'
+import {waitFor} from '../../kube/watch.js'
+import {machineOSConfigOf, type MachineOSConfig} from '../../mco/machine-os.js'
+import {unifiedDiff, yamlOf} from '../diff.js'
+import type {BuildSettings, LayeringBackend, Step} from '../generation.js'
+import type {PlanItem} from '../types.js'
 
 const GROUP = 'machineconfiguration.openshift.io'
 /** The size limit of a containerFile entry's content in the v1 CRD. */

@@ -10,26 +10,26 @@
  * under way, or a failed one left for inspection), those copies are used. Nothing here writes to the
  * cluster; secrets are only read for a local build, and their values never leave it.
  */
-import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {ConfigMap, KubeObject, MachineConfig, Secret} from '../kube/types.js'
-import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
-import {currentBuild, type MachineOSBuild, type MachineOSConfig, machineOSConfigOf, mosbStatus} from '../mco/machine-os.js'
-import type {BuildState} from '../mco/pool-state.js'
-import {DockerSecretError, findCredentials, parseDockerSecret} from '../registry/auth.js'
-import {parseReference} from '../registry/reference.js'
+import {ExitCode, MobError} from '../../errors.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {ConfigMap, KubeObject, MachineConfig, Secret} from '../../kube/types.js'
+import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../../mco/constants.js'
+import {currentBuild, type MachineOSBuild, type MachineOSConfig, machineOSConfigOf, mosbStatus} from '../../mco/machine-os.js'
+import type {BuildState} from '../../mco/pool-state.js'
+import {DockerSecretError, findCredentials, parseDockerSecret} from '../../registry/auth.js'
+import {parseReference} from '../../registry/reference.js'
 import {
   builderRelease, canonicalKernelType, containerFileOffset, type ContainerfileInputs, extensionPackages, machineConfigFile,
   noArchContainerFile, renderContainerfile, validateContainerFile,
-} from './containerfile.js'
-import {CONFIGMAP_LIMIT_BYTES, configMapDataSize, encodeMachineConfig} from './dockerfile.js'
-import {readPool} from '../cluster/pools.js'
-import {checkedRenderedConfig, readOsImage} from './inputs.js'
+} from '../../build/containerfile.js'
+import {CONFIGMAP_LIMIT_BYTES, configMapDataSize, encodeMachineConfig} from '../../build/dockerfile.js'
+import {readPool} from '../../cluster/pools.js'
+import {checkedRenderedConfig, readOsImage} from '../../build/inputs.js'
 import {
   allSettled, checkContextDir, CONTEXT_FILES, type ContextFile, type DockerfileOptions, type DockerfileProblemReport, type DockerfileResult,
   type DockerfileSource, type LocalBuildInputs, machineConfigMissing, readLocalDockerfile, unifiedDiff, writeContextFiles,
-} from './render.js'
+} from '../../build/render.js'
 
 const NS = MCO_NAMESPACE
 /** The copy of the global pull secret the builder pulls with when the MachineOSConfig names none. */

@@ -5,26 +5,26 @@
  * `machineconfiguration.openshift.io/layering-enabled`; build state in the pool's Build* conditions
  * and the image in its `newestImageEquivalentConfig` annotation.
  */
-import {hungFailure, runBuild} from '../build/driver.js'
-import {gatherInputs} from '../build/inputs.js'
-import {BUILD_CONTAINERS} from '../build/objects.js'
-import {CONTEXT_FILES, type LocalBuildInputs, renderPoolDockerfile} from '../build/render.js'
-import {StallGuard} from '../build/stall-watch.js'
-import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {discover} from '../kube/discovery.js'
-import {R} from '../kube/resources.js'
-import type {ConfigMap, Condition, KubeObject, MachineConfigPool, Pod} from '../kube/types.js'
+import {hungFailure, runBuild} from './build.js'
+import {gatherInputs} from '../../build/inputs.js'
+import {BUILD_CONTAINERS} from '../../build/objects.js'
+import {CONTEXT_FILES, type LocalBuildInputs, renderPoolDockerfile} from '../../build/render.js'
+import {StallGuard} from '../../build/stall-watch.js'
+import {ExitCode, MobError} from '../../errors.js'
+import type {KubeClient} from '../../kube/client.js'
+import {discover} from '../../kube/discovery.js'
+import {R} from '../../kube/resources.js'
+import type {ConfigMap, Condition, KubeObject, MachineConfigPool, Pod} from '../../kube/types.js'
 import {
   BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, CUSTOM_DOCKERFILE_CONFIG, type ImageBuilderType, LAYERING_ENABLED_LABEL,
   MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION, ON_CLUSTER_BUILD_CONFIG,
-} from '../mco/constants.js'
-import {conditionTrue, isLayered, poolBuild, poolImage, renderedConfig} from '../mco/pool-state.js'
-import {unifiedDiff, yamlOf} from './diff.js'
-import {BUILDER_DEPLOYMENT_WATCH, BUILDER_WATCH, builderHealth, logTail} from '../cluster/builder.js'
-import {Seen, watchAll, type WatchSpec} from '../kube/watch-many.js'
-import type {BuilderKind, BuildFollowEvent, BuildSettings, FollowOptions, LayeringBackend, Step} from './generation.js'
-import type {Access, PlanItem} from './types.js'
+} from '../../mco/constants.js'
+import {conditionTrue, isLayered, poolBuild, poolImage, renderedConfig} from '../../mco/pool-state.js'
+import {unifiedDiff, yamlOf} from '../diff.js'
+import {BUILDER_DEPLOYMENT_WATCH, BUILDER_WATCH, builderHealth, logTail} from '../../cluster/builder.js'
+import {Seen, watchAll, type WatchSpec} from '../../kube/watch-many.js'
+import type {BuilderKind, BuildFollowEvent, BuildSettings, FollowOptions, LayeringBackend, Step} from '../generation.js'
+import type {Access, PlanItem} from '../types.js'
 
 const NS = MCO_NAMESPACE
 

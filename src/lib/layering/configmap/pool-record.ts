@@ -4,13 +4,13 @@
  * newestImageEquivalentConfig annotation. Every write re-reads the pool and retries on conflict,
  * so it can run alongside the cluster's own controllers.
  */
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {MachineConfigPool, ObjectReference} from '../kube/types.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {MachineConfigPool, ObjectReference} from '../../kube/types.js'
 import {
   applyConditions, BUILD_PENDING, BUILD_RUNNING, BUILD_SUCCEEDED, buildFailed, type ConditionUpdate, removeConditions,
-} from '../mco/conditions.js'
-import {BUILD_CONDITIONS, NEWEST_IMAGE_ANNOTATION} from '../mco/constants.js'
+} from '../../mco/conditions.js'
+import {BUILD_CONDITIONS, NEWEST_IMAGE_ANNOTATION} from '../../mco/constants.js'
 
 const isRef = (name: string) => (r: ObjectReference): boolean => r.name === name && r.kind !== 'MachineConfig'
 

@@ -6,23 +6,23 @@
  * controller delete the current MachineOSBuild and create it again under the same name), and follows
  * it to its end: the digested image on success, the last lines of its Job pod's log on failure.
  */
-import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {MachineConfigPool, Pod} from '../kube/types.js'
-import {streamLog} from '../kube/logs.js'
-import {informer, waitFor} from '../kube/watch.js'
-import {logTail} from '../cluster/builder.js'
-import {pickBuildObject} from '../logs/find.js'
-import {waitForJobPod} from '../logs/stream.js'
-import {MCO_NAMESPACE} from '../mco/constants.js'
+import {ExitCode, MobError} from '../../errors.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {MachineConfigPool, Pod} from '../../kube/types.js'
+import {streamLog} from '../../kube/logs.js'
+import {informer, waitFor} from '../../kube/watch.js'
+import {logTail} from '../../cluster/builder.js'
+import {pickBuildObject} from '../../logs/find.js'
+import {waitForJobPod} from '../../logs/stream.js'
+import {MCO_NAMESPACE} from '../../mco/constants.js'
 import {
   CURRENT_MOSB_ANNOTATION, currentBuild, jobOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION,
-} from '../mco/machine-os.js'
-import {renderedConfig} from '../mco/pool-state.js'
-import {type BuildOptions, type BuildPhase, type BuildResult, logReadFailure} from './driver.js'
-import {recognizeStall, stallError} from './stall.js'
-import {watchForStall} from './stall-watch.js'
+} from '../../mco/machine-os.js'
+import {renderedConfig} from '../../mco/pool-state.js'
+import {type BuildOptions, type BuildPhase, type BuildResult, logReadFailure} from '../build-shapes.js'
+import {recognizeStall, stallError} from '../../build/stall.js'
+import {watchForStall} from '../../build/stall-watch.js'
 
 const NS = MCO_NAMESPACE
 

@@ -1,0 +1,55 @@
+/** What a one-shot build of a pool takes and gives, whichever generation builds it. */
+import type {KubeObject} from '../kube/types.js'
+
+export type BuildPhase = 'checking' | 'creating' | 'failed' | 'joined' | 'pending' | 'running' | 'succeeded'
+
+export interface BuildEvent {
+  phase: BuildPhase
+  message: string
+}
+
+export interface BuildOptions {
+  /** Build even though the pool already has an image for its rendered config (or after a failure). */
+  rebuild?: boolean
+  /** Print what would be created; create nothing. */
+  dryRun?: boolean
+  /** Stream the image-build container's log through onLog while waiting. */
+  follow?: boolean
+  timeoutMs?: number
+  signal?: AbortSignal
+  onEvent?: (e: BuildEvent) => void
+  onLog?: (text: string) => void
+  /** Log lines shown with a failure when the log was not followed (default 20). */
+  failureTailLines?: number
+  /** How long image-build may be done without its digest ConfigMap before the build counts as stuck (default 60 s). */
+  stallGraceMs?: number
+  /** The followed log could not be read (the build is still followed to its end). */
+  onLogError?: (message: string) => void
+  /** 4.18+: an attempt of the build's Job failed and the Job tries again. */
+  onRetry?: (message: string, lastLines: string[]) => void
+}
+
+export interface BuildResult {
+  pool: string
+  renderedConfig: string
+  buildName: string
+  outcome: 'dry-run' | 'succeeded' | 'up-to-date'
+  /** True when an existing build was followed instead of starting one. */
+  joined: boolean
+  /** The pushed tag: finalImagePullspec with the rendered config as tag. */
+  tag: string
+  /** Digested pullspec, as recorded in newestImageEquivalentConfig. */
+  image?: string
+  digest?: string
+  durationMs: number
+  /** With dryRun: every object that would be created (no secret values). */
+  objects?: KubeObject[]
+  /** 4.18+: the MachineOSConfig the machine-os-builder built the pool from (buildName is its MachineOSBuild). */
+  machineOSConfig?: string
+}
+
+/** What to tell the user when the followed build log could not be read. */
+export function logReadFailure(error: unknown, pool: string): string {
+  const why = error instanceof Error ? error.message : String(error)
+  return `the build log could not be read (${why}); the build is still followed to its end — read the log with \`oc mob logs ${pool}\``
+}
