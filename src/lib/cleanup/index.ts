@@ -55,20 +55,9 @@ const RESOURCES: Record<CleanupItem['kind'], ResourceType> = {
 
 /** Delete exactly the object that was listed: a precondition on its uid refuses a same-named newcomer. */
 async function deleteExactly(client: KubeClient, item: CleanupItem, signal?: AbortSignal): Promise<'changed' | 'deleted' | 'gone'> {
-  try {
-    await client.request({
-      // A Job's pods go with it (they are deleted by name too, for clusters where nothing collects them).
-      body: {apiVersion: 'v1', kind: 'DeleteOptions', ...(item.uid ? {preconditions: {uid: item.uid}} : {}), ...(item.kind === 'Job' ? {propagationPolicy: 'Background'} : {})},
-      method: 'DELETE',
-      path: objectPath(RESOURCES[item.kind], item.name, item.namespace || undefined),
-      signal,
-    })
-    return 'deleted'
-  } catch (error) {
-    if (isStatus(error, 404)) return 'gone'
-    if (isStatus(error, 409)) return 'changed'
-    throw error
-  }
+  // A Job's pods go with it (they are deleted by name too, for clusters where nothing collects them).
+  const propagationPolicy = item.kind === 'Job' ? 'Background' : undefined
+  return client.deleteExact(RESOURCES[item.kind], {name: item.name, namespace: item.namespace || undefined, uid: item.uid || undefined}, {propagationPolicy, signal})
 }
 
 function runningError(plan: CleanupPlan): MobError {

@@ -101,7 +101,10 @@ async function updateHistory(
     }
   }
 
-  throw new Error('could not record the image history: too many concurrent updates of ConfigMap ' + HISTORY_CONFIGMAP)
+  throw new MobError(`could not record the image history: too many concurrent updates of ConfigMap ${HISTORY_CONFIGMAP}`, {
+    code: 'HistoryConflict', exitCode: ExitCode.Failed,
+    next: `something else keeps changing ${HISTORY_CONFIGMAP} in ${MCO_NAMESPACE}; run the command again`,
+  })
 }
 
 /** Add an entry at the head of the pool's history (an image already at the head is not repeated). */

@@ -429,6 +429,32 @@ export class KubeClient {
     }
   }
 
+  /**
+   * Deletes exactly the object that was read: a precondition on its uid refuses a same-named
+   * newcomer. 'gone' when it no longer exists, 'changed' when the name now holds another object.
+   */
+  async deleteExact(
+    r: ResourceType, o: {name: string; namespace?: string; uid?: string},
+    opts: {propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; signal?: AbortSignal} = {},
+  ): Promise<'changed' | 'deleted' | 'gone'> {
+    try {
+      await this.request<Status>({
+        body: {
+          apiVersion: 'v1', kind: 'DeleteOptions', ...(o.uid ? {preconditions: {uid: o.uid}} : {}),
+          ...(opts.propagationPolicy ? {propagationPolicy: opts.propagationPolicy} : {}),
+        },
+        method: 'DELETE',
+        path: objectPath(r, o.name, o.namespace),
+        signal: opts.signal,
+      })
+      return 'deleted'
+    } catch (error) {
+      if (isStatus(error, 404)) return 'gone'
+      if (isStatus(error, 409)) return 'changed'
+      throw error
+    }
+  }
+
   async deleteCollection(r: ResourceType, opts: {namespace?: string; labelSelector: string; dryRun?: boolean}): Promise<void> {
     if (!opts.labelSelector) throw new Error('deleteCollection needs a label selector')
     await this.request<unknown>({

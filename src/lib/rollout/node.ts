@@ -75,21 +75,11 @@ function isControlPlane(node: Node): boolean {
 }
 
 async function deleteExactly(client: KubeClient, r: typeof R.machines | typeof R.nodes, o: KubeObject): Promise<void> {
-  try {
-    await client.request({
-      body: {apiVersion: 'v1', kind: 'DeleteOptions', preconditions: {uid: o.metadata.uid}},
-      method: 'DELETE',
-      path: objectPath(r, o.metadata.name!, o.metadata.namespace),
+  const outcome = await client.deleteExact(r, {name: o.metadata.name!, namespace: o.metadata.namespace, uid: o.metadata.uid})
+  if (outcome === 'changed') {
+    throw new MobError(`${r.kind} ${o.metadata.name} changed while oc-mob was checking it (it was replaced); nothing more was deleted`, {
+      exitCode: ExitCode.Failed, next: 'run the command again to check the new state',
     })
-  } catch (error) {
-    if (isStatus(error, 404)) return
-    if (isStatus(error, 409)) {
-      throw new MobError(`${r.kind} ${o.metadata.name} changed while oc-mob was checking it (it was replaced); nothing more was deleted`, {
-        exitCode: ExitCode.Failed, next: 'run the command again to check the new state',
-      })
-    }
-
-    throw error
   }
 }
 

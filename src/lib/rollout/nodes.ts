@@ -6,6 +6,7 @@ import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {LabelSelector, MachineConfigPool, Node} from '../kube/types.js'
+import {withTimeout} from '../kube/wait.js'
 import {informer} from '../kube/watch.js'
 import {matchesSelector, nodeMcoState, nodeReady, poolOfNode} from '../mco/pool-state.js'
 
@@ -52,19 +53,13 @@ export async function waitForPoolImage(
   client: KubeClient, pool: MachineConfigPool, image: string,
   opts: {signal?: AbortSignal; timeoutMs?: number; onProgress?: (p: WaitProgress) => void},
 ): Promise<WaitProgress> {
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(opts.signal?.reason)
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
   const name = pool.metadata.name!
-  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new MobError(
-    `timed out after ${Math.round(opts.timeoutMs! / 1000)}s waiting for the nodes of pool ${name} to run ${image}`,
-    {exitCode: ExitCode.Timeout, next: `the rollout goes on in the cluster; follow it with \`oc mob status ${name} --watch\``},
-  )), opts.timeoutMs)
   const nodes = new Map<string, Node>()
   let synced = false
   let last = ''
-  try {
-    for await (const ev of informer<Node>(client, R.nodes, {labelSelector: selectorString(pool.spec?.nodeSelector), signal: ac.signal})) {
+  const next = `the rollout goes on in the cluster; follow it with \`oc mob status ${name} --watch\``
+  return withTimeout(opts.signal, opts.timeoutMs, `the nodes of pool ${name} to run ${image}`, next, async (signal) => {
+    for await (const ev of informer<Node>(client, R.nodes, {labelSelector: selectorString(pool.spec?.nodeSelector), signal})) {
       if (ev.type === 'SYNCED') {
         synced = true
         for (const n of ev.objects) nodes.set(n.metadata.name!, n)
@@ -94,13 +89,6 @@ export async function waitForPoolImage(
       if (progress.done === progress.total) return progress
     }
 
-    throw ac.signal.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
-  } catch (error) {
-    if (ac.signal.aborted && ac.signal.reason) throw ac.signal.reason
-    throw error
-  } finally {
-    if (timer) clearTimeout(timer)
-    opts.signal?.removeEventListener('abort', onAbort)
-    ac.abort()
-  }
+    throw new MobError('the watch of the nodes ended early', {exitCode: ExitCode.Unreachable, next})
+  })
 }
