@@ -20,12 +20,17 @@ export async function requireMachineConfigApi(client: KubeClient): Promise<void>
   if (!(await discover(client)).machineConfig) throw noMachineConfigApi(client)
 }
 
-export function poolNotFound(name: string, pools: MachineConfigPool[]): MobError {
-  const names = pools.map((p) => p.metadata.name).sort()
+/**
+ * The error for a pool that does not exist, listing the pools there are; `command` is the oc-mob
+ * command the next step suggests running with one of them (a custom pool first: it is the likely typo).
+ */
+export function poolNotFound(name: string, pools: MachineConfigPool[], command = 'status'): MobError {
+  const names = pools.map((p) => p.metadata.name!).sort()
+  const example = names.find((n) => n !== 'master' && n !== 'worker') ?? names[0]
   return new MobError(`pool ${name} not found; pools are: ${names.length > 0 ? names.join(', ') : '(none)'}`, {
     code: 'PoolNotFound',
     exitCode: ExitCode.NotFound,
-    next: names.length > 0 ? `run \`oc mob status ${names[0]}\` with one of them, or create the pool with \`oc mob setup\`` : 'create a pool with `oc mob setup`',
+    next: example ? `run \`oc mob ${command} ${example}\` with one of them, or create the pool with \`oc mob setup\`` : 'create a pool with `oc mob setup`',
   })
 }
 

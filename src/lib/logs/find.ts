@@ -8,6 +8,7 @@
  * MachineOSBuild of its rendered config first, otherwise its newest, and the Job's newest pod.
  */
 import {ExitCode, MobError} from '../errors.js'
+import {poolNotFound} from '../cluster/pools.js'
 import {isStatus, type KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
@@ -184,15 +185,6 @@ export function buildTarget(inv: Inventory, pool: MachineConfigPool, container?:
   }
 }
 
-export function poolNotFound(name: string, pools: MachineConfigPool[]): MobError {
-  const names = pools.map((p) => p.metadata.name!).sort()
-  return new MobError(`pool ${name} not found; pools are: ${names.length > 0 ? names.join(', ') : '(none)'}`, {
-    code: 'PoolNotFound',
-    exitCode: ExitCode.NotFound,
-    next: names.length > 0 ? `run \`oc mob logs ${names.find((n) => n !== 'master' && n !== 'worker') ?? names[0]}\` with one of them` : 'create a pool with `oc mob setup`',
-  })
-}
-
 /**
  * Why a pool has no build pod or Build, from what the operator recorded on the pool, as an error
  * (exit 6) that says what happened and what to do.
@@ -335,7 +327,7 @@ export interface SelectOptions {
 export function selectBuilds(inv: Inventory, opts: SelectOptions): Selection {
   if (opts.pool) {
     const pool = inv.pools.find((p) => p.metadata.name === opts.pool)
-    if (!pool) throw poolNotFound(opts.pool, inv.pools)
+    if (!pool) throw poolNotFound(opts.pool, inv.pools, 'logs')
     const target = buildTarget(inv, pool, opts.container)
     if (target) return {awaiting: [], targets: [target]}
     if (machineOSConfigOf(inv.machineOS.configs, pool.metadata.name!)) {

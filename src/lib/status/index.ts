@@ -12,7 +12,8 @@ import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
 import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod} from '../kube/types.js'
-import {informer, type WatchOptions} from '../kube/watch.js'
+import type {WatchOptions} from '../kube/watch.js'
+import {Seen, watchAll} from '../kube/watch-many.js'
 import {
   BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, DEFAULT_IMAGE_BUILDER_TYPE, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
   ON_CLUSTER_BUILD_CONFIG,
@@ -719,8 +720,8 @@ export async function getStatus(client: KubeClient, opts: StatusOptions = {}): P
 export async function watchStatus(client: KubeClient, opts: StatusOptions, onChange: (s: StatusResult) => void): Promise<void> {
   const apis = await apisOf(client)
   const src = sources(apis, opts.pool)
-  const stores = src.map(() => new Map<string, KubeObject>())
-  const synced = src.map(() => false)
+  const keys = src.map((s) => s.key)
+  const seen = new Seen<keyof StatusSnapshot>()
   const ac = new AbortController()
   const onAbort = (): void => ac.abort()
   opts.signal?.addEventListener('abort', onAbort, {once: true})
@@ -730,10 +731,11 @@ export async function watchStatus(client: KubeClient, opts: StatusOptions, onCha
   let failure: unknown
 
   const emit = (): void => {
+    if (timer) clearTimeout(timer)
     timer = undefined
-    if (ac.signal.aborted || !synced.every(Boolean)) return
+    if (ac.signal.aborted) return
     const snap = emptySnapshot(client, apis, opts.pool)
-    for (const [i, s] of src.entries()) assign(snap, s.key, [...stores[i].values()])
+    for (const key of keys) assign(snap, key, seen.all(key))
     let computed: Computed
     try {
       computed = computeStatus(snap, opts)
@@ -752,41 +754,17 @@ export async function watchStatus(client: KubeClient, opts: StatusOptions, onCha
     onChange(computed.result)
   }
 
-  const schedule = (): void => {
-    if (!synced.every(Boolean)) return
-    timer ??= setTimeout(emit, 50)
-  }
-
-  const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`
-  // A signal per informer: on one shared signal every list and watch request of every source adds
-  // an abort listener at the same time (11 with every API served and a pool: Node then warns of a
-  // leak, MaxListenersExceededWarning). Aborting `ac` aborts them all through a single listener.
-  const stops = src.map(() => new AbortController())
-  ac.signal.addEventListener('abort', () => {
-    for (const stop of stops) stop.abort()
-  }, {once: true})
   try {
-    await Promise.all(src.map(async (s, i) => {
-      try {
-        for await (const ev of informer<KubeObject>(client, s.r, {...s.opts, signal: stops[i].signal})) {
-          if (ev.type === 'SYNCED') {
-            stores[i] = new Map(ev.objects.map((o) => [key(o), o]))
-            synced[i] = true
-            if (synced.every(Boolean)) emit()
-            continue
-          }
-
-          if (ev.type === 'DELETED') stores[i].delete(key(ev.object))
-          else stores[i].set(key(ev.object), ev.object)
-          schedule()
-        }
-      } catch (error) {
-        if (!ac.signal.aborted) {
-          failure ??= error
-          ac.abort()
-        }
-      }
-    }))
+    const specs = src.map((s) => ({...s.opts, resource: s.r, source: s.key}))
+    for await (const t of watchAll(client, specs, ac.signal)) {
+      seen.apply(t)
+      if (!seen.ready(...keys)) continue
+      // The first full picture at once; later changes gathered for 50 ms (a rollout changes many objects together).
+      if (t.event.type === 'SYNCED') emit()
+      else timer ??= setTimeout(emit, 50)
+    }
+  } catch (error) {
+    if (!ac.signal.aborted) throw error
   } finally {
     if (timer) clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onAbort)
