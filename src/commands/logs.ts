@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, MobError} from '../lib/errors.js'
-import type {LogEvent, LogTarget, Outcome} from '../lib/logs/index.js'
+import type {LogEvent, LogTarget, Outcome} from '../lib/layering/logs/index.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
@@ -59,7 +59,7 @@ When there is no build pod, the command says why — the build succeeded and the
 
     process.stdout.on('error', onStdoutError)
     const signal = AbortSignal.any([this.abort.signal, pipe.signal])
-    const {showLogs} = await import('../lib/logs/index.js')
+    const {showLogs} = await import('../lib/layering/logs/index.js')
     const client = await this.client()
     let result
     try {

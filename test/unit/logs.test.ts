@@ -3,9 +3,10 @@ import {Readable} from 'node:stream'
 import type {KubeClient} from '../../src/lib/kube/client.js'
 import {streamLog} from '../../src/lib/kube/logs.js'
 import type {Build, MachineConfigPool, Pod} from '../../src/lib/kube/types.js'
-import {
-  containerStarted, type Inventory, isStale, noBuildError, pickBuildObject, podOutcome, prefixLines, selectBuilds,
-} from '../../src/lib/logs/index.js'
+import {noBuildError} from '../../src/lib/layering/configmap/logs.js'
+import {type Inventory, selectBuilds} from '../../src/lib/layering/logs/index.js'
+import {containerStarted, podOutcome, prefixLines} from '../../src/lib/logs/stream.js'
+import {isStale, pickBuildObject} from '../../src/lib/logs/target.js'
 
 const P = 'machineconfiguration.openshift.io'
 
@@ -88,7 +89,7 @@ describe('logs: choosing the build', () => {
 
   it('with -f waits for a pending build\'s pod; without -f explains', () => {
     const pending = inv({pools: [pool('a', {conditions: [['BuildPending', 'True']]})]})
-    expect(selectBuilds(pending, {follow: true, pool: 'a'}).awaiting.map((p) => p.metadata.name)).to.deep.equal(['a'])
+    expect(selectBuilds(pending, {follow: true, pool: 'a'}).awaiting.map((a) => a.pool.metadata.name)).to.deep.equal(['a'])
     expect(() => selectBuilds(pending, {pool: 'a'})).to.throw('a build of pool a is pending but its build pod does not exist (yet)')
   })
 

@@ -13,7 +13,7 @@ import type {Build, ContainerStatus, MachineConfigPool, Pod} from '../kube/types
 import {informer, waitFor} from '../kube/watch.js'
 import {BUILD_LABELS, DEFAULT_IMAGE_BUILDER_TYPE, MCO_NAMESPACE} from '../mco/constants.js'
 import {type BuildState, poolBuild, poolImage} from '../mco/pool-state.js'
-import {IMAGE_BUILD_CONTAINER, type LogTarget, WAIT_FOR_DONE_CONTAINER} from './find.js'
+import {IMAGE_BUILD_CONTAINER, type LogTarget, WAIT_FOR_DONE_CONTAINER} from './target.js'
 
 export interface StreamOptions {
   follow?: boolean
@@ -260,68 +260,4 @@ export async function streamTarget(client: KubeClient, t: LogTarget, opts: Strea
   return t.kind === 'build' ? streamBuild(client, t, opts, write, onEvent) : streamPod(client, t, opts, write, onEvent)
 }
 
-/** 4.18+: wait (watching) for the first pod of a MachineOSBuild's Job, and return it as the target. */
-export async function waitForJobPod(
-  client: KubeClient, base: Omit<LogTarget, 'name' | 'pod'>, job: string, signal?: AbortSignal,
-): Promise<LogTarget> {
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(signal?.reason)
-  signal?.addEventListener('abort', onAbort, {once: true})
-  try {
-    for await (const ev of informer<Pod>(client, R.pods, {labelSelector: `job-name=${job}`, namespace: MCO_NAMESPACE, signal: ac.signal})) {
-      const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
-      const pod = objects.find((x) => !x.metadata.deletionTimestamp)
-      if (pod) return {...base, name: pod.metadata.name!, pod}
-    }
 
-    throw signal?.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-    ac.abort()
-  }
-}
-
-/**
- * Wait (watching, not polling) for the build pod — or, with the image-builder backend, the Build —
- * of a pool whose build is pending but whose build object does not exist yet.
- */
-export async function waitForBuildObject(
-  client: KubeClient, pool: string, rendered: string | undefined, builderType: string, container: string | undefined, signal?: AbortSignal,
-): Promise<LogTarget> {
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(signal?.reason)
-  signal?.addEventListener('abort', onAbort, {once: true})
-  const labelSelector = [BUILD_LABELS.buildPod, `${BUILD_LABELS.targetPool}=${pool}`, ...(rendered ? [`${BUILD_LABELS.desiredConfig}=${rendered}`] : [])].join(',')
-  const first = async <T extends Pod | Build>(kind: 'build' | 'pod'): Promise<LogTarget> => {
-    for await (const ev of informer<T>(client, kind === 'pod' ? R.pods : R.builds, {labelSelector, namespace: MCO_NAMESPACE, signal: ac.signal})) {
-      const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
-      const o = objects.find((x) => !x.metadata.deletionTimestamp && !Object.hasOwn(x.metadata.labels ?? {}, 'openshift.io/build.name'))
-      if (!o) continue
-      return {
-        ...(kind === 'pod' ? {container: container ?? IMAGE_BUILD_CONTAINER, pod: o as Pod} : {build: o as Build}),
-        kind,
-        name: o.metadata.name!,
-        namespace: MCO_NAMESPACE,
-        pool,
-        poolRendered: rendered,
-        rendered: o.metadata.labels?.[BUILD_LABELS.desiredConfig],
-        role: 'build',
-      }
-    }
-
-    throw ac.signal.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
-  }
-
-  try {
-    const waits = [first<Pod>('pod')]
-    // A cluster that does not serve Builds answers the Build watch with 404: then only the pod counts.
-    if (builderType === DEFAULT_IMAGE_BUILDER_TYPE) waits.push(first<Build>('build').catch(async (error) => (ac.signal.aborted ? Promise.reject(error) : new Promise<never>(() => {}))))
-    return await Promise.race(waits)
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason ?? error
-    throw error
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-    ac.abort()
-  }
-}

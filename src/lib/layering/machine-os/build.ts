@@ -13,8 +13,8 @@ import type {MachineConfigPool, Pod} from '../../kube/types.js'
 import {streamLog} from '../../kube/logs.js'
 import {informer, waitFor} from '../../kube/watch.js'
 import {logTail} from '../../cluster/builder.js'
-import {pickBuildObject} from '../../logs/find.js'
-import {waitForJobPod} from '../../logs/stream.js'
+import {pickBuildObject} from '../../logs/target.js'
+import {waitForJobPod} from './logs.js'
 import {MCO_NAMESPACE} from '../../mco/constants.js'
 import {
   CURRENT_MOSB_ANNOTATION, currentBuild, jobOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION,

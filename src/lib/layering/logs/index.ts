@@ -1,22 +1,118 @@
 /**
- * `oc mob logs`: the log of a pool's current or most recent build (build pod or OpenShift Build),
- * or of the machine-os-builder; one pool, or every pool with a build (`all`, each line prefixed
- * with `[pool] `; following, also the builds that start meanwhile). The text goes to `write` as it arrives; what happens along the way (waiting for a
- * pod to start, a resumed stream, how a followed build ended) goes to `onEvent`.
+ * `oc mob logs`: the log of a pool's current or most recent build, or of the machine-os-builder; one
+ * pool, or every pool with a build (`all`, each line prefixed with `[pool] `; following, also the builds
+ * that start meanwhile). Which object holds a pool's log is its generation's answer (configmap/logs.ts,
+ * machine-os/logs.ts). The text goes to `write` as it arrives; what happens along the way (waiting for
+ * a pod to start, a resumed stream, how a followed build ended) goes to `onEvent`.
  */
-import {isMobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {MachineConfigPool} from '../kube/types.js'
-import {informer} from '../kube/watch.js'
-import {isLayered, poolBuild, renderedConfig} from '../mco/pool-state.js'
-import {jobOf, mosbStatus} from '../mco/machine-os.js'
-import {MCO_NAMESPACE} from '../mco/constants.js'
-import {builderTarget, IMAGE_BUILD_CONTAINER, isStale, type LogTarget, readInventory, selectBuilds, type Selection} from './find.js'
-import {type EventSink, prefixLines, type StreamOptions, streamTarget, type TargetResult, waitForBuildObject, waitForJobPod, type Writer} from './stream.js'
+import {poolNotFound} from '../../cluster/pools.js'
+import {ExitCode, isMobError, MobError} from '../../errors.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {MachineConfigPool} from '../../kube/types.js'
+import {informer} from '../../kube/watch.js'
+import {type EventSink, prefixLines, type StreamOptions, streamTarget, type TargetResult, type Writer} from '../../logs/stream.js'
+import {builderTarget, isStale, type LogTarget, severalPoolsError} from '../../logs/target.js'
+import {MCO_NAMESPACE} from '../../mco/constants.js'
+import {poolBuild, renderedConfig} from '../../mco/pool-state.js'
+import {configMapLogs, inProgress, readConfigMapBuilds, waitForBuildObject} from '../configmap/logs.js'
+import {machineOSLogs, readMachineOSBuilds} from '../machine-os/logs.js'
+import type {AwaitedBuild, Inventory, PoolLogs} from './inventory.js'
 
-export * from './find.js'
-export * from './stream.js'
+export type {LogEvent, Outcome, TargetResult} from '../../logs/stream.js'
+export type {LogTarget} from '../../logs/target.js'
+export type {Inventory} from './inventory.js'
+
+export async function readInventory(client: KubeClient, signal?: AbortSignal): Promise<Inventory> {
+  const [pools, cm, machineOS] = await Promise.all([
+    client.list<MachineConfigPool>(R.machineConfigPools, {signal}),
+    readConfigMapBuilds(client, signal),
+    readMachineOSBuilds(client, signal),
+  ])
+  return {...cm, machineOS, pools: pools.items}
+}
+
+/** The generation that opted the pool in: a MachineOSConfig (4.18+), otherwise the label (4.14/4.15). */
+function logsOf(inv: Inventory, pool: MachineConfigPool): PoolLogs {
+  return machineOSLogs.optedIn(inv, pool) ? machineOSLogs : configMapLogs
+}
+
+/** Pools that have a build object (build pod, Build, or a build Job's pod), sorted by name. */
+export function poolsWithBuilds(inv: Inventory): string[] {
+  return [...new Set([...configMapLogs.poolsWithBuilds(inv), ...machineOSLogs.poolsWithBuilds(inv)])].sort()
+}
+
+/** A pool is opted in by the label (4.14/4.15) or by a MachineOSConfig (4.18+). */
+export function optedIn(inv: Inventory, pool: MachineConfigPool): boolean {
+  return configMapLogs.optedIn(inv, pool) || machineOSLogs.optedIn(inv, pool)
+}
+
+/** The build target of one pool, or undefined when it has no build object. */
+export function buildTarget(inv: Inventory, pool: MachineConfigPool, container?: string): LogTarget | undefined {
+  return logsOf(inv, pool).target(inv, pool, container)
+}
+
+/** Why the pool has no build log, from its generation. */
+export function noBuildError(inv: Inventory, pool: MachineConfigPool): MobError {
+  return logsOf(inv, pool).noBuild(inv, pool)
+}
+
+export function noBuildsAnywhereError(inv: Inventory): MobError {
+  const layered = inv.pools.filter((p) => optedIn(inv, p)).map((p) => p.metadata.name!).sort()
+  return new MobError(`no pool has a build pod or Build in ${MCO_NAMESPACE}${layered.length > 0 ? ` (pools opted into on-cluster builds: ${layered.join(', ')})` : ' and no pool is opted into on-cluster builds'}`, {
+    code: 'NoBuild',
+    exitCode: ExitCode.NotFound,
+    next: layered.length > 0
+      ? `\`oc mob build ${layered[0]}\` runs a build and follows its log; \`oc mob logs --builder\` shows the machine-os-builder's log`
+      : 'opt a pool in with `oc mob enable <pool>`, then `oc mob build <pool>` runs a build and follows its log',
+  })
+}
+
+export interface Selection {
+  targets: LogTarget[]
+  /** Builds under way whose pod or Build does not exist yet: `-f` waits for them. */
+  awaiting: AwaitedBuild[]
+}
+
+export interface SelectOptions {
+  pool?: string
+  all?: boolean
+  container?: string
+  follow?: boolean
+}
+
+/** Choose the build log(s) to show, or throw the error that explains why there is none. */
+export function selectBuilds(inv: Inventory, opts: SelectOptions): Selection {
+  if (opts.pool) {
+    const pool = inv.pools.find((p) => p.metadata.name === opts.pool)
+    if (!pool) throw poolNotFound(opts.pool, inv.pools, 'logs')
+    const logs = logsOf(inv, pool)
+    const target = logs.target(inv, pool, opts.container)
+    if (target) return {awaiting: [], targets: [target]}
+    const awaited = opts.follow ? logs.awaiting(inv, pool, opts.container) : undefined
+    if (awaited) return {awaiting: [awaited], targets: []}
+    throw logs.noBuild(inv, pool)
+  }
+
+  const names = poolsWithBuilds(inv)
+  if (names.length === 0) {
+    // One pool opted in: explain that pool (its build succeeded, was never started...).
+    const layered = inv.pools.filter((p) => optedIn(inv, p))
+    if (layered.length === 1 && !opts.all) return selectBuilds(inv, {...opts, pool: layered[0].metadata.name})
+    throw noBuildsAnywhereError(inv)
+  }
+
+  if (names.length > 1 && !opts.all) throw severalPoolsError(names)
+  const targets: LogTarget[] = []
+  for (const name of names) {
+    const pool = inv.pools.find((p) => p.metadata.name === name)
+    // A build object whose pool was deleted still has a log worth showing.
+    const t = buildTarget(inv, pool ?? {metadata: {name}}, opts.container)
+    if (t) targets.push(t)
+  }
+
+  return {awaiting: [], targets}
+}
 
 export interface LogsOptions extends StreamOptions {
   /** The pool whose build log to show; without it, the only pool with a build. */
@@ -58,17 +154,9 @@ export async function showLogs(client: KubeClient, opts: LogsOptions, write: Wri
       }
 
       targets = sel.targets
-      for (const {machineOSBuild: mosb, pool} of sel.awaitingJobs ?? []) {
-        onEvent({pool: pool.metadata.name!, state: mosbStatus(mosb).condition ?? 'Prepared', type: 'awaiting'})
-        targets.push(await waitForJobPod(client, {
-          container: opts.container ?? IMAGE_BUILD_CONTAINER, kind: 'pod', machineOSBuild: mosb.metadata.name, namespace: MCO_NAMESPACE,
-          pool: pool.metadata.name, poolRendered: renderedConfig(pool), rendered: mosb.spec?.machineConfig?.name, role: 'build',
-        }, jobOf(mosb), signal))
-      }
-
-      for (const pool of sel.awaiting) {
-        onEvent({pool: pool.metadata.name!, state: pool.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'BuildPending' || c.type === 'Building'))?.type ?? 'BuildPending', type: 'awaiting'})
-        targets.push(await waitForBuildObject(client, pool.metadata.name!, renderedConfig(pool), inv.builderType, opts.container, signal))
+      for (const awaited of sel.awaiting) {
+        onEvent({pool: awaited.pool.metadata.name!, state: awaited.state, type: 'awaiting'})
+        targets.push(await awaited.wait(client, signal))
       }
     }
 
@@ -100,7 +188,6 @@ export async function showLogs(client: KubeClient, opts: LogsOptions, write: Wri
   return {interrupted: false, targets: results}
 }
 
-const inProgress = (pool: MachineConfigPool): boolean => isLayered(pool) && ['building', 'pending'].includes(poolBuild(pool).state)
 const buildKey = (pool: string | undefined, rendered: string | undefined): string => `${pool ?? ''}\u0000${rendered ?? ''}`
 
 /**
