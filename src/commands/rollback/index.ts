@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {parseDuration} from '../build.js'
 import {askToProceed} from '../../lib/ui/confirm.js'
-import type {PoolRollbackPlan, PoolRollbackResult} from '../../lib/rollout/pool.js'
+import type {PoolRollbackPlan, PoolRollbackResult} from '../../lib/layering/rollback.js'
 import {shortDigest, table} from '../../lib/ui/output.js'
 import {startProgress} from '../../lib/ui/progress.js'
 
@@ -51,7 +51,7 @@ To take a single node off its layered image, see \`oc mob rollback node --help\`
     const name = this.args.pool
     const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : undefined
     const client = await this.client()
-    const {rollbackPool} = await import('../../lib/rollout/pool.js')
+    const {rollbackPool} = await import('../../lib/layering/rollback.js')
     const human = this.output === 'table'
     let progress: Awaited<ReturnType<typeof startProgress>> | undefined
     let result: PoolRollbackResult

@@ -147,22 +147,6 @@ export async function machineOSConfigFor(client: KubeClient, poolName: string): 
   return config ? {config, pool: await readPool(client, poolName)} : undefined
 }
 
-/**
- * 4.18+: a pool with a MachineOSConfig is built by the machine-os-builder from that object, which the
- * commands that call this (made for the 4.14/4.15 generation) do not drive. Refused with the steps
- * that do (exit 10), before anything is read or made.
- */
-export async function refuseMachineOSPool(client: KubeClient, poolName: string, what: string): Promise<void> {
-  const found = await machineOSConfigFor(client, poolName)
-  if (!found) return
-  const mosc = found.config.metadata.name!
-  throw new MobError(`pool ${poolName} is built by the machine-os-builder from MachineOSConfig ${mosc} (OpenShift 4.18+), which ${what} does not drive`, {
-    code: 'GenerationUnsupported',
-    exitCode: ExitCode.Unavailable,
-    next: `build it in the cluster with \`oc mob build ${poolName} --rebuild\` (the ${REBUILD_ANNOTATION} annotation), follow it with \`oc mob logs ${poolName} -f\`; its Containerfile is in \`oc get machineosconfig ${mosc} -o yaml\``,
-  })
-}
-
 export interface GatherOptions {
   /** Refuse pools without the layering label (as the cluster's controller would ignore them). */
   requireLayered?: boolean

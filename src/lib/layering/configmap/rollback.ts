@@ -4,18 +4,17 @@
  * Build* conditions cleared and BuildSuccess=True), so that the node controller rolls the nodes to it
  * as after any build, honouring maxUnavailable. Nothing is rebuilt and nothing is deleted.
  */
-import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {MachineConfigPool, Node, Pod} from '../kube/types.js'
-import {applyConditions, removeConditions} from '../mco/conditions.js'
-import {BUILD_CONDITIONS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION} from '../mco/constants.js'
-import {condition, isLayered, nodeMcoState, poolImage, renderedConfig} from '../mco/pool-state.js'
-import {refuseMachineOSPool} from '../build/inputs.js'
-import {describeBuildObject} from '../cluster/build-objects.js'
-import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
-import {findEntry, HISTORY_CONFIGMAP, type HistoryEntry, previousGood, readHistory, recordHistory, recordObserved} from '../cluster/history.js'
-import {maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from './nodes.js'
+import {ExitCode, MobError} from '../../errors.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {MachineConfigPool, Node, Pod} from '../../kube/types.js'
+import {applyConditions, removeConditions} from '../../mco/conditions.js'
+import {BUILD_CONDITIONS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION} from '../../mco/constants.js'
+import {condition, isLayered, nodeMcoState, poolImage, renderedConfig} from '../../mco/pool-state.js'
+import {describeBuildObject} from '../../cluster/build-objects.js'
+import {poolNotFound} from '../../cluster/pools.js'
+import {findEntry, HISTORY_CONFIGMAP, type HistoryEntry, previousGood, readHistory, recordHistory, recordObserved} from '../../cluster/history.js'
+import {maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
 
 export interface NodeChange {
   name: string
@@ -71,9 +70,8 @@ async function readLayeredPool(client: KubeClient, name: string): Promise<{pool:
   return {pool, pools}
 }
 
-export async function rollbackPool(client: KubeClient, name: string, opts: PoolRollbackOptions = {}): Promise<PoolRollbackResult> {
-  await requireMachineConfigApi(client)
-  await refuseMachineOSPool(client, name, '`oc mob rollback`')
+/** Rolls a pool opted in by the label (4.14/4.15) back; see lib/layering/rollback.ts. */
+export async function rollbackConfigMapPool(client: KubeClient, name: string, opts: PoolRollbackOptions = {}): Promise<PoolRollbackResult> {
   const [{pool, pools}, nodes, history, pods] = await Promise.all([
     readLayeredPool(client, name),
     client.list<Node>(R.nodes, {signal: opts.signal}),
