@@ -83,13 +83,13 @@ describe('doctor: pool checks', () => {
 
   it('Containerfile: 4.14 needs FROM configs AS final; 4.18+ warns when the last stage is not the OS image; EL9 URLs on rhel-10', () => {
     const bad = 'FROM configs AS final\nRUN true\nFROM quay.io/x/alpine\n'
-    expect(containerfileChecks({content: bad, edit: 'E', generation: 'configmap', pool: 'p'})[0]).to.include({status: 'fail'})
-    const mos = containerfileChecks({content: bad, edit: 'E', generation: 'machineosconfig', pool: 'p'})[0]
+    expect(containerfileChecks({content: bad, edit: 'E', finalStage: 'required', pool: 'p'})[0]).to.include({status: 'fail'})
+    const mos = containerfileChecks({content: bad, edit: 'E', finalStage: 'last-stage', pool: 'p'})[0]
     expect(mos.status).to.equal('warn')
     expect(mos.cause).to.include('FROM quay.io/x/alpine')
     const el9 = 'FROM configs AS final\nRUN curl -o /etc/yum.repos.d/x.repo https://dl.fedoraproject.org/pub/epel/epel-9.repo\n'
-    expect(containerfileChecks({content: el9, edit: 'E', generation: 'machineosconfig', pool: 'p', stream: 'rhel-10'}).map((c) => [c.id, c.status])).to.deep.equal([['pool:containerfile', 'ok'], ['pool:containerfile-stream', 'warn']])
-    expect(containerfileChecks({content: el9, edit: 'E', generation: 'machineosconfig', pool: 'p', stream: 'rhel-9'})).to.have.length(1)
-    expect(containerfileChecks({edit: 'E', generation: 'configmap', pool: 'p'})[0]).to.include({status: 'ok'})
+    expect(containerfileChecks({content: el9, edit: 'E', finalStage: 'last-stage', pool: 'p', stream: 'rhel-10'}).map((c) => [c.id, c.status])).to.deep.equal([['pool:containerfile', 'ok'], ['pool:containerfile-stream', 'warn']])
+    expect(containerfileChecks({content: el9, edit: 'E', finalStage: 'last-stage', pool: 'p', stream: 'rhel-9'})).to.have.length(1)
+    expect(containerfileChecks({edit: 'E', finalStage: 'required', pool: 'p'})[0]).to.include({status: 'ok'})
   })
 })

@@ -8,15 +8,14 @@
 import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {MachineConfigPool, Node} from '../kube/types.js'
-import {MCO_NAMESPACE, CUSTOM_DOCKERFILE_CONFIG} from '../mco/constants.js'
-import {machineOSConfigOf, type MachineOSConfig} from '../mco/machine-os.js'
+import {MCO_NAMESPACE} from '../mco/constants.js'
 import {type ImageReference, parseReference} from '../registry/reference.js'
 import {readOsImage} from '../build/inputs.js'
 import {detectBackend} from '../layering/generation.js'
 import {isInternalRegistry} from '../layering/preflight.js'
 import {poolNotFound} from '../cluster/pools.js'
 import {DEFAULT_CAS, type TrustedCAs} from './http.js'
-import {containerfileChecks, machineOSConfigCheck, nodeChecks, poolNodes, type PoolWithStream, streamOf} from './pool.js'
+import {containerfileChecks, nodeChecks, settingsCheck, poolNodes, type PoolWithStream, streamOf} from './pool.js'
 import {registryChecks, type Need} from './needs.js'
 import {type ControllerConfig, globalPullSecret, internalPullSecret, readSecret, secretCheck, type SecretInUse, tokenChecks} from './secrets.js'
 import {tokenFixFor} from './fix.js'
@@ -46,12 +45,11 @@ function ref(spec: string): ImageReference | undefined {
 export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): Promise<DoctorResult> {
   const signal = opts.signal
   const backend = await detectBackend(client)
-  const generation = backend.generation
-  const [poolList, nodeList, cc, moscs, osImage, global] = await Promise.all([
+
+  const [poolList, nodeList, cc, osImage, global] = await Promise.all([
     client.list<MachineConfigPool>(R.machineConfigPools, {signal}),
     client.list<Node>(R.nodes, {signal}),
     client.find<ControllerConfig>(R.controllerConfigs, 'machine-config-controller', undefined, signal),
-    generation === 'machineosconfig' ? client.list<MachineOSConfig>(R.machineOSConfigs, {signal}).then((l) => l.items) : Promise.resolve([]),
     readOsImage(client).catch((error: Error) => error),
     globalPullSecret(client, signal),
   ])
@@ -88,15 +86,15 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
     const members = poolNodes(pool, nodeList.items)
     checks.push(...nodeChecks(pool, members, nodeList.items, cc?.spec?.infra?.status?.controlPlaneTopology))
     const settings = await backend.readSettings(client, name)
-    const mosc = machineOSConfigOf(moscs, name)
     if (!settings) {
-      checks.push({cause: `pool ${name} has no build settings (${generation === 'machineosconfig' ? 'no MachineOSConfig' : 'no on-cluster-build-config'})`, id: 'pool:settings', next: `run \`oc mob setup --pool ${name}\``, section: 'pool', status: 'fail', subject: `pool ${name}`})
+      checks.push({cause: `pool ${name} has no build settings (no ${backend.settingsObject})`, id: 'pool:settings', next: `run \`oc mob setup --pool ${name}\``, section: 'pool', status: 'fail', subject: `pool ${name}`})
       return
     }
 
-    if (mosc) checks.push(await machineOSConfigCheck(client, mosc, signal))
-    const edit = generation === 'machineosconfig' ? `\`oc mob setup --pool ${name} --custom-dockerfile FILE --force\`` : `\`oc edit configmap ${CUSTOM_DOCKERFILE_CONFIG} -n ${MCO_NAMESPACE}\``
-    checks.push(...containerfileChecks({content: settings.customDockerfile, edit, generation, pool: name, stream: streamOf(pool as PoolWithStream)}))
+    const dryRun = await backend.dryRunSettings(client, name, signal)
+    if (dryRun) checks.push(settingsCheck(dryRun))
+    const edit = backend.editCustomDockerfile(name)
+    checks.push(...containerfileChecks({content: settings.customDockerfile, edit, finalStage: backend.finalStage, pool: name, stream: streamOf(pool as PoolWithStream)}))
     const hint = `create or fix it, or pick another with \`oc mob setup --pool ${name} --force\``
     const [pull, push] = await Promise.all([
       settings.baseImagePullSecret ? readSecret(client, 'base', settings.baseImagePullSecret, MCO_NAMESPACE, signal) : Promise.resolve({...global, label: 'global pull secret (the base image pull secret by default)', role: 'base' as const}),
@@ -118,7 +116,7 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
     if (base) needs.push({action: 'pull', image: base, purpose: 'the base OS image', secret: pull})
     needs.push({action: 'pull', image: repo, purpose: 'the built image, as nodes pull it', secret: nodesSee})
     needs.push({action: 'push', image: repo, purpose: 'the built image', secret: push})
-    if (generation === 'machineosconfig' && !isInternalRegistry(final.registry)) needs.push({action: 'delete', image: repo, purpose: 'pruning old images', secret: push})
+    if (backend.prunesImages && !isInternalRegistry(final.registry)) needs.push({action: 'delete', image: repo, purpose: 'pruning old images', secret: push})
     const fix = tokenFixFor({final, name, push})
     const tokenRows = [
       ...tokenChecks(push, [final].map((r) => ({host: r.registry, repository: r.repository})), fix?.text ?? '', opts.now),
@@ -135,7 +133,7 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
   const all = [...secretRows.values(), ...checks].sort((a, b) => order[a.section] - order[b.section])
   const count = (s: string): number => all.filter((c) => c.status === s).length
   return {
-    checks: all, context: client.context, fixes, generation, pools: pools.map((p) => p.metadata.name!), server: client.server,
+    checks: all, context: client.context, fixes, generation: backend.generation, pools: pools.map((p) => p.metadata.name!), server: client.server,
     summary: {fail: count('fail'), ok: count('ok'), warn: count('warn')},
   }
 }

@@ -6,11 +6,8 @@
  */
 import {DockerfileParser} from 'dockerfile-ast'
 import {validateCustomDockerfile} from '../build/validate.js'
-import {isMobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
 import type {MachineConfigPool, Node} from '../kube/types.js'
-import type {MachineOSConfig} from '../mco/machine-os.js'
+import type {LayeringBackend, SettingsDryRun} from '../layering/generation.js'
 import type {DoctorCheck} from './types.js'
 
 export type PoolWithStream = MachineConfigPool & {spec?: {osImageStream?: {name?: string}}; status?: {osImageStream?: {name?: string}}}
@@ -50,31 +47,26 @@ export function nodeChecks(pool: MachineConfigPool, members: Node[], allNodes: N
   return out
 }
 
-/** A server-side dry run (`dryRun=All`) of an update of the MachineOSConfig to itself: does the API server accept it as it is? */
-export async function machineOSConfigCheck(client: KubeClient, mosc: MachineOSConfig, signal?: AbortSignal): Promise<DoctorCheck> {
-  const subject = `MachineOSConfig ${mosc.metadata.name}`
-  try {
-    await client.replace(R.machineOSConfigs, mosc, {dryRun: true, signal})
-    return {cause: 'the API server accepts it (server-side dry run of an update)', id: 'pool:machineosconfig', section: 'pool', status: 'ok', subject}
-  } catch (error) {
-    if (!isMobError(error)) throw error
-    return {cause: `the API server rejects it: ${error.message}`, id: 'pool:machineosconfig', next: `fix it with \`oc mob setup --pool ${mosc.spec?.machineConfigPool?.name ?? mosc.metadata.name} --force\` or \`oc edit machineosconfig ${mosc.metadata.name}\``, section: 'pool', status: 'fail', subject}
-  }
+/** The server-side dry run (`dryRun=All`) of an update of the pool's settings object to itself: does the API server accept it as it is? */
+export function settingsCheck(r: SettingsDryRun): DoctorCheck {
+  return r.rejected === undefined
+    ? {cause: 'the API server accepts it (server-side dry run of an update)', id: 'pool:machineosconfig', section: 'pool', status: 'ok', subject: r.subject}
+    : {cause: `the API server rejects it: ${r.rejected}`, id: 'pool:machineosconfig', next: r.fix, section: 'pool', status: 'fail', subject: r.subject}
 }
 
 const EL9 = /\b(?:el9|rhel-?9|epel-?9|centos-?stream-?9|c9s|stream9)\b|releasever=9\b|\/9\/(?:BaseOS|AppStream|Everything)\b/i
 
-export function containerfileChecks(opts: {pool: string; content?: string; generation: 'configmap' | 'machineosconfig'; stream?: string; edit: string}): DoctorCheck[] {
+export function containerfileChecks(opts: {pool: string; content?: string; finalStage: LayeringBackend['finalStage']; stream?: string; edit: string}): DoctorCheck[] {
   const {content, pool} = opts
   const subject = `pool ${pool} custom Containerfile`
   if (!content?.trim()) return [{cause: 'none: the image is the base OS image plus the MachineConfigs', id: 'pool:containerfile', section: 'pool', status: 'ok', subject}]
   const out: DoctorCheck[] = []
   const problems = validateCustomDockerfile(content)
   const finalRule = (m: string): boolean => m.includes('FROM configs AS final') || m.includes('no FROM instruction')
-  const errors = problems.filter((p) => p.severity === 'error' && (opts.generation === 'configmap' || !finalRule(p.message)))
+  const errors = problems.filter((p) => p.severity === 'error' && (opts.finalStage === 'required' || !finalRule(p.message)))
   if (errors.length > 0) {
     out.push({cause: errors.map((p) => `line ${p.line}: ${p.message}`).join('; '), id: 'pool:containerfile', next: `fix it (${opts.edit}); \`oc mob dockerfile ${pool}\` shows the whole file`, section: 'pool', status: 'fail', subject})
-  } else if (opts.generation === 'machineosconfig') {
+  } else if (opts.finalStage === 'last-stage') {
     const froms = DockerfileParser.parse(content).getFROMs()
     const stages = new Set(['configs'])
     for (const f of froms.slice(0, -1)) if (f.getBuildStage()) stages.add(f.getBuildStage()!.toLowerCase())

@@ -64,6 +64,16 @@ export interface FollowOptions {
   stallGraceMs?: number
 }
 
+/** What a server-side dry run of a pool's settings object found. */
+export interface SettingsDryRun {
+  /** The object, e.g. `MachineOSConfig worker`. */
+  subject: string
+  /** Why the API server rejects it; undefined when it accepts it. */
+  rejected?: string
+  /** How to fix it. */
+  fix: string
+}
+
 export interface LayeringBackend {
   /** `configmap` (4.14/4.15) or `machineosconfig` (4.18+). */
   readonly generation: 'configmap' | 'machineosconfig'
@@ -73,6 +83,22 @@ export interface LayeringBackend {
   readonly nodesCanRevert: boolean
   /** The default builder when the settings do not name one, as the operator applies it. */
   readonly defaultBuilder: BuilderKind
+  /** What holds a pool's build settings, as people name it (`MachineOSConfig`, `on-cluster-build-config`). */
+  readonly settingsObject: string
+  /**
+   * `required`: the custom Dockerfile must end with `FROM configs AS final` (4.14/4.15); `last-stage`: its
+   * last stage is the image built, and should build on the OS image (4.18+).
+   */
+  readonly finalStage: 'last-stage' | 'required'
+  /** Whether the cluster deletes a pool's old images from the registry, so the push secret needs delete rights. */
+  readonly prunesImages: boolean
+  /** The command that changes a pool's custom Dockerfile (Containerfile). */
+  editCustomDockerfile(pool: string): string
+  /**
+   * A server-side dry run of the pool's settings object as it stands (does the API server accept it?);
+   * undefined where the generation keeps no object per pool.
+   */
+  dryRunSettings(client: KubeClient, pool: string, signal?: AbortSignal): Promise<SettingsDryRun | undefined>
 
   /** The build settings in effect for a pool, or undefined when builds are not set up. */
   readSettings(client: KubeClient, pool: string): Promise<BuildSettings | undefined>

@@ -305,6 +305,14 @@ export const configMapBackend: LayeringBackend = {
   localBuildInputs: configMapLocalInputs,
   nodesCanRevert: false,
   title: 'OpenShift 4.14/4.15 (on-cluster-build-config ConfigMap and the layering-enabled pool label)',
+  settingsObject: 'on-cluster-build-config',
+  finalStage: 'required',
+  prunesImages: false,
+
+  editCustomDockerfile: () => `\`oc edit configmap ${CUSTOM_DOCKERFILE_CONFIG} -n ${NS}\``,
+
+  // The ConfigMaps hold data only: the API server has nothing to reject in them.
+  dryRunSettings: async () => undefined,
 
   async followBuild(client: KubeClient, poolName: string, opts: FollowOptions): Promise<string> {
     const since = opts.since ?? Date.now()

@@ -13,7 +13,7 @@
  */
 import {machineOSLocalInputs, renderMachineOSDockerfile} from './context.js'
 import {buildWithMachineOSConfig} from './build.js'
-import {ExitCode, MobError} from '../../errors.js'
+import {ExitCode, isMobError, MobError} from '../../errors.js'
 import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool} from '../../kube/types.js'
@@ -67,6 +67,25 @@ export const machineOSConfigBackend: LayeringBackend = {
   nodesCanRevert: true,
   oneShotBuildAccess: [access('patch')],
   title: 'OpenShift 4.18+ (a MachineOSConfig per pool)',
+  settingsObject: 'MachineOSConfig',
+  finalStage: 'last-stage',
+  prunesImages: true,
+
+  editCustomDockerfile: (pool) => `\`oc mob setup --pool ${pool} --custom-dockerfile FILE --force\``,
+
+  async dryRunSettings(client, pool, signal) {
+    const mosc = await findConfig(client, pool)
+    if (!mosc) return undefined
+    const subject = `MachineOSConfig ${mosc.metadata.name}`
+    const fix = `fix it with \`oc mob setup --pool ${pool} --force\` or \`oc edit machineosconfig ${mosc.metadata.name}\``
+    try {
+      await client.replace(R.machineOSConfigs, mosc, {dryRun: true, signal})
+      return {fix, subject}
+    } catch (error) {
+      if (!isMobError(error)) throw error
+      return {fix, rejected: error.message, subject}
+    }
+  },
 
   async followBuild(client, poolName, opts) {
     const pool = await client.get<MachineConfigPool>(R.machineConfigPools, poolName)
