@@ -1,4 +1,5 @@
 /** What a one-shot build of a pool takes and gives, whichever generation builds it. */
+import {ExitCode, MobError} from '../errors.js'
 import type {KubeObject} from '../kube/types.js'
 
 export type BuildPhase = 'checking' | 'creating' | 'failed' | 'joined' | 'pending' | 'running' | 'succeeded'
@@ -52,4 +53,19 @@ export interface BuildResult {
 export function logReadFailure(error: unknown, pool: string): string {
   const why = error instanceof Error ? error.message : String(error)
   return `the build log could not be read (${why}); the build is still followed to its end — read the log with \`oc mob logs ${pool}\``
+}
+
+/**
+ * The error for a build wait that was cut short (`signal` aborted): a stalled build as it is (reported
+ * as failed first), a timeout or Ctrl-C as "the build goes on in the cluster" with how to re-attach.
+ */
+export function buildWaitEnded(signal: AbortSignal, build: string, next: string, onFailed: (message: string) => void): MobError {
+  const reason = signal.reason as MobError | undefined
+  if (reason?.code === 'BuildStalled') {
+    onFailed(reason.message)
+    return reason
+  }
+
+  const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
+  return new MobError(`${what}: ${build} goes on in the cluster`, {exitCode: reason?.exitCode ?? ExitCode.Interrupted, next})
 }

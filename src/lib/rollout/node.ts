@@ -16,6 +16,7 @@ import {isStatus} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {objectPath, R} from '../kube/resources.js'
 import type {KubeObject, Machine, MachineConfigPool, Node} from '../kube/types.js'
+import {withTimeout} from '../kube/wait.js'
 import {informer, waitFor} from '../kube/watch.js'
 import {matchesSelector, nodeMcoState, nodeReady, poolOfNode, renderedConfig} from '../mco/pool-state.js'
 import {requireMachineConfigApi} from '../cluster/pools.js'
@@ -177,37 +178,24 @@ async function replaceMachine(client: KubeClient, node: Node, plan: NodeRollback
   opts.onProgress?.(`waiting for MachineSet ${owner.name} to provision a replacement`)
   const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(1, deadline - Date.now()))
-  const timeout = (what: string): MobError => new MobError(`timed out waiting for ${what}`, {
-    exitCode: ExitCode.Timeout, next: `the MachineSet goes on in the cluster; follow it with \`oc get machines -n ${namespace} -w\``,
-  })
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(opts.signal?.reason)
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
-  const timer = remaining() === undefined ? undefined : setTimeout(() => ac.abort(timeout(`a replacement Machine from MachineSet ${owner.name}`)), remaining())
-  let replacement: {machine: string; node: string} | undefined
-  try {
-    for await (const ev of informer<Machine>(client, R.machines, {namespace, signal: ac.signal})) {
+  const next = `the MachineSet goes on in the cluster; follow it with \`oc get machines -n ${namespace} -w\``
+  const replacement = await withTimeout(opts.signal, remaining(), `a replacement Machine from MachineSet ${owner.name}`, next, async (signal) => {
+    for await (const ev of informer<Machine>(client, R.machines, {namespace, signal})) {
       const list = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
+      let found: {machine: string; node: string} | undefined
       for (const m of list) {
         if (known.has(m.metadata.name!) || m.metadata.deletionTimestamp) continue
         if (!m.metadata.ownerReferences?.some((o) => o.kind === 'MachineSet' && o.name === owner.name)) continue
         if (!matchesSelector({matchLabels: set.spec?.selector?.matchLabels ?? {}}, m.metadata.labels)) continue
-        if (m.status?.nodeRef?.name) replacement = {machine: m.metadata.name!, node: m.status.nodeRef.name}
+        if (m.status?.nodeRef?.name) found = {machine: m.metadata.name!, node: m.status.nodeRef.name}
         else opts.onProgress?.(`machine ${m.metadata.name} is ${m.status?.phase ?? 'being created'}`)
       }
 
-      if (replacement) break
+      if (found) return found
     }
-  } catch (error) {
-    if (ac.signal.aborted && ac.signal.reason) throw ac.signal.reason
-    throw error
-  } finally {
-    if (timer) clearTimeout(timer)
-    opts.signal?.removeEventListener('abort', onAbort)
-    ac.abort()
-  }
 
-  if (!replacement) throw (opts.signal?.reason as Error | undefined) ?? timeout('a replacement Machine')
+    throw new MobError('the watch of the machines ended early', {exitCode: ExitCode.Unreachable, next})
+  })
   opts.onProgress?.(`machine ${replacement.machine} runs as node ${replacement.node}; waiting for it to be Ready`)
   const nodeName = replacement.node
   await waitFor<Node, true>(client, R.nodes, nodeName, (n) => (n && nodeReady(n) ? true : undefined), {

@@ -26,7 +26,7 @@ import {conditionTrue, poolBuild, poolImage} from '../../mco/pool-state.js'
 import {canonicalDockerConfig, parseDockerSecret} from '../../registry/auth.js'
 import {isDigest, withDigest} from '../../registry/reference.js'
 import {gatherBuildInputs, type BuildInputs} from '../../build/inputs.js'
-import {type BuildOptions, type BuildPhase, type BuildResult, logReadFailure} from '../build-shapes.js'
+import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logReadFailure} from '../build-shapes.js'
 import {
   BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs,
 } from '../../build/objects.js'
@@ -280,17 +280,9 @@ async function follow(
   } catch (error) {
     logAc.abort()
     if (ac.signal.aborted) {
-      const reason = ac.signal.reason as MobError | undefined
-      if (reason?.code === 'BuildStalled') {
-        emit('failed', reason.message)
-        throw reason
-      }
-
-      const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
-      throw new MobError(`${what}: build ${names.build} of pool ${inputs.poolName} goes on in the cluster`, {
-        exitCode: reason?.exitCode ?? ExitCode.Interrupted,
-        next: `re-attach with \`oc mob build ${inputs.poolName}\` (it joins the running build and records its result), or follow it with \`oc mob logs ${inputs.poolName} -f\``,
-      })
+      throw buildWaitEnded(ac.signal, `build ${names.build} of pool ${inputs.poolName}`,
+        `re-attach with \`oc mob build ${inputs.poolName}\` (it joins the running build and records its result), or follow it with \`oc mob logs ${inputs.poolName} -f\``,
+        (m) => emit('failed', m))
     }
 
     throw error

@@ -20,7 +20,7 @@ import {
   CURRENT_MOSB_ANNOTATION, currentBuild, jobOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION,
 } from '../../mco/machine-os.js'
 import {renderedConfig} from '../../mco/pool-state.js'
-import {type BuildOptions, type BuildPhase, type BuildResult, logReadFailure} from '../build-shapes.js'
+import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logReadFailure} from '../build-shapes.js'
 import {recognizeStall, stallError} from '../../build/stall.js'
 import {watchForStall} from '../../build/stall-watch.js'
 
@@ -151,17 +151,9 @@ export async function buildWithMachineOSConfig(
       : await waitForNewBuild(client, pick, ac.signal)
   } catch (error) {
     if (ac.signal.aborted) {
-      const reason = ac.signal.reason as MobError | undefined
-      if (reason?.code === 'BuildStalled') {
-        emit('failed', reason.message)
-        throw reason
-      }
-
-      const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
-      throw new MobError(`${what}: the build of pool ${poolName} goes on in the cluster`, {
-        exitCode: reason?.exitCode ?? ExitCode.Interrupted,
-        next: `re-attach with \`oc mob build ${poolName}\`, or follow it with \`oc mob logs ${poolName} -f\` and \`oc mob status ${poolName} --watch\``,
-      })
+      throw buildWaitEnded(ac.signal, `the build of pool ${poolName}`,
+        `re-attach with \`oc mob build ${poolName}\`, or follow it with \`oc mob logs ${poolName} -f\` and \`oc mob status ${poolName} --watch\``,
+        (m) => emit('failed', m))
     }
 
     throw error
