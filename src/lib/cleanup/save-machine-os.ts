@@ -11,20 +11,16 @@
  * conditions.txt, events.txt, Containerfile, machineconfig.json, pods/<pod>.yaml,
  * logs/<pod>/<container>.log, README.txt}.
  */
-import {mkdir, writeFile} from 'node:fs/promises'
-import path from 'node:path'
 import {stringify} from 'yaml'
 import {decodeMachineConfig} from '../build/dockerfile.js'
-import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
-import {streamLog} from '../kube/logs.js'
 import {R} from '../kube/resources.js'
 import type {Condition, ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import type {MachineOSBuild, MachineOSConfig} from '../mco/machine-os.js'
 import type {Job} from './machine-os.js'
 import type {CleanupItem} from './plan.js'
-import type {SavedFiles} from './save.js'
+import {evidenceWriter, readLog, type SavedFiles, tidy} from './save.js'
 
 const NS = MCO_NAMESPACE
 
@@ -44,15 +40,6 @@ interface EventLike extends KubeObject {
 /** user:password@ in URLs (a proxy setting, say) becomes redacted@. */
 export function redactUrlCredentials(text: string): string {
   return text.replaceAll(/([a-z][\w+.-]*:\/\/)[^\s/@'"]+@/gi, '$1redacted@')
-}
-
-/** A copy without managedFields, and without any Secret data. */
-function tidy<T extends KubeObject>(o: T): T {
-  const copy = structuredClone(o) as T & {metadata: {managedFields?: unknown}; data?: unknown; stringData?: unknown}
-  delete copy.metadata.managedFields
-  delete copy.data
-  delete copy.stringData
-  return copy
 }
 
 const yamlOf = (o: KubeObject): string => redactUrlCredentials(stringify(tidy(o), {lineWidth: 0}))
@@ -89,31 +76,7 @@ export async function buildEvents(client: KubeClient, mosb: string, objects: Arr
 }
 
 export async function saveMachineOSEvidence(client: KubeClient, dir: string, items: CleanupItem[], meta: {server: string; context: string}, signal?: AbortSignal): Promise<SavedFiles> {
-  const out: SavedFiles = {dir: path.resolve(dir), files: [], missing: []}
-  const write = async (rel: string, content: string): Promise<void> => {
-    const file = path.join(out.dir, rel)
-    try {
-      await mkdir(path.dirname(file), {recursive: true})
-      await writeFile(file, content)
-    } catch (error) {
-      throw new MobError(`could not save ${file}: ${(error as Error).message}; nothing was deleted`, {
-        exitCode: ExitCode.Failed, next: 'choose another directory with --save DIR, or leave out --save',
-      })
-    }
-
-    out.files.push(rel)
-  }
-
-  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await fn()
-    } catch (error) {
-      if (error instanceof MobError && error.message.startsWith('could not save')) throw error
-      out.missing.push({what, why: (error as Error).message})
-      return undefined
-    }
-  }
-
+  const {attempt, out, write} = evidenceWriter(dir)
   const groups = new Map<string, {pool: string; mosb: string; items: CleanupItem[]}>()
   for (const item of items) {
     if (!item.pool || !item.machineOSBuild) continue
@@ -163,13 +126,7 @@ export async function saveMachineOSEvidence(client: KubeClient, dir: string, ite
           continue
         }
 
-        const text = await attempt(`log of container ${c.name} of pod/${pod.metadata.name}`, async () => {
-          let log = ''
-          await streamLog(client, {container: c.name, name: pod.metadata.name!, namespace: NS, resource: R.pods, signal, timestamps: true}, (chunk) => {
-            log += chunk
-          })
-          return log
-        })
+        const text = await attempt(`log of container ${c.name} of pod/${pod.metadata.name}`, () => readLog(client, {container: c.name, name: pod.metadata.name!, namespace: NS}, signal))
         if (text !== undefined) await write(`${key}/logs/${pod.metadata.name}/${c.name}.log`, text)
       }
     }

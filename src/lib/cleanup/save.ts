@@ -26,13 +26,53 @@ export interface SavedFiles {
   missing: Array<{what: string; why: string}>
 }
 
-function tidy<T extends KubeObject>(o: T): T {
-  const copy = structuredClone(o) as T & {metadata: {managedFields?: unknown}}
+/** A copy without managedFields, and without any Secret data. */
+export function tidy<T extends KubeObject>(o: T): T {
+  const copy = structuredClone(o) as T & {metadata: {managedFields?: unknown}; data?: unknown; stringData?: unknown}
   delete copy.metadata.managedFields
+  delete copy.data
+  delete copy.stringData
   return copy
 }
 
-async function readLog(client: KubeClient, opts: {name: string; namespace: string; container?: string; previous?: boolean; build?: boolean}, signal?: AbortSignal): Promise<string> {
+/**
+ * Where saved evidence goes: `write` puts a file under the directory (a file that cannot be written
+ * stops the cleanup before anything is deleted), `attempt` records what could not be read as missing.
+ */
+export function evidenceWriter(dir: string): {
+  out: SavedFiles
+  write: (rel: string, content: string) => Promise<void>
+  attempt: <T>(what: string, fn: () => Promise<T>) => Promise<T | undefined>
+} {
+  const out: SavedFiles = {dir: path.resolve(dir), files: [], missing: []}
+  const write = async (rel: string, content: string): Promise<void> => {
+    const file = path.join(out.dir, rel)
+    try {
+      await mkdir(path.dirname(file), {recursive: true})
+      await writeFile(file, content)
+    } catch (error) {
+      throw new MobError(`could not save ${file}: ${(error as Error).message}; nothing was deleted`, {
+        code: 'SaveFailed', exitCode: ExitCode.Failed, next: 'choose another directory with --save DIR, or leave out --save',
+      })
+    }
+
+    out.files.push(rel)
+  }
+
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn()
+    } catch (error) {
+      if (error instanceof MobError && error.code === 'SaveFailed') throw error
+      out.missing.push({what, why: (error as Error).message})
+      return undefined
+    }
+  }
+
+  return {attempt, out, write}
+}
+
+export async function readLog(client: KubeClient, opts: {name: string; namespace: string; container?: string; previous?: boolean; build?: boolean}, signal?: AbortSignal): Promise<string> {
   let text = ''
   await streamLog(client, {
     container: opts.container, name: opts.name, namespace: opts.namespace, previous: opts.previous,
@@ -45,26 +85,12 @@ async function readLog(client: KubeClient, opts: {name: string; namespace: strin
 
 /** Save the evidence of the build objects in `items` under `dir`; throws (exit 8) if files cannot be written. */
 export async function saveEvidence(client: KubeClient, dir: string, items: CleanupItem[], meta: {server: string; context: string}, signal?: AbortSignal): Promise<SavedFiles> {
-  const out: SavedFiles = {dir: path.resolve(dir), files: [], missing: []}
+  const {out, write} = evidenceWriter(dir)
   const groups = new Map<string, CleanupItem[]>()
   for (const item of items) {
     if (!item.pool || !item.renderedConfig) continue
     const key = `${item.pool}/${item.renderedConfig}`
     groups.set(key, [...(groups.get(key) ?? []), item])
-  }
-
-  const write = async (rel: string, content: string): Promise<void> => {
-    const file = path.join(out.dir, rel)
-    try {
-      await mkdir(path.dirname(file), {recursive: true})
-      await writeFile(file, content)
-    } catch (error) {
-      throw new MobError(`could not save ${file}: ${(error as Error).message}; nothing was deleted`, {
-        exitCode: ExitCode.Failed, next: 'choose another directory with --save DIR, or leave out --save',
-      })
-    }
-
-    out.files.push(rel)
   }
 
   for (const [key, group] of groups) {
@@ -105,7 +131,7 @@ export async function saveEvidence(client: KubeClient, dir: string, items: Clean
         try {
           await write(`${where}/logs/build.log`, await readLog(client, {build: true, name: item.name, namespace: item.namespace}, signal))
         } catch (error) {
-          if (error instanceof MobError && error.message.startsWith('could not save')) throw error
+          if (error instanceof MobError && error.code === 'SaveFailed') throw error
           out.missing.push({what: `log of build/${item.name}`, why: (error as Error).message})
         }
 
@@ -128,7 +154,7 @@ export async function saveEvidence(client: KubeClient, dir: string, items: Clean
           try {
             await write(`${where}/logs/${run.file}`, await readLog(client, {container: c.name, name: item.name, namespace: item.namespace, previous: run.previous}, signal))
           } catch (error) {
-            if (error instanceof MobError && error.message.startsWith('could not save')) throw error
+            if (error instanceof MobError && error.code === 'SaveFailed') throw error
             out.missing.push({what: `${run.previous ? 'previous ' : ''}log of container ${c.name} of pod/${item.name}`, why: (error as Error).message})
           }
         }
