@@ -9,6 +9,7 @@ import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap, KubeObject, Pod} from '../kube/types.js'
 import {BUILDER_WATCH, logTail} from '../cluster/builder.js'
+import {deadline} from '../kube/wait.js'
 import {Seen, watchAll, type WatchSpec} from '../kube/watch-many.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import {type BuildObservation, JOB_ATTEMPTS, recognizeStall, type Stall, stallError, stallRecheckAt} from './stall.js'
@@ -38,10 +39,8 @@ type Source = 'builder' | 'digest' | 'pods'
 /** Resolves with the first stall that ends the wait; undefined when the signal aborts first. */
 export async function watchForStall(client: KubeClient, opts: StallWatchOptions): Promise<Stall | undefined> {
   const stopOn = new Set(opts.stopOn ?? ['stuck'])
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort()
   if (opts.signal.aborted) return undefined
-  opts.signal.addEventListener('abort', onAbort, {once: true})
+  const ac = deadline(opts.signal, undefined, undefined, () => undefined)
   const specs: Array<WatchSpec<Source>> = [
     {fieldSelector: `metadata.name=${opts.digestConfigMap}`, namespace: MCO_NAMESPACE, resource: R.configMaps, source: 'digest'},
   ]
@@ -103,8 +102,7 @@ export async function watchForStall(client: KubeClient, opts: StallWatchOptions)
     })])
   } finally {
     if (timer) clearTimeout(timer)
-    opts.signal.removeEventListener('abort', onAbort)
-    ac.abort()
+    ac.dispose()
     await watching
   }
 }

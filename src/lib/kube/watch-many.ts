@@ -7,6 +7,7 @@ import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from './client.js'
 import type {ResourceType} from './resources.js'
 import type {KubeObject} from './types.js'
+import {deadline} from './wait.js'
 import {informer, type InformerEvent} from './watch.js'
 
 export interface Tagged<K extends string = string> {
@@ -28,9 +29,7 @@ export interface WatchSpec<K extends string = string> {
  * consumer stops; an informer that fails ends the stream with its error.
  */
 export async function* watchAll<K extends string>(client: KubeClient, specs: Array<WatchSpec<K>>, signal?: AbortSignal): AsyncGenerator<Tagged<K>> {
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(signal?.reason)
-  signal?.addEventListener('abort', onAbort, {once: true})
+  const ac = deadline(signal, undefined)
   const queue: Array<Tagged<K>> = []
   let failure: unknown
   let wake: (() => void) | undefined
@@ -78,8 +77,7 @@ export async function* watchAll<K extends string>(client: KubeClient, specs: Arr
 
     if (signal?.aborted) throw signal.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
   } finally {
-    signal?.removeEventListener('abort', onAbort)
-    ac.abort()
+    ac.dispose()
     await Promise.allSettled(pumps)
   }
 }

@@ -4,6 +4,7 @@
  * server answers 410 Gone because the version is older than its history.
  */
 import type {IncomingMessage} from 'node:http'
+import {deadline} from './wait.js'
 import {formatDuration} from '../duration.js'
 import {ExitCode, MobError} from '../errors.js'
 import {ApiError} from './api-error.js'
@@ -234,14 +235,9 @@ export interface WaitOptions {
 export async function waitFor<T extends KubeObject, R>(
   client: KubeClient, r: ResourceType, name: string, check: (obj: T | undefined) => R | undefined, opts: WaitOptions = {},
 ): Promise<R> {
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(opts.signal?.reason)
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
-  const timer = opts.timeoutMs === undefined
-    ? undefined
-    : setTimeout(() => ac.abort(new MobError(`timed out after ${Math.round(opts.timeoutMs! / 1000)}s waiting for ${opts.description ?? `${r.kind} ${name}`}`, {
-      exitCode: ExitCode.Timeout, next: opts.next,
-    })), opts.timeoutMs)
+  const ac = deadline(opts.signal, opts.timeoutMs, () => new MobError(
+    `timed out after ${Math.round(opts.timeoutMs! / 1000)}s waiting for ${opts.description ?? `${r.kind} ${name}`}`, {exitCode: ExitCode.Timeout, next: opts.next},
+  ))
   try {
     let synced = false
     for await (const ev of informer<T>(client, r, {fieldSelector: `metadata.name=${name}`, namespace: opts.namespace, onReconnect: opts.onReconnect, signal: ac.signal})) {
@@ -264,9 +260,7 @@ export async function waitFor<T extends KubeObject, R>(
     if (ac.signal.aborted && ac.signal.reason) throw ac.signal.reason
     throw error
   } finally {
-    if (timer) clearTimeout(timer)
-    opts.signal?.removeEventListener('abort', onAbort)
-    ac.abort()
+    ac.dispose()
   }
 }
 

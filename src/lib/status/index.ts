@@ -13,6 +13,7 @@ import {discover} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
 import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod} from '../kube/types.js'
 import type {WatchOptions} from '../kube/watch.js'
+import {deadline} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
 import {
   BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, DEFAULT_IMAGE_BUILDER_TYPE, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
@@ -722,9 +723,7 @@ export async function watchStatus(client: KubeClient, opts: StatusOptions, onCha
   const src = sources(apis, opts.pool)
   const keys = src.map((s) => s.key)
   const seen = new Seen<keyof StatusSnapshot>()
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort()
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  const ac = deadline(opts.signal, undefined, undefined, () => undefined)
   let last = ''
   let timer: NodeJS.Timeout | undefined
   const attempted = new Set<string>()
@@ -767,8 +766,7 @@ export async function watchStatus(client: KubeClient, opts: StatusOptions, onCha
     if (!ac.signal.aborted) throw error
   } finally {
     if (timer) clearTimeout(timer)
-    opts.signal?.removeEventListener('abort', onAbort)
-    ac.abort()
+    ac.dispose()
   }
 
   if (failure) throw failure

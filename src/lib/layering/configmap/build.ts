@@ -18,6 +18,7 @@ import {ExitCode, MobError} from '../../errors.js'
 import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {Build, ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../../kube/types.js'
+import {deadline} from '../../kube/wait.js'
 import {informer, waitFor} from '../../kube/watch.js'
 import {streamLog} from '../../kube/logs.js'
 import {isStatus} from '../../kube/client.js'
@@ -245,12 +246,7 @@ async function follow(
 ): Promise<BuildResult> {
   const names = buildNames(inputs.rendered)
   const emit = (phase: BuildPhase, message: string): void => opts.onEvent?.({message, phase})
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(opts.signal?.reason)
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
-  const timer = opts.timeoutMs === undefined
-    ? undefined
-    : setTimeout(() => ac.abort(new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout})), opts.timeoutMs)
+  const ac = deadline(opts.signal, opts.timeoutMs, () => new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout}))
 
   const logAc = new AbortController()
   const logDone = opts.follow && opts.onLog
@@ -287,8 +283,7 @@ async function follow(
 
     throw error
   } finally {
-    if (timer) clearTimeout(timer)
-    opts.signal?.removeEventListener('abort', onAbort)
+    ac.dispose(true)
     stallAc.abort()
     await stalled
   }

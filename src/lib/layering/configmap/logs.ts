@@ -7,6 +7,7 @@ import {ExitCode, MobError} from '../../errors.js'
 import {isStatus, type KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {Build, ConfigMap, KubeObject, MachineConfigPool, Pod} from '../../kube/types.js'
+import {deadline} from '../../kube/wait.js'
 import {informer} from '../../kube/watch.js'
 import {
   IMAGE_BUILD_CONTAINER, type LogTarget, OPENSHIFT_BUILD_NAME_LABEL, pickBuildObject,
@@ -137,9 +138,7 @@ export function inProgress(pool: MachineConfigPool): boolean {
 export async function waitForBuildObject(
   client: KubeClient, pool: string, rendered: string | undefined, builderType: string, container: string | undefined, signal?: AbortSignal,
 ): Promise<LogTarget> {
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(signal?.reason)
-  signal?.addEventListener('abort', onAbort, {once: true})
+  const ac = deadline(signal, undefined)
   const labelSelector = [BUILD_LABELS.buildPod, `${BUILD_LABELS.targetPool}=${pool}`, ...(rendered ? [`${BUILD_LABELS.desiredConfig}=${rendered}`] : [])].join(',')
   const first = async <T extends Pod | Build>(kind: 'build' | 'pod'): Promise<LogTarget> => {
     for await (const ev of informer<T>(client, kind === 'pod' ? R.pods : R.builds, {labelSelector, namespace: MCO_NAMESPACE, signal: ac.signal})) {
@@ -170,8 +169,7 @@ export async function waitForBuildObject(
     if (signal?.aborted) throw signal.reason ?? error
     throw error
   } finally {
-    signal?.removeEventListener('abort', onAbort)
-    ac.abort()
+    ac.dispose()
   }
 }
 

@@ -11,6 +11,7 @@ import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, Pod} from '../../kube/types.js'
 import {streamLog} from '../../kube/logs.js'
+import {deadline} from '../../kube/wait.js'
 import {informer, waitFor} from '../../kube/watch.js'
 import {logTail} from '../../cluster/builder.js'
 import {pickBuildObject} from '../../logs/target.js'
@@ -96,10 +97,7 @@ export async function buildWithMachineOSConfig(
   }
 
   // Follow: the build of the rendered config (a new one after a rebuild request) until it ends.
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(opts.signal?.reason)
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
-  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout})), opts.timeoutMs)
+  const ac = deadline(opts.signal, opts.timeoutMs, () => new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout}))
   let last = ''
   let done: MachineOSBuild
   const logAc = new AbortController()
@@ -158,8 +156,7 @@ export async function buildWithMachineOSConfig(
 
     throw error
   } finally {
-    if (timer) clearTimeout(timer)
-    opts.signal?.removeEventListener('abort', onAbort)
+    ac.dispose(true)
     stallAc.abort()
     await Promise.all(watches)
   }

@@ -7,6 +7,7 @@ import type {KubeClient} from '../../kube/client.js'
 import {discover} from '../../kube/discovery.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, Pod} from '../../kube/types.js'
+import {deadline} from '../../kube/wait.js'
 import {informer} from '../../kube/watch.js'
 import {IMAGE_BUILD_CONTAINER, type LogTarget, pickBuildObject} from '../../logs/target.js'
 import {MCO_NAMESPACE} from '../../mco/constants.js'
@@ -86,9 +87,7 @@ export function noMachineOSBuildError(inv: Inventory, pool: MachineConfigPool): 
 export async function waitForJobPod(
   client: KubeClient, base: Omit<LogTarget, 'name' | 'pod'>, job: string, signal?: AbortSignal,
 ): Promise<LogTarget> {
-  const ac = new AbortController()
-  const onAbort = (): void => ac.abort(signal?.reason)
-  signal?.addEventListener('abort', onAbort, {once: true})
+  const ac = deadline(signal, undefined)
   try {
     for await (const ev of informer<Pod>(client, R.pods, {labelSelector: `job-name=${job}`, namespace: MCO_NAMESPACE, signal: ac.signal})) {
       const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
@@ -98,8 +97,7 @@ export async function waitForJobPod(
 
     throw signal?.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
   } finally {
-    signal?.removeEventListener('abort', onAbort)
-    ac.abort()
+    ac.dispose()
   }
 }
 
