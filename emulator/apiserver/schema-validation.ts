@@ -198,7 +198,7 @@ function listTypes(s: any, v: unknown, p: Path): StatusCause[] {
       })
       for (const i of firstRepeats(ids)) out.push(cause('FieldValueDuplicate', index(p, i), `Duplicate value: ${goValue(ids[i])}`))
     }
-    v.forEach((x, i) => out.push(...listTypes(s.items, x, index(p, i))))
+    for (const [i, x] of v.entries()) out.push(...listTypes(s.items, x, index(p, i)))
     return out
   }
   if (typeof v === 'object') {

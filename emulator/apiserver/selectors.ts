@@ -60,12 +60,12 @@ function checkKey(key: string) {
 }
 
 export function parseLabelSelector(sel: string | null | undefined): LabelSelector | undefined {
-  if (!sel || !sel.trim()) return undefined
+  if (!sel?.trim()) return undefined
   const reqs = splitTop(sel).filter((p) => p.trim() !== '').map(parseLabelReq)
   return (labels) => {
     const l = labels ?? {}
     for (const r of reqs) {
-      const has = Object.prototype.hasOwnProperty.call(l, r.key)
+      const has = Object.hasOwn(l, r.key)
       const v = l[r.key]
       switch (r.op) {
         case 'exists': if (!has) return false; break
@@ -109,7 +109,7 @@ function unescapeField(v: string): string {
 }
 
 export function parseFieldSelector(sel: string | null | undefined, r: ResourceDef): {match: FieldSelector; reqs: FieldReq[]} | undefined {
-  if (!sel || !sel.trim()) return undefined
+  if (!sel?.trim()) return undefined
   const reqs: FieldReq[] = []
   for (const part of sel.split(/(?<!\\),/)) {
     if (!part.trim()) continue

@@ -5,7 +5,7 @@
 //
 // It is an ordinary API client; it runs inside the simulated machine-os-builder
 // pod (see operator.ts), so it lives and dies with that pod.
-import {ApiError, Informer, SimClient, Obj, R, isAlreadyExists, isNotFound, now} from './client.js'
+import {ApiError, Informer, type SimClient, type Obj, R, isAlreadyExists, isNotFound, now} from './client.js'
 import {BUILDAH_BUILD_SH, WAIT_SH, encodeMachineConfig, renderDockerfile} from './assets.js'
 import {
   BASE_PULL_SECRET_KEY,
@@ -33,7 +33,7 @@ import {
 export type Klog = (level: 'I' | 'W' | 'E', file: string, msg: string) => void
 
 export const isLayered = (pool: Obj): boolean =>
-  Object.prototype.hasOwnProperty.call(pool.metadata?.labels ?? {}, LAYERING_LABEL)
+  Object.hasOwn(pool.metadata?.labels ?? {}, LAYERING_LABEL)
 
 export const condition = (pool: Obj, type: string): Obj | undefined =>
   (pool.status?.conditions ?? []).find((c: Obj) => c.type === type)

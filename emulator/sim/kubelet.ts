@@ -20,7 +20,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {AddressInfo} from 'node:net'
-import {Informer, SimClient, Obj, R, isNotFound, matchesSelector, now, sleep} from './client.js'
+import {Informer, type SimClient, type Obj, R, isNotFound, matchesSelector, now, sleep} from './client.js'
 import type {Logger} from './loop.js'
 import {KUBELET_CERT, KUBELET_KEY} from './kubelet-tls.js'
 
@@ -508,13 +508,12 @@ export class Kubelet {
       c.containerID = `cri-o://${hex(`${run.uid}/${c.name}/${c.restartCount}`)}`
       c.partial = ''
       this.pushStatus(run)
-      let exitCode: number
       const exec = this.execute(run, spec, c).catch(e => {
         this.append(c, `error: ${(e as Error).message}`)
         return 128
       })
       c.exited = exec.then(() => undefined)
-      exitCode = await exec
+      const exitCode = await exec
       if (c.partial) this.append(c, '')
       c.state = 'terminated'
       c.exitCode = exitCode
@@ -843,7 +842,7 @@ function pickItems(all: Record<string, Buffer | string>, items?: Obj[]): Record<
 }
 
 export const isBuildPod = (pod: Obj): boolean =>
-  Object.prototype.hasOwnProperty.call(pod.metadata?.labels ?? {}, 'machineconfiguration.openshift.io/buildPod')
+  Object.hasOwn(pod.metadata?.labels ?? {}, 'machineconfiguration.openshift.io/buildPod')
 
 /** klog header time: MMDD HH:MM:SS.uuuuuu */
 export function klogStamp(d = new Date()): string {

@@ -222,7 +222,7 @@ export class MachineOSController {
       return
     }
 
-    if ((mosc.metadata.annotations ?? {})[CURRENT] === name || existing.metadata.deletionTimestamp) return
+    if (mosc.metadata.annotations?.[CURRENT] === name || existing.metadata.deletionTimestamp) return
     const state = stateOf(existing)
     if (state === 'Succeeded' && existing.status?.digestedImagePushSpec) {
       if (await imageExists(this.registry, existing.status.digestedImagePushSpec)) {

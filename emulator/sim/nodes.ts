@@ -2,8 +2,8 @@
 // paused, gating layered pools on a finished image build), the pool status
 // sync (machine counts, Updated/Updating/NodeDegraded/Degraded), and the
 // machine-config-daemon of every node (Working + cordon -> "reboot" -> Done).
-import {Informer, SimClient, Obj, R, matchesSelector, now, sleep} from './client.js'
-import {Logger, Loop} from './loop.js'
+import {Informer, type SimClient, type Obj, R, matchesSelector, now, sleep} from './client.js'
+import {type Logger, Loop} from './loop.js'
 import {isLayered, isTrue, setCondition} from './buildcontroller.js'
 import {
   NEWEST_IMAGE_ANNOTATION,

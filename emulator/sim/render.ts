@@ -1,8 +1,8 @@
 // Render controller: merges the MachineConfigs a pool selects into one
 // `rendered-<pool>-<hash>` MachineConfig and points the pool at it.
 import {createHash} from 'node:crypto'
-import {Informer, SimClient, Obj, R, matchesSelector} from './client.js'
-import {Logger, Loop} from './loop.js'
+import {Informer, type SimClient, type Obj, R, matchesSelector} from './client.js'
+import {type Logger, Loop} from './loop.js'
 import {CONTROLLER_VERSION, GENERATED_BY_ANNOTATION, RELEASE_IMAGE_VERSION_ANNOTATION, RELEASE_VERSION} from './names.js'
 
 const MC_API = 'machineconfiguration.openshift.io/v1'

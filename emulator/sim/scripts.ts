@@ -4,7 +4,7 @@
 // `done` emptyDir, wait-for-done polls for it and then creates digest-<R>
 // through the API; if image-build fails, wait-for-done never ends.
 import {createHash} from 'node:crypto'
-import {Obj, R, isAlreadyExists, sleep} from './client.js'
+import {type Obj, R, isAlreadyExists, sleep} from './client.js'
 import type {ContainerContext, ContainerProcess} from './kubelet.js'
 import {MCO_NS} from './names.js'
 import {runCommandOf, scriptedShell} from './shell-run.js'
