@@ -23,7 +23,7 @@ function containerNames(list: any): string {
 }
 
 /** resolves which container of `pod` to read, with the real server's errors */
-export function resolveContainer(pod: any, requested: string | null): string {
+function resolveContainer(pod: any, requested: string | null): string {
   const name = pod.metadata.name
   const containers: any[] = pod.spec?.containers ?? []
   if (!requested) {

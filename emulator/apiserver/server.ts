@@ -16,7 +16,7 @@ import type {Entry, Store} from './store.js'
 import {columnsFor, toTable, wantsTable} from './table.js'
 import {serveWatch} from './watch.js'
 
-export const MAX_BODY = 3 * 1024 * 1024
+const MAX_BODY = 3 * 1024 * 1024
 
 export interface RequestRecord {
   method: string

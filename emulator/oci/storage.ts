@@ -18,7 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
 
-export type StorageDriver = 'vfs' | 'overlay'
+type StorageDriver = 'vfs' | 'overlay'
 
 export interface BuildahStorage {
   dir: string

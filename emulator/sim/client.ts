@@ -27,7 +27,7 @@ export class ApiError extends Error {
 }
 
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.status === 404
-export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409
+const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409
 export const isAlreadyExists = (e: unknown): boolean =>
   e instanceof ApiError && e.status === 409 && e.reason === 'AlreadyExists'
 
@@ -67,7 +67,7 @@ export const R = {
 } as const
 
 /** Builds the URL path of a collection or an object, optionally with a subresource. */
-export function resourcePath(kind: ResourceKind, namespace?: string, name?: string, sub?: string): string {
+function resourcePath(kind: ResourceKind, namespace?: string, name?: string, sub?: string): string {
   let p = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`
   if (kind.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`
   p += `/${kind.plural}`
@@ -322,7 +322,7 @@ export class SimClient {
   }
 }
 
-export function kindName(kind: ResourceKind): string {
+function kindName(kind: ResourceKind): string {
   const names: Record<string, string> = {
     namespaces: 'Namespace',
     nodes: 'Node',

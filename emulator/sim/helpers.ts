@@ -36,7 +36,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export const b64 = (s: string) => Buffer.from(s).toString('base64')
+const b64 = (s: string) => Buffer.from(s).toString('base64')
 
 export const dockerconfigjson = (auths: Obj = {'quay.io': {auth: b64('user:pass')}}) => ({
   apiVersion: 'v1',

@@ -24,7 +24,7 @@ import {Informer, type SimClient, type Obj, R, isNotFound, matchesSelector, now,
 import type {Logger} from './loop.js'
 import {KUBELET_CERT, KUBELET_KEY} from './kubelet-tls.js'
 
-export interface ScriptMatch {
+interface ScriptMatch {
   namespace?: string
   podName?: string | RegExp
   container?: string
@@ -77,7 +77,7 @@ export interface HostRunner {
   selects?: (pod: Obj, container: Obj) => boolean
 }
 
-export interface HostRunSpec {
+interface HostRunSpec {
   command: string[]
   args?: string[]
   env: Record<string, string>
@@ -175,7 +175,7 @@ const matches = (m: ScriptMatch, pod: Obj, container: string): boolean => {
 let lastStamp = ''
 
 /** RFC 3339 with nanoseconds, as the kubelet prefixes lines with `timestamps=true`; never going back, like a real clock. */
-export function rfc3339Nano(d = new Date()): string {
+function rfc3339Nano(d = new Date()): string {
   const ns = String(process.hrtime.bigint() % 1000000n).padStart(6, '0')
   let s = d.toISOString().replace(/\.(\d{3})Z$/, (_m, ms) => `.${ms}${ns}Z`)
   // hrtime's sub-millisecond digits wrap independently of the millisecond: keep the stamps increasing
@@ -841,7 +841,7 @@ function pickItems(all: Record<string, Buffer | string>, items?: Obj[]): Record<
   return out
 }
 
-export const isBuildPod = (pod: Obj): boolean =>
+const isBuildPod = (pod: Obj): boolean =>
   Object.hasOwn(pod.metadata?.labels ?? {}, 'machineconfiguration.openshift.io/buildPod')
 
 /** klog header time: MMDD HH:MM:SS.uuuuuu */

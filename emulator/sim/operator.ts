@@ -13,7 +13,7 @@ import {klogStamp} from './kubelet.js'
 import {CONTROLLER_VERSION, MCO_IMAGE, MCO_NS, MOB_NAME, MOB_SA, ON_CLUSTER_BUILD_CONFIG, RELEASE_VERSION} from './names.js'
 
 /** The machine-os-builder Deployment as the operator applies it. */
-export function mobDeployment(): Obj {
+function mobDeployment(): Obj {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
