@@ -6,7 +6,15 @@ import {startEmulator, type Emulator} from '../emulator/index.js'
 import {type BenchResult, standalone} from './run.js'
 
 
-function node(i: number): any {
+/** An object to seed the emulator with. */
+interface Seed {
+  apiVersion: string
+  kind: string
+  metadata: {name: string; [k: string]: unknown}
+  [k: string]: unknown
+}
+
+function node(i: number): Seed {
   const name = `ip-10-0-${Math.floor(i / 250)}-${i % 250}.us-east-2.compute.internal`
   return {
     apiVersion: 'v1',
@@ -65,7 +73,7 @@ function node(i: number): any {
   }
 }
 
-function pool(i: number): any {
+function pool(i: number): Seed {
   return {
     apiVersion: 'machineconfiguration.openshift.io/v1',
     kind: 'MachineConfigPool',

@@ -200,8 +200,9 @@ export function baselineNotes(): string[] {
 }
 
 /** The kubectl baseline for an emulated cluster (resolved for its /version), noted for the output. */
-export async function kubectlFor(em: {request: (method: string, path: string) => Promise<{body: any}>}): Promise<Resolved> {
-  const serverVersion = String((await em.request('GET', '/version')).body?.gitVersion ?? '')
+export async function kubectlFor(em: {request: (method: string, path: string) => Promise<{body: unknown}>}): Promise<Resolved> {
+  const {body} = await em.request('GET', '/version')
+  const serverVersion = String((body as {gitVersion?: unknown} | undefined)?.gitVersion ?? '')
   const r = await resolveKubectl({serverVersion})
   notes.set('skipped' in r ? r.skipped : r.path, 'skipped' in r ? `kubectl baseline: ${r.skipped}` : `kubectl baseline: ${r.path} (${r.version}; ${r.how})`)
   return r

@@ -10,8 +10,6 @@ export type Generation = '4.14' | '4.19'
 /** What supported clusters run. */
 export const DEFAULT_GENERATION: Generation = '4.19'
 
-export const GENERATIONS: readonly Generation[] = ['4.14', '4.19']
-
 /** `4.14`/`4.15` and `4.18`/`4.19`/`4.2x`/`5.x` name one of the two generations. */
 export function parseGeneration(value: string): Generation {
   const v = value.trim()

@@ -16,12 +16,10 @@ import {Store} from './apiserver/store.js'
 import {createPki} from './pki.js'
 import {parseGeneration, servesMachineOS} from './generation.js'
 
-export type {Faults} from './apiserver/faults.js'
-export type {RequestRecord} from './apiserver/server.js'
-export {startFakeKubelet, type FakeKubelet, type FakeKubeletOptions} from './apiserver/fake-kubelet.js'
-export {createPki, createCA, issueCert, type KeyPair, type Pki} from './pki.js'
+export {startFakeKubelet, type FakeKubelet} from './apiserver/fake-kubelet.js'
+export {createCA} from './pki.js'
 
-export interface RestrictedIdentity {
+interface RestrictedIdentity {
   user: string
   token: string
   rules: Array<{verbs: string[]; resources: string[]; apiGroups?: string[]; namespaces?: string[]}>
@@ -342,7 +340,7 @@ export function announce(em: Emulator, io: {out: NodeJS.WritableStream; err: Nod
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
-export function untilSignal(): Promise<NodeJS.Signals> {
+function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (s: NodeJS.Signals) => {
       process.off('SIGINT', on)

@@ -1,7 +1,7 @@
 // A tiny certificate authority for the emulator: ECDSA P-256 keys from node:crypto and X.509 v3
 // certificates encoded by hand in DER. Generating a CA plus a few leaf certificates takes milliseconds,
 // and nothing is cached between runs.
-import {createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject} from 'node:crypto'
+import {generateKeyPairSync, randomBytes, sign, type KeyObject} from 'node:crypto'
 import {isIP} from 'node:net'
 
 // ---- minimal DER encoder ----------------------------------------------------------------------------
@@ -199,13 +199,8 @@ function ipv6Bytes(ip: string): Buffer {
   const t = tail ? tail.split(':') : []
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t]
   const out = Buffer.alloc(16)
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g || '0', 16), i * 2))
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(parseInt(g || '0', 16), i * 2)
   return out
-}
-
-/** Parses a PKCS#8 PEM key back into a KeyObject (for callers that stored only PEM text). */
-export function loadKey(pemText: string): KeyObject {
-  return createPrivateKey(pemText)
 }
 
 export interface Pki {

@@ -105,7 +105,7 @@ await build({
 // be ASCII. esbuild escapes non-ASCII text except inside some regular expressions, where a \uXXXX
 // escape means the same character.
 const bundle = fs.readFileSync(bundleFile, 'utf8')
-  .replaceAll(/[^\u0000-\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  .replaceAll(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 fs.writeFileSync(bundleFile, bundle, 'latin1')
 new vm.Script(bundle, {filename: bundleFile}) // still valid JavaScript after escaping
 const buildId = createHash('sha256').update(bundle).digest('hex').slice(0, 16)

@@ -17,8 +17,7 @@ import {startCluster} from '../emulator/sim/index.js'
 import {KubeClient} from '../src/lib/kube/client.js'
 import {loadKubeconfig} from '../src/lib/kube/kubeconfig.js'
 import {R} from '../src/lib/kube/resources.js'
-import type {MachineConfigPool, Node, Secret} from '../src/lib/kube/types.js'
-import {waitFor} from '../src/lib/kube/watch.js'
+import type {Node, Secret} from '../src/lib/kube/types.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MCO_NS = 'openshift-machine-config-operator'

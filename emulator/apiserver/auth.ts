@@ -26,7 +26,7 @@ export interface Attributes {
   name?: string
 }
 
-export const DEVELOPER_RULES: Rule[] = [{verbs: ['get', 'list', 'watch'], resources: ['*'], apiGroups: ['*']}]
+const DEVELOPER_RULES: Rule[] = [{verbs: ['get', 'list', 'watch'], resources: ['*'], apiGroups: ['*']}]
 
 export class Authenticator {
   readonly tokens: Record<string, string> = {}

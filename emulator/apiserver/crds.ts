@@ -98,7 +98,7 @@ function walk(v: any, s: any, root = false): any {
 // ---- a small JSONPath for printer columns: .a.b, .a\.b, [n], [*], [?(@.x=="y")] ----
 type Step = {key: string} | {index: number} | {all: true} | {filter: {path: string[]; value: string}}
 
-export function parseJsonPath(expr: string): Step[] {
+function parseJsonPath(expr: string): Step[] {
   let s = expr.trim()
   if (s.startsWith('{') && s.endsWith('}')) s = s.slice(1, -1)
   if (s.startsWith('$')) s = s.slice(1)
@@ -131,7 +131,7 @@ export function parseJsonPath(expr: string): Step[] {
   return steps
 }
 
-export function evalJsonPath(obj: any, steps: Step[]): any[] {
+function evalJsonPath(obj: any, steps: Step[]): any[] {
   let cur: any[] = [obj]
   for (const st of steps) {
     const next: any[] = []

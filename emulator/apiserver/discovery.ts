@@ -43,10 +43,6 @@ export function apiResourceList(reg: Registry, group: string, version: string) {
   return {kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources: resourceEntries(rs)}
 }
 
-export interface VersionInfo {
-  gitVersion: string
-}
-
 export function versionDoc(gitVersion: string) {
   const m = /^v(\d+)\.(\d+)/.exec(gitVersion)
   return {

@@ -58,7 +58,11 @@ interface Cut {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
 
-const pathMatches = (m: PathMatch, path: string) => (typeof m === 'string' ? m === path : (m.lastIndex = 0, m.test(path)))
+const pathMatches = (m: PathMatch, path: string): boolean => {
+  if (typeof m === 'string') return m === path
+  m.lastIndex = 0 // a global or sticky pattern would otherwise go on from its last match
+  return m.test(path)
+}
 const methodMatches = (m: string | undefined, method: string) => !m || m.toUpperCase() === method.toUpperCase()
 
 export class FaultTable implements Faults {

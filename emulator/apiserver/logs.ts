@@ -1,7 +1,7 @@
 // pods/log and builds/log: resolve the container and the node, then proxy the kubelet's
 // /containerLogs endpoint, streaming the body through unchanged.
 import {request as httpsRequest} from 'node:https'
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {ServerResponse} from 'node:http'
 import {ApiError, badRequest, notFound, q} from './errors.js'
 import type {Registry} from './resources.js'
 import type {Store} from './store.js'
@@ -23,7 +23,7 @@ function containerNames(list: any): string {
 }
 
 /** resolves which container of `pod` to read, with the real server's errors */
-export function resolveContainer(pod: any, requested: string | null): string {
+function resolveContainer(pod: any, requested: string | null): string {
   const name = pod.metadata.name
   const containers: any[] = pod.spec?.containers ?? []
   if (!requested) {
@@ -39,7 +39,7 @@ export function resolveContainer(pod: any, requested: string | null): string {
   return requested
 }
 
-export async function servePodLog(ctx: LogContext, path: string, ns: string, podName: string, query: URLSearchParams, out: ServerResponse, req: IncomingMessage, defaultContainer?: string): Promise<void> {
+export async function servePodLog(ctx: LogContext, path: string, ns: string, podName: string, query: URLSearchParams, out: ServerResponse, defaultContainer?: string): Promise<void> {
   const pods = ctx.registry.find('', 'v1', 'pods')!
   const pod = ctx.store.get(pods, ns, podName)?.obj
   if (!pod) throw notFound(pods, podName)

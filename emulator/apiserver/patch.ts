@@ -31,7 +31,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (isObj(a) && isObj(b)) {
     const ka = Object.keys(a)
     const kb = Object.keys(b)
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]))
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]))
   }
   return false
 }

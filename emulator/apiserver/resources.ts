@@ -1,7 +1,7 @@
 // The kinds the emulator serves, with the facts discovery, routing, validation and tables need.
 
-export type OptionalGroup = 'image' | 'build' | 'machine' | 'machineOS' | 'machineConfig'
-export type GenerationRule =
+type OptionalGroup = 'image' | 'build' | 'machine' | 'machineOS' | 'machineConfig'
+type GenerationRule =
   | 'none' // metadata.generation is not maintained (ConfigMap, Pod, Node in 1.27–1.32)
   | 'spec' // set to 1 on create, bumped when .spec changes
   | 'spec+annotations' // Deployments: bumped when .spec or metadata.annotations change
@@ -96,7 +96,6 @@ const nameCol = (desc = 'Name must be unique within a namespace.'): Column => ({
   value: (o) => o.metadata?.name,
 })
 export const NAME_COLUMN = nameCol()
-export const AGE_COLUMN = age
 
 export const RESOURCES: ResourceDef[] = [
   // ---- core/v1 ----

@@ -17,7 +17,7 @@ const key = (p: Path, k: string): string => `${p ?? ''}[${k}]`
 const shown = (p: Path): string => p ?? ROOT
 
 /** A value as Go's field errors print it (%q for strings, %v for numbers, %#v for maps and lists). */
-export function goValue(v: unknown): string {
+function goValue(v: unknown): string {
   if (v === null || v === undefined) return '"null"'
   if (typeof v === 'string') return JSON.stringify(v)
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v)
@@ -57,7 +57,7 @@ const FORMAT_CHECKS: Record<string, (s: string) => boolean> = {
 }
 
 const BLOCKING = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid'])
-export const RULES_NOT_CHECKED = 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'
+const RULES_NOT_CHECKED = 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'
 
 /**
  * Validates `obj` (already pruned and defaulted) against the CRD schema. `old` is the stored object on an
@@ -198,7 +198,7 @@ function listTypes(s: any, v: unknown, p: Path): StatusCause[] {
       })
       for (const i of firstRepeats(ids)) out.push(cause('FieldValueDuplicate', index(p, i), `Duplicate value: ${goValue(ids[i])}`))
     }
-    v.forEach((x, i) => out.push(...listTypes(s.items, x, index(p, i))))
+    for (const [i, x] of v.entries()) out.push(...listTypes(s.items, x, index(p, i)))
     return out
   }
   if (typeof v === 'object') {

@@ -60,12 +60,12 @@ function checkKey(key: string) {
 }
 
 export function parseLabelSelector(sel: string | null | undefined): LabelSelector | undefined {
-  if (!sel || !sel.trim()) return undefined
+  if (!sel?.trim()) return undefined
   const reqs = splitTop(sel).filter((p) => p.trim() !== '').map(parseLabelReq)
   return (labels) => {
     const l = labels ?? {}
     for (const r of reqs) {
-      const has = Object.prototype.hasOwnProperty.call(l, r.key)
+      const has = Object.hasOwn(l, r.key)
       const v = l[r.key]
       switch (r.op) {
         case 'exists': if (!has) return false; break
@@ -82,20 +82,6 @@ export function parseLabelSelector(sel: string | null | undefined): LabelSelecto
   }
 }
 
-/** Converts a label selector object (spec.selector) to a predicate. */
-export function labelSelectorFromObject(sel: any): LabelSelector | undefined {
-  if (!sel) return undefined
-  const parts: string[] = []
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v}`)
-  for (const e of sel.matchExpressions ?? []) {
-    if (e.operator === 'In') parts.push(`${e.key} in (${e.values.join(',')})`)
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${e.values.join(',')})`)
-    else if (e.operator === 'Exists') parts.push(e.key)
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`)
-  }
-  return parseLabelSelector(parts.join(','))
-}
-
 export type FieldSelector = (obj: any) => boolean
 
 interface FieldReq {
@@ -109,7 +95,7 @@ function unescapeField(v: string): string {
 }
 
 export function parseFieldSelector(sel: string | null | undefined, r: ResourceDef): {match: FieldSelector; reqs: FieldReq[]} | undefined {
-  if (!sel || !sel.trim()) return undefined
+  if (!sel?.trim()) return undefined
   const reqs: FieldReq[] = []
   for (const part of sel.split(/(?<!\\),/)) {
     if (!part.trim()) continue
@@ -133,9 +119,4 @@ function fieldGetter(field: string, r: ResourceDef): ((o: any) => string) | unde
   if (field === 'metadata.namespace' && (r.namespaced || r.plural === 'namespaces')) return (o) => o.metadata?.namespace ?? ''
   if (field === 'metadata.namespace') return () => ''
   return r.fields?.[field]
-}
-
-/** If the selector pins metadata.name (=), returns that name (used to serve single-object watches fast). */
-export function pinnedName(reqs: FieldReq[] | undefined): string | undefined {
-  return reqs?.find((x) => x.field === 'metadata.name' && !x.neg)?.value
 }

@@ -16,7 +16,7 @@ import type {Entry, Store} from './store.js'
 import {columnsFor, toTable, wantsTable} from './table.js'
 import {serveWatch} from './watch.js'
 
-export const MAX_BODY = 3 * 1024 * 1024
+const MAX_BODY = 3 * 1024 * 1024
 
 export interface RequestRecord {
   method: string
@@ -373,7 +373,7 @@ export class ApiServer {
       }
       case 'get': {
         req.resume()
-        if (r.sub === 'log') return this.log(req, res, r, path, query)
+        if (r.sub === 'log') return this.log(res, r, path, query)
         const e = this.d.store.get(r.res, ns, r.name!)
         if (!e) throw notFound(r.res, r.name!)
         if (wantsTable(accept)) {
@@ -504,7 +504,7 @@ export class ApiServer {
     return this.sendJson(res, 200, body)
   }
 
-  private async log(req: IncomingMessage, res: ServerResponse, r: Route, path: string, query: URLSearchParams) {
+  private async log(res: ServerResponse, r: Route, path: string, query: URLSearchParams) {
     const ctx = {
       store: this.d.store,
       registry: this.d.registry,
@@ -513,12 +513,12 @@ export class ApiServer {
       setStatus: (c: number) => this.setStatus(res, c),
       open: this.open,
     }
-    if (r.res.plural === 'pods') return servePodLog(ctx, path, r.ns!, r.name!, query, res, req)
+    if (r.res.plural === 'pods') return servePodLog(ctx, path, r.ns!, r.name!, query, res)
     // builds/log: the build's pod, container "docker"
     const build = this.d.store.get(r.res, r.ns, r.name!)
     if (!build) throw notFound(r.res, r.name!)
     const podName = build.obj.metadata.annotations?.['openshift.io/build.pod-name'] ?? `${r.name}-build`
-    return servePodLog(ctx, path, r.ns!, podName, query, res, req, 'docker')
+    return servePodLog(ctx, path, r.ns!, podName, query, res, 'docker')
   }
 
   private bind(res: ServerResponse, r: Route, body: any, dry: boolean) {

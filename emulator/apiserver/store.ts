@@ -10,7 +10,7 @@ export interface Entry {
   readonly rv: number
 }
 
-export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED'
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
 export interface StoreEvent {
   type: EventType
@@ -27,7 +27,7 @@ export interface WatchSink {
   deliver(ev: StoreEvent): void
 }
 
-export function deepFreeze<T>(o: T): T {
+function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o)
     for (const v of Object.values(o as any)) deepFreeze(v)
@@ -35,7 +35,7 @@ export function deepFreeze<T>(o: T): T {
   return o
 }
 
-export const keyOf = (ns: string | undefined, name: string) => (ns ? `${ns}/${name}` : name)
+const keyOf = (ns: string | undefined, name: string) => (ns ? `${ns}/${name}` : name)
 
 export class Collection {
   readonly items = new Map<string, Entry>()

@@ -34,7 +34,7 @@ export function columnsFor(res: ResourceDef, crdColumns?: Column[]): Column[] {
   return [NAME_COLUMN, ...(res.columns ?? [])]
 }
 
-export function tableRows(objs: any[], opts: TableOptions): any[] {
+function tableRows(objs: any[], opts: TableOptions): any[] {
   const include = opts.includeObject ?? 'Metadata'
   return objs.map((o) => {
     const row: any = {cells: opts.columns.map((c) => cell(c, o))}

@@ -119,7 +119,7 @@ export function stream(em: Emulator, path: string, o: {token?: string; headers?:
       res.on('data', (c: string) => {
         s.text += c
         buf += c
-        let i
+        let i: number
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i)
           buf = buf.slice(i + 1)

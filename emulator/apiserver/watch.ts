@@ -5,7 +5,7 @@ import type {ServerResponse} from 'node:http'
 import {badRequest, expired, statusBody} from './errors.js'
 import {apiVersionOf, type Column, type ResourceDef} from './resources.js'
 import type {Collection, StoreEvent, WatchSink} from './store.js'
-import {tableRows, toTable} from './table.js'
+import {toTable} from './table.js'
 
 export interface WatchOptions {
   res: ResourceDef
@@ -173,5 +173,3 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
     )
   }
 }
-
-export {tableRows}

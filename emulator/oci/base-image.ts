@@ -31,7 +31,7 @@ export const imageAssetsDir = path.join(here, 'image')
 
 export const BASE_IMAGE_VERSION = '416.94.202311230000-0'
 
-export const baseImageLabels: Record<string, string> = {
+const baseImageLabels: Record<string, string> = {
   version: BASE_IMAGE_VERSION,
   'ostree.bootable': 'true',
   'io.openshift.build.version-display-names': 'machine-os=Red Hat Enterprise Linux CoreOS',

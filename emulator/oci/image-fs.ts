@@ -11,7 +11,7 @@ export type ImageEntry =
   | {type: 'hardlink'; mode: number; uid: number; gid: number; target: string}
   | {type: 'other'; mode: number; uid: number; gid: number; typeflag: string}
 
-export interface TarEntry {
+interface TarEntry {
   path: string
   typeflag: string
   mode: number
@@ -56,7 +56,7 @@ function paxRecords(data: Buffer): Record<string, string> {
 }
 
 /** Parses an (uncompressed) tar archive: ustar, GNU long names and PAX headers. */
-export function parseTar(tar: Buffer): TarEntry[] {
+function parseTar(tar: Buffer): TarEntry[] {
   const entries: TarEntry[] = []
   let pos = 0
   let longName: string | undefined
@@ -102,7 +102,7 @@ export function parseTar(tar: Buffer): TarEntry[] {
 }
 
 /** Applies tar entries of one layer on top of `fs` (OCI whiteouts included). */
-export function applyLayer(fs: Map<string, ImageEntry>, entries: TarEntry[]): void {
+function applyLayer(fs: Map<string, ImageEntry>, entries: TarEntry[]): void {
   for (const e of entries) {
     const base = e.path.slice(e.path.lastIndexOf('/') + 1)
     const dir = e.path.slice(0, e.path.lastIndexOf('/')) || '/'

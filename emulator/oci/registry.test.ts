@@ -25,7 +25,7 @@ import {
 import {skipWith} from './tools.js'
 
 /** A one-layer OCI image made by hand: a tar with one file, a config with labels. */
-export function tinyImage(labels: Record<string, string>, file = {name: 'hello.txt', content: 'hello\n'}) {
+function tinyImage(labels: Record<string, string>, file = {name: 'hello.txt', content: 'hello\n'}) {
   const header = Buffer.alloc(512)
   header.write(file.name, 0)
   header.write('0000644\0', 100)

@@ -42,7 +42,7 @@ export interface StartRegistryOptions {
   deletes?: boolean
 }
 
-export const REGISTRY_BIN = '/usr/bin/docker-registry'
+const REGISTRY_BIN = '/usr/bin/docker-registry'
 
 /** True when Debian's docker-registry is installed. */
 export async function registryAvailable(): Promise<boolean> {
@@ -208,7 +208,7 @@ async function waitUntilServing(url: string, child: ChildProcess, spawnError: Pr
 // ---------------------------------------------------------------------------
 // Registry HTTP API (distribution spec) helpers
 
-export const MANIFEST_ACCEPT = [
+const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.oci.image.index.v1+json',
@@ -231,14 +231,14 @@ async function failure(res: Response, what: string): Promise<Error> {
   return new Error(`${what}: HTTP ${res.status}${body ? ` ${body.trim()}` : ''}`)
 }
 
-export interface OciDescriptor {
+interface OciDescriptor {
   mediaType: string
   digest: string
   size: number
   annotations?: Record<string, string>
 }
 
-export interface ImageManifest {
+interface ImageManifest {
   schemaVersion: number
   mediaType?: string
   config: OciDescriptor
@@ -278,7 +278,7 @@ export async function getBlob(reg: RegistryLike, repo: string, digest: string): 
   return Buffer.from(await res.arrayBuffer())
 }
 
-export interface ImageConfig {
+interface ImageConfig {
   architecture?: string
   os?: string
   config?: {Labels?: Record<string, string>; Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string}

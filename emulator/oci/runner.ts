@@ -34,18 +34,18 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 /** Directory with the `oc` stand-in; put it in `extraPath` of containers that run `oc`. */
 export const ocShimDir = path.join(here, 'oc-shim')
-export const nsExecScript = path.join(here, 'ns-exec.sh')
+const nsExecScript = path.join(here, 'ns-exec.sh')
 
-export const DEFAULT_CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+const DEFAULT_CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 
 /** Environment the quay.io/buildah/stable image sets, applied like image defaults. */
-export const BUILDAH_IMAGE_ENV: Record<string, string> = {
+const BUILDAH_IMAGE_ENV: Record<string, string> = {
   BUILDAH_ISOLATION: 'chroot',
   container: 'oci',
 }
 
-export interface HostContainerMount {
+interface HostContainerMount {
   mountPath: string
   /** Files (ConfigMap/Secret items) materialised in a fresh dir; keys may contain '/'. */
   files?: Record<string, Buffer | string>
@@ -66,7 +66,7 @@ export interface HostContainerSpec {
   extraPath?: string[]
 }
 
-export interface ContainerExit {
+interface ContainerExit {
   /** The command's exit code; 128+N when killed by signal N (137 for SIGKILL). */
   exitCode: number
   signal?: string

@@ -18,7 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
 
-export type StorageDriver = 'vfs' | 'overlay'
+type StorageDriver = 'vfs' | 'overlay'
 
 export interface BuildahStorage {
   dir: string
@@ -157,11 +157,11 @@ export async function createBuildahStorage(opts: CreateBuildahStorageOptions = {
 /** Mount points at or below `dir` in this mount namespace, deepest first. */
 export async function mountsUnder(dir: string): Promise<string[]> {
   const info = await readFile('/proc/self/mountinfo', 'utf8')
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))
+  const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))
   return info
     .split('\n')
     .filter(Boolean)
-    .map((line) => unescape(line.split(' ')[4]))
+    .map((line) => unescapeOctal(line.split(' ')[4]))
     .filter((mp) => mp === dir || mp.startsWith(dir + '/'))
     .sort((a, b) => b.length - a.length)
 }

@@ -18,9 +18,9 @@ import http from 'node:http'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 
-export type Action = 'delete' | 'pull' | 'push'
+type Action = 'delete' | 'pull' | 'push'
 
-export interface TokenRegistryUser {
+interface TokenRegistryUser {
   password: string
   /** Actions granted on every repository (default pull, push). */
   actions?: Action[]
@@ -43,7 +43,7 @@ export interface TokenRegistryOptions {
   tokenTtl?: number
 }
 
-export interface ServedRequest {
+interface ServedRequest {
   method: string
   path: string
   /** Whether an Authorization header came with it (never its value). */

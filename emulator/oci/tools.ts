@@ -4,7 +4,7 @@ import {access, constants} from 'node:fs/promises'
 import path from 'node:path'
 
 /** Debian (bookworm) package providing each tool used under emulator/oci. */
-export const debianPackageOf: Record<string, string> = {
+const debianPackageOf: Record<string, string> = {
   buildah: 'buildah',
   skopeo: 'skopeo',
   'docker-registry': 'docker-registry',

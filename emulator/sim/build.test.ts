@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {gunzipSync} from 'node:zlib'
-import {Informer, Obj, R} from './client.js'
+import {Informer, type Obj, R} from './client.js'
 import type {Cluster} from './index.js'
 import {buildPod} from './buildcontroller.js'
 import {failingImageBuild} from './scripts.js'
@@ -125,8 +125,8 @@ describe('sim: BuildController', () => {
       expect(x.imagePullPolicy).to.equal('Always')
       expect(x.securityContext).to.deep.equal({runAsUser: 1000, runAsGroup: 1000})
     }
-    expect(BUILDAH_BUILD_SH).to.match(/buildah bud[^]*--storage-driver vfs[^]*--authfile="\$BASE_IMAGE_PULL_CREDS"[^]*--tag "\$TAG"[^]*--file="\$build_context\/Dockerfile"/)
-    expect(BUILDAH_BUILD_SH).to.match(/buildah push[^]*--authfile="\$FINAL_IMAGE_PUSH_CREDS"[^]*--digestfile=\/tmp\/done\/digestfile[^]*--cert-dir \/var\/run\/secrets\/kubernetes.io\/serviceaccount/)
+    expect(BUILDAH_BUILD_SH).to.match(/buildah bud[\s\S]*--storage-driver vfs[\s\S]*--authfile="\$BASE_IMAGE_PULL_CREDS"[\s\S]*--tag "\$TAG"[\s\S]*--file="\$build_context\/Dockerfile"/)
+    expect(BUILDAH_BUILD_SH).to.match(/buildah push[\s\S]*--authfile="\$FINAL_IMAGE_PUSH_CREDS"[\s\S]*--digestfile=\/tmp\/done\/digestfile[\s\S]*--cert-dir \/var\/run\/secrets\/kubernetes.io\/serviceaccount/)
     expect(WAIT_SH).to.include('while [ ! -f /tmp/done/digestfile ]')
     // (a server may default defaultMode; the operator sets none)
     const strip = (v: Obj) => JSON.parse(JSON.stringify(v, (k, val) => (k === 'defaultMode' ? undefined : val)))

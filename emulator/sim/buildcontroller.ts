@@ -5,7 +5,7 @@
 //
 // It is an ordinary API client; it runs inside the simulated machine-os-builder
 // pod (see operator.ts), so it lives and dies with that pod.
-import {ApiError, Informer, SimClient, Obj, R, isAlreadyExists, isNotFound, now} from './client.js'
+import {ApiError, Informer, type SimClient, type Obj, R, isAlreadyExists, isNotFound, now} from './client.js'
 import {BUILDAH_BUILD_SH, WAIT_SH, encodeMachineConfig, renderDockerfile} from './assets.js'
 import {
   BASE_PULL_SECRET_KEY,
@@ -30,12 +30,12 @@ import {
   mcConfigMapName,
 } from './names.js'
 
-export type Klog = (level: 'I' | 'W' | 'E', file: string, msg: string) => void
+type Klog = (level: 'I' | 'W' | 'E', file: string, msg: string) => void
 
 export const isLayered = (pool: Obj): boolean =>
-  Object.prototype.hasOwnProperty.call(pool.metadata?.labels ?? {}, LAYERING_LABEL)
+  Object.hasOwn(pool.metadata?.labels ?? {}, LAYERING_LABEL)
 
-export const condition = (pool: Obj, type: string): Obj | undefined =>
+const condition = (pool: Obj, type: string): Obj | undefined =>
   (pool.status?.conditions ?? []).find((c: Obj) => c.type === type)
 
 export const isTrue = (pool: Obj, type: string): boolean => condition(pool, type)?.status === 'True'
@@ -57,7 +57,7 @@ export function setCondition(conds: Obj[], type: string, status: 'True' | 'False
 }
 
 /** The docker reference without tag or digest: `host[:port]/path`. */
-export function repoOf(pullspec: string): string {
+function repoOf(pullspec: string): string {
   let s = pullspec.split('@')[0]
   const slash = s.lastIndexOf('/')
   const colon = s.lastIndexOf(':')
@@ -67,7 +67,7 @@ export function repoOf(pullspec: string): string {
 
 const REF_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
 
-export const isNamedReference = (s: string): boolean => REF_RE.test(s)
+const isNamedReference = (s: string): boolean => REF_RE.test(s)
 
 export interface BuildConfig {
   baseImagePullSecretName: string

@@ -27,7 +27,7 @@ export class ApiError extends Error {
 }
 
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.status === 404
-export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409
+const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409
 export const isAlreadyExists = (e: unknown): boolean =>
   e instanceof ApiError && e.status === 409 && e.reason === 'AlreadyExists'
 
@@ -67,7 +67,7 @@ export const R = {
 } as const
 
 /** Builds the URL path of a collection or an object, optionally with a subresource. */
-export function resourcePath(kind: ResourceKind, namespace?: string, name?: string, sub?: string): string {
+function resourcePath(kind: ResourceKind, namespace?: string, name?: string, sub?: string): string {
   let p = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`
   if (kind.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`
   p += `/${kind.plural}`
@@ -161,7 +161,7 @@ export class SimClient {
     const chunks: Buffer[] = []
     for await (const c of res) chunks.push(c as Buffer)
     const text = Buffer.concat(chunks).toString('utf8')
-    let parsed: any = undefined
+    let parsed: any
     try {
       parsed = text ? JSON.parse(text) : undefined
     } catch {
@@ -232,6 +232,7 @@ export class SimClient {
     kind: ResourceKind,
     namespace: string | undefined,
     name: string,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a mutator returns nothing, or false to skip; `unknown` would also let an async one through
     mutate: (o: Obj) => boolean | void,
     opts: {status?: boolean; attempts?: number} = {},
   ): Promise<Obj | undefined> {
@@ -321,7 +322,7 @@ export class SimClient {
   }
 }
 
-export function kindName(kind: ResourceKind): string {
+function kindName(kind: ResourceKind): string {
   const names: Record<string, string> = {
     namespaces: 'Namespace',
     nodes: 'Node',
@@ -488,7 +489,7 @@ export function matchesSelector(sel: Obj | undefined, labels: Record<string, str
   const l = labels ?? {}
   for (const [kk, v] of Object.entries(sel.matchLabels ?? {})) if (l[kk] !== v) return false
   for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key)
+    const has = Object.hasOwn(l, e.key)
     switch (e.operator) {
       case 'In':
         if (!has || !(e.values ?? []).includes(l[e.key])) return false

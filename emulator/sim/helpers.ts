@@ -1,6 +1,6 @@
 // Test helpers for the simulated cluster.
-import {Cluster, ClusterOptions, startCluster} from './index.js'
-import {SimClient, Obj, R} from './client.js'
+import {type Cluster, type ClusterOptions, startCluster} from './index.js'
+import {type SimClient, type Obj, R} from './client.js'
 import {MCO_NS} from './names.js'
 
 /** Short delays so a whole scenario runs in well under a second or two. */
@@ -36,7 +36,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export const b64 = (s: string) => Buffer.from(s).toString('base64')
+const b64 = (s: string) => Buffer.from(s).toString('base64')
 
 export const dockerconfigjson = (auths: Obj = {'quay.io': {auth: b64('user:pass')}}) => ({
   apiVersion: 'v1',

@@ -6,10 +6,10 @@ import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import YAML from 'yaml'
-import {SimClient, Obj, R} from './client.js'
+import {SimClient, type Obj, R} from './client.js'
 import type {Logger} from './loop.js'
 import type {Emulator, EmulatorOptions} from '../index.js'
-import {ContainerProcess, ContainerScript, HostRunner, Kubelet} from './kubelet.js'
+import {type ContainerProcess, type ContainerScript, type HostRunner, Kubelet} from './kubelet.js'
 import {RenderController} from './render.js'
 import {DeploymentController, Operator, machineOSBuilderProcess} from './operator.js'
 import {Daemons, NodeController} from './nodes.js'
@@ -18,10 +18,8 @@ import {MachineOSController, machineOSImageBuild} from './machineos.js'
 import {scriptedImageBuild, scriptedWaitForDone} from './scripts.js'
 import {MCO_NS, OSIMAGEURL_CONFIG} from './names.js'
 
-export type {ContainerScript, ContainerProcess} from './kubelet.js'
-export {failingImageBuild} from './scripts.js'
 
-export interface SimulationDelays {
+interface SimulationDelays {
   /** ContainerCreating time of every pod (default 300 ms). */
   podStartMs?: number
   /** Cordon-to-Done time of a node update (default 2000 ms). */
@@ -42,14 +40,14 @@ export interface SimulationDelays {
   lineMs?: number
 }
 
-export interface RegistryHandle {
+interface RegistryHandle {
   host: string
   url?: string
   authfile?: string
   stop?: () => Promise<void> | void
 }
 
-export interface StorageHandle {
+interface StorageHandle {
   dir?: string
   env: Record<string, string>
   trustRegistry?: (host: string) => Promise<void>
@@ -279,7 +277,7 @@ async function useLoopbackBaseImage(client: SimClient, baseImage: string, regist
   }
 }
 
-export const DEFAULT_FIXTURE = fileURLToPath(new URL('../fixtures/default.yaml', import.meta.url))
+const DEFAULT_FIXTURE = fileURLToPath(new URL('../fixtures/default.yaml', import.meta.url))
 
 /** The objects of a multi-document YAML fixture. */
 export function loadFixture(path = DEFAULT_FIXTURE): Obj[] {

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {Obj, R} from './client.js'
+import {type Obj, R} from './client.js'
 import type {Cluster} from './index.js'
 import {cond, fastCluster, waitFor} from './helpers.js'
 

@@ -20,11 +20,11 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {AddressInfo} from 'node:net'
-import {Informer, SimClient, Obj, R, isNotFound, matchesSelector, now, sleep} from './client.js'
+import {Informer, type SimClient, type Obj, R, isNotFound, matchesSelector, now, sleep} from './client.js'
 import type {Logger} from './loop.js'
 import {KUBELET_CERT, KUBELET_KEY} from './kubelet-tls.js'
 
-export interface ScriptMatch {
+interface ScriptMatch {
   namespace?: string
   podName?: string | RegExp
   container?: string
@@ -77,7 +77,7 @@ export interface HostRunner {
   selects?: (pod: Obj, container: Obj) => boolean
 }
 
-export interface HostRunSpec {
+interface HostRunSpec {
   command: string[]
   args?: string[]
   env: Record<string, string>
@@ -175,7 +175,7 @@ const matches = (m: ScriptMatch, pod: Obj, container: string): boolean => {
 let lastStamp = ''
 
 /** RFC 3339 with nanoseconds, as the kubelet prefixes lines with `timestamps=true`; never going back, like a real clock. */
-export function rfc3339Nano(d = new Date()): string {
+function rfc3339Nano(d = new Date()): string {
   const ns = String(process.hrtime.bigint() % 1000000n).padStart(6, '0')
   let s = d.toISOString().replace(/\.(\d{3})Z$/, (_m, ms) => `.${ms}${ns}Z`)
   // hrtime's sub-millisecond digits wrap independently of the millisecond: keep the stamps increasing
@@ -508,13 +508,12 @@ export class Kubelet {
       c.containerID = `cri-o://${hex(`${run.uid}/${c.name}/${c.restartCount}`)}`
       c.partial = ''
       this.pushStatus(run)
-      let exitCode: number
       const exec = this.execute(run, spec, c).catch(e => {
         this.append(c, `error: ${(e as Error).message}`)
         return 128
       })
       c.exited = exec.then(() => undefined)
-      exitCode = await exec
+      const exitCode = await exec
       if (c.partial) this.append(c, '')
       c.state = 'terminated'
       c.exitCode = exitCode
@@ -842,8 +841,8 @@ function pickItems(all: Record<string, Buffer | string>, items?: Obj[]): Record<
   return out
 }
 
-export const isBuildPod = (pod: Obj): boolean =>
-  Object.prototype.hasOwnProperty.call(pod.metadata?.labels ?? {}, 'machineconfiguration.openshift.io/buildPod')
+const isBuildPod = (pod: Obj): boolean =>
+  Object.hasOwn(pod.metadata?.labels ?? {}, 'machineconfiguration.openshift.io/buildPod')
 
 /** klog header time: MMDD HH:MM:SS.uuuuuu */
 export function klogStamp(d = new Date()): string {

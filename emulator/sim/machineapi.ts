@@ -4,8 +4,8 @@
 // Deleting a Node whose Machine still exists deletes that Machine too, as a
 // MachineHealthCheck would (simplification: no health checks, no drain).
 import {randomBytes} from 'node:crypto'
-import {Informer, SimClient, Obj, R, isAlreadyExists, matchesSelector, now, sleep} from './client.js'
-import {Logger, Loop} from './loop.js'
+import {Informer, type SimClient, type Obj, R, isAlreadyExists, matchesSelector, now, sleep} from './client.js'
+import {type Logger, Loop} from './loop.js'
 import {MACHINE_ANNOTATION, MACHINE_API_NS, NODE_CURRENT_CONFIG, NODE_DESIRED_CONFIG, NODE_REASON, NODE_STATE} from './names.js'
 import {nodeStatus} from './fixture-gen.js'
 
@@ -20,7 +20,6 @@ export class MachineAPI {
   private readonly provisioning = new Set<string>()
   private readonly ac = new AbortController()
   private readonly work = new Set<Promise<void>>()
-  private readonly knownNodes = new Map<string, string>()
 
   constructor(
     private readonly client: SimClient,

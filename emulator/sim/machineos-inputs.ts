@@ -24,7 +24,7 @@ const EXTENSIONS_419: Record<string, string[]> = {
   sysstat: ['sysstat'],
 }
 
-export interface Containerfile419Inputs {
+interface Containerfile419Inputs {
   baseImage: string
   extensionsImage?: string
   extensionPackages: string[]
@@ -34,7 +34,7 @@ export interface Containerfile419Inputs {
 }
 
 /** The 4.19 template (pkg/controller/build/buildrequest/assets/Containerfile.on-cluster-build-template), rendered. */
-export function renderContainerfile419(i: Containerfile419Inputs): string {
+function renderContainerfile419(i: Containerfile419Inputs): string {
   const lines: string[] = [
     '# This Dockerfile is not intended to be directly built. Instead, it is embedded',
     '# within the Build Controller binary (see //go:embed) and templatized with',
@@ -113,7 +113,7 @@ function ignitionFile(mc: Obj, file: string): string | undefined {
 }
 
 /** The names of the ConfigMaps prepared for a MachineOSBuild. */
-export const machineOSInputNames = (mosb: string): string[] => ['containerfile', 'mc', 'additionaltrustbundle', 'etc-policy', 'etc-registries'].map((p) => `${p}-${mosb}`)
+const machineOSInputNames = (mosb: string): string[] => ['containerfile', 'mc', 'additionaltrustbundle', 'etc-policy', 'etc-registries'].map((p) => `${p}-${mosb}`)
 
 /** Creates the Job's input ConfigMaps for a MachineOSBuild (existing ones are left as they are). */
 export async function createMachineOSInputs(client: SimClient, mosc: Obj, mosb: Obj): Promise<void> {

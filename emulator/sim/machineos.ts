@@ -69,14 +69,14 @@ export function buildEnd(buildStart: string | undefined): string {
 const stateOf = (b: Obj): string | undefined => (b.status?.conditions ?? []).find((c: Obj) => c.status === 'True')?.type
 
 /** An end time strictly after `start` (the CRD requires buildEnd > buildStart; timestamps have whole seconds). */
-export function endAfter(start: string | undefined, at: string = now()): string {
+function endAfter(start: string | undefined, at: string = now()): string {
   const s = Date.parse(start ?? '')
   if (Number.isNaN(s) || Date.parse(at) > s) return at
   return new Date(s + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 /** The labels the controller puts on a build's Job and ephemeral objects (reference §8.3). */
-export function ephemeralLabels(mosb: Obj): Record<string, string> {
+function ephemeralLabels(mosb: Obj): Record<string, string> {
   const l = mosb.metadata.labels ?? {}
   return {
     [`${P}/ephemeral-build-object`]: '', [`${P}/machine-os-build`]: mosb.metadata.name, [`${P}/machine-os-config`]: mosb.spec.machineOSConfig.name,
@@ -85,7 +85,7 @@ export function ephemeralLabels(mosb: Obj): Record<string, string> {
 }
 
 /** Whether a node of the pool runs or is to run the image (the pruner keeps such images). */
-export function imageInUse(image: string | undefined, nodes: Obj[]): boolean {
+function imageInUse(image: string | undefined, nodes: Obj[]): boolean {
   if (!image) return false
   return nodes.some((n) => n.metadata.annotations?.[`${P}/currentImage`] === image || n.metadata.annotations?.[`${P}/desiredImage`] === image)
 }
@@ -110,7 +110,7 @@ function registryRef(reg: SimRegistry | undefined, image: string): {url: string;
  * Whether the image exists in the registry: only images in the simulation's own registry can be
  * looked at; any other is taken to exist (scripted mode has no registry, so nothing is ever gone).
  */
-export async function imageExists(reg: SimRegistry | undefined, image: string): Promise<boolean> {
+async function imageExists(reg: SimRegistry | undefined, image: string): Promise<boolean> {
   const r = registryRef(reg, image)
   if (!r) return true
   const res = await fetch(`${r.url}/v2/${r.repo}/manifests/${r.ref}`, {headers: r.headers, method: 'HEAD'})
@@ -118,7 +118,7 @@ export async function imageExists(reg: SimRegistry | undefined, image: string): 
 }
 
 /** Delete the image from the simulation's registry, as the pruner does; 'kept' when it is not there to delete. */
-export async function pruneImage(reg: SimRegistry | undefined, image: string): Promise<'deleted' | 'kept' | 'missing' | 'refused'> {
+async function pruneImage(reg: SimRegistry | undefined, image: string): Promise<'deleted' | 'kept' | 'missing' | 'refused'> {
   const r = registryRef(reg, image)
   if (!r) return 'kept'
   let ref = r.ref
@@ -222,7 +222,7 @@ export class MachineOSController {
       return
     }
 
-    if ((mosc.metadata.annotations ?? {})[CURRENT] === name || existing.metadata.deletionTimestamp) return
+    if (mosc.metadata.annotations?.[CURRENT] === name || existing.metadata.deletionTimestamp) return
     const state = stateOf(existing)
     if (state === 'Succeeded' && existing.status?.digestedImagePushSpec) {
       if (await imageExists(this.registry, existing.status.digestedImagePushSpec)) {

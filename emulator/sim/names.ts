@@ -2,7 +2,7 @@
 // as the Machine Config Operator writes them.
 export const MCO_NS = 'openshift-machine-config-operator'
 export const MACHINE_API_NS = 'openshift-machine-api'
-export const MCO_PREFIX = 'machineconfiguration.openshift.io'
+const MCO_PREFIX = 'machineconfiguration.openshift.io'
 
 export const LAYERING_LABEL = `${MCO_PREFIX}/layering-enabled`
 export const ROLE_LABEL = `${MCO_PREFIX}/role`
@@ -30,7 +30,6 @@ export const OSIMAGEURL_CONFIG = 'machine-config-osimageurl'
 export const BASE_PULL_SECRET_KEY = 'baseImagePullSecretName'
 export const FINAL_PUSH_SECRET_KEY = 'finalImagePushSecretName'
 export const FINAL_PULLSPEC_KEY = 'finalImagePullspec'
-export const BUILDER_TYPE_KEY = 'imageBuilderType'
 
 export const MOB_NAME = 'machine-os-builder'
 export const MOB_SA = 'machine-os-builder'

@@ -2,8 +2,8 @@
 // paused, gating layered pools on a finished image build), the pool status
 // sync (machine counts, Updated/Updating/NodeDegraded/Degraded), and the
 // machine-config-daemon of every node (Working + cordon -> "reboot" -> Done).
-import {Informer, SimClient, Obj, R, matchesSelector, now, sleep} from './client.js'
-import {Logger, Loop} from './loop.js'
+import {Informer, type SimClient, type Obj, R, matchesSelector, now, sleep} from './client.js'
+import {type Logger, Loop} from './loop.js'
 import {isLayered, isTrue, setCondition} from './buildcontroller.js'
 import {
   NEWEST_IMAGE_ANNOTATION,
@@ -24,7 +24,7 @@ const ann = (o: Obj, k: string): string => o.metadata?.annotations?.[k] ?? ''
  * The pool a node belongs to: master wins, then a single custom pool, then
  * worker (a node matching two custom pools belongs to none).
  */
-export function poolForNode(node: Obj, pools: Obj[]): Obj | undefined {
+function poolForNode(node: Obj, pools: Obj[]): Obj | undefined {
   const matching = pools.filter(p => !p.metadata.deletionTimestamp && matchesSelector(p.spec?.nodeSelector, node.metadata?.labels))
   const master = matching.find(p => p.metadata.name === 'master')
   if (master) return master
@@ -34,7 +34,7 @@ export function poolForNode(node: Obj, pools: Obj[]): Obj | undefined {
   return matching.find(p => p.metadata.name === 'worker')
 }
 
-export const isNodeReady = (n: Obj) => (n.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')
+const isNodeReady = (n: Obj) => (n.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')
 
 /** The image a layered pool's nodes should run, or undefined while its build is not done. */
 function poolImage(pool: Obj): string | undefined {
@@ -62,7 +62,7 @@ function isUnavailable(node: Obj): boolean {
   )
 }
 
-export function maxUnavailable(pool: Obj, total: number): number {
+function maxUnavailable(pool: Obj, total: number): number {
   const v = pool.spec?.maxUnavailable
   if (v === undefined || v === null || v === '') return 1
   if (typeof v === 'number') return Math.max(v, 1)

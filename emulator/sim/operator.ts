@@ -5,15 +5,15 @@
 // so that the Deployment gets its pod, and the machine-os-builder process that
 // runs inside that pod (the BuildController, logging like the real binary).
 import {createHash, randomBytes} from 'node:crypto'
-import {Informer, SimClient, Obj, R, isAlreadyExists, now, sleep} from './client.js'
-import {Logger, Loop} from './loop.js'
+import {Informer, type SimClient, type Obj, R, isAlreadyExists, now, sleep} from './client.js'
+import {type Logger, Loop} from './loop.js'
 import {BuildController, isLayered, validateOnClusterBuildConfig} from './buildcontroller.js'
 import type {ContainerProcess} from './kubelet.js'
 import {klogStamp} from './kubelet.js'
 import {CONTROLLER_VERSION, MCO_IMAGE, MCO_NS, MOB_NAME, MOB_SA, ON_CLUSTER_BUILD_CONFIG, RELEASE_VERSION} from './names.js'
 
 /** The machine-os-builder Deployment as the operator applies it. */
-export function mobDeployment(): Obj {
+function mobDeployment(): Obj {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

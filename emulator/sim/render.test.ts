@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import {R} from './client.js'
 import {FIXTURE_PATH, fixtureYaml} from './fixture-gen.js'
 import {mergeIgnition, renderPool, specHash} from './render.js'
-import {loadFixture, Cluster} from './index.js'
+import {loadFixture, type Cluster} from './index.js'
 import {fastCluster, getPool, waitFor} from './helpers.js'
 import {GENERATED_BY_ANNOTATION} from './names.js'
 

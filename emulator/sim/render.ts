@@ -1,8 +1,8 @@
 // Render controller: merges the MachineConfigs a pool selects into one
 // `rendered-<pool>-<hash>` MachineConfig and points the pool at it.
 import {createHash} from 'node:crypto'
-import {Informer, SimClient, Obj, R, matchesSelector} from './client.js'
-import {Logger, Loop} from './loop.js'
+import {Informer, type SimClient, type Obj, R, matchesSelector} from './client.js'
+import {type Logger, Loop} from './loop.js'
 import {CONTROLLER_VERSION, GENERATED_BY_ANNOTATION, RELEASE_IMAGE_VERSION_ANNOTATION, RELEASE_VERSION} from './names.js'
 
 const MC_API = 'machineconfiguration.openshift.io/v1'
@@ -55,7 +55,7 @@ export function mergeIgnition(configs: Obj[]): Obj {
 }
 
 /** The MachineConfigs a pool selects (never other rendered configs), sorted by name. */
-export function selectConfigs(pool: Obj, mcs: Obj[]): Obj[] {
+function selectConfigs(pool: Obj, mcs: Obj[]): Obj[] {
   return mcs
     .filter(mc => !mc.metadata?.name?.startsWith('rendered-'))
     .filter(mc => !mc.metadata?.deletionTimestamp)
@@ -69,7 +69,7 @@ export function selectConfigs(pool: Obj, mcs: Obj[]): Obj[] {
  * extensions image, Ignition config, kernel arguments (concatenated),
  * extensions (union), fips (any), kernelType (last non-empty, else "default").
  */
-export function mergeSpec(configs: Obj[], inputs: RenderInputs): Obj {
+function mergeSpec(configs: Obj[], inputs: RenderInputs): Obj {
   let osImageURL = inputs.osImageURL ?? ''
   let kernelType = ''
   let fips = false
@@ -95,7 +95,7 @@ export function mergeSpec(configs: Obj[], inputs: RenderInputs): Obj {
 }
 
 /** JSON with object keys sorted at every level, so the hash ignores key order. */
-export function canonicalJSON(v: unknown): string {
+function canonicalJSON(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJSON).join(',')}]`
   if (v && typeof v === 'object') {
     return `{${Object.keys(v as Obj)

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {Informer, Obj, R} from './client.js'
+import {Informer, type Obj, R} from './client.js'
 import type {Cluster} from './index.js'
 import {cond, condTrue, fastCluster, getPool, setupLayering, waitFor} from './helpers.js'
 import {MACHINE_API_NS} from './names.js'

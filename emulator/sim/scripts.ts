@@ -4,7 +4,7 @@
 // `done` emptyDir, wait-for-done polls for it and then creates digest-<R>
 // through the API; if image-build fails, wait-for-done never ends.
 import {createHash} from 'node:crypto'
-import {Obj, R, isAlreadyExists, sleep} from './client.js'
+import {type Obj, R, isAlreadyExists, sleep} from './client.js'
 import type {ContainerContext, ContainerProcess} from './kubelet.js'
 import {MCO_NS} from './names.js'
 import {runCommandOf, scriptedShell} from './shell-run.js'
@@ -17,7 +17,7 @@ export interface ScriptedBuildOptions {
 }
 
 /** Dockerfile instructions (continuation lines joined, comments dropped). */
-export function dockerfileSteps(text: string): string[] {
+function dockerfileSteps(text: string): string[] {
   const out: string[] = []
   let cur = ''
   for (const raw of text.split('\n')) {
@@ -38,7 +38,7 @@ export function dockerfileSteps(text: string): string[] {
 const sha = (s: string) => createHash('sha256').update(s).digest('hex')
 
 /** Digest the scripted build "pushes": stable for the same tag and build inputs. */
-export const scriptedDigest = (tag: string, dockerfile: string, mc: string) => `sha256:${sha(`${tag}\n${dockerfile}\n${mc}`)}`
+const scriptedDigest = (tag: string, dockerfile: string, mc: string) => `sha256:${sha(`${tag}\n${dockerfile}\n${mc}`)}`
 
 /**
  * buildah's output for the Dockerfile. `RUN` steps print what their commands would (see

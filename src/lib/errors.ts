@@ -71,12 +71,3 @@ function codeFor(exit: ExitCodeValue): string {
 export function isMobError(e: unknown): e is MobError {
   return e instanceof MobError
 }
-
-/** The commands that a later release fills in say so plainly instead of pretending to work. */
-export function notAvailable(what: string): MobError {
-  return new MobError(`${what} is not available yet in this version of oc-mob`, {
-    code: 'NotImplemented',
-    exitCode: ExitCode.Unavailable,
-    next: 'run `oc mob --help` to see what this version can do',
-  })
-}

@@ -90,6 +90,33 @@ describe('kubeconfig loading (kubectl rules)', () => {
     expect(catchErr(() => loadKubeconfig({kubeconfig: none}, {})).message).to.include('has no current context')
   })
 
+  it('reads anchors and merge keys (<<), as kubectl does, and an empty file as no config', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: m',
+      'clusters:',
+      '- name: m',
+      '  cluster: &base',
+      '    server: https://m.example:6443',
+      'contexts:',
+      '- name: m',
+      '  context: {cluster: m, user: m}',
+      'users:',
+      '- name: m',
+      '  user:',
+      '    <<: {token: token-m}',
+      '- name: n',
+      '  user: {token: token-n, extra: *base}',
+      '',
+    ].join('\n')
+    const loaded = loadKubeconfig({kubeconfig: write('merged', text)}, {})
+    expect(loaded.server).to.equal('https://m.example:6443')
+    expect(loaded.kc.getCurrentUser()?.token).to.equal('token-m')
+    const empty = write('empty', '')
+    expect(catchErr(() => loadKubeconfig({kubeconfig: empty}, {})).message).to.include('has no current context')
+  })
+
   it('resolves relative certificate paths against the kubeconfig file directory', () => {
     const merged = mergeKubeconfigs([])
     expect(merged.clusters).to.deep.equal([])

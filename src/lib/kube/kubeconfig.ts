@@ -10,8 +10,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-// js-yaml, not yaml: client-node's credential code loads js-yaml anyway, so parsing with it adds nothing to start-up.
-import {load as parseYaml} from 'js-yaml'
+import {parse as parseYaml} from 'yaml'
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 import {ExitCode, MobError} from '../errors.js'
 
@@ -88,7 +87,8 @@ function readKubeconfigFile(file: string): RawConfig {
 
   let raw: unknown
   try {
-    raw = parseYaml(text)
+    // Merge keys (<<) as kubectl reads them; YAML 1.2 alone has none.
+    raw = parseYaml(text, {merge: true})
   } catch (error) {
     throw new MobError(`kubeconfig ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
       cause: error,
