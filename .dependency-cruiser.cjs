@@ -91,6 +91,15 @@ module.exports = {
       to: {path: lib(['kube']), dependencyTypesNot: ['type-only']},
     },
     {
+      name: 'generations-stay-in-layering',
+      severity: 'error',
+      comment:
+        'What differs between the 4.14/4.15 ConfigMap mechanism and MachineOSConfig lives in a backend folder of src/lib/layering ' +
+        '(configmap/, machine-os/): outside lib/layering, code goes through lib/layering (generation.ts, logs/, rollback.ts, build-shapes.ts) and never asks which generation a pool uses.',
+      from: {path: '^src/', pathNot: '^src/lib/layering/'},
+      to: {path: '^src/lib/layering/(configmap|machine-os)/'},
+    },
+    {
       name: 'lib-rank: every src/lib folder has a rank',
       severity: 'error',
       comment: 'Every folder and top-level module of src/lib has a rank: add it to RANKS in .dependency-cruiser.cjs.',

@@ -186,7 +186,7 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
     const unscheduled = buildPod(`build-${slow}`, 'slow', slow, {created: '2026-01-01T13:00:00Z', phase: 'Pending'}) as {spec: {nodeName?: string}}
     delete unscheduled.spec.nodeName
     expect((await emu.request('POST', `/api/v1/namespaces/${MCO_NS}/pods`, unscheduled)).status).to.equal(201)
-    let r
+    let r: Awaited<ReturnType<typeof run>> | undefined
     try {
       r = await run(['logs', '--all', '--tail', '2', ...kc()])
     } finally {

@@ -4,7 +4,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {cliPath, ROOT} from './harness.js'
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with the ESC control character
 const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][0-9A-Z]|\u001B[=>78]|\r/g
 
 const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`

@@ -12,7 +12,7 @@ import {
   BUILD_CONFIG_KEYS, CUSTOM_DOCKERFILE_CONFIG, DEFAULT_IMAGE_BUILDER_TYPE, IMAGE_BUILDER_TYPES, type ImageBuilderType,
   MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG, OSIMAGEURL_CONFIG, OSIMAGEURL_KEYS,
 } from '../mco/constants.js'
-import {machineOSConfigOf, type MachineOSConfig, REBUILD_ANNOTATION} from '../mco/machine-os.js'
+import {machineOSConfigOf, type MachineOSConfig, } from '../mco/machine-os.js'
 import {isLayered, renderedConfig} from '../mco/pool-state.js'
 import {DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret} from '../registry/auth.js'
 import {type ImageReference, parseReference, withTag} from '../registry/reference.js'

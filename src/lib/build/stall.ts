@@ -123,7 +123,7 @@ function digestWaitSince(pod: Pod): number | undefined {
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return undefined
   const all = statuses(pod)
   const build = all.find((s) => s.name === IMAGE_BUILD)?.state?.terminated
-  if (!build || build.exitCode !== 0) return undefined
+  if (build?.exitCode !== 0) return undefined
   // wait-for-done (4.14-4.19) or create-digest-configmap (4.20+): the container that publishes the digest.
   const waiting = all.some((s) => s.name !== IMAGE_BUILD && !s.state?.terminated)
   if (!waiting) return undefined

@@ -7,8 +7,8 @@
  * clear-build-status does, so the cluster's BuildController sees a pool it may build again.
  */
 import {ExitCode, MobError} from '../errors.js'
-import {isStatus, type KubeClient} from '../kube/client.js'
-import {objectPath, R, type ResourceType} from '../kube/resources.js'
+import type {KubeClient} from '../kube/client.js'
+import {R, type ResourceType} from '../kube/resources.js'
 import type {MachineConfigPool, ObjectReference} from '../kube/types.js'
 import type {MachineOSBuild, MachineOSConfig} from '../mco/machine-os.js'
 import {waitFor} from '../kube/watch.js'

@@ -17,7 +17,7 @@ type NodeInfo = Node & {status?: {nodeInfo?: {architecture?: string; osImage?: s
 export function poolNodes(pool: MachineConfigPool, nodes: Node[]): Node[] {
   const want = pool.spec?.nodeSelector?.matchLabels ?? {}
   if (Object.keys(want).length === 0) return []
-  return nodes.filter((n) => Object.entries(want).every(([k, v]) => (n.metadata.labels ?? {})[k] === v))
+  return nodes.filter((n) => Object.entries(want).every(([k, v]) => n.metadata.labels?.[k] === v))
 }
 
 const list = (names: string[]): string => names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`

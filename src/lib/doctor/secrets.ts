@@ -6,7 +6,7 @@
 import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {KubeObject, Secret} from '../kube/types.js'
-import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
+import {GLOBAL_PULL_SECRET, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
 import {type AuthMap, type Credentials, credentialsOf, DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret, registriesIn} from '../registry/auth.js'
 import {humanDuration, tokenExpiry} from './challenge.js'
 import type {DoctorCheck} from './types.js'

@@ -9,7 +9,7 @@
  */
 import http from 'node:http'
 import https from 'node:https'
-import net from 'node:net'
+import type net from 'node:net'
 import tls from 'node:tls'
 import type {IncomingMessage} from 'node:http'
 import {ExitCode, MobError} from '../errors.js'
@@ -470,7 +470,8 @@ export class KubeClient {
    * again on the fresh copy.
    */
   async update<T extends KubeObject>(
-    r: ResourceType, name: string, mutate: (obj: T) => boolean | void,
+    r: ResourceType, name: string, // biome-ignore lint/suspicious/noConfusingVoidType: a mutator may return nothing (change made) or false (nothing to change)
+    mutate: (obj: T) => boolean | void,
     opts: {namespace?: string; subresource?: string; attempts?: number; dryRun?: boolean} = {},
   ): Promise<T> {
     const attempts = opts.attempts ?? 5

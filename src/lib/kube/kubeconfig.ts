@@ -214,7 +214,7 @@ export function loadKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = 
   }
 
   const cluster = kc.getCurrentCluster()
-  if (!cluster || !cluster.server) {
+  if (!cluster?.server) {
     throw new MobError(`context "${context}" refers to cluster "${ctx.cluster}", which is not defined or has no server`, {
       exitCode: ExitCode.Config,
       next: 'run `oc login SERVER` to recreate it',

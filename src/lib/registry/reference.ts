@@ -18,19 +18,19 @@ const TAG = /^\w[\w.-]{0,127}$/
 const DIGEST = /^sha256:[a-f0-9]{64}$/
 const HOST = /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/
 
-export class ReferenceError extends Error {}
+export class ImageReferenceError extends Error {}
 
 export function parseReference(ref: string): ImageReference {
   const input = ref.trim()
-  if (!input) throw new ReferenceError('the image reference is empty')
-  if (input.length > 255 + 71 + 128) throw new ReferenceError(`the image reference is too long (${input.length} characters)`)
+  if (!input) throw new ImageReferenceError('the image reference is empty')
+  if (input.length > 255 + 71 + 128) throw new ImageReferenceError(`the image reference is too long (${input.length} characters)`)
   let rest = input
   let digest: string | undefined
   const at = rest.indexOf('@')
   if (at >= 0) {
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
-    if (!DIGEST.test(digest)) throw new ReferenceError(`"${input}": the digest "${digest}" is not sha256:<64 hex digits>`)
+    if (!DIGEST.test(digest)) throw new ImageReferenceError(`"${input}": the digest "${digest}" is not sha256:<64 hex digits>`)
   }
 
   let tag: string | undefined
@@ -39,20 +39,20 @@ export function parseReference(ref: string): ImageReference {
   if (colon > lastSlash) {
     tag = rest.slice(colon + 1)
     rest = rest.slice(0, colon)
-    if (!TAG.test(tag)) throw new ReferenceError(`"${input}": the tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`)
+    if (!TAG.test(tag)) throw new ImageReferenceError(`"${input}": the tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`)
   }
 
   const parts = rest.split('/')
   let registry = 'docker.io'
   if (parts.length > 1 && (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) {
     registry = parts.shift()!
-    if (!HOST.test(registry)) throw new ReferenceError(`"${input}": "${registry}" is not a valid registry host`)
+    if (!HOST.test(registry)) throw new ImageReferenceError(`"${input}": "${registry}" is not a valid registry host`)
   }
 
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new ReferenceError(`"${input}": the repository path is empty or has an empty component`)
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new ImageReferenceError(`"${input}": the repository path is empty or has an empty component`)
   for (const p of parts) {
     if (!COMPONENT.test(p)) {
-      throw new ReferenceError(`"${input}": "${p}" is not a valid repository name component (lower-case letters, digits and separators . _ -)`)
+      throw new ImageReferenceError(`"${input}": "${p}" is not a valid repository name component (lower-case letters, digits and separators . _ -)`)
     }
   }
 

@@ -12,9 +12,8 @@
  */
 import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
-import {isStatus} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
-import {objectPath, R} from '../kube/resources.js'
+import {R} from '../kube/resources.js'
 import type {KubeObject, Machine, MachineConfigPool, Node} from '../kube/types.js'
 import {withTimeout} from '../kube/wait.js'
 import {informer, waitFor} from '../kube/watch.js'
@@ -132,7 +131,7 @@ export async function rollbackNode(client: KubeClient, nodeName: string, opts: N
 async function replaceMachine(client: KubeClient, node: Node, plan: NodeRollbackPlan, opts: NodeRollbackOptions): Promise<NodeRollbackResult> {
   const name = node.metadata.name!
   const ref = node.metadata.annotations?.[MACHINE_ANNOTATION]
-  if (!ref || !ref.includes('/')) {
+  if (!ref?.includes('/')) {
     throw invalid(`node ${name} has no ${MACHINE_ANNOTATION} annotation: no Machine manages it, so nothing would replace it`,
       'reinstall the node from the non-layered OS image by hand, or (on OpenShift 4.18 or later) use --remove-from-pool')
   }

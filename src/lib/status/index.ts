@@ -1,13 +1,4 @@
-/**
- * Where everything stands: pools, their builds and images, the machine-os-builder, and (for one
- * pool) each node, with the problems found and the next step for each. One list request per kind,
- * whatever the size of the cluster; `watchStatus` keeps the same lists current with watches.
- *
- * Reading is split from judging: `collectStatus` fetches a snapshot (the only part that talks to the
- * API server), `computeStatus` turns a snapshot into the result (pure), so a watch can recompute
- * from its caches without listing again.
- */
-import {ExitCode, MobError} from '../errors.js'
+
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
@@ -16,7 +7,7 @@ import type {WatchOptions} from '../kube/watch.js'
 import {deadline} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
 import {
-  BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, DEFAULT_IMAGE_BUILDER_TYPE, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
+  BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
   ON_CLUSTER_BUILD_CONFIG,
 } from '../mco/constants.js'
 import {
@@ -27,7 +18,7 @@ import {buildsOf, currentBuild, machineOSConfigOf, type MachineOSBuild, type Mac
 import {
   digestOf, HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
 } from '../cluster/history.js'
-import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool, describeBuildObject, describeMachineOSBuild} from '../cluster/build-objects.js'
+import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool, describeMachineOSBuild} from '../cluster/build-objects.js'
 import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
 
 export type ImageMatch = 'no' | 'unknown' | 'yes'
@@ -284,7 +275,7 @@ function machineOSPoolStatus(p: MachineConfigPool, mosc: MachineOSConfig, mosbs:
     build,
     builder: 'job',
     image: n(image),
-    imageDigest: image && image.includes('@') ? digestOf(image) : null,
+    imageDigest: image?.includes('@') ? digestOf(image) : null,
     imageEvidence: match?.evidence ?? null,
     imageMatchesConfig: match?.match ?? null,
     layered: true,
@@ -335,7 +326,7 @@ function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
     currentConfig: n(p.status?.configuration?.name),
     degraded: flag('Degraded'),
     image: n(image),
-    imageDigest: image && image.includes('@') ? digestOf(image) : null,
+    imageDigest: image?.includes('@') ? digestOf(image) : null,
     imageEvidence: match?.evidence ?? null,
     imageMatchesConfig: match?.match ?? null,
     layered,

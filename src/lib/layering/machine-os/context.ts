@@ -254,7 +254,7 @@ async function readDockerSecret(client: KubeClient, name: string, namespace: str
     })
   }
 
-  let auths
+  let auths: ReturnType<typeof parseDockerSecret>['auths']
   try {
     auths = parseDockerSecret(secret).auths
   } catch (error) {
