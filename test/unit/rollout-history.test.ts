@@ -4,8 +4,9 @@ import {
   addEntry, digestOf, findEntry, type HistoryEntry, HISTORY_LIMIT, parseHistory, parseHistoryConfigMap, previousGood, rolledBackFrom,
 } from '../../src/lib/cluster/history.js'
 import {isUnavailable, maxUnavailable, selectorString} from '../../src/lib/rollout/nodes.js'
-import {imageMatch, parseNodeDegraded} from '../../src/lib/status/index.js'
+import {parseNodeDegraded} from '../../src/lib/status/index.js'
 import {describeBuildObject} from '../../src/lib/cluster/build-objects.js'
+import {imageMatch} from '../../src/lib/layering/configmap/pool-status.js'
 
 const img = (c: string): string => `quay.io/org/os@sha256:${c.repeat(64)}`
 const entry = (image: string, renderedConfig: string, source: HistoryEntry['source'] = 'built', extra: Partial<HistoryEntry> = {}): HistoryEntry => ({

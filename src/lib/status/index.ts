@@ -7,21 +7,20 @@ import type {WatchOptions} from '../kube/watch.js'
 import {deadline} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
 import {
-  BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
+  BUILD_CONFIG_KEYS, BUILD_LABELS, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
   ON_CLUSTER_BUILD_CONFIG,
 } from '../mco/constants.js'
-import {
-  type BuildState, condition, isLayered, nodeMcoState, nodeReady, poolBuild, poolImage, poolOfNode, renderedConfig,
+import {condition, isLayered, nodeMcoState, nodeReady, poolOfNode, renderedConfig,
 } from '../mco/pool-state.js'
-import {DEFAULT_STALL_GRACE_MS, recognizeStall, type Stall} from '../build/stall.js'
-import {buildsOf, currentBuild, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION} from '../mco/machine-os.js'
-import {
-  digestOf, HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
+import {recognizeStall, type Stall} from '../build/stall.js'
+import {machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, } from '../mco/machine-os.js'
+import {HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
 } from '../cluster/history.js'
-import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool, describeMachineOSBuild} from '../cluster/build-objects.js'
+import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool, } from '../cluster/build-objects.js'
 import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
+import {buildProblems, type ImageMatch, type MachineOSConfigView, type PoolBuild, type PoolContext, poolStall, poolView} from '../layering/pool-status.js'
 
-export type ImageMatch = 'no' | 'unknown' | 'yes'
+export type {ImageMatch} from '../layering/pool-status.js'
 export interface PoolStatus {
   name: string
   /** Opted into on-cluster builds (the layering-enabled label, or a MachineOSConfig on 4.18+). */
@@ -29,30 +28,13 @@ export interface PoolStatus {
   /** How: the pool label (4.14/4.15) or a MachineOSConfig (4.18+); null when not layered. */
   optIn: 'label' | 'machineosconfig' | null
   /** The pool's MachineOSConfig (4.18+), when it has one. */
-  machineOSConfig: {
-    name: string
-    /** Where images are pushed (spec.renderedImagePushSpec); each build is tagged with its MachineOSBuild's name. */
-    renderedImagePushSpec: string | null
-    /** The image it reports as current (status.currentImagePullSpec). */
-    currentImagePullSpec: string | null
-    /** Its MachineOSBuilds, newest first. */
-    builds: string[]
-  } | null
+  machineOSConfig: MachineOSConfigView | null
   paused: boolean
   /** The rendered MachineConfig the pool targets (spec.configuration.name). */
   renderedConfig: string | null
   /** The rendered MachineConfig all of the pool's nodes have reached (status.configuration.name). */
   currentConfig: string | null
-  build: {
-    state: BuildState
-    reason: string | null
-    message: string | null
-    since: string | null
-    /** The 4.14 hang: image-build failed but the pod stays Running (the conditions still say Building). */
-    hung: boolean
-    /** The build object of the current rendered config, when there is one. */
-    object: BuildObjectInfo | null
-  }
+  build: PoolBuild
   /** Digested pullspec: the newestImageEquivalentConfig annotation, or the MachineOSConfig's currentImagePullSpec. */
   image: string | null
   /** `sha256:…` of the image. */
@@ -196,140 +178,24 @@ function buildConfigStatus(cm: ConfigMap | undefined): BuildConfigStatus {
   }
 }
 
-/**
- * Whether the pool's image was built from its current rendered config: from oc-mob's history and
- * from the build objects in the cluster; "unknown" when neither can tell.
- */
-export function imageMatch(
-  image: string, rendered: string | undefined, entries: HistoryEntry[], current: BuildObjectInfo | undefined,
-): {match: ImageMatch; evidence: string} {
-  const strong = entries.filter((e) => e.image === image && e.source !== 'observed' && e.renderedConfig)
-  const exact = strong.find((e) => e.renderedConfig === rendered)
-  if (exact) {
-    const how = exact.source === 'rollback' ? 'rolled back to' : exact.source === 'joined' ? 'built by the cluster, followed by oc-mob' : 'built by oc-mob'
-    return {evidence: `image history: ${how} for ${exact.renderedConfig} at ${exact.time}`, match: 'yes'}
-  }
 
-  if (current && (current.state === 'running' || current.state === 'pending')) {
-    return {evidence: `a build for ${rendered} is ${current.state === 'pending' ? 'pending' : 'running'} (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`, match: 'no'}
-  }
-
-  if (current?.state === 'failed') {
-    return {evidence: `the build for ${rendered} failed (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`, match: 'no'}
-  }
-
-  if (strong.length > 0) return {evidence: `image history: built for ${strong[0].renderedConfig}, not for ${rendered}`, match: 'no'}
-  const seen = entries.find((e) => e.image === image)
-  if (seen) return {evidence: `seen on the pool at ${seen.time} while it targeted ${seen.renderedConfig || 'an unknown config'}; oc-mob did not see it built`, match: 'unknown'}
-  return {evidence: 'no record of the rendered config it was built from: oc-mob neither built nor followed it', match: 'unknown'}
-}
-
-interface PoolContext {
-  objects: BuildObjectInfo[]
-  history: HistoryEntry[]
-  backend: Backend | null
-  /** The pool's MachineOSConfig (4.18+) and every MachineOSBuild. */
-  mosc?: MachineOSConfig
-  mosbs: MachineOSBuild[]
-}
-
-/**
- * A pool opted in by a MachineOSConfig (4.18+): its build is the MachineOSBuild of its rendered
- * config, its image the MachineOSConfig's current image; the image was built from the rendered config
- * when that build succeeded with that digest (what the node controller requires before rolling out).
- */
-function machineOSPoolStatus(p: MachineConfigPool, mosc: MachineOSConfig, mosbs: MachineOSBuild[], base: PoolStatus): PoolStatus {
-  const rendered = renderedConfig(p)
-  const own = buildsOf(mosbs, mosc)
-  const current = currentBuild(mosbs, mosc, rendered)
-  const info = current ? describeMachineOSBuild(current) : undefined
-  const st = current ? mosbStatus(current) : undefined
-  const waiting = condition(p, 'Updating')
-  let build: PoolStatus['build']
-  if (current && st && info) {
-    const state: BuildState = info.state === 'running' ? 'building' : info.state
-    build = {hung: false, message: info.state === 'failed' ? info.reason : st.message, object: info, reason: st.reason ?? st.condition, since: st.since, state}
-  } else if (waiting?.status === 'True' && /waiting for OS image build/i.test(waiting.message ?? '')) {
-    build = {hung: false, message: waiting.message ?? null, object: null, reason: n(waiting.reason), since: n(waiting.lastTransitionTime), state: 'pending'}
-  } else {
-    build = {hung: false, message: null, object: null, reason: null, since: null, state: 'none'}
-  }
-
-  const image = mosc.status?.currentImagePullSpec || undefined
-  let match: {match: ImageMatch; evidence: string} | undefined
-  if (image) {
-    const builtIt = own.find((b) => b.status?.digestedImagePushSpec === image)
-    if (current && info?.state === 'succeeded' && current.status?.digestedImagePushSpec === image) {
-      match = {evidence: `MachineOSBuild ${current.metadata.name} built it from ${rendered}`, match: 'yes'}
-    } else if (current && info && info.state !== 'succeeded') {
-      match = {evidence: `the MachineOSBuild for ${rendered} (${current.metadata.name}) ${info.state === 'failed' ? 'failed' : `is ${info.state}`}; the image is from an earlier build`, match: 'no'}
-    } else if (builtIt) {
-      match = {evidence: `MachineOSBuild ${builtIt.metadata.name} built it from ${builtIt.spec?.machineConfig?.name ?? 'another rendered config'}, not from ${rendered}`, match: 'no'}
-    } else {
-      match = {evidence: 'no MachineOSBuild of this MachineOSConfig reports this image', match: 'unknown'}
-    }
-  }
-
-  return {
-    ...base,
-    build,
-    builder: 'job',
-    image: n(image),
-    imageDigest: image?.includes('@') ? digestOf(image) : null,
-    imageEvidence: match?.evidence ?? null,
-    imageMatchesConfig: match?.match ?? null,
-    layered: true,
-    machineOSConfig: {
-      builds: own.map((b) => b.metadata.name!),
-      currentImagePullSpec: n(mosc.status?.currentImagePullSpec),
-      name: mosc.metadata.name!,
-      renderedImagePushSpec: n(mosc.spec?.renderedImagePushSpec),
-    },
-    optIn: 'machineosconfig',
-  }
-}
 
 function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
-  const cond = poolBuild(p)
+  const view = poolView(p, ctx)
   const flag = (t: string): boolean => condition(p, t)?.status === 'True'
-  const rendered = renderedConfig(p)
-  const layered = isLayered(p)
-  const current = rendered ? ctx.objects.find((o) => o.renderedConfig === rendered) : undefined
-  const build: PoolStatus['build'] = {
-    hung: false, message: n(cond.message), object: current ?? null, reason: n(cond.reason), since: n(cond.since), state: cond.state,
-  }
-  if (current?.state === 'failed' && (cond.state !== 'failed' || current.hung)) {
-    build.state = 'failed'
-    build.hung = current.hung
-    build.reason = current.hung ? 'ImageBuildFailed' : cond.state === 'failed' ? build.reason : 'BuildObjectFailed'
-    build.message = current.hung
-      ? `${current.reason}; the build pod stays Running (the 4.14 wait-for-done defect), so the cluster still reports the build as ${cond.state === 'pending' ? 'pending' : 'running'}`
-      : current.reason
-    if (cond.state !== 'failed') build.since = current.created
-  } else if (current && !current.terminating && (current.state === 'pending' || current.state === 'running') && (cond.state === 'none' || cond.state === 'succeeded')) {
-    // A build the pool's conditions do not show (yet): the object is the better witness.
-    build.state = current.state === 'pending' ? 'pending' : 'building'
-    build.reason = 'BuildObjectExists'
-    build.message = `${current.kind.toLowerCase()} ${current.name} is ${current.phase}`
-    build.since = current.created
-  }
-
-  const image = poolImage(p)
-  let match: {match: ImageMatch; evidence: string} | undefined
-  if (image && layered) match = imageMatch(image, rendered, ctx.history, current)
   const total = p.status?.machineCount ?? 0
   const updated = p.status?.updatedMachineCount ?? 0
   const degraded = p.status?.degradedMachineCount ?? 0
-  const status: PoolStatus = {
-    build,
-    builder: layered ? (current ? (current.kind === 'Build' ? 'build' : 'pod') : ctx.backend) : null,
+  return {
+    build: view.build,
+    builder: view.builder,
     currentConfig: n(p.status?.configuration?.name),
     degraded: flag('Degraded'),
-    image: n(image),
-    imageDigest: image?.includes('@') ? digestOf(image) : null,
-    imageEvidence: match?.evidence ?? null,
-    imageMatchesConfig: match?.match ?? null,
-    layered,
+    image: view.image,
+    imageDigest: view.imageDigest,
+    imageEvidence: view.imageEvidence,
+    imageMatchesConfig: view.imageMatchesConfig,
+    layered: view.layered,
     name: p.metadata.name!,
     nodes: {
       degraded,
@@ -340,15 +206,13 @@ function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
       updating: Math.max(0, total - updated - degraded),
     },
     paused: Boolean(p.spec?.paused),
-    renderedConfig: n(rendered),
+    renderedConfig: n(renderedConfig(p)),
     updated: flag('Updated'),
     updating: flag('Updating'),
     // Added later: after the documented keys, so that their order stays as it was.
-    optIn: layered ? 'label' : null, // eslint-disable-line perfectionist/sort-objects
-    machineOSConfig: null, // eslint-disable-line perfectionist/sort-objects
+    optIn: view.optIn,
+    machineOSConfig: view.machineOSConfig,
   }
-  // A MachineOSConfig opts the pool in on 4.18+, where the label no longer does.
-  return ctx.mosc ? machineOSPoolStatus(p, ctx.mosc, ctx.mosbs, status) : status
 }
 
 function nodeStatus(node: Node, pools: MachineConfigPool[]): NodeStatus {
@@ -426,20 +290,6 @@ function stallProblem(stall: Stall, pool: string | null): Problem {
   }
 }
 
-/** Whether the pool's current build makes no progress (reference: src/lib/build/stall.ts). */
-function poolStall(p: PoolStatus, snap: StatusSnapshot, now: number): Stall | undefined {
-  const object = p.build.object
-  if (!object || !p.renderedConfig || object.state === 'succeeded') return undefined
-  if (p.optIn === 'machineosconfig') {
-    const job = `build-${object.name}`
-    const pods = (snap.jobPods ?? []).filter((x) => x.metadata.labels?.['job-name'] === job)
-    return recognizeStall({build: {digestConfigMap: `digest-${object.name}`, generation: 'machineosconfig', machineOSConfig: p.machineOSConfig?.name, pods, pool: p.name}, graceMs: DEFAULT_STALL_GRACE_MS, now})
-  }
-
-  if (object.kind !== 'Pod') return undefined
-  const pod = snap.buildPods.find((x) => x.metadata.name === object.name)
-  return pod ? recognizeStall({build: {digestConfigMap: buildNames(p.renderedConfig).digest, generation: 'configmap', pods: [pod], pool: p.name}, graceMs: DEFAULT_STALL_GRACE_MS, now}) : undefined
-}
 
 function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjectInfo[], nodes: NodeStatus[] | undefined, stall: Stall | undefined): Problem[] {
   const out: Problem[] = []
@@ -450,34 +300,7 @@ function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjec
   const name = p.name
   // A build that makes no progress, with its cause; a failure for such a cause replaces the plain "failed".
   if (stall) out.push(stallProblem(stall, name))
-  const failedForCause = stall?.kind === 'failed'
-  if (p.optIn === 'machineosconfig') {
-    if (!failedForCause) out.push(...machineOSPoolProblems(p))
-  } else if (p.layered) {
-    if (p.build.state === 'failed' && failedForCause) {
-      // Said above, with its cause.
-    } else if (p.build.state === 'failed') {
-      add('error', `Build for pool ${name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
-        `see why with \`oc mob logs ${name}\`, then remove the failed build with \`oc mob cleanup ${name}\` and build again with \`oc mob build ${name}\``)
-    } else if ((p.build.state === 'building' || p.build.state === 'pending') && !p.build.object) {
-      add('warning', `pool ${name} says a build is ${p.build.state === 'pending' ? 'pending' : 'running'}, but there is no build object for ${p.renderedConfig ?? 'its rendered config'}`,
-        `clear the stale state with \`oc mob cleanup ${name}\`, then \`oc mob build ${name}\``)
-    }
-
-    if (!p.image && p.build.state === 'none') {
-      add('warning', `pool ${name} is layered but has no image yet`, `build one with \`oc mob build ${name}\` (or wait for the machine-os-builder)`)
-    }
-
-    if (p.imageMatchesConfig === 'no' && p.build.state !== 'building' && p.build.state !== 'pending' && p.build.state !== 'failed') {
-      add('warning', `the image of pool ${name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`, `build it with \`oc mob build ${name} --rebuild\``)
-    }
-
-    const stale = objects.filter((o) => o.renderedConfig !== p.renderedConfig)
-    if (stale.length > 0) {
-      add('warning', `pool ${name} has build objects of an earlier rendered config: ${stale.map((o) => `${o.kind.toLowerCase()}/${o.name} (${o.state})`).join(', ')}`,
-        `remove them with \`oc mob cleanup ${name}\``)
-    }
-  }
+  for (const b of buildProblems(p, objects, stall?.kind === 'failed')) out.push({...b, node: null, pool: name})
 
   const render = condition(raw, 'RenderDegraded')
   if (render?.status === 'True' && !(render.message ?? '').startsWith('Failed to build configuration for pool') && render.reason !== 'BuildFailed') {
@@ -495,33 +318,6 @@ function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjec
   return out
 }
 
-/** The problems of a pool opted in by a MachineOSConfig (4.18+), with the steps of that API. */
-function machineOSPoolProblems(p: PoolStatus): Problem[] {
-  const out: Problem[] = []
-  const add = (severity: Problem['severity'], message: string, next: string | null): void => {
-    out.push({message, next, node: null, pool: p.name, severity})
-  }
-
-  const mosc = p.machineOSConfig!
-  const rebuild = `\`oc annotate machineosconfig/${mosc.name} ${REBUILD_ANNOTATION}=\``
-  const build = p.build.object
-  if (p.build.state === 'failed' && build) {
-    const job = `build-${build.name}`
-    add('error', `MachineOSBuild ${build.name} of pool ${p.name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
-      `read the build log with \`oc logs -n ${NS} job/${job} -c image-build\` (the Job and its objects are kept after a failure); once the cause is fixed, build again with ${rebuild}`)
-  }
-
-  if (!p.image && p.build.state === 'none') {
-    add('warning', `pool ${p.name} has MachineOSConfig ${mosc.name} but no build of its rendered config ${p.renderedConfig ?? ''} yet`.trimEnd(),
-      'the machine-os-builder creates a MachineOSBuild once the pool is not degraded: see `oc get machineosbuilds` and `oc get co machine-config`')
-  }
-
-  if (p.imageMatchesConfig === 'no' && p.build.state !== 'building' && p.build.state !== 'pending' && p.build.state !== 'failed') {
-    add('warning', `the image of pool ${p.name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`, `build it with ${rebuild}`)
-  }
-
-  return out
-}
 
 function builderProblems(b: BuilderStatus, layered: string[], labelled: string[], config: BuildConfigStatus, stall: Stall | undefined): Problem[] {
   const out: Problem[] = []
