@@ -3,7 +3,7 @@
  * question offers what was found in the cluster (pools, ImageStreams, docker config secrets, the
  * builder's secret) with the current settings as the default, so that accepting every default
  * changes nothing. Questions go through a Prompter, so the wizard does not depend on a terminal
- * library (prompts.ts is the terminal one).
+ * library (lib/ui/confirm.ts has the terminal one).
  */
 import {readFileSync} from 'node:fs'
 import {validateCustomDockerfile} from '../build/validate.js'
