@@ -5,7 +5,7 @@ import {dryRunFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../flags.js
 import {type DisableResult, disablePool} from '../lib/layering/enable.js'
 import {promptYesNo} from '../lib/ui/confirm.js'
 import {failProgress, startProgress} from '../lib/ui/progress.js'
-import {disableQuestion, disableText} from '../views/enable.js'
+import {disableQuestion, disableText, disableWarning} from '../views/enable.js'
 
 export default class Disable extends BaseCommand<typeof Disable> {
   static args = {pool: Args.string({description: 'The MachineConfigPool to opt out.', required: true})}
@@ -35,7 +35,7 @@ export default class Disable extends BaseCommand<typeof Disable> {
         confirm: this.term.canPrompt ? async () => promptYesNo(disableQuestion(pool), this.abort.signal) : undefined,
         dryRun: flags['dry-run'],
         onWarnings: (warnings) => {
-          for (const w of warnings) this.note(`${this.term.err.yellow('warning:')} ${w}`)
+          for (const w of warnings) this.note(disableWarning(w, this.term.err))
         },
         onEvent: (e) => {
           if (!flags.wait) return

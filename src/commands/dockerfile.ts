@@ -3,7 +3,7 @@ import {BaseCommand} from '../base-command.js'
 import * as help from '../views/help/dockerfile.js'
 import type {DockerfileResult} from '../lib/build/render.js'
 import {poolDockerfile} from '../lib/layering/generation.js'
-import {dockerfileNotes, dockerfileProblems, dockerfileText} from '../lib/ui/dockerfile.js'
+import {dockerfileNotes, dockerfileProblems, dockerfileText} from '../views/dockerfile.js'
 
 export default class Dockerfile extends BaseCommand<typeof Dockerfile> {
   static args = {pool: Args.string({description: 'The MachineConfigPool.', required: true})}

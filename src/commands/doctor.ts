@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
 import {BaseCommand} from '../base-command.js'
+import {yesFlag} from '../flags.js'
 import * as help from '../views/help/doctor.js'
 import {ExitCode, MobError} from '../lib/errors.js'
 import type {DoctorResult} from '../lib/doctor/types.js'
@@ -17,7 +18,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     'registry-address': Flags.string({description: 'HOST=ADDRESS: reach registry HOST at ADDRESS (host[:port]) from here.', multiple: true}),
     'registry-ca': Flags.string({description: 'PEM file of CA certificates to trust for registries, besides Node\'s built-in list.'}),
     timeout: Flags.integer({default: 10, description: 'Seconds each registry request may take.', min: 1}),
-    yes: Flags.boolean({char: 'y', description: 'With --fix: do not ask for confirmation.'}),
+    yes: yesFlag('With --fix: do not ask for confirmation.'),
   }
 
   static summary = 'Check secrets, registries, tokens and the pool before a build does.'

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import * as help from '../views/help/machineconfig.js'
 import {getPoolMachineConfig, type MachineConfigResult} from '../lib/build/render.js'
+import {sourceNote} from '../views/machineconfig.js'
 
 export default class MachineConfig extends BaseCommand<typeof MachineConfig> {
   static aliases = ['mc']
@@ -21,10 +22,8 @@ export default class MachineConfig extends BaseCommand<typeof MachineConfig> {
   async run(): Promise<MachineConfigResult> {
     const client = await this.client()
     const result = await getPoolMachineConfig(client, this.args.pool, {signal: this.abort.signal})
-    if (result.source === 'live') {
-      const what = result.buildState === 'failed' ? `the failed build of ${result.renderedConfig}` : `a build of ${result.renderedConfig} is under way`
-      this.note(this.term.err.dim(`note: ${what}: decoded from ConfigMap ${result.configMap}`))
-    }
+    const note = sourceNote(result, this.term.err)
+    if (note) this.note(note)
 
     const data = this.flags['config-only'] ? (result.machineConfig.spec?.config ?? {}) : result.machineConfig
     // The default format is JSON, as `jq` would print it; -o yaml gives YAML.

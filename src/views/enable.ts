@@ -1,4 +1,5 @@
 /** What `oc mob enable` and `oc mob disable` say about their result. */
+import type {ChalkInstance} from 'chalk'
 import type {DisableResult, EnableResult} from '../lib/layering/enable.js'
 import {actionVerb, objectRef} from '../lib/layering/types.js'
 
@@ -32,3 +33,6 @@ export function disableText(pool: string, result: DisableResult): string {
     default: { return `pool ${pool} opted out of on-cluster builds${result.cleanedUp ? '; the cluster has removed its build state' : ` (follow the cleanup with \`oc mob status ${pool}\`)`}` }
   }
 }
+
+/** A warning of disable (a node on a layered image, the builder going away), on stderr. */
+export const disableWarning = (w: string, c: ChalkInstance): string => `${c.yellow('warning:')} ${w}`
