@@ -1,39 +1,24 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {MobError} from '../lib/errors.js'
+import * as help from '../views/help/disable.js'
+import {dryRunFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../flags.js'
 import {type DisableResult, disablePool} from '../lib/layering/enable.js'
-import {actionVerb, objectRef} from '../lib/layering/types.js'
-import {startProgress} from '../lib/ui/progress.js'
-import {parseDuration} from './build.js'
 import {promptYesNo} from '../lib/ui/confirm.js'
+import {failProgress, startProgress} from '../lib/ui/progress.js'
+import {disableQuestion, disableText, disableWarning} from '../views/enable.js'
 
 export default class Disable extends BaseCommand<typeof Disable> {
   static args = {pool: Args.string({description: 'The MachineConfigPool to opt out.', required: true})}
 
-  static description = `Opt a MachineConfigPool out of on-cluster builds.
+  static description = help.description
 
-Removes the label machineconfiguration.openshift.io/layering-enabled from the pool. The cluster then
-stops and removes the pool's build objects, drops its image annotation and Build* conditions, and
-removes the machine-os-builder when no opted-in pool remains; --wait waits for that.
-
-On OpenShift 4.14/4.15 a node that already runs a layered image cannot roll back by itself: its
-machine-config daemon refuses and the node goes Degraded. The command says which nodes that concerns
-and asks for confirmation (--yes skips it); see \`oc mob rollback node\`.
-
-On OpenShift 4.18+ it deletes the pool's MachineOSConfig instead: the machine-os-builder deletes its
-MachineOSBuilds and the nodes return to the plain OS image (they can on that generation); --wait
-waits until the MachineOSConfig is gone.`
-
-  static examples = [
-    {command: 'oc mob disable layering', description: 'Show the warnings, confirm, opt out.'},
-    {command: 'oc mob disable layering --yes --wait', description: 'Opt out and wait for the cluster\'s cleanup.'},
-  ]
+  static examples = help.examples
 
   static flags = {
-    'dry-run': Flags.boolean({description: 'Show the change and its warnings without making it.'}),
-    timeout: Flags.string({description: 'Stop waiting after this long (e.g. 10m).'}),
-    wait: Flags.boolean({char: 'w', description: 'Wait until the cluster has cleaned up after the pool.'}),
-    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
+    'dry-run': dryRunFlag('Show the change and its warnings without making it.'),
+    timeout: timeoutFlag('Stop waiting after this long (e.g. 10m).'),
+    wait: waitFlag('Wait until the cluster has cleaned up after the pool.'),
+    yes: yesFlag(),
   }
 
   static summary = 'Opt a MachineConfigPool out of on-cluster builds.'
@@ -47,10 +32,10 @@ waits until the MachineOSConfig is gone.`
     let result: DisableResult
     try {
       result = await disablePool(client, pool, {
-        confirm: this.term.canPrompt ? async () => promptYesNo(`Opt pool ${pool} out of on-cluster builds?`, this.abort.signal) : undefined,
+        confirm: this.term.canPrompt ? async () => promptYesNo(disableQuestion(pool), this.abort.signal) : undefined,
         dryRun: flags['dry-run'],
         onWarnings: (warnings) => {
-          for (const w of warnings) this.note(`${this.term.err.yellow('warning:')} ${w}`)
+          for (const w of warnings) this.note(disableWarning(w, this.term.err))
         },
         onEvent: (e) => {
           if (!flags.wait) return
@@ -61,26 +46,19 @@ waits until the MachineOSConfig is gone.`
           starting.then((p) => p.update(e.message), () => undefined)
         },
         signal: this.abort.signal,
-        timeoutMs: flags.timeout ? parseDuration(flags.timeout) : undefined,
+        timeoutMs: timeoutMs(flags.timeout),
         wait: flags.wait,
         yes: flags.yes,
       })
     } catch (error) {
       await starting
-      progress?.fail(error instanceof MobError ? error.message.split(':')[0] : 'failed')
+      failProgress(progress, error)
       throw error
     }
 
     await starting
     progress?.succeed(`pool ${pool}: the cluster has cleaned up`)
-    this.emit(result, () => {
-      switch (result.outcome) {
-        case 'not-enabled': { return `pool ${pool} is not opted in; nothing to do` }
-        case 'dry-run': { return `dry run: would ${actionVerb(result.change)} ${objectRef(result.change)}: ${result.change.summary}; nothing was changed` }
-        case 'cancelled': { return 'cancelled: nothing was changed' }
-        default: { return `pool ${pool} opted out of on-cluster builds${result.cleanedUp ? '; the cluster has removed its build state' : ` (follow the cleanup with \`oc mob status ${pool}\`)`}` }
-      }
-    })
+    this.emit(result, () => disableText(pool, result))
     return result
   }
 }

@@ -1,34 +1,24 @@
 import {Args, Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
 import {BaseCommand} from '../base-command.js'
+import {yesFlag} from '../flags.js'
+import * as help from '../views/help/doctor.js'
 import {ExitCode, MobError} from '../lib/errors.js'
 import type {DoctorResult} from '../lib/doctor/types.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static args = {pool: Args.string({description: 'The pool to check (default: every pool opted into on-cluster builds).'})}
 
-  static description = `Prove that builds and nodes will get their images, before the cluster finds out.
+  static description = help.description
 
-For each secret in use (the base image pull secret, the push secret, the global pull secret as nodes see it, and the internal registry's pull secret for an ImageStream target): which registries it covers. Then a real Docker Registry v2 login (Bearer token or Basic) to every registry oc-mob needs, with the secret that will be used there: pull the base OS image, pull the built image as nodes will, push it (an upload session is opened and cancelled: nothing is pushed), and on 4.18+ delete (for pruning: a DELETE of a digest no image has). Each row gives the registry's own answer. Registry requests run in parallel, each time-boxed (--timeout).
-
-Service-account tokens in those secrets are decoded (never shown): a token that expires within a day, or a builder-dockercfg-* secret the cluster rotates, is a warning whose fix is a long-lived token secret, given as \`oc\` commands, or made by --fix after confirmation (--yes).
-
-The pool: nodes that are not CoreOS, not amd64, a single-node cluster, the MachineOSConfig as the API server judges it (server-side dry run), the custom Containerfile's final stage, and EL9 repository URLs on a rhel-10 stream.
-
-Exit code 7 when a check fails; no secret value is ever printed.`
-
-  static examples = [
-    {command: 'oc mob doctor', description: 'Every opted-in pool.'},
-    {command: 'oc mob doctor layering -o json', description: 'For scripts.'},
-    {command: 'oc mob doctor layering --registry-address image-registry.openshift-image-registry.svc:5000=default-route-openshift-image-registry.apps.example.com', description: 'Reach the internal registry through its route.'},
-  ]
+  static examples = help.examples
 
   static flags = {
     fix: Flags.boolean({description: 'Replace a rotating or expiring push token with a long-lived token secret (asks first).'}),
     'registry-address': Flags.string({description: 'HOST=ADDRESS: reach registry HOST at ADDRESS (host[:port]) from here.', multiple: true}),
     'registry-ca': Flags.string({description: 'PEM file of CA certificates to trust for registries, besides Node\'s built-in list.'}),
     timeout: Flags.integer({default: 10, description: 'Seconds each registry request may take.', min: 1}),
-    yes: Flags.boolean({char: 'y', description: 'With --fix: do not ask for confirmation.'}),
+    yes: yesFlag('With --fix: do not ask for confirmation.'),
   }
 
   static summary = 'Check secrets, registries, tokens and the pool before a build does.'
@@ -53,10 +43,10 @@ Exit code 7 when a check fails; no secret value is ever printed.`
 
     const client = await this.client()
     const {runDoctor} = await import('../lib/doctor/index.js')
-    const {renderDoctor} = await import('../lib/doctor/view.js')
+    const {renderDoctor, renderFixPlan} = await import('../views/doctor.js')
     const result = await runDoctor(client, {addresses, cas, pool: this.args.pool, signal: this.abort.signal, timeoutMs: flags.timeout * 1000})
     this.emit(result, () => renderDoctor(result, this.term))
-    if (flags.fix) await (await import('../lib/doctor/apply.js')).applyFixes(client, result.fixes, {note: (t) => this.note(t), signal: this.abort.signal, term: this.term, yes: flags.yes})
+    if (flags.fix) await (await import('../lib/doctor/apply.js')).applyFixes(client, result.fixes, {describe: renderFixPlan, note: (t) => this.note(t), signal: this.abort.signal, term: this.term, yes: flags.yes})
     if (result.summary.fail > 0) {
       throw new MobError(`${result.summary.fail} check${result.summary.fail === 1 ? '' : 's'} failed`, {code: 'DoctorFailed', exitCode: ExitCode.Invalid, next: 'follow the next steps above and run `oc mob doctor` again'})
     }

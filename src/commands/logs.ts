@@ -1,29 +1,19 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import * as help from '../views/help/logs.js'
 import {ExitCode, MobError} from '../lib/errors.js'
 import type {LogEvent, LogTarget, Outcome} from '../lib/layering/logs/index.js'
+import {writeOut} from '../lib/ui/output.js'
+import {eventText, interruptedText} from '../views/logs.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
     pool: Args.string({description: 'The pool whose build log to show (default: the only pool with a build).', required: false}),
   }
 
-  static description = `Show the log of a pool's current or most recent build, or of the machine-os-builder.
+  static description = help.description
 
-The build is the pool's build pod in openshift-machine-config-operator (container image-build, or wait-for-done with -c), found by the operator's labels: build-<rendered config> when it exists, otherwise the pool's most recent build pod (a note on stderr says when it is for an older rendered config). When on-cluster-build-config selects the OpenShift image builder (imageBuilderType absent or openshift-image-builder) and a Build exists, the Build's log is shown instead. On OpenShift 4.18+, a pool with a MachineOSConfig builds in the pod of the Job build-<MachineOSBuild>: the MachineOSBuild of the pool's rendered config (otherwise its newest), the Job's newest pod.
-
-Without a pool, the only pool with a build is used; --all shows every pool with a build, each line prefixed with "[pool] " (with -f interleaved as lines arrive, otherwise one pool after another). --all -f also follows the builds that start while it runs (a pool opted in, or given a new rendered config), and ends once no pool is building.
-
--f follows the log until the container (or Build) ends, waiting for a build pod that has not started yet and resuming a dropped connection without losing or repeating lines. Ctrl-C stops following (exit 130); the build goes on in the cluster.
-
-When there is no build pod, the command says why — the build succeeded and the operator removed the pod, the build was never started (\`oc mob build POOL\` starts one), the pool is not opted in — and exits 6. The log is plain text: -o json and -o yaml are refused (exit 2).`
-
-  static examples = [
-    {command: 'oc mob logs layering -f', description: 'Follow the pool\'s build to its end.'},
-    {command: 'oc mob logs layering -c wait-for-done', description: 'The container that publishes the digest.'},
-    {command: 'oc mob logs --all -f', description: 'Every build until none is running, lines prefixed with the pool.'},
-    {command: 'oc mob logs --builder -f --tail 50', description: 'The machine-os-builder\'s log.'},
-  ]
+  static examples = help.examples
 
   static flags = {
     all: Flags.boolean({description: 'Every pool with a build, each line prefixed with "[pool] ".', exclusive: ['builder']}),
@@ -72,7 +62,10 @@ When there is no build pod, the command says why — the build succeeded and the
         signal,
         tail: flags.tail,
         timestamps: flags.timestamps,
-      }, (text) => writeOut(text, signal), (event) => this.onEvent(event))
+      }, (text) => writeOut(text, signal), (event) => {
+        const text = eventText(event, {all: flags.all, debug: flags.debug}, this.term.err)
+        if (text !== undefined) this.note(text)
+      })
     } finally {
       process.stdout.removeListener('error', onStdoutError)
     }
@@ -81,106 +74,8 @@ When there is no build pod, the command says why — the build succeeded and the
     if (result.interrupted) {
       const builds = result.targets.map((t) => t.target).filter((t) => t.role === 'build')
       const pools = [...new Set(builds.map((t) => t.pool))]
-      this.note(flags.builder
-        ? 'interrupted: stopped reading the log; the machine-os-builder keeps running'
-        : `interrupted: stopped ${flags.follow ? 'following' : 'reading'} the log; the build goes on in the cluster${pools.length === 1 ? ` (\`oc mob logs ${pools[0]} -f\` picks it up again, \`oc mob status ${pools[0]}\` shows where it stands)` : ' (`oc mob status` shows where it stands)'}`)
+      this.note(interruptedText({builder: flags.builder, follow: flags.follow, pools}))
       this.exit(ExitCode.Interrupted)
     }
   }
-
-  private label(t: LogTarget): string {
-    if (t.kind === 'build') return `Build ${t.name}`
-    return `${t.container ? `${t.container} of ` : ''}${t.role === 'builder' ? 'machine-os-builder pod' : 'build pod'} ${t.name}`
-  }
-
-  private onEvent(e: LogEvent): void {
-    const c = this.term.err
-    const tag = (t: LogTarget): string => (this.flags.all && t.pool ? `[${t.pool}] ` : '')
-    switch (e.type) {
-      case 'awaiting': {
-        this.note(c.dim(`waiting for the build pod of pool ${e.pool} (${e.state})...`))
-        break
-      }
-
-      case 'waiting': {
-        this.note(c.dim(`${tag(e.target)}waiting for ${this.label(e.target)} to start (${e.why})...`))
-        break
-      }
-
-      case 'stale': {
-        const t = e.target
-        this.note(c.yellow(`${tag(t)}note: ${t.name} is for rendered config ${t.rendered}, not pool ${t.pool}'s current rendered config ${t.poolRendered}`))
-        break
-      }
-
-      case 'reconnect': {
-        if (this.flags.debug) this.note(c.dim(`debug: ${tag(e.target)}${this.label(e.target)}: ${e.why}`))
-        break
-      }
-
-      case 'skipped': {
-        this.note(c.yellow(`${tag(e.target)}${e.why}`))
-        break
-      }
-
-      case 'retry': {
-        this.note(c.yellow(`${tag(e.target)}warning: ${e.message}`))
-        break
-      }
-
-      case 'ended': {
-        this.note(this.outcomeText(e.target, e.outcome))
-        break
-      }
-    }
-  }
-
-  private outcomeText(t: LogTarget, o: Outcome): string {
-    const c = this.term.err
-    const prefix = this.flags.all && t.pool ? `[${t.pool}] ` : ''
-    if (o.gone) {
-      if (o.poolBuild?.state === 'succeeded') {
-        return c.green(`${prefix}${this.label(t)} finished and the operator removed it: the build of pool ${t.pool} succeeded${o.poolBuild.image ? ` (image ${o.poolBuild.image})` : ''}`)
-      }
-
-      return c.dim(`${prefix}${t.kind === 'build' ? 'Build' : 'pod'} ${t.name} no longer exists${t.role === 'build' ? ` (the operator removes a successful build's objects); \`oc mob status ${t.pool}\` shows how the build ended` : ''}`)
-    }
-
-    if (t.kind === 'build') {
-      const ok = o.phase === 'Complete'
-      return (ok ? c.green : c.red)(`${prefix}Build ${t.name} ended: ${o.phase ?? 'unknown'}${o.reason ? ` (${o.reason})` : ''}`)
-    }
-
-    if (o.exitCode === undefined) return c.dim(`${prefix}${this.label(t)}: the log ended (pod ${o.phase ?? 'phase unknown'})`)
-    const ok = o.exitCode === 0
-    const lines = [(ok ? c.green : c.red)(`${prefix}${this.label(t)} ${ok ? 'finished' : 'failed'} (exit code ${o.exitCode}${o.reason ? `, ${o.reason}` : ''})`)]
-    if (o.hung) {
-      lines.push(c.yellow(`${prefix}wait-for-done keeps the pod Running after a failed image-build, so the operator will not mark the build failed: \`oc mob cleanup ${t.pool}\` cleans it up`))
-    }
-
-    return lines.join('\n')
-  }
-}
-
-/**
- * Write to stdout; when its buffer is full (a pipe read slowly), the returned promise settles once it
- * drains, so the log is read from the cluster no faster than it is consumed and memory stays flat.
- */
-function writeOut(text: string, signal: AbortSignal): Promise<void> | undefined {
-  if (signal.aborted) return undefined
-  if (process.stdout.write(text)) return undefined
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.stdout.removeListener('drain', done)
-      process.stdout.removeListener('close', done)
-      process.stdout.removeListener('error', done)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-
-    process.stdout.once('drain', done)
-    process.stdout.once('close', done)
-    process.stdout.once('error', done)
-    signal.addEventListener('abort', done, {once: true})
-  })
 }

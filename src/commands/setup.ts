@@ -1,46 +1,16 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {manifests, renderChecks, renderSetupPlan} from '../lib/layering/render.js'
+import * as help from '../views/help/setup.js'
+import {dryRunFlag, yesFlag} from '../flags.js'
 import {runSetup, type SetupResult} from '../lib/layering/setup.js'
+import {terminalPrompter} from '../lib/ui/confirm.js'
+import {manifests, renderChecks, renderSetupPlan} from '../views/layering.js'
+import {setupObjects, setupText} from '../views/setup.js'
 
 export default class Setup extends BaseCommand<typeof Setup> {
-  static description = `Set up on-cluster OS image builds, interactively or from flags.
+  static description = help.description
 
-Does the "Prerequisites" and "Initial Setup" of on-cluster builds, checking every assumption first:
-- where the image goes: an ImageStream in openshift-machine-config-operator (internal registry;
-  created when missing) or an external registry pullspec;
-- the base image pull secret: a copy of the global pull secret (global-pull-secret-copy) or an
-  existing secret; the push secret: the builder-dockercfg-* secret for the internal registry, or
-  an existing secret;
-- the on-cluster-build-config ConfigMap (imageBuilderType written explicitly: custom-pod-builder
-  unless --builder build) and, with --custom-dockerfile, the pool's entry in
-  on-cluster-build-custom-dockerfile (other pools' entries are kept);
-- the pool (created when missing: MachineConfigs of roles [POOL, worker], nodes labelled
-  node-role.kubernetes.io/POOL=) and, with --enable, its opt-in label.
-
-On a terminal, values that are missing are asked for (with what the cluster has as choices and
-the current settings as defaults). Without one, settings not given keep their current values in
-on-cluster-build-config (registry, secrets, builder: a re-run changes only what its flags say), and
-a value that has none is an error naming its flag.
-
-On OpenShift 4.18+ (the MachineOSConfig API is served), setup writes the pool's MachineOSConfig
-instead (imageBuilderType Job, renderedImagePushSpec, renderedImagePushSecret, baseImagePullSecret
-unless the global pull secret is used, the custom Dockerfile as its containerFile, at most 4096
-characters), and creating it opts the pool in, so the first build starts at once.
-
-Preflight checks (permissions, MachineConfig API, secrets and their registry credentials, the global
-pull secret nodes pull with, the pullspec, degraded pools, the custom Dockerfile) run before
-anything changes; then the plan is shown (secrets by name only) and confirmed (--yes skips).
-Running it again changes nothing; objects that exist with other content are shown as a diff and
-only overwritten with --force. If it stops midway, it says what was done; run it again to finish.`
-
-  static examples = [
-    {command: 'oc mob setup', description: 'Interactive: answer the questions.'},
-    {command: 'oc mob setup --pool layering --imagestream os-image --clone-global-pull-secret --yes', description: 'Internal registry, from flags only.'},
-    {command: 'oc mob setup --final-pullspec quay.io/myorg/os-image --clone-global-pull-secret --push-secret quay-push --custom-dockerfile ./Dockerfile --enable --yes', description: 'External registry, a custom Dockerfile, and opt the pool in.'},
-    {command: 'oc mob setup --imagestream os-image --clone-global-pull-secret --dry-run -o yaml', description: 'Print the objects that would be written.'},
-    {command: 'oc mob setup --custom-dockerfile ./Dockerfile --yes', description: 'Change only the custom Dockerfile; everything else stays as it is.'},
-  ]
+  static examples = help.examples
 
   static flags = {
     'base-pull-secret': Flags.string({description: 'Secret in openshift-machine-config-operator to pull the base OS image (and the custom Dockerfile\'s images) with.', exclusive: ['clone-global-pull-secret'], helpGroup: 'SETTINGS'}),
@@ -48,7 +18,7 @@ only overwritten with --force. If it stops midway, it says what was done; run it
     'clone-global-pull-secret': Flags.boolean({description: 'Copy openshift-config/pull-secret into global-pull-secret-copy and pull with it.', exclusive: ['base-pull-secret'], helpGroup: 'SETTINGS'}),
     'config-roles': Flags.string({description: 'For a new pool: the MachineConfig roles it takes, comma-separated (default: POOL,worker).', helpGroup: 'POOL'}),
     'custom-dockerfile': Flags.string({description: 'File with the pool\'s custom Dockerfile (its last stage must be FROM configs AS final); "" for none (and do not ask).', helpGroup: 'SETTINGS'}),
-    'dry-run': Flags.boolean({description: 'Check and show the plan (-o yaml: the objects) without changing anything.'}),
+    'dry-run': dryRunFlag('Check and show the plan (-o yaml: the objects) without changing anything.'),
     enable: Flags.boolean({allowNo: true, description: 'Also opt the pool into on-cluster builds (the build starts right away); --no-enable: do not, and do not ask.', helpGroup: 'POOL'}),
     'final-pullspec': Flags.string({description: 'External registry repository for the built image, e.g. quay.io/myorg/os-image (its tag is replaced by the rendered config name).', exclusive: ['imagestream'], helpGroup: 'SETTINGS'}),
     force: Flags.boolean({description: 'Overwrite existing objects that differ from what setup would write (shown as a diff).'}),
@@ -56,7 +26,7 @@ only overwritten with --force. If it stops midway, it says what was done; run it
     'node-selector': Flags.string({description: 'For a new pool: the label its nodes carry, KEY=VALUE (default: node-role.kubernetes.io/POOL=).', helpGroup: 'POOL'}),
     pool: Flags.string({description: 'The MachineConfigPool to set up (default: layering; created when missing).', helpGroup: 'POOL'}),
     'push-secret': Flags.string({description: 'Secret in openshift-machine-config-operator to push the image with (default with --imagestream: the builder-dockercfg-* secret).', helpGroup: 'SETTINGS'}),
-    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
+    yes: yesFlag(),
   }
 
   static summary = 'Set up on-cluster builds: build config, secrets, pool, custom Dockerfile.'
@@ -66,7 +36,7 @@ only overwritten with --force. If it stops midway, it says what was done; run it
     const client = await this.client()
     const table = this.output === 'table'
     const dryRun = flags['dry-run']
-    const ask = this.term.canPrompt ? await (await import('../lib/layering/prompts.js')).terminalPrompter(this.abort.signal) : undefined
+    const ask = this.term.canPrompt ? await terminalPrompter(this.abort.signal) : undefined
     const result = await runSetup(client, {
       builder: flags.builder,
       cloneGlobalPullSecret: flags['clone-global-pull-secret'] || undefined,
@@ -97,38 +67,11 @@ only overwritten with --force. If it stops midway, it says what was done; run it
     })
 
     if (result.outcome === 'dry-run' && !table) {
-      const objects = result.items.filter((i) => (i.action === 'create' || i.action === 'update') && i.manifest).map((i) => i.manifest!)
-      this.log(manifests(objects, this.output as 'json' | 'yaml'))
+      this.log(manifests(setupObjects(result), this.output as 'json' | 'yaml'))
       return result
     }
 
-    this.emit(result, () => {
-      switch (result.outcome) {
-        case 'dry-run': {
-          const conflicts = result.items.filter((i) => i.action === 'conflict').length
-          return `\ndry run: nothing was changed${conflicts > 0 ? ` (${conflicts} object${conflicts === 1 ? '' : 's'} differ: a real run needs --force)` : ''}`
-        }
-
-        case 'unchanged': {
-          return `\nnothing to do: everything is set up already${result.optedIn ? '' : ` (opt the pool in with \`oc mob enable ${result.pool}\`)`}`
-        }
-
-        case 'cancelled': {
-          return '\ncancelled: nothing was changed'
-        }
-
-        default: {
-          return [
-            '',
-            ...result.applied.map((a) => `${this.term.out.green('✔')} ${a}`),
-            '',
-            result.enable
-              ? `pool ${result.pool} is opted in: follow the build with \`oc mob status ${result.pool}\` or \`oc mob logs ${result.pool} -f\``
-              : `next: opt the pool in with \`oc mob enable ${result.pool} --wait\` (or build once with \`oc mob enable ${result.pool} --build\`)`,
-          ].join('\n')
-        }
-      }
-    })
+    this.emit(result, () => setupText(result, this.term.out))
     return result
   }
 }

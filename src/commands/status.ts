@@ -1,51 +1,19 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import * as help from '../views/help/status.js'
 import {ExitCode, MobError} from '../lib/errors.js'
-import {age} from '../lib/mco/pool-state.js'
-import type {HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status/index.js'
-import {formatData, shortDigest, table} from '../lib/ui/output.js'
+import type {StatusResult} from '../lib/status/index.js'
+import {formatData} from '../lib/ui/output.js'
+import {statusText, watchStamp} from '../views/status.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static args = {
     pool: Args.string({description: 'Show this pool and each of its nodes.', required: false}),
   }
 
-  static description = `Show where on-cluster image builds stand.
+  static description = help.description
 
-For every MachineConfigPool: whether it is opted into on-cluster builds, the builder backend (a build
-pod or an OpenShift Build, from on-cluster-build-config's imageBuilderType), the state of its build
-with its age (a 4.14 build pod that stays Running after image-build failed counts as failed), the
-rendered config it targets, the image built for it and whether that image was built from the current
-rendered config (from oc-mob's image history and the build objects in the cluster; "unknown" when
-neither can tell), and how many of its nodes are updated, updating and degraded. Then the
-machine-os-builder (its pods, restarts, and the machine-config ClusterOperator's MachineOSBuilderFailed)
-and every problem found, each with the next step.
-
-On OpenShift 4.18+, a pool with a MachineOSConfig is shown as opted in by it ("yes (MOSC)"), built
-by a Job: its build is the MachineOSBuild of its rendered config, its image the one the
-MachineOSConfig reports as current, which matches the config when that build made it.
-
-With a pool name, adds a row per node with its desired and current config and image and its
-machine-config daemon state; --history lists the pool's image history (the entries
-\`oc mob rollback POOL --to N\` takes).
-
---watch keeps the view current from watches on the API server (no polling): on a terminal it redraws
-in place, otherwise it prints a new block (or JSON document) each time something shown changes.
-Ctrl-C ends it (exit 0).
-
-Reads only, with one list per kind of object whatever the size of the cluster. The one write: an
-image seen on a pool that oc-mob's image history does not know yet is recorded there as "observed"
-(skipped silently without the right to do so).
-
--o json|yaml prints the same information in a stable shape (see the README).`
-
-  static examples = [
-    {command: 'oc mob status', description: 'All pools.'},
-    {command: 'oc mob status layering', description: 'One pool and its nodes.'},
-    {command: 'oc mob status layering --history', description: 'The images the pool had, to pick one for `oc mob rollback`.'},
-    {command: 'oc mob status --watch', description: 'Follow changes as they happen.'},
-    {command: 'oc mob status -o json | jq .pools[].image', description: 'For scripts.'},
-  ]
+  static examples = help.examples
 
   static flags = {
     history: Flags.boolean({description: 'List the pool\'s image history (needs a pool).'}),
@@ -65,7 +33,7 @@ image seen on a pool that oc-mob's image history does not know yet is recorded t
     const opts = {history: flags.history, pool: this.args.pool}
     if (!flags.watch) {
       const result = await getStatus(client, opts)
-      this.emit(result, () => this.render(result))
+      this.emit(result, () => statusText(result, this.term.out))
       return result
     }
 
@@ -79,103 +47,11 @@ image seen on a pool that oc-mob's image history does not know yet is recorded t
         return
       }
 
-      const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
       if (redraw) process.stdout.write('\u001B[H\u001B[2J')
       else if (count > 1) this.log('')
-      this.log(`${this.term.out.dim(`--- ${stamp}${redraw ? ' (watching; Ctrl-C ends)' : ''}`)}`)
-      this.log(this.render(s))
+      this.log(watchStamp(this.term.out, redraw))
+      this.log(statusText(s, this.term.out))
     })
     return undefined
   }
-
-  private render(s: StatusResult): string {
-    const c = this.term.out
-    const builder = s.machineOSBuilder
-    const restarts = builder.restarts > 0 ? `, ${builder.restarts} restart${builder.restarts === 1 ? '' : 's'}` : ''
-    const builderText = builder.running
-      ? c.green('running') + ` (${builder.pods.filter((p) => p.phase === 'Running').map((p) => p.name).join(', ')}${restarts})`
-      : builder.deployed ? c.yellow('deployed, not running') + (builder.pods.length > 0 ? ` (${builder.pods.map((p) => `${p.name}: ${p.phase}${p.reason ? ` ${p.reason}` : ''}`).join(', ')}${restarts})` : '') : 'not running'
-    const cfg = s.buildConfig
-    const moscs = s.pools.filter((p) => p.machineOSConfig).map((p) => `${p.machineOSConfig!.name} (images to ${p.machineOSConfig!.renderedImagePushSpec ?? '?'})`)
-    const cfgText = cfg.present
-      ? `builder ${cfg.backend === 'pod' ? 'build pod' : 'OpenShift Build'} (imageBuilderType ${cfg.imageBuilderType ?? 'unset: openshift-image-builder'}), images to ${cfg.finalImagePullspec ?? '?'}`
-      : moscs.length > 0 ? undefined : 'not set up (no on-cluster-build-config)'
-    const lines = [`Cluster: ${s.server} (context ${s.context})`, `machine-os-builder: ${builderText}`]
-    if (cfgText) lines.push(`build config: ${cfgText}`)
-    if (moscs.length > 0) lines.push(`MachineOSConfigs: ${moscs.join(', ')}`)
-    lines.push('')
-    const buildPaint = (text: string, p: PoolStatus): string => {
-      switch (p.build.state) {
-        case 'failed': { return c.red(text) }
-        case 'succeeded': { return c.green(text) }
-        case 'building': case 'pending': { return c.yellow(text) }
-        default: { return text }
-      }
-    }
-
-    lines.push(table<PoolStatus>(s.pools, [
-      {get: (p) => p.name, header: 'POOL'},
-      {get: (p) => (p.optIn === 'machineosconfig' ? 'yes (MOSC)' : p.layered ? 'yes' : 'no'), header: 'LAYERED'},
-      {get: (p) => p.builder ?? '', header: 'BUILDER'},
-      {get: (p) => (p.build.state === 'none' ? '' : p.build.state + (p.build.hung ? ' (hung)' : '') + (p.build.since ? ` (${age(p.build.since)})` : '')), header: 'BUILD', paint: buildPaint},
-      {get: (p) => p.renderedConfig ?? '', header: 'RENDERED CONFIG'},
-      {get: (p) => shortDigest(p.image), header: 'IMAGE'},
-      {get: (p) => p.imageMatchesConfig ?? '', header: 'MATCHES', paint: (t, p) => (p.imageMatchesConfig === 'no' ? c.yellow(t) : t)},
-      {get: (p) => `${p.nodes.updated}/${p.nodes.total}`, header: 'UPDATED'},
-      {get: (p) => String(p.nodes.updating), header: 'UPDATING'},
-      {get: (p) => String(p.nodes.degraded), header: 'DEGRADED', paint: (t, p) => (p.nodes.degraded > 0 ? c.red(t) : t)},
-      {get: (p) => poolState(p), header: 'STATE', paint: (t, p) => (p.degraded ? c.red(t) : p.updating ? c.yellow(t) : t)},
-    ]))
-
-    if (s.nodes) {
-      const p = s.pools[0]
-      if (p.image) lines.push('', `Image: ${p.image}`, `  built from ${p.renderedConfig ?? '-'}: ${p.imageMatchesConfig} (${p.imageEvidence})`)
-      lines.push('', s.nodes.length === 0 ? `No nodes in pool ${p.name}.` : table<NodeStatus>(s.nodes, [
-        {get: (x) => x.name, header: 'NODE'},
-        {get: (x) => x.state ?? '', header: 'STATE', paint: (t, x) => (x.state === 'Degraded' || x.state === 'Unreconcilable' ? c.red(t) : x.state === 'Working' ? c.yellow(t) : t)},
-        {get: (x) => (x.ready ? 'Ready' : 'NotReady') + (x.schedulable ? '' : ',SchedulingDisabled'), header: 'READY'},
-        {get: (x) => x.desiredConfig ?? '', header: 'DESIRED CONFIG'},
-        {get: (x) => (x.currentConfig === x.desiredConfig ? '=' : x.currentConfig ?? ''), header: 'CURRENT CONFIG'},
-        {get: (x) => shortDigest(x.desiredImage), header: 'DESIRED IMAGE'},
-        {get: (x) => (x.currentImage === x.desiredImage && x.currentImage ? '=' : shortDigest(x.currentImage)), header: 'CURRENT IMAGE'},
-      ]))
-    }
-
-    if (s.history) {
-      lines.push('', s.history.length === 0
-        ? `No image history for pool ${s.pools[0].name} yet (oc mob build records one).`
-        : `Image history of pool ${s.pools[0].name}, newest first (\`oc mob rollback ${s.pools[0].name} --to N\`):\n` + table<HistoryRow>(s.history, [
-          {get: (h) => String(h.index), header: 'N'},
-          {get: (h) => h.time.replace(/\.\d+Z$/, 'Z'), header: 'RECORDED'},
-          {get: (h) => h.source, header: 'SOURCE'},
-          {get: (h) => h.renderedConfig, header: 'RENDERED CONFIG'},
-          {get: (h) => shortDigest(h.image), header: 'IMAGE'},
-          {get: (h) => (h.current ? 'current' : ''), header: 'NOW', paint: (t, h) => (h.current ? c.green(t) : t)},
-        ]))
-    }
-
-    if (s.problems.length > 0) {
-      lines.push('', 'Problems:')
-      for (const p of s.problems) lines.push(...problemLines(p, c))
-    }
-
-    return lines.join('\n')
-  }
-}
-
-function problemLines(p: Problem, c: StatusCommandColours): string[] {
-  const mark = p.severity === 'error' ? c.red('✖') : c.yellow('!')
-  const out = [`${mark} ${p.severity === 'error' ? c.red(p.message) : p.message}`]
-  if (p.next) out.push(`  next: ${p.next}`)
-  return out
-}
-
-type StatusCommandColours = {red: (t: string) => string; yellow: (t: string) => string}
-
-function poolState(p: PoolStatus): string {
-  if (p.degraded) return 'Degraded'
-  if (p.paused) return 'Paused'
-  if (p.updating) return 'Updating'
-  if (p.updated) return 'Updated'
-  return ''
 }

@@ -12,7 +12,7 @@ export const ExitCode = {
   Ok: 0,
   /** An unexpected internal error (a bug): run again with --debug and report the stack trace. */
   Internal: 1,
-  /** Bad flags or arguments. */
+  /** Bad flags or arguments; also a change that needs confirmation without a terminal to ask on (--yes is missing). */
   Usage: 2,
   /** No usable kubeconfig or context. */
   Config: 3,

@@ -361,10 +361,10 @@ describe('oc mob cleanup (end to end)', function () {
       expect(pools.items.map((p) => p.metadata.name).sort()).to.deep.equal(['layering', 'master', 'other', 'worker'])
     })
 
-    it('without a terminal and without --yes it shows the list and refuses, naming --yes (exit 7); nothing changes', async () => {
+    it('without a terminal and without --yes it shows the list and refuses, naming --yes (exit 2); nothing changes', async () => {
       const before = await inventory()
       const r = await runBin(['cleanup', 'layering', '--kubeconfig', emu.kubeconfig])
-      expect(r.exitCode).to.equal(7)
+      expect(r.exitCode).to.equal(2)
       expect(r.stdout).to.include(`delete pod/build-${RL}`)
       expect(r.stderr).to.include('refusing to delete 6 objects without confirmation')
       expect(r.stderr).to.include('--yes')

@@ -200,7 +200,7 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
 
     emu.resetRequests()
     const fix = await doctor('worker', '--fix')
-    expect(fix.exitCode, 'no terminal to confirm on').to.equal(7)
+    expect(fix.exitCode, 'no terminal to confirm on').to.equal(2)
     expect(fix.stderr).to.include('refusing to create secret worker-push-token').and.include('--yes')
     expect(writes()).to.deep.equal([])
   })

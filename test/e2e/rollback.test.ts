@@ -109,7 +109,7 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
 
     // No terminal and no --yes: the plan is shown and the rollback refused.
     const refused = await runBin(['rollback', POOL, '--kubeconfig', cluster.kubeconfig])
-    expect(refused.exitCode).to.equal(7)
+    expect(refused.exitCode).to.equal(2)
     expect(refused.stderr).to.include('--yes')
 
     const r = await run(['rollback', POOL, '--kubeconfig', cluster.kubeconfig, '--yes', '--wait', '-o', 'json'])

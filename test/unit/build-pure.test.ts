@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {parseDuration} from '../../src/commands/build.js'
+import {parseDuration} from '../../src/lib/duration.js'
 import {hasBuildLabels, hungFailure} from '../../src/lib/layering/configmap/build.js'
 import {buildPod, buildSelector} from '../../src/lib/build/objects.js'
 import {applyConditions, BUILD_PENDING, BUILD_SUCCEEDED, buildFailed} from '../../src/lib/mco/conditions.js'

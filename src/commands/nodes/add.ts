@@ -1,9 +1,11 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
+import * as help from '../../views/help/nodes-add.js'
 import {addNodes, type NodesResult} from '../../lib/layering/nodes.js'
-import {renderNodeProgress, renderNodesPlan} from '../../lib/layering/render.js'
-import {parseDuration} from '../build.js'
+import {dryRunFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../../flags.js'
 import {promptYesNo} from '../../lib/ui/confirm.js'
+import {renderNodeProgress, renderNodesPlan} from '../../views/layering.js'
+import {nodesQuestion, nodesText} from '../../views/nodes.js'
 
 export default class NodesAdd extends BaseCommand<typeof NodesAdd> {
   static args = {
@@ -11,28 +13,18 @@ export default class NodesAdd extends BaseCommand<typeof NodesAdd> {
     nodes: Args.string({description: 'Names of the nodes (one or more).', required: true}),
   }
 
-  static description = `Add nodes to a custom MachineConfigPool.
+  static description = help.description
 
-Sets the pool's node selector label (node-role.kubernetes.io/POOL= for pools made by setup) on each
-node. Before changing anything it shows which nodes will be cordoned, drained and rebooted, and in
-which order: the cluster updates them by name, maxUnavailable at a time. Control-plane nodes and
-nodes of another custom pool are refused. --wait follows each node until it runs the pool's config
-(and image, for an opted-in pool).`
-
-  static examples = [
-    {command: 'oc mob nodes add layering worker-0', description: 'Show the plan, confirm, label.'},
-    {command: 'oc mob nodes add layering worker-0 worker-1 --yes --wait', description: 'Label both and follow their rollout.'},
-  ]
+  static examples = help.examples
 
   static flags = {
-    'dry-run': Flags.boolean({description: 'Show the plan without changing anything.'}),
-    timeout: Flags.string({description: 'Stop waiting after this long (e.g. 30m).'}),
-    wait: Flags.boolean({char: 'w', description: 'Follow each node until it is done.'}),
-    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
+    'dry-run': dryRunFlag('Show the plan without changing anything.'),
+    timeout: timeoutFlag('Stop waiting after this long (e.g. 30m).'),
+    wait: waitFlag('Follow each node until it is done.'),
+    yes: yesFlag(),
   }
 
   static strict = false
-
 
   static summary = 'Add nodes to a pool (label them), and follow their rollout.'
 
@@ -44,7 +36,7 @@ nodes of another custom pool are refused. --wait follows each node until it runs
     const client = await this.client()
     const table = this.output === 'table'
     const result = await addNodes(client, pool, nodes, {
-      confirm: this.term.canPrompt ? async () => promptYesNo(`Add ${nodes.length === 1 ? 'this node' : 'these nodes'} (they will be rebooted)?`, this.abort.signal) : undefined,
+      confirm: this.term.canPrompt ? async () => promptYesNo(nodesQuestion('add', nodes.length), this.abort.signal) : undefined,
       dryRun: flags['dry-run'],
       force: false,
       onNode: (p) => this.note(renderNodeProgress(p, this.term.err)),
@@ -53,22 +45,12 @@ nodes of another custom pool are refused. --wait follows each node until it runs
         else for (const w of plan.warnings) this.note(`warning: ${w}`)
       },
       signal: this.abort.signal,
-      timeoutMs: flags.timeout ? parseDuration(flags.timeout) : undefined,
+      timeoutMs: timeoutMs(flags.timeout),
       wait: flags.wait,
       yes: flags.yes,
     })
 
-    this.emit(result, () => {
-      switch (result.outcome) {
-        case 'unchanged': { return '\nnothing to do: the nodes are in the pool already' }
-        case 'dry-run': { return '\ndry run: nothing was changed' }
-        case 'cancelled': { return '\ncancelled: nothing was changed' }
-        default: {
-          const moved = result.nodes.filter((n) => n.changes).map((n) => n.name)
-          return `\nlabelled ${moved.join(', ')}${result.progress ? '; all done' : `; follow the rollout with \`oc mob status ${result.rollout.pool}\` (or use --wait)`}`
-        }
-      }
-    })
+    this.emit(result, () => nodesText('add', result))
     return result
   }
 }

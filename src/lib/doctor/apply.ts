@@ -13,7 +13,6 @@ import {askToProceed} from '../ui/confirm.js'
 import type {Term} from '../ui/term.js'
 import {LONG_LIVED_SECONDS} from './fix.js'
 import type {TokenFix} from './types.js'
-import {renderFixPlan} from './view.js'
 
 interface TokenRequest {
   apiVersion: string
@@ -22,14 +21,14 @@ interface TokenRequest {
   status?: {token?: string; expirationTimestamp?: string}
 }
 
-export async function applyFixes(client: KubeClient, fixes: TokenFix[], opts: {term: Term; yes?: boolean; signal?: AbortSignal; note: (text: string) => void}): Promise<void> {
+export async function applyFixes(client: KubeClient, fixes: TokenFix[], opts: {term: Term; yes?: boolean; signal?: AbortSignal; note: (text: string) => void; describe: (fix: TokenFix) => string}): Promise<void> {
   if (fixes.length === 0) {
     opts.note('--fix: nothing to fix (no push secret rotates or expires)')
     return
   }
 
   for (const fix of fixes) {
-    opts.note(renderFixPlan(fix))
+    opts.note(opts.describe(fix))
     if (!(await askToProceed(opts.term, `Create secret ${fix.secret} and switch pool ${fix.pool} to it?`, {action: `create secret ${fix.secret} and change pool ${fix.pool}'s push secret`, signal: opts.signal, yes: opts.yes}))) {
       opts.note(`pool ${fix.pool}: left as it is`)
       continue

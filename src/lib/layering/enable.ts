@@ -7,7 +7,8 @@
  */
 import type {BuildEvent, BuildResult} from './build-shapes.js'
 import {readOsImage} from '../build/inputs.js'
-import {ExitCode, MobError} from '../errors.js'
+import {ExitCode} from '../errors.js'
+import {confirmationNeeded} from '../ui/confirm.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
@@ -216,9 +217,7 @@ export async function disablePool(client: KubeClient, poolName: string, opts: Di
   if (opts.dryRun) return {...result, outcome: 'dry-run'}
   if (!opts.yes) {
     if (!opts.confirm) {
-      throw new MobError(`opting pool ${poolName} out needs confirmation and there is no terminal to ask on; nothing was changed`, {
-        code: 'ConfirmationNeeded', exitCode: ExitCode.Usage, next: 're-run with --yes once you have read the warnings above',
-      })
+      throw confirmationNeeded(`opting pool ${poolName} out needs confirmation and there is no terminal to ask on; nothing was changed`, 're-run with --yes once you have read the warnings above')
     }
 
     if (!(await opts.confirm(result.warnings))) return {...result, outcome: 'cancelled'}

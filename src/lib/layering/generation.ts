@@ -170,3 +170,4 @@ export async function runBuild(client: KubeClient, pool: string, opts: BuildOpti
   opts.onEvent?.({message: `checking the build inputs of pool ${pool}`, phase: 'checking'})
   return buildWithMachineOSConfig(client, machineOS.pool, machineOS.config, opts)
 }
+export type {BuildOptions, BuildResult} from './build-shapes.js'

@@ -7,6 +7,7 @@
  * node off a layered image, which its daemon refuses to do.
  */
 import {ExitCode, MobError} from '../errors.js'
+import {confirmationNeeded} from '../ui/confirm.js'
 import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {MachineConfigPool, Node} from '../kube/types.js'
@@ -203,9 +204,7 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
   if (opts.dryRun) return {...plan, outcome: 'dry-run', progress: null}
   if (!opts.yes) {
     if (!opts.confirm) {
-      throw new MobError(`${action === 'add' ? 'adding' : 'removing'} nodes reboots them and there is no terminal to confirm on; nothing was changed`, {
-        code: 'ConfirmationNeeded', exitCode: ExitCode.Usage, next: 're-run with --yes (or look first with --dry-run)',
-      })
+      throw confirmationNeeded(`${action === 'add' ? 'adding' : 'removing'} nodes reboots them and there is no terminal to confirm on; nothing was changed`, 're-run with --yes (or look first with --dry-run)')
     }
 
     if (!(await opts.confirm(plan))) return {...plan, outcome: 'cancelled', progress: null}

@@ -15,6 +15,7 @@
 import {readFile} from 'node:fs/promises'
 import {type OsImage, readOsImage} from '../build/inputs.js'
 import {ExitCode, MobError} from '../errors.js'
+import {confirmationNeeded} from '../ui/confirm.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
@@ -592,9 +593,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   if (todo.length === 0) return {...plan, applied: [], outcome: 'unchanged'}
   if (!opts.yes) {
     if (!opts.confirm) {
-      throw new MobError(`setup would change ${todo.length} object${todo.length === 1 ? '' : 's'} and there is no terminal to confirm on; nothing was changed`, {
-        code: 'ConfirmationNeeded', exitCode: ExitCode.Usage, next: 're-run with --yes to go ahead (or with --dry-run to look first)',
-      })
+      throw confirmationNeeded(`setup would change ${todo.length} object${todo.length === 1 ? '' : 's'} and there is no terminal to confirm on; nothing was changed`, 're-run with --yes to go ahead (or with --dry-run to look first)')
     }
 
     if (!(await opts.confirm(plan))) return {...plan, applied: [], outcome: 'cancelled'}

@@ -3,7 +3,7 @@
  * question offers what was found in the cluster (pools, ImageStreams, docker config secrets, the
  * builder's secret) with the current settings as the default, so that accepting every default
  * changes nothing. Questions go through a Prompter, so the wizard does not depend on a terminal
- * library (prompts.ts is the terminal one).
+ * library (lib/ui/confirm.ts has the terminal one).
  */
 import {readFileSync} from 'node:fs'
 import {validateCustomDockerfile} from '../build/validate.js'
@@ -13,20 +13,11 @@ import {MCO_NAMESPACE} from '../mco/constants.js'
 import {isLayered} from '../mco/pool-state.js'
 import {parseReference} from '../registry/reference.js'
 import type {BuilderKind, BuildSettings} from './generation.js'
+import type {Choice, Prompter} from '../ui/confirm.js'
 import {isInternalRegistry} from './preflight.js'
 import type {SetupInput} from './setup.js'
 
-export interface Choice<T> {
-  name: string
-  value: T
-  description?: string
-}
-
-export interface Prompter {
-  select<T>(q: {message: string; choices: Array<Choice<T>>; default?: T}): Promise<T>
-  input(q: {message: string; default?: string; validate?: (value: string) => string | true}): Promise<string>
-  confirm(q: {message: string; default?: boolean}): Promise<boolean>
-}
+export type {Choice, Prompter} from '../ui/confirm.js'
 
 export interface WizardContext {
   pools: MachineConfigPool[]

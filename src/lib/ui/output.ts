@@ -49,3 +49,26 @@ export function shortDigest(ref: string | null | undefined, hexChars = 12): stri
   const m = /^(.*@sha256:)([0-9a-f]{64})$/.exec(ref)
   return m ? `${m[1]}${m[2].slice(0, hexChars)}` : ref
 }
+
+/**
+ * Write to stdout; when its buffer is full (a pipe read slowly), the returned promise settles once it
+ * drains, so the log is read from the cluster no faster than it is consumed and memory stays flat.
+ */
+export function writeOut(text: string, signal: AbortSignal): Promise<void> | undefined {
+  if (signal.aborted) return undefined
+  if (process.stdout.write(text)) return undefined
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.stdout.removeListener('drain', done)
+      process.stdout.removeListener('close', done)
+      process.stdout.removeListener('error', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+
+    process.stdout.once('drain', done)
+    process.stdout.once('close', done)
+    process.stdout.once('error', done)
+    signal.addEventListener('abort', done, {once: true})
+  })
+}

@@ -2,6 +2,7 @@
  * Progress for long operations: a spinner with elapsed time for a person at a terminal; one plain
  * line per change of phase otherwise (pipes, CI, NO_COLOR, -o json). Always on stderr.
  */
+import {MobError} from '../errors.js'
 import type {Term} from './term.js'
 
 export interface Progress {
@@ -77,4 +78,12 @@ export async function startProgress(term: Term, text: string, stream: NodeJS.Wri
       spinner.text = `${current} (${elapsed(start)})`
     },
   }
+}
+
+/**
+ * End a spinner on an error: the headline of a MobError (its message up to the first colon; the
+ * error itself is printed next, with its details and next step), "failed" for anything else.
+ */
+export function failProgress(progress: Progress | undefined, error: unknown): void {
+  progress?.fail(error instanceof MobError ? error.message.split(':')[0] : 'failed')
 }

@@ -5,11 +5,11 @@
  */
 import type {ChalkInstance} from 'chalk'
 import {stringify} from 'yaml'
-import type {KubeObject} from '../kube/types.js'
-import type {NodeProgress} from '../rollout/follow-nodes.js'
-import type {NodesPlan} from './nodes.js'
-import type {KeptSetting, SetupPlan} from './setup.js'
-import {type Check, objectRef, type PlanItem} from './types.js'
+import type {KubeObject} from '../lib/kube/types.js'
+import type {NodeProgress} from '../lib/rollout/follow-nodes.js'
+import type {NodesPlan} from '../lib/layering/nodes.js'
+import type {KeptSetting, SetupPlan} from '../lib/layering/setup.js'
+import {type Check, objectRef, type PlanItem} from '../lib/layering/types.js'
 
 export function renderCheck(c: Check, color: ChalkInstance): string {
   const mark = c.verdict === 'pass' ? color.green('✔') : c.verdict === 'warn' ? color.yellow('!') : color.red('✖')

@@ -1,7 +1,7 @@
 /** Screen text of `oc mob doctor`: the table of checks, the next steps, and the --fix plan. */
-import {table} from '../ui/output.js'
-import type {Term} from '../ui/term.js'
-import type {DoctorCheck, DoctorResult, TokenFix} from './types.js'
+import {table} from '../lib/ui/output.js'
+import type {Term} from '../lib/ui/term.js'
+import type {DoctorCheck, DoctorResult, TokenFix} from '../lib/doctor/types.js'
 
 const TITLES: Record<DoctorCheck['section'], string> = {pool: 'pool', registries: 'registry', secrets: 'secret', tokens: 'token'}
 

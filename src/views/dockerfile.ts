@@ -5,9 +5,9 @@
  * 4.18+ Containerfile with its MachineOSConfig's containerFile).
  */
 import type {ChalkInstance} from 'chalk'
-import type {DockerfileProblemReport, DockerfileResult} from '../build/render.js'
-import {ExitCode, MobError} from '../errors.js'
-import {CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE} from '../mco/constants.js'
+import type {DockerfileProblemReport, DockerfileResult} from '../lib/build/render.js'
+import {ExitCode, MobError} from '../lib/errors.js'
+import {CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE} from '../lib/mco/constants.js'
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
