@@ -79,14 +79,16 @@ module.exports = {
     {
       name: 'mco-is-pure: no I/O builtins',
       severity: 'error',
-      comment: 'src/lib/mco is pure logic over MCO objects: it reads no files, network, processes or terminal. Do the I/O in a higher rank.',
+      comment:
+        'src/lib/mco is pure logic over MCO objects: it reads no files, network, processes or terminal. Do the I/O in a higher rank.',
       from: {path: lib(['mco'])},
       to: {dependencyTypes: ['core'], path: `^(node:)?(${IO_BUILTINS.join('|')})$`},
     },
     {
       name: 'mco-is-pure: no kube client',
       severity: 'error',
-      comment: 'src/lib/mco is pure logic over MCO objects: it may use the types of src/lib/kube (import type), not its client or anything else that runs.',
+      comment:
+        'src/lib/mco is pure logic over MCO objects: it may use the types of src/lib/kube (import type), not its client or anything else that runs.',
       from: {path: lib(['mco'])},
       to: {path: lib(['kube']), dependencyTypesNot: ['type-only']},
     },

@@ -16,7 +16,6 @@ import {startEmulator} from '../emulator/index.js'
 import {loadFixture} from '../emulator/sim/index.js'
 import {type BenchResult, standalone} from './run.js'
 
-
 const NS = 'openshift-machine-config-operator'
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
@@ -28,8 +27,24 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const internal = 'image-registry.openshift-image-registry.svc:5000'
   const creds = {[internal]: {auth: b64('u:p')}, 'quay.io': {auth: b64('u:p')}}
   objects.push(
-    {apiVersion: 'v1', data: {'.dockerconfigjson': b64(JSON.stringify({auths: creds}))}, kind: 'Secret', metadata: {name: 'bench-secret', namespace: NS}, type: 'kubernetes.io/dockerconfigjson'},
-    {apiVersion: 'v1', data: {baseImagePullSecretName: 'bench-secret', finalImagePullspec: `${internal}/${NS}/os-image:latest`, finalImagePushSecretName: 'bench-secret', imageBuilderType: 'custom-pod-builder'}, kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: NS}},
+    {
+      apiVersion: 'v1',
+      data: {'.dockerconfigjson': b64(JSON.stringify({auths: creds}))},
+      kind: 'Secret',
+      metadata: {name: 'bench-secret', namespace: NS},
+      type: 'kubernetes.io/dockerconfigjson',
+    },
+    {
+      apiVersion: 'v1',
+      data: {
+        baseImagePullSecretName: 'bench-secret',
+        finalImagePullspec: `${internal}/${NS}/os-image:latest`,
+        finalImagePushSecretName: 'bench-secret',
+        imageBuilderType: 'custom-pod-builder',
+      },
+      kind: 'ConfigMap',
+      metadata: {name: 'on-cluster-build-config', namespace: NS},
+    },
   )
   const emu = await startEmulator({objects})
   const client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))

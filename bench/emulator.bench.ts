@@ -5,7 +5,6 @@ import {Agent, request} from 'node:https'
 import {startEmulator, type Emulator} from '../emulator/index.js'
 import {type BenchResult, standalone} from './run.js'
 
-
 /** An object to seed the emulator with. */
 interface Seed {
   apiVersion: string
@@ -79,7 +78,9 @@ function pool(i: number): Seed {
     kind: 'MachineConfigPool',
     metadata: {name: `pool-${i}`, labels: {[`pools.operator.machineconfiguration.openshift.io/pool-${i}`]: ''}},
     spec: {
-      machineConfigSelector: {matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['worker', `pool-${i}`]}]},
+      machineConfigSelector: {
+        matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['worker', `pool-${i}`]}],
+      },
       nodeSelector: {matchLabels: {[`node-role.kubernetes.io/pool-${i}`]: ''}},
       paused: false,
       configuration: {name: `rendered-pool-${i}-0123456789abcdef0123456789abcdef`},
@@ -92,22 +93,32 @@ function pool(i: number): Seed {
       degradedMachineCount: 0,
       unavailableMachineCount: 0,
       observedGeneration: 2,
-      conditions: ['RenderDegraded', 'NodeDegraded', 'Degraded', 'Updated', 'Updating'].map((type) => ({type, status: type === 'Updated' ? 'True' : 'False', lastTransitionTime: '2026-11-20T10:00:00Z', message: '', reason: ''})),
+      conditions: ['RenderDegraded', 'NodeDegraded', 'Degraded', 'Updated', 'Updating'].map((type) => ({
+        type,
+        status: type === 'Updated' ? 'True' : 'False',
+        lastTransitionTime: '2026-11-20T10:00:00Z',
+        message: '',
+        reason: '',
+      })),
     },
   }
 }
 
 function get(em: Emulator, agent: Agent, path: string): Promise<{status: number; bytes: number; body: string}> {
   return new Promise((resolve, reject) => {
-    const req = request(`${em.url}${path}`, {agent, ca: em.caPem, headers: {Authorization: `Bearer ${em.tokens.admin}`, Accept: 'application/json'}}, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8')
-        resolve({status: res.statusCode ?? 0, bytes: body.length, body})
-      })
-      res.on('error', reject)
-    })
+    const req = request(
+      `${em.url}${path}`,
+      {agent, ca: em.caPem, headers: {Authorization: `Bearer ${em.tokens.admin}`, Accept: 'application/json'}},
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c) => chunks.push(c))
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8')
+          resolve({status: res.statusCode ?? 0, bytes: body.length, body})
+        })
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end()
   })
@@ -177,12 +188,30 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss)
     results.push(
       {name: 'start with 5,000 nodes + 50 pools', value: round(startMs), unit: 'ms', target: '< 3000', ok: startMs < 3000},
-      {name: 'list 5,000 nodes (median, end to end)', value: round(median(nodeTimes)), unit: 'ms', target: '< 1000', ok: median(nodeTimes) < 1000},
+      {
+        name: 'list 5,000 nodes (median, end to end)',
+        value: round(median(nodeTimes)),
+        unit: 'ms',
+        target: '< 1000',
+        ok: median(nodeTimes) < 1000,
+      },
       {name: 'node list size', value: round(listBytes / 1024 / 1024), unit: 'MiB'},
-      {name: 'list 5,000 nodes by label (1/3 match, median)', value: round(median(selTimes)), unit: 'ms', target: '< 1000', ok: median(selTimes) < 1000},
+      {
+        name: 'list 5,000 nodes by label (1/3 match, median)',
+        value: round(median(selTimes)),
+        unit: 'ms',
+        target: '< 1000',
+        ok: median(selTimes) < 1000,
+      },
       {name: 'list 50 pools (median)', value: round(median(poolTimes)), unit: 'ms', target: '< 50', ok: median(poolTimes) < 50},
       {name: `small GETs, ${concurrency} concurrent`, value: Math.round(rps), unit: 'req/s', target: '> 500', ok: rps > 500},
-      {name: 'peak RSS (emulator + client, one process)', value: round(peakRss / 1024 / 1024), unit: 'MiB', target: '< 1024', ok: peakRss < 1024 * 1024 * 1024},
+      {
+        name: 'peak RSS (emulator + client, one process)',
+        value: round(peakRss / 1024 / 1024),
+        unit: 'MiB',
+        target: '< 1024',
+        ok: peakRss < 1024 * 1024 * 1024,
+      },
     )
   } finally {
     clearInterval(sampler)
@@ -193,6 +222,5 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
 }
 
 const round = (x: number) => Math.round(x * 10) / 10
-
 
 await standalone(import.meta.url, run)

@@ -53,7 +53,9 @@ export async function clientVersion(bin: string): Promise<string> {
     // Older or unusual clients: read the plain output below.
   }
 
-  const {stdout, stderr} = await run(bin, ['version', '--client'], {timeout: 30_000}).catch((error: {stdout?: string; stderr?: string}) => ({stderr: error.stderr ?? '', stdout: error.stdout ?? ''}))
+  const {stdout, stderr} = await run(bin, ['version', '--client'], {timeout: 30_000}).catch(
+    (error: {stdout?: string; stderr?: string}) => ({stderr: error.stderr ?? '', stdout: error.stdout ?? ''}),
+  )
   const text = `${stdout}\n${stderr}`
   const m = /Client Version:\s*(v\d[\w.+-]*)/.exec(text) ?? /GitVersion:"(v[^"]+)"/.exec(text)
   if (!m) throw new Error(`${bin} version --client: no version in its output`)
@@ -88,7 +90,7 @@ function head(p: string, bytes: number): Buffer {
   }
 }
 
-export const isElf = (p: string): boolean => head(p, 4).equals(Buffer.from([0x7F, 0x45, 0x4C, 0x46]))
+export const isElf = (p: string): boolean => head(p, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))
 export const isScript = (p: string): boolean => head(p, 2).toString('latin1') === '#!'
 
 /** The first executable `name` on a PATH. */
@@ -119,7 +121,10 @@ export function versionedIn(dir: string): Array<{path: string; major: number; mi
  * The versioned binary a dispatcher runs for a server: the same major.minor, else the nearest minor
  * (a dispatcher falls back to a supported client within the version skew), else the newest.
  */
-export function pickVersioned(list: Array<{path: string; major: number; minor: number}>, serverVersion?: string): {path: string; why: string} | undefined {
+export function pickVersioned(
+  list: Array<{path: string; major: number; minor: number}>,
+  serverVersion?: string,
+): {path: string; why: string} | undefined {
   if (list.length === 0) return undefined
   const sorted = [...list].sort((a, b) => b.major - a.major || b.minor - a.minor || a.path.localeCompare(b.path))
   const m = /^v?(\d+)\.(\d+)/.exec(serverVersion ?? '')
@@ -127,7 +132,9 @@ export function pickVersioned(list: Array<{path: string; major: number; minor: n
   const [major, minor] = [Number(m[1]), Number(m[2])]
   const exact = sorted.find((x) => x.major === major && x.minor === minor)
   if (exact) return {path: exact.path, why: `for server v${major}.${minor}`}
-  const same = sorted.filter((x) => x.major === major).sort((a, b) => Math.abs(a.minor - minor) - Math.abs(b.minor - minor) || b.minor - a.minor)
+  const same = sorted
+    .filter((x) => x.major === major)
+    .sort((a, b) => Math.abs(a.minor - minor) - Math.abs(b.minor - minor) || b.minor - a.minor)
   if (same.length > 0) return {path: same[0].path, why: `nearest to server v${major}.${minor}`}
   return {path: sorted[0].path, why: `the newest; none for server v${major}.${minor}`}
 }
@@ -183,7 +190,10 @@ export async function resolveKubectl(opts: ResolveOptions = {}): Promise<Resolve
     const version = await probe(real)
     if (!/dispatcher/i.test(version)) return {how: hops.length > 0 ? hops.join('; ') : 'kubectl on PATH', path: real, version}
     const pick = pickVersioned(versionedIn(path.dirname(real)), opts.serverVersion)
-    if (!pick) return {skipped: `kubectl (${real}) is a version dispatcher with no kubectl.<major>.<minor> beside it (set OC_MOB_BENCH_KUBECTL): baseline skipped`}
+    if (!pick)
+      return {
+        skipped: `kubectl (${real}) is a version dispatcher with no kubectl.<major>.<minor> beside it (set OC_MOB_BENCH_KUBECTL): baseline skipped`,
+      }
     hops.push(`a version dispatcher (${version.replace(/^Client Version:\s*/, '')}) running ${path.basename(pick.path)} (${pick.why})`)
     bin = pick.path
   }
@@ -204,6 +214,9 @@ export async function kubectlFor(em: {request: (method: string, path: string) =>
   const {body} = await em.request('GET', '/version')
   const serverVersion = String((body as {gitVersion?: unknown} | undefined)?.gitVersion ?? '')
   const r = await resolveKubectl({serverVersion})
-  notes.set('skipped' in r ? r.skipped : r.path, 'skipped' in r ? `kubectl baseline: ${r.skipped}` : `kubectl baseline: ${r.path} (${r.version}; ${r.how})`)
+  notes.set(
+    'skipped' in r ? r.skipped : r.path,
+    'skipped' in r ? `kubectl baseline: ${r.skipped}` : `kubectl baseline: ${r.path} (${r.version}; ${r.how})`,
+  )
   return r
 }

@@ -12,7 +12,6 @@ import {startEmulator, startFakeKubelet} from '../emulator/index.js'
 import {type BenchResult, standalone} from './run.js'
 import {kubectlFor} from './kubectl.js'
 
-
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MCO_NS = 'openshift-machine-config-operator'
 const POOL = 'layered'
@@ -25,16 +24,17 @@ export function buildLog(bytes: number): {text: string; lines: number} {
   const parts: string[] = []
   let size = 0
   let i = 0
-  const hex = (n: number) => (n * 2_654_435_761 >>> 0).toString(16).padStart(8, '0').repeat(8)
+  const hex = (n: number) => ((n * 2_654_435_761) >>> 0).toString(16).padStart(8, '0').repeat(8)
   while (size < bytes) {
     const kind = i % 4
-    const line = kind === 0
-      ? `STEP ${i}/999999: RUN rpm-ostree install --idempotent package-${i % 997} && ostree container commit\n`
-      : kind === 1
-        ? `Copying blob sha256:${hex(i)}\n`
-        : kind === 2
-          ? `time="2026-11-23T10:00:00Z" level=info msg="writing layer ${i}" size=${i * 31 % 99_999}\n`
-          : `--> ${hex(i).slice(0, 11)}\n`
+    const line =
+      kind === 0
+        ? `STEP ${i}/999999: RUN rpm-ostree install --idempotent package-${i % 997} && ostree container commit\n`
+        : kind === 1
+          ? `Copying blob sha256:${hex(i)}\n`
+          : kind === 2
+            ? `time="2026-11-23T10:00:00Z" level=info msg="writing layer ${i}" size=${(i * 31) % 99_999}\n`
+            : `--> ${hex(i).slice(0, 11)}\n`
     parts.push(line)
     size += line.length
     i++
@@ -58,7 +58,7 @@ interface Measured {
 /** Run a command, count its stdout, and read its peak RSS (/usr/bin/time -v, else /proc sampling). */
 async function measure(cmd: string, args: string[]): Promise<Measured> {
   const useTime = existsSync('/usr/bin/time')
-  const argv = useTime ? ['/usr/bin/time', ['-v', cmd, ...args]] as const : [cmd, args] as const
+  const argv = useTime ? (['/usr/bin/time', ['-v', cmd, ...args]] as const) : ([cmd, args] as const)
   const start = performance.now()
   const child = spawn(argv[0], [...argv[1]], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   let bytes = 0
@@ -74,14 +74,16 @@ async function measure(cmd: string, args: string[]): Promise<Measured> {
   child.stderr.on('data', (b: Buffer) => {
     stderr += b.toString()
   })
-  const sampler = useTime ? undefined : setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))
-      if (m) hwm = Math.max(hwm, Number(m[1]))
-    } catch {
-      // exited
-    }
-  }, 10)
+  const sampler = useTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+          if (m) hwm = Math.max(hwm, Number(m[1]))
+        } catch {
+          // exited
+        }
+      }, 10)
   const exitCode = await new Promise<number | null>((resolve) => {
     child.on('close', (code) => resolve(code))
   })
@@ -89,7 +91,13 @@ async function measure(cmd: string, args: string[]): Promise<Measured> {
   if (sampler) clearInterval(sampler)
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
   return {
-    bytes, exitCode, lines, peakRssKiB: rss ? Number(rss[1]) : hwm || undefined, stderr, streamMs: end - (first || end), wallMs: end - start,
+    bytes,
+    exitCode,
+    lines,
+    peakRssKiB: rss ? Number(rss[1]) : hwm || undefined,
+    stderr,
+    streamMs: end - (first || end),
+    wallMs: end - start,
   }
 }
 
@@ -118,18 +126,46 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
       {apiVersion: 'v1', kind: 'Namespace', metadata: {name: MCO_NS}},
       kubelet.nodeObject('node-1'),
       {
-        apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool',
+        apiVersion: 'machineconfiguration.openshift.io/v1',
+        kind: 'MachineConfigPool',
         metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': ''}, name: POOL},
-        spec: {configuration: {name: RENDERED}, machineConfigSelector: {}, nodeSelector: {matchLabels: {'node-role.kubernetes.io/layered': ''}}},
+        spec: {
+          configuration: {name: RENDERED},
+          machineConfigSelector: {},
+          nodeSelector: {matchLabels: {'node-role.kubernetes.io/layered': ''}},
+        },
         status: {conditions: [{status: 'True', type: 'Building'}], configuration: {name: RENDERED}},
       },
-      {apiVersion: 'v1', data: {imageBuilderType: 'custom-pod-builder'}, kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: MCO_NS}},
       {
-        apiVersion: 'v1', kind: 'Pod',
-        metadata: {labels: {'machineconfiguration.openshift.io/buildPod': '', 'machineconfiguration.openshift.io/desiredConfig': RENDERED, 'machineconfiguration.openshift.io/targetMachineConfigPool': POOL}, name: POD, namespace: MCO_NS},
-        spec: {containers: [{image: 'quay.io/buildah/stable:latest', name: 'image-build'}, {image: 'base', name: 'wait-for-done'}], nodeName: 'node-1'},
+        apiVersion: 'v1',
+        data: {imageBuilderType: 'custom-pod-builder'},
+        kind: 'ConfigMap',
+        metadata: {name: 'on-cluster-build-config', namespace: MCO_NS},
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          labels: {
+            'machineconfiguration.openshift.io/buildPod': '',
+            'machineconfiguration.openshift.io/desiredConfig': RENDERED,
+            'machineconfiguration.openshift.io/targetMachineConfigPool': POOL,
+          },
+          name: POD,
+          namespace: MCO_NS,
+        },
+        spec: {
+          containers: [
+            {image: 'quay.io/buildah/stable:latest', name: 'image-build'},
+            {image: 'base', name: 'wait-for-done'},
+          ],
+          nodeName: 'node-1',
+        },
         status: {
-          containerStatuses: ['image-build', 'wait-for-done'].map((name) => ({name, state: {terminated: {exitCode: 0, reason: 'Completed'}}})),
+          containerStatuses: ['image-build', 'wait-for-done'].map((name) => ({
+            name,
+            state: {terminated: {exitCode: 0, reason: 'Completed'}},
+          })),
           phase: 'Succeeded',
         },
       },
@@ -144,7 +180,9 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   try {
     const check = (what: string, m: Measured, expected = log) => {
       if (m.exitCode !== 0 || m.bytes !== expected.text.length || m.lines !== expected.lines) {
-        throw new Error(`${what}: exit ${m.exitCode}, ${m.bytes} of ${expected.text.length} bytes, ${m.lines} of ${expected.lines} lines\n${m.stderr.slice(-2000)}`)
+        throw new Error(
+          `${what}: exit ${m.exitCode}, ${m.bytes} of ${expected.text.length} bytes, ${m.lines} of ${expected.lines} lines\n${m.stderr.slice(-2000)}`,
+        )
       }
     }
 
@@ -173,7 +211,7 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
       }
     }
 
-    const mbps = (ms: Measured[]) => median(ms.map((m) => (m.bytes / MB) / (m.streamMs / 1000)))
+    const mbps = (ms: Measured[]) => median(ms.map((m) => m.bytes / MB / (m.streamMs / 1000)))
     const rss = (ms: Measured[]) => Math.max(...ms.map((m) => m.peakRssKiB ?? 0)) / 1024
     const mine$ = mbps(mine)
     const label = `${cli.label}, ${size / MB} MB`
@@ -181,18 +219,37 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
       const base$ = mbps(base)
       const ratio = mine$ / base$
       results.push(
-        {baseline: `kubectl logs -f: ${round(base$)} MB/s`, name: `oc mob logs -f throughput (${label})`, ok: ratio >= 0.8, ratio: Math.round(ratio * 100) / 100, target: '>= 0.8 x kubectl', unit: 'MB/s', value: round(mine$)},
+        {
+          baseline: `kubectl logs -f: ${round(base$)} MB/s`,
+          name: `oc mob logs -f throughput (${label})`,
+          ok: ratio >= 0.8,
+          ratio: Math.round(ratio * 100) / 100,
+          target: '>= 0.8 x kubectl',
+          unit: 'MB/s',
+          value: round(mine$),
+        },
         {name: 'kubectl logs -f throughput (baseline)', unit: 'MB/s', value: round(base$)},
       )
     } else {
-      results.push({baseline: 'skipped' in baseline ? baseline.skipped : 'no kubectl baseline', name: `oc mob logs -f throughput (${label})`, unit: 'MB/s', value: round(mine$)})
+      results.push({
+        baseline: 'skipped' in baseline ? baseline.skipped : 'no kubectl baseline',
+        name: `oc mob logs -f throughput (${label})`,
+        unit: 'MB/s',
+        value: round(mine$),
+      })
     }
 
     results.push(
       {name: 'oc mob logs -f wall time (start-up included, median)', unit: 'ms', value: Math.round(median(mine.map((m) => m.wallMs)))},
       {name: `oc mob logs -f peak RSS (${size / MB} MB log)`, ok: rss(mine) < 100, target: '< 100 MB', unit: 'MB', value: round(rss(mine))},
       {name: 'oc mob logs -f peak RSS (one-line log: start-up alone)', unit: 'MB', value: round((startup.peakRssKiB ?? 0) / 1024)},
-      {name: `oc mob logs -f peak RSS added by streaming ${size / MB} MB`, ok: rss(mine) - (startup.peakRssKiB ?? 0) / 1024 < 50, target: '< 50 MB (flat)', unit: 'MB', value: round(rss(mine) - (startup.peakRssKiB ?? 0) / 1024)},
+      {
+        name: `oc mob logs -f peak RSS added by streaming ${size / MB} MB`,
+        ok: rss(mine) - (startup.peakRssKiB ?? 0) / 1024 < 50,
+        target: '< 50 MB (flat)',
+        unit: 'MB',
+        value: round(rss(mine) - (startup.peakRssKiB ?? 0) / 1024),
+      },
     )
     if (base.length > 0) {
       results.push(
@@ -208,6 +265,5 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
 
   return results
 }
-
 
 await standalone(import.meta.url, run)

@@ -47,7 +47,12 @@ export function once(cmd: string, args: string[], opts: {env?: NodeJS.ProcessEnv
 }
 
 /** One warm-up run, then `runs` runs: the median time, the highest peak memory, the warm-up's output. */
-export async function measure(cmd: string, args: string[], runs: number, opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<{median: number; peakMb: number; stdout: string}> {
+export async function measure(
+  cmd: string,
+  args: string[],
+  runs: number,
+  opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {},
+): Promise<{median: number; peakMb: number; stdout: string}> {
   const warm = await once(cmd, args, opts)
   const samples: Sample[] = []
   for (let i = 0; i < runs; i++) samples.push(await once(cmd, args, opts))

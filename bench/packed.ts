@@ -17,7 +17,11 @@ let packed: {bin: string; dir: string} | undefined
 export function packedCli(): string {
   if (packed) return packed.bin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-packed-'))
-  const out = execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], {cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']})
+  const out = execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const tgz = path.join(dir, out.trim().split('\n').at(-1)!)
   execFileSync('tar', ['xzf', tgz, '-C', dir])
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'package', 'node_modules'))

@@ -3,12 +3,9 @@
 // encode a 900 KiB rendered MachineConfig (Go-style JSON, gzip -9, base64) — median time, against
 // JSON.stringify of the same object as the baseline. Also decoding it back (`oc mob machineconfig`)
 // and checking a custom Dockerfile.
-import {
-  CONFIGMAP_LIMIT_BYTES, decodeMachineConfig, encodeMachineConfig, goJson, renderDockerfile,
-} from '../src/lib/build/dockerfile.js'
+import {CONFIGMAP_LIMIT_BYTES, decodeMachineConfig, encodeMachineConfig, goJson, renderDockerfile} from '../src/lib/build/dockerfile.js'
 import {validateCustomDockerfile} from '../src/lib/build/validate.js'
 import {type BenchResult, standalone} from './run.js'
-
 
 const TARGET_BYTES = 900 * 1024
 
@@ -16,7 +13,7 @@ const TARGET_BYTES = 900 * 1024
 function prng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
-    a = (a + 0x6D_2B_79_F5) >>> 0
+    a = (a + 0x6d_2b_79_f5) >>> 0
     let t = a
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
@@ -24,8 +21,34 @@ function prng(seed: number): () => number {
   }
 }
 
-const WORDS = ['kubelet', 'crio', 'registry', 'mirror', 'timeout', 'max', 'pool', 'worker', 'cgroup', 'memory', 'cpu', 'enable',
-  'disable', 'path', 'socket', 'proxy', 'cert', 'log', 'level', 'debug', 'audit', 'node', 'zone', 'fips', 'sysctl', 'limit']
+const WORDS = [
+  'kubelet',
+  'crio',
+  'registry',
+  'mirror',
+  'timeout',
+  'max',
+  'pool',
+  'worker',
+  'cgroup',
+  'memory',
+  'cpu',
+  'enable',
+  'disable',
+  'path',
+  'socket',
+  'proxy',
+  'cert',
+  'log',
+  'level',
+  'debug',
+  'audit',
+  'node',
+  'zone',
+  'fips',
+  'sysctl',
+  'limit',
+]
 
 /**
  * A rendered MachineConfig shaped like a real one of about `bytes` bytes of JSON: many files of
@@ -47,16 +70,32 @@ export function largeMachineConfig(bytes = TARGET_BYTES, seed = 414): Record<str
     return lines.join('\n') + '\n'
   }
 
-  const script = (): string => ['#!/bin/bash', 'set -euo pipefail', ...Array.from({length: 8 + Math.floor(rand() * 20)}, () =>
-    `${pick(['echo', 'systemctl restart', 'sysctl -w', 'mkdir -p', 'chmod 0644'])} /etc/${word()}/${word()}-${hex(4)} || true`)].join('\n') + '\n'
+  const script = (): string =>
+    [
+      '#!/bin/bash',
+      'set -euo pipefail',
+      ...Array.from(
+        {length: 8 + Math.floor(rand() * 20)},
+        () => `${pick(['echo', 'systemctl restart', 'sysctl -w', 'mkdir -p', 'chmod 0644'])} /etc/${word()}/${word()}-${hex(4)} || true`,
+      ),
+    ].join('\n') + '\n'
   const pem = (): string => {
-    const body = randomBytes(600 + Math.floor(rand() * 900)).toString('base64').replaceAll(/.{64}/g, '$&\n')
+    const body = randomBytes(600 + Math.floor(rand() * 900))
+      .toString('base64')
+      .replaceAll(/.{64}/g, '$&\n')
     return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`
   }
 
-  const jsonDoc = (): string => JSON.stringify({
-    apiVersion: 'v1', entries: Array.from({length: 5 + Math.floor(rand() * 20)}, () => ({id: hex(12), name: `${word()}-${word()}`, weight: rand()})), kind: word(),
-  }, null, 2)
+  const jsonDoc = (): string =>
+    JSON.stringify(
+      {
+        apiVersion: 'v1',
+        entries: Array.from({length: 5 + Math.floor(rand() * 20)}, () => ({id: hex(12), name: `${word()}-${word()}`, weight: rand()})),
+        kind: word(),
+      },
+      null,
+      2,
+    )
 
   const files: unknown[] = []
   const units: unknown[] = []
@@ -81,7 +120,16 @@ export function largeMachineConfig(bytes = TARGET_BYTES, seed = 414): Record<str
       creationTimestamp: '2024-02-20T09:14:03Z',
       generation: 1,
       name: `rendered-layering-${hex(32)}`,
-      ownerReferences: [{apiVersion: 'machineconfiguration.openshift.io/v1', blockOwnerDeletion: true, controller: true, kind: 'MachineConfigPool', name: 'layering', uid: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`}],
+      ownerReferences: [
+        {
+          apiVersion: 'machineconfiguration.openshift.io/v1',
+          blockOwnerDeletion: true,
+          controller: true,
+          kind: 'MachineConfigPool',
+          name: 'layering',
+          uid: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
+        },
+      ],
       resourceVersion: '123456',
       uid: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
     },
@@ -94,7 +142,10 @@ export function largeMachineConfig(bytes = TARGET_BYTES, seed = 414): Record<str
     if (kind < 0.08) {
       units.push({
         contents: `[Unit]\nDescription=${word()} ${word()} ${i}\nAfter=network-online.target\n\n[Service]\nType=oneshot\nExecStart=/usr/local/bin/${word()}-${hex(4)}.sh\nRemainAfterExit=yes\n\n[Install]\nWantedBy=multi-user.target\n`,
-        dropins: rand() < 0.5 ? [{contents: `[Service]\nEnvironment="${word().toUpperCase()}=${hex(8)}"\n`, name: `10-${word()}.conf`}] : undefined,
+        dropins:
+          rand() < 0.5
+            ? [{contents: `[Service]\nEnvironment="${word().toUpperCase()}=${hex(8)}"\n`, name: `10-${word()}.conf`}]
+            : undefined,
         enabled: rand() < 0.7,
         name: `${word()}-${word()}-${i}.service`,
       })
@@ -102,10 +153,14 @@ export function largeMachineConfig(bytes = TARGET_BYTES, seed = 414): Record<str
     }
 
     const text = kind < 0.35 ? configText() : kind < 0.55 ? script() : kind < 0.75 ? jsonDoc() : pem()
-    const source = rand() < 0.5
-      ? `data:,${encodeURIComponent(text)}`
-      : `data:text/plain;charset=utf-8;base64,${Buffer.from(text).toString('base64')}`
-    files.push({contents: {source}, mode: pick([420, 384, 493]), overwrite: true, path: `/etc/${word()}/${word()}.d/${i}-${word()}.${pick(['conf', 'sh', 'json', 'crt'])}`})
+    const source =
+      rand() < 0.5 ? `data:,${encodeURIComponent(text)}` : `data:text/plain;charset=utf-8;base64,${Buffer.from(text).toString('base64')}`
+    files.push({
+      contents: {source},
+      mode: pick([420, 384, 493]),
+      overwrite: true,
+      path: `/etc/${word()}/${word()}.d/${i}-${word()}.${pick(['conf', 'sh', 'json', 'crt'])}`,
+    })
   }
 
   return mc
@@ -171,15 +226,42 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const base = 'JSON.stringify of the same MachineConfig'
   return [
     {name: 'MachineConfig JSON size', unit: 'KiB', value: round(jsonBytes / 1024)},
-    {name: `encoded size (mc-<rendered> data; limit ${CONFIGMAP_LIMIT_BYTES / 1024} KiB)`, ok: encoded.length < CONFIGMAP_LIMIT_BYTES, target: '< 1024', unit: 'KiB', value: round(encoded.length / 1024)},
+    {
+      name: `encoded size (mc-<rendered> data; limit ${CONFIGMAP_LIMIT_BYTES / 1024} KiB)`,
+      ok: encoded.length < CONFIGMAP_LIMIT_BYTES,
+      target: '< 1024',
+      unit: 'KiB',
+      value: round(encoded.length / 1024),
+    },
     {name: 'JSON.stringify (baseline)', unit: 'ms', value: round(baseline, 2)},
-    {baseline: base, name: 'render Dockerfile + encode MachineConfig (median)', ok: both < 100, ratio: round(both / baseline, 1), target: '< 100', unit: 'ms', value: round(both, 2)},
-    {baseline: base, name: 'encode MachineConfig: Go JSON, gzip -9, base64 (median)', ratio: round(encode / baseline, 1), unit: 'ms', value: round(encode, 2)},
+    {
+      baseline: base,
+      name: 'render Dockerfile + encode MachineConfig (median)',
+      ok: both < 100,
+      ratio: round(both / baseline, 1),
+      target: '< 100',
+      unit: 'ms',
+      value: round(both, 2),
+    },
+    {
+      baseline: base,
+      name: 'encode MachineConfig: Go JSON, gzip -9, base64 (median)',
+      ratio: round(encode / baseline, 1),
+      unit: 'ms',
+      value: round(encode, 2),
+    },
     {name: 'render Dockerfile alone (median)', ok: render < 1, target: '< 1000', unit: 'µs', value: round(render * 1000, 1)},
-    {baseline: base, name: 'decode MachineConfig: base64, gunzip, JSON.parse (median)', ok: decode < 100, ratio: round(decode / baseline, 1), target: '< 100', unit: 'ms', value: round(decode, 2)},
+    {
+      baseline: base,
+      name: 'decode MachineConfig: base64, gunzip, JSON.parse (median)',
+      ok: decode < 100,
+      ratio: round(decode / baseline, 1),
+      target: '< 100',
+      unit: 'ms',
+      value: round(decode, 2),
+    },
     {name: 'check a 13-line custom Dockerfile (median)', ok: validate < 50, target: '< 50', unit: 'ms', value: round(validate, 2)},
   ]
 }
-
 
 await standalone(import.meta.url, run)

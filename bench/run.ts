@@ -24,13 +24,18 @@ export interface BenchResult {
 const DIR = path.dirname(fileURLToPath(import.meta.url))
 
 export function benchFiles(only: string[] = []): string[] {
-  return fs.readdirSync(DIR)
+  return fs
+    .readdirSync(DIR)
     .filter((f) => f.endsWith('.bench.ts'))
     .filter((f) => only.length === 0 || only.includes(f.replace(/\.bench\.ts$/, '')))
     .sort()
 }
 
-export async function runAll(opts: {quick: boolean; only?: string[]; log?: (line: string) => void}): Promise<Array<BenchResult & {bench: string}>> {
+export async function runAll(opts: {
+  quick: boolean
+  only?: string[]
+  log?: (line: string) => void
+}): Promise<Array<BenchResult & {bench: string}>> {
   const rows: Array<BenchResult & {bench: string}> = []
   for (const file of benchFiles(opts.only)) {
     const bench = file.replace(/\.bench\.ts$/, '')
@@ -52,12 +57,24 @@ function fmt(n: number): string {
 
 export function table(rows: Array<BenchResult & {bench: string}>): string {
   const cells = rows.map((r) => [
-    r.bench, r.name, `${fmt(r.value)} ${r.unit}`, r.baseline ?? '', r.ratio === undefined ? '' : `${fmt(r.ratio)}x`,
-    r.target ?? '', r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED',
+    r.bench,
+    r.name,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline ?? '',
+    r.ratio === undefined ? '' : `${fmt(r.ratio)}x`,
+    r.target ?? '',
+    r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED',
   ])
   const head = ['BENCH', 'MEASURE', 'VALUE', 'BASELINE', 'RATIO', 'TARGET', '']
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
-  return [head, ...cells].map((c) => c.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
+  return [head, ...cells]
+    .map((c) =>
+      c
+        .map((v, i) => v.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }
 
 /**
@@ -85,19 +102,27 @@ async function main(): Promise<void> {
   const started = Date.now()
   const rows = await runAll({log: (l) => process.stderr.write(`${l}\n`), only, quick})
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  process.stdout.write(`\noc-mob benchmarks${quick ? ' (quick)' : ''} on ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`)
+  process.stdout.write(
+    `\noc-mob benchmarks${quick ? ' (quick)' : ''} on ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+  )
   for (const note of baselineNotes()) process.stdout.write(`${note}\n`)
   process.stdout.write('\n')
   process.stdout.write(table(rows) + '\n')
   const missed = rows.filter((r) => r.ok === false)
   process.stdout.write(`\n${rows.length} figures in ${Math.round((Date.now() - started) / 1000)}s; ${missed.length} target(s) missed\n`)
   fs.mkdirSync(path.join(DIR, '..', '.bench'), {recursive: true})
-  fs.writeFileSync(path.join(DIR, '..', '.bench', quick ? 'quick.json' : 'results.json'), JSON.stringify({baselines: baselineNotes(), cpu, node: process.version, quick, rows, time: new Date().toISOString()}, null, 2))
+  fs.writeFileSync(
+    path.join(DIR, '..', '.bench', quick ? 'quick.json' : 'results.json'),
+    JSON.stringify({baselines: baselineNotes(), cpu, node: process.version, quick, rows, time: new Date().toISOString()}, null, 2),
+  )
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  main().then(() => process.exit(0), (error: unknown) => {
-    process.stderr.write(`benchmark failed: ${(error as Error).stack ?? String(error)}\n`)
-    process.exit(1)
-  })
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`benchmark failed: ${(error as Error).stack ?? String(error)}\n`)
+      process.exit(1)
+    },
+  )
 }

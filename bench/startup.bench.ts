@@ -18,11 +18,6 @@ import {type BenchResult, standalone} from './run.js'
 import {measure} from './measure.js'
 import {kubectlFor} from './kubectl.js'
 
-
-
-
-
-
 export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const RUN = packedCli()
   const runs = opts.quick ? 3 : 15
@@ -30,7 +25,13 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const node = await measure(process.execPath, ['-e', '0'], runs)
   results.push({name: 'node -e 0 (baseline)', unit: 'ms', value: node.median})
   const ratioRow = (name: string, m: {median: number}, target: number): BenchResult => ({
-    baseline: 'node -e 0', name, ok: m.median / node.median <= target, ratio: m.median / node.median, target: `<= ${target}x node`, unit: 'ms', value: m.median,
+    baseline: 'node -e 0',
+    name,
+    ok: m.median / node.median <= target,
+    ratio: m.median / node.median,
+    target: `<= ${target}x node`,
+    unit: 'ms',
+    value: m.median,
   })
 
   const memRows: BenchResult[] = []
@@ -47,10 +48,13 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   // A small cluster: the default fixture has 2 pools and 5 nodes; one more pool and node make 3 and 6.
   const objects = loadFixture()
   const worker = objects.find((o) => o.kind === 'Node' && o.metadata?.labels?.['node-role.kubernetes.io/worker'] !== undefined)!
-  objects.push({...structuredClone(worker), metadata: {...structuredClone(worker.metadata), name: 'ip-10-0-99-1.us-east-2.compute.internal', uid: undefined}})
+  objects.push({
+    ...structuredClone(worker),
+    metadata: {...structuredClone(worker.metadata), name: 'ip-10-0-99-1.us-east-2.compute.internal', uid: undefined},
+  })
   const pool = objects.find((o) => o.kind === 'MachineConfigPool' && o.metadata?.name === 'worker')!
   objects.push({...structuredClone(pool), metadata: {...structuredClone(pool.metadata), name: 'infra', uid: undefined}})
-  const emu = await startEmulator({groups: {machineOS: false}, objects})  // a 4.14 cluster: dockerfile renders the pool's Dockerfile
+  const emu = await startEmulator({groups: {machineOS: false}, objects}) // a 4.14 cluster: dockerfile renders the pool's Dockerfile
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-home-'))
   const env = {...process.env, HOME: home, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', XDG_CACHE_HOME: path.join(home, '.cache')}
   try {
@@ -60,7 +64,13 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
     mem('oc-mob status -o json', status)
     // What a first run after installing costs: no code cache yet.
     const cold = await measure(process.execPath, [RUN, 'status', '-o', 'json'], runs, {env: {...env, OC_MOB_NO_COMPILE_CACHE: '1'}})
-    results.push({baseline: 'node -e 0', name: 'oc-mob status -o json, no code cache (first run)', ratio: cold.median / node.median, unit: 'ms', value: cold.median})
+    results.push({
+      baseline: 'node -e 0',
+      name: 'oc-mob status -o json, no code cache (first run)',
+      ratio: cold.median / node.median,
+      unit: 'ms',
+      value: cold.median,
+    })
     // The real kubectl binary (bench/kubectl.ts), not a dispatcher in front of it.
     const k = await kubectlFor(emu)
     if ('skipped' in k) {
@@ -68,7 +78,13 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
     } else {
       const kubectl = await measure(k.path, ['get', 'mcp,nodes', '-o', 'json'], runs, {env})
       results.push({name: 'kubectl get mcp,nodes -o json', unit: 'ms', value: kubectl.median})
-      results.push({baseline: 'kubectl get mcp,nodes -o json', name: 'oc-mob status -o json vs kubectl', ratio: status.median / kubectl.median, unit: 'ms', value: status.median})
+      results.push({
+        baseline: 'kubectl get mcp,nodes -o json',
+        name: 'oc-mob status -o json vs kubectl',
+        ratio: status.median / kubectl.median,
+        unit: 'ms',
+        value: status.median,
+      })
     }
 
     const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-ctx-'))

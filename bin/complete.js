@@ -38,4 +38,10 @@ if (partial.startsWith('-') && current) {
   out.push(...next)
 }
 
-process.stdout.write(out.filter((w) => w.startsWith(partial)).sort().map((w) => `${w}\n`).join('') + ':4\n')
+process.stdout.write(
+  out
+    .filter((w) => w.startsWith(partial))
+    .sort()
+    .map((w) => `${w}\n`)
+    .join('') + ':4\n',
+)

@@ -20,13 +20,14 @@ if (fast && args.length === 1 && (args[0] === '--version' || args[0] === '-v')) 
 
 // Pre-rendered help is 80 columns wide, as oclif renders it for pipes: used for pipes and terminals
 // of 80 to 99 columns; oclif renders it for other widths.
-const cols = process.stdout.isTTY ? process.stdout.columns ?? 80 : 80
+const cols = process.stdout.isTTY ? (process.stdout.columns ?? 80) : 80
 if (fast && cols >= 80 && cols < 100 && !process.env.OCLIF_COLUMNS) {
   const isHelp = (a) => a === '--help' || a === '-h'
   let id
   if (args.length === 1 && (isHelp(args[0]) || args[0] === 'help')) id = 'index'
   else if (args.length >= 2 && args[0] === 'help' && args.slice(1).every((a) => /^[a-z][\w-]*$/.test(a))) id = args.slice(1).join(' ')
-  else if (args.length >= 2 && isHelp(args.at(-1)) && args.slice(0, -1).every((a) => /^[a-z][\w-]*$/.test(a))) id = args.slice(0, -1).join(' ')
+  else if (args.length >= 2 && isHelp(args.at(-1)) && args.slice(0, -1).every((a) => /^[a-z][\w-]*$/.test(a)))
+    id = args.slice(0, -1).join(' ')
   if (id) {
     try {
       answer(readFileSync(new URL(`../dist/help/${id}.txt`, import.meta.url), 'utf8'))
@@ -41,7 +42,9 @@ if (fast && cols >= 80 && cols < 100 && !process.env.OCLIF_COLUMNS) {
 if (!existsSync(new URL('../dist/boot.js', import.meta.url))) {
   // A checkout installed or linked before it was built: say so instead of a module-not-found trace.
   const dir = fileURLToPath(new URL('..', import.meta.url))
-  process.stderr.write(`error: oc-mob in ${dir} is not built (dist/ is missing)\nnext: run \`npm ci && npm run build\` in ${dir}, or install a packed release (npm pack, then npm install -g ./oc-mob-*.tgz)\n`)
+  process.stderr.write(
+    `error: oc-mob in ${dir} is not built (dist/ is missing)\nnext: run \`npm ci && npm run build\` in ${dir}, or install a packed release (npm pack, then npm install -g ./oc-mob-*.tgz)\n`,
+  )
   process.exit(10) // ExitCode.Unavailable: not built yet
 }
 

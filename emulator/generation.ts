@@ -15,7 +15,9 @@ export function parseGeneration(value: string): Generation {
   const v = value.trim()
   if (v === '4.14' || v === '4.15') return '4.14'
   if (/^4\.(18|19|[2-9]\d)$/.test(v) || /^5\.\d+$/.test(v)) return '4.19'
-  throw new Error(`--generation ${value}: use 4.14 (the pool label and on-cluster-build-config) or 4.19 (MachineOSConfig; also 4.18, 4.2x, 5.x)`)
+  throw new Error(
+    `--generation ${value}: use 4.14 (the pool label and on-cluster-build-config) or 4.19 (MachineOSConfig; also 4.18, 4.2x, 5.x)`,
+  )
 }
 
 /** Whether a cluster of this generation serves the MachineOSConfig API and runs its builder. */

@@ -71,7 +71,12 @@ export interface Emulator {
   requests: RequestRecord[]
   resetRequests(): void
   /** admin HTTPS call, JSON in/out */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{status: number; body: any; headers: Record<string, string>}>
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{status: number; body: any; headers: Record<string, string>}>
   /** stops the server, ends all watches/log streams, removes the temp dir */
   close(): Promise<void>
   /** the directory holding kubeconfigs and ca.crt */
@@ -108,14 +113,16 @@ export function readFixture(path: string): any[] {
 }
 
 function expandLists(objs: any[]): any[] {
-  return objs.flatMap((o) => (o && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items) ? expandLists(o.items) : [o]))
+  return objs.flatMap((o) =>
+    o && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items) ? expandLists(o.items) : [o],
+  )
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const groups = {image: true, build: true, machine: true, machineOS: true, ...(opts.groups ?? {})}
   const registry = new Registry(groups)
   const store = new Store(opts.watchHistory ?? 1000)
-  const crdDir = opts.crdDir === false ? undefined : opts.crdDir ?? defaultCrdDir()
+  const crdDir = opts.crdDir === false ? undefined : (opts.crdDir ?? defaultCrdDir())
   const crds = loadCrds(crdDir, registry.list)
   const pki = createPki()
   const kubeletClient = pki.client('system:kube-apiserver', ['kube-master'])
@@ -128,7 +135,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     imageRegistry: opts.imageRegistry ?? 'image-registry.openshift-image-registry.svc:5000',
     // the service account controller: every namespace gets a "default" ServiceAccount
     onNamespaceCreated: (ns) => {
-      if (!store.get(saRes, ns, 'default')) objects.create(saRes, ns, {apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'default', namespace: ns}}, {load: true})
+      if (!store.get(saRes, ns, 'default'))
+        objects.create(saRes, ns, {apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'default', namespace: ns}}, {load: true})
     },
   })
 
@@ -137,7 +145,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const nsRes = registry.find('', 'v1', 'namespaces')!
   const isNs = (o: any) => o?.kind === 'Namespace' && (o.apiVersion ?? 'v1') === 'v1'
   for (const name of SEED_NAMESPACES) {
-    if (!initial.some((o) => isNs(o) && o.metadata?.name === name)) objects.create(nsRes, undefined, {apiVersion: 'v1', kind: 'Namespace', metadata: {name}}, {load: true})
+    if (!initial.some((o) => isNs(o) && o.metadata?.name === name))
+      objects.create(nsRes, undefined, {apiVersion: 'v1', kind: 'Namespace', metadata: {name}}, {load: true})
   }
   for (const o of [...initial.filter(isNs), ...initial.filter((x) => !isNs(x))]) {
     if (!o || typeof o !== 'object') throw new Error('initial objects must be Kubernetes objects')
@@ -145,7 +154,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!r) {
       // kinds of an optional group that is switched off are left out silently
       if (RESOURCES.some((x) => apiVersionOf(x) === o.apiVersion && x.kind === o.kind)) continue
-      throw new Error(`initial object ${o.kind ?? '?'} ${o.metadata?.name ?? '?'}: kind ${o.kind} of ${o.apiVersion} is not served by the emulator`)
+      throw new Error(
+        `initial object ${o.kind ?? '?'} ${o.metadata?.name ?? '?'}: kind ${o.kind} of ${o.apiVersion} is not served by the emulator`,
+      )
     }
     const ns = o.metadata?.namespace ?? (r.namespaced ? 'default' : undefined)
     // a fixture may spell out what the emulator creates by itself (seed namespaces, "default" service accounts)
@@ -155,7 +166,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     try {
       objects.create(r, ns, o, {load: true})
     } catch (error) {
-      throw new Error(`initial object ${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}: ${(error as Error).message}`)
+      throw new Error(
+        `initial object ${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}: ${(error as Error).message}`,
+      )
     }
   }
 
@@ -208,7 +221,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     let text: string
     if (identity === 'cert') {
       const c = pki.client('admin', ['system:masters'])
-      text = kubeconfigText('admin-cert', [`client-certificate-data: ${Buffer.from(c.certPem).toString('base64')}`, `client-key-data: ${Buffer.from(c.keyPem).toString('base64')}`])
+      text = kubeconfigText('admin-cert', [
+        `client-certificate-data: ${Buffer.from(c.certPem).toString('base64')}`,
+        `client-key-data: ${Buffer.from(c.keyPem).toString('base64')}`,
+      ])
     } else if (identity === 'bad-token') {
       text = kubeconfigText('bad-token', ['token: sha256~not-a-valid-token'])
     } else if (identity === 'insecure') {
@@ -250,7 +266,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     request: (method, path, body, headers = {}) =>
       new Promise((resolve, reject) => {
-        const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? Buffer.from(body as any) : Buffer.from(JSON.stringify(body))
+        const payload =
+          body === undefined
+            ? undefined
+            : typeof body === 'string' || Buffer.isBuffer(body)
+              ? Buffer.from(body as any)
+              : Buffer.from(JSON.stringify(body))
         const req = httpsRequest(
           `${url}${path}`,
           {
@@ -321,7 +342,10 @@ export function parseClusterArgs(argv: string[]): EmulatorOptions {
     else if (flag === '--generation') o.groups!.machineOS = servesMachineOS(parseGeneration(value()))
     else if (a === '--no-machine-os') o.groups!.machineOS = false
     else if (a === '--no-fixture') fixture = undefined
-    else throw new Error(`unknown argument ${a} (known: --generation 4.14|4.19, --fixture FILE, --no-fixture, --port N, --dir DIR, --no-image, --no-build, --no-machine, --no-machine-os)`)
+    else
+      throw new Error(
+        `unknown argument ${a} (known: --generation 4.14|4.19, --fixture FILE, --no-fixture, --port N, --dir DIR, --no-image, --no-build, --no-machine, --no-machine-os)`,
+      )
   }
   if (o.port !== undefined && !Number.isInteger(o.port)) throw new Error('--port needs a number')
   if (fixture) o.fixture = fixture
@@ -329,7 +353,10 @@ export function parseClusterArgs(argv: string[]): EmulatorOptions {
 }
 
 /** Prints the KUBECONFIG line on stdout and a short description on stderr. */
-export function announce(em: Emulator, io: {out: NodeJS.WritableStream; err: NodeJS.WritableStream} = {out: process.stdout, err: process.stderr}): void {
+export function announce(
+  em: Emulator,
+  io: {out: NodeJS.WritableStream; err: NodeJS.WritableStream} = {out: process.stdout, err: process.stderr},
+): void {
   io.out.write(`KUBECONFIG=${em.kubeconfig}\n`)
   io.err.write(`emulator listening on ${em.url}\n`)
   io.err.write(`  admin kubeconfig:      ${em.kubeconfig}\n`)
@@ -356,7 +383,10 @@ function untilSignal(): Promise<NodeJS.Signals> {
  * What `npm run cluster` does: start an emulator from CLI arguments, announce it, run until a signal,
  * then run `cleanups` (e.g. simulated controllers) and close the emulator.
  */
-export async function runCluster(argv: string[], hooks: {started?: (em: Emulator) => Promise<void> | void; cleanups?: Array<() => Promise<void> | void>} = {}): Promise<void> {
+export async function runCluster(
+  argv: string[],
+  hooks: {started?: (em: Emulator) => Promise<void> | void; cleanups?: Array<() => Promise<void> | void>} = {},
+): Promise<void> {
   const em = await startEmulator(parseClusterArgs(argv))
   try {
     await hooks.started?.(em)

@@ -7,8 +7,10 @@ import {stringify} from 'yaml'
 import {startEmulator, type Emulator} from './index.js'
 
 const KUBECTL = '/usr/bin/kubectl'
-const NOT_CHECKED = '* <nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'
-const PUSHSPEC = '* spec.renderedImagePushSpec: Invalid value: "string": the OCI Image name should follow the host[:port][/namespace]/name format, resembling a valid URL without the scheme. Or it must be a valid .svc followed by a port, repository, image name, and tag.'
+const NOT_CHECKED =
+  '* <nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'
+const PUSHSPEC =
+  '* spec.renderedImagePushSpec: Invalid value: "string": the OCI Image name should follow the host[:port][/namespace]/name format, resembling a valid URL without the scheme. Or it must be a valid .svc followed by a port, repository, image name, and tag.'
 
 const mosc = (name: string, spec: Record<string, unknown> = {}) => ({
   apiVersion: 'machineconfiguration.openshift.io/v1',
@@ -30,9 +32,14 @@ describe('emulator: the real kubectl creating invalid MachineOSConfigs, and dele
 
   const kubectl = (args: string[]): Promise<{code: number; stdout: string; stderr: string}> =>
     new Promise((resolve) => {
-      execFile(KUBECTL, ['--kubeconfig', em.kubeconfig, ...args], {env: {...process.env, HOME: home, KUBECONFIG: ''}, timeout: 30_000}, (err, stdout, stderr) => {
-        resolve({code: err ? ((err as any).code ?? 1) : 0, stdout, stderr})
-      })
+      execFile(
+        KUBECTL,
+        ['--kubeconfig', em.kubeconfig, ...args],
+        {env: {...process.env, HOME: home, KUBECONFIG: ''}, timeout: 30_000},
+        (err, stdout, stderr) => {
+          resolve({code: err ? ((err as any).code ?? 1) : 0, stdout, stderr})
+        },
+      )
     })
 
   /** `kubectl create -f` of one object; its stderr lines */
@@ -63,7 +70,9 @@ describe('emulator: the real kubectl creating invalid MachineOSConfigs, and dele
   it('refuses a name unlike the pool', async () => {
     const r = await create(mosc('mine', {machineConfigPool: {name: 'worker'}}))
     expect(r.code).to.not.equal(0)
-    expect(r.stderr).to.equal(`${refused('mine')}<nil>: Invalid value: "object": MachineOSConfig name must match the referenced MachineConfigPool name; can only have one MachineOSConfig per MachineConfigPool\n`)
+    expect(r.stderr).to.equal(
+      `${refused('mine')}<nil>: Invalid value: "object": MachineOSConfig name must match the referenced MachineConfigPool name; can only have one MachineOSConfig per MachineConfigPool\n`,
+    )
   })
 
   it('refuses a pushspec without a tag, and one with a dotted namespace', async () => {
@@ -76,18 +85,26 @@ describe('emulator: the real kubectl creating invalid MachineOSConfigs, and dele
 
   it('refuses PodImageBuilder', async () => {
     const r = await create(mosc('pib', {imageBuilder: {imageBuilderType: 'PodImageBuilder'}}))
-    expect(r.stderr).to.equal(`${refused('pib')}\n* spec.imageBuilder.imageBuilderType: Unsupported value: "PodImageBuilder": supported values: "Job"\n${NOT_CHECKED}\n`)
+    expect(r.stderr).to.equal(
+      `${refused('pib')}\n* spec.imageBuilder.imageBuilderType: Unsupported value: "PodImageBuilder": supported values: "Job"\n${NOT_CHECKED}\n`,
+    )
   })
 
   it('refuses a 4,100-byte containerFile', async () => {
     const r = await create(mosc('big', {containerFile: [{content: `FROM x\n${'#'.repeat(4093)}`}]}))
-    expect(r.stderr).to.equal(`${refused('big')}\n* spec.containerFile[0].content: Too long: may not be more than 4096 bytes\n${NOT_CHECKED}\n`)
+    expect(r.stderr).to.equal(
+      `${refused('big')}\n* spec.containerFile[0].content: Too long: may not be more than 4096 bytes\n${NOT_CHECKED}\n`,
+    )
   })
 
   it('refuses two NoArch entries (one by default)', async () => {
     const r = await create(mosc('two', {containerFile: [{content: 'FROM a'}, {containerfileArch: 'NoArch', content: 'FROM b'}]}))
-    expect(r.stderr).to.equal(`${refused('two')}spec.containerFile[1]: Duplicate value: map[string]interface {}{"containerfileArch":"NoArch"}\n`)
-    expect((await kubectl(['get', 'machineosconfigs', '-o', 'name'])).stdout).to.equal('machineosconfig.machineconfiguration.openshift.io/layered\n')
+    expect(r.stderr).to.equal(
+      `${refused('two')}spec.containerFile[1]: Duplicate value: map[string]interface {}{"containerfileArch":"NoArch"}\n`,
+    )
+    expect((await kubectl(['get', 'machineosconfigs', '-o', 'name'])).stdout).to.equal(
+      'machineosconfig.machineconfiguration.openshift.io/layered\n',
+    )
   })
 
   it('deletes a MachineOSConfig (the server answers a Status) and waits until it is gone', async () => {

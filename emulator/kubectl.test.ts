@@ -15,9 +15,14 @@ describe('emulator: the real kubectl against it', function () {
 
   const kubectl = (args: string[], kubeconfig = em.kubeconfig): Promise<{code: number; stdout: string; stderr: string}> =>
     new Promise((resolve) => {
-      execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], {env: {...process.env, HOME: home, KUBECONFIG: ''}, timeout: 20_000}, (err, stdout, stderr) => {
-        resolve({code: err ? ((err as any).code ?? 1) : 0, stdout, stderr})
-      })
+      execFile(
+        KUBECTL,
+        ['--kubeconfig', kubeconfig, ...args],
+        {env: {...process.env, HOME: home, KUBECONFIG: ''}, timeout: 20_000},
+        (err, stdout, stderr) => {
+          resolve({code: err ? ((err as any).code ?? 1) : 0, stdout, stderr})
+        },
+      )
     })
 
   before(async function () {
@@ -30,14 +35,46 @@ describe('emulator: the real kubectl against it', function () {
       objects: [
         kubelet.nodeObject('node-1'),
         {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'openshift-machine-config-operator'}},
-        {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: 'openshift-machine-config-operator', labels: {app: 'ocb'}}, data: {finalImagePullspec: 'quay.io/x/y:latest'}},
-        {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'other', namespace: 'openshift-machine-config-operator', labels: {app: 'else'}}, data: {}},
-        {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'worker'}, spec: {paused: false}, status: {configuration: {name: 'rendered-worker-1'}, machineCount: 2, conditions: [{type: 'Updated', status: 'True'}]}},
-        {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'layering'}, spec: {paused: false}},
-        {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'build-rendered-layering-1', namespace: 'openshift-machine-config-operator'}, spec: {nodeName: 'node-1', containers: [{name: 'image-build', image: 'quay.io/buildah/stable:latest'}]}, status: {phase: 'Running'}},
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {name: 'on-cluster-build-config', namespace: 'openshift-machine-config-operator', labels: {app: 'ocb'}},
+          data: {finalImagePullspec: 'quay.io/x/y:latest'},
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {name: 'other', namespace: 'openshift-machine-config-operator', labels: {app: 'else'}},
+          data: {},
+        },
+        {
+          apiVersion: 'machineconfiguration.openshift.io/v1',
+          kind: 'MachineConfigPool',
+          metadata: {name: 'worker'},
+          spec: {paused: false},
+          status: {configuration: {name: 'rendered-worker-1'}, machineCount: 2, conditions: [{type: 'Updated', status: 'True'}]},
+        },
+        {
+          apiVersion: 'machineconfiguration.openshift.io/v1',
+          kind: 'MachineConfigPool',
+          metadata: {name: 'layering'},
+          spec: {paused: false},
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {name: 'build-rendered-layering-1', namespace: 'openshift-machine-config-operator'},
+          spec: {nodeName: 'node-1', containers: [{name: 'image-build', image: 'quay.io/buildah/stable:latest'}]},
+          status: {phase: 'Running'},
+        },
       ],
     })
-    kubelet.setLog('openshift-machine-config-operator', 'build-rendered-layering-1', 'image-build', 'STEP 1/5: FROM quay.io/base\nSTEP 2/5: RUN true\n')
+    kubelet.setLog(
+      'openshift-machine-config-operator',
+      'build-rendered-layering-1',
+      'image-build',
+      'STEP 1/5: FROM quay.io/base\nSTEP 2/5: RUN true\n',
+    )
   })
   after(async () => {
     await em?.close()
@@ -58,10 +95,14 @@ describe('emulator: the real kubectl against it', function () {
     expect(JSON.parse(jl.stdout).items.map((i: any) => i.metadata.name)).to.deep.equal(['on-cluster-build-config', 'other'])
     const mcp = await kubectl(['get', 'mcp'])
     expect(mcp.code).to.equal(0)
-    expect(mcp.stdout.split('\n')[0]).to.match(/^NAME\s+CONFIG\s+UPDATED\s+UPDATING\s+DEGRADED\s+MACHINECOUNT\s+READYMACHINECOUNT\s+UPDATEDMACHINECOUNT\s+DEGRADEDMACHINECOUNT\s+AGE$/)
+    expect(mcp.stdout.split('\n')[0]).to.match(
+      /^NAME\s+CONFIG\s+UPDATED\s+UPDATING\s+DEGRADED\s+MACHINECOUNT\s+READYMACHINECOUNT\s+UPDATEDMACHINECOUNT\s+DEGRADEDMACHINECOUNT\s+AGE$/,
+    )
     expect(mcp.stdout).to.match(/\nworker\s+rendered-worker-1\s+True\s+2\s+\d+s\n/)
     const name = await kubectl(['get', 'mcp', '-o', 'name'])
-    expect(name.stdout).to.equal('machineconfigpool.machineconfiguration.openshift.io/layering\nmachineconfigpool.machineconfiguration.openshift.io/worker\n')
+    expect(name.stdout).to.equal(
+      'machineconfigpool.machineconfiguration.openshift.io/layering\nmachineconfigpool.machineconfiguration.openshift.io/worker\n',
+    )
     const missing = await kubectl(['get', 'mcp', 'nope'])
     expect(missing.code).to.not.equal(0)
     expect(missing.stderr).to.contain('Error from server (NotFound): machineconfigpools.machineconfiguration.openshift.io "nope" not found')
@@ -70,7 +111,9 @@ describe('emulator: the real kubectl against it', function () {
   })
 
   it('watches with --watch (a couple of events), then is killed', async () => {
-    const child = spawn(KUBECTL, ['--kubeconfig', em.kubeconfig, 'get', 'mcp', '--watch', '--output-watch-events'], {env: {...process.env, HOME: home, KUBECONFIG: ''}})
+    const child = spawn(KUBECTL, ['--kubeconfig', em.kubeconfig, 'get', 'mcp', '--watch', '--output-watch-events'], {
+      env: {...process.env, HOME: home, KUBECONFIG: ''},
+    })
     let out = ''
     child.stdout.on('data', (c) => {
       out += c
@@ -84,7 +127,12 @@ describe('emulator: the real kubectl against it', function () {
     }
     try {
       await waitFor(/ADDED\s+worker/)
-      await em.request('PATCH', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/layering', {metadata: {labels: {w: '1'}}}, {'Content-Type': 'application/merge-patch+json'})
+      await em.request(
+        'PATCH',
+        '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/layering',
+        {metadata: {labels: {w: '1'}}},
+        {'Content-Type': 'application/merge-patch+json'},
+      )
       await waitFor(/MODIFIED\s+layering/)
     } finally {
       child.kill('SIGTERM')
@@ -93,14 +141,24 @@ describe('emulator: the real kubectl against it', function () {
   })
 
   it('patches a pool with --type merge, and shows the 415 for the default strategic patch', async () => {
-    const ok = await kubectl(['patch', 'mcp', 'layering', '--type', 'merge', '-p', '{"metadata":{"labels":{"machineconfiguration.openshift.io/layering-enabled":""}}}'])
+    const ok = await kubectl([
+      'patch',
+      'mcp',
+      'layering',
+      '--type',
+      'merge',
+      '-p',
+      '{"metadata":{"labels":{"machineconfiguration.openshift.io/layering-enabled":""}}}',
+    ])
     expect(ok.stderr).to.equal('')
     expect(ok.stdout).to.equal('machineconfigpool.machineconfiguration.openshift.io/layering patched\n')
     const got = await em.request('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/layering')
     expect(got.body.metadata.labels).to.have.property('machineconfiguration.openshift.io/layering-enabled', '')
     const smp = await kubectl(['patch', 'mcp', 'layering', '-p', '{"spec":{"paused":true}}'])
     expect(smp.code).to.not.equal(0)
-    expect(smp.stderr).to.contain('application/strategic-merge-patch+json is not supported by machineconfiguration.openshift.io/v1, Kind=MachineConfigPool: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml')
+    expect(smp.stderr).to.contain(
+      'application/strategic-merge-patch+json is not supported by machineconfiguration.openshift.io/v1, Kind=MachineConfigPool: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    )
     const label = await kubectl(['label', 'mcp', 'worker', 'x=y'])
     expect(label.stdout).to.equal('machineconfigpool.machineconfiguration.openshift.io/worker labeled\n')
     const cmPatch = await kubectl(['patch', 'configmap', 'other', '-n', 'openshift-machine-config-operator', '-p', '{"data":{"k":"v"}}'])
@@ -130,7 +188,9 @@ describe('emulator: the real kubectl against it', function () {
       expect(a.stdout).to.equal('configmap/applied configured\nmachineconfigpool.machineconfiguration.openshift.io/infra configured\n')
       writeFileSync(file, manifest('3'))
       const ssa = await kubectl(['apply', '--server-side', '-f', file])
-      expect(ssa.stdout).to.equal('configmap/applied serverside-applied\nmachineconfigpool.machineconfiguration.openshift.io/infra serverside-applied\n')
+      expect(ssa.stdout).to.equal(
+        'configmap/applied serverside-applied\nmachineconfigpool.machineconfiguration.openshift.io/infra serverside-applied\n',
+      )
       const got = await em.request('GET', '/api/v1/namespaces/openshift-machine-config-operator/configmaps/applied')
       expect(got.body.data).to.deep.equal({a: '3'})
       await kubectl(['delete', '-f', file])
@@ -152,10 +212,15 @@ describe('emulator: the real kubectl against it', function () {
     expect((await em.request('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/worker')).status).to.equal(200)
     const yes = await kubectl(['auth', 'can-i', 'patch', 'machineconfigpools.machineconfiguration.openshift.io'])
     expect(yes.stdout).to.equal('yes\n')
-    const no = await kubectl(['auth', 'can-i', 'patch', 'machineconfigpools.machineconfiguration.openshift.io'], em.kubeconfigFor('developer'))
+    const no = await kubectl(
+      ['auth', 'can-i', 'patch', 'machineconfigpools.machineconfiguration.openshift.io'],
+      em.kubeconfigFor('developer'),
+    )
     expect(no.stdout).to.equal('no\n')
     const denied = await kubectl(['patch', 'mcp', 'worker', '--type', 'merge', '-p', '{}'], em.kubeconfigFor('developer'))
-    expect(denied.stderr).to.contain('Error from server (Forbidden): machineconfigpools.machineconfiguration.openshift.io "worker" is forbidden: User "developer" cannot patch resource "machineconfigpools" in API group "machineconfiguration.openshift.io" at the cluster scope')
+    expect(denied.stderr).to.contain(
+      'Error from server (Forbidden): machineconfigpools.machineconfiguration.openshift.io "worker" is forbidden: User "developer" cannot patch resource "machineconfigpools" in API group "machineconfiguration.openshift.io" at the cluster scope',
+    )
     const bad = await kubectl(['get', 'ns'], em.kubeconfigFor('bad-token'))
     expect(bad.stderr).to.contain('Unauthorized')
     const cert = await kubectl(['get', 'ns', 'default', '-o', 'name'], em.kubeconfigFor('cert'))

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     report(generation, sim.mode, sim.why)
     stop = () => sim.stop()
   }
-  await new Promise<void>(resolve => {
+  await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve())
     process.once('SIGTERM', () => resolve())
   })
@@ -65,7 +65,7 @@ function report(generation: string, mode: string, why?: string): void {
   console.log(`simulation of an OpenShift ${generation} cluster running, ${mode} builds${why ? ` (${why})` : ''}; Ctrl-C to stop`)
 }
 
-main().catch(e => {
+main().catch((e) => {
   console.error(`error: ${(e as Error).message}`)
   process.exit(1)
 })

@@ -31,19 +31,24 @@ const src = path.join(root, 'src')
 const stubGenerated = {
   name: 'stub-client-node-generated-api',
   setup(b) {
-    b.onResolve({filter: /^\.\/gen\/index\.js$/}, (args) => (args.importer.includes(`${path.sep}@kubernetes${path.sep}client-node${path.sep}`)
-      ? {namespace: 'oc-mob-stub', path: 'client-node-gen'}
-      : undefined))
+    b.onResolve({filter: /^\.\/gen\/index\.js$/}, (args) =>
+      args.importer.includes(`${path.sep}@kubernetes${path.sep}client-node${path.sep}`)
+        ? {namespace: 'oc-mob-stub', path: 'client-node-gen'}
+        : undefined,
+    )
     // config.js takes Headers from node-fetch only for applyToFetchOptions, which oc-mob never calls;
     // Node's own Headers serves (looked up only when used: the global loads undici), and node-fetch
     // (with its URL and punycode tables) stays out.
-    b.onResolve({filter: /^node-fetch$/}, (args) => (args.importer.endsWith(`client-node${path.sep}dist${path.sep}config.js`)
-      ? {namespace: 'oc-mob-stub', path: 'node-fetch-headers'}
-      : undefined))
+    b.onResolve({filter: /^node-fetch$/}, (args) =>
+      args.importer.endsWith(`client-node${path.sep}dist${path.sep}config.js`)
+        ? {namespace: 'oc-mob-stub', path: 'node-fetch-headers'}
+        : undefined,
+    )
     b.onLoad({filter: /.*/, namespace: 'oc-mob-stub'}, (args) => ({
-      contents: args.path === 'node-fetch-headers'
-        ? 'export class Headers { constructor(init) { return new globalThis.Headers(init) } }'
-        : `const unused = () => { throw new Error('the generated client-node API is not part of oc-mob') }
+      contents:
+        args.path === 'node-fetch-headers'
+          ? 'export class Headers { constructor(init) { return new globalThis.Headers(init) } }'
+          : `const unused = () => { throw new Error('the generated client-node API is not part of oc-mob') }
 export const createConfiguration = unused
 export class ServerConfiguration { constructor() { unused() } }`,
       loader: 'js',
@@ -67,7 +72,11 @@ function commandModules(dir, prefix = []) {
   for (const e of fs.readdirSync(dir, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = path.join(dir, e.name)
     if (e.isDirectory()) out.push(...commandModules(p, [...prefix, e.name]))
-    else if (e.name.endsWith('.ts')) out.push({file: p, id: [...prefix, e.name.replace(/\.ts$/, '')].filter((w, i, all) => !(w === 'index' && i === all.length - 1)).join(':')})
+    else if (e.name.endsWith('.ts'))
+      out.push({
+        file: p,
+        id: [...prefix, e.name.replace(/\.ts$/, '')].filter((w, i, all) => !(w === 'index' && i === all.length - 1)).join(':'),
+      })
   }
 
   return out
@@ -104,7 +113,8 @@ await build({
 // The loader reads the bundle as Latin-1 (a one-byte string, quicker to read than UTF-8), so it must
 // be ASCII. esbuild escapes non-ASCII text except inside some regular expressions, where a \uXXXX
 // escape means the same character.
-const bundle = fs.readFileSync(bundleFile, 'utf8')
+const bundle = fs
+  .readFileSync(bundleFile, 'utf8')
   .replaceAll(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 fs.writeFileSync(bundleFile, bundle, 'latin1')
 new vm.Script(bundle, {filename: bundleFile}) // still valid JavaScript after escaping
@@ -123,19 +133,27 @@ await build({
 })
 
 // The oclif manifest, so that no command module is loaded to list commands or flags.
-execFileSync(process.execPath, [path.join(root, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+execFileSync(process.execPath, [path.join(root, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
 
 // Help texts, rendered by oclif itself at its default width for non-terminals.
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8'))
 const helpDir = path.join(dist, 'help')
 fs.mkdirSync(helpDir, {recursive: true})
-const render = (args) => execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {
-  cwd: root, encoding: 'utf8', env: {...process.env, NO_COLOR: '1', OC_MOB_NO_COMPILE_CACHE: '1', OC_MOB_NO_FAST_PATH: '1', OCLIF_COLUMNS: '80'},
-})
+const render = (args) =>
+  execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: {...process.env, NO_COLOR: '1', OC_MOB_NO_COMPILE_CACHE: '1', OC_MOB_NO_FAST_PATH: '1', OCLIF_COLUMNS: '80'},
+  })
 fs.writeFileSync(path.join(helpDir, 'index.txt'), render(['--help']))
 for (const id of Object.keys(manifest.commands)) {
   if (manifest.commands[id].hidden) continue
   fs.writeFileSync(path.join(helpDir, `${id.replaceAll(':', ' ')}.txt`), render([...id.split(':'), '--help']))
 }
 
-process.stderr.write(`built dist/index.js: ${Object.keys(manifest.commands).length} commands, ${(bundle.length / 1_048_576).toFixed(1)} MiB, build ${buildId}\n`)
+process.stderr.write(
+  `built dist/index.js: ${Object.keys(manifest.commands).length} commands, ${(bundle.length / 1_048_576).toFixed(1)} MiB, build ${buildId}\n`,
+)

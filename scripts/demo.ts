@@ -31,13 +31,18 @@ function say(text: string): void {
 async function ocMob(kubeconfig: string, args: string[], expectExit = 0): Promise<void> {
   process.stdout.write(`${bold('$ oc mob ' + args.join(' '))}\n`)
   const r = await execa(process.execPath, [path.join(ROOT, 'bin', 'dev.js'), ...args], {
-    env: {KUBECONFIG: kubeconfig}, extendEnv: true, reject: false, stdio: ['ignore', 'inherit', 'inherit'],
+    env: {KUBECONFIG: kubeconfig},
+    extendEnv: true,
+    reject: false,
+    stdio: ['ignore', 'inherit', 'inherit'],
   })
   if (r.exitCode !== expectExit) throw new Error(`oc mob ${args.join(' ')} exited ${r.exitCode}, expected ${expectExit}`)
 }
 
 function manual(command: string): void {
-  process.stdout.write(`${bold('$ ' + command)}   ${process.stdout.isTTY ? '\u001B[2m' : ''}(by hand)${process.stdout.isTTY ? '\u001B[22m' : ''}\n`)
+  process.stdout.write(
+    `${bold('$ ' + command)}   ${process.stdout.isTTY ? '\u001B[2m' : ''}(by hand)${process.stdout.isTTY ? '\u001B[22m' : ''}\n`,
+  )
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
@@ -55,9 +60,11 @@ async function main(): Promise<void> {
   })
   try {
     const {sim} = cluster
-    process.stdout.write(sim.mode === 'real'
-      ? `Real image builds: buildah builds and pushes to a registry on ${sim.registry!.host}; base OS image ${sim.baseImage}\n`
-      : `Scripted image builds (${sim.why}): each RUN step's echo and exit are played, nothing is built; install buildah and docker-registry for real ones\n`)
+    process.stdout.write(
+      sim.mode === 'real'
+        ? `Real image builds: buildah builds and pushes to a registry on ${sim.registry!.host}; base OS image ${sim.baseImage}\n`
+        : `Scripted image builds (${sim.why}): each RUN step's echo and exit are played, nothing is built; install buildah and docker-registry for real ones\n`,
+    )
     process.stdout.write(`KUBECONFIG=${cluster.kubeconfig}\n`)
     const kc = cluster.kubeconfig
     const client = new KubeClient(loadKubeconfig({kubeconfig: kc}))
@@ -65,32 +72,62 @@ async function main(): Promise<void> {
     say('Where things stand before any setup')
     await ocMob(kc, ['status'])
 
-    say('The registry credentials and the content to build in are the administrator\'s own')
+    say("The registry credentials and the content to build in are the administrator's own")
     const registry = sim.mode === 'real' ? sim.registry!.host : 'quay.io'
     manual(`oc create secret docker-registry os-image-push -n ${MCO_NS} --docker-server=${registry} --docker-username=demo ...`)
     await client.create<Secret>(R.secrets, {
       data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[registry]: {auth: b64('demo:demo')}}}))},
-      metadata: {name: 'os-image-push', namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson',
+      metadata: {name: 'os-image-push', namespace: MCO_NS},
+      type: 'kubernetes.io/dockerconfigjson',
     })
     if (sim.mode !== 'real') {
       // The nodes must be able to pull the image: the global pull secret needs the registry too.
       manual(`oc set data secret/pull-secret -n openshift-config --from-file=.dockerconfigjson=<(... with ${registry} added)`)
-      await client.update<Secret>(R.secrets, 'pull-secret', (sec) => {
-        const cfg = JSON.parse(Buffer.from(sec.data!['.dockerconfigjson'], 'base64').toString())
-        cfg.auths[registry] = {auth: b64('demo:demo')}
-        sec.data = {'.dockerconfigjson': b64(JSON.stringify(cfg))}
-      }, {namespace: 'openshift-config'})
+      await client.update<Secret>(
+        R.secrets,
+        'pull-secret',
+        (sec) => {
+          const cfg = JSON.parse(Buffer.from(sec.data!['.dockerconfigjson'], 'base64').toString())
+          cfg.auths[registry] = {auth: b64('demo:demo')}
+          sec.data = {'.dockerconfigjson': b64(JSON.stringify(cfg))}
+        },
+        {namespace: 'openshift-config'},
+      )
     }
 
     manual(`oc create -f 99-${POOL}-motd.yaml   # a MachineConfig for role ${POOL} writing /etc/motd.d/oc-mob-demo`)
     await client.create(R.machineConfigs, {
       metadata: {labels: {'machineconfiguration.openshift.io/role': POOL}, name: `99-${POOL}-motd`},
-      spec: {config: {ignition: {version: '3.4.0'}, storage: {files: [{contents: {source: 'data:,built%20on%20the%20cluster%20by%20oc-mob%0A'}, mode: 420, overwrite: true, path: '/etc/motd.d/oc-mob-demo'}]}}},
+      spec: {
+        config: {
+          ignition: {version: '3.4.0'},
+          storage: {
+            files: [
+              {
+                contents: {source: 'data:,built%20on%20the%20cluster%20by%20oc-mob%0A'},
+                mode: 420,
+                overwrite: true,
+                path: '/etc/motd.d/oc-mob-demo',
+              },
+            ],
+          },
+        },
+      },
     })
 
     say('Setting up: checks, a plan, the secrets, the build config and the pool')
     const finalPullspec = `${registry}/openshift-machine-config-operator/os-image:latest`
-    const setup = ['setup', '--pool', POOL, '--final-pullspec', finalPullspec, '--clone-global-pull-secret', '--push-secret', 'os-image-push', '--yes']
+    const setup = [
+      'setup',
+      '--pool',
+      POOL,
+      '--final-pullspec',
+      finalPullspec,
+      '--clone-global-pull-secret',
+      '--push-secret',
+      'os-image-push',
+      '--yes',
+    ]
     await ocMob(kc, setup)
     say('Setup can run again safely: nothing changes the second time')
     await ocMob(kc, setup)
@@ -148,17 +185,23 @@ async function main(): Promise<void> {
 /** OpenShift 4.18+: a MachineOSConfig opts a pool in; oc mob shows, follows and rebuilds its builds, and renders its Containerfile. */
 async function newerGeneration(): Promise<void> {
   say('Starting an emulated OpenShift 4.18+ cluster (MachineOSConfig API, scripted builds)')
-  const cluster = await startCluster({controllers: {machineOS: true}, delays: {lineMs: 150}, emulator: {groups: {machineOS: true}}, mode: 'scripted'})
+  const cluster = await startCluster({
+    controllers: {machineOS: true},
+    delays: {lineMs: 150},
+    emulator: {groups: {machineOS: true}},
+    mode: 'scripted',
+  })
   try {
     const kc = cluster.kubeconfig
     const client = new KubeClient(loadKubeconfig({kubeconfig: kc}))
     manual(`oc create secret docker-registry os-image-push -n ${MCO_NS} --docker-server=quay.io --docker-username=demo ...`)
     await client.create<Secret>(R.secrets, {
       data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('demo:demo')}}}))},
-      metadata: {name: 'os-image-push', namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson',
+      metadata: {name: 'os-image-push', namespace: MCO_NS},
+      type: 'kubernetes.io/dockerconfigjson',
     })
 
-    say('Setting up writes the pool\'s MachineOSConfig, which opts it in')
+    say("Setting up writes the pool's MachineOSConfig, which opts it in")
     await ocMob(kc, ['setup', '--pool', 'worker', '--final-pullspec', 'quay.io/myorg/os-image', '--push-secret', 'os-image-push', '--yes'])
 
     say('The machine-os-builder starts a build at once: enable --wait follows it and the rollout to the nodes')
@@ -174,7 +217,7 @@ async function newerGeneration(): Promise<void> {
       fs.rmSync(ctx, {force: true, recursive: true})
     }
 
-    say('Building again (the rebuild annotation), with the log of the Job\'s pod')
+    say("Building again (the rebuild annotation), with the log of the Job's pod")
     await ocMob(kc, ['build', 'worker', '--rebuild', '--follow'])
     await ocMob(kc, ['status', 'worker'])
   } finally {
@@ -183,7 +226,10 @@ async function newerGeneration(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  process.stderr.write(`demo failed: ${(error as Error).stack ?? String(error)}\n`)
-  process.exit(1)
-})
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`demo failed: ${(error as Error).stack ?? String(error)}\n`)
+    process.exit(1)
+  },
+)

@@ -53,7 +53,8 @@ export function stripSchema(schema) {
   for (const [k, v] of Object.entries(schema)) {
     if (k === 'description') continue
     if (SCHEMA_MAPS.has(k) && isObject(v)) out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, stripSchema(s)]))
-    else if (k === 'dependencies' && isObject(v)) out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, Array.isArray(s) ? s : stripSchema(s)]))
+    else if (k === 'dependencies' && isObject(v))
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, Array.isArray(s) ? s : stripSchema(s)]))
     else if (SCHEMA_ONE.has(k) || SCHEMA_LISTS.has(k)) out[k] = stripSchema(v)
     else out[k] = v
   }
@@ -65,7 +66,8 @@ const isProse = (key, value) => /description/i.test(key) || (typeof value === 's
 
 /** One CustomResourceDefinition as the project keeps it (see the file's header). Pure: `crd` is not changed. */
 export function stripCrd(crd) {
-  if (!isObject(crd) || crd.kind !== 'CustomResourceDefinition') throw new Error(`not a CustomResourceDefinition: ${crd?.kind ?? typeof crd}`)
+  if (!isObject(crd) || crd.kind !== 'CustomResourceDefinition')
+    throw new Error(`not a CustomResourceDefinition: ${crd?.kind ?? typeof crd}`)
   const {status: _status, ...rest} = crd
   const out = structuredClone(rest)
   const annotations = out.metadata?.annotations

@@ -29,7 +29,10 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 fs.mkdirSync(out, {recursive: true})
 const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-krew-'))
 try {
-  const tgz = execFileSync('npm', ['pack', '--pack-destination', stage, '--silent'], {cwd: root, encoding: 'utf8'}).trim().split('\n').at(-1)
+  const tgz = execFileSync('npm', ['pack', '--pack-destination', stage, '--silent'], {cwd: root, encoding: 'utf8'})
+    .trim()
+    .split('\n')
+    .at(-1)
   execFileSync('tar', ['xzf', path.join(stage, tgz), '-C', stage])
   const dir = path.join(stage, 'oc-mob')
   fs.renameSync(path.join(stage, 'package'), dir)
@@ -39,7 +42,9 @@ try {
 
   const archive = `oc-mob-krew-${pkg.version}.tar.gz`
   execFileSync('tar', ['czf', path.join(out, archive), '--owner=0', '--group=0', '-C', stage, 'oc-mob'])
-  const sha256 = createHash('sha256').update(fs.readFileSync(path.join(out, archive))).digest('hex')
+  const sha256 = createHash('sha256')
+    .update(fs.readFileSync(path.join(out, archive)))
+    .digest('hex')
   const base = opt('--base-url')
   const uri = base ? `${base.replace(/\/+$/, '')}/${archive}` : `file://${path.join(out, archive)}`
   const platform = (os_, arch) => ({
@@ -55,7 +60,8 @@ try {
     metadata: {name: 'mob'},
     spec: {
       caveats: `oc-mob runs on Node.js ${pkg.engines.node}: \`node\` must be on PATH.\nIt also works as \`oc mob\` when oc-mob is on PATH (npm install -g oc-mob).`,
-      description: 'Set up, drive, follow, clean up and roll back OpenShift on-cluster OS image builds (on-cluster layering) from a workstation: build config and secrets, opting pools in, one-shot builds with their logs, the rendered Dockerfile, cleanup after failed builds, rollback to earlier images, and where everything stands.',
+      description:
+        'Set up, drive, follow, clean up and roll back OpenShift on-cluster OS image builds (on-cluster layering) from a workstation: build config and secrets, opting pools in, one-shot builds with their logs, the rendered Dockerfile, cleanup after failed builds, rollback to earlier images, and where everything stands.',
       homepage: pkg.homepage ?? 'https://www.npmjs.com/package/oc-mob',
       platforms: [platform('linux', 'amd64'), platform('linux', 'arm64'), platform('darwin', 'amd64'), platform('darwin', 'arm64')],
       shortDescription: 'Drive OpenShift on-cluster OS image builds',

@@ -29,7 +29,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
     'request-timeout': Flags.string({
       default: '30s',
-      description: 'How long to wait for the API server to answer one request (e.g. 10s, 1m; 0 waits without limit). Watches and log streams are not cut by it; they resume when the server goes silent.',
+      description:
+        'How long to wait for the API server to answer one request (e.g. 10s, 1m; 0 waits without limit). Watches and log streams are not cut by it; they resume when the server goes silent.',
       helpGroup: 'CLUSTER',
     }),
     output: Flags.option({
@@ -83,7 +84,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get output(): OutputFormat {
-    return ((this.flags as {output?: OutputFormat} | undefined)?.output ?? 'table')
+    return (this.flags as {output?: OutputFormat} | undefined)?.output ?? 'table'
   }
 
   /** The cluster client, created on first use (so commands that fail early never load kubeconfig). */
@@ -140,7 +141,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
     if (err instanceof Errors.CLIError) {
       // Usage errors (bad flags, missing arguments): oclif words them well; no stack trace.
-      const {message, next} = usageError(err, (this.id ?? '').replaceAll(':', ' '), Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}))
+      const {message, next} = usageError(
+        err,
+        (this.id ?? '').replaceAll(':', ' '),
+        Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}),
+      )
       process.stderr.write(`${red('error:')} ${message}\n${term.err.bold('next:')} ${next}\n`)
       this.exit(err.oclif?.exit ?? ExitCode.Usage)
     }

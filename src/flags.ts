@@ -27,4 +27,8 @@ export const waitFlag = (description: string, opts: {short?: boolean} = {}) =>
   Flags.boolean({description, ...(opts.short === false ? {} : {char: 'w' as const})})
 
 /** --stall-timeout: the grace a finished image-build has for its digest ConfigMap (build, enable). */
-export const stallTimeoutFlag = () => Flags.string({default: '60s', description: 'How long image-build may be finished without its digest ConfigMap appearing before the build counts as stuck.'})
+export const stallTimeoutFlag = () =>
+  Flags.string({
+    default: '60s',
+    description: 'How long image-build may be finished without its digest ConfigMap appearing before the build counts as stuck.',
+  })

@@ -46,7 +46,16 @@ export default class MobHelp extends Help {
   protected CommandHelpClass = MobCommandHelp
 
   protected formatCommand(command: Command.Loadable): string {
-    const flags = Object.fromEntries(Object.entries(command.flags ?? {}).map(([name, flag]) => [name, {...flag, description: flag.description && unwrapParagraphs(flag.description)}]))
-    return super.formatCommand({...command, description: command.description && unwrapParagraphs(command.description), flags} as Command.Loadable)
+    const flags = Object.fromEntries(
+      Object.entries(command.flags ?? {}).map(([name, flag]) => [
+        name,
+        {...flag, description: flag.description && unwrapParagraphs(flag.description)},
+      ]),
+    )
+    return super.formatCommand({
+      ...command,
+      description: command.description && unwrapParagraphs(command.description),
+      flags,
+    } as Command.Loadable)
   }
 }

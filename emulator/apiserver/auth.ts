@@ -70,7 +70,7 @@ export class Authenticator {
         groups.push('system:authenticated')
         const user = Array.isArray(cn) ? cn[0] : cn
         const unrestricted = user === 'admin' || groups.includes('system:masters')
-        return {user, groups, rules: unrestricted ? undefined : this.restricted.get(user) ?? []}
+        return {user, groups, rules: unrestricted ? undefined : (this.restricted.get(user) ?? [])}
       }
     }
     return undefined

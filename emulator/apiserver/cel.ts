@@ -28,7 +28,8 @@ const RX = {
 
 const maxLen = (s: string, n: number) => (s.length > n ? [`must be no more than ${n} characters`] : [])
 
-export const isDateTime = (s: string) => /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T')))
+export const isDateTime = (s: string) =>
+  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T')))
 
 const FORMATS: Record<string, (s: string) => string[]> = {
   dns1123Label: (s) => [...maxLen(s, 63), ...(RX.label.test(s) ? [] : [LABEL_MSG])],
@@ -38,7 +39,10 @@ const FORMATS: Record<string, (s: string) => string[]> = {
     const parts = s.split('/')
     const name = parts.at(-1) ?? ''
     const out: string[] = []
-    if (parts.length > 2) return ['a qualified name must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character']
+    if (parts.length > 2)
+      return [
+        "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+      ]
     if (parts.length === 2) out.push(...(RX.subdomain.test(parts[0]) ? [] : [`prefix part ${SUBDOMAIN_MSG}`]))
     if (!name) out.push('name part must be non-empty')
     else out.push(...maxLen(name, 63).map((m) => `name part ${m}`), ...(RX.qualified.test(name) ? [] : [QUALIFIED_MSG]))

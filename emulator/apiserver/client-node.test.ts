@@ -16,7 +16,13 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
       objects: [
         kubelet.nodeObject('node-1'),
         {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'worker'}, spec: {paused: false}},
-        {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'p1', namespace: 'default'}, spec: {nodeName: 'node-1', containers: [{name: 'c', image: 'i'}]}, status: {phase: 'Running'}},
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {name: 'p1', namespace: 'default'},
+          spec: {nodeName: 'node-1', containers: [{name: 'c', image: 'i'}]},
+          status: {phase: 'Running'},
+        },
       ],
     })
     kubelet.setLog('default', 'p1', 'c', 'hello\n')
@@ -30,7 +36,10 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
 
   it('CoreV1Api: create, read, list with selectors, errors as ApiException with a JSON Status body', async () => {
     const core = kc.makeApiClient(CoreV1Api)
-    const created = await core.createNamespacedConfigMap({namespace: 'default', body: {metadata: {name: 'cn1', labels: {a: 'b'}}, data: {k: 'v'}}})
+    const created = await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: {metadata: {name: 'cn1', labels: {a: 'b'}}, data: {k: 'v'}},
+    })
     expect(created.metadata?.uid).to.be.a('string')
     const list = await core.listNamespacedConfigMap({namespace: 'default', labelSelector: 'a=b'})
     expect(list.items.map((i) => i.metadata?.name)).to.deep.equal(['cn1'])
@@ -48,16 +57,46 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
     const bad: any = await co.patchClusterCustomObject({...G, name: 'worker', body: {metadata: {labels: {x: 'y'}}}}).catch((error) => error)
     expect(bad.code).to.equal(400)
     expect(JSON.parse(bad.body).message).to.equal('json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp')
-    const jp: any = await co.patchClusterCustomObject({...G, name: 'worker', body: [{op: 'add', path: '/metadata/labels', value: {x: 'y'}}]})
+    const jp: any = await co.patchClusterCustomObject({
+      ...G,
+      name: 'worker',
+      body: [{op: 'add', path: '/metadata/labels', value: {x: 'y'}}],
+    })
     expect(jp.metadata.labels).to.deep.equal({x: 'y'})
-    const mp: any = await co.patchClusterCustomObject({...G, name: 'worker', body: {spec: {paused: true}}}, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+    const mp: any = await co.patchClusterCustomObject(
+      {...G, name: 'worker', body: {spec: {paused: true}}},
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )
     expect(mp.spec.paused).to.equal(true)
     expect(mp.metadata.generation).to.equal(2)
-    const smp: any = await co.patchClusterCustomObject({...G, name: 'worker', body: {spec: {paused: false}}}, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)).catch((error) => error)
+    const smp: any = await co
+      .patchClusterCustomObject(
+        {...G, name: 'worker', body: {spec: {paused: false}}},
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      )
+      .catch((error) => error)
     expect(smp.code).to.equal(415)
-    const ssa: any = await co.patchClusterCustomObject({...G, name: 'infra', body: {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'infra'}, spec: {paused: false}}, fieldManager: 'oc-mob', force: true}, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply))
+    const ssa: any = await co.patchClusterCustomObject(
+      {
+        ...G,
+        name: 'infra',
+        body: {
+          apiVersion: 'machineconfiguration.openshift.io/v1',
+          kind: 'MachineConfigPool',
+          metadata: {name: 'infra'},
+          spec: {paused: false},
+        },
+        fieldManager: 'oc-mob',
+        force: true,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    )
     expect(ssa.metadata.name).to.equal('infra')
-    const dry: any = await co.createClusterCustomObject({...G, body: {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'dry'}, spec: {}}, dryRun: 'All'})
+    const dry: any = await co.createClusterCustomObject({
+      ...G,
+      body: {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: {name: 'dry'}, spec: {}},
+      dryRun: 'All',
+    })
     expect(dry.metadata.uid).to.be.a('string')
     const gone: any = await co.getClusterCustomObject({...G, name: 'dry'}).catch((error) => error)
     expect(gone.code).to.equal(404)
@@ -71,8 +110,18 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
     })
     const w = new Watch(kc)
     const list: any = await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject(G)
-    const ctl = await w.watch(`/apis/${G.group}/${G.version}/${G.plural}`, {resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true}, (type, obj) => events.push(`${type}:${obj.metadata?.name ?? ''}`), (err) => done(err))
-    await em.request('PATCH', `/apis/${G.group}/${G.version}/${G.plural}/worker`, {metadata: {labels: {w: '1'}}}, {'Content-Type': 'application/merge-patch+json'})
+    const ctl = await w.watch(
+      `/apis/${G.group}/${G.version}/${G.plural}`,
+      {resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true},
+      (type, obj) => events.push(`${type}:${obj.metadata?.name ?? ''}`),
+      (err) => done(err),
+    )
+    await em.request(
+      'PATCH',
+      `/apis/${G.group}/${G.version}/${G.plural}/worker`,
+      {metadata: {labels: {w: '1'}}},
+      {'Content-Type': 'application/merge-patch+json'},
+    )
     for (let i = 0; i < 50 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
     expect(events[0]).to.equal('MODIFIED:worker')
     ctl.abort()
@@ -85,7 +134,12 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
       for (let i = 0; i < 5; i++) await small.request('POST', '/api/v1/namespaces/default/configmaps', {metadata: {name: `c${i}`}})
       const got: any[] = []
       const end = new Promise((resolve) => {
-        void new Watch(kc2).watch('/api/v1/namespaces/default/configmaps', {resourceVersion: '1'}, (type, obj) => got.push({type, obj}), resolve)
+        void new Watch(kc2).watch(
+          '/api/v1/namespaces/default/configmaps',
+          {resourceVersion: '1'},
+          (type, obj) => got.push({type, obj}),
+          resolve,
+        )
       })
       expect(await end).to.equal(null)
       expect(got).to.have.length(1)
@@ -119,7 +173,10 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
     }
     const k = new KubeConfig()
     k.loadFromFile(em.kubeconfigFor('bad-token'))
-    const err: any = await k.makeApiClient(CoreV1Api).listNamespace().catch((error) => error)
+    const err: any = await k
+      .makeApiClient(CoreV1Api)
+      .listNamespace()
+      .catch((error) => error)
     expect(err.code).to.equal(401)
   })
 })

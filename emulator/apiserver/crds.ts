@@ -32,7 +32,8 @@ export function loadCrds(dir: string | undefined, resources: ResourceDef[]): Map
   for (const r of resources) {
     if (!r.crd) continue
     const file = join(dir, r.crd)
-    if (!existsSync(file)) throw new Error(`${file}: missing (the CRD of ${r.kind}; the project's copy is regenerated with npm run gen:crds)`)
+    if (!existsSync(file))
+      throw new Error(`${file}: missing (the CRD of ${r.kind}; the project's copy is regenerated with npm run gen:crds)`)
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
       const crd = doc.toJS()
       if (crd?.kind !== 'CustomResourceDefinition' || crd.spec?.names?.plural !== r.plural) continue
@@ -55,7 +56,13 @@ export function loadCrds(dir: string | undefined, resources: ResourceDef[]): Map
         }),
       ]
       if (!columns.some((c) => c.name === 'Age')) {
-        columns.push({name: 'Age', type: 'date', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0, value: (o) => o.metadata?.creationTimestamp})
+        columns.push({
+          name: 'Age',
+          type: 'date',
+          description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+          priority: 0,
+          value: (o) => o.metadata?.creationTimestamp,
+        })
       }
       out.set(r.plural, {columns, schema: ver.schema?.openAPIV3Schema})
     }

@@ -64,7 +64,10 @@ export function versionDoc(gitVersion: string) {
  */
 export function openApiV2(gitVersion: string, protobuf: boolean): {body: Buffer; contentType: string} {
   if (!protobuf) {
-    return {body: Buffer.from(JSON.stringify({swagger: '2.0', info: {title: 'Kubernetes', version: gitVersion}, paths: {}, definitions: {}})), contentType: 'application/json'}
+    return {
+      body: Buffer.from(JSON.stringify({swagger: '2.0', info: {title: 'Kubernetes', version: gitVersion}, paths: {}, definitions: {}})),
+      contentType: 'application/json',
+    }
   }
   const field = (n: number, payload: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, payload.length]), payload])
   const info = Buffer.concat([field(1, Buffer.from('Kubernetes')), field(2, Buffer.from(gitVersion))])

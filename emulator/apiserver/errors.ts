@@ -46,12 +46,19 @@ function orderedDetails(d: StatusDetails): StatusDetails {
   if (d.group) out.group = d.group
   if (d.kind) out.kind = d.kind
   if (d.uid) out.uid = d.uid
-  if (d.causes) out.causes = d.causes.map((c) => (c.field === undefined ? {reason: c.reason, message: c.message} : {reason: c.reason, message: c.message, field: c.field}))
+  if (d.causes)
+    out.causes = d.causes.map((c) =>
+      c.field === undefined ? {reason: c.reason, message: c.message} : {reason: c.reason, message: c.message, field: c.field},
+    )
   if (d.retryAfterSeconds) out.retryAfterSeconds = d.retryAfterSeconds
   return out
 }
 
-const resDetails = (r: ResourceDef, name?: string): StatusDetails => ({name: name || undefined, group: r.group || undefined, kind: r.plural})
+const resDetails = (r: ResourceDef, name?: string): StatusDetails => ({
+  name: name || undefined,
+  group: r.group || undefined,
+  kind: r.plural,
+})
 
 /** Go's %q for the strings the server quotes (names, values). */
 export function q(s: string): string {
@@ -67,8 +74,11 @@ export const namespaceNotFound = (ns: string) =>
 export const alreadyExists = (r: ResourceDef, name: string) =>
   new ApiError(409, 'AlreadyExists', `${qualifiedResource(r)} ${q(name)} already exists`, resDetails(r, name))
 
-export const conflict = (r: ResourceDef, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
-  new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(r)} ${q(name)}: ${why}`, resDetails(r, name))
+export const conflict = (
+  r: ResourceDef,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+) => new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(r)} ${q(name)}: ${why}`, resDetails(r, name))
 
 export function invalid(r: ResourceDef, name: string, causes: StatusCause[]): ApiError {
   // the message lists each distinct cause once, as the real server's error aggregate does
@@ -86,7 +96,15 @@ export const badRequest = (message: string) => new ApiError(400, 'BadRequest', m
 
 export const unauthorized = () => new ApiError(401, 'Unauthorized', 'Unauthorized')
 
-export function forbidden(opts: {user: string; verb: string; group: string; resource: string; subresource?: string; namespace?: string; name?: string}): ApiError {
+export function forbidden(opts: {
+  user: string
+  verb: string
+  group: string
+  resource: string
+  subresource?: string
+  namespace?: string
+  name?: string
+}): ApiError {
   const res = opts.subresource ? `${opts.resource}/${opts.subresource}` : opts.resource
   const scope = opts.namespace ? `in the namespace ${q(opts.namespace)}` : 'at the cluster scope'
   const reason = `User ${q(opts.user)} cannot ${opts.verb} resource ${q(res)} in API group ${q(opts.group)} ${scope}`
@@ -97,15 +115,24 @@ export function forbidden(opts: {user: string; verb: string; group: string; reso
 
 export const pathNotFound = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {})
 
-export const methodNotAllowed = () => new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
+export const methodNotAllowed = () =>
+  new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
 
 export const tooLarge = () => new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728')
 
 export const unsupportedMediaType = (accepted: string[]) =>
-  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`)
+  new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+  )
 
 export const notAcceptable = () =>
-  new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf')
+  new ApiError(
+    406,
+    'NotAcceptable',
+    'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+  )
 
 export function expired(message: string): ApiError {
   return new ApiError(410, 'Expired', message)
@@ -114,36 +141,61 @@ export function expired(message: string): ApiError {
 /** reason for a bare HTTP status (used by injected faults and kubelet errors) */
 export function reasonFor(code: number): string | undefined {
   switch (code) {
-    case 400: return 'BadRequest'
-    case 401: return 'Unauthorized'
-    case 403: return 'Forbidden'
-    case 404: return 'NotFound'
-    case 405: return 'MethodNotAllowed'
-    case 406: return 'NotAcceptable'
-    case 409: return 'Conflict'
-    case 410: return 'Expired'
-    case 413: return 'RequestEntityTooLarge'
-    case 415: return 'UnsupportedMediaType'
-    case 422: return 'Invalid'
-    case 429: return 'TooManyRequests'
-    case 500: return 'InternalError'
-    case 503: return 'ServiceUnavailable'
-    case 504: return 'Timeout'
-    default: return undefined
+    case 400:
+      return 'BadRequest'
+    case 401:
+      return 'Unauthorized'
+    case 403:
+      return 'Forbidden'
+    case 404:
+      return 'NotFound'
+    case 405:
+      return 'MethodNotAllowed'
+    case 406:
+      return 'NotAcceptable'
+    case 409:
+      return 'Conflict'
+    case 410:
+      return 'Expired'
+    case 413:
+      return 'RequestEntityTooLarge'
+    case 415:
+      return 'UnsupportedMediaType'
+    case 422:
+      return 'Invalid'
+    case 429:
+      return 'TooManyRequests'
+    case 500:
+      return 'InternalError'
+    case 503:
+      return 'ServiceUnavailable'
+    case 504:
+      return 'Timeout'
+    default:
+      return undefined
   }
 }
 
 /** the message the real server uses for a bare status code */
 export function defaultMessageFor(code: number): string {
   switch (code) {
-    case 429: return 'Too many requests, please try again later.'
-    case 500: return 'Internal error occurred: injected fault'
-    case 503: return 'the server is currently unable to handle the request'
-    case 504: return 'Timeout: request did not complete within the allotted timeout'
-    case 404: return 'the server could not find the requested resource'
-    case 409: return 'the server reported a conflict'
-    case 401: return 'Unauthorized'
-    case 403: return 'forbidden'
-    default: return `the server responded with the status code ${code} but did not return more information`
+    case 429:
+      return 'Too many requests, please try again later.'
+    case 500:
+      return 'Internal error occurred: injected fault'
+    case 503:
+      return 'the server is currently unable to handle the request'
+    case 504:
+      return 'Timeout: request did not complete within the allotted timeout'
+    case 404:
+      return 'the server could not find the requested resource'
+    case 409:
+      return 'the server reported a conflict'
+    case 401:
+      return 'Unauthorized'
+    case 403:
+      return 'forbidden'
+    default:
+      return `the server responded with the status code ${code} but did not return more information`
   }
 }

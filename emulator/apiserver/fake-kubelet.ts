@@ -177,8 +177,19 @@ export async function startFakeKubelet(opts: FakeKubeletOptions = {}): Promise<F
             {type: 'Hostname', address: name},
           ],
           daemonEndpoints: {kubeletEndpoint: {Port: port}},
-          conditions: [{type: 'Ready', status: extra.ready === false ? 'False' : 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status'}],
-          nodeInfo: {kubeletVersion: 'v1.27.16+openshift', osImage: 'Red Hat Enterprise Linux CoreOS', containerRuntimeVersion: 'cri-o://1.27.0'},
+          conditions: [
+            {
+              type: 'Ready',
+              status: extra.ready === false ? 'False' : 'True',
+              reason: 'KubeletReady',
+              message: 'kubelet is posting ready status',
+            },
+          ],
+          nodeInfo: {
+            kubeletVersion: 'v1.27.16+openshift',
+            osImage: 'Red Hat Enterprise Linux CoreOS',
+            containerRuntimeVersion: 'cri-o://1.27.0',
+          },
         },
       }
     },

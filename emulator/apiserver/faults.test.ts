@@ -66,17 +66,18 @@ describe('emulator: faults, request records, lifecycle', () => {
   })
 
   /** a raw TLS connection to the emulator: whether the handshake completed within `ms`, and when it closed */
-  const handshake = (ms: number) => new Promise<{secure: boolean; closed: Promise<void>}>((resolve) => {
-    const sock = connect({ca: em.caPem, host: '127.0.0.1', port: em.port})
-    const closed = new Promise<void>((done) => sock.once('close', () => done()))
-    sock.on('error', () => {})
-    const t = setTimeout(() => resolve({closed, secure: false}), ms)
-    sock.once('secureConnect', () => {
-      clearTimeout(t)
-      resolve({closed, secure: true})
-      sock.end()
+  const handshake = (ms: number) =>
+    new Promise<{secure: boolean; closed: Promise<void>}>((resolve) => {
+      const sock = connect({ca: em.caPem, host: '127.0.0.1', port: em.port})
+      const closed = new Promise<void>((done) => sock.once('close', () => done()))
+      sock.on('error', () => {})
+      const t = setTimeout(() => resolve({closed, secure: false}), ms)
+      sock.once('secureConnect', () => {
+        clearTimeout(t)
+        resolve({closed, secure: true})
+        sock.end()
+      })
     })
-  })
 
   it('plays a hung server: connections get no TLS handshake until the pause ends, then are dropped', async () => {
     em.faults.pause()
@@ -198,8 +199,23 @@ describe('emulator: faults, request records, lifecycle', () => {
   })
 
   it('parses the cluster CLI arguments', () => {
-    const o = parseClusterArgs(['--port', '6443', '--dir=/tmp/x', '--no-image', '--no-build', '--no-machine', '--no-machine-os', '--fixture', 'f.yaml'])
-    expect(o).to.deep.equal({port: 6443, dir: '/tmp/x', fixture: 'f.yaml', groups: {image: false, build: false, machine: false, machineOS: false}})
+    const o = parseClusterArgs([
+      '--port',
+      '6443',
+      '--dir=/tmp/x',
+      '--no-image',
+      '--no-build',
+      '--no-machine',
+      '--no-machine-os',
+      '--fixture',
+      'f.yaml',
+    ])
+    expect(o).to.deep.equal({
+      port: 6443,
+      dir: '/tmp/x',
+      fixture: 'f.yaml',
+      groups: {image: false, build: false, machine: false, machineOS: false},
+    })
     expect(parseClusterArgs(['--no-fixture']).fixture).to.equal(undefined)
     expect(() => parseClusterArgs(['--bogus'])).to.throw(/unknown argument --bogus/)
     expect(() => parseClusterArgs(['--port'])).to.throw(/needs a value/)

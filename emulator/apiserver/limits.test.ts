@@ -7,7 +7,11 @@ const CM = '/api/v1/namespaces/default/configmaps'
 /** POSTs `size` bytes, written in 64 KiB pieces as a client streams them; resolves with the status and body. */
 function upload(em: Emulator, size: number, withLength: boolean): Promise<{status: number; body: string}> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {Authorization: `Bearer ${em.tokens.admin}`, 'Content-Type': 'application/json', Accept: 'application/json'}
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${em.tokens.admin}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+    }
     if (withLength) headers['Content-Length'] = String(size)
     const req = request(`${em.url}${CM}`, {method: 'POST', headers, ca: em.caPem}, (res) => {
       const chunks: Buffer[] = []
@@ -44,7 +48,15 @@ describe('emulator: request bodies over 3 MiB', function () {
   })
 
   it('answers 413 after reading the body, so the client always gets it (20 times, with and without Content-Length)', async () => {
-    const want = {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Request entity too large: limit is 3145728', reason: 'RequestEntityTooLarge', code: 413}
+    const want = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Request entity too large: limit is 3145728',
+      reason: 'RequestEntityTooLarge',
+      code: 413,
+    }
     for (let i = 0; i < 20; i++) {
       const r = await upload(em, 4 * 1024 * 1024, i % 2 === 0)
       expect(r.status, `try ${i + 1}`).to.equal(413)

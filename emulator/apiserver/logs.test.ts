@@ -19,14 +19,30 @@ describe('emulator: pods/log and builds/log through the kubelet', () => {
     em = await startEmulator({
       objects: [
         kubelet.nodeObject('node-1'),
-        {apiVersion: 'v1', kind: 'Node', metadata: {name: 'dead'}, status: {addresses: [{type: 'InternalIP', address: '127.0.0.1'}], daemonEndpoints: {kubeletEndpoint: {Port: 1}}}},
+        {
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: {name: 'dead'},
+          status: {addresses: [{type: 'InternalIP', address: '127.0.0.1'}], daemonEndpoints: {kubeletEndpoint: {Port: 1}}},
+        },
         pod('p1', ['c'], {spec: {nodeName: 'node-1'}}),
         pod('two', ['a', 'b'], {spec: {nodeName: 'node-1'}}),
         pod('unscheduled', ['c'], {status: {phase: 'Pending'}}),
-        pod('build-x', ['image-build'], {spec: {nodeName: 'node-1'}, status: {phase: 'Pending', containerStatuses: [{name: 'image-build', ready: false, restartCount: 0, state: {waiting: {reason: 'ContainerCreating'}}}]}}),
+        pod('build-x', ['image-build'], {
+          spec: {nodeName: 'node-1'},
+          status: {
+            phase: 'Pending',
+            containerStatuses: [{name: 'image-build', ready: false, restartCount: 0, state: {waiting: {reason: 'ContainerCreating'}}}],
+          },
+        }),
         pod('on-dead', ['c'], {spec: {nodeName: 'dead'}}),
         pod('b1-build', ['docker'], {spec: {nodeName: 'node-1'}}),
-        {apiVersion: 'build.openshift.io/v1', kind: 'Build', metadata: {name: 'b1', namespace: 'default', annotations: {'openshift.io/build.pod-name': 'b1-build'}}, spec: {strategy: {type: 'Docker'}}},
+        {
+          apiVersion: 'build.openshift.io/v1',
+          kind: 'Build',
+          metadata: {name: 'b1', namespace: 'default', annotations: {'openshift.io/build.pod-name': 'b1-build'}},
+          spec: {strategy: {type: 'Docker'}},
+        },
       ],
     })
     kubelet.setLog('default', 'p1', 'c', 'line 1\nline 2\nline 3\n')
@@ -73,7 +89,9 @@ describe('emulator: pods/log and builds/log through the kubelet', () => {
     expect(none.text).to.equal('')
     const nope = await call(em, 'GET', `${P}/p1/log?container=nope`)
     expect(nope.status).to.equal(400)
-    expect(nope.text).to.equal('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"container nope is not valid for pod p1","reason":"BadRequest","code":400}')
+    expect(nope.text).to.equal(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"container nope is not valid for pod p1","reason":"BadRequest","code":400}',
+    )
     const choose = await call(em, 'GET', `${P}/two/log`)
     expect(choose.status).to.equal(400)
     expect(choose.json.message).to.equal('a container name must be specified for pod two, choose one of: [a b]')
@@ -82,13 +100,24 @@ describe('emulator: pods/log and builds/log through the kubelet', () => {
     expect(waiting.json.message).to.equal('container "image-build" in pod "build-x" is waiting to start: ContainerCreating')
     const missing = await call(em, 'GET', `${P}/nope/log`)
     expect(missing.status).to.equal(404)
-    expect(missing.json).to.deep.equal({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "nope" not found', reason: 'NotFound', details: {name: 'nope', kind: 'pods'}, code: 404})
+    expect(missing.json).to.deep.equal({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'pods "nope" not found',
+      reason: 'NotFound',
+      details: {name: 'nope', kind: 'pods'},
+      code: 404,
+    })
   })
 
   it('reports an unreachable kubelet as a 500 with the dial error, and passes kubelet errors on', async () => {
     const dead = await call(em, 'GET', `${P}/on-dead/log`)
     expect(dead.status).to.equal(500)
-    expect(dead.json.message).to.equal('Get "https://127.0.0.1:1/containerLogs/default/on-dead/c": dial tcp 127.0.0.1:1: connect: connection refused')
+    expect(dead.json.message).to.equal(
+      'Get "https://127.0.0.1:1/containerLogs/default/on-dead/c": dial tcp 127.0.0.1:1: connect: connection refused',
+    )
     kubelet.setError('default', 'two', 'a', 400, 'container "a" in pod "two" is terminated')
     const e = await call(em, 'GET', `${P}/two/log?container=a`)
     expect(e.status).to.equal(400)

@@ -39,7 +39,15 @@ function resolveContainer(pod: any, requested: string | null): string {
   return requested
 }
 
-export async function servePodLog(ctx: LogContext, path: string, ns: string, podName: string, query: URLSearchParams, out: ServerResponse, defaultContainer?: string): Promise<void> {
+export async function servePodLog(
+  ctx: LogContext,
+  path: string,
+  ns: string,
+  podName: string,
+  query: URLSearchParams,
+  out: ServerResponse,
+  defaultContainer?: string,
+): Promise<void> {
   const pods = ctx.registry.find('', 'v1', 'pods')!
   const pod = ctx.store.get(pods, ns, podName)?.obj
   if (!pod) throw notFound(pods, podName)
@@ -69,7 +77,12 @@ export async function servePodLog(ctx: LogContext, path: string, ns: string, pod
   const node = ctx.store.get(nodes, undefined, nodeName)?.obj
   if (!node) throw notFound(nodes, nodeName)
   const addrs: any[] = node.status?.addresses ?? []
-  const host = (addrs.find((a) => a?.type === 'InternalIP') ?? addrs.find((a) => a?.type === 'Hostname') ?? addrs.find((a) => a?.type === 'ExternalIP'))?.address ?? nodeName
+  const host =
+    (
+      addrs.find((a) => a?.type === 'InternalIP') ??
+      addrs.find((a) => a?.type === 'Hostname') ??
+      addrs.find((a) => a?.type === 'ExternalIP')
+    )?.address ?? nodeName
   const port = Number(node.status?.daemonEndpoints?.kubeletEndpoint?.Port) || 10250
   const params = new URLSearchParams()
   for (const k of LOG_PARAMS) {
@@ -87,57 +100,82 @@ export async function servePodLog(ctx: LogContext, path: string, ns: string, pod
   const follow = params.get('follow') === 'true'
 
   await new Promise<void>((resolve, reject) => {
-    const upstream = httpsRequest(url, {method: 'GET', rejectUnauthorized: false, cert: ctx.clientCert?.cert, key: ctx.clientCert?.key, headers: {Accept: '*/*'}}, (kres) => {
-      const code = kres.statusCode ?? 500
-      if (code < 200 || code > 206) {
-        const chunks: Buffer[] = []
-        kres.on('data', (c: Buffer) => chunks.push(c))
-        kres.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8').slice(0, 4096).replace(/\n$/, '')
-          if (code === 400) reject(badRequest(text))
-          else if (code === 500) reject(new ApiError(500, 'InternalError', `Internal error occurred: ${text}`, {causes: [{reason: '', message: text}]}))
-          else if (code === 404) reject(new ApiError(404, 'NotFound', `the server could not find the requested resource ( pods/log ${podName})`, {name: podName, kind: 'pods/log', causes: [{reason: 'UnexpectedServerResponse', message: text}]}))
-          else reject(new ApiError(code, undefined, text || `the server responded with the status code ${code} but did not return more information`, {name: podName, kind: 'pods/log'}))
-        })
-        kres.on('error', reject)
-        return
-      }
-      ctx.setStatus(200)
-      out.writeHead(200, {'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private'})
-      if (follow) out.flushHeaders()
-      out.socket?.setNoDelay(true)
-      let bytes = 0
-      const max = Math.min(dropAfter ?? Infinity, limit ?? Infinity)
-      const handle = {end: () => finish()}
-      ctx.open.add(handle)
-      let done = false
-      function finish() {
-        if (done) return
-        done = true
-        ctx.open.delete(handle)
-        kres.destroy()
-        upstream.destroy()
-        out.end()
-        resolve()
-      }
-      kres.on('data', (chunk: Buffer) => {
-        if (done) return
-        if (bytes + chunk.length >= max) {
-          out.write(chunk.subarray(0, max - bytes))
-          bytes = max
-          finish()
+    const upstream = httpsRequest(
+      url,
+      {method: 'GET', rejectUnauthorized: false, cert: ctx.clientCert?.cert, key: ctx.clientCert?.key, headers: {Accept: '*/*'}},
+      (kres) => {
+        const code = kres.statusCode ?? 500
+        if (code < 200 || code > 206) {
+          const chunks: Buffer[] = []
+          kres.on('data', (c: Buffer) => chunks.push(c))
+          kres.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8').slice(0, 4096).replace(/\n$/, '')
+            if (code === 400) reject(badRequest(text))
+            else if (code === 500)
+              reject(new ApiError(500, 'InternalError', `Internal error occurred: ${text}`, {causes: [{reason: '', message: text}]}))
+            else if (code === 404)
+              reject(
+                new ApiError(404, 'NotFound', `the server could not find the requested resource ( pods/log ${podName})`, {
+                  name: podName,
+                  kind: 'pods/log',
+                  causes: [{reason: 'UnexpectedServerResponse', message: text}],
+                }),
+              )
+            else
+              reject(
+                new ApiError(
+                  code,
+                  undefined,
+                  text || `the server responded with the status code ${code} but did not return more information`,
+                  {name: podName, kind: 'pods/log'},
+                ),
+              )
+          })
+          kres.on('error', reject)
           return
         }
-        bytes += chunk.length
-        out.write(chunk)
-      })
-      kres.on('end', finish)
-      kres.on('error', finish)
-      if (max === 0) finish()
-    })
+        ctx.setStatus(200)
+        out.writeHead(200, {'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private'})
+        if (follow) out.flushHeaders()
+        out.socket?.setNoDelay(true)
+        let bytes = 0
+        const max = Math.min(dropAfter ?? Infinity, limit ?? Infinity)
+        const handle = {end: () => finish()}
+        ctx.open.add(handle)
+        let done = false
+        function finish() {
+          if (done) return
+          done = true
+          ctx.open.delete(handle)
+          kres.destroy()
+          upstream.destroy()
+          out.end()
+          resolve()
+        }
+        kres.on('data', (chunk: Buffer) => {
+          if (done) return
+          if (bytes + chunk.length >= max) {
+            out.write(chunk.subarray(0, max - bytes))
+            bytes = max
+            finish()
+            return
+          }
+          bytes += chunk.length
+          out.write(chunk)
+        })
+        kres.on('end', finish)
+        kres.on('error', finish)
+        if (max === 0) finish()
+      },
+    )
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (out.headersSent) return resolve()
-      const why = err.code === 'ECONNREFUSED' ? `dial tcp ${hostPort}: connect: connection refused` : err.code === 'ETIMEDOUT' ? `dial tcp ${hostPort}: i/o timeout` : err.message
+      const why =
+        err.code === 'ECONNREFUSED'
+          ? `dial tcp ${hostPort}: connect: connection refused`
+          : err.code === 'ETIMEDOUT'
+            ? `dial tcp ${hostPort}: i/o timeout`
+            : err.message
       reject(new ApiError(500, undefined, `Get ${q(url)}: ${why}`))
     })
     out.on('close', () => upstream.destroy())

@@ -3,12 +3,32 @@
 import {randomUUID} from 'node:crypto'
 import type {CrdInfo} from './crds.js'
 import {pruneAndDefault} from './crds.js'
-import {ApiError, alreadyExists, badRequest, conflict, invalid, namespaceNotFound, notFound, q, unsupportedMediaType, type StatusCause} from './errors.js'
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  invalid,
+  namespaceNotFound,
+  notFound,
+  q,
+  unsupportedMediaType,
+  type StatusCause,
+} from './errors.js'
 import {deepEqual, jsonPatch, JsonPatchError, mergePatch, strategicMergePatch} from './patch.js'
 import {apiVersionOf, qualifiedResource, type Registry, type ResourceDef} from './resources.js'
 import type {Entry, Store} from './store.js'
 import {validateCustomResource} from './schema-validation.js'
-import {badBase64Offset, forbiddenField, invalidValue, required, tooLong, validateConfigKeys, validateMetadata, validateName} from './validation.js'
+import {
+  badBase64Offset,
+  forbiddenField,
+  invalidValue,
+  required,
+  tooLong,
+  validateConfigKeys,
+  validateMetadata,
+  validateName,
+} from './validation.js'
 import {parse as parseYaml} from 'yaml'
 
 const MAX_DATA = 1048576
@@ -47,7 +67,8 @@ export class ObjectService {
     const obj = this.decode(r, body)
     const meta = obj.metadata
     if (r.namespaced) {
-      if (meta.namespace && ns && meta.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
+      if (meta.namespace && ns && meta.namespace !== ns)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
       meta.namespace = ns ?? meta.namespace
       if (!meta.namespace) throw badRequest('the server could not find the requested resource')
     } else delete meta.namespace
@@ -64,11 +85,25 @@ export class ObjectService {
     if (!o.load && !o.dryRun && r.namespaced) {
       const nsObj = this.store.get(this.ns(), undefined, meta.namespace)?.obj
       if (nsObj?.metadata?.deletionTimestamp) {
-        throw new ApiError(403, 'Forbidden', `${qualifiedResource(r)} ${q(meta.name)} is forbidden: unable to create new content in namespace ${meta.namespace} because it is being terminated`, {name: meta.name, group: r.group || undefined, kind: r.plural})
+        throw new ApiError(
+          403,
+          'Forbidden',
+          `${qualifiedResource(r)} ${q(meta.name)} is forbidden: unable to create new content in namespace ${meta.namespace} because it is being terminated`,
+          {name: meta.name, group: r.group || undefined, kind: r.plural},
+        )
       }
     }
     // server-managed metadata
-    for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink', 'managedFields']) {
+    for (const k of [
+      'uid',
+      'resourceVersion',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+      'selfLink',
+      'managedFields',
+    ]) {
       if (!(o.load && (k === 'uid' || k === 'creationTimestamp'))) delete meta[k]
     }
     meta.uid ??= randomUUID()
@@ -115,7 +150,8 @@ export class ObjectService {
     if (r.kind === 'ConfigMap') {
       for (const [k, v] of Object.entries<any>(out.binaryData ?? {})) {
         const bad = typeof v === 'string' ? badBase64Offset(v) : 0
-        if (bad >= 0) throw badRequest(`ConfigMap in version "v1" cannot be handled as a ConfigMap: illegal base64 data at input byte ${bad}`)
+        if (bad >= 0)
+          throw badRequest(`ConfigMap in version "v1" cannot be handled as a ConfigMap: illegal base64 data at input byte ${bad}`)
         void k
       }
     }
@@ -145,7 +181,7 @@ export class ObjectService {
         obj.type ||= 'Opaque'
         break
       case 'Pod':
-        defaultPodSpec(obj.spec ??= {})
+        defaultPodSpec((obj.spec ??= {}))
         if (!obj.status) obj.status = {phase: 'Pending', qosClass: qosClass(obj.spec)}
         break
       case 'Deployment': {
@@ -185,7 +221,10 @@ export class ObjectService {
       }
       case 'ImageStream':
         obj.spec ??= {lookupPolicy: {local: false}}
-        obj.status = {dockerImageRepository: `${this.opts.imageRegistry}/${obj.metadata.namespace}/${obj.metadata.name}`, ...(obj.status ?? {})}
+        obj.status = {
+          dockerImageRepository: `${this.opts.imageRegistry}/${obj.metadata.namespace}/${obj.metadata.name}`,
+          ...(obj.status ?? {}),
+        }
         break
       case 'Build':
         obj.status ??= {phase: 'New'}
@@ -216,14 +255,16 @@ export class ObjectService {
           if (!(k in data)) out.push(required(`data[${k}]`))
           return k in data
         }
-        if (obj.type === 'kubernetes.io/dockerconfigjson' && need('.dockerconfigjson')) checkJson(out, '.dockerconfigjson', data['.dockerconfigjson'])
+        if (obj.type === 'kubernetes.io/dockerconfigjson' && need('.dockerconfigjson'))
+          checkJson(out, '.dockerconfigjson', data['.dockerconfigjson'])
         if (obj.type === 'kubernetes.io/dockercfg' && need('.dockercfg')) checkJson(out, '.dockercfg', data['.dockercfg'])
         if (obj.type === 'kubernetes.io/tls') {
           need('tls.crt')
           need('tls.key')
         }
         if (old && old.type !== obj.type) out.push(invalidValue('type', obj.type, 'field is immutable'))
-        if (old?.immutable && (!deepEqual(old.data, obj.data) || !obj.immutable)) out.push(forbiddenField('data', 'field is immutable when `immutable` is set'))
+        if (old?.immutable && (!deepEqual(old.data, obj.data) || !obj.immutable))
+          out.push(forbiddenField('data', 'field is immutable when `immutable` is set'))
         break
       }
       case 'Pod': {
@@ -235,7 +276,12 @@ export class ObjectService {
             if (!c?.image && !old) out.push(required(`spec.containers[${i}].image`))
           })
         if (old && !podSpecUpdateAllowed(old.spec, obj.spec)) {
-          out.push(forbiddenField('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'))
+          out.push(
+            forbiddenField(
+              'spec',
+              'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+            ),
+          )
         }
         break
       }
@@ -324,7 +370,14 @@ export class ObjectService {
   }
 
   // ---------------------------------------------------------------- patch
-  patch(r: ResourceDef, ns: string | undefined, name: string, raw: string, contentType: string, o: WriteOptions & {sub?: string; fieldManager?: string | null} = {}): WriteResult {
+  patch(
+    r: ResourceDef,
+    ns: string | undefined,
+    name: string,
+    raw: string,
+    contentType: string,
+    o: WriteOptions & {sub?: string; fieldManager?: string | null} = {},
+  ): WriteResult {
     const ct = contentType.split(';')[0].trim().toLowerCase()
     const accepted = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']
     if (r.builtin) accepted.splice(2, 0, 'application/strategic-merge-patch+json')
@@ -347,11 +400,15 @@ export class ObjectService {
       try {
         result = jsonPatch(original, patch)
       } catch (error) {
-        if (error instanceof JsonPatchError) throw new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {})
+        if (error instanceof JsonPatchError)
+          throw new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {})
         throw error
       }
     } else {
-      if (!isObj(patch)) throw badRequest(`json: cannot unmarshal ${Array.isArray(patch) ? 'array' : typeof patch} into Go value of type map[string]interface {}`)
+      if (!isObj(patch))
+        throw badRequest(
+          `json: cannot unmarshal ${Array.isArray(patch) ? 'array' : typeof patch} into Go value of type map[string]interface {}`,
+        )
       result = ct === 'application/merge-patch+json' ? mergePatch(original, patch) : strategicMergePatch(original, patch)
     }
     if (!isObj(result)) throw badRequest('the patched object is not an object')
@@ -364,7 +421,13 @@ export class ObjectService {
   }
 
   /** a minimal server-side apply: create if missing, otherwise merge the applied fields */
-  private apply(r: ResourceDef, ns: string | undefined, name: string, raw: string, o: WriteOptions & {sub?: string; fieldManager?: string | null}): WriteResult {
+  private apply(
+    r: ResourceDef,
+    ns: string | undefined,
+    name: string,
+    raw: string,
+    o: WriteOptions & {sub?: string; fieldManager?: string | null},
+  ): WriteResult {
     if (!o.fieldManager) throw badRequest('PATCH requests require fieldManager to be set when using server-side apply')
     let body: any
     try {
@@ -398,7 +461,11 @@ export class ObjectService {
       throw conflict(r, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`)
     }
     if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-      throw conflict(r, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`)
+      throw conflict(
+        r,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
+      )
     }
     const finalizers: string[] = old.metadata.finalizers ?? []
     if (finalizers.length > 0 && r.kind !== 'Namespace') {
@@ -441,7 +508,13 @@ export class ObjectService {
       if (options?.propagationPolicy !== 'Orphan' && options?.orphanDependents !== true) this.collectDependents(old.metadata.uid)
     }
     if (r.returnDeletedObject) return {code: 200, json: JSON.stringify(shown), obj: shown}
-    const status = {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: {name, group: r.group || undefined, kind: r.plural, uid: old.metadata.uid}}
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: {name, group: r.group || undefined, kind: r.plural, uid: old.metadata.uid},
+    }
     return {code: 200, json: JSON.stringify(status), obj: status}
   }
 
@@ -491,7 +564,8 @@ function defaultPodSpec(s: any) {
   s.priority ??= 0
   const tol = (s.tolerations ??= [])
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-    if (!tol.some((t: any) => t?.key === key || (t?.operator === 'Exists' && !t?.key))) tol.push({key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300})
+    if (!tol.some((t: any) => t?.key === key || (t?.operator === 'Exists' && !t?.key)))
+      tol.push({key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300})
   }
   for (const list of [s.containers, s.initContainers]) {
     for (const c of Array.isArray(list) ? list : []) {

@@ -108,15 +108,28 @@ export function jsonPatch(doc: unknown, ops: any[]): unknown {
   for (const op of ops) {
     if (!isObj(op) || typeof op.path !== 'string') throw new JsonPatchError('invalid operation')
     switch (op.op) {
-      case 'add': add(op.path, structuredClone(op.value), false); break
-      case 'replace': add(op.path, structuredClone(op.value), true); break
-      case 'remove': remove(op.path); break
-      case 'move': { const v = remove(op.from); add(op.path, v, false); break }
-      case 'copy': add(op.path, structuredClone(get(op.from)), false); break
+      case 'add':
+        add(op.path, structuredClone(op.value), false)
+        break
+      case 'replace':
+        add(op.path, structuredClone(op.value), true)
+        break
+      case 'remove':
+        remove(op.path)
+        break
+      case 'move': {
+        const v = remove(op.from)
+        add(op.path, v, false)
+        break
+      }
+      case 'copy':
+        add(op.path, structuredClone(get(op.from)), false)
+        break
       case 'test':
         if (!deepEqual(get(op.path), op.value)) throw new JsonPatchError(`testing value ${op.path} failed`)
         break
-      default: throw new JsonPatchError(`unexpected kind: ${op.op}`)
+      default:
+        throw new JsonPatchError(`unexpected kind: ${op.op}`)
     }
   }
   return root

@@ -16,11 +16,39 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
       cm('four', 'b', {x: '4'}),
       pool('worker', {'pools.operator.machineconfiguration.openshift.io/worker': ''}),
       pool('master'),
-      {...pool('infra'), status: {configuration: {name: 'rendered-infra-1'}, machineCount: 2, conditions: [{type: 'Updated', status: 'True'}, {type: 'Updating', status: 'False'}]}},
-      {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'p-run', namespace: 'a'}, spec: {nodeName: 'n1', containers: [{name: 'c', image: 'i'}]}, status: {phase: 'Running'}},
-      {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'p-pend', namespace: 'b'}, spec: {containers: [{name: 'c', image: 'i'}]}, status: {phase: 'Pending'}},
+      {
+        ...pool('infra'),
+        status: {
+          configuration: {name: 'rendered-infra-1'},
+          machineCount: 2,
+          conditions: [
+            {type: 'Updated', status: 'True'},
+            {type: 'Updating', status: 'False'},
+          ],
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {name: 'p-run', namespace: 'a'},
+        spec: {nodeName: 'n1', containers: [{name: 'c', image: 'i'}]},
+        status: {phase: 'Running'},
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {name: 'p-pend', namespace: 'b'},
+        spec: {containers: [{name: 'c', image: 'i'}]},
+        status: {phase: 'Pending'},
+      },
     ]
-    for (let i = 0; i < 25; i++) objects.push({apiVersion: 'v1', kind: 'Node', metadata: {name: `node-${String(i).padStart(2, '0')}`, labels: {zone: i % 2 ? 'odd' : 'even'}}, status: {conditions: [{type: 'Ready', status: 'True'}]}})
+    for (let i = 0; i < 25; i++)
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {name: `node-${String(i).padStart(2, '0')}`, labels: {zone: i % 2 ? 'odd' : 'even'}},
+        status: {conditions: [{type: 'Ready', status: 'True'}]},
+      })
     em = await startEmulator({objects})
   })
   after(async () => {
@@ -33,7 +61,19 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
     expect(api.json.versions).to.deep.equal(['v1'])
     const v1 = (await call(em, 'GET', '/api/v1')).json
     const names = v1.resources.map((r: any) => r.name)
-    expect(names).to.include.members(['namespaces', 'configmaps', 'secrets', 'pods', 'pods/status', 'pods/log', 'pods/binding', 'nodes', 'nodes/status', 'serviceaccounts', 'events'])
+    expect(names).to.include.members([
+      'namespaces',
+      'configmaps',
+      'secrets',
+      'pods',
+      'pods/status',
+      'pods/log',
+      'pods/binding',
+      'nodes',
+      'nodes/status',
+      'serviceaccounts',
+      'events',
+    ])
     const pods = v1.resources.find((r: any) => r.name === 'pods')
     expect(pods).to.deep.include({singularName: 'pod', namespaced: true, kind: 'Pod', shortNames: ['po']})
     expect(pods.verbs).to.include.members(['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'])
@@ -42,12 +82,24 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
     expect(apis.kind).to.equal('APIGroupList')
     const mco = apis.groups.find((g: any) => g.name === 'machineconfiguration.openshift.io')
     expect(mco.preferredVersion).to.deep.equal({groupVersion: 'machineconfiguration.openshift.io/v1', version: 'v1'})
-    expect(apis.groups.map((g: any) => g.name)).to.include.members(['apps', 'batch', 'authorization.k8s.io', 'image.openshift.io', 'build.openshift.io', 'machine.openshift.io'])
+    expect(apis.groups.map((g: any) => g.name)).to.include.members([
+      'apps',
+      'batch',
+      'authorization.k8s.io',
+      'image.openshift.io',
+      'build.openshift.io',
+      'machine.openshift.io',
+    ])
     const mcoRes = (await call(em, 'GET', '/apis/machineconfiguration.openshift.io/v1')).json
     const byName = Object.fromEntries(mcoRes.resources.map((r: any) => [r.name, r]))
     expect(byName.machineconfigpools).to.deep.include({kind: 'MachineConfigPool', namespaced: false, shortNames: ['mcp']})
     expect(byName.machineconfigs.shortNames).to.deep.equal(['mc'])
-    expect(Object.keys(byName)).to.include.members(['machineconfigpools/status', 'controllerconfigs/status', 'machineosconfigs/status', 'machineosbuilds/status'])
+    expect(Object.keys(byName)).to.include.members([
+      'machineconfigpools/status',
+      'controllerconfigs/status',
+      'machineosconfigs/status',
+      'machineosbuilds/status',
+    ])
     expect(Object.keys(byName)).to.not.include('machineconfigs/status')
     const builds = (await call(em, 'GET', '/apis/build.openshift.io/v1')).json
     expect(builds.resources.map((r: any) => r.name)).to.include.members(['builds', 'builds/log', 'builds/status'])
@@ -66,7 +118,10 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
   })
 
   it('leaves optional groups out entirely when switched off', async () => {
-    const small = await startEmulator({groups: {image: false, build: false, machine: false, machineOS: false}, objects: [{apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineOSConfig', metadata: {name: 'x'}}]})
+    const small = await startEmulator({
+      groups: {image: false, build: false, machine: false, machineOS: false},
+      objects: [{apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineOSConfig', metadata: {name: 'x'}}],
+    })
     try {
       const groups = (await call(small, 'GET', '/apis')).json.groups.map((g: any) => g.name)
       expect(groups).to.not.include.members(['image.openshift.io'])
@@ -92,7 +147,12 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
     expect(r.json.items.map((i: any) => i.metadata.name)).to.deep.equal(['one', 'two'])
     expect(r.json.items[0].kind).to.equal(undefined)
     const all = await call(em, 'GET', '/api/v1/configmaps')
-    expect(all.json.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`)).to.deep.equal(['a/one', 'a/two', 'b/four', 'b/three'])
+    expect(all.json.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`)).to.deep.equal([
+      'a/one',
+      'a/two',
+      'b/four',
+      'b/three',
+    ])
     const pools = await call(em, 'GET', MCP)
     expect(pools.json.kind).to.equal('MachineConfigPoolList')
     expect(pools.json.items[0].kind).to.equal('MachineConfigPool')
@@ -101,7 +161,8 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
   })
 
   it('filters by label selectors (=, ==, !=, in, notin, exists, !key)', async () => {
-    const names = async (sel: string) => (await call(em, 'GET', `/api/v1/configmaps?labelSelector=${encodeURIComponent(sel)}`)).json.items.map((i: any) => i.metadata.name)
+    const names = async (sel: string) =>
+      (await call(em, 'GET', `/api/v1/configmaps?labelSelector=${encodeURIComponent(sel)}`)).json.items.map((i: any) => i.metadata.name)
     expect(await names('app=web')).to.deep.equal(['one', 'two'])
     expect(await names('app==db')).to.deep.equal(['three'])
     expect(await names('app!=web')).to.deep.equal(['four', 'three'])
@@ -110,7 +171,9 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
     expect(await names('app')).to.deep.equal(['one', 'two', 'three'])
     expect(await names('!app')).to.deep.equal(['four'])
     expect(await names('app=web,tier=back')).to.deep.equal(['two'])
-    const pools = (await call(em, 'GET', `${MCP}?labelSelector=${encodeURIComponent('pools.operator.machineconfiguration.openshift.io/worker')}`)).json.items
+    const pools = (
+      await call(em, 'GET', `${MCP}?labelSelector=${encodeURIComponent('pools.operator.machineconfiguration.openshift.io/worker')}`)
+    ).json.items
     expect(pools.map((p: any) => p.metadata.name)).to.deep.equal(['worker'])
   })
 
@@ -125,7 +188,15 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
     expect((await f(MCP, 'metadata.name==master')).json.items).to.have.length(1)
     const bad = await f('/api/v1/configmaps', 'data.x=1')
     expect(bad.status).to.equal(400)
-    expect(bad.json).to.deep.equal({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'field label not supported: data.x', reason: 'BadRequest', code: 400})
+    expect(bad.json).to.deep.equal({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'field label not supported: data.x',
+      reason: 'BadRequest',
+      code: 400,
+    })
     expect((await f(MCP, 'spec.paused=true')).json.message).to.equal('field label not supported: spec.paused')
   })
 
@@ -171,7 +242,18 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
     expect(t.json.rows[0].object).to.deep.include({kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1'})
     expect(t.json.rows[0].object.metadata.name).to.equal('one')
     const p = await call(em, 'GET', MCP, {headers: {Accept: TABLE_ACCEPT}})
-    expect(p.json.columnDefinitions.map((c: any) => c.name)).to.deep.equal(['Name', 'Config', 'Updated', 'Updating', 'Degraded', 'MachineCount', 'ReadyMachineCount', 'UpdatedMachineCount', 'DegradedMachineCount', 'Age'])
+    expect(p.json.columnDefinitions.map((c: any) => c.name)).to.deep.equal([
+      'Name',
+      'Config',
+      'Updated',
+      'Updating',
+      'Degraded',
+      'MachineCount',
+      'ReadyMachineCount',
+      'UpdatedMachineCount',
+      'DegradedMachineCount',
+      'Age',
+    ])
     const infra = p.json.rows.find((r: any) => r.cells[0] === 'infra')
     expect(infra.cells.slice(0, 6)).to.deep.equal(['infra', 'rendered-infra-1', 'True', 'False', null, 2])
     const one = await call(em, 'GET', `${MCP}/infra`, {headers: {Accept: TABLE_ACCEPT}})
@@ -186,7 +268,8 @@ describe('emulator: discovery, lists, selectors, pagination, tables', () => {
 
   it('deletes collections by label selector', async () => {
     await call(em, 'POST', '/api/v1/namespaces', {body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'dc'}}})
-    for (const n of ['x1', 'x2', 'keep']) await call(em, 'POST', '/api/v1/namespaces/dc/configmaps', {body: cm(n, 'dc', {}, n === 'keep' ? {k: 'y'} : {k: 'x'})})
+    for (const n of ['x1', 'x2', 'keep'])
+      await call(em, 'POST', '/api/v1/namespaces/dc/configmaps', {body: cm(n, 'dc', {}, n === 'keep' ? {k: 'y'} : {k: 'x'})})
     const d = await call(em, 'DELETE', '/api/v1/namespaces/dc/configmaps?labelSelector=k%3Dx')
     expect(d.status).to.equal(200)
     expect(d.json.kind).to.equal('ConfigMapList')

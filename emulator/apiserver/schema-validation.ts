@@ -34,8 +34,10 @@ function goSyntax(v: unknown): string {
 }
 
 const cause = (reason: string, field: Path, message: string): StatusCause => ({reason, message, field: shown(field)})
-const invalid = (field: Path, value: unknown, detail: string) => cause('FieldValueInvalid', field, `Invalid value: ${goValue(value)}: ${detail}`)
-const typeInvalid = (field: Path, value: unknown, detail: string) => cause('FieldValueTypeInvalid', field, `Invalid value: ${goValue(value)}: ${detail}`)
+const invalid = (field: Path, value: unknown, detail: string) =>
+  cause('FieldValueInvalid', field, `Invalid value: ${goValue(value)}: ${detail}`)
+const typeInvalid = (field: Path, value: unknown, detail: string) =>
+  cause('FieldValueTypeInvalid', field, `Invalid value: ${goValue(value)}: ${detail}`)
 
 function jsonType(v: unknown): string {
   if (v === null) return 'null'
@@ -53,11 +55,19 @@ const FORMAT_CHECKS: Record<string, (s: string) => boolean> = {
   uuid: (s) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(s),
   byte: (s) => /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0,
   ipv4: (s) => IPV4.test(s),
-  hostname: (s) => s.length <= 255 && /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/.test(s),
+  hostname: (s) =>
+    s.length <= 255 && /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/.test(s),
 }
 
-const BLOCKING = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid'])
-const RULES_NOT_CHECKED = 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'
+const BLOCKING = new Set([
+  'FieldValueNotSupported',
+  'FieldValueRequired',
+  'FieldValueTooLong',
+  'FieldValueTooMany',
+  'FieldValueTypeInvalid',
+])
+const RULES_NOT_CHECKED =
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'
 
 /**
  * Validates `obj` (already pruned and defaulted) against the CRD schema. `old` is the stored object on an
@@ -107,8 +117,10 @@ function openApi(s: any, v: unknown, p: string, old: unknown, correlated: boolea
   }
   if (typeof v === 'string') {
     const len = [...v].length
-    if (s.maxLength !== undefined && len > s.maxLength) out.push(cause('FieldValueTooLong', f, `Too long: may not be more than ${s.maxLength} bytes`))
-    if (s.minLength !== undefined && len < s.minLength) out.push(invalid(f, v, `${name} in body should be at least ${s.minLength} chars long`))
+    if (s.maxLength !== undefined && len > s.maxLength)
+      out.push(cause('FieldValueTooLong', f, `Too long: may not be more than ${s.maxLength} bytes`))
+    if (s.minLength !== undefined && len < s.minLength)
+      out.push(invalid(f, v, `${name} in body should be at least ${s.minLength} chars long`))
     if (s.pattern !== undefined && !pattern(s.pattern).test(v)) out.push(invalid(f, v, `${name} in body should match '${s.pattern}'`))
     const check = s.format ? FORMAT_CHECKS[s.format] : undefined
     if (check && !check(v)) out.push(typeInvalid(f, v, `${name} in body must be of type ${s.format}: ${JSON.stringify(v)}`))
@@ -120,7 +132,8 @@ function openApi(s: any, v: unknown, p: string, old: unknown, correlated: boolea
     if (s.maximum !== undefined && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum)) {
       out.push(invalid(f, v, `${name} in body should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${s.maximum}`))
     }
-    if (s.multipleOf !== undefined && (v / s.multipleOf) % 1 !== 0) out.push(invalid(f, v, `${name} in body should be a multiple of ${s.multipleOf}`))
+    if (s.multipleOf !== undefined && (v / s.multipleOf) % 1 !== 0)
+      out.push(invalid(f, v, `${name} in body should be a multiple of ${s.multipleOf}`))
   }
   if (Array.isArray(v)) {
     const oldList = Array.isArray(old) ? old : undefined
@@ -128,8 +141,10 @@ function openApi(s: any, v: unknown, p: string, old: unknown, correlated: boolea
       const o = correlated && oldList ? correlateItem(s, x, oldList) : undefined
       openApi(s.items, x, `${p}[${i}]`, o, o !== undefined, out)
     })
-    if (s.minItems !== undefined && v.length < s.minItems) out.push(invalid(f, v.length, `${name} in body should have at least ${s.minItems} items`))
-    if (s.maxItems !== undefined && v.length > s.maxItems) out.push(cause('FieldValueTooMany', f, `Too many: ${v.length}: must have at most ${s.maxItems} items`))
+    if (s.minItems !== undefined && v.length < s.minItems)
+      out.push(invalid(f, v.length, `${name} in body should have at least ${s.minItems} items`))
+    if (s.maxItems !== undefined && v.length > s.maxItems)
+      out.push(cause('FieldValueTooMany', f, `Too many: ${v.length}: must have at most ${s.maxItems} items`))
   }
   if (s.enum && !s.enum.some((e: unknown) => deepEqual(e, v))) {
     const allowed = s.enum.map((e: unknown) => (typeof e === 'string' ? JSON.stringify(e) : JSON.stringify(JSON.stringify(e)))).join(', ')
@@ -151,8 +166,10 @@ function openApi(s: any, v: unknown, p: string, old: unknown, correlated: boolea
       openApi(sub, x, oaChild(p, k), ov, mapCorrelated && ov !== undefined, out)
     }
     const n = Object.keys(o).length
-    if (s.maxProperties !== undefined && n > s.maxProperties) out.push(cause('FieldValueTooMany', f, `Too many: ${n}: must have at most ${s.maxProperties} items`))
-    if (s.minProperties !== undefined && n < s.minProperties) out.push(invalid(f, n, `${name} in body should have at least ${s.minProperties} properties`))
+    if (s.maxProperties !== undefined && n > s.maxProperties)
+      out.push(cause('FieldValueTooMany', f, `Too many: ${n}: must have at most ${s.maxProperties} items`))
+    if (s.minProperties !== undefined && n < s.minProperties)
+      out.push(invalid(f, n, `${name} in body should have at least ${s.minProperties} properties`))
   }
 }
 
@@ -307,7 +324,16 @@ function celRules(s: any, v: unknown, p: Path, old: unknown, correlated: boolean
       const sub = s.properties?.[k]
       const add = !sub && typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined
       if (!sub && !add) continue
-      celRules(sub ?? add, x, sub ? child(p, k) : key(p, k), atomic ? undefined : oldMap?.[k], !atomic && oldMap !== undefined, same, false, out)
+      celRules(
+        sub ?? add,
+        x,
+        sub ? child(p, k) : key(p, k),
+        atomic ? undefined : oldMap?.[k],
+        !atomic && oldMap !== undefined,
+        same,
+        false,
+        out,
+      )
     }
   }
 }

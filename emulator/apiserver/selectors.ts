@@ -56,26 +56,47 @@ function parseLabelReq(raw: string): LabelReq {
 }
 
 function checkKey(key: string) {
-  if (!KEY.test(key)) throw badRequest(`unable to parse requirement: invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`)
+  if (!KEY.test(key))
+    throw badRequest(
+      `unable to parse requirement: invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+    )
 }
 
 export function parseLabelSelector(sel: string | null | undefined): LabelSelector | undefined {
   if (!sel?.trim()) return undefined
-  const reqs = splitTop(sel).filter((p) => p.trim() !== '').map(parseLabelReq)
+  const reqs = splitTop(sel)
+    .filter((p) => p.trim() !== '')
+    .map(parseLabelReq)
   return (labels) => {
     const l = labels ?? {}
     for (const r of reqs) {
       const has = Object.hasOwn(l, r.key)
       const v = l[r.key]
       switch (r.op) {
-        case 'exists': if (!has) return false; break
-        case '!': if (has) return false; break
-        case '=': if (!has || v !== r.value) return false; break
-        case '!=': if (has && v === r.value) return false; break
-        case 'in': if (!has || !r.values.includes(v)) return false; break
-        case 'notin': if (has && r.values.includes(v)) return false; break
-        case 'gt': if (!has || !(Number(v) > r.value)) return false; break
-        case 'lt': if (!has || !(Number(v) < r.value)) return false; break
+        case 'exists':
+          if (!has) return false
+          break
+        case '!':
+          if (has) return false
+          break
+        case '=':
+          if (!has || v !== r.value) return false
+          break
+        case '!=':
+          if (has && v === r.value) return false
+          break
+        case 'in':
+          if (!has || !r.values.includes(v)) return false
+          break
+        case 'notin':
+          if (has && r.values.includes(v)) return false
+          break
+        case 'gt':
+          if (!has || !(Number(v) > r.value)) return false
+          break
+        case 'lt':
+          if (!has || !(Number(v) < r.value)) return false
+          break
       }
     }
     return true

@@ -6,7 +6,20 @@ import {randomBytes} from 'node:crypto'
 import {authorize, type Attributes, type Authenticator, type Identity} from './auth.js'
 import type {CrdInfo} from './crds.js'
 import {apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV2, versionDoc} from './discovery.js'
-import {ApiError, badRequest, defaultMessageFor, forbidden, methodNotAllowed, notAcceptable, notFound, pathNotFound, reasonFor, statusBody, tooLarge, unauthorized} from './errors.js'
+import {
+  ApiError,
+  badRequest,
+  defaultMessageFor,
+  forbidden,
+  methodNotAllowed,
+  notAcceptable,
+  notFound,
+  pathNotFound,
+  reasonFor,
+  statusBody,
+  tooLarge,
+  unauthorized,
+} from './errors.js'
 import type {FaultTable} from './faults.js'
 import {servePodLog} from './logs.js'
 import type {ObjectService} from './objects.js'
@@ -63,14 +76,17 @@ export class ApiServer {
   constructor(private readonly d: ServerDeps) {}
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    this.server = createServer({key: this.d.tls.key, cert: this.d.tls.cert, ca: this.d.tls.ca, requestCert: true, rejectUnauthorized: false}, (req, res) => {
-      // an error is answered once the request body is read: answering while it still streams in (a 413, a
-      // 401) can leave the client with a broken connection instead of the answer
-      this.handle(req, res).catch(async (error) => {
-        await drained(req)
-        this.fail(res, error)
-      })
-    })
+    this.server = createServer(
+      {key: this.d.tls.key, cert: this.d.tls.cert, ca: this.d.tls.ca, requestCert: true, rejectUnauthorized: false},
+      (req, res) => {
+        // an error is answered once the request body is read: answering while it still streams in (a 413, a
+        // 401) can leave the client with a broken connection instead of the answer
+        this.handle(req, res).catch(async (error) => {
+          await drained(req)
+          this.fail(res, error)
+        })
+      },
+    )
     this.server.keepAliveTimeout = 30_000
     // faults.pause() without a handshake: new TCP connections are held before TLS sees them, and
     // dropped when the pause ends (a hung server that comes back does not remember them).
@@ -124,7 +140,12 @@ export class ApiServer {
       res.end()
       return
     }
-    res.writeHead(code, {'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(json), ...headers})
+    res.writeHead(code, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Content-Length': Buffer.byteLength(json),
+      ...headers,
+    })
     res.end(json)
   }
 
@@ -134,7 +155,11 @@ export class ApiServer {
       return
     }
     const msg = error instanceof Error ? error.message : String(error)
-    this.sendJson(res, 500, JSON.stringify(statusBody(500, 'InternalError', `Internal error occurred: ${msg}`, {causes: [{reason: '', message: msg}]})))
+    this.sendJson(
+      res,
+      500,
+      JSON.stringify(statusBody(500, 'InternalError', `Internal error occurred: ${msg}`, {causes: [{reason: '', message: msg}]})),
+    )
   }
 
   private async readBody(req: IncomingMessage): Promise<Buffer> {
@@ -158,9 +183,15 @@ export class ApiServer {
   private async readJson(req: IncomingMessage, kind?: string): Promise<any> {
     const buf = await this.readBody(req)
     if (buf.length === 0) return undefined
-    const ct = String(req.headers['content-type'] ?? 'application/json').split(';')[0].trim()
+    const ct = String(req.headers['content-type'] ?? 'application/json')
+      .split(';')[0]
+      .trim()
     if (ct && ct !== 'application/json' && ct !== '*/*' && !ct.endsWith('+json') && ct !== 'application/yaml') {
-      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`)
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+      )
     }
     try {
       if (ct === 'application/yaml') {
@@ -169,7 +200,9 @@ export class ApiServer {
       }
       return JSON.parse(buf.toString('utf8'))
     } catch (error) {
-      throw badRequest(`${kind ? `the object provided is unrecognized (must be of type ${kind}): ` : ''}couldn't get version/kind; json parse error: ${(error as Error).message}`)
+      throw badRequest(
+        `${kind ? `the object provided is unrecognized (must be of type ${kind}): ` : ''}couldn't get version/kind; json parse error: ${(error as Error).message}`,
+      )
     }
   }
 
@@ -332,7 +365,15 @@ export class ApiServer {
   }
 
   // ------------------------------------------------------------------ verbs
-  private async serve(req: IncomingMessage, res: ServerResponse, id: Identity, verb: string, r: Route, path: string, query: URLSearchParams) {
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: Identity,
+    verb: string,
+    r: Route,
+    path: string,
+    query: URLSearchParams,
+  ) {
     const {objects} = this.d
     const dryRun = query.getAll('dryRun')
     if (dryRun.some((v) => v !== 'All')) throw badRequest(`Invalid dryRun: ${dryRun.join(',')}`)
@@ -362,7 +403,9 @@ export class ApiServer {
             bookmarks: TRUE(query.get('allowWatchBookmarks')),
             timeoutSeconds: timeout ? Number(timeout) : undefined,
             bookmarkIntervalMs: this.d.bookmarkIntervalMs,
-            table: wantsTable(accept) ? {columns: columnsFor(r.res, this.d.crds.get(r.res.plural)?.columns), accept, includeObject: query.get('includeObject')} : undefined,
+            table: wantsTable(accept)
+              ? {columns: columnsFor(r.res, this.d.crds.get(r.res.plural)?.columns), accept, includeObject: query.get('includeObject')}
+              : undefined,
             cutAfter: this.d.faults.takeWatchCut(path),
             silenceAfter: this.d.faults.takeWatchSilence(path),
             paused: () => this.d.faults.pauseState(),
@@ -377,7 +420,11 @@ export class ApiServer {
         const e = this.d.store.get(r.res, ns, r.name!)
         if (!e) throw notFound(r.res, r.name!)
         if (wantsTable(accept)) {
-          const t = toTable([e.obj], {resourceVersion: e.obj.metadata.resourceVersion}, {accept, includeObject: query.get('includeObject'), columns: columnsFor(r.res, this.d.crds.get(r.res.plural)?.columns)})
+          const t = toTable(
+            [e.obj],
+            {resourceVersion: e.obj.metadata.resourceVersion},
+            {accept, includeObject: query.get('includeObject'), columns: columnsFor(r.res, this.d.crds.get(r.res.plural)?.columns)},
+          )
           return this.sendJson(res, 200, JSON.stringify(t))
         }
         this.checkAccept(accept)
@@ -397,7 +444,11 @@ export class ApiServer {
       }
       case 'patch': {
         const raw = (await this.readBody(req)).toString('utf8')
-        const out = objects.patch(r.res, ns, r.name!, raw, String(req.headers['content-type'] ?? ''), {dryRun: dry, sub: r.sub, fieldManager: query.get('fieldManager')})
+        const out = objects.patch(r.res, ns, r.name!, raw, String(req.headers['content-type'] ?? ''), {
+          dryRun: dry,
+          sub: r.sub,
+          fieldManager: query.get('fieldManager'),
+        })
         return this.sendJson(res, out.code, out.json)
       }
       case 'delete': {
@@ -421,7 +472,12 @@ export class ApiServer {
             if (!(error instanceof ApiError && error.code === 404)) throw error
           }
         }
-        const list = {kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: {resourceVersion: String(this.d.store.rv)}, items: deleted}
+        const list = {
+          kind: `${r.res.kind}List`,
+          apiVersion: apiVersionOf(r.res),
+          metadata: {resourceVersion: String(this.d.store.rv)},
+          items: deleted,
+        }
         return this.sendJson(res, 200, JSON.stringify(list))
       }
     }
@@ -432,7 +488,14 @@ export class ApiServer {
     if (!accept) return
     const ok = accept.split(',').some((p) => {
       const t = p.split(';')[0].trim()
-      return t === '*/*' || t === 'application/json' || t === 'application/*' || t === 'application/yaml' || t === 'application/vnd.kubernetes.protobuf' || t === 'text/plain'
+      return (
+        t === '*/*' ||
+        t === 'application/json' ||
+        t === 'application/*' ||
+        t === 'application/yaml' ||
+        t === 'application/vnd.kubernetes.protobuf' ||
+        t === 'text/plain'
+      )
     })
     if (!ok) throw notAcceptable()
   }
@@ -459,7 +522,8 @@ export class ApiServer {
       } catch {
         throw badRequest('continue key is not valid: illegal base64 data')
       }
-      if (!tok || typeof tok.start !== 'string' || typeof tok.rv !== 'string') throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)')
+      if (!tok || typeof tok.start !== 'string' || typeof tok.rv !== 'string')
+        throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)')
       listRV = tok.rv
       start = tok.start
       const snap = typeof tok.id === 'string' ? this.snapshots.get(tok.id) : undefined
@@ -484,11 +548,17 @@ export class ApiServer {
       const snapId = randomBytes(8).toString('hex')
       this.snapshots.set(snapId, items.slice(limit))
       if (this.snapshots.size > 64) this.snapshots.delete(this.snapshots.keys().next().value!)
-      meta.continue = Buffer.from(JSON.stringify({v: 'meta.k8s.io/v1', rv: listRV, start: page[page.length - 1].key, id: snapId})).toString('base64url')
+      meta.continue = Buffer.from(JSON.stringify({v: 'meta.k8s.io/v1', rv: listRV, start: page[page.length - 1].key, id: snapId})).toString(
+        'base64url',
+      )
       if (!query.get('labelSelector') && !query.get('fieldSelector')) meta.remainingItemCount = items.length - limit
     }
     if (wantsTable(accept)) {
-      const t = toTable(page.map((e) => e.obj), meta, {accept, includeObject: query.get('includeObject'), columns: columnsFor(r, this.d.crds.get(r.plural)?.columns)})
+      const t = toTable(
+        page.map((e) => e.obj),
+        meta,
+        {accept, includeObject: query.get('includeObject'), columns: columnsFor(r, this.d.crds.get(r.plural)?.columns)},
+      )
       return this.sendJson(res, 200, JSON.stringify(t))
     }
     this.checkAccept(accept)
@@ -526,15 +596,29 @@ export class ApiServer {
     const cur = store.get(r.res, r.ns, r.name!)
     if (!cur) throw notFound(r.res, r.name!)
     const target = body?.target?.name
-    if (!target) throw new ApiError(422, 'Invalid', `Binding.core "${r.name}" is invalid: target.name: Required value`, {name: r.name, group: 'core', kind: 'Binding', causes: [{reason: 'FieldValueRequired', message: 'Required value', field: 'target.name'}]})
+    if (!target)
+      throw new ApiError(422, 'Invalid', `Binding.core "${r.name}" is invalid: target.name: Required value`, {
+        name: r.name,
+        group: 'core',
+        kind: 'Binding',
+        causes: [{reason: 'FieldValueRequired', message: 'Required value', field: 'target.name'}],
+      })
     if (cur.obj.spec?.nodeName) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${r.name}": pod ${r.name} is already assigned to node "${cur.obj.spec.nodeName}"`, {name: r.name, kind: 'pods/binding'})
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${r.name}": pod ${r.name} is already assigned to node "${cur.obj.spec.nodeName}"`,
+        {name: r.name, kind: 'pods/binding'},
+      )
     }
     if (!dry) {
       const obj = JSON.parse(cur.json)
       obj.spec.nodeName = target
       obj.status = obj.status ?? {}
-      obj.status.conditions = [...(obj.status.conditions ?? []).filter((c: any) => c?.type !== 'PodScheduled'), {type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')}]
+      obj.status.conditions = [
+        ...(obj.status.conditions ?? []).filter((c: any) => c?.type !== 'PodScheduled'),
+        {type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')},
+      ]
       store.put(r.res, obj)
     }
     return this.sendJson(res, 201, JSON.stringify({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201}))
@@ -555,12 +639,30 @@ export class ApiServer {
       })
     } else if (spec.nonResourceAttributes) {
       const p = String(spec.nonResourceAttributes.path ?? '')
-      allowed = !id.rules || ['/api', '/apis', '/version', '/healthz', '/readyz', '/livez', '/openapi'].some((x) => p === x || p.startsWith(`${x}/`))
+      allowed =
+        !id.rules ||
+        ['/api', '/apis', '/version', '/healthz', '/readyz', '/livez', '/openapi'].some((x) => p === x || p.startsWith(`${x}/`))
     } else {
-      throw new ApiError(422, 'Invalid', 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified', {group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview', causes: [{reason: 'FieldValueInvalid', message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified', field: 'spec.resourceAttributes'}]})
+      throw new ApiError(
+        422,
+        'Invalid',
+        'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+        {
+          group: 'authorization.k8s.io',
+          kind: 'SelfSubjectAccessReview',
+          causes: [
+            {
+              reason: 'FieldValueInvalid',
+              message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+              field: 'spec.resourceAttributes',
+            },
+          ],
+        },
+      )
     }
     const status: any = {allowed}
-    if (allowed && !id.rules) status.reason = 'RBAC: allowed by ClusterRoleBinding "cluster-admins" of ClusterRole "cluster-admin" to Group "system:cluster-admins"'
+    if (allowed && !id.rules)
+      status.reason = 'RBAC: allowed by ClusterRoleBinding "cluster-admins" of ClusterRole "cluster-admin" to Group "system:cluster-admins"'
     const out = {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null}, spec, status}
     return this.sendJson(res, 201, JSON.stringify(out))
   }

@@ -46,7 +46,10 @@ export class Collection {
   droppedRV = 0
   readonly watchers = new Set<WatchSink>()
 
-  constructor(readonly res: ResourceDef, private readonly historySize: number) {}
+  constructor(
+    readonly res: ResourceDef,
+    private readonly historySize: number,
+  ) {}
 
   sorted(): Entry[] {
     if (!this.sortedCache) {

@@ -47,7 +47,13 @@ function tableRows(objs: any[], opts: TableOptions): any[] {
 export function toTable(objs: any[], listMeta: Record<string, unknown>, opts: TableOptions, withColumns = true): any {
   const t: any = {kind: 'Table', apiVersion: tableVersion(opts.accept), metadata: listMeta}
   if (withColumns) {
-    t.columnDefinitions = opts.columns.map((c) => ({name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format ?? '', description: c.description, priority: c.priority}))
+    t.columnDefinitions = opts.columns.map((c) => ({
+      name: c.name,
+      type: c.type === 'date' ? 'string' : c.type,
+      format: c.format ?? '',
+      description: c.description,
+      priority: c.priority,
+    }))
   } else t.columnDefinitions = null
   t.rows = tableRows(objs, opts)
   return t

@@ -32,7 +32,14 @@ export function call(em: Emulator, method: string, path: string, o: CallOptions 
   return new Promise((resolve, reject) => {
     const req = request(
       `${em.url}${path}`,
-      {method, headers, ca: o.ca === null ? undefined : o.ca ?? em.caPem, rejectUnauthorized: o.ca !== null, cert: o.cert?.certPem, key: o.cert?.keyPem},
+      {
+        method,
+        headers,
+        ca: o.ca === null ? undefined : (o.ca ?? em.caPem),
+        rejectUnauthorized: o.ca !== null,
+        cert: o.cert?.certPem,
+        key: o.cert?.keyPem,
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c) => chunks.push(c))
@@ -74,75 +81,83 @@ export interface Stream {
 /** opens a streaming GET (watch or log follow) */
 export function stream(em: Emulator, path: string, o: {token?: string; headers?: Record<string, string>} = {}): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const req = request(`${em.url}${path}`, {method: 'GET', ca: em.caPem, headers: {Authorization: `Bearer ${o.token ?? em.tokens.admin}`, ...(o.headers ?? {})}}, (res) => {
-      const waiters: Array<() => void> = []
-      const poke = () => {
-        for (const w of [...waiters]) w()
-      }
-      let buf = ''
-      const s: Stream = {
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        events: [],
-        text: '',
-        ended: false,
-        waitFor(n, ms = 3000) {
-          return until(() => s.events.length >= n, ms, `${n} events (have ${s.events.length}: ${JSON.stringify(s.events.map((e) => e.type))})`).then(() => s.events)
-        },
-        end(ms = 3000) {
-          return until(() => s.ended, ms, 'end of stream')
-        },
-        waitForText(t, ms = 3000) {
-          return until(() => s.text.includes(t), ms, `text ${JSON.stringify(t)} (have ${JSON.stringify(s.text)})`).then(() => s.text)
-        },
-        close() {
-          req.destroy()
-        },
-      }
-      const until = (cond: () => boolean, ms: number, what: string) =>
-        new Promise<void>((ok, fail) => {
-          if (cond()) return ok()
-          const check = () => {
-            if (cond()) {
-              clearTimeout(t)
-              waiters.splice(waiters.indexOf(check), 1)
-              ok()
-            }
-          }
-          const t = setTimeout(() => {
-            waiters.splice(waiters.indexOf(check), 1)
-            fail(new Error(`timed out waiting for ${what}`))
-          }, ms)
-          waiters.push(check)
-        })
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => {
-        s.text += c
-        buf += c
-        let i: number
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i)
-          buf = buf.slice(i + 1)
-          if (line.trim()) {
-            try {
-              s.events.push(JSON.parse(line))
-            } catch {
-              // log text
-            }
-          }
+    const req = request(
+      `${em.url}${path}`,
+      {method: 'GET', ca: em.caPem, headers: {Authorization: `Bearer ${o.token ?? em.tokens.admin}`, ...(o.headers ?? {})}},
+      (res) => {
+        const waiters: Array<() => void> = []
+        const poke = () => {
+          for (const w of [...waiters]) w()
         }
-        poke()
-      })
-      res.on('end', () => {
-        s.ended = true
-        poke()
-      })
-      res.on('error', () => {
-        s.ended = true
-        poke()
-      })
-      resolve(s)
-    })
+        let buf = ''
+        const s: Stream = {
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          events: [],
+          text: '',
+          ended: false,
+          waitFor(n, ms = 3000) {
+            return until(
+              () => s.events.length >= n,
+              ms,
+              `${n} events (have ${s.events.length}: ${JSON.stringify(s.events.map((e) => e.type))})`,
+            ).then(() => s.events)
+          },
+          end(ms = 3000) {
+            return until(() => s.ended, ms, 'end of stream')
+          },
+          waitForText(t, ms = 3000) {
+            return until(() => s.text.includes(t), ms, `text ${JSON.stringify(t)} (have ${JSON.stringify(s.text)})`).then(() => s.text)
+          },
+          close() {
+            req.destroy()
+          },
+        }
+        const until = (cond: () => boolean, ms: number, what: string) =>
+          new Promise<void>((ok, fail) => {
+            if (cond()) return ok()
+            const check = () => {
+              if (cond()) {
+                clearTimeout(t)
+                waiters.splice(waiters.indexOf(check), 1)
+                ok()
+              }
+            }
+            const t = setTimeout(() => {
+              waiters.splice(waiters.indexOf(check), 1)
+              fail(new Error(`timed out waiting for ${what}`))
+            }, ms)
+            waiters.push(check)
+          })
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => {
+          s.text += c
+          buf += c
+          let i: number
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i)
+            buf = buf.slice(i + 1)
+            if (line.trim()) {
+              try {
+                s.events.push(JSON.parse(line))
+              } catch {
+                // log text
+              }
+            }
+          }
+          poke()
+        })
+        res.on('end', () => {
+          s.ended = true
+          poke()
+        })
+        res.on('error', () => {
+          s.ended = true
+          poke()
+        })
+        resolve(s)
+      },
+    )
     req.on('error', reject)
     req.end()
   })
@@ -159,7 +174,11 @@ export const pool = (name: string, labels?: Record<string, string>) => ({
   apiVersion: 'machineconfiguration.openshift.io/v1',
   kind: 'MachineConfigPool',
   metadata: {name, ...(labels ? {labels} : {})},
-  spec: {machineConfigSelector: {matchLabels: {'machineconfiguration.openshift.io/role': name}}, nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${name}`]: ''}}, paused: false},
+  spec: {
+    machineConfigSelector: {matchLabels: {'machineconfiguration.openshift.io/role': name}},
+    nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${name}`]: ''}},
+    paused: false,
+  },
 })
 
 export const MCP = '/apis/machineconfiguration.openshift.io/v1/machineconfigpools'

@@ -3,15 +3,21 @@ import {q, type StatusCause} from './errors.js'
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-export const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-export const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+export const SUBDOMAIN_MSG =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+export const LABEL_MSG =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
-export const QUALIFIED_MSG = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+export const QUALIFIED_MSG =
+  "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
-export const LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
-export const DNS1035_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+export const LABEL_VALUE_MSG =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+export const DNS1035_MSG =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/
-const CONFIG_KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+const CONFIG_KEY_MSG =
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
 
 export const invalidValue = (field: string, value: unknown, detail: string): StatusCause => ({
   reason: 'FieldValueInvalid',
@@ -28,13 +34,18 @@ export const tooLong = (field: string, max: number): StatusCause => ({
   message: `Too long: may not be more than ${max} bytes`,
   field,
 })
-export const forbiddenField = (field: string, detail: string): StatusCause => ({reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field})
+export const forbiddenField = (field: string, detail: string): StatusCause => ({
+  reason: 'FieldValueForbidden',
+  message: `Forbidden: ${detail}`,
+  field,
+})
 
 export function validateName(name: string, rule: 'subdomain' | 'label' = 'subdomain'): StatusCause[] {
   const out: StatusCause[] = []
   const max = rule === 'label' ? 63 : 253
   if (name.length > max) out.push(invalidValue('metadata.name', name, `must be no more than ${max} characters`))
-  if (!(rule === 'label' ? LABEL : SUBDOMAIN).test(name)) out.push(invalidValue('metadata.name', name, rule === 'label' ? LABEL_MSG : SUBDOMAIN_MSG))
+  if (!(rule === 'label' ? LABEL : SUBDOMAIN).test(name))
+    out.push(invalidValue('metadata.name', name, rule === 'label' ? LABEL_MSG : SUBDOMAIN_MSG))
   return out
 }
 
@@ -51,7 +62,13 @@ function validateQualifiedKey(field: string, key: string): StatusCause[] {
       if (!SUBDOMAIN.test(prefix)) out.push(invalidValue(field, key, `prefix part ${SUBDOMAIN_MSG}`))
     }
   } else if (parts.length > 2) {
-    out.push(invalidValue(field, key, `a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`))
+    out.push(
+      invalidValue(
+        field,
+        key,
+        `a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+      ),
+    )
     return out
   }
   if (!name) out.push(invalidValue(field, key, 'name part must be non-empty'))
@@ -75,7 +92,8 @@ export function validateMetadata(meta: any): StatusCause[] {
     out.push(...validateQualifiedKey('metadata.annotations', k.toLowerCase()))
     annSize += Buffer.byteLength(k) + Buffer.byteLength(String(v))
   }
-  if (annSize > 262144) out.push({reason: 'FieldValueTooLong', message: 'Too long: must have at most 262144 bytes', field: 'metadata.annotations'})
+  if (annSize > 262144)
+    out.push({reason: 'FieldValueTooLong', message: 'Too long: must have at most 262144 bytes', field: 'metadata.annotations'})
   return out
 }
 

@@ -84,7 +84,20 @@ describe('emulator: watch', () => {
     em.compact()
     const s = await stream(em, `${MCP}?watch=1&resourceVersion=${before}`)
     await s.end()
-    expect(s.events).to.deep.equal([{type: 'ERROR', object: {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${before} (${mid})`, reason: 'Expired', code: 410}}])
+    expect(s.events).to.deep.equal([
+      {
+        type: 'ERROR',
+        object: {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `too old resource version: ${before} (${mid})`,
+          reason: 'Expired',
+          code: 410,
+        },
+      },
+    ])
     // from the compaction's own resourceVersion on, watches work
     const ok = await stream(em, `${MCP}?watch=1&resourceVersion=${mid}`)
     await call(em, 'POST', MCP, {body: pool('compacted-b')})
@@ -163,7 +176,9 @@ describe('emulator: watch', () => {
   })
 
   it('streams Table events for kubectl get --watch', async () => {
-    const s = await stream(em, `${MCP}?watch=1&fieldSelector=metadata.name%3Dworker`, {headers: {Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json'}})
+    const s = await stream(em, `${MCP}?watch=1&fieldSelector=metadata.name%3Dworker`, {
+      headers: {Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json'},
+    })
     const ev = await s.waitFor(1)
     expect(ev[0].object.kind).to.equal('Table')
     expect(ev[0].object.columnDefinitions[0].name).to.equal('Name')

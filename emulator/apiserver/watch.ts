@@ -35,7 +35,8 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
   let since: number | undefined
   const rvParam = o.resourceVersion ?? ''
   if (rvParam !== '' && rvParam !== '0') {
-    if (!/^\d+$/.test(rvParam)) throw badRequest(`resourceVersion: Invalid value: "${rvParam}": strconv.ParseUint: parsing "${rvParam}": invalid syntax`)
+    if (!/^\d+$/.test(rvParam))
+      throw badRequest(`resourceVersion: Invalid value: "${rvParam}": strconv.ParseUint: parsing "${rvParam}": invalid syntax`)
     since = Number(rvParam)
   }
   let backlog: StoreEvent[] | undefined
@@ -148,7 +149,9 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
       if (closed) return
     }
   } else {
-    for (const e of o.namespace && res.namespaced ? collection.sorted().filter((x) => x.obj.metadata.namespace === o.namespace) : collection.sorted()) {
+    for (const e of o.namespace && res.namespaced
+      ? collection.sorted().filter((x) => x.obj.metadata.namespace === o.namespace)
+      : collection.sorted()) {
       if (o.match(e.obj)) write('ADDED', e.obj, e.json)
       if (closed) return
     }

@@ -52,7 +52,13 @@ describe('simulated RHCOS base image', function () {
     expect(link('/usr/bin/sh'), '/bin/sh is bash, for <( ) in the RUN line').to.equal('bash')
     expect(link('/usr/bin/base64')).to.equal('busybox')
     expect(link('/usr/bin/gunzip')).to.equal('busybox')
-    for (const exe of ['/usr/bin/bash', '/usr/bin/jq', '/usr/bin/busybox', '/usr/bin/ostree', '/usr/lib/dracut/modules.d/30ignition/ignition']) {
+    for (const exe of [
+      '/usr/bin/bash',
+      '/usr/bin/jq',
+      '/usr/bin/busybox',
+      '/usr/bin/ostree',
+      '/usr/lib/dracut/modules.d/30ignition/ignition',
+    ]) {
       expect(fs.get(exe), exe).to.deep.include({type: 'file', mode: 0o755})
     }
     expect(fs.has('/usr/lib64/ld-linux-x86-64.so.2') || fs.has('/usr/lib/ld-linux-aarch64.so.1')).to.equal(true)

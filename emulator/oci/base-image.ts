@@ -37,7 +37,8 @@ const baseImageLabels: Record<string, string> = {
   'io.openshift.build.version-display-names': 'machine-os=Red Hat Enterprise Linux CoreOS',
   'io.openshift.build.versions': `machine-os=${BASE_IMAGE_VERSION}`,
   'org.opencontainers.image.title': 'oc-mob simulated RHCOS base image',
-  'org.opencontainers.image.description': 'Not a real RHCOS: host busybox, bash and jq plus Ignition/ostree stand-ins for the oc-mob cluster emulator',
+  'org.opencontainers.image.description':
+    'Not a real RHCOS: host busybox, bash and jq plus Ignition/ostree stand-ins for the oc-mob cluster emulator',
   'io.oc-mob.simulated': 'true',
 }
 
@@ -103,8 +104,14 @@ interface RootfsPlan {
 
 async function planRootfs(): Promise<RootfsPlan> {
   const dirs = [
-    ...['/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/local/bin', '/usr/local/sbin', '/usr/lib/systemd/system'].map((p) => ({path: p, mode: 0o755})),
-    ...['/etc/systemd/system', '/etc/machine-config-daemon', '/var/lib', '/var/log', '/run', '/home', '/proc', '/sys', '/dev'].map((p) => ({path: p, mode: 0o755})),
+    ...['/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/local/bin', '/usr/local/sbin', '/usr/lib/systemd/system'].map((p) => ({
+      path: p,
+      mode: 0o755,
+    })),
+    ...['/etc/systemd/system', '/etc/machine-config-daemon', '/var/lib', '/var/log', '/run', '/home', '/proc', '/sys', '/dev'].map((p) => ({
+      path: p,
+      mode: 0o755,
+    })),
     {path: '/root', mode: 0o550},
     {path: '/tmp', mode: 0o1777},
     {path: '/var/tmp', mode: 0o1777},
@@ -123,7 +130,11 @@ async function planRootfs(): Promise<RootfsPlan> {
     {dest: '/usr/lib/dracut/modules.d/30ignition/ignition', from: path.join(imageAssetsDir, 'ignition'), mode: 0o755},
     {dest: '/usr/bin/ostree', from: path.join(imageAssetsDir, 'ostree'), mode: 0o755},
     {dest: '/usr/lib/os-release', from: path.join(imageAssetsDir, 'os-release'), mode: 0o644},
-    {dest: '/etc/passwd', contents: 'root:x:0:0:root:/root:/bin/bash\ncore:x:1000:1000:CoreOS Admin:/var/home/core:/bin/bash\n', mode: 0o644},
+    {
+      dest: '/etc/passwd',
+      contents: 'root:x:0:0:root:/root:/bin/bash\ncore:x:1000:1000:CoreOS Admin:/var/home/core:/bin/bash\n',
+      mode: 0o644,
+    },
     {dest: '/etc/group', contents: 'root:x:0:\nwheel:x:10:core\ncore:x:1000:\n', mode: 0o644},
     {dest: '/etc/hostname', contents: 'localhost\n', mode: 0o644},
   ]
@@ -135,7 +146,10 @@ async function planRootfs(): Promise<RootfsPlan> {
   for (const lib of [...libs].sort()) files.push({dest: imageLibPath(lib), from: await realpath(lib), mode: 0o755})
 
   const {stdout} = await execa(HOST_BUSYBOX, ['--list'])
-  for (const applet of stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+  for (const applet of stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (NOT_APPLETS.has(applet) || applet.includes('/')) continue
     links.push({path: `/usr/bin/${applet}`, target: 'busybox'})
   }

@@ -140,7 +140,11 @@ describe('MCO build pod on the host runner (buildah-build.sh + wait.sh)', functi
       {mountPath: '/tmp/base-image-pull-creds', files: {'config.json': authJson}, readOnly: true},
       {mountPath: '/tmp/final-image-push-creds', files: {'config.json': authJson}, readOnly: true},
       {mountPath: '/tmp/done', emptyDir: {shared: shared!}},
-      {mountPath: SERVICE_ACCOUNT_DIR, files: {token: emulator!.tokens.admin, 'ca.crt': emulator!.caPem, namespace: MCO_NS}, readOnly: true},
+      {
+        mountPath: SERVICE_ACCOUNT_DIR,
+        files: {token: emulator!.tokens.admin, 'ca.crt': emulator!.caPem, namespace: MCO_NS},
+        readOnly: true,
+      },
     ]
     const buildScript = await readFile(path.join(here, 'fixtures', 'buildah-build.sh'), 'utf8')
     const waitScript = await readFile(path.join(here, 'fixtures', 'wait.sh'), 'utf8')

@@ -31,7 +31,10 @@ describe('Ignition stand-in (image/ignition)', function () {
     const cfg = path.join(root, '..', `${path.basename(root)}.json`)
     await writeFile(cfg, typeof config === 'string' ? config : JSON.stringify(config))
     try {
-      return await execa('bash', ['-c', `exec -a ignition-apply "$0" "$@" <(cat "${cfg}")`, ignition, '--root', root, ...flags], {reject: false, all: true})
+      return await execa('bash', ['-c', `exec -a ignition-apply "$0" "$@" <(cat "${cfg}")`, ignition, '--root', root, ...flags], {
+        reject: false,
+        all: true,
+      })
     } finally {
       await rm(cfg, {force: true})
     }
@@ -48,7 +51,12 @@ describe('Ignition stand-in (image/ignition)', function () {
           {path: '/etc/plain', mode: 420, contents: {source: 'data:,a%20b%0Ac%25%5C%0A'}},
           {path: '/etc/deep/er/b64', mode: 384, contents: {source: `data:;base64,${Buffer.from('bin\u0000ary\n').toString('base64')}`}},
           {path: '/etc/typed', contents: {source: `data:text/plain;charset=utf-8;base64,${Buffer.from('typed\n').toString('base64')}`}},
-          {path: '/etc/zipped', mode: 493, contents: {source: `data:;base64,${gzipSync('unzipped\n').toString('base64')}`, compression: 'gzip'}, append: [{source: 'data:,tail%0A'}]},
+          {
+            path: '/etc/zipped',
+            mode: 493,
+            contents: {source: `data:;base64,${gzipSync('unzipped\n').toString('base64')}`, compression: 'gzip'},
+            append: [{source: 'data:,tail%0A'}],
+          },
           {path: '/etc/empty'},
           {path: '/etc/trailing', contents: {source: 'data:,keep%0A%0A%0A'}},
         ],
@@ -71,7 +79,10 @@ describe('Ignition stand-in (image/ignition)', function () {
   it('respects overwrite: replaces with true, refuses with false', async () => {
     await mkdir(at('etc'), {recursive: true})
     await writeFile(at('etc/existing'), 'old\n')
-    let res = await apply({ignition: {version: '3.2.0'}, storage: {files: [{path: '/etc/existing', overwrite: true, contents: {source: 'data:,new'}}]}})
+    let res = await apply({
+      ignition: {version: '3.2.0'},
+      storage: {files: [{path: '/etc/existing', overwrite: true, contents: {source: 'data:,new'}}]},
+    })
     expect(res.exitCode, res.all).to.equal(0)
     expect(await text('etc/existing')).to.equal('new')
     res = await apply({ignition: {version: '3.2.0'}, storage: {files: [{path: '/etc/existing', contents: {source: 'data:,newer'}}]}})
@@ -104,8 +115,11 @@ describe('Ignition stand-in (image/ignition)', function () {
     await mkdir(at('usr/lib/systemd/system'), {recursive: true})
     await writeFile(at('usr/lib/systemd/system/vendor.service'), '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=timers.target\n')
     await writeFile(at('etc/systemd/system/old.service'), '[Service]\nExecStart=/bin/true\n')
-    await import('node:fs/promises').then((fs) => fs.symlink('/etc/systemd/system/old.service', at('etc/systemd/system/multi-user.target.wants/old.service')))
-    const unit = '[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target default.target\nRequiredBy=network.target\n'
+    await import('node:fs/promises').then((fs) =>
+      fs.symlink('/etc/systemd/system/old.service', at('etc/systemd/system/multi-user.target.wants/old.service')),
+    )
+    const unit =
+      '[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target default.target\nRequiredBy=network.target\n'
     const res = await apply({
       ignition: {version: '3.2.0'},
       systemd: {
@@ -167,8 +181,20 @@ describe('Ignition stand-in (image/ignition)', function () {
     // run in a private mount namespace with its own /tmp so the host /tmp is never emptied; the
     // script is opened before the mounts, since the checkout itself may live under /tmp
     const isRoot = process.getuid?.() === 0
-    if (!isRoot || (await missingTools('unshare'))) skipWith(this, 'needs root and unshare (util-linux) to give the stand-in a private /tmp')
-    const res = await execa('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', `exec 3<"${ostree}" && mount -n -t tmpfs t /tmp && mount -n -t tmpfs t /var/tmp && touch /tmp/x && bash /dev/fd/3 container commit && test ! -e /tmp/x`], {reject: false, all: true})
+    if (!isRoot || (await missingTools('unshare')))
+      skipWith(this, 'needs root and unshare (util-linux) to give the stand-in a private /tmp')
+    const res = await execa(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'bash',
+        '-c',
+        `exec 3<"${ostree}" && mount -n -t tmpfs t /tmp && mount -n -t tmpfs t /var/tmp && touch /tmp/x && bash /dev/fd/3 container commit && test ! -e /tmp/x`,
+      ],
+      {reject: false, all: true},
+    )
     expect(res.exitCode, res.all).to.equal(0)
     const bad = await execa('bash', [ostree, 'admin', 'status'], {reject: false})
     expect(bad.exitCode).to.equal(1)

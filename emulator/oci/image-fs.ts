@@ -85,7 +85,10 @@ function parseTar(tar: Buffer): TarEntry[] {
     const prefix = header.subarray(257, 263).toString('ascii').startsWith('ustar') ? cstring(header, 345, 155) : ''
     let name = pax.path ?? longName ?? (prefix ? `${prefix}/${cstring(header, 0, 100)}` : cstring(header, 0, 100))
     const linkname = pax.linkpath ?? longLink ?? cstring(header, 157, 100)
-    name = name.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '')
+    name = name
+      .replace(/^(\.\/)+/, '')
+      .replace(/^\/+/, '')
+      .replace(/\/+$/, '')
     entries.push({
       path: '/' + name,
       typeflag,
@@ -142,13 +145,18 @@ function applyLayer(fs: Map<string, ImageEntry>, entries: TarEntry[]): void {
 }
 
 /** The merged file system of `repo:reference` in `registry`, keyed by absolute path. */
-export async function readImageFs(registry: Pick<Registry, 'url' | 'auth'>, repo: string, reference: string): Promise<Map<string, ImageEntry>> {
+export async function readImageFs(
+  registry: Pick<Registry, 'url' | 'auth'>,
+  repo: string,
+  reference: string,
+): Promise<Map<string, ImageEntry>> {
   const {manifest} = await getManifest(registry, repo, reference)
   const fs = new Map<string, ImageEntry>()
   for (const layer of manifest.layers) {
     let blob = await getBlob(registry, repo, layer.digest)
     if (layer.mediaType.endsWith('gzip') || (blob[0] === 0x1f && blob[1] === 0x8b)) blob = gunzipSync(blob)
-    else if (layer.mediaType.endsWith('zstd')) throw new Error(`layer ${layer.digest} is zstd-compressed, which this reader does not support`)
+    else if (layer.mediaType.endsWith('zstd'))
+      throw new Error(`layer ${layer.digest} is zstd-compressed, which this reader does not support`)
     applyLayer(fs, parseTar(blob))
   }
   return fs

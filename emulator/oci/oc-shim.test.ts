@@ -66,7 +66,17 @@ describe('oc stand-in (oc-shim): oc create configmap, the in-cluster way', funct
     await writeFile(file, 'a=1\n')
     await writeFile(bin, Buffer.from([0xff, 0xfe, 0x00]))
     await emulator.request('POST', '/api/v1/namespaces', {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'other'}})
-    const res = await oc(['create', 'configmap', 'many', '-n', 'other', `--from-file=${file}`, '--from-literal=k=v=w', '--from-file', `b=${bin}`])
+    const res = await oc([
+      'create',
+      'configmap',
+      'many',
+      '-n',
+      'other',
+      `--from-file=${file}`,
+      '--from-literal=k=v=w',
+      '--from-file',
+      `b=${bin}`,
+    ])
     expect(res.exitCode, res.stderr).to.equal(0)
     expect(res.stdout).to.equal('configmap/many created')
     const cm = await get('other', 'many')
@@ -101,11 +111,15 @@ describe('oc stand-in (oc-shim): oc create configmap, the in-cluster way', funct
     await writeFile(path.join(otherCa, 'ca.crt'), createCA('some other CA').certPem)
     const untrusted = await oc(['create', 'configmap', 'nope', '-n', NS, '--from-literal=a=b'], {OC_SHIM_SERVICEACCOUNT_DIR: otherCa})
     expect(untrusted.exitCode).to.equal(1)
-    expect(untrusted.stderr).to.match(/^error: failed to create configmap: Post "https:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/openshift-machine-config-operator\/configmaps\?.*": .*certificate/)
+    expect(untrusted.stderr).to.match(
+      /^error: failed to create configmap: Post "https:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/openshift-machine-config-operator\/configmaps\?.*": .*certificate/,
+    )
 
     const refused = await oc(['create', 'configmap', 'nope', '-n', NS, '--from-literal=a=b'], {KUBERNETES_SERVICE_PORT: '1'})
     expect(refused.exitCode).to.equal(1)
-    expect(refused.stderr).to.match(/^error: failed to create configmap: Post "https:\/\/127\.0\.0\.1:1\/.*": dial tcp 127\.0\.0\.1:1: connect: connection refused$/)
+    expect(refused.stderr).to.match(
+      /^error: failed to create configmap: Post "https:\/\/127\.0\.0\.1:1\/.*": dial tcp 127\.0\.0\.1:1: connect: connection refused$/,
+    )
 
     const noEnv = await oc(['create', 'configmap', 'nope', '--from-literal=a=b'], {KUBERNETES_SERVICE_HOST: ''})
     expect(noEnv.exitCode).to.equal(1)
@@ -136,9 +150,19 @@ describe('oc stand-in (oc-shim): oc create configmap, the in-cluster way', funct
     try {
       const c = runOnHost(
         {
-          command: ['/bin/bash', '-c', 'echo -n sha256:in-cluster > /tmp/d && oc create configmap from-pod --namespace openshift-machine-config-operator --from-file=digest=/tmp/d'],
+          command: [
+            '/bin/bash',
+            '-c',
+            'echo -n sha256:in-cluster > /tmp/d && oc create configmap from-pod --namespace openshift-machine-config-operator --from-file=digest=/tmp/d',
+          ],
           env: {KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(emulator.port)},
-          mounts: [{mountPath: SERVICE_ACCOUNT_DIR, files: {token: emulator.tokens.admin, 'ca.crt': emulator.caPem, namespace: NS}, readOnly: true}],
+          mounts: [
+            {
+              mountPath: SERVICE_ACCOUNT_DIR,
+              files: {token: emulator.tokens.admin, 'ca.crt': emulator.caPem, namespace: NS},
+              readOnly: true,
+            },
+          ],
           extraPath: [ocShimDir],
         },
         storage,

@@ -121,7 +121,9 @@ describe('loopback registry (docker-registry)', function () {
     const anonymous = await fetch(`${reg.url}/v2/`)
     expect(anonymous.status).to.equal(401)
     expect(anonymous.headers.get('www-authenticate')).to.match(/^Basic realm=/)
-    const authed = await fetch(`${reg.url}/v2/`, {headers: {authorization: `Basic ${Buffer.from('pusher:secret pass').toString('base64')}`}})
+    const authed = await fetch(`${reg.url}/v2/`, {
+      headers: {authorization: `Basic ${Buffer.from('pusher:secret pass').toString('base64')}`},
+    })
     expect(authed.status).to.equal(200)
     const wrong = await fetch(`${reg.url}/v2/`, {headers: {authorization: `Basic ${Buffer.from('pusher:nope').toString('base64')}`}})
     expect(wrong.status).to.equal(401)
@@ -195,7 +197,10 @@ describe('loopback registry (docker-registry)', function () {
       await writeFile(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
       await writeFile(
         path.join(layout, 'index.json'),
-        JSON.stringify({schemaVersion: 2, manifests: [{mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: img.manifest.length}]}),
+        JSON.stringify({
+          schemaVersion: 2,
+          manifests: [{mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: img.manifest.length}],
+        }),
       )
       expect(await pushOciLayout(a, layout, 'r/one', 'latest')).to.equal(img.digest)
       expect(await pushOciLayout(b, layout, 'r/two', 'v2')).to.equal(img.digest)
@@ -206,8 +211,18 @@ describe('loopback registry (docker-registry)', function () {
   })
 
   it('parses image references with ports, tags and digests', () => {
-    expect(parseReference('127.0.0.1:5000/ocp/rhcos:latest')).to.deep.equal({host: '127.0.0.1:5000', repo: 'ocp/rhcos', tag: 'latest', digest: undefined})
-    expect(parseReference('localhost:5000/a/b/c@sha256:abc')).to.deep.equal({host: 'localhost:5000', repo: 'a/b/c', tag: undefined, digest: 'sha256:abc'})
+    expect(parseReference('127.0.0.1:5000/ocp/rhcos:latest')).to.deep.equal({
+      host: '127.0.0.1:5000',
+      repo: 'ocp/rhcos',
+      tag: 'latest',
+      digest: undefined,
+    })
+    expect(parseReference('localhost:5000/a/b/c@sha256:abc')).to.deep.equal({
+      host: 'localhost:5000',
+      repo: 'a/b/c',
+      tag: undefined,
+      digest: 'sha256:abc',
+    })
     expect(parseReference('quay.io/x/y:t@sha256:abc')).to.deep.equal({host: 'quay.io', repo: 'x/y', tag: 't', digest: 'sha256:abc'})
     expect(() => parseReference('rhcos')).to.throw(/no registry host/)
   })

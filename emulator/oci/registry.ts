@@ -176,7 +176,13 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
   }
 }
 
-async function waitUntilServing(url: string, child: ChildProcess, spawnError: Promise<Error>, logPath: string, timeoutMs = 15_000): Promise<true | Error> {
+async function waitUntilServing(
+  url: string,
+  child: ChildProcess,
+  spawnError: Promise<Error>,
+  logPath: string,
+  timeoutMs = 15_000,
+): Promise<true | Error> {
   let exited = false
   const onExit = () => (exited = true)
   child.once('exit', onExit)

@@ -4,7 +4,15 @@ import {existsSync} from 'node:fs'
 import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {containerEnv, hostRunnerAvailable, ocShimDir, runOnHost, SERVICE_ACCOUNT_DIR, type HostContainerSpec, type RunningContainer} from './runner.js'
+import {
+  containerEnv,
+  hostRunnerAvailable,
+  ocShimDir,
+  runOnHost,
+  SERVICE_ACCOUNT_DIR,
+  type HostContainerSpec,
+  type RunningContainer,
+} from './runner.js'
 import {createBuildahStorage, type BuildahStorage} from './storage.js'
 import {skipWith} from './tools.js'
 
@@ -52,9 +60,17 @@ describe('host container runner', function () {
   it('gives the command exactly the container environment', async () => {
     process.env.OC_MOB_HOST_ONLY = 'leak'
     try {
-      const res = await sh('env', {env: {FOO: 'bar baz', BUILDAH_ISOLATION: 'oci', HOME: '/home/build'}, extraPath: ['/opt/first', ocShimDir]})
+      const res = await sh('env', {
+        env: {FOO: 'bar baz', BUILDAH_ISOLATION: 'oci', HOME: '/home/build'},
+        extraPath: ['/opt/first', ocShimDir],
+      })
       expect(res.exitCode, res.logs).to.equal(0)
-      const env = Object.fromEntries(res.logs.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+      const env = Object.fromEntries(
+        res.logs
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      )
       expect(env.FOO).to.equal('bar baz')
       expect(env.BUILDAH_ISOLATION, 'the pod env overrides image defaults').to.equal('oci')
       expect(env.CONTAINERS_STORAGE_CONF).to.equal(storage!.storageConf)
@@ -101,8 +117,16 @@ describe('host container runner', function () {
   it('shares an emptyDir between containers running at the same time, and writes it through to the host', async () => {
     const shared = path.join(work!, 'done')
     const mounts = [{mountPath: '/tmp/done', emptyDir: {shared}}]
-    const waiter = run({command: ['/bin/bash', '-c', 'while [ ! -f /tmp/done/flag ]; do sleep 0.1; done; cat /tmp/done/flag'], env: {}, mounts})
-    const writer = run({command: ['/bin/bash', '-c', 'sleep 0.3; printf from-writer > /tmp/done/.flag; mv /tmp/done/.flag /tmp/done/flag'], env: {}, mounts})
+    const waiter = run({
+      command: ['/bin/bash', '-c', 'while [ ! -f /tmp/done/flag ]; do sleep 0.1; done; cat /tmp/done/flag'],
+      env: {},
+      mounts,
+    })
+    const writer = run({
+      command: ['/bin/bash', '-c', 'sleep 0.3; printf from-writer > /tmp/done/.flag; mv /tmp/done/.flag /tmp/done/flag'],
+      env: {},
+      mounts,
+    })
     expect((await writer.exited).exitCode).to.equal(0)
     expect(await waiter.exited).to.deep.equal({exitCode: 0})
     expect(waiter.logs()).to.equal('from-writer')
@@ -113,7 +137,9 @@ describe('host container runner', function () {
     const existing = path.join(work!, 'existing')
     await import('node:fs/promises').then((fs) => fs.mkdir(existing))
     await writeFile(path.join(existing, 'host-file'), 'host')
-    const res = await sh(`ls ${existing}; echo x > ${existing}/from-container`, {mounts: [{mountPath: existing, files: {'volume-file': 'v'}}]})
+    const res = await sh(`ls ${existing}; echo x > ${existing}/from-container`, {
+      mounts: [{mountPath: existing, files: {'volume-file': 'v'}}],
+    })
     expect(res.exitCode, res.logs).to.equal(0)
     expect(res.logs).to.equal('volume-file\n')
     expect(await readdir(existing)).to.deep.equal(['host-file'])
@@ -121,9 +147,12 @@ describe('host container runner', function () {
 
   it('keeps the storage bundle visible under a volume mounted over one of its parents (an emptyDir at /tmp)', async () => {
     const tmpVolume = path.join(work!, 'tmp-volume')
-    const res = await sh('test -f "$CONTAINERS_STORAGE_CONF" && echo conf-visible; touch /tmp/in-volume; buildah --storage-driver vfs containers --quiet >/dev/null && echo buildah-ok', {
-      mounts: [{mountPath: '/tmp', emptyDir: {shared: tmpVolume}}],
-    })
+    const res = await sh(
+      'test -f "$CONTAINERS_STORAGE_CONF" && echo conf-visible; touch /tmp/in-volume; buildah --storage-driver vfs containers --quiet >/dev/null && echo buildah-ok',
+      {
+        mounts: [{mountPath: '/tmp', emptyDir: {shared: tmpVolume}}],
+      },
+    )
     expect(res.exitCode, res.logs).to.equal(0)
     expect(res.logs).to.equal('conf-visible\nbuildah-ok\n')
     // the volume got the file (and an empty mount point dir for the bundle); the host /tmp did not
@@ -183,7 +212,10 @@ describe('host container runner', function () {
   })
 
   it('lets buildah inside use the bundle storage on the host', async () => {
-    const res = await sh('buildah --storage-driver vfs from --name oc-mob-runner-test scratch && buildah containers --format "{{.ContainerName}}"', {env: {HOME: '/home/build'}})
+    const res = await sh(
+      'buildah --storage-driver vfs from --name oc-mob-runner-test scratch && buildah containers --format "{{.ContainerName}}"',
+      {env: {HOME: '/home/build'}},
+    )
     expect(res.exitCode, res.logs).to.equal(0)
     expect(res.logs).to.contain('oc-mob-runner-test')
     // the container record is in the storage dir on the host

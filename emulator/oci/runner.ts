@@ -116,7 +116,8 @@ function checkPathText(what: string, p: string) {
 function writeVolumeFiles(dir: string, files: Record<string, Buffer | string>) {
   for (const [key, value] of Object.entries(files)) {
     const rel = path.normalize(key)
-    if (path.isAbsolute(rel) || rel === '..' || rel.startsWith('../') || rel === '.') throw new Error(`volume file key ${JSON.stringify(key)} is not a relative path`)
+    if (path.isAbsolute(rel) || rel === '..' || rel.startsWith('../') || rel === '.')
+      throw new Error(`volume file key ${JSON.stringify(key)} is not a relative path`)
     const file = path.join(dir, rel)
     mkdirSync(path.dirname(file), {recursive: true})
     writeFileSync(file, value, {mode: 0o644})
@@ -124,7 +125,10 @@ function writeVolumeFiles(dir: string, files: Record<string, Buffer | string>) {
 }
 
 /** The container's full environment (see the file comment for the order). */
-export function containerEnv(spec: Pick<HostContainerSpec, 'env' | 'extraPath'>, storage: Pick<BuildahStorage, 'env'>): Record<string, string> {
+export function containerEnv(
+  spec: Pick<HostContainerSpec, 'env' | 'extraPath'>,
+  storage: Pick<BuildahStorage, 'env'>,
+): Record<string, string> {
   const env: Record<string, string> = {PATH: DEFAULT_CONTAINER_PATH, ...BUILDAH_IMAGE_ENV}
   for (const [k, v] of Object.entries(storage.env)) {
     // HOME and TMPDIR of the bundle are for host-side buildah calls; a container has its own
@@ -145,7 +149,8 @@ export function runOnHost(spec: HostContainerSpec, storage: BuildahStorage, opts
   if (argv.length === 0) throw new Error('container has no command')
   if (argv[0].includes('=')) throw new Error(`container command ${JSON.stringify(argv[0])} must not contain "="`)
   const env = containerEnv(spec, storage)
-  for (const k of Object.keys(env)) if (!k || k.includes('=') || k.includes('\0') || env[k].includes('\0')) throw new Error(`bad environment variable ${JSON.stringify(k)}`)
+  for (const k of Object.keys(env))
+    if (!k || k.includes('=') || k.includes('\0') || env[k].includes('\0')) throw new Error(`bad environment variable ${JSON.stringify(k)}`)
   const workdir = spec.workingDir ?? '/'
   checkPathText('workingDir', workdir)
   for (const m of spec.mounts) checkPathText('mountPath', m.mountPath)
@@ -192,7 +197,13 @@ export function runOnHost(spec: HostContainerSpec, storage: BuildahStorage, opts
 
     mkdirSync(path.join(tmp, 'scratch'))
     const envFile = path.join(tmp, 'env')
-    writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\0`).join(''), {mode: 0o600})
+    writeFileSync(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\0`)
+        .join(''),
+      {mode: 0o600},
+    )
     const plan = [
       `scratch\t${path.join(tmp, 'scratch')}`,
       `env\t${envFile}`,
@@ -298,13 +309,21 @@ export function hostRunnerAvailable(): Promise<{ok: boolean; why?: string}> {
     if (process.getuid?.() !== 0) return {ok: false, why: 'the host runner needs root (mount namespaces, buildah storage)'}
     const missing = await missingTools('buildah', 'unshare', 'mount', 'bash')
     if (missing) return {ok: false, why: missing}
-    const {exitCode, all} = await execa('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--mount-proc', '--', 'true'], {reject: false, all: true})
+    const {exitCode, all} = await execa(
+      'unshare',
+      ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--mount-proc', '--', 'true'],
+      {reject: false, all: true},
+    )
     if (exitCode !== 0) return {ok: false, why: `unshare cannot create mount/PID namespaces: ${all}`}
     const probeDir = mkdtempSync(path.join(os.tmpdir(), 'oc-mob-probe-'))
     try {
       const mountPath = `/tmp/oc-mob-probe-${process.pid}-${Date.now()}/volume`
       const ctr = runOnHost(
-        {command: ['/bin/sh', '-c', `test "$(cat ${mountPath}/f)" = ok && touch /tmp/oc-mob-probe-private`], env: {}, mounts: [{mountPath, files: {f: 'ok'}}]},
+        {
+          command: ['/bin/sh', '-c', `test "$(cat ${mountPath}/f)" = ok && touch /tmp/oc-mob-probe-private`],
+          env: {},
+          mounts: [{mountPath, files: {f: 'ok'}}],
+        },
         {dir: probeDir, env: {}} as BuildahStorage,
       )
       const res = await ctr.exited

@@ -175,6 +175,7 @@ async function unmountUnder(dir: string): Promise<void> {
 /** Environment for running buildah/skopeo against `storage`: the current process env with the bundle's on top. */
 export function buildahEnv(storage: Pick<BuildahStorage, 'env'>, extra: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CONTAINERS_') && !k.startsWith('BUILDAH_')) base[k] = v
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('CONTAINERS_') && !k.startsWith('BUILDAH_')) base[k] = v
   return {...base, ...storage.env, ...extra}
 }

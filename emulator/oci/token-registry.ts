@@ -107,9 +107,10 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     return undefined
   }
 
-  const challenge = (scope?: string, error?: string): string => mode === 'basic'
-    ? `Basic realm="${service}"`
-    : `Bearer realm="${origin}/token",service="${service}"${scope ? `,scope="${scope}"` : ''}${error ? `,error="${error}"` : ''}`
+  const challenge = (scope?: string, error?: string): string =>
+    mode === 'basic'
+      ? `Basic realm="${service}"`
+      : `Bearer realm="${origin}/token",service="${service}"${scope ? `,scope="${scope}"` : ''}${error ? `,error="${error}"` : ''}`
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? '/', origin)
@@ -138,7 +139,11 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     const repository = route?.[1] ?? ''
     const need: Action | undefined = !route
       ? undefined
-      : req.method === 'DELETE' && route[2].startsWith('manifests/') ? 'delete' : route[2].startsWith('blobs/uploads') ? 'push' : 'pull'
+      : req.method === 'DELETE' && route[2].startsWith('manifests/')
+        ? 'delete'
+        : route[2].startsWith('blobs/uploads')
+          ? 'push'
+          : 'pull'
     const allowed = (): boolean => {
       const auth = req.headers.authorization ?? ''
       if (mode === 'basic') {
@@ -153,29 +158,39 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     }
 
     if (url.pathname === '/v2/') {
-      return allowed() ? send(200, '{}') : send(401, errorBody('UNAUTHORIZED', 'authentication required'), {'WWW-Authenticate': challenge()})
+      return allowed()
+        ? send(200, '{}')
+        : send(401, errorBody('UNAUTHORIZED', 'authentication required'), {'WWW-Authenticate': challenge()})
     }
 
     if (!route) return send(404, errorBody('NOT_FOUND', 'not found'))
     if (!allowed()) {
       const scope = `repository:${repository}:${need}`
       const authed = Boolean(req.headers.authorization)
-      return send(401, errorBody('UNAUTHORIZED', authed ? 'access to the requested resource is not authorized' : 'authentication required'), {
-        'WWW-Authenticate': challenge(scope, authed && mode === 'bearer' ? 'insufficient_scope' : undefined),
-      })
+      return send(
+        401,
+        errorBody('UNAUTHORIZED', authed ? 'access to the requested resource is not authorized' : 'authentication required'),
+        {
+          'WWW-Authenticate': challenge(scope, authed && mode === 'bearer' ? 'insufficient_scope' : undefined),
+        },
+      )
     }
 
     const known = opts.images?.[repository]
     const kind = route[2].split('/')[0]
     const ref = kind === 'blobs' ? route[2].slice('blobs/uploads/'.length) : route[2].split('/').slice(1).join('/')
-    if (kind === 'tags') return known ? send(200, JSON.stringify({name: repository, tags: known.filter((t) => !t.startsWith('sha256:'))})) : send(404, errorBody('NAME_UNKNOWN', 'repository name not known to registry'))
+    if (kind === 'tags')
+      return known
+        ? send(200, JSON.stringify({name: repository, tags: known.filter((t) => !t.startsWith('sha256:'))}))
+        : send(404, errorBody('NAME_UNKNOWN', 'repository name not known to registry'))
     if (kind === 'manifests' && req.method === 'DELETE') {
       if (opts.deletes === false) return send(405, errorBody('UNSUPPORTED', 'The operation is unsupported.'))
       return send(404, errorBody('MANIFEST_UNKNOWN', 'manifest unknown'))
     }
 
     if (kind === 'manifests') {
-      if (known?.includes(ref)) return send(200, '{}', {'Docker-Content-Digest': ref.startsWith('sha256:') ? ref : `sha256:${'0'.repeat(64)}`})
+      if (known?.includes(ref))
+        return send(200, '{}', {'Docker-Content-Digest': ref.startsWith('sha256:') ? ref : `sha256:${'0'.repeat(64)}`})
       return send(404, errorBody('MANIFEST_UNKNOWN', 'manifest unknown'))
     }
 
@@ -183,7 +198,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     if (req.method === 'POST' && ref === '') {
       const id = randomUUID()
       uploads.add(id)
-      return send(202, '', {'Content-Length': '0', Location: `/v2/${repository}/blobs/uploads/${id}?_state=x`, 'Range': '0-0'})
+      return send(202, '', {'Content-Length': '0', Location: `/v2/${repository}/blobs/uploads/${id}?_state=x`, Range: '0-0'})
     }
 
     if (req.method === 'DELETE' && uploads.delete(ref)) return send(204)
@@ -198,10 +213,11 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     host: `127.0.0.1:${port}`,
     openUploads: () => [...uploads],
     requests,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
     url: origin,
   }
 }
@@ -217,9 +233,10 @@ export async function startSilentServer(): Promise<{host: string; stop(): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resolve())
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
   }
 }

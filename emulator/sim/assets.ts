@@ -22,7 +22,7 @@ export function renderDockerfile(i: DockerfileInputs): string {
     ? '\n# Pull our extensions image. Not sure yet what / how this should be wired up\n' +
       "# though. Ideally, I'd like to use some Buildah tricks to have the extensions\n" +
       "# directory mounted into the container at build-time so that I don't have to\n" +
-      "# copy the RPMs into the container, configure the repo, and do the\n" +
+      '# copy the RPMs into the container, configure the repo, and do the\n' +
       "# installation. Alternatively, I'd have to start a pod with an HTTP server.\n" +
       `FROM ${i.extensionsImage} AS extensions\n`
     : ''
@@ -46,7 +46,7 @@ export function renderDockerfile(i: DockerfileInputs): string {
     '# Copy the extracted MachineConfig into the expected place in the image.\n' +
     'COPY --from=extract /etc/machine-config-daemon/currentconfig /etc/machine-config-daemon/currentconfig\n' +
     '# Do the ignition live-apply, extracting the Ignition config from the MachineConfig.\n' +
-    "# Not sure why Ignition explicitly requires the container env var to be set\n" +
+    '# Not sure why Ignition explicitly requires the container env var to be set\n' +
     '# since it should be set by the container runtime / builder.\n' +
     'RUN container="oci" exec -a ignition-apply /usr/lib/dracut/modules.d/30ignition/ignition --ignore-unsupported <(cat /etc/machine-config-daemon/currentconfig | jq \'.spec.config\') && \\\n' +
     '\tostree container commit\n' +

@@ -10,7 +10,9 @@ describe('sim: OC_MOB_SIM_BUILDS picks the build mode', () => {
   })
 
   it('refuses anything else, naming the three modes', () => {
-    expect(() => buildModeFromEnv({OC_MOB_SIM_BUILDS: 'fast'})).to.throw('OC_MOB_SIM_BUILDS=fast is not a build mode: use scripted, real or auto')
+    expect(() => buildModeFromEnv({OC_MOB_SIM_BUILDS: 'fast'})).to.throw(
+      'OC_MOB_SIM_BUILDS=fast is not a build mode: use scripted, real or auto',
+    )
   })
 
   it('scripted makes real builds unavailable, so tests that need them skip with that reason', async () => {

@@ -59,7 +59,7 @@ function recordBuildStates(cluster: Cluster, pool: string) {
   const states: string[] = []
   const inf = new Informer(cluster.client, R.pools).on((_t, p) => {
     if (p.metadata.name !== pool) return
-    const s = ['BuildPending', 'Building', 'BuildSuccess', 'BuildFailed'].filter(t => condTrue(p, t)).join('+') || 'none'
+    const s = ['BuildPending', 'Building', 'BuildSuccess', 'BuildFailed'].filter((t) => condTrue(p, t)).join('+') || 'none'
     if (states[states.length - 1] !== s) states.push(s)
   })
   return {states, inf}
@@ -85,7 +85,10 @@ describe('sim: BuildController', () => {
     await cmInf.start()
 
     await setupLayering(c)
-    const pod = await waitFor('the build pod', async () => (await c.list(R.pods, MCO_NS, 'machineconfiguration.openshift.io/buildPod')).items[0])
+    const pod = await waitFor(
+      'the build pod',
+      async () => (await c.list(R.pods, MCO_NS, 'machineconfiguration.openshift.io/buildPod')).items[0],
+    )
     const pool = (await getPool(c, 'layered'))!
     const rendered: string = pool.spec.configuration.name
     expect(rendered).to.match(/^rendered-layered-[0-9a-f]{32}$/)
@@ -125,15 +128,22 @@ describe('sim: BuildController', () => {
       expect(x.imagePullPolicy).to.equal('Always')
       expect(x.securityContext).to.deep.equal({runAsUser: 1000, runAsGroup: 1000})
     }
-    expect(BUILDAH_BUILD_SH).to.match(/buildah bud[\s\S]*--storage-driver vfs[\s\S]*--authfile="\$BASE_IMAGE_PULL_CREDS"[\s\S]*--tag "\$TAG"[\s\S]*--file="\$build_context\/Dockerfile"/)
-    expect(BUILDAH_BUILD_SH).to.match(/buildah push[\s\S]*--authfile="\$FINAL_IMAGE_PUSH_CREDS"[\s\S]*--digestfile=\/tmp\/done\/digestfile[\s\S]*--cert-dir \/var\/run\/secrets\/kubernetes.io\/serviceaccount/)
+    expect(BUILDAH_BUILD_SH).to.match(
+      /buildah bud[\s\S]*--storage-driver vfs[\s\S]*--authfile="\$BASE_IMAGE_PULL_CREDS"[\s\S]*--tag "\$TAG"[\s\S]*--file="\$build_context\/Dockerfile"/,
+    )
+    expect(BUILDAH_BUILD_SH).to.match(
+      /buildah push[\s\S]*--authfile="\$FINAL_IMAGE_PUSH_CREDS"[\s\S]*--digestfile=\/tmp\/done\/digestfile[\s\S]*--cert-dir \/var\/run\/secrets\/kubernetes.io\/serviceaccount/,
+    )
     expect(WAIT_SH).to.include('while [ ! -f /tmp/done/digestfile ]')
     // (a server may default defaultMode; the operator sets none)
     const strip = (v: Obj) => JSON.parse(JSON.stringify(v, (k, val) => (k === 'defaultMode' ? undefined : val)))
     expect(pod.spec.volumes.map(strip)).to.deep.equal([
       {name: 'machineconfig', configMap: {name: `mc-${rendered}`}},
       {name: 'dockerfile', configMap: {name: `dockerfile-${rendered}`}},
-      {name: 'base-image-pull-creds', secret: {secretName: 'builder-dockercfg-7wq9x-canonical', items: [{key: '.dockerconfigjson', path: 'config.json'}]}},
+      {
+        name: 'base-image-pull-creds',
+        secret: {secretName: 'builder-dockercfg-7wq9x-canonical', items: [{key: '.dockerconfigjson', path: 'config.json'}]},
+      },
       {name: 'final-image-push-creds', secret: {secretName: 'push-secret', items: [{key: '.dockerconfigjson', path: 'config.json'}]}},
       {name: 'done', emptyDir: {medium: 'Memory'}},
     ])
@@ -179,7 +189,9 @@ describe('sim: BuildController', () => {
     })
     const digest = cms.get(`digest-${rendered}`)?.data?.digest
     expect(digest).to.match(/^sha256:[0-9a-f]{64}$/)
-    expect(done.metadata.annotations['machineconfiguration.openshift.io/newestImageEquivalentConfig']).to.equal(`quay.io/example/os-image@${digest}`)
+    expect(done.metadata.annotations['machineconfiguration.openshift.io/newestImageEquivalentConfig']).to.equal(
+      `quay.io/example/os-image@${digest}`,
+    )
     expect(cond(done, 'BuildSuccess')!.reason).to.equal('BuildSucceeded')
     expect(condTrue(done, 'Degraded')).to.equal(false)
     expect(done.spec.configuration.source.some((s: Obj) => s.kind === 'Pod')).to.equal(false)
@@ -190,13 +202,13 @@ describe('sim: BuildController', () => {
 
     // cleanup of the pod and the three ConfigMaps
     await waitFor('cleanup', async () => {
-      const names = (await c.list(R.configmaps, MCO_NS)).items.map(o => o.metadata.name)
+      const names = (await c.list(R.configmaps, MCO_NS)).items.map((o) => o.metadata.name)
       const pods = (await c.list(R.pods, MCO_NS, 'machineconfiguration.openshift.io/buildPod')).items
-      return !pods.length && !names.some(n => n.endsWith(rendered))
+      return !pods.length && !names.some((n) => n.endsWith(rendered))
     })
 
     // no rebuild for the same rendered config
-    await new Promise(r => setTimeout(r, 200))
+    await new Promise((r) => setTimeout(r, 200))
     expect((await c.list(R.pods, MCO_NS, 'machineconfiguration.openshift.io/buildPod')).items).to.have.length(0)
 
     // the builder's log tells the story
@@ -205,7 +217,7 @@ describe('sim: BuildController', () => {
     expect(mobLog.text).to.include(`Build build-${rendered} for pool layered succeeded, image: quay.io/example/os-image@${digest}`)
   })
 
-  it('rebuilds when a new MachineConfig changes the pool\'s rendered config', async () => {
+  it("rebuilds when a new MachineConfig changes the pool's rendered config", async () => {
     cluster = await fastCluster()
     const c = cluster.client
     await setupLayering(c)
@@ -218,7 +230,12 @@ describe('sim: BuildController', () => {
       apiVersion: 'machineconfiguration.openshift.io/v1',
       kind: 'MachineConfig',
       metadata: {name: '70-layered-chrony', labels: {'machineconfiguration.openshift.io/role': 'layered'}},
-      spec: {config: {ignition: {version: '3.4.0'}, storage: {files: [{path: '/etc/chrony.conf', contents: {source: 'data:,pool%20ntp.example%20iburst%0A'}}]}}},
+      spec: {
+        config: {
+          ignition: {version: '3.4.0'},
+          storage: {files: [{path: '/etc/chrony.conf', contents: {source: 'data:,pool%20ntp.example%20iburst%0A'}}]},
+        },
+      },
     })
     const second = await waitFor('a second image', async () => {
       const p = await getPool(c, 'layered')
@@ -231,7 +248,10 @@ describe('sim: BuildController', () => {
 
   it('a failed build keeps every object and marks the pool BuildFailed and Degraded; opting out cleans up', async () => {
     cluster = await fastCluster({
-      scripts: [failingImageBuild(), {match: {podName: /^build-/, container: 'wait-for-done'}, logLines: ['terminated'], exitCode: 137, durationMs: 60}],
+      scripts: [
+        failingImageBuild(),
+        {match: {podName: /^build-/, container: 'wait-for-done'}, logLines: ['terminated'], exitCode: 137, durationMs: 60},
+      ],
     })
     const c = cluster.client
     await setupLayering(c)
@@ -242,15 +262,23 @@ describe('sim: BuildController', () => {
     const rendered = failed.spec.configuration.name
     expect(cond(failed, 'BuildFailed')).to.include({status: 'True', reason: 'BuildFailed'})
     expect(condTrue(failed, 'Degraded')).to.equal(true)
-    expect(cond(failed, 'RenderDegraded')).to.include({status: 'True', message: 'Failed to build configuration for pool layered: build failed'})
+    expect(cond(failed, 'RenderDegraded')).to.include({
+      status: 'True',
+      message: 'Failed to build configuration for pool layered: build failed',
+    })
     expect(condTrue(failed, 'Building') || condTrue(failed, 'BuildPending') || condTrue(failed, 'BuildSuccess')).to.equal(false)
     expect(failed.metadata.annotations?.['machineconfiguration.openshift.io/newestImageEquivalentConfig']).to.equal(undefined)
-    await new Promise(r => setTimeout(r, 150))
+    await new Promise((r) => setTimeout(r, 150))
     const pod = await c.get(R.pods, MCO_NS, `build-${rendered}`)
     expect(pod!.status.phase).to.equal('Failed')
     expect(await c.get(R.configmaps, MCO_NS, `mc-${rendered}`)).to.not.equal(undefined)
     expect(await c.get(R.configmaps, MCO_NS, `dockerfile-${rendered}`)).to.not.equal(undefined)
-    expect((await getPool(c, 'layered'))!.spec.configuration.source).to.deep.include({kind: 'Pod', name: `build-${rendered}`, namespace: MCO_NS, uid: pod!.metadata.uid})
+    expect((await getPool(c, 'layered'))!.spec.configuration.source).to.deep.include({
+      kind: 'Pod',
+      name: `build-${rendered}`,
+      namespace: MCO_NS,
+      uid: pod!.metadata.uid,
+    })
     const log = await podLog(c, `build-${rendered}`, 'image-build')
     expect(log.text).to.include('Error: building at STEP')
 
@@ -258,7 +286,7 @@ describe('sim: BuildController', () => {
     await c.patch(R.pools, undefined, 'layered', {metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': null}}})
     const clean = await waitFor('opt-out cleanup', async () => {
       const p = await getPool(c, 'layered')
-      const leftovers = (await c.list(R.configmaps, MCO_NS)).items.filter(o => o.metadata.name.endsWith(rendered))
+      const leftovers = (await c.list(R.configmaps, MCO_NS)).items.filter((o) => o.metadata.name.endsWith(rendered))
       const pods = (await c.list(R.pods, MCO_NS)).items
       const buildConds = (p!.status.conditions ?? []).filter((x: Obj) => x.type.startsWith('Build'))
       return !leftovers.length && !pods.length && !buildConds.length ? p : undefined
@@ -276,7 +304,7 @@ describe('sim: BuildController', () => {
       const st = p?.status?.containerStatuses?.find((s: Obj) => s.name === 'image-build')
       return st?.state?.terminated ? p : undefined
     })
-    await new Promise(r => setTimeout(r, 400))
+    await new Promise((r) => setTimeout(r, 400))
     const now = (await c.get(R.pods, MCO_NS, pod.metadata.name))!
     expect(now.status.phase).to.equal('Running')
     const st = (n: string) => now.status.containerStatuses.find((s: Obj) => s.name === n)
@@ -295,17 +323,32 @@ describe('sim: BuildController', () => {
     cluster = await fastCluster()
     const c = cluster.client
     await setupLayering(c, {label: false})
-    const pool = await waitFor('a rendered config', async () => (await getPool(c, 'layered'))?.spec?.configuration?.name && getPool(c, 'layered'))
+    const pool = await waitFor(
+      'a rendered config',
+      async () => (await getPool(c, 'layered'))?.spec?.configuration?.name && getPool(c, 'layered'),
+    )
     const rendered: string = pool!.spec.configuration.name
-    const meta = (name: string) => ({name, namespace: MCO_NS, labels: BUILD_LABELS(rendered, 'layered'), annotations: {'machineconfiguration.openshift.io/pool': ''}})
+    const meta = (name: string) => ({
+      name,
+      namespace: MCO_NS,
+      labels: BUILD_LABELS(rendered, 'layered'),
+      annotations: {'machineconfiguration.openshift.io/pool': ''},
+    })
     const mc = (await c.get(R.machineconfigs, undefined, rendered))!
     const {encodeMachineConfig, renderDockerfile} = await import('./assets.js')
-    await c.create(R.configmaps, MCO_NS, {apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`mc-${rendered}`), data: {'machineconfig.json.gz': encodeMachineConfig(mc)}})
+    await c.create(R.configmaps, MCO_NS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(`mc-${rendered}`),
+      data: {'machineconfig.json.gz': encodeMachineConfig(mc)},
+    })
     await c.create(R.configmaps, MCO_NS, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: meta(`dockerfile-${rendered}`),
-      data: {Dockerfile: renderDockerfile({baseImage: BASE_OS_IMAGE, renderedConfig: rendered, pool: 'layered', releaseVersion: '4.14.12'})},
+      data: {
+        Dockerfile: renderDockerfile({baseImage: BASE_OS_IMAGE, renderedConfig: rendered, pool: 'layered', releaseVersion: '4.14.12'}),
+      },
     })
     const mine = await c.create(
       R.pods,
@@ -315,7 +358,12 @@ describe('sim: BuildController', () => {
         rendered,
         tag: `quay.io/example/os-image:${rendered}`,
         baseImage: BASE_OS_IMAGE,
-        cfg: {baseImagePullSecretName: 'push-secret', finalImagePushSecretName: 'push-secret', finalImagePullspec: 'quay.io/example/os-image:latest', imageBuilderType: 'custom-pod-builder'},
+        cfg: {
+          baseImagePullSecretName: 'push-secret',
+          finalImagePushSecretName: 'push-secret',
+          finalImagePullspec: 'quay.io/example/os-image:latest',
+          imageBuilderType: 'custom-pod-builder',
+        },
         meta: meta(`build-${rendered}`),
       }),
     )
@@ -324,7 +372,9 @@ describe('sim: BuildController', () => {
       const p = await getPool(c, 'layered')
       return condTrue(p, 'BuildSuccess') ? p : undefined
     })
-    expect(done.metadata.annotations['machineconfiguration.openshift.io/newestImageEquivalentConfig']).to.match(/^quay\.io\/example\/os-image@sha256:[0-9a-f]{64}$/)
+    expect(done.metadata.annotations['machineconfiguration.openshift.io/newestImageEquivalentConfig']).to.match(
+      /^quay\.io\/example\/os-image@sha256:[0-9a-f]{64}$/,
+    )
     const mob = (await c.list(R.pods, MCO_NS, 'k8s-app=machine-os-builder')).items[0]
     const log = (await podLog(c, mob.metadata.name, 'machine-os-builder')).text
     expect(log).to.not.include('Starting build for pool layered')

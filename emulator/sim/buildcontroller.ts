@@ -32,17 +32,15 @@ import {
 
 type Klog = (level: 'I' | 'W' | 'E', file: string, msg: string) => void
 
-export const isLayered = (pool: Obj): boolean =>
-  Object.hasOwn(pool.metadata?.labels ?? {}, LAYERING_LABEL)
+export const isLayered = (pool: Obj): boolean => Object.hasOwn(pool.metadata?.labels ?? {}, LAYERING_LABEL)
 
-const condition = (pool: Obj, type: string): Obj | undefined =>
-  (pool.status?.conditions ?? []).find((c: Obj) => c.type === type)
+const condition = (pool: Obj, type: string): Obj | undefined => (pool.status?.conditions ?? []).find((c: Obj) => c.type === type)
 
 export const isTrue = (pool: Obj, type: string): boolean => condition(pool, type)?.status === 'True'
 
 /** Sets one condition in a conditions array; the transition time changes only with the status. */
 export function setCondition(conds: Obj[], type: string, status: 'True' | 'False', reason = '', message = ''): Obj[] {
-  const i = conds.findIndex(c => c.type === type)
+  const i = conds.findIndex((c) => c.type === type)
   const prev = i >= 0 ? conds[i] : undefined
   const next = {
     lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : now(),
@@ -65,7 +63,8 @@ function repoOf(pullspec: string): string {
   return s
 }
 
-const REF_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
+const REF_RE =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
 
 const isNamedReference = (s: string): boolean => REF_RE.test(s)
 
@@ -168,9 +167,9 @@ export class BuildController {
   async stop(graceMs = 2000): Promise<void> {
     await Promise.all([this.pools.stop(), this.pods.stop()])
     for (const t of this.timers) clearTimeout(t)
-    const drained = Promise.all([...this.queues.values()].map(q => q.catch(() => undefined)))
+    const drained = Promise.all([...this.queues.values()].map((q) => q.catch(() => undefined)))
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([drained, new Promise(r => (timer = setTimeout(r, graceMs)))])
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))])
     clearTimeout(timer)
     this.stopped = true
   }
@@ -187,10 +186,13 @@ export class BuildController {
         if (this.stopped) return
         this.opts.klog('E', 'build_controller.go:374', `Error syncing machineconfigpool ${pool}: ${(e as Error).message}`)
         if (attempt < 5) {
-          const t = setTimeout(() => {
-            this.timers.delete(t)
-            this.enqueue(pool, work, attempt + 1)
-          }, (this.opts.retryMs ?? 100) * 2 ** attempt)
+          const t = setTimeout(
+            () => {
+              this.timers.delete(t)
+              this.enqueue(pool, work, attempt + 1)
+            },
+            (this.opts.retryMs ?? 100) * 2 ** attempt,
+          )
           this.timers.add(t)
         }
       }
@@ -228,8 +230,8 @@ export class BuildController {
     const rendered = pool.spec?.configuration?.name
     if (!rendered) return false
     if (this.hasBuildRef(pool, rendered)) return false
-    if (['Degraded', 'RenderDegraded', 'NodeDegraded'].some(t => isTrue(pool, t))) return false
-    if (['Building', 'BuildPending', 'BuildFailed'].some(t => isTrue(pool, t))) return false
+    if (['Degraded', 'RenderDegraded', 'NodeDegraded'].some((t) => isTrue(pool, t))) return false
+    if (['Building', 'BuildPending', 'BuildFailed'].some((t) => isTrue(pool, t))) return false
     const changed = old.spec?.configuration?.name !== rendered
     if (!changed && pool.metadata?.annotations?.[NEWEST_IMAGE_ANNOTATION]) return false
     if (await this.client.get(R.pods, MCO_NS, buildPodName(rendered))) return false
@@ -253,7 +255,7 @@ export class BuildController {
       }
     }
     if (rewritten) {
-      await this.client.update(R.configmaps, MCO_NS, ON_CLUSTER_BUILD_CONFIG, o => {
+      await this.client.update(R.configmaps, MCO_NS, ON_CLUSTER_BUILD_CONFIG, (o) => {
         o.data = {...o.data, [BASE_PULL_SECRET_KEY]: data[BASE_PULL_SECRET_KEY], [FINAL_PUSH_SECRET_KEY]: data[FINAL_PUSH_SECRET_KEY]}
       })
     }
@@ -280,7 +282,7 @@ export class BuildController {
     const data = {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: parsed})).toString('base64')}
     const existing = await this.client.get(R.secrets, MCO_NS, canonicalName)
     if (existing) {
-      await this.client.update(R.secrets, MCO_NS, canonicalName, o => {
+      await this.client.update(R.secrets, MCO_NS, canonicalName, (o) => {
         o.type = 'kubernetes.io/dockerconfigjson'
         o.data = data
       })
@@ -327,7 +329,8 @@ export class BuildController {
       try {
         await this.client.create(R.configmaps, MCO_NS, {apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name), data})
       } catch (e) {
-        if (!isAlreadyExists(e)) throw new Error(`could not load rendered MachineConfig ${rendered} into configmap: ${(e as Error).message}`)
+        if (!isAlreadyExists(e))
+          throw new Error(`could not load rendered MachineConfig ${rendered} into configmap: ${(e as Error).message}`)
       }
     }
     await createCM(mcConfigMapName(rendered), {'machineconfig.json.gz': encodeMachineConfig(mc)})
@@ -350,7 +353,11 @@ export class BuildController {
       this.opts.klog('I', 'pod_build_controller.go:262', `Build pod ${pod.metadata.name} already exists, reusing it`)
     } else {
       try {
-        pod = await this.client.create(R.pods, MCO_NS, buildPod({poolName, rendered, tag, baseImage, cfg, meta: meta(buildPodName(rendered))}))
+        pod = await this.client.create(
+          R.pods,
+          MCO_NS,
+          buildPod({poolName, rendered, tag, baseImage, cfg, meta: meta(buildPodName(rendered))}),
+        )
       } catch (e) {
         if (!isAlreadyExists(e)) throw e
         pod = await this.client.get(R.pods, MCO_NS, buildPodName(rendered))
@@ -390,7 +397,7 @@ export class BuildController {
       R.pools,
       undefined,
       poolName,
-      p => {
+      (p) => {
         p.status ??= {}
         const conds: Obj[] = structuredClone(p.status.conditions ?? [])
         set(conds)
@@ -412,27 +419,27 @@ export class BuildController {
       if (!c.source.some((r: Obj) => r.kind === ref.kind && r.name === ref.name)) c.source.push(ref)
       return c
     }
-    await this.client.update(R.pools, undefined, poolName, p => {
+    await this.client.update(R.pools, undefined, poolName, (p) => {
       const has = (p.spec?.configuration?.source ?? []).some((r: Obj) => r.kind === 'Pod' && r.name === ref.name)
       if (has) return false
       p.spec.configuration = addRef(p.spec.configuration)
     })
     await this.setBuildConditions(
       poolName,
-      c => {
+      (c) => {
         setCondition(c, 'BuildPending', 'True', 'BuildPending', `Build ${pod.metadata.name} is pending`)
         setCondition(c, 'Building', 'False')
         setCondition(c, 'BuildSuccess', 'False')
         setCondition(c, 'BuildFailed', 'False')
       },
-      p => {
+      (p) => {
         p.status.configuration = addRef(p.status.configuration ?? {name: p.spec?.configuration?.name})
       },
     )
   }
 
   private async markBuildInProgress(poolName: string): Promise<void> {
-    await this.setBuildConditions(poolName, c => {
+    await this.setBuildConditions(poolName, (c) => {
       setCondition(c, 'BuildPending', 'False')
       setCondition(c, 'Building', 'True', 'BuildRunning', 'Image build in progress')
       setCondition(c, 'BuildSuccess', 'False')
@@ -448,28 +455,34 @@ export class BuildController {
     if (!digest) throw new Error(`could not get digest configmap ${digestConfigMapName(rendered)}: not found yet`)
     const pullspec = `${repoOf(cm?.data?.[FINAL_PULLSPEC_KEY] ?? '')}@${digest}`
     await this.postBuildCleanup(rendered, false)
-    await this.client.update(R.pools, undefined, poolName, p => {
+    await this.client.update(R.pools, undefined, poolName, (p) => {
       p.metadata.annotations = {...p.metadata.annotations, [NEWEST_IMAGE_ANNOTATION]: pullspec}
-      if (p.spec?.configuration?.source) p.spec.configuration.source = p.spec.configuration.source.filter((r: Obj) => !(r.kind === 'Pod' && r.name === buildPodName(rendered)))
+      if (p.spec?.configuration?.source)
+        p.spec.configuration.source = p.spec.configuration.source.filter(
+          (r: Obj) => !(r.kind === 'Pod' && r.name === buildPodName(rendered)),
+        )
     })
     await this.setBuildConditions(
       poolName,
-      c => {
+      (c) => {
         setCondition(c, 'Building', 'False')
         setCondition(c, 'BuildSuccess', 'True', 'BuildSucceeded', `Build ${buildPodName(rendered)} succeeded: ${pullspec}`)
         setCondition(c, 'BuildFailed', 'False')
         setCondition(c, 'Degraded', 'False')
         setCondition(c, 'RenderDegraded', 'False')
       },
-      p => {
-        if (p.status.configuration?.source) p.status.configuration.source = p.status.configuration.source.filter((r: Obj) => !(r.kind === 'Pod' && r.name === buildPodName(rendered)))
+      (p) => {
+        if (p.status.configuration?.source)
+          p.status.configuration.source = p.status.configuration.source.filter(
+            (r: Obj) => !(r.kind === 'Pod' && r.name === buildPodName(rendered)),
+          )
       },
     )
     this.opts.klog('I', 'build_controller.go:821', `Build ${buildPodName(rendered)} for pool ${poolName} succeeded, image: ${pullspec}`)
   }
 
   private async markBuildFailed(poolName: string): Promise<void> {
-    await this.setBuildConditions(poolName, c => {
+    await this.setBuildConditions(poolName, (c) => {
       setCondition(c, 'BuildPending', 'False')
       setCondition(c, 'Building', 'False')
       setCondition(c, 'BuildSuccess', 'False')
@@ -486,7 +499,7 @@ export class BuildController {
       const gone = !(await this.client.delete(kind, MCO_NS, name))
       if (gone && !ignoreMissing && kind === R.pods) throw new ApiError(404, 'NotFound', `pods "${name}" not found`)
     }
-    await del(R.pods, buildPodName(rendered)).catch(e => {
+    await del(R.pods, buildPodName(rendered)).catch((e) => {
       if (!(ignoreMissing || isNotFound(e))) throw e
     })
     await this.client.delete(R.configmaps, MCO_NS, digestConfigMapName(rendered))
@@ -502,7 +515,7 @@ export class BuildController {
     const rendered = new Set<string>([pool.spec?.configuration?.name].filter(Boolean))
     for (const r of refs) if (r.kind === 'Pod' && r.name?.startsWith('build-')) rendered.add(r.name.slice('build-'.length))
     for (const r of rendered) await this.postBuildCleanup(r, true)
-    await this.client.update(R.pools, undefined, poolName, p => {
+    await this.client.update(R.pools, undefined, poolName, (p) => {
       if (p.metadata.annotations) delete p.metadata.annotations[NEWEST_IMAGE_ANNOTATION]
       if (p.spec?.configuration?.source) p.spec.configuration.source = p.spec.configuration.source.filter((r: Obj) => r.kind !== 'Pod')
     })
@@ -510,9 +523,11 @@ export class BuildController {
       R.pools,
       undefined,
       poolName,
-      p => {
-        if (p.status?.configuration?.source) p.status.configuration.source = p.status.configuration.source.filter((r: Obj) => r.kind !== 'Pod')
-        if (p.status?.conditions) p.status.conditions = p.status.conditions.filter((c: Obj) => !(BUILD_CONDITIONS as readonly string[]).includes(c.type))
+      (p) => {
+        if (p.status?.configuration?.source)
+          p.status.configuration.source = p.status.configuration.source.filter((r: Obj) => r.kind !== 'Pod')
+        if (p.status?.conditions)
+          p.status.conditions = p.status.conditions.filter((c: Obj) => !(BUILD_CONDITIONS as readonly string[]).includes(c.type))
       },
       {status: true},
     )
@@ -578,8 +593,14 @@ export function buildPod(i: BuildPodInputs): Obj {
       volumes: [
         {name: 'machineconfig', configMap: {name: mcConfigMapName(i.rendered)}},
         {name: 'dockerfile', configMap: {name: dockerfileConfigMapName(i.rendered)}},
-        {name: 'base-image-pull-creds', secret: {secretName: i.cfg.baseImagePullSecretName, items: [{key: '.dockerconfigjson', path: 'config.json'}]}},
-        {name: 'final-image-push-creds', secret: {secretName: i.cfg.finalImagePushSecretName, items: [{key: '.dockerconfigjson', path: 'config.json'}]}},
+        {
+          name: 'base-image-pull-creds',
+          secret: {secretName: i.cfg.baseImagePullSecretName, items: [{key: '.dockerconfigjson', path: 'config.json'}]},
+        },
+        {
+          name: 'final-image-push-creds',
+          secret: {secretName: i.cfg.finalImagePushSecretName, items: [{key: '.dockerconfigjson', path: 'config.json'}]},
+        },
         {name: 'done', emptyDir: {medium: 'Memory'}},
       ],
     },

@@ -28,8 +28,7 @@ export class ApiError extends Error {
 
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.status === 404
 const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409
-export const isAlreadyExists = (e: unknown): boolean =>
-  e instanceof ApiError && e.status === 409 && e.reason === 'AlreadyExists'
+export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.status === 409 && e.reason === 'AlreadyExists'
 
 /** Where a kind lives in the API: group/version, plural, namespaced or not. */
 export interface ResourceKind {
@@ -140,13 +139,13 @@ export class SimClient {
           port: url.port,
           path: url.pathname + url.search,
         } as https.RequestOptions,
-        res => {
+        (res) => {
           this.active.delete(req)
           resolve(res)
         },
       )
       this.active.add(req)
-      req.on('error', err => {
+      req.on('error', (err) => {
         this.active.delete(req)
         reject(err)
       })
@@ -208,7 +207,14 @@ export class SimClient {
     return this.call('PUT', resourcePath(kind, namespace, name, sub), obj)
   }
 
-  patch(kind: ResourceKind, namespace: string | undefined, name: string, patch: unknown, type: PatchType = 'merge', sub?: string): Promise<Obj> {
+  patch(
+    kind: ResourceKind,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    type: PatchType = 'merge',
+    sub?: string,
+  ): Promise<Obj> {
     return this.call('PATCH', resourcePath(kind, namespace, name, sub), patch, PATCH_CT[type])
   }
 
@@ -263,7 +269,8 @@ export class SimClient {
     timeoutSeconds = 300,
   ): Promise<void> {
     const sep = path.includes('?') ? '&' : '?'
-    const q = `${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}` +
+    const q =
+      `${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}` +
       (resourceVersion ? `&resourceVersion=${encodeURIComponent(resourceVersion)}` : '')
     const res = await this.send('GET', path + q)
     if ((res.statusCode ?? 0) >= 300) {
@@ -281,7 +288,7 @@ export class SimClient {
       }
       throw new ApiError(res.statusCode ?? 0, body?.reason ?? '', `watch ${path}: ${body?.message ?? res.statusCode}`, body)
     }
-    await new Promise<void>(resolve => {
+    await new Promise<void>((resolve) => {
       let buf = ''
       const onAbort = () => {
         res.destroy()
@@ -356,7 +363,7 @@ export class Informer {
   private rv = ''
   private loop?: Promise<void>
   private syncedResolve!: () => void
-  readonly synced = new Promise<void>(r => (this.syncedResolve = r))
+  readonly synced = new Promise<void>((r) => (this.syncedResolve = r))
 
   constructor(
     private readonly client: SimClient,
@@ -434,7 +441,7 @@ export class Informer {
         await this.client.watchOnce(
           path,
           this.rv,
-          ev => {
+          (ev) => {
             const o = ev.object ?? {}
             if (ev.type === 'ERROR') {
               needList = true
@@ -469,12 +476,15 @@ export class Informer {
 const key = (ns: string | undefined, name: string | undefined) => `${ns ?? ''}/${name ?? ''}`
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     if (signal?.aborted) return resolve()
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }, Math.min(ms, 2 ** 31 - 1))
+    const t = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', done)
+        resolve()
+      },
+      Math.min(ms, 2 ** 31 - 1),
+    )
     const done = () => {
       clearTimeout(t)
       resolve()

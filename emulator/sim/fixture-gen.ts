@@ -49,9 +49,10 @@ function machineConfig(name: string, role: string, config: Obj, spec: Obj = {}):
     kind: 'MachineConfig',
     metadata: meta(name, {
       labels: {[ROLE_LABEL]: role},
-      annotations: name.startsWith('00-') || name.startsWith('01-') || name.includes('generated')
-        ? {'machineconfiguration.openshift.io/generated-by-controller-version': CONTROLLER_VERSION}
-        : undefined,
+      annotations:
+        name.startsWith('00-') || name.startsWith('01-') || name.includes('generated')
+          ? {'machineconfiguration.openshift.io/generated-by-controller-version': CONTROLLER_VERSION}
+          : undefined,
     }),
     spec: {config: {ignition: {version: '3.4.0'}, ...config}, ...spec},
   }
@@ -73,7 +74,10 @@ function baseConfigs(role: string): Obj[] {
       {
         storage: {
           files: [
-            ignFile('/etc/kubernetes/kubelet-ca.crt', '-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBQxEjAQBgNVBAMMCWt1\n-----END CERTIFICATE-----\n'),
+            ignFile(
+              '/etc/kubernetes/kubelet-ca.crt',
+              '-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBQxEjAQBgNVBAMMCWt1\n-----END CERTIFICATE-----\n',
+            ),
             ignFile('/etc/sysctl.d/inotify.conf', 'fs.inotify.max_user_watches = 65536\nfs.inotify.max_user_instances = 8192\n'),
             ignFile('/etc/node-sizing-enabled.env', 'NODE_SIZING_ENABLED=false\nSYSTEM_RESERVED_MEMORY=1Gi\nSYSTEM_RESERVED_CPU=500m\n'),
             ignFile('/etc/mco/proxy.env', '# Proxy environment variables will be populated in this file.\n'),
@@ -84,7 +88,8 @@ function baseConfigs(role: string): Obj[] {
             {
               name: 'machine-config-daemon-firstboot.service',
               enabled: true,
-              contents: '[Unit]\nDescription=Machine Config Daemon Firstboot\n\n[Service]\nType=oneshot\nExecStart=/run/bin/machine-config-daemon firstboot-complete-machineconfig\n\n[Install]\nWantedBy=multi-user.target\n',
+              contents:
+                '[Unit]\nDescription=Machine Config Daemon Firstboot\n\n[Service]\nType=oneshot\nExecStart=/run/bin/machine-config-daemon firstboot-complete-machineconfig\n\n[Install]\nWantedBy=multi-user.target\n',
             },
           ],
         },
@@ -111,7 +116,12 @@ function baseConfigs(role: string): Obj[] {
     }),
     machineConfig(`99-${role}-generated-registries`, role, {
       storage: {
-        files: [ignFile('/etc/containers/registries.conf', 'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\nshort-name-mode = ""\n')],
+        files: [
+          ignFile(
+            '/etc/containers/registries.conf',
+            'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\nshort-name-mode = ""\n',
+          ),
+        ],
       },
     }),
     machineConfig(`99-${role}-ssh`, role, {passwd: {users: [{name: 'core', sshAuthorizedKeys: [SSH_KEY]}]}}),
@@ -176,9 +186,10 @@ interface NodeSpec {
 }
 
 function node(n: NodeSpec, renderedName: string): Obj {
-  const roleLabels = n.role === 'master'
-    ? {'node-role.kubernetes.io/master': '', 'node-role.kubernetes.io/control-plane': ''}
-    : {'node-role.kubernetes.io/worker': ''}
+  const roleLabels =
+    n.role === 'master'
+      ? {'node-role.kubernetes.io/master': '', 'node-role.kubernetes.io/control-plane': ''}
+      : {'node-role.kubernetes.io/worker': ''}
   const instanceType = n.role === 'master' ? 'm6i.xlarge' : 'm6i.large'
   return {
     apiVersion: 'v1',
@@ -286,13 +297,14 @@ function awsProviderSpec(role: string, zone: string): Obj {
 }
 
 function machine(n: NodeSpec): Obj {
-  const labels = n.role === 'master'
-    ? {
-        'machine.openshift.io/cluster-api-cluster': INFRA,
-        'machine.openshift.io/cluster-api-machine-role': 'master',
-        'machine.openshift.io/cluster-api-machine-type': 'master',
-      }
-    : workerMachineLabels()
+  const labels =
+    n.role === 'master'
+      ? {
+          'machine.openshift.io/cluster-api-cluster': INFRA,
+          'machine.openshift.io/cluster-api-machine-role': 'master',
+          'machine.openshift.io/cluster-api-machine-type': 'master',
+        }
+      : workerMachineLabels()
   return {
     apiVersion: 'machine.openshift.io/v1beta1',
     kind: 'Machine',
@@ -307,10 +319,26 @@ function machine(n: NodeSpec): Obj {
       annotations: {'machine.openshift.io/instance-state': 'running'},
       finalizers: ['machine.machine.openshift.io'],
       ...(n.role === 'worker'
-        ? {ownerReferences: [{apiVersion: 'machine.openshift.io/v1beta1', kind: 'MachineSet', name: MACHINESET, uid: MACHINESET_UID, controller: true, blockOwnerDeletion: true}]}
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: 'machine.openshift.io/v1beta1',
+                kind: 'MachineSet',
+                name: MACHINESET,
+                uid: MACHINESET_UID,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          }
         : {}),
     }),
-    spec: {lifecycleHooks: {}, metadata: {}, providerID: `aws:///${n.zone}/i-0${Buffer.from(n.name).toString('hex').slice(0, 16)}`, providerSpec: awsProviderSpec(n.role, n.zone)},
+    spec: {
+      lifecycleHooks: {},
+      metadata: {},
+      providerID: `aws:///${n.zone}/i-0${Buffer.from(n.name).toString('hex').slice(0, 16)}`,
+      providerSpec: awsProviderSpec(n.role, n.zone),
+    },
     status: {
       addresses: [
         {address: n.ip, type: 'InternalIP'},
@@ -329,11 +357,35 @@ const MACHINESET_UID = '6a1e0c52-93f1-4b8e-bb5d-0c1f2e3d4a5b'
 
 export function buildFixture(): Obj[] {
   const nodes: NodeSpec[] = [
-    {name: 'ip-10-0-15-201.us-east-2.compute.internal', role: 'master', machine: `${INFRA}-master-0`, zone: `${REGION}a`, ip: '10.0.15.201'},
+    {
+      name: 'ip-10-0-15-201.us-east-2.compute.internal',
+      role: 'master',
+      machine: `${INFRA}-master-0`,
+      zone: `${REGION}a`,
+      ip: '10.0.15.201',
+    },
     {name: 'ip-10-0-41-92.us-east-2.compute.internal', role: 'master', machine: `${INFRA}-master-1`, zone: `${REGION}b`, ip: '10.0.41.92'},
-    {name: 'ip-10-0-77-143.us-east-2.compute.internal', role: 'master', machine: `${INFRA}-master-2`, zone: `${REGION}c`, ip: '10.0.77.143'},
-    {name: 'ip-10-0-22-17.us-east-2.compute.internal', role: 'worker', machine: `${MACHINESET}-x4mzq`, zone: `${REGION}a`, ip: '10.0.22.17'},
-    {name: 'ip-10-0-29-188.us-east-2.compute.internal', role: 'worker', machine: `${MACHINESET}-p7k2c`, zone: `${REGION}a`, ip: '10.0.29.188'},
+    {
+      name: 'ip-10-0-77-143.us-east-2.compute.internal',
+      role: 'master',
+      machine: `${INFRA}-master-2`,
+      zone: `${REGION}c`,
+      ip: '10.0.77.143',
+    },
+    {
+      name: 'ip-10-0-22-17.us-east-2.compute.internal',
+      role: 'worker',
+      machine: `${MACHINESET}-x4mzq`,
+      zone: `${REGION}a`,
+      ip: '10.0.22.17',
+    },
+    {
+      name: 'ip-10-0-29-188.us-east-2.compute.internal',
+      role: 'worker',
+      machine: `${MACHINESET}-p7k2c`,
+      zone: `${REGION}a`,
+      ip: '10.0.29.188',
+    },
   ]
   const controllerConfig: Obj = {
     apiVersion: 'machineconfiguration.openshift.io/v1',
@@ -354,12 +406,20 @@ export function buildFixture(): Obj[] {
         apiVersion: 'config.openshift.io/v1',
         kind: 'Infrastructure',
         spec: {platformSpec: {type: 'AWS'}},
-        status: {infrastructureName: INFRA, platform: 'AWS', controlPlaneTopology: 'HighlyAvailable', infrastructureTopology: 'HighlyAvailable'},
+        status: {
+          infrastructureName: INFRA,
+          platform: 'AWS',
+          controlPlaneTopology: 'HighlyAvailable',
+          infrastructureTopology: 'HighlyAvailable',
+        },
       },
       kubeAPIServerServingCAData: b64('-----BEGIN CERTIFICATE-----\nfixture\n-----END CERTIFICATE-----\n'),
       rootCAData: b64('-----BEGIN CERTIFICATE-----\nfixture-root\n-----END CERTIFICATE-----\n'),
     },
-    status: {observedGeneration: 1, conditions: [{type: 'TemplateControllerCompleted', status: 'True', lastTransitionTime: CREATED, message: '', reason: ''}]},
+    status: {
+      observedGeneration: 1,
+      conditions: [{type: 'TemplateControllerCompleted', status: 'True', lastTransitionTime: CREATED, message: '', reason: ''}],
+    },
   }
   const mcs = [...baseConfigs('master'), ...baseConfigs('worker')]
   const inputs = inputsFromControllerConfig(controllerConfig)
@@ -373,13 +433,19 @@ export function buildFixture(): Obj[] {
     obj.metadata.creationTimestamp = CREATED
     rendered.push(obj)
   }
-  const poolObjs = ['master', 'worker'].map(role => {
+  const poolObjs = ['master', 'worker'].map((role) => {
     const p = pool(role, role === 'master' ? 3 : 2, renderedByPool[role])
     p.metadata.uid = POOL_UIDS[role]
     return p
   })
 
-  const ns = (name: string, extra: Obj = {}) => ({apiVersion: 'v1', kind: 'Namespace', metadata: meta(name, extra), spec: {finalizers: ['kubernetes']}, status: {phase: 'Active'}})
+  const ns = (name: string, extra: Obj = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: meta(name, extra),
+    spec: {finalizers: ['kubernetes']},
+    status: {phase: 'Active'},
+  })
   const openshiftNs = (name: string) =>
     ns(name, {
       labels: {'kubernetes.io/metadata.name': name, 'openshift.io/cluster-monitoring': 'true', 'openshift.io/run-level': ''},
@@ -396,10 +462,16 @@ export function buildFixture(): Obj[] {
     },
   }
   const internalRegistry = 'image-registry.openshift-image-registry.svc:5000'
-  const builderToken = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImZpeHR1cmUifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6b3BlbnNoaWZ0LW1hY2hpbmUtY29uZmlnLW9wZXJhdG9yOmJ1aWxkZXIifQ.c2lnbmF0dXJl'
+  const builderToken =
+    'eyJhbGciOiJSUzI1NiIsImtpZCI6ImZpeHR1cmUifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6b3BlbnNoaWZ0LW1hY2hpbmUtY29uZmlnLW9wZXJhdG9yOmJ1aWxkZXIifQ.c2lnbmF0dXJl'
   const legacyDockercfg: Obj = {}
   for (const host of [internalRegistry, 'image-registry.openshift-image-registry.svc.cluster.local:5000', '172.30.33.81:5000']) {
-    legacyDockercfg[host] = {username: '<token>', password: builderToken, email: 'serviceaccount@example.org', auth: b64(`<token>:${builderToken}`)}
+    legacyDockercfg[host] = {
+      username: '<token>',
+      password: builderToken,
+      email: 'serviceaccount@example.org',
+      auth: b64(`<token>:${builderToken}`),
+    }
   }
   const builderSecretName = 'builder-dockercfg-7wq9x'
 
@@ -410,7 +482,7 @@ export function buildFixture(): Obj[] {
     openshiftNs(MCO_NS),
     openshiftNs(MACHINE_API_NS),
     openshiftNs('openshift-image-registry'),
-    ...nodes.map(n => node(n, renderedByPool[n.role].name)),
+    ...nodes.map((n) => node(n, renderedByPool[n.role].name)),
     {
       apiVersion: 'machine.openshift.io/v1beta1',
       kind: 'MachineSet',
@@ -418,12 +490,18 @@ export function buildFixture(): Obj[] {
         namespace: MACHINE_API_NS,
         uid: MACHINESET_UID,
         labels: {'machine.openshift.io/cluster-api-cluster': INFRA},
-        annotations: {'machine.openshift.io/memoryMb': '8192', 'machine.openshift.io/vCPU': '2', 'capacity.cluster-autoscaler.kubernetes.io/labels': 'kubernetes.io/arch=amd64'},
+        annotations: {
+          'machine.openshift.io/memoryMb': '8192',
+          'machine.openshift.io/vCPU': '2',
+          'capacity.cluster-autoscaler.kubernetes.io/labels': 'kubernetes.io/arch=amd64',
+        },
       }),
       spec: {
         replicas: 2,
         deletePolicy: 'Random',
-        selector: {matchLabels: {'machine.openshift.io/cluster-api-cluster': INFRA, 'machine.openshift.io/cluster-api-machineset': MACHINESET}},
+        selector: {
+          matchLabels: {'machine.openshift.io/cluster-api-cluster': INFRA, 'machine.openshift.io/cluster-api-machineset': MACHINESET},
+        },
         template: {
           metadata: {labels: workerMachineLabels()},
           spec: {lifecycleHooks: {}, metadata: {}, providerSpec: awsProviderSpec('worker', `${REGION}a`)},
@@ -439,7 +517,10 @@ export function buildFixture(): Obj[] {
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: meta('machine-config-osimageurl', {namespace: MCO_NS, annotations: {'include.release.openshift.io/self-managed-high-availability': 'true'}}),
+      metadata: meta('machine-config-osimageurl', {
+        namespace: MCO_NS,
+        annotations: {'include.release.openshift.io/self-managed-high-availability': 'true'},
+      }),
       data: {
         baseOSContainerImage: BASE_OS_IMAGE,
         baseOSExtensionsContainerImage: EXTENSIONS_IMAGE,
@@ -472,7 +553,16 @@ export function buildFixture(): Obj[] {
           'openshift.io/internal-registry-auth-token.binding': 'bound',
           'openshift.io/internal-registry-auth-token.service-account': 'builder',
         },
-        ownerReferences: [{apiVersion: 'v1', kind: 'ServiceAccount', name: 'builder', uid: '0b9f8e7d-6c5b-4a39-8281-7f6e5d4c3b2a', controller: true, blockOwnerDeletion: false}],
+        ownerReferences: [
+          {
+            apiVersion: 'v1',
+            kind: 'ServiceAccount',
+            name: 'builder',
+            uid: '0b9f8e7d-6c5b-4a39-8281-7f6e5d4c3b2a',
+            controller: true,
+            blockOwnerDeletion: false,
+          },
+        ],
       }),
       type: 'kubernetes.io/dockercfg',
       data: {'.dockercfg': b64(JSON.stringify(legacyDockercfg))},
@@ -494,8 +584,20 @@ export function buildFixture(): Obj[] {
       spec: {},
       status: {
         conditions: [
-          {lastTransitionTime: '2026-11-02T09:31:12Z', message: `Cluster version is ${RELEASE_VERSION}`, reason: '', status: 'True', type: 'Available'},
-          {lastTransitionTime: '2026-11-02T09:31:12Z', message: `Cluster version is ${RELEASE_VERSION}`, reason: '', status: 'False', type: 'Progressing'},
+          {
+            lastTransitionTime: '2026-11-02T09:31:12Z',
+            message: `Cluster version is ${RELEASE_VERSION}`,
+            reason: '',
+            status: 'True',
+            type: 'Available',
+          },
+          {
+            lastTransitionTime: '2026-11-02T09:31:12Z',
+            message: `Cluster version is ${RELEASE_VERSION}`,
+            reason: '',
+            status: 'False',
+            type: 'Progressing',
+          },
           {lastTransitionTime: '2026-11-02T09:31:12Z', message: '', reason: '', status: 'False', type: 'Degraded'},
           {lastTransitionTime: '2026-11-02T09:31:12Z', message: '', reason: 'AsExpected', status: 'True', type: 'Upgradeable'},
         ],
@@ -513,9 +615,16 @@ const POOL_UIDS: Record<string, string> = {
 }
 
 export function fixtureYaml(): string {
-  const header = '# A simulated OpenShift 4.14 cluster (AWS IPI, 3 masters + 2 workers).\n' +
+  const header =
+    '# A simulated OpenShift 4.14 cluster (AWS IPI, 3 masters + 2 workers).\n' +
     '# Generated by emulator/sim/fixture-gen.ts; edit that file and regenerate.\n'
-  return header + buildFixture().map(o => YAML.stringify(o, {lineWidth: 0})).map(s => `---\n${s}`).join('')
+  return (
+    header +
+    buildFixture()
+      .map((o) => YAML.stringify(o, {lineWidth: 0}))
+      .map((s) => `---\n${s}`)
+      .join('')
+  )
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -17,11 +17,20 @@ export const FAST = {
 }
 
 export async function fastCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  return startCluster({mode: 'scripted', ...opts, delays: {...FAST, ...opts.delays}, log: process.env.SIM_LOG ? l => console.log(l) : undefined})
+  return startCluster({
+    mode: 'scripted',
+    ...opts,
+    delays: {...FAST, ...opts.delays},
+    log: process.env.SIM_LOG ? (l) => console.log(l) : undefined,
+  })
 }
 
 /** Polls `fn` until it returns something truthy; fails with `what` after `ms`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  ms = 10_000,
+): Promise<T> {
   const end = Date.now() + ms
   let last: unknown
   for (;;) {
@@ -32,7 +41,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
       last = e
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`)
-    await new Promise(r => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 20))
   }
 }
 
@@ -48,7 +57,15 @@ export const dockerconfigjson = (auths: Obj = {'quay.io': {auth: b64('user:pass'
 /** Creates on-cluster-build-config, a push secret, and a `layered` pool selecting worker configs. */
 export async function setupLayering(
   client: SimClient,
-  opts: {pool?: string; label?: boolean; pullspec?: string; pushSecret?: Obj; pullSecretName?: string; maxUnavailable?: number; paused?: boolean} = {},
+  opts: {
+    pool?: string
+    label?: boolean
+    pullspec?: string
+    pushSecret?: Obj
+    pullSecretName?: string
+    maxUnavailable?: number
+    paused?: boolean
+  } = {},
 ): Promise<void> {
   const pool = opts.pool ?? 'layered'
   await client.create(R.secrets, MCO_NS, {...(opts.pushSecret ?? dockerconfigjson()), metadata: {name: 'push-secret', namespace: MCO_NS}})
@@ -63,7 +80,11 @@ export async function setupLayering(
       imageBuilderType: 'custom-pod-builder',
     },
   })
-  await client.create(R.pools, undefined, layeredPool(pool, {label: opts.label ?? true, maxUnavailable: opts.maxUnavailable, paused: opts.paused}))
+  await client.create(
+    R.pools,
+    undefined,
+    layeredPool(pool, {label: opts.label ?? true, maxUnavailable: opts.maxUnavailable, paused: opts.paused}),
+  )
 }
 
 export function layeredPool(name: string, o: {label?: boolean; maxUnavailable?: number; paused?: boolean} = {}): Obj {
@@ -72,7 +93,9 @@ export function layeredPool(name: string, o: {label?: boolean; maxUnavailable?: 
     kind: 'MachineConfigPool',
     metadata: {name, labels: o.label ? {'machineconfiguration.openshift.io/layering-enabled': ''} : {}},
     spec: {
-      machineConfigSelector: {matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['worker', name]}]},
+      machineConfigSelector: {
+        matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['worker', name]}],
+      },
       nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${name}`]: ''}},
       ...(o.maxUnavailable !== undefined ? {maxUnavailable: o.maxUnavailable} : {}),
       ...(o.paused ? {paused: true} : {}),

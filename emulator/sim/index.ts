@@ -18,7 +18,6 @@ import {MachineOSController, machineOSImageBuild} from './machineos.js'
 import {scriptedImageBuild, scriptedWaitForDone} from './scripts.js'
 import {MCO_NS, OSIMAGEURL_CONFIG} from './names.js'
 
-
 interface SimulationDelays {
   /** ContainerCreating time of every pod (default 300 ms). */
   podStartMs?: number
@@ -136,7 +135,7 @@ export async function realModeAvailable(): Promise<{ok: boolean; why?: string; o
   } catch (e) {
     return {ok: false, why: `the OCI tooling (emulator/oci) could not be loaded: ${(e as Error).message}`}
   }
-  const r = await oci.runner.hostRunnerAvailable().catch(e => ({ok: false, why: (e as Error).message}))
+  const r = await oci.runner.hostRunnerAvailable().catch((e) => ({ok: false, why: (e as Error).message}))
   if (!r.ok) return {ok: false, why: `the host runner is not available: ${r.why}`}
   return {ok: true, oci}
 }
@@ -213,7 +212,12 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       new RenderController(client, log, loopOpts),
       ...(on.operator ? [new Operator(client, log, {...loopOpts, machineOS: on.machineOS})] : []),
       new DeploymentController(client, log, loopOpts),
-      ...(on.nodes ? [new NodeController(client, log, {...loopOpts, machineOS: on.machineOS}), new Daemons({client, log, rebootMs: d.rebootMs ?? 2000})] : []),
+      ...(on.nodes
+        ? [
+            new NodeController(client, log, {...loopOpts, machineOS: on.machineOS}),
+            new Daemons({client, log, rebootMs: d.rebootMs ?? 2000}),
+          ]
+        : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
       ...(on.machineOS ? [new MachineOSController(client, log, {...loopOpts, registry: mode === 'real' ? registry : undefined})] : []),
     ]
@@ -236,11 +240,11 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       baseImage,
       kubelet,
       client,
-      addScripts: s => kubelet.addScripts(s),
+      addScripts: (s) => kubelet.addScripts(s),
       async stop() {
         if (stopped) return
         stopped = true
-        for (const p of [...started].reverse()) await p.stop().catch(e => log(`sim: stop: ${(e as Error).message}`))
+        for (const p of [...started].reverse()) await p.stop().catch((e) => log(`sim: stop: ${(e as Error).message}`))
         client.close()
         for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined)
       },
@@ -267,9 +271,9 @@ async function useLoopbackBaseImage(client: SimClient, baseImage: string, regist
     // from; the loopback registry plays that registry, so it gets an entry too (an open registry
     // accepts and ignores credentials).
     const auths = registry.authfile
-      ? JSON.parse(readFileSync(registry.authfile, 'utf8')).auths ?? {}
+      ? (JSON.parse(readFileSync(registry.authfile, 'utf8')).auths ?? {})
       : {[registry.host]: {auth: Buffer.from('release-puller:simulated').toString('base64')}}
-    await client.update(R.secrets, 'openshift-config', 'pull-secret', s => {
+    await client.update(R.secrets, 'openshift-config', 'pull-secret', (s) => {
       const cur = JSON.parse(Buffer.from(s.data?.['.dockerconfigjson'] ?? 'e30=', 'base64').toString('utf8'))
       cur.auths = {...cur.auths, ...auths}
       s.data = {...s.data, '.dockerconfigjson': Buffer.from(JSON.stringify(cur)).toString('base64')}
@@ -282,7 +286,7 @@ const DEFAULT_FIXTURE = fileURLToPath(new URL('../fixtures/default.yaml', import
 /** The objects of a multi-document YAML fixture. */
 export function loadFixture(path = DEFAULT_FIXTURE): Obj[] {
   return YAML.parseAllDocuments(readFileSync(path, 'utf8'))
-    .map(doc => doc.toJSON())
+    .map((doc) => doc.toJSON())
     .filter((o: unknown): o is Obj => !!o && typeof o === 'object')
 }
 

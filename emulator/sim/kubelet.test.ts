@@ -9,7 +9,11 @@ const pod = (name: string, containers: string[], extra: Obj = {}): Obj => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: {name, namespace: NS},
-  spec: {restartPolicy: 'Never', containers: containers.map(c => ({name: c, image: 'registry.example/tool:1', command: ['/bin/true']})), ...extra},
+  spec: {
+    restartPolicy: 'Never',
+    containers: containers.map((c) => ({name: c, image: 'registry.example/tool:1', command: ['/bin/true']})),
+    ...extra,
+  },
 })
 
 const log = (cluster: Cluster, name: string, q: string) => cluster.client.raw('GET', `/api/v1/namespaces/${NS}/pods/${name}/log?${q}`)
@@ -88,7 +92,14 @@ describe('sim: kubelet', () => {
     expect(cond(unsched, 'PodScheduled')!.message).to.match(/^0\/5 nodes are available: /)
     expect(unsched.spec.nodeName).to.equal(undefined)
 
-    await c.create(R.pods, NS, pod('sleeper-master', ['x'], {nodeSelector: {'node-role.kubernetes.io/master': ''}, tolerations: [{key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule'}]}))
+    await c.create(
+      R.pods,
+      NS,
+      pod('sleeper-master', ['x'], {
+        nodeSelector: {'node-role.kubernetes.io/master': ''},
+        tolerations: [{key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule'}],
+      }),
+    )
     const onMaster = await waitFor('Running on a master', async () => {
       const p = await c.get(R.pods, NS, 'sleeper-master')
       return p?.status?.phase === 'Running' ? p : undefined
@@ -96,7 +107,7 @@ describe('sim: kubelet', () => {
     const node = (await c.get(R.nodes, undefined, onMaster.spec.nodeName))!
     expect(node.metadata.labels).to.have.property('node-role.kubernetes.io/master')
     const stream = log(cluster, 'sleeper-master', 'container=x&follow=true')
-    await new Promise(r => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 100))
     await c.delete(R.pods, NS, 'sleeper-master')
     const res = await stream
     expect(res.text).to.equal('started\n')

@@ -68,7 +68,10 @@ export interface ContainerProcess {
 
 /** What the kubelet needs from the OCI tooling (emulator/oci/runner.ts) to run a container for real. */
 export interface HostRunner {
-  runOnHost: (spec: HostRunSpec, storage: any) => {output: NodeJS.ReadableStream; exited: Promise<{exitCode: number; signal?: string}>; kill: (signal?: string) => void}
+  runOnHost: (
+    spec: HostRunSpec,
+    storage: any,
+  ) => {output: NodeJS.ReadableStream; exited: Promise<{exitCode: number; signal?: string}>; kill: (signal?: string) => void}
   storage: {env: Record<string, string>}
   ocShimDir?: string
   /** Extra environment every real container gets. */
@@ -158,7 +161,9 @@ interface PodRun {
 
 /** The script for a container, counting a use of one limited by `times`. */
 function takeScript(scripts: ContainerScript[] | undefined, pod: Obj, container: string, pull: boolean): ContainerScript | undefined {
-  const s = (scripts ?? []).find(x => (x.pullError !== undefined) === pull && (x.times === undefined || x.times > 0) && matches(x.match, pod, container))
+  const s = (scripts ?? []).find(
+    (x) => (x.pullError !== undefined) === pull && (x.times === undefined || x.times > 0) && matches(x.match, pod, container),
+  )
   if (s?.times !== undefined) s.times--
   return s
 }
@@ -205,7 +210,7 @@ export class Kubelet {
     this.nodes = new Informer(this.client, R.nodes, {onError})
     this.pods.on((type, pod) => this.onPod(type, pod))
     this.nodes.on((type, node) => {
-      if (type !== 'DELETED') void this.advertise(node).catch(e => opts.log(`kubelet: ${e.message}`))
+      if (type !== 'DELETED') void this.advertise(node).catch((e) => opts.log(`kubelet: ${e.message}`))
       this.scheduleSoon()
     })
   }
@@ -221,10 +226,10 @@ export class Kubelet {
 
   async start(): Promise<void> {
     this.server = https.createServer({cert: KUBELET_CERT, key: KUBELET_KEY}, (req, res) => this.serve(req, res))
-    await new Promise<void>(resolve => this.server!.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     this.port = (this.server.address() as AddressInfo).port
     await this.nodes.start()
-    await Promise.all(this.nodes.list().map(n => this.advertise(n)))
+    await Promise.all(this.nodes.list().map((n) => this.advertise(n)))
     await this.pods.start()
     this.scheduleSoon()
   }
@@ -234,18 +239,25 @@ export class Kubelet {
     if (this.scheduleTimer) clearTimeout(this.scheduleTimer)
     for (const run of this.runs.values()) this.kill(run)
     await Promise.all([this.pods.stop(), this.nodes.stop()])
-    await Promise.all([...this.runs.values()].flatMap(r => [...r.containers.values()].map(c => c.exited)))
+    await Promise.all([...this.runs.values()].flatMap((r) => [...r.containers.values()].map((c) => c.exited)))
     for (const run of this.runs.values()) await run.writes.catch(() => undefined)
     if (this.server) {
       this.server.closeAllConnections()
-      await new Promise<void>(resolve => this.server!.close(() => resolve()))
+      await new Promise<void>((resolve) => this.server!.close(() => resolve()))
     }
   }
 
   private async advertise(node: Obj): Promise<void> {
     if (this.stopped || !this.port) return
     if (node.status?.daemonEndpoints?.kubeletEndpoint?.Port === this.port) return
-    await this.client.patch(R.nodes, undefined, node.metadata.name, {status: {daemonEndpoints: {kubeletEndpoint: {Port: this.port}}}}, 'merge', 'status')
+    await this.client.patch(
+      R.nodes,
+      undefined,
+      node.metadata.name,
+      {status: {daemonEndpoints: {kubeletEndpoint: {Port: this.port}}}},
+      'merge',
+      'status',
+    )
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -254,7 +266,7 @@ export class Kubelet {
     if (this.stopped || this.scheduleTimer) return
     this.scheduleTimer = setTimeout(() => {
       this.scheduleTimer = undefined
-      void this.schedule().catch(e => {
+      void this.schedule().catch((e) => {
         this.opts.log(`scheduler: ${e.message}`)
         this.scheduleSoon(this.opts.retryMs ?? 200)
       })
@@ -286,12 +298,13 @@ export class Kubelet {
       if (pod.status?.phase && pod.status.phase !== 'Pending') continue
       const load = new Map<string, number>()
       for (const p of this.pods.list()) {
-        if (p.spec?.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase)) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1)
+        if (p.spec?.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase))
+          load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1)
       }
       const reasons = new Map<string, number>()
       const fit = this.nodes
         .list()
-        .filter(n => {
+        .filter((n) => {
           const why = this.nodeFits(n, pod)
           if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1)
           return !why
@@ -304,7 +317,28 @@ export class Kubelet {
         const cond = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled')
         if (cond?.message !== message) {
           await this.client
-            .patch(R.pods, pod.metadata.namespace, pod.metadata.name, {status: {phase: 'Pending', conditions: [{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: now()}]}}, 'merge', 'status')
+            .patch(
+              R.pods,
+              pod.metadata.namespace,
+              pod.metadata.name,
+              {
+                status: {
+                  phase: 'Pending',
+                  conditions: [
+                    {
+                      type: 'PodScheduled',
+                      status: 'False',
+                      reason: 'Unschedulable',
+                      message,
+                      lastProbeTime: null,
+                      lastTransitionTime: now(),
+                    },
+                  ],
+                },
+              },
+              'merge',
+              'status',
+            )
             .catch(() => undefined)
         }
         continue
@@ -343,7 +377,7 @@ export class Kubelet {
       if (run && !run.stopped) {
         this.kill(run)
         // the pod object goes once its containers have stopped
-        const exited = Promise.all([...run.containers.values()].map(c => c.exited))
+        const exited = Promise.all([...run.containers.values()].map((c) => c.exited))
         run.writes = run.writes.then(() => exited).then(() => this.finalDelete(pod))
       } else if (!run && pod.spec?.nodeName) void this.finalDelete(pod)
       return
@@ -391,7 +425,7 @@ export class Kubelet {
     if (!run.hostDirs.size) return
     const dirs = [...run.hostDirs.values()]
     run.hostDirs.clear()
-    const done = Promise.all([...run.containers.values()].map(c => c.exited ?? Promise.resolve()))
+    const done = Promise.all([...run.containers.values()].map((c) => c.exited ?? Promise.resolve()))
     void done.then(() => {
       for (const d of dirs) rmSync(d, {recursive: true, force: true})
     })
@@ -431,7 +465,7 @@ export class Kubelet {
     this.runs.set(run.uid, run)
     this.byName.set(`${run.namespace}/${run.name}`, run.uid)
     this.pushStatus(run)
-    void this.bootPod(run).catch(e => this.opts.log(`kubelet: ${run.name}: ${e.message}`))
+    void this.bootPod(run).catch((e) => this.opts.log(`kubelet: ${run.name}: ${e.message}`))
   }
 
   /** Waits for the pod's volumes to be mountable, then starts all containers together. */
@@ -455,10 +489,12 @@ export class Kubelet {
   private async missingVolume(pod: Obj): Promise<string | undefined> {
     for (const v of pod.spec?.volumes ?? []) {
       if (v.configMap && !v.configMap.optional) {
-        if (!(await this.client.get(R.configmaps, pod.metadata.namespace, v.configMap.name))) return `"${v.name}" : configmap "${v.configMap.name}" not found`
+        if (!(await this.client.get(R.configmaps, pod.metadata.namespace, v.configMap.name)))
+          return `"${v.name}" : configmap "${v.configMap.name}" not found`
       }
       if (v.secret && !v.secret.optional) {
-        if (!(await this.client.get(R.secrets, pod.metadata.namespace, v.secret.secretName))) return `"${v.name}" : secret "${v.secret.secretName}" not found`
+        if (!(await this.client.get(R.secrets, pod.metadata.namespace, v.secret.secretName)))
+          return `"${v.name}" : secret "${v.secret.secretName}" not found`
       }
     }
     return undefined
@@ -508,7 +544,7 @@ export class Kubelet {
       c.containerID = `cri-o://${hex(`${run.uid}/${c.name}/${c.restartCount}`)}`
       c.partial = ''
       this.pushStatus(run)
-      const exec = this.execute(run, spec, c).catch(e => {
+      const exec = this.execute(run, spec, c).catch((e) => {
         this.append(c, `error: ${(e as Error).message}`)
         return 128
       })
@@ -531,7 +567,9 @@ export class Kubelet {
         this.pushStatus(run)
         return
       }
-      c.lastTerminated = {terminated: {containerID: c.containerID, exitCode, reason: c.reason, startedAt: c.startedAt, finishedAt: c.finishedAt}}
+      c.lastTerminated = {
+        terminated: {containerID: c.containerID, exitCode, reason: c.reason, startedAt: c.startedAt, finishedAt: c.finishedAt},
+      }
       c.prevLogs = c.logs
       c.logs = []
       c.restartCount++
@@ -567,7 +605,7 @@ export class Kubelet {
     }
     const host = this.opts.host
     if (host && (host.selects ?? isBuildPod)(pod, spec)) return this.runOnHost(run, spec, c, host)
-    const proc = (this.opts.processes ?? []).find(p => matches(p.match, pod, spec.name))
+    const proc = (this.opts.processes ?? []).find((p) => matches(p.match, pod, spec.name))
     const env = (name: string) => (spec.env ?? []).find((e: Obj) => e.name === name)?.value
     const ctx: ContainerContext = {
       pod,
@@ -576,7 +614,7 @@ export class Kubelet {
       log,
       signal,
       env,
-      emptyDir: name => {
+      emptyDir: (name) => {
         let d = run.emptyDirs.get(name)
         if (!d) run.emptyDirs.set(name, (d = new Map()))
         return d
@@ -603,7 +641,7 @@ export class Kubelet {
 
   private async playScript(s: ContainerScript, log: (l: string) => void, signal: AbortSignal, c: ContainerRun): Promise<number> {
     c.kill = () => undefined
-    const per = s.durationMs !== undefined ? s.durationMs / Math.max(s.logLines.length, 1) : this.opts.lineMs ?? 5
+    const per = s.durationMs !== undefined ? s.durationMs / Math.max(s.logLines.length, 1) : (this.opts.lineMs ?? 5)
     for (const line of s.logLines) {
       if (signal.aborted) return 137
       log(line)
@@ -628,8 +666,7 @@ export class Kubelet {
         let dir = run.hostDirs.get(v.name)
         if (!dir) run.hostDirs.set(v.name, (dir = mkdtempSync(join(tmpdir(), 'oc-mob-emptydir-'))))
         mounts.push({mountPath: m.mountPath, emptyDir: {shared: dir}})
-      }
-      else if (v.configMap) {
+      } else if (v.configMap) {
         const cm = await this.client.get(R.configmaps, pod.metadata.namespace, v.configMap.name)
         const all: Record<string, Buffer | string> = {...(cm?.data ?? {})}
         for (const [kk, b] of Object.entries(cm?.binaryData ?? {})) all[kk] = Buffer.from(b as string, 'base64')
@@ -644,7 +681,7 @@ export class Kubelet {
     // The service account token mount every pod gets (simplified: the
     // simulation's own credentials stand in for the pod's service account).
     const saDir = '/var/run/secrets/kubernetes.io/serviceaccount'
-    if (!mounts.some(m => m.mountPath === saDir) && pod.spec.automountServiceAccountToken !== false) {
+    if (!mounts.some((m) => m.mountPath === saDir) && pod.spec.automountServiceAccountToken !== false) {
       const user = this.client.kc.getCurrentUser()
       const cluster = this.client.kc.getCurrentCluster()
       const opts: any = {headers: {}}
@@ -710,22 +747,35 @@ export class Kubelet {
     let phase: string
     // As the kubelet's getPhase: a container that has never started keeps the pod Pending.
     if (run.evicted) phase = 'Failed'
-    else if (cs.some(c => c.state === 'waiting' && c.restartCount === 0 && !c.lastTerminated)) phase = 'Pending'
-    else if (cs.every(c => c.state === 'terminated') && policy !== 'Always') phase = cs.every(c => c.exitCode === 0) ? 'Succeeded' : 'Failed'
+    else if (cs.some((c) => c.state === 'waiting' && c.restartCount === 0 && !c.lastTerminated)) phase = 'Pending'
+    else if (cs.every((c) => c.state === 'terminated') && policy !== 'Always')
+      phase = cs.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed'
     else phase = 'Running'
     run.phase = phase
-    const notReady = cs.filter(c => c.state !== 'running').map(c => c.name)
+    const notReady = cs.filter((c) => c.state !== 'running').map((c) => c.name)
     const ready = notReady.length === 0
     const notReadyMsg = `containers with unready status: [${notReady.join(' ')}]`
     const terminal = phase === 'Succeeded' || phase === 'Failed'
     const conditions = [
       this.cond(run, 'Initialized', 'True', terminal && phase === 'Succeeded' ? 'PodCompleted' : undefined),
-      this.cond(run, 'Ready', ready ? 'True' : 'False', ready ? undefined : terminal && phase === 'Succeeded' ? 'PodCompleted' : 'ContainersNotReady', ready || phase === 'Succeeded' ? undefined : notReadyMsg),
-      this.cond(run, 'ContainersReady', ready ? 'True' : 'False', ready ? undefined : terminal && phase === 'Succeeded' ? 'PodCompleted' : 'ContainersNotReady', ready || phase === 'Succeeded' ? undefined : notReadyMsg),
+      this.cond(
+        run,
+        'Ready',
+        ready ? 'True' : 'False',
+        ready ? undefined : terminal && phase === 'Succeeded' ? 'PodCompleted' : 'ContainersNotReady',
+        ready || phase === 'Succeeded' ? undefined : notReadyMsg,
+      ),
+      this.cond(
+        run,
+        'ContainersReady',
+        ready ? 'True' : 'False',
+        ready ? undefined : terminal && phase === 'Succeeded' ? 'PodCompleted' : 'ContainersNotReady',
+        ready || phase === 'Succeeded' ? undefined : notReadyMsg,
+      ),
       this.cond(run, 'PodScheduled', 'True'),
     ]
     if (run.evicted) conditions.unshift(this.cond(run, 'DisruptionTarget', 'True', 'TerminationByKubelet', run.evicted))
-    const containerStatuses = cs.map(c => {
+    const containerStatuses = cs.map((c) => {
       const st: Obj = {
         name: c.name,
         image: c.image,
@@ -738,7 +788,16 @@ export class Kubelet {
       if (c.containerID && c.state !== 'waiting') st.containerID = c.containerID
       if (c.state === 'waiting') st.state = {waiting: {reason: c.waitingReason, ...(c.waitingMessage ? {message: c.waitingMessage} : {})}}
       else if (c.state === 'running') st.state = {running: {startedAt: c.startedAt}}
-      else st.state = {terminated: {containerID: c.containerID, exitCode: c.exitCode, reason: c.reason, startedAt: c.startedAt, finishedAt: c.finishedAt}}
+      else
+        st.state = {
+          terminated: {
+            containerID: c.containerID,
+            exitCode: c.exitCode,
+            reason: c.reason,
+            startedAt: c.startedAt,
+            finishedAt: c.finishedAt,
+          },
+        }
       return st
     })
     return {
@@ -784,7 +843,8 @@ export class Kubelet {
     const run = uid ? this.runs.get(uid) : undefined
     if (!pod && !run) return fail(404, `pod "${podName}" not found`)
     const spec = (run?.pod ?? pod)!
-    if (!(spec.spec?.containers ?? []).some((c: Obj) => c.name === container)) return fail(400, `container ${container} is not valid for pod ${podName}`)
+    if (!(spec.spec?.containers ?? []).some((c: Obj) => c.name === container))
+      return fail(400, `container ${container} is not valid for pod ${podName}`)
     const c = run?.containers.get(container)
     const q = url.searchParams
     const truthy = (v: string | null) => v === 'true' || v === '1'
@@ -802,7 +862,7 @@ export class Kubelet {
     let lines = previous ? c.prevLogs! : c.logs
     if (since) {
       const from = Date.now() - Number(since) * 1000
-      lines = lines.filter(l => Date.parse(l.ts) >= from)
+      lines = lines.filter((l) => Date.parse(l.ts) >= from)
     }
     if (tail !== null && tail !== '' && Number(tail) >= 0) lines = Number(tail) === 0 ? [] : lines.slice(-Number(tail))
     res.writeHead(200, {'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked'})
@@ -841,8 +901,7 @@ function pickItems(all: Record<string, Buffer | string>, items?: Obj[]): Record<
   return out
 }
 
-const isBuildPod = (pod: Obj): boolean =>
-  Object.hasOwn(pod.metadata?.labels ?? {}, 'machineconfiguration.openshift.io/buildPod')
+const isBuildPod = (pod: Obj): boolean => Object.hasOwn(pod.metadata?.labels ?? {}, 'machineconfiguration.openshift.io/buildPod')
 
 /** klog header time: MMDD HH:MM:SS.uuuuuu */
 export function klogStamp(d = new Date()): string {

@@ -10,7 +10,7 @@ import {MACHINE_ANNOTATION, MACHINE_API_NS, NODE_CURRENT_CONFIG, NODE_DESIRED_CO
 import {nodeStatus} from './fixture-gen.js'
 
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789'
-const suffix = () => [...randomBytes(5)].map(b => SAFE[b % SAFE.length]).join('')
+const suffix = () => [...randomBytes(5)].map((b) => SAFE[b % SAFE.length]).join('')
 
 export class MachineAPI {
   private readonly machines: Informer
@@ -35,7 +35,7 @@ export class MachineAPI {
     this.sets.on(() => this.loop.kick())
     this.nodes.on((type, node) => {
       const m = node.metadata?.annotations?.[MACHINE_ANNOTATION]
-      if (type === 'DELETED' && m) void this.nodeGone(m).catch(e => log(`machine-api: ${e.message}`))
+      if (type === 'DELETED' && m) void this.nodeGone(m).catch((e) => log(`machine-api: ${e.message}`))
       this.loop.kick()
     })
   }
@@ -78,15 +78,30 @@ export class MachineAPI {
       if (set.metadata.deletionTimestamp) continue
       const owned = this.machines
         .list()
-        .filter(m => !m.metadata.deletionTimestamp && matchesSelector(set.spec?.selector, m.metadata?.labels))
+        .filter((m) => !m.metadata.deletionTimestamp && matchesSelector(set.spec?.selector, m.metadata?.labels))
       const want = set.spec?.replicas ?? 0
-      const pending = [...this.provisioning].filter(k => k.startsWith(`${set.metadata.name}/`)).length
+      const pending = [...this.provisioning].filter((k) => k.startsWith(`${set.metadata.name}/`)).length
       for (let i = owned.length + pending; i < want; i++) this.provision(set)
-      const ready = owned.filter(m => m.status?.phase === 'Running').length
+      const ready = owned.filter((m) => m.status?.phase === 'Running').length
       const st = set.status ?? {}
       if (st.replicas !== owned.length || st.readyReplicas !== ready) {
         await this.client
-          .patch(R.machinesets, set.metadata.namespace, set.metadata.name, {status: {replicas: owned.length, fullyLabeledReplicas: owned.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: set.metadata.generation ?? 1}}, 'merge', 'status')
+          .patch(
+            R.machinesets,
+            set.metadata.namespace,
+            set.metadata.name,
+            {
+              status: {
+                replicas: owned.length,
+                fullyLabeledReplicas: owned.length,
+                readyReplicas: ready,
+                availableReplicas: ready,
+                observedGeneration: set.metadata.generation ?? 1,
+              },
+            },
+            'merge',
+            'status',
+          )
           .catch(() => undefined)
       }
     }
@@ -97,7 +112,7 @@ export class MachineAPI {
     const key = `${set.metadata.name}/${name}`
     this.provisioning.add(key)
     const p = this.create(set, name)
-      .catch(e => this.log(`machine-api: provisioning ${name}: ${(e as Error).message}`))
+      .catch((e) => this.log(`machine-api: provisioning ${name}: ${(e as Error).message}`))
       .finally(() => {
         this.provisioning.delete(key)
         this.work.delete(p)
@@ -126,12 +141,23 @@ export class MachineAPI {
         labels: {...tpl.metadata?.labels},
         annotations: {'machine.openshift.io/instance-state': 'pending'},
         finalizers: ['machine.machine.openshift.io'],
-        ownerReferences: [{apiVersion: 'machine.openshift.io/v1beta1', kind: 'MachineSet', name: set.metadata.name, uid: set.metadata.uid, controller: true, blockOwnerDeletion: true}],
+        ownerReferences: [
+          {
+            apiVersion: 'machine.openshift.io/v1beta1',
+            kind: 'MachineSet',
+            name: set.metadata.name,
+            uid: set.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: {...structuredClone(tpl.spec ?? {}), providerID: `aws:///${zone}/${instanceId}`},
     })
     this.log(`machine-api: machineset ${set.metadata.name}: created machine ${name}`)
-    await this.client.patch(R.machines, ns, name, {status: {phase: 'Provisioning', lastUpdated: now()}}, 'merge', 'status').catch(() => undefined)
+    await this.client
+      .patch(R.machines, ns, name, {status: {phase: 'Provisioning', lastUpdated: now()}}, 'merge', 'status')
+      .catch(() => undefined)
     await sleep(this.opts.machineReplaceMs ?? 200, this.ac.signal)
     if (this.ac.signal.aborted) return
     if (!(await this.client.get(R.machines, ns, name))) return

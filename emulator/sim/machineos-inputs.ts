@@ -108,12 +108,15 @@ function ignitionFile(mc: Obj, file: string): string | undefined {
   const src: string = f.contents?.source ?? 'data:,'
   const comma = src.indexOf(',')
   const meta = src.slice(5, comma)
-  const raw = meta.split(';').includes('base64') ? Buffer.from(src.slice(comma + 1), 'base64') : Buffer.from(decodeURIComponent(src.slice(comma + 1)))
+  const raw = meta.split(';').includes('base64')
+    ? Buffer.from(src.slice(comma + 1), 'base64')
+    : Buffer.from(decodeURIComponent(src.slice(comma + 1)))
   return (f.contents?.compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')
 }
 
 /** The names of the ConfigMaps prepared for a MachineOSBuild. */
-const machineOSInputNames = (mosb: string): string[] => ['containerfile', 'mc', 'additionaltrustbundle', 'etc-policy', 'etc-registries'].map((p) => `${p}-${mosb}`)
+const machineOSInputNames = (mosb: string): string[] =>
+  ['containerfile', 'mc', 'additionaltrustbundle', 'etc-policy', 'etc-registries'].map((p) => `${p}-${mosb}`)
 
 /** Creates the Job's input ConfigMaps for a MachineOSBuild (existing ones are left as they are). */
 export async function createMachineOSInputs(client: SimClient, mosc: Obj, mosb: Obj): Promise<void> {
@@ -127,10 +130,24 @@ export async function createMachineOSInputs(client: SimClient, mosc: Obj, mosb: 
   ])
   if (!mc || !osimageurl) return
   const labels = {
-    [`${P}/ephemeral-build-object`]: '', [`${P}/machine-os-build`]: name, [`${P}/machine-os-config`]: mosc.metadata.name,
-    [`${P}/on-cluster-layering`]: '', [`${P}/rendered-machine-config`]: rendered, [`${P}/target-machine-config-pool`]: pool,
+    [`${P}/ephemeral-build-object`]: '',
+    [`${P}/machine-os-build`]: name,
+    [`${P}/machine-os-config`]: mosc.metadata.name,
+    [`${P}/on-cluster-layering`]: '',
+    [`${P}/rendered-machine-config`]: rendered,
+    [`${P}/target-machine-config-pool`]: pool,
   }
-  const cm = (cmName: string, body: Obj): Obj => ({apiVersion: 'v1', kind: 'ConfigMap', metadata: {annotations: {[`${P}/machine-os-build`]: name, [`${P}/machine-os-config`]: mosc.metadata.name}, labels, name: cmName, namespace: MCO_NS}, ...body})
+  const cm = (cmName: string, body: Obj): Obj => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      annotations: {[`${P}/machine-os-build`]: name, [`${P}/machine-os-config`]: mosc.metadata.name},
+      labels,
+      name: cmName,
+      namespace: MCO_NS,
+    },
+    ...body,
+  })
   const user = (mosc.spec.containerFile ?? []).find((f: Obj) => (f.containerfileArch ?? 'NoArch') === 'NoArch')?.content
   const containerfile = renderContainerfile419({
     baseImage: osimageurl.data.baseOSContainerImage,

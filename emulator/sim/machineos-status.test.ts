@@ -10,15 +10,29 @@ describe('sim: MachineOSBuild statuses the machine-os-builder writes pass the CR
   const registry = new Registry({image: false, build: false, machine: false, machineOS: true})
   const schema = loadCrds(BUNDLED_CRD_DIR, registry.list).get('machineosbuilds')!.schema
   const mosb = (status?: any) => ({
-    apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineOSBuild', metadata: {name: 'worker-abc'},
-    spec: {machineConfig: {name: 'rendered-worker-0123456789'}, machineOSConfig: {name: 'worker'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineOSBuild',
+    metadata: {name: 'worker-abc'},
+    spec: {
+      machineConfig: {name: 'rendered-worker-0123456789'},
+      machineOSConfig: {name: 'worker'},
+      renderedImagePushSpec: 'quay.io/org/os:latest',
+    },
     ...(status ? {status} : {}),
   })
-  const check = (status: any, old?: any) => validateCustomResource(schema, mosb(status), old === undefined ? mosb() : mosb(old)).map((c) => `${c.field}: ${c.message}`)
+  const check = (status: any, old?: any) =>
+    validateCustomResource(schema, mosb(status), old === undefined ? mosb() : mosb(old)).map((c) => `${c.field}: ${c.message}`)
 
-  it('every state\'s conditions, from Prepared through Building to an end', () => {
+  it("every state's conditions, from Prepared through Building to an end", () => {
     const start = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
-    const prepared = {buildStart: start, builder: {imageBuilderType: 'Job', job: {group: 'batch', name: 'build-worker-abc', namespace: 'openshift-machine-config-operator', resource: 'jobs'}}, conditions: mosbConditions('Prepared')}
+    const prepared = {
+      buildStart: start,
+      builder: {
+        imageBuilderType: 'Job',
+        job: {group: 'batch', name: 'build-worker-abc', namespace: 'openshift-machine-config-operator', resource: 'jobs'},
+      },
+      conditions: mosbConditions('Prepared'),
+    }
     expect(check(prepared)).to.deep.equal([])
     const building = {...prepared, conditions: mosbConditions('Building')}
     expect(check(building, prepared)).to.deep.equal([])

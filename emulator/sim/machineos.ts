@@ -39,8 +39,20 @@ const MOS = {builds: R.machineosbuilds, configs: R.machineosconfigs}
 const CURRENT = `${P}/current-machine-os-build`
 const REBUILD = `${P}/rebuild`
 const CONDITIONS = ['Prepared', 'Building', 'Failed', 'Interrupted', 'Succeeded'] as const
-const MESSAGES: Record<string, string> = {Building: 'Image Build In Progress', Failed: 'Build Failed', Interrupted: 'Build Interrupted', Prepared: 'Build Prepared and Pending', Succeeded: 'Build Ready'}
-const REASONS: Record<string, string> = {Building: 'Building', Failed: 'Failed', Interrupted: 'Interrupted', Prepared: 'Prepared', Succeeded: 'Ready'}
+const MESSAGES: Record<string, string> = {
+  Building: 'Image Build In Progress',
+  Failed: 'Build Failed',
+  Interrupted: 'Build Interrupted',
+  Prepared: 'Build Prepared and Pending',
+  Succeeded: 'Build Ready',
+}
+const REASONS: Record<string, string> = {
+  Building: 'Building',
+  Failed: 'Failed',
+  Interrupted: 'Interrupted',
+  Prepared: 'Prepared',
+  Succeeded: 'Ready',
+}
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex')
 const jobName = (mosb: string): string => `build-${mosb}`
@@ -55,7 +67,11 @@ const repoOf = (spec: string): string => spec.replace(/@.*$/, '').replace(/:[^/:
  */
 export function mosbConditions(state: (typeof CONDITIONS)[number]): Obj[] {
   return CONDITIONS.map((type) => ({
-    lastTransitionTime: now(), message: type === state ? MESSAGES[type] : '', reason: REASONS[type], status: type === state ? 'True' : 'False', type,
+    lastTransitionTime: now(),
+    message: type === state ? MESSAGES[type] : '',
+    reason: REASONS[type],
+    status: type === state ? 'True' : 'False',
+    type,
   }))
 }
 
@@ -79,15 +95,21 @@ function endAfter(start: string | undefined, at: string = now()): string {
 function ephemeralLabels(mosb: Obj): Record<string, string> {
   const l = mosb.metadata.labels ?? {}
   return {
-    [`${P}/ephemeral-build-object`]: '', [`${P}/machine-os-build`]: mosb.metadata.name, [`${P}/machine-os-config`]: mosb.spec.machineOSConfig.name,
-    [`${P}/on-cluster-layering`]: '', [`${P}/rendered-machine-config`]: mosb.spec.machineConfig.name, [`${P}/target-machine-config-pool`]: l[`${P}/target-machine-config-pool`] ?? '',
+    [`${P}/ephemeral-build-object`]: '',
+    [`${P}/machine-os-build`]: mosb.metadata.name,
+    [`${P}/machine-os-config`]: mosb.spec.machineOSConfig.name,
+    [`${P}/on-cluster-layering`]: '',
+    [`${P}/rendered-machine-config`]: mosb.spec.machineConfig.name,
+    [`${P}/target-machine-config-pool`]: l[`${P}/target-machine-config-pool`] ?? '',
   }
 }
 
 /** Whether a node of the pool runs or is to run the image (the pruner keeps such images). */
 function imageInUse(image: string | undefined, nodes: Obj[]): boolean {
   if (!image) return false
-  return nodes.some((n) => n.metadata.annotations?.[`${P}/currentImage`] === image || n.metadata.annotations?.[`${P}/desiredImage`] === image)
+  return nodes.some(
+    (n) => n.metadata.annotations?.[`${P}/currentImage`] === image || n.metadata.annotations?.[`${P}/desiredImage`] === image,
+  )
 }
 
 /** A registry the simulation can reach (real mode: the loopback registry). */
@@ -97,11 +119,16 @@ export interface SimRegistry {
   auth?: {user: string; password: string}
 }
 
-function registryRef(reg: SimRegistry | undefined, image: string): {url: string; repo: string; ref: string; headers: Record<string, string>} | undefined {
+function registryRef(
+  reg: SimRegistry | undefined,
+  image: string,
+): {url: string; repo: string; ref: string; headers: Record<string, string>} | undefined {
   if (!reg?.url) return undefined
   const m = /^([^/]+)\/(.+?)(?:@(sha256:[0-9a-f]{64})|:([^/:@]+))$/.exec(image)
   if (!m || m[1] !== reg.host) return undefined
-  const headers: Record<string, string> = {accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'}
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+  }
   if (reg.auth) headers.authorization = `Basic ${Buffer.from(`${reg.auth.user}:${reg.auth.password}`).toString('base64')}`
   return {headers, ref: m[3] ?? m[4], repo: m[2], url: reg.url}
 }
@@ -228,7 +255,14 @@ export class MachineOSController {
       if (await imageExists(this.registry, existing.status.digestedImagePushSpec)) {
         await this.deleteOtherBuilds(existing)
         await this.client.patch(MOS.configs, undefined, mosc.metadata.name, {metadata: {annotations: {[CURRENT]: name}}})
-        await this.client.patch(MOS.configs, undefined, mosc.metadata.name, {status: {currentImagePullSpec: existing.status.digestedImagePushSpec, observedGeneration: mosc.metadata.generation ?? 1}}, 'merge', 'status')
+        await this.client.patch(
+          MOS.configs,
+          undefined,
+          mosc.metadata.name,
+          {status: {currentImagePullSpec: existing.status.digestedImagePushSpec, observedGeneration: mosc.metadata.generation ?? 1}},
+          'merge',
+          'status',
+        )
         this.log(`machine-os: reusing MachineOSBuild ${name} (its image ${existing.status.digestedImagePushSpec} still exists)`)
         return
       }
@@ -249,12 +283,32 @@ export class MachineOSController {
     const pool = mosc.spec.machineConfigPool.name
     try {
       await this.client.create(MOS.builds, undefined, {
-        apiVersion: `${P}/v1`, kind: 'MachineOSBuild',
+        apiVersion: `${P}/v1`,
+        kind: 'MachineOSBuild',
         metadata: {
-          finalizers: [], labels: {[`${P}/machine-os-config`]: mosc.metadata.name, [`${P}/rendered-machine-config`]: rendered, [`${P}/target-machine-config-pool`]: pool}, name,
-          ownerReferences: [{apiVersion: `${P}/v1`, blockOwnerDeletion: true, controller: true, kind: 'MachineOSConfig', name: mosc.metadata.name, uid: mosc.metadata.uid}],
+          finalizers: [],
+          labels: {
+            [`${P}/machine-os-config`]: mosc.metadata.name,
+            [`${P}/rendered-machine-config`]: rendered,
+            [`${P}/target-machine-config-pool`]: pool,
+          },
+          name,
+          ownerReferences: [
+            {
+              apiVersion: `${P}/v1`,
+              blockOwnerDeletion: true,
+              controller: true,
+              kind: 'MachineOSConfig',
+              name: mosc.metadata.name,
+              uid: mosc.metadata.uid,
+            },
+          ],
         },
-        spec: {machineConfig: {name: rendered}, machineOSConfig: {name: mosc.metadata.name}, renderedImagePushSpec: `${repoOf(mosc.spec.renderedImagePushSpec)}:${name}`},
+        spec: {
+          machineConfig: {name: rendered},
+          machineOSConfig: {name: mosc.metadata.name},
+          renderedImagePushSpec: `${repoOf(mosc.spec.renderedImagePushSpec)}:${name}`,
+        },
       })
       this.log(`machine-os: created MachineOSBuild ${name} for pool ${pool} (${rendered})`)
     } catch (e) {
@@ -281,11 +335,14 @@ export class MachineOSController {
   private async deleteOtherBuilds(mosb: Obj): Promise<void> {
     const mosc = mosb.spec.machineOSConfig.name
     for (const other of this.builds.list()) {
-      if (other.metadata.name === mosb.metadata.name || other.spec?.machineOSConfig?.name !== mosc || stateOf(other) === 'Succeeded') continue
+      if (other.metadata.name === mosb.metadata.name || other.spec?.machineOSConfig?.name !== mosc || stateOf(other) === 'Succeeded')
+        continue
       if (other.metadata.deletionTimestamp) continue
       await this.client.delete(MOS.builds, undefined, other.metadata.name)
       await this.cleanBuild(other)
-      this.log(`machine-os: deleted MachineOSBuild ${other.metadata.name} (${stateOf(other) ?? 'new'}): MachineOSBuild ${mosb.metadata.name} of MachineOSConfig ${mosc} starts`)
+      this.log(
+        `machine-os: deleted MachineOSBuild ${other.metadata.name} (${stateOf(other) ?? 'new'}): MachineOSBuild ${mosb.metadata.name} of MachineOSConfig ${mosc} starts`,
+      )
     }
   }
 
@@ -307,7 +364,8 @@ export class MachineOSController {
     const job = this.jobs.get(jobName(name), MCO_NS)
     const ownedByIt = (o: Obj, uid: string): boolean => (o.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === uid)
     if (job && ownedByIt(job, mosb.metadata.uid)) {
-      for (const pod of this.pods.list().filter((p) => ownedByIt(p, job.metadata.uid))) await this.client.delete(R.pods, MCO_NS, pod.metadata.name)
+      for (const pod of this.pods.list().filter((p) => ownedByIt(p, job.metadata.uid)))
+        await this.client.delete(R.pods, MCO_NS, pod.metadata.name)
       await this.client.delete(JOBS, MCO_NS, job.metadata.name)
     } else if (!job) {
       // Pods of an earlier Job whose object is gone already (what the garbage collector removes: owned by a Job that no longer exists).
@@ -322,9 +380,14 @@ export class MachineOSController {
     if (newer) return
     // The builder's own objects only: labelled for the build and named as it names them.
     const selector = `${P}/machine-os-build=${name}`
-    const names = new Set([...['containerfile', 'mc', 'additionaltrustbundle', 'etc-policy', 'etc-registries', 'digest', 'base', 'final'].map((x) => `${x}-${name}`)])
+    const names = new Set([
+      ...['containerfile', 'mc', 'additionaltrustbundle', 'etc-policy', 'etc-registries', 'digest', 'base', 'final'].map(
+        (x) => `${x}-${name}`,
+      ),
+    ])
     for (const kind of [R.configmaps, R.secrets]) {
-      for (const o of (await this.client.list(kind, MCO_NS, selector)).items) if (names.has(o.metadata.name)) await this.client.delete(kind, MCO_NS, o.metadata.name)
+      for (const o of (await this.client.list(kind, MCO_NS, selector)).items)
+        if (names.has(o.metadata.name)) await this.client.delete(kind, MCO_NS, o.metadata.name)
     }
 
     await this.client.delete(R.configmaps, MCO_NS, `digest-${name}`)
@@ -350,19 +413,35 @@ export class MachineOSController {
   private async setBuildDegraded(mosb: Obj, state: 'Building' | 'Failed' | 'Succeeded', cause?: string): Promise<void> {
     const pool = mosb.metadata.labels?.[`${P}/target-machine-config-pool`]
     if (!pool) return
-    const want = state === 'Failed'
-      ? {message: `Failed to build OS image for pool ${pool} (MachineOSBuild: ${mosb.metadata.name}): ${cause ?? 'Failed: Build Failed'}`, reason: 'BuildFailed', status: 'True'}
-      : state === 'Succeeded' ? {message: `Build succeeded for pool ${pool}`, reason: 'BuildSuccess', status: 'False'}
-        : {message: `Build started for pool ${pool}`, reason: 'Building', status: 'False'}
-    await this.client.update(R.pools, undefined, pool, (p) => {
-      p.status ??= {}
-      const conditions: Obj[] = p.status.conditions ?? []
-      const cur = conditions.find((c) => c.type === 'ImageBuildDegraded')
-      if (state === 'Building' && cur?.status === 'False') return false
-      if (cur && cur.status === want.status && cur.reason === want.reason && cur.message === want.message) return false
-      const next = {lastTransitionTime: cur && cur.status === want.status ? cur.lastTransitionTime : now(), type: 'ImageBuildDegraded', ...want}
-      p.status.conditions = cur ? conditions.map((c) => (c === cur ? next : c)) : [...conditions, next]
-    }, {status: true})
+    const want =
+      state === 'Failed'
+        ? {
+            message: `Failed to build OS image for pool ${pool} (MachineOSBuild: ${mosb.metadata.name}): ${cause ?? 'Failed: Build Failed'}`,
+            reason: 'BuildFailed',
+            status: 'True',
+          }
+        : state === 'Succeeded'
+          ? {message: `Build succeeded for pool ${pool}`, reason: 'BuildSuccess', status: 'False'}
+          : {message: `Build started for pool ${pool}`, reason: 'Building', status: 'False'}
+    await this.client.update(
+      R.pools,
+      undefined,
+      pool,
+      (p) => {
+        p.status ??= {}
+        const conditions: Obj[] = p.status.conditions ?? []
+        const cur = conditions.find((c) => c.type === 'ImageBuildDegraded')
+        if (state === 'Building' && cur?.status === 'False') return false
+        if (cur && cur.status === want.status && cur.reason === want.reason && cur.message === want.message) return false
+        const next = {
+          lastTransitionTime: cur && cur.status === want.status ? cur.lastTransitionTime : now(),
+          type: 'ImageBuildDegraded',
+          ...want,
+        }
+        p.status.conditions = cur ? conditions.map((c) => (c === cur ? next : c)) : [...conditions, next]
+      },
+      {status: true},
+    )
   }
 
   /** The Job object of a build: backoffLimit 3, owned by the MachineOSBuild. */
@@ -377,15 +456,34 @@ export class MachineOSController {
     }
 
     return this.client.create(JOBS, MCO_NS, {
-      apiVersion: 'batch/v1', kind: 'Job',
+      apiVersion: 'batch/v1',
+      kind: 'Job',
       metadata: {
         annotations: {[`${P}/machine-os-build`]: mosb.metadata.name, [`${P}/machine-os-config`]: mosb.spec.machineOSConfig.name},
-        labels: ephemeralLabels(mosb), name, namespace: MCO_NS,
-        ownerReferences: [{apiVersion: `${P}/v1`, controller: true, kind: 'MachineOSBuild', name: mosb.metadata.name, uid: mosb.metadata.uid}],
+        labels: ephemeralLabels(mosb),
+        name,
+        namespace: MCO_NS,
+        ownerReferences: [
+          {apiVersion: `${P}/v1`, controller: true, kind: 'MachineOSBuild', name: mosb.metadata.name, uid: mosb.metadata.uid},
+        ],
       },
       spec: {
-        backoffLimit: JOB_ATTEMPTS - 1, completions: 1, parallelism: 1,
-        template: {spec: {containers: [{command: ['/bin/bash', '-c', 'buildah-build.sh'], image: 'quay.io/openshift/machine-config-operator:latest', name: 'image-build'}], restartPolicy: 'Never', serviceAccountName: 'machine-os-builder'}},
+        backoffLimit: JOB_ATTEMPTS - 1,
+        completions: 1,
+        parallelism: 1,
+        template: {
+          spec: {
+            containers: [
+              {
+                command: ['/bin/bash', '-c', 'buildah-build.sh'],
+                image: 'quay.io/openshift/machine-config-operator:latest',
+                name: 'image-build',
+              },
+            ],
+            restartPolicy: 'Never',
+            serviceAccountName: 'machine-os-builder',
+          },
+        },
       },
     })
   }
@@ -397,12 +495,34 @@ export class MachineOSController {
     const active = pods.length - failed - succeeded
     const st = job.status ?? {}
     const done = succeeded > 0 ? 'Complete' : failed >= JOB_ATTEMPTS ? 'Failed' : undefined
-    if ((st.active ?? 0) === active && (st.failed ?? 0) === failed && (st.succeeded ?? 0) === succeeded && Boolean(done) === (st.conditions ?? []).length > 0) return
+    if (
+      (st.active ?? 0) === active &&
+      (st.failed ?? 0) === failed &&
+      (st.succeeded ?? 0) === succeeded &&
+      Boolean(done) === (st.conditions ?? []).length > 0
+    )
+      return
     const status: Obj = {active, failed, startTime: st.startTime ?? now(), succeeded}
     if (done) {
-      status.conditions = [done === 'Failed'
-        ? {lastProbeTime: now(), lastTransitionTime: now(), message: 'Job has reached the specified backoff limit', reason: 'BackoffLimitExceeded', status: 'True', type: 'Failed'}
-        : {lastProbeTime: now(), lastTransitionTime: now(), message: 'Reached expected number of succeeded pods', reason: 'CompletionsReached', status: 'True', type: 'Complete'}]
+      status.conditions = [
+        done === 'Failed'
+          ? {
+              lastProbeTime: now(),
+              lastTransitionTime: now(),
+              message: 'Job has reached the specified backoff limit',
+              reason: 'BackoffLimitExceeded',
+              status: 'True',
+              type: 'Failed',
+            }
+          : {
+              lastProbeTime: now(),
+              lastTransitionTime: now(),
+              message: 'Reached expected number of succeeded pods',
+              reason: 'CompletionsReached',
+              status: 'True',
+              type: 'Complete',
+            },
+      ]
       if (done === 'Complete') status.completionTime = endAfter(status.startTime)
     }
 
@@ -419,7 +539,9 @@ export class MachineOSController {
     const cached = this.jobs.get(jobName(name), MCO_NS)
     const job = cached && (cached.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === mosb.metadata.uid) ? cached : undefined
     const ours = (p: Obj): boolean => Boolean(job) && (p.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === job!.metadata.uid)
-    const pods = this.pods.list().filter((p) => p.metadata.labels?.['job-name'] === jobName(name) && !p.metadata.deletionTimestamp && ours(p))
+    const pods = this.pods
+      .list()
+      .filter((p) => p.metadata.labels?.['job-name'] === jobName(name) && !p.metadata.deletionTimestamp && ours(p))
     const setStatus = (status: Obj) => this.client.patch(MOS.builds, undefined, name, {status}, 'merge', 'status')
     const failed = pods.filter((p) => p.status?.phase === 'Failed')
     const succeeded = pods.find((p) => p.status?.phase === 'Succeeded')
@@ -442,17 +564,43 @@ export class MachineOSController {
       const owner = await this.ensureJob(mosb)
       if (!owner) return
       await this.client.create(R.pods, MCO_NS, {
-        apiVersion: 'v1', kind: 'Pod',
+        apiVersion: 'v1',
+        kind: 'Pod',
         metadata: {
-          labels: {'batch.kubernetes.io/job-name': jobName(name), 'job-name': jobName(name)}, name: `${jobName(name)}-${randomBytes(3).toString('hex').slice(0, 5)}`, namespace: MCO_NS,
-          ownerReferences: [{apiVersion: 'batch/v1', blockOwnerDeletion: true, controller: true, kind: 'Job', name: owner.metadata.name, uid: owner.metadata.uid}],
+          labels: {'batch.kubernetes.io/job-name': jobName(name), 'job-name': jobName(name)},
+          name: `${jobName(name)}-${randomBytes(3).toString('hex').slice(0, 5)}`,
+          namespace: MCO_NS,
+          ownerReferences: [
+            {
+              apiVersion: 'batch/v1',
+              blockOwnerDeletion: true,
+              controller: true,
+              kind: 'Job',
+              name: owner.metadata.name,
+              uid: owner.metadata.uid,
+            },
+          ],
         },
-        spec: {containers: [{command: ['/bin/bash', '-c', 'buildah-build.sh'], image: 'quay.io/openshift/machine-config-operator:latest', name: 'image-build'}], restartPolicy: 'Never', serviceAccountName: 'machine-os-builder'},
+        spec: {
+          containers: [
+            {
+              command: ['/bin/bash', '-c', 'buildah-build.sh'],
+              image: 'quay.io/openshift/machine-config-operator:latest',
+              name: 'image-build',
+            },
+          ],
+          restartPolicy: 'Never',
+          serviceAccountName: 'machine-os-builder',
+        },
       })
       this.created.set(mosb.metadata.uid, pods.length + 1)
       if (failed.length > 0) this.log(`machine-os: ${name}: attempt ${failed.length + 1} of ${JOB_ATTEMPTS}`)
       if (!state) {
-        await setStatus({builder: {imageBuilderType: 'Job', job: {group: 'batch', name: jobName(name), namespace: MCO_NS, resource: 'jobs'}}, buildStart: now(), conditions: mosbConditions('Prepared')})
+        await setStatus({
+          builder: {imageBuilderType: 'Job', job: {group: 'batch', name: jobName(name), namespace: MCO_NS, resource: 'jobs'}},
+          buildStart: now(),
+          conditions: mosbConditions('Prepared'),
+        })
         await this.setBuildDegraded(mosb, 'Building')
       }
 
@@ -468,7 +616,14 @@ export class MachineOSController {
     const image = `${repoOf(mosb.spec.renderedImagePushSpec)}@sha256:${createHash('sha256').update(`${name}/${mosb.metadata.uid}`).digest('hex')}`
     await setStatus({buildEnd: endAfter(mosb.status?.buildStart), conditions: mosbConditions('Succeeded'), digestedImagePushSpec: image})
     const mosc = mosb.spec.machineOSConfig.name
-    await this.client.patch(MOS.configs, undefined, mosc, {status: {currentImagePullSpec: image, observedGeneration: this.configs.get(mosc)?.metadata.generation ?? 1}}, 'merge', 'status')
+    await this.client.patch(
+      MOS.configs,
+      undefined,
+      mosc,
+      {status: {currentImagePullSpec: image, observedGeneration: this.configs.get(mosc)?.metadata.generation ?? 1}},
+      'merge',
+      'status',
+    )
     await this.setBuildDegraded(mosb, 'Succeeded')
     // The controller deletes the Job, and with it every pod of it.
     for (const pod of pods) {
@@ -495,7 +650,13 @@ export function machineOSImageBuild(lineMs = 20): ContainerProcess {
     match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD},
     async run(ctx) {
       const job = ctx.pod.metadata.labels?.['job-name'] ?? ''
-      for (const line of ['STEP 1/3: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'STEP 2/3: RUN ostree container commit', `STEP 3/3: LABEL io.openshift.machineconfig.build=${job}`, 'Writing manifest to image destination', 'Pushed']) {
+      for (const line of [
+        'STEP 1/3: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs',
+        'STEP 2/3: RUN ostree container commit',
+        `STEP 3/3: LABEL io.openshift.machineconfig.build=${job}`,
+        'Writing manifest to image destination',
+        'Pushed',
+      ]) {
         if (ctx.signal.aborted) return 137
         ctx.log(line)
         await new Promise((r) => setTimeout(r, lineMs))

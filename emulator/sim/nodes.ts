@@ -25,13 +25,13 @@ const ann = (o: Obj, k: string): string => o.metadata?.annotations?.[k] ?? ''
  * worker (a node matching two custom pools belongs to none).
  */
 function poolForNode(node: Obj, pools: Obj[]): Obj | undefined {
-  const matching = pools.filter(p => !p.metadata.deletionTimestamp && matchesSelector(p.spec?.nodeSelector, node.metadata?.labels))
-  const master = matching.find(p => p.metadata.name === 'master')
+  const matching = pools.filter((p) => !p.metadata.deletionTimestamp && matchesSelector(p.spec?.nodeSelector, node.metadata?.labels))
+  const master = matching.find((p) => p.metadata.name === 'master')
   if (master) return master
-  const custom = matching.filter(p => p.metadata.name !== 'worker')
+  const custom = matching.filter((p) => p.metadata.name !== 'worker')
   if (custom.length === 1) return custom[0]
   if (custom.length > 1) return undefined
-  return matching.find(p => p.metadata.name === 'worker')
+  return matching.find((p) => p.metadata.name === 'worker')
 }
 
 const isNodeReady = (n: Obj) => (n.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')
@@ -122,12 +122,15 @@ export class NodeController {
       const pool = this.pools.get(c.spec?.machineConfigPool?.name)
       if (!pool) continue
       const rendered = pool.spec?.configuration?.name
-      const b = builds.find(x => x.spec?.machineOSConfig?.name === c.metadata.name && x.spec?.machineConfig?.name === rendered)
+      const b = builds.find((x) => x.spec?.machineOSConfig?.name === c.metadata.name && x.spec?.machineConfig?.name === rendered)
       const succeeded = b && (b.status?.conditions ?? []).some((x: Obj) => x.type === 'Succeeded' && x.status === 'True')
       const image = c.status?.currentImagePullSpec
-      out.set(pool.metadata.name, succeeded && image && b.status?.digestedImagePushSpec === image
-        ? {image}
-        : {why: `Pool is waiting for OS image build to complete${b ? ` (mosb: ${b.metadata.name})` : ''}`})
+      out.set(
+        pool.metadata.name,
+        succeeded && image && b.status?.digestedImagePushSpec === image
+          ? {image}
+          : {why: `Pool is waiting for OS image build to complete${b ? ` (mosb: ${b.metadata.name})` : ''}`},
+      )
     }
     return out
   }
@@ -141,7 +144,7 @@ export class NodeController {
     this.machineOS = this.readMachineOS()
     const pools = this.pools.list()
     // overlay our own recent writes the cache may not show yet
-    const nodes = this.nodes.list().map(n => {
+    const nodes = this.nodes.list().map((n) => {
       const w = this.written.get(n.metadata.name)
       if (!w) return n
       const a = n.metadata.annotations ?? {}
@@ -156,7 +159,7 @@ export class NodeController {
     })
     for (const pool of pools) {
       if (pool.metadata.deletionTimestamp) continue
-      const members = nodes.filter(n => poolForNode(n, pools)?.metadata.name === pool.metadata.name)
+      const members = nodes.filter((n) => poolForNode(n, pools)?.metadata.name === pool.metadata.name)
       await this.rollout(pool, members)
       await this.syncStatus(pool, members)
     }
@@ -200,17 +203,19 @@ export class NodeController {
       annotations[NODE_DESIRED_IMAGE] = image ?? null
       await this.client.patch(R.nodes, undefined, n.metadata.name, {metadata: {annotations}})
       this.written.set(n.metadata.name, {config: target, image: image ?? ''})
-      this.log(`node-controller: pool ${name}: ${image ? 'SetDesiredConfigAndOSImage' : 'SetDesiredConfig'} ${n.metadata.name} -> ${target}${image ? ` ${image}` : ''}`)
+      this.log(
+        `node-controller: pool ${name}: ${image ? 'SetDesiredConfigAndOSImage' : 'SetDesiredConfig'} ${n.metadata.name} -> ${target}${image ? ` ${image}` : ''}`,
+      )
       if (!isUnavailable(n)) capacity--
     }
   }
 
   private async syncStatus(pool: Obj, members: Obj[]): Promise<void> {
     const target = pool.spec?.configuration?.name
-    const updated = members.filter(n => isDoneAt(n, pool, this.imageFor(pool) ?? ''))
-    const degraded = members.filter(n => ['Degraded', 'Unreconcilable'].includes(ann(n, NODE_STATE)))
+    const updated = members.filter((n) => isDoneAt(n, pool, this.imageFor(pool) ?? ''))
+    const degraded = members.filter((n) => ['Degraded', 'Unreconcilable'].includes(ann(n, NODE_STATE)))
     const unavailable = members.filter(isUnavailable)
-    const ready = updated.filter(n => !isUnavailable(n))
+    const ready = updated.filter((n) => !isUnavailable(n))
     const allUpdated = updated.length === members.length
     const cur = pool.status ?? {}
     const conds: Obj[] = structuredClone(cur.conditions ?? [])
@@ -224,13 +229,13 @@ export class NodeController {
       }
     }
     if (degraded.length) {
-      const msg = degraded.map(n => `Node ${n.metadata.name} is reporting: "${ann(n, NODE_REASON)}"`).join(', ')
+      const msg = degraded.map((n) => `Node ${n.metadata.name} is reporting: "${ann(n, NODE_REASON)}"`).join(', ')
       setCondition(conds, 'NodeDegraded', 'True', `${degraded.length} nodes are reporting degraded status on sync`, msg)
     } else setCondition(conds, 'NodeDegraded', 'False')
-    const render = conds.find(c => c.type === 'RenderDegraded')
+    const render = conds.find((c) => c.type === 'RenderDegraded')
     if (!render) setCondition(conds, 'RenderDegraded', 'False')
     const anyDegraded = degraded.length > 0 || render?.status === 'True'
-    const degradedCond = conds.find(c => c.type === 'Degraded')
+    const degradedCond = conds.find((c) => c.type === 'Degraded')
     if (anyDegraded) {
       if (degradedCond?.status !== 'True') setCondition(conds, 'Degraded', 'True')
     } else setCondition(conds, 'Degraded', 'False')
@@ -242,31 +247,30 @@ export class NodeController {
       degradedMachineCount: degraded.length,
       observedGeneration: pool.metadata.generation ?? cur.observedGeneration ?? 1,
     }
-    const strip = (cs: Obj[]) => JSON.stringify(cs.map(c => [c.type, c.status, c.reason, c.message]).sort())
+    const strip = (cs: Obj[]) => JSON.stringify(cs.map((c) => [c.type, c.status, c.reason, c.message]).sort())
     const configChange = allUpdated && target && cur.configuration?.name !== target
-    const same =
-      Object.entries(next).every(([k, v]) => cur[k] === v) && strip(cur.conditions ?? []) === strip(conds) && !configChange
+    const same = Object.entries(next).every(([k, v]) => cur[k] === v) && strip(cur.conditions ?? []) === strip(conds) && !configChange
     if (same) return
     await this.client.update(
       R.pools,
       undefined,
       pool.metadata.name,
-      p => {
+      (p) => {
         p.status ??= {}
         Object.assign(p.status, next)
         // only this controller's conditions change; the build conditions and
         // RenderDegraded are whatever their writers left in the latest object
         const merged: Obj[] = structuredClone(p.status.conditions ?? [])
         for (const t of ['Updated', 'Updating', 'NodeDegraded']) {
-          const mine = conds.find(c => c.type === t)
+          const mine = conds.find((c) => c.type === t)
           if (!mine) continue
-          const i = merged.findIndex(c => c.type === t)
+          const i = merged.findIndex((c) => c.type === t)
           if (i >= 0) merged[i] = mine
           else merged.push(mine)
         }
-        if (!merged.some(c => c.type === 'RenderDegraded')) setCondition(merged, 'RenderDegraded', 'False')
-        const renderDegraded = merged.find(c => c.type === 'RenderDegraded')?.status === 'True'
-        const d = merged.find(c => c.type === 'Degraded')
+        if (!merged.some((c) => c.type === 'RenderDegraded')) setCondition(merged, 'RenderDegraded', 'False')
+        const renderDegraded = merged.find((c) => c.type === 'RenderDegraded')?.status === 'True'
+        const d = merged.find((c) => c.type === 'Degraded')
         if (degraded.length || renderDegraded) {
           if (d?.status !== 'True') setCondition(merged, 'Degraded', 'True')
         } else setCondition(merged, 'Degraded', 'False')
@@ -293,7 +297,7 @@ export class Daemons {
   private readonly work = new Set<Promise<void>>()
 
   constructor(private readonly opts: DaemonOptions) {
-    this.nodes = new Informer(opts.client, R.nodes, {onError: e => opts.log(`daemon: watch: ${(e as Error).message}`)})
+    this.nodes = new Informer(opts.client, R.nodes, {onError: (e) => opts.log(`daemon: watch: ${(e as Error).message}`)})
     this.nodes.on((type, node) => {
       if (type !== 'DELETED') this.consider(node)
     })
@@ -327,7 +331,7 @@ export class Daemons {
     }
     this.busy.add(name)
     const p = this.update(node)
-      .catch(e => this.opts.log(`daemon ${name}: ${(e as Error).message}`))
+      .catch((e) => this.opts.log(`daemon ${name}: ${(e as Error).message}`))
       .finally(() => {
         this.busy.delete(name)
         this.work.delete(p)
@@ -347,8 +351,22 @@ export class Daemons {
     const conds: Obj[] = (node.status?.conditions ?? []).map((c: Obj) =>
       c.type === 'Ready'
         ? ready
-          ? {...c, status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastTransitionTime: now(), lastHeartbeatTime: now()}
-          : {...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: now(), lastHeartbeatTime: now()}
+          ? {
+              ...c,
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'kubelet is posting ready status',
+              lastTransitionTime: now(),
+              lastHeartbeatTime: now(),
+            }
+          : {
+              ...c,
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastTransitionTime: now(),
+              lastHeartbeatTime: now(),
+            }
         : c,
     )
     const status: Obj = {conditions: conds}
@@ -384,11 +402,16 @@ export class Daemons {
       await this.patchNode(name, {[NODE_STATE]: 'Degraded', [NODE_REASON]: reason})
       return
     }
-    log(desiredImage ? `Starting update from ${current} to ${desired} with image ${desiredImage}` : `Starting update from ${current} to ${desired}`)
+    log(
+      desiredImage
+        ? `Starting update from ${current} to ${desired} with image ${desiredImage}`
+        : `Starting update from ${current} to ${desired}`,
+    )
     await this.patchNode(name, {[NODE_STATE]: 'Working', [NODE_REASON]: '', [NODE_DESIRED_DRAIN]: `drain-${desired}`})
     await this.patchNode(name, {[NODE_LAST_APPLIED_DRAIN]: `drain-${desired}`}, {unschedulable: true})
     log('Node has been successfully cordoned and drained')
-    if (desiredImage) log(`Executing rebase to ${desiredImage}: rpm-ostree rebase --experimental ostree-unverified-registry:${desiredImage}`)
+    if (desiredImage)
+      log(`Executing rebase to ${desiredImage}: rpm-ostree rebase --experimental ostree-unverified-registry:${desiredImage}`)
     else log('Writing files and units for the new config')
     const reboot = this.opts.rebootMs ?? 100
     await sleep(reboot / 2, this.ac.signal)
@@ -398,14 +421,18 @@ export class Daemons {
     await sleep(reboot / 2, this.ac.signal)
     if (this.ac.signal.aborted) return
     await this.setReady(name, true)
-    await this.patchNode(name, {
-      [NODE_CURRENT_CONFIG]: desired,
-      [NODE_CURRENT_IMAGE]: desiredImage || null,
-      [NODE_STATE]: 'Done',
-      [NODE_REASON]: '',
-      [NODE_DESIRED_DRAIN]: `uncordon-${desired}`,
-      [NODE_LAST_APPLIED_DRAIN]: `uncordon-${desired}`,
-    }, {unschedulable: null})
+    await this.patchNode(
+      name,
+      {
+        [NODE_CURRENT_CONFIG]: desired,
+        [NODE_CURRENT_IMAGE]: desiredImage || null,
+        [NODE_STATE]: 'Done',
+        [NODE_REASON]: '',
+        [NODE_DESIRED_DRAIN]: `uncordon-${desired}`,
+        [NODE_LAST_APPLIED_DRAIN]: `uncordon-${desired}`,
+      },
+      {unschedulable: null},
+    )
     log(`Update completed for config ${desired}${desiredImage ? ` and image ${desiredImage}` : ''}; node uncordoned`)
   }
 }

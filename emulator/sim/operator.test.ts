@@ -18,7 +18,7 @@ describe('sim: operator and machine-os-builder', () => {
     await cluster?.stop()
   })
 
-  it('refuses to start the builder without on-cluster-build-config, then without its secrets, with the operator\'s messages', async () => {
+  it("refuses to start the builder without on-cluster-build-config, then without its secrets, with the operator's messages", async () => {
     const c = cluster.client
     await c.create(R.pools, undefined, layeredPool('layered', {label: true}))
     const e1 = await waitFor('a MachineOSBuilderFailed event', async () => (await events(cluster))[0])
@@ -29,20 +29,27 @@ describe('sim: operator and machine-os-builder', () => {
       const o = await c.get(R.clusteroperators, undefined, 'machine-config')
       return o?.status?.conditions?.find((x: Obj) => x.type === 'Degraded' && x.status === 'True')
     })
-    expect(co).to.include({message: 'Failed to resync 4.14.12 because: on-cluster-build-config ConfigMap missing, did you create it?', reason: 'MachineOSBuilderFailed'})
+    expect(co).to.include({
+      message: 'Failed to resync 4.14.12 because: on-cluster-build-config ConfigMap missing, did you create it?',
+      reason: 'MachineOSBuilderFailed',
+    })
     expect(await c.get(R.deployments, MCO_NS, 'machine-os-builder')).to.equal(undefined)
 
     await c.create(R.configmaps, MCO_NS, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {name: 'on-cluster-build-config', namespace: MCO_NS},
-      data: {baseImagePullSecretName: 'global-pull-secret-copy', finalImagePushSecretName: 'push-secret', finalImagePullspec: 'quay.io/example/os:latest'},
+      data: {
+        baseImagePullSecretName: 'global-pull-secret-copy',
+        finalImagePushSecretName: 'push-secret',
+        finalImagePullspec: 'quay.io/example/os:latest',
+      },
     })
-    const e2 = await waitFor('the missing secret event', async () => (await events(cluster)).find(e => e.message.includes('secret')))
+    const e2 = await waitFor('the missing secret event', async () => (await events(cluster)).find((e) => e.message.includes('secret')))
     expect(e2.message).to.equal(
       'Failed to resync 4.14.12 because: secret global-pull-secret-copy from on-cluster-build-config is not found. Did you use the right secret name?',
     )
-    await new Promise(r => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 100))
     expect(await c.get(R.deployments, MCO_NS, 'machine-os-builder')).to.equal(undefined)
     expect(await mobPods(cluster)).to.have.length(0)
   })
@@ -54,10 +61,15 @@ describe('sim: operator and machine-os-builder', () => {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {name: 'on-cluster-build-config', namespace: MCO_NS},
-      data: {baseImagePullSecretName: 'push-secret', finalImagePushSecretName: 'push-secret', finalImagePullspec: 'quay.io/example/os:latest', imageBuilderType: 'custom-pod-builder'},
+      data: {
+        baseImagePullSecretName: 'push-secret',
+        finalImagePushSecretName: 'push-secret',
+        finalImagePullspec: 'quay.io/example/os:latest',
+        imageBuilderType: 'custom-pod-builder',
+      },
     })
     await c.create(R.pools, undefined, layeredPool('infra', {label: false}))
-    await new Promise(r => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 100))
     expect(await c.get(R.deployments, MCO_NS, 'machine-os-builder')).to.equal(undefined)
 
     await c.patch(R.pools, undefined, 'infra', {metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': ''}}})
@@ -73,7 +85,7 @@ describe('sim: operator and machine-os-builder', () => {
     expect(tpl.spec.containers[0].command).to.deep.equal(['/usr/bin/machine-os-builder'])
     expect(tpl.spec.containers[0].args).to.deep.equal(['start', '-v4'])
 
-    const pod = await waitFor('a running builder pod', async () => (await mobPods(cluster)).find(p => p.status?.phase === 'Running'))
+    const pod = await waitFor('a running builder pod', async () => (await mobPods(cluster)).find((p) => p.status?.phase === 'Running'))
     expect(pod.metadata.name).to.match(/^machine-os-builder-[a-z0-9]{10}-[a-z0-9]{5}$/)
     expect(pod.spec.nodeName).to.match(/compute\.internal$/)
     const log = await waitFor('builder log', async () => {

@@ -83,8 +83,8 @@ export class Operator {
 
   /** 4.18+: pools referenced by a MachineOSConfig. */
   private machineOSPools(): Obj[] {
-    const names = new Set((this.configs?.list() ?? []).map(c => c.spec?.machineConfigPool?.name))
-    return this.pools.list().filter(p => names.has(p.metadata.name) && !isLayered(p))
+    const names = new Set((this.configs?.list() ?? []).map((c) => c.spec?.machineConfigPool?.name))
+    return this.pools.list().filter((p) => names.has(p.metadata.name) && !isLayered(p))
   }
 
   private async pass(): Promise<void> {
@@ -115,15 +115,17 @@ export class Operator {
       await this.clearDegraded()
     }
     if (!(await this.client.get(R.serviceaccounts, MCO_NS, MOB_SA))) {
-      await this.client.create(R.serviceaccounts, MCO_NS, {apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: MOB_SA, namespace: MCO_NS}}).catch(e => {
-        if (!isAlreadyExists(e)) throw e
-      })
+      await this.client
+        .create(R.serviceaccounts, MCO_NS, {apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: MOB_SA, namespace: MCO_NS}})
+        .catch((e) => {
+          if (!isAlreadyExists(e)) throw e
+        })
     }
     if (!existing) {
-      await this.client.create(R.deployments, MCO_NS, mobDeployment()).catch(e => {
+      await this.client.create(R.deployments, MCO_NS, mobDeployment()).catch((e) => {
         if (!isAlreadyExists(e)) throw e
       })
-      this.log(`operator: layered pools [${layered.map(p => p.metadata.name).join(' ')}]: created deployment machine-os-builder`)
+      this.log(`operator: layered pools [${layered.map((p) => p.metadata.name).join(' ')}]: created deployment machine-os-builder`)
     } else if (existing.spec?.replicas !== 1) {
       await this.client.patch(R.deployments, MCO_NS, MOB_NAME, {spec: mobDeployment().spec})
     }
@@ -172,10 +174,10 @@ export class Operator {
       R.clusteroperators,
       undefined,
       'machine-config',
-      o => {
+      (o) => {
         o.status ??= {}
         const conds: Obj[] = o.status.conditions ?? []
-        const i = conds.findIndex(c => c.type === 'Degraded')
+        const i = conds.findIndex((c) => c.type === 'Degraded')
         const next = {type: 'Degraded', status: degraded ? 'True' : 'False', reason, message, lastTransitionTime: now()}
         if (i >= 0) {
           if (conds[i].status === next.status && conds[i].message === message) return false
@@ -189,7 +191,7 @@ export class Operator {
 }
 
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789'
-const safeEncode = (buf: Buffer, n: number) => [...buf.subarray(0, n)].map(b => SAFE[b % SAFE.length]).join('')
+const safeEncode = (buf: Buffer, n: number) => [...buf.subarray(0, n)].map((b) => SAFE[b % SAFE.length]).join('')
 
 /**
  * Minimal Deployment controller: keeps `replicas` pods of each Deployment in
@@ -233,7 +235,7 @@ export class DeploymentController {
     for (const pod of this.pods.list()) {
       const o = owned(pod)
       if (!o || pod.metadata.deletionTimestamp) continue
-      const d = deployments.find(x => x.metadata.uid === o.uid)
+      const d = deployments.find((x) => x.metadata.uid === o.uid)
       const hash = d ? templateHash(d) : undefined
       if (!d || d.metadata.deletionTimestamp || pod.metadata.labels?.['pod-template-hash'] !== hash) {
         await this.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name)
@@ -242,7 +244,11 @@ export class DeploymentController {
     for (const d of deployments) {
       if (d.metadata.deletionTimestamp) continue
       const hash = templateHash(d)
-      const mine = this.pods.list().filter(p => owned(p)?.uid === d.metadata.uid && !p.metadata.deletionTimestamp && p.metadata.labels?.['pod-template-hash'] === hash)
+      const mine = this.pods
+        .list()
+        .filter(
+          (p) => owned(p)?.uid === d.metadata.uid && !p.metadata.deletionTimestamp && p.metadata.labels?.['pod-template-hash'] === hash,
+        )
       const want = d.spec?.replicas ?? 1
       for (let i = mine.length; i < want; i++) {
         const tpl = structuredClone(d.spec.template)
@@ -256,14 +262,29 @@ export class DeploymentController {
             namespace: d.metadata.namespace,
             generateName: `${d.metadata.name}-${hash}-`,
             labels: {...tpl.metadata?.labels, 'pod-template-hash': hash},
-            ownerReferences: [{apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true}],
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                name: d.metadata.name,
+                uid: d.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
           },
-          spec: {restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', ...tpl.spec},
+          spec: {
+            restartPolicy: 'Always',
+            terminationGracePeriodSeconds: 30,
+            dnsPolicy: 'ClusterFirst',
+            schedulerName: 'default-scheduler',
+            ...tpl.spec,
+          },
         })
         this.log(`deployments: created pod ${name}`)
       }
       for (const extra of mine.slice(want)) await this.client.delete(R.pods, extra.metadata.namespace, extra.metadata.name)
-      const ready = mine.filter(p => (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')).length
+      const ready = mine.filter((p) => (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')).length
       const status = {
         observedGeneration: d.metadata.generation ?? 1,
         replicas: Math.min(mine.length, want),
@@ -272,12 +293,30 @@ export class DeploymentController {
         availableReplicas: ready,
         ...(want - ready > 0 ? {unavailableReplicas: want - ready} : {}),
         conditions: [
-          {type: 'Available', status: ready >= want ? 'True' : 'False', reason: ready >= want ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: ready >= want ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.', lastUpdateTime: now(), lastTransitionTime: now()},
-          {type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${d.metadata.name}-${hash}" has successfully progressed.`, lastUpdateTime: now(), lastTransitionTime: now()},
+          {
+            type: 'Available',
+            status: ready >= want ? 'True' : 'False',
+            reason: ready >= want ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+            message: ready >= want ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+            lastUpdateTime: now(),
+            lastTransitionTime: now(),
+          },
+          {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'NewReplicaSetAvailable',
+            message: `ReplicaSet "${d.metadata.name}-${hash}" has successfully progressed.`,
+            lastUpdateTime: now(),
+            lastTransitionTime: now(),
+          },
         ],
       }
       const cur = d.status ?? {}
-      if (cur.readyReplicas !== status.readyReplicas || cur.replicas !== status.replicas || cur.availableReplicas !== status.availableReplicas) {
+      if (
+        cur.readyReplicas !== status.readyReplicas ||
+        cur.replicas !== status.replicas ||
+        cur.availableReplicas !== status.availableReplicas
+      ) {
         await this.client.patch(R.deployments, d.metadata.namespace, d.metadata.name, {status}, 'merge', 'status').catch(() => undefined)
       }
     }
@@ -285,7 +324,12 @@ export class DeploymentController {
 }
 
 function templateHash(d: Obj): string {
-  return safeEncode(createHash('sha256').update(JSON.stringify(d.spec?.template ?? {})).digest(), 10)
+  return safeEncode(
+    createHash('sha256')
+      .update(JSON.stringify(d.spec?.template ?? {}))
+      .digest(),
+    10,
+  )
 }
 
 export interface MobProcessOptions {
@@ -313,12 +357,19 @@ export function machineOSBuilderProcess(opts: MobProcessOptions): ContainerProce
         ctx.log(line)
         opts.log?.(`machine-os-builder: ${line}`)
       }
-      out('I', 'start.go:49', `Version: ${RELEASE_VERSION} (Raw: v${RELEASE_VERSION}-202402130420.p0.g${CONTROLLER_VERSION.slice(0, 7)}.assembly.stream, Hash: ${CONTROLLER_VERSION})`)
+      out(
+        'I',
+        'start.go:49',
+        `Version: ${RELEASE_VERSION} (Raw: v${RELEASE_VERSION}-202402130420.p0.g${CONTROLLER_VERSION.slice(0, 7)}.assembly.stream, Hash: ${CONTROLLER_VERSION})`,
+      )
       const cm = await opts.client.get(R.configmaps, MCO_NS, ON_CLUSTER_BUILD_CONFIG)
       if (!cm) {
         // 4.18+: pools opted in by a MachineOSConfig are built by the OSBuildController (the
         // simulation's MachineOSController, which runs outside this pod), which needs no ConfigMap.
-        const machineOS = await opts.client.list(R.machineosconfigs).then(l => l.items.length > 0, () => false)
+        const machineOS = await opts.client.list(R.machineosconfigs).then(
+          (l) => l.items.length > 0,
+          () => false,
+        )
         if (machineOS) {
           out('I', 'start.go:90', 'Starting OSBuildController for MachineOSConfigs')
           await sleep(1e10, ctx.signal).catch(() => undefined)
@@ -341,8 +392,12 @@ export function machineOSBuilderProcess(opts: MobProcessOptions): ContainerProce
       out('I', 'build_controller.go:236', 'Starting MachineOSBuilder-BuildController')
       try {
         await bc.start()
-        const layered = (await opts.client.list(R.pools)).items.filter(isLayered).map(p => p.metadata.name)
-        out('I', 'build_controller.go:247', `Watching MachineConfigPools with label machineconfiguration.openshift.io/layering-enabled: [${layered.join(' ')}]`)
+        const layered = (await opts.client.list(R.pools)).items.filter(isLayered).map((p) => p.metadata.name)
+        out(
+          'I',
+          'build_controller.go:247',
+          `Watching MachineConfigPools with label machineconfiguration.openshift.io/layering-enabled: [${layered.join(' ')}]`,
+        )
         opts.onStart?.(bc)
         await sleep(1e10, ctx.signal)
       } finally {

@@ -41,16 +41,25 @@ describe('sim: real mode (buildah + docker-registry)', function () {
       apiVersion: 'machineconfiguration.openshift.io/v1',
       kind: 'MachineConfig',
       metadata: {name: '60-layered-motd', labels: {[`${A}role`]: 'layered'}},
-      spec: {config: {ignition: {version: '3.4.0'}, storage: {files: [{path: '/etc/motd', mode: 420, contents: {source: 'data:,built%20on-cluster%0A'}}]}}},
+      spec: {
+        config: {
+          ignition: {version: '3.4.0'},
+          storage: {files: [{path: '/etc/motd', mode: 420, contents: {source: 'data:,built%20on-cluster%0A'}}]},
+        },
+      },
     })
     const started = Date.now()
     await setupLayering(c, {pullspec: `${registry.host}/ocp/os-image:latest`})
 
-    const pool = await waitFor('the build to finish', async () => {
-      const p = await getPool(c, 'layered')
-      if (condTrue(p, 'BuildFailed')) throw new Error('build failed')
-      return condTrue(p, 'BuildSuccess') ? p : undefined
-    }, 90_000)
+    const pool = await waitFor(
+      'the build to finish',
+      async () => {
+        const p = await getPool(c, 'layered')
+        if (condTrue(p, 'BuildFailed')) throw new Error('build failed')
+        return condTrue(p, 'BuildSuccess') ? p : undefined
+      },
+      90_000,
+    )
     const buildMs = Date.now() - started
     const rendered: string = pool.spec.configuration.name
     const image: string = pool.metadata.annotations[`${A}newestImageEquivalentConfig`]
@@ -71,14 +80,20 @@ describe('sim: real mode (buildah + docker-registry)', function () {
     // MachineConfig content was applied into the image by the template's ignition step
     const fs = await readImageFs(registry, 'ocp/os-image', digest)
     expect(fileText(fs, '/etc/motd')).to.equal('built on-cluster\n')
-    expect(fileText(fs, '/etc/sysctl.d/inotify.conf')).to.equal('fs.inotify.max_user_watches = 65536\nfs.inotify.max_user_instances = 8192\n')
+    expect(fileText(fs, '/etc/sysctl.d/inotify.conf')).to.equal(
+      'fs.inotify.max_user_watches = 65536\nfs.inotify.max_user_instances = 8192\n',
+    )
     const current = JSON.parse(fileText(fs, '/etc/machine-config-daemon/currentconfig')!)
     expect(current.metadata.name).to.equal(rendered)
 
-    const rolled = await waitFor('the node on the image', async () => {
-      const n = (await c.get(R.nodes, undefined, node.metadata.name))!
-      return n.metadata.annotations[`${A}currentImage`] === image && n.metadata.annotations[`${A}state`] === 'Done' ? n : undefined
-    }, 20_000)
+    const rolled = await waitFor(
+      'the node on the image',
+      async () => {
+        const n = (await c.get(R.nodes, undefined, node.metadata.name))!
+        return n.metadata.annotations[`${A}currentImage`] === image && n.metadata.annotations[`${A}state`] === 'Done' ? n : undefined
+      },
+      20_000,
+    )
     expect(rolled.metadata.annotations[`${A}currentConfig`]).to.equal(rendered)
     console.log(`      real build to BuildSuccess in ${buildMs} ms`)
   })

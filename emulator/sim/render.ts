@@ -57,9 +57,9 @@ export function mergeIgnition(configs: Obj[]): Obj {
 /** The MachineConfigs a pool selects (never other rendered configs), sorted by name. */
 function selectConfigs(pool: Obj, mcs: Obj[]): Obj[] {
   return mcs
-    .filter(mc => !mc.metadata?.name?.startsWith('rendered-'))
-    .filter(mc => !mc.metadata?.deletionTimestamp)
-    .filter(mc => matchesSelector(pool.spec?.machineConfigSelector, mc.metadata?.labels))
+    .filter((mc) => !mc.metadata?.name?.startsWith('rendered-'))
+    .filter((mc) => !mc.metadata?.deletionTimestamp)
+    .filter((mc) => matchesSelector(pool.spec?.machineConfigSelector, mc.metadata?.labels))
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
 }
 
@@ -86,7 +86,7 @@ function mergeSpec(configs: Obj[], inputs: RenderInputs): Obj {
   return {
     osImageURL,
     baseOSExtensionsContainerImage: inputs.baseOSExtensionsContainerImage ?? '',
-    config: mergeIgnition(configs.map(mc => mc.spec?.config)),
+    config: mergeIgnition(configs.map((mc) => mc.spec?.config)),
     kernelArguments: kargs,
     extensions,
     fips,
@@ -99,9 +99,9 @@ function canonicalJSON(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJSON).join(',')}]`
   if (v && typeof v === 'object') {
     return `{${Object.keys(v as Obj)
-      .filter(k => (v as Obj)[k] !== undefined)
+      .filter((k) => (v as Obj)[k] !== undefined)
       .sort()
-      .map(k => `${JSON.stringify(k)}:${canonicalJSON((v as Obj)[k])}`)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJSON((v as Obj)[k])}`)
       .join(',')}}`
   }
   return JSON.stringify(v)
@@ -124,7 +124,7 @@ export function renderPool(pool: Obj, mcs: Obj[], inputs: RenderInputs): Rendere
   return {
     name: `rendered-${pool.metadata.name}-${specHash(spec)}`,
     spec,
-    sources: selected.map(mc => ({apiVersion: MC_API, kind: 'MachineConfig', name: mc.metadata.name})),
+    sources: selected.map((mc) => ({apiVersion: MC_API, kind: 'MachineConfig', name: mc.metadata.name})),
   }
 }
 
@@ -207,7 +207,7 @@ export class RenderController {
         }
       }
       if (pool.spec?.configuration?.name !== r.name) {
-        await this.client.update(R.pools, undefined, pool.metadata.name, p => {
+        await this.client.update(R.pools, undefined, pool.metadata.name, (p) => {
           if (p.spec?.configuration?.name === r.name) return false
           p.spec ??= {}
           p.spec.configuration = {name: r.name, source: r.sources}

@@ -36,8 +36,14 @@ describe('sim: node rollout and machine API', () => {
       const list = seen.get(name) ?? []
       if (list[list.length - 1] !== tag) list.push(tag)
       seen.set(name, list)
-      const all = inf.list().filter(x => 'node-role.kubernetes.io/layered' in (x.metadata.labels ?? {}))
-      const unavailable = all.filter(x => x.spec?.unschedulable || ann(x, 'state') === 'Working' || ann(x, 'desiredConfig') !== ann(x, 'currentConfig') || ann(x, 'desiredImage') !== ann(x, 'currentImage')).length
+      const all = inf.list().filter((x) => 'node-role.kubernetes.io/layered' in (x.metadata.labels ?? {}))
+      const unavailable = all.filter(
+        (x) =>
+          x.spec?.unschedulable ||
+          ann(x, 'state') === 'Working' ||
+          ann(x, 'desiredConfig') !== ann(x, 'currentConfig') ||
+          ann(x, 'desiredImage') !== ann(x, 'currentImage'),
+      ).length
       maxUnavailable = Math.max(maxUnavailable, unavailable)
     })
     extra.push(inf)
@@ -50,11 +56,21 @@ describe('sim: node rollout and machine API', () => {
     })
     const image = pool.metadata.annotations[A + 'newestImageEquivalentConfig']
     const rendered = pool.spec.configuration.name
-    const updated = await waitFor('both nodes on the image', async () => {
-      const p = await getPool(c, 'layered')
-      return p?.status?.updatedMachineCount === 2 && condTrue(p, 'Updated') ? p : undefined
-    }, 15_000)
-    expect(updated.status).to.include({machineCount: 2, updatedMachineCount: 2, readyMachineCount: 2, unavailableMachineCount: 0, degradedMachineCount: 0})
+    const updated = await waitFor(
+      'both nodes on the image',
+      async () => {
+        const p = await getPool(c, 'layered')
+        return p?.status?.updatedMachineCount === 2 && condTrue(p, 'Updated') ? p : undefined
+      },
+      15_000,
+    )
+    expect(updated.status).to.include({
+      machineCount: 2,
+      updatedMachineCount: 2,
+      readyMachineCount: 2,
+      unavailableMachineCount: 0,
+      degradedMachineCount: 0,
+    })
     expect(updated.status.configuration.name).to.equal(rendered)
     expect(condTrue(updated, 'Updating')).to.equal(false)
     for (const n of await workers(cluster)) {
@@ -75,7 +91,7 @@ describe('sim: node rollout and machine API', () => {
 
     // opting out: 4.14's daemon refuses to leave the image
     await c.patch(R.pools, undefined, 'layered', {metadata: {labels: {[A + 'layering-enabled']: null}}})
-    const degraded = await waitFor('a degraded node', async () => (await workers(cluster)).find(n => ann(n, 'state') === 'Degraded'))
+    const degraded = await waitFor('a degraded node', async () => (await workers(cluster)).find((n) => ann(n, 'state') === 'Degraded'))
     expect(ann(degraded, 'reason')).to.equal('rolling back from a layered to non-layered configuration is not currently supported')
     expect(ann(degraded, 'desiredImage')).to.equal('')
     expect(ann(degraded, 'currentImage')).to.equal(image)
@@ -84,11 +100,13 @@ describe('sim: node rollout and machine API', () => {
       return condTrue(x, 'NodeDegraded') ? x : undefined
     })
     expect(p.status.degradedMachineCount).to.equal(1)
-    expect(cond(p, 'NodeDegraded')!.message).to.include('rolling back from a layered to non-layered configuration is not currently supported')
+    expect(cond(p, 'NodeDegraded')!.message).to.include(
+      'rolling back from a layered to non-layered configuration is not currently supported',
+    )
     expect(condTrue(p, 'Degraded')).to.equal(true)
-    await new Promise(r => setTimeout(r, 300))
+    await new Promise((r) => setTimeout(r, 300))
     // maxUnavailable holds: the second node is not touched while the first is degraded
-    const other = (await workers(cluster)).find(n => n.metadata.name !== degraded.metadata.name)!
+    const other = (await workers(cluster)).find((n) => n.metadata.name !== degraded.metadata.name)!
     expect(ann(other, 'desiredImage')).to.equal(image)
     expect(ann(other, 'state')).to.equal('Done')
   })
@@ -100,7 +118,7 @@ describe('sim: node rollout and machine API', () => {
     await c.patch(R.nodes, undefined, n1.metadata.name, {metadata: {labels: {'node-role.kubernetes.io/layered': ''}}})
     await setupLayering(c, {paused: true})
     await waitFor('BuildSuccess', async () => condTrue(await getPool(c, 'layered'), 'BuildSuccess'))
-    await new Promise(r => setTimeout(r, 200))
+    await new Promise((r) => setTimeout(r, 200))
     let node = (await c.get(R.nodes, undefined, n1.metadata.name))!
     expect(ann(node, 'desiredImage')).to.equal('')
     expect(ann(node, 'desiredConfig')).to.match(/^rendered-worker-/)
@@ -116,7 +134,7 @@ describe('sim: node rollout and machine API', () => {
     cluster = await fastCluster()
     const c = cluster.client
     const before = await workers(cluster)
-    const nodesBefore = new Set(before.map(n => n.metadata.name))
+    const nodesBefore = new Set(before.map((n) => n.metadata.name))
     const [victim] = before
     const machineRef: string = victim.metadata.annotations['machine.openshift.io/machine']
     const [ns, machineName] = machineRef.split('/')
@@ -125,7 +143,7 @@ describe('sim: node rollout and machine API', () => {
     // the documented 4.14 rollback workaround: delete the machine and the node
     await c.delete(R.machines, ns, machineName)
     await c.delete(R.nodes, undefined, victim.metadata.name)
-    const fresh = await waitFor('a replacement node', async () => (await workers(cluster)).find(n => !nodesBefore.has(n.metadata.name)))
+    const fresh = await waitFor('a replacement node', async () => (await workers(cluster)).find((n) => !nodesBefore.has(n.metadata.name)))
     await waitFor('the old machine to go', async () => !(await c.get(R.machines, ns, machineName)))
     const newMachineName = fresh.metadata.annotations['machine.openshift.io/machine'].split('/')[1]
     const machine = (await c.get(R.machines, ns, newMachineName))!
@@ -135,12 +153,18 @@ describe('sim: node rollout and machine API', () => {
     const m2 = (await c.get(R.machines, ns, newMachineName))!
     expect(m2.status.nodeRef.name).to.equal(fresh.metadata.name)
     expect(fresh.metadata.labels).to.include({'node-role.kubernetes.io/worker': '', 'kubernetes.io/os': 'linux'})
-    expect(Object.keys(fresh.metadata.labels).filter(k => k.startsWith('node-role.kubernetes.io/'))).to.deep.equal(['node-role.kubernetes.io/worker'])
+    expect(Object.keys(fresh.metadata.labels).filter((k) => k.startsWith('node-role.kubernetes.io/'))).to.deep.equal([
+      'node-role.kubernetes.io/worker',
+    ])
     expect(ann(fresh, 'currentConfig')).to.equal(workerConfig)
     expect(ann(fresh, 'desiredConfig')).to.equal(workerConfig)
     expect(ann(fresh, 'state')).to.equal('Done')
     expect(ann(fresh, 'currentImage')).to.equal('')
-    await waitFor('the kubelet port on the new node', async () => (await c.get(R.nodes, undefined, fresh.metadata.name))!.status.daemonEndpoints.kubeletEndpoint.Port === cluster.sim.kubelet.port)
+    await waitFor(
+      'the kubelet port on the new node',
+      async () =>
+        (await c.get(R.nodes, undefined, fresh.metadata.name))!.status.daemonEndpoints.kubeletEndpoint.Port === cluster.sim.kubelet.port,
+    )
     const ms = await waitFor('the machineset back at 2', async () => {
       const s = await c.get(R.machinesets, ns, 'ocp414-7dxqk-worker-us-east-2a')
       return s?.status?.readyReplicas === 2 ? s : undefined

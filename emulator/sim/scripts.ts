@@ -62,13 +62,23 @@ export function buildahLikeOutput(tag: string, dockerfile: string): {build: stri
     }
 
     const from = /^FROM\s+(\S+)/i.exec(s)
-    if (from && !steps.slice(0, i).some(p => new RegExp(`^FROM\\s+${from[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(p)) && !/^(extract|configs)$/.test(from[1])) {
+    if (
+      from &&
+      !steps.slice(0, i).some((p) => new RegExp(`^FROM\\s+${from[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(p)) &&
+      !/^(extract|configs)$/.test(from[1])
+    ) {
       build.push(`Trying to pull ${from[1]}...`, 'Getting image source signatures')
       for (let b = 0; b < 3; b++) build.push(`Copying blob sha256:${sha(`${from[1]}/${b}`)}`)
       build.push(`Copying config sha256:${sha(`${from[1]}/config`)}`, 'Writing manifest to image destination', 'Storing signatures')
     }
     if (/^RUN\s/i.test(s) && s.includes('ignition')) {
-      build.push('Ignition 2.16.2', 'Stage: fetch-offline', 'Stage: files', 'files: createFilesystemsFiles: createFiles: op(1): [started]  writing files', 'files: createFilesystemsFiles: createFiles: op(1): [finished] writing files')
+      build.push(
+        'Ignition 2.16.2',
+        'Stage: fetch-offline',
+        'Stage: files',
+        'files: createFilesystemsFiles: createFiles: op(1): [started]  writing files',
+        'files: createFilesystemsFiles: createFiles: op(1): [finished] writing files',
+      )
     }
     if (/^(FROM|COPY|RUN|LABEL)/i.test(s) && i + 1 < steps.length && /^FROM\s/i.test(steps[i + 1])) {
       layer++
@@ -78,7 +88,14 @@ export function buildahLikeOutput(tag: string, dockerfile: string): {build: stri
   const image = sha(`${tag}/image`)
   build.push(`COMMIT ${tag}`, 'Getting image source signatures')
   for (let b = 0; b < 2; b++) build.push(`Copying blob sha256:${sha(`${tag}/blob/${b}`)}`)
-  build.push(`Copying config sha256:${image}`, 'Writing manifest to image destination', 'Storing signatures', `--> ${image.slice(0, 11)}`, `Successfully tagged ${tag}`, image)
+  build.push(
+    `Copying config sha256:${image}`,
+    'Writing manifest to image destination',
+    'Storing signatures',
+    `--> ${image.slice(0, 11)}`,
+    `Successfully tagged ${tag}`,
+    image,
+  )
   const push = ['Getting image source signatures']
   for (let b = 0; b < 4; b++) push.push(`Copying blob sha256:${sha(`${tag}/blob/${b}`)}`)
   push.push(`Copying config sha256:${image}`, 'Writing manifest to image destination', 'Storing signatures')
@@ -95,8 +112,11 @@ export function scriptedImageBuild(opts: ScriptedBuildOptions = {}): ContainerPr
       const tag = envOf(ctx, 'TAG')
       const vol = (name: string) => (ctx.pod.spec.volumes ?? []).find((v: Obj) => v.name === name)
       const cmName = (name: string) => vol(name)?.configMap?.name
-      const dockerfile = (await ctx.client.get(R.configmaps, ctx.pod.metadata.namespace, cmName('dockerfile') ?? ''))?.data?.Dockerfile ?? ''
-      const mc = (await ctx.client.get(R.configmaps, ctx.pod.metadata.namespace, cmName('machineconfig') ?? ''))?.data?.['machineconfig.json.gz'] ?? ''
+      const dockerfile =
+        (await ctx.client.get(R.configmaps, ctx.pod.metadata.namespace, cmName('dockerfile') ?? ''))?.data?.Dockerfile ?? ''
+      const mc =
+        (await ctx.client.get(R.configmaps, ctx.pod.metadata.namespace, cmName('machineconfig') ?? ''))?.data?.['machineconfig.json.gz'] ??
+        ''
       const digest = scriptedDigest(tag, dockerfile, mc)
       const ctxDir = `${envOf(ctx, 'HOME')}/context`
       const {build, exitCode, push} = buildahLikeOutput(tag, dockerfile)
@@ -109,7 +129,11 @@ export function scriptedImageBuild(opts: ScriptedBuildOptions = {}): ContainerPr
         ...build,
       ]
       // set -e: a failed buildah bud ends the script before the push, with no digest file
-      if (exitCode === 0) lines.push(`+ buildah push --storage-driver vfs --authfile=${envOf(ctx, 'FINAL_IMAGE_PUSH_CREDS')} --digestfile=/tmp/done/digestfile --cert-dir /var/run/secrets/kubernetes.io/serviceaccount ${tag}`, ...push)
+      if (exitCode === 0)
+        lines.push(
+          `+ buildah push --storage-driver vfs --authfile=${envOf(ctx, 'FINAL_IMAGE_PUSH_CREDS')} --digestfile=/tmp/done/digestfile --cert-dir /var/run/secrets/kubernetes.io/serviceaccount ${tag}`,
+          ...push,
+        )
       const per = (opts.buildMs ?? 300) / lines.length
       for (const l of lines) {
         if (ctx.signal.aborted) return 137
@@ -136,7 +160,12 @@ export function scriptedWaitForDone(opts: ScriptedBuildOptions = {}): ContainerP
       }
       const name = envOf(ctx, 'DIGEST_CONFIGMAP_NAME')
       try {
-        await ctx.client.create(R.configmaps, MCO_NS, {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name, namespace: MCO_NS}, data: {digest: done.get('digestfile')!}})
+        await ctx.client.create(R.configmaps, MCO_NS, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {name, namespace: MCO_NS},
+          data: {digest: done.get('digestfile')!},
+        })
       } catch (e) {
         if (isAlreadyExists(e)) {
           ctx.log(`error: failed to create configmap: configmaps "${name}" already exists`)
@@ -155,7 +184,12 @@ export function scriptedWaitForDone(opts: ScriptedBuildOptions = {}): ContainerP
 export function failingImageBuild(message = 'Error: building at STEP "RUN false": while running runtime: exit status 1') {
   return {
     match: {namespace: MCO_NS, podName: /^build-/, container: 'image-build'},
-    logLines: ['+ build_context=/home/build/context', '+ mkdir -p /home/build/context/machineconfig', '+ buildah bud --storage-driver vfs ...', message],
+    logLines: [
+      '+ build_context=/home/build/context',
+      '+ mkdir -p /home/build/context/machineconfig',
+      '+ buildah bud --storage-driver vfs ...',
+      message,
+    ],
     exitCode: 1,
   }
 }

@@ -25,7 +25,7 @@ describe('sim: scripted RUN steps', () => {
     expect(runCommandOf('COPY a b')).to.equal(undefined)
   })
 
-  it('a failing RUN step ends the build with buildah\'s error, commits and pushes nothing', () => {
+  it("a failing RUN step ends the build with buildah's error, commits and pushes nothing", () => {
     const out = buildahLikeOutput('registry.example/os:tag', 'FROM configs AS final\nRUN echo "checking" && exit 3\nLABEL x=y\n')
     expect(out.exitCode).to.equal(1)
     expect(out.push).to.deep.equal([])

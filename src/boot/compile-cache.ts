@@ -66,7 +66,8 @@ type ModuleStatics = typeof Module & {
 
 /** The per-user cache directory, as oclif places its own (config.cacheDir), or undefined. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | undefined {
-  if (env.OC_MOB_NO_COMPILE_CACHE !== undefined && env.OC_MOB_NO_COMPILE_CACHE !== '' && env.OC_MOB_NO_COMPILE_CACHE !== '0') return undefined
+  if (env.OC_MOB_NO_COMPILE_CACHE !== undefined && env.OC_MOB_NO_COMPILE_CACHE !== '' && env.OC_MOB_NO_COMPILE_CACHE !== '0')
+    return undefined
   let base: string | undefined
   if (env.XDG_CACHE_HOME) base = env.XDG_CACHE_HOME
   else if (platform === 'win32') base = env.LOCALAPPDATA
@@ -129,14 +130,20 @@ export function loadBundle(opts: LoadOptions): LoadedBundle {
     // command is in it, and oclif's command target is CommonJS, which oclif loads with require().
   })
   let state: CacheState = 'off'
-  if (cacheFile !== undefined) state = cachedData === undefined ? 'miss' : (script.cachedDataRejected ? 'rejected' : 'hit')
+  if (cacheFile !== undefined) state = cachedData === undefined ? 'miss' : script.cachedDataRejected ? 'rejected' : 'hit'
 
   const statics = Module as ModuleStatics
   const mod = new Module(file) as Module & ModuleInternals
   mod.filename = file
   mod.paths = statics._nodeModulePaths(path.dirname(file))
   statics._cache[file] = mod
-  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: unknown,
+    filename: string,
+    dirname: string,
+  ) => void
   try {
     wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file))
   } catch (error) {

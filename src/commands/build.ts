@@ -20,12 +20,31 @@ export default class Build extends BaseCommand<typeof Build> {
   static flags = {
     'context-dir': Flags.string({dependsOn: ['local'], description: 'With --local: write the build context here and keep it.'}),
     'dry-run': dryRunFlag('Print the objects that would be created (secret values never shown); create nothing.', {exclusive: ['local']}),
-    engine: Flags.option({dependsOn: ['local'], description: 'With --local: the engine to build with (default: buildah if on PATH, else podman).', options: ENGINES})(),
-    isolation: Flags.string({dependsOn: ['local'], description: 'With --local: the engine\'s --isolation (oci, chroot, rootless); default $BUILDAH_ISOLATION.'}),
-    local: Flags.boolean({description: 'Build the pool\'s build context on this machine with buildah or podman instead of in the cluster. Changes nothing in the cluster.'}),
-    push: Flags.boolean({dependsOn: ['local'], description: 'With --local: push the image with the final image push secret (4.18+: renderedImagePushSecret) and report its digest.'}),
-    tag: Flags.string({dependsOn: ['local'], description: 'With --local: the image name to build (default: the tag the cluster\'s build pushes).'}),
-    'tls-verify': Flags.boolean({allowNo: true, description: 'With --local: verify registries\' TLS (--no-tls-verify for plain-HTTP or self-signed registries).'}),
+    engine: Flags.option({
+      dependsOn: ['local'],
+      description: 'With --local: the engine to build with (default: buildah if on PATH, else podman).',
+      options: ENGINES,
+    })(),
+    isolation: Flags.string({
+      dependsOn: ['local'],
+      description: "With --local: the engine's --isolation (oci, chroot, rootless); default $BUILDAH_ISOLATION.",
+    }),
+    local: Flags.boolean({
+      description:
+        "Build the pool's build context on this machine with buildah or podman instead of in the cluster. Changes nothing in the cluster.",
+    }),
+    push: Flags.boolean({
+      dependsOn: ['local'],
+      description: 'With --local: push the image with the final image push secret (4.18+: renderedImagePushSecret) and report its digest.',
+    }),
+    tag: Flags.string({
+      dependsOn: ['local'],
+      description: "With --local: the image name to build (default: the tag the cluster's build pushes).",
+    }),
+    'tls-verify': Flags.boolean({
+      allowNo: true,
+      description: "With --local: verify registries' TLS (--no-tls-verify for plain-HTTP or self-signed registries).",
+    }),
     follow: Flags.boolean({char: 'f', description: 'Stream the build log while waiting.'}),
     rebuild: Flags.boolean({description: 'Build even if the pool already has an image for its rendered config, or after a failed build.'}),
     'stall-timeout': stallTimeoutFlag(),
@@ -57,7 +76,10 @@ export default class Build extends BaseCommand<typeof Build> {
         onLog: flags.follow ? (text) => (progress ? progress.log(text.replace(/\n$/, '')) : process.stderr.write(text)) : undefined,
         onLogError: warn,
         onRetry: (message, lines) => warn(view.retryText(message, lines)),
-        rebuild: flags.rebuild, signal: this.abort.signal, stallGraceMs, timeoutMs: timeout,
+        rebuild: flags.rebuild,
+        signal: this.abort.signal,
+        stallGraceMs,
+        timeoutMs: timeout,
       })
     } catch (error) {
       // The error itself is printed next, with its details and next step.
@@ -83,10 +105,15 @@ export default class Build extends BaseCommand<typeof Build> {
     let result: LocalBuildResult
     try {
       result = await buildLocally(client, this.args.pool, {
-        contextDir: flags['context-dir'], engine: flags.engine, isolation: flags.isolation,
+        contextDir: flags['context-dir'],
+        engine: flags.engine,
+        isolation: flags.isolation,
         onLine: (line) => (progress ? progress.log(line) : process.stderr.write(line + '\n')),
         onPhase: (_phase, text) => progress?.update(text),
-        push: flags.push, signal: this.abort.signal, tag: flags.tag, tlsVerify: flags['tls-verify'],
+        push: flags.push,
+        signal: this.abort.signal,
+        tag: flags.tag,
+        tlsVerify: flags['tls-verify'],
       })
     } catch (error) {
       progress?.stop()

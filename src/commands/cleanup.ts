@@ -20,7 +20,11 @@ export default class Cleanup extends BaseCommand<typeof Cleanup> {
     'dry-run': dryRunFlag('Show what would be deleted and cleared; change nothing.'),
     force: Flags.boolean({description: 'Also delete builds that are still running (stops them; 4.18+: their MachineOSBuild and Job).'}),
     'keep-secrets': Flags.boolean({description: 'Leave the <name>-canonical secret copies alone.'}),
-    save: Flags.string({description: 'Save the Dockerfile, MachineConfig and build logs of what is deleted into this directory first (4.18+: also the MachineOSBuild, MachineOSConfig and Job, every attempt\'s log and the events).', helpValue: 'DIR'}),
+    save: Flags.string({
+      description:
+        "Save the Dockerfile, MachineConfig and build logs of what is deleted into this directory first (4.18+: also the MachineOSBuild, MachineOSConfig and Job, every attempt's log and the events).",
+      helpValue: 'DIR',
+    }),
     yes: yesFlag(),
   }
 
@@ -29,8 +33,16 @@ export default class Cleanup extends BaseCommand<typeof Cleanup> {
   async run(): Promise<CleanupResult> {
     const {flags} = this
     const pool = this.args.pool
-    if (!pool && !flags.all) throw new MobError('which pool? name one, or use --all', {exitCode: ExitCode.Usage, next: 'run `oc mob cleanup POOL` (`oc mob status` lists them)'})
-    if (pool && flags.all) throw new MobError('a pool name cannot be combined with --all', {exitCode: ExitCode.Usage, next: `run \`oc mob cleanup ${pool}\` or \`oc mob cleanup --all\``})
+    if (!pool && !flags.all)
+      throw new MobError('which pool? name one, or use --all', {
+        exitCode: ExitCode.Usage,
+        next: 'run `oc mob cleanup POOL` (`oc mob status` lists them)',
+      })
+    if (pool && flags.all)
+      throw new MobError('a pool name cannot be combined with --all', {
+        exitCode: ExitCode.Usage,
+        next: `run \`oc mob cleanup ${pool}\` or \`oc mob cleanup --all\``,
+      })
     const client = await this.client()
     const human = this.output === 'table'
     let shown = false

@@ -43,7 +43,10 @@ export default class Disable extends BaseCommand<typeof Disable> {
             progress = p
             return p
           })
-          starting.then((p) => p.update(e.message), () => undefined)
+          starting.then(
+            (p) => p.update(e.message),
+            () => undefined,
+          )
         },
         signal: this.abort.signal,
         timeoutMs: timeoutMs(flags.timeout),

@@ -15,8 +15,11 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
 
   static flags = {
     fix: Flags.boolean({description: 'Replace a rotating or expiring push token with a long-lived token secret (asks first).'}),
-    'registry-address': Flags.string({description: 'HOST=ADDRESS: reach registry HOST at ADDRESS (host[:port]) from here.', multiple: true}),
-    'registry-ca': Flags.string({description: 'PEM file of CA certificates to trust for registries, besides Node\'s built-in list.'}),
+    'registry-address': Flags.string({
+      description: 'HOST=ADDRESS: reach registry HOST at ADDRESS (host[:port]) from here.',
+      multiple: true,
+    }),
+    'registry-ca': Flags.string({description: "PEM file of CA certificates to trust for registries, besides Node's built-in list."}),
     timeout: Flags.integer({default: 10, description: 'Seconds each registry request may take.', min: 1}),
     yes: yesFlag('With --fix: do not ask for confirmation.'),
   }
@@ -28,7 +31,11 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const addresses: Record<string, string> = {}
     for (const a of flags['registry-address'] ?? []) {
       const [host, address] = a.split('=')
-      if (!host || !address) throw new MobError(`--registry-address ${a}: expected HOST=ADDRESS`, {exitCode: ExitCode.Usage, next: 'e.g. --registry-address image-registry.openshift-image-registry.svc:5000=registry.apps.example.com'})
+      if (!host || !address)
+        throw new MobError(`--registry-address ${a}: expected HOST=ADDRESS`, {
+          exitCode: ExitCode.Usage,
+          next: 'e.g. --registry-address image-registry.openshift-image-registry.svc:5000=registry.apps.example.com',
+        })
       addresses[host] = address
     }
 
@@ -37,18 +44,38 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       try {
         cas = {description: `Node's built-in CA list and ${flags['registry-ca']}`, pem: readFileSync(flags['registry-ca'], 'utf8')}
       } catch (error) {
-        throw new MobError(`cannot read --registry-ca ${flags['registry-ca']}: ${(error as Error).message}`, {exitCode: ExitCode.Usage, next: 'give a PEM file of CA certificates'})
+        throw new MobError(`cannot read --registry-ca ${flags['registry-ca']}: ${(error as Error).message}`, {
+          exitCode: ExitCode.Usage,
+          next: 'give a PEM file of CA certificates',
+        })
       }
     }
 
     const client = await this.client()
     const {runDoctor} = await import('../lib/doctor/index.js')
     const {renderDoctor, renderFixPlan} = await import('../views/doctor.js')
-    const result = await runDoctor(client, {addresses, cas, pool: this.args.pool, signal: this.abort.signal, timeoutMs: flags.timeout * 1000})
+    const result = await runDoctor(client, {
+      addresses,
+      cas,
+      pool: this.args.pool,
+      signal: this.abort.signal,
+      timeoutMs: flags.timeout * 1000,
+    })
     this.emit(result, () => renderDoctor(result, this.term))
-    if (flags.fix) await (await import('../lib/doctor/apply.js')).applyFixes(client, result.fixes, {describe: renderFixPlan, note: (t) => this.note(t), signal: this.abort.signal, term: this.term, yes: flags.yes})
+    if (flags.fix)
+      await (await import('../lib/doctor/apply.js')).applyFixes(client, result.fixes, {
+        describe: renderFixPlan,
+        note: (t) => this.note(t),
+        signal: this.abort.signal,
+        term: this.term,
+        yes: flags.yes,
+      })
     if (result.summary.fail > 0) {
-      throw new MobError(`${result.summary.fail} check${result.summary.fail === 1 ? '' : 's'} failed`, {code: 'DoctorFailed', exitCode: ExitCode.Invalid, next: 'follow the next steps above and run `oc mob doctor` again'})
+      throw new MobError(`${result.summary.fail} check${result.summary.fail === 1 ? '' : 's'} failed`, {
+        code: 'DoctorFailed',
+        exitCode: ExitCode.Invalid,
+        next: 'follow the next steps above and run `oc mob doctor` again',
+      })
     }
 
     return result

@@ -16,7 +16,9 @@ export default class Enable extends BaseCommand<typeof Enable> {
   static examples = help.examples
 
   static flags = {
-    build: Flags.boolean({description: 'Run the one-shot build from here (like `oc mob build`) instead of waiting for the cluster\'s builder.'}),
+    build: Flags.boolean({
+      description: "Run the one-shot build from here (like `oc mob build`) instead of waiting for the cluster's builder.",
+    }),
     'dry-run': dryRunFlag('Run the checks and show the change without making it.'),
     'stall-timeout': stallTimeoutFlag(),
     timeout: timeoutFlag('Stop waiting after this long (e.g. 30m); the cluster goes on.'),
@@ -41,7 +43,7 @@ export default class Enable extends BaseCommand<typeof Enable> {
         dryRun: flags['dry-run'],
         onChecks: (checks) => {
           const text = renderChecks(checks, this.term.err, {onlyProblems: true})
-          if (text) (progress ? progress.log(text) : this.note(text))
+          if (text) progress ? progress.log(text) : this.note(text)
         },
         onEvent: (e) => {
           if (e.phase === 'retrying') {
@@ -52,7 +54,8 @@ export default class Enable extends BaseCommand<typeof Enable> {
 
           if (!progress) return
           // Milestones stay on screen above the spinner; without a spinner every change is a line anyway.
-          const milestone = e.phase === 'labelled' || e.phase === 'rollout' || e.phase === 'succeeded' || e.phase === 'joined' || e.phase === 'creating'
+          const milestone =
+            e.phase === 'labelled' || e.phase === 'rollout' || e.phase === 'succeeded' || e.phase === 'joined' || e.phase === 'creating'
           if (milestone && this.term.interactive) progress.log(e.message)
           progress.update(e.message)
         },

@@ -17,27 +17,29 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static flags = {
     all: Flags.boolean({description: 'Every pool with a build, each line prefixed with "[pool] ".', exclusive: ['builder']}),
-    builder: Flags.boolean({description: 'The machine-os-builder\'s log instead of a build\'s.'}),
+    builder: Flags.boolean({description: "The machine-os-builder's log instead of a build's."}),
     container: Flags.string({char: 'c', description: 'Container of the build pod: image-build (default) or wait-for-done.'}),
     follow: Flags.boolean({char: 'f', description: 'Follow the log until the build ends (Ctrl-C stops following; the build goes on).'}),
     tail: Flags.integer({description: 'Only the last N lines.', min: 0}),
     timestamps: Flags.boolean({description: 'Start each line with its RFC 3339 timestamp.'}),
   }
 
-  static summary = 'Show the build log of a pool, or the machine-os-builder\'s.'
+  static summary = "Show the build log of a pool, or the machine-os-builder's."
 
   async run(): Promise<void> {
     const {flags} = this
     const pool = this.args.pool
     if (this.output !== 'table') {
       throw new MobError(`-o ${this.output} is not supported by \`oc mob logs\`: a log is plain text`, {
-        exitCode: ExitCode.Usage, next: `leave out -o (\`oc mob status${pool ? ` ${pool}` : ''} -o ${this.output}\` gives the build state as data)`,
+        exitCode: ExitCode.Usage,
+        next: `leave out -o (\`oc mob status${pool ? ` ${pool}` : ''} -o ${this.output}\` gives the build state as data)`,
       })
     }
 
     if (pool && (flags.all || flags.builder)) {
       throw new MobError(`a pool name cannot be combined with --${flags.all ? 'all' : 'builder'}`, {
-        exitCode: ExitCode.Usage, next: flags.all ? `\`oc mob logs ${pool}\` or \`oc mob logs --all\`` : `\`oc mob logs ${pool}\` or \`oc mob logs --builder\``,
+        exitCode: ExitCode.Usage,
+        next: flags.all ? `\`oc mob logs ${pool}\` or \`oc mob logs --all\`` : `\`oc mob logs ${pool}\` or \`oc mob logs --builder\``,
       })
     }
 
@@ -53,19 +55,24 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const client = await this.client()
     let result
     try {
-      result = await showLogs(client, {
-        all: flags.all,
-        builder: flags.builder,
-        container: flags.container,
-        follow: flags.follow,
-        pool,
-        signal,
-        tail: flags.tail,
-        timestamps: flags.timestamps,
-      }, (text) => writeOut(text, signal), (event) => {
-        const text = eventText(event, {all: flags.all, debug: flags.debug}, this.term.err)
-        if (text !== undefined) this.note(text)
-      })
+      result = await showLogs(
+        client,
+        {
+          all: flags.all,
+          builder: flags.builder,
+          container: flags.container,
+          follow: flags.follow,
+          pool,
+          signal,
+          tail: flags.tail,
+          timestamps: flags.timestamps,
+        },
+        (text) => writeOut(text, signal),
+        (event) => {
+          const text = eventText(event, {all: flags.all, debug: flags.debug}, this.term.err)
+          if (text !== undefined) this.note(text)
+        },
+      )
     } finally {
       process.stdout.removeListener('error', onStdoutError)
     }

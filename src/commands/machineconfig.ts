@@ -17,7 +17,7 @@ export default class MachineConfig extends BaseCommand<typeof MachineConfig> {
     'config-only': Flags.boolean({description: 'Print only .spec.config (the Ignition config).'}),
   }
 
-  static summary = 'Print the rendered MachineConfig built into a pool\'s image.'
+  static summary = "Print the rendered MachineConfig built into a pool's image."
 
   async run(): Promise<MachineConfigResult> {
     const client = await this.client()

@@ -16,7 +16,7 @@ export default class Status extends BaseCommand<typeof Status> {
   static examples = help.examples
 
   static flags = {
-    history: Flags.boolean({description: 'List the pool\'s image history (needs a pool).'}),
+    history: Flags.boolean({description: "List the pool's image history (needs a pool)."}),
     watch: Flags.boolean({char: 'w', description: 'Keep watching and show each change (Ctrl-C ends).'}),
   }
 

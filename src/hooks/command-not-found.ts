@@ -10,7 +10,10 @@ import {detectTerm} from '../lib/ui/term.js'
 
 /** Command IDs and aliases as typed: `nodes add`, not `nodes:add`. */
 function typedIds(commands: ReadonlyArray<{aliases?: string[]; hidden?: boolean; id: string}>): string[] {
-  return commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...(c.aliases ?? [])]).map((id) => id.replaceAll(':', ' '))
+  return commands
+    .filter((c) => !c.hidden)
+    .flatMap((c) => [c.id, ...(c.aliases ?? [])])
+    .map((id) => id.replaceAll(':', ' '))
 }
 
 /** What to say for `oc mob ID ARGV...` when ID is no command: the error and the next step. */
@@ -30,7 +33,10 @@ export function notFound(id: string, argv: readonly string[], ids: readonly stri
       }
     }
 
-    return {message: `${typed} is a flag, and no command was given`, next: 'give a command first (`oc mob --help` lists them), then its flags'}
+    return {
+      message: `${typed} is a flag, and no command was given`,
+      next: 'give a command first (`oc mob --help` lists them), then its flags',
+    }
   }
 
   const meant = closest(typed, ids)

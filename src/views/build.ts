@@ -24,25 +24,28 @@ export function dryRunText(result: BuildResult, output: OutputFormat): string {
 export const upToDateText = (result: BuildResult): string =>
   `pool ${result.pool} already has an image for ${result.renderedConfig}: ${result.image}\n(use --rebuild to build again)`
 
-export const builtText = (result: BuildResult): string => [
-  `pool:     ${result.pool}`,
-  `rendered: ${result.renderedConfig}`,
-  `image:    ${result.image}`,
-  `${result.joined ? 'joined an existing build' : 'built'} in ${Math.round(result.durationMs / 1000)}s; nodes of the pool now roll to the image (\`oc mob status ${result.pool}\`)`,
-].join('\n')
+export const builtText = (result: BuildResult): string =>
+  [
+    `pool:     ${result.pool}`,
+    `rendered: ${result.renderedConfig}`,
+    `image:    ${result.image}`,
+    `${result.joined ? 'joined an existing build' : 'built'} in ${Math.round(result.durationMs / 1000)}s; nodes of the pool now roll to the image (\`oc mob status ${result.pool}\`)`,
+  ].join('\n')
 
 /** A failed attempt the Job retries (4.18+), with the end of its log. */
 export const retryText = (message: string, lines: string[]): string =>
-  [message, ...lines.length > 0 ? ['last lines of the failed attempt\'s log:', ...lines.map((l) => `  ${l}`)] : []].join('\n')
+  [message, ...(lines.length > 0 ? ["last lines of the failed attempt's log:", ...lines.map((l) => `  ${l}`)] : [])].join('\n')
 
-export const localDoneLine = (result: LocalBuildResult): string => (result.pushed ? `built and pushed ${result.image}` : `built ${result.tag}`)
+export const localDoneLine = (result: LocalBuildResult): string =>
+  result.pushed ? `built and pushed ${result.image}` : `built ${result.tag}`
 
-export const localBuiltText = (result: LocalBuildResult): string => [
-  `pool:     ${result.pool}`,
-  `rendered: ${result.renderedConfig}`,
-  `engine:   ${result.engine} (${result.enginePath})`,
-  `tag:      ${result.tag}`,
-  ...(result.pushed ? [`image:    ${result.image}`] : ['not pushed (use --push to push with the final image push secret)']),
-  ...(result.contextKept ? [`context:  ${result.contextDir}`] : []),
-  'nothing was changed in the cluster',
-].join('\n')
+export const localBuiltText = (result: LocalBuildResult): string =>
+  [
+    `pool:     ${result.pool}`,
+    `rendered: ${result.renderedConfig}`,
+    `engine:   ${result.engine} (${result.enginePath})`,
+    `tag:      ${result.tag}`,
+    ...(result.pushed ? [`image:    ${result.image}`] : ['not pushed (use --push to push with the final image push secret)']),
+    ...(result.contextKept ? [`context:  ${result.contextDir}`] : []),
+    'nothing was changed in the cluster',
+  ].join('\n')

@@ -14,7 +14,9 @@ function keptText(plan: Pick<CleanupPlan, 'kept'>): string {
 }
 
 export function planText(plan: Pick<CleanupPlan, 'items' | 'kept' | 'pools' | 'scope'>, c: ChalkInstance): string {
-  const lines = [`Cleanup of ${plan.scope.pool ? `pool ${plan.scope.pool}` : 'every pool'} (namespace openshift-machine-config-operator${plan.items.some((i) => i.kind === 'MachineOSBuild') ? '; MachineOSBuilds are cluster-wide' : ''}):`]
+  const lines = [
+    `Cleanup of ${plan.scope.pool ? `pool ${plan.scope.pool}` : 'every pool'} (namespace openshift-machine-config-operator${plan.items.some((i) => i.kind === 'MachineOSBuild') ? '; MachineOSBuilds are cluster-wide' : ''}):`,
+  ]
   const width = Math.max(0, ...plan.items.map((i) => ref(i).length))
   for (const i of plan.items) lines.push(`  ${c.red('delete')} ${ref(i).padEnd(width)}   ${i.why}`)
   for (const p of plan.pools) {
@@ -47,9 +49,10 @@ export function cleanupAsk(plan: CleanupPlan): {action: string; question: string
   const count = plan.items.length
   return {
     action: count > 0 ? `delete ${count} object${count === 1 ? '' : 's'}` : 'change the pool',
-    question: count > 0
-      ? `Delete ${count === 1 ? 'this object' : `these ${count} objects`}${plan.pools.some((p) => p.exists) ? ' and clear the build state shown' : ''}?`
-      : 'Clear the build state shown?',
+    question:
+      count > 0
+        ? `Delete ${count === 1 ? 'this object' : `these ${count} objects`}${plan.pools.some((p) => p.exists) ? ' and clear the build state shown' : ''}?`
+        : 'Clear the build state shown?',
   }
 }
 
@@ -57,30 +60,53 @@ export function resultText(result: CleanupResult, pool: string | undefined, c: C
   switch (result.outcome) {
     case 'nothing-to-do': {
       const scope = pool ? `pool ${pool}` : 'any pool'
-      return [`Nothing to clean up for ${scope}: no build objects left behind and no stuck build state.`, ...result.kept.length > 0 ? [keptText(result)] : [], ...notesLines(result)].join('\n')
+      return [
+        `Nothing to clean up for ${scope}: no build objects left behind and no stuck build state.`,
+        ...(result.kept.length > 0 ? [keptText(result)] : []),
+        ...notesLines(result),
+      ].join('\n')
     }
 
-    case 'dry-run': { return `${planText(result, c)}\n(dry run: nothing was changed)` }
-    case 'declined': { return 'Nothing was changed.' }
-    default: { return doneText(result, c) }
+    case 'dry-run': {
+      return `${planText(result, c)}\n(dry run: nothing was changed)`
+    }
+    case 'declined': {
+      return 'Nothing was changed.'
+    }
+    default: {
+      return doneText(result, c)
+    }
   }
 }
 
 function doneText(result: CleanupResult, c: ChalkInstance): string {
-  const lines = [`Deleted ${result.deleted.length} object${result.deleted.length === 1 ? '' : 's'}${result.deleted.length > 0 ? `: ${result.deleted.join(', ')}` : ''}.`]
+  const lines = [
+    `Deleted ${result.deleted.length} object${result.deleted.length === 1 ? '' : 's'}${result.deleted.length > 0 ? `: ${result.deleted.join(', ')}` : ''}.`,
+  ]
   for (const x of result.notDeleted) lines.push(c.yellow(`Not deleted: ${x.object}: ${x.reason}`))
   for (const p of result.pools.filter((f) => f.exists)) {
     if (p.clearAnnotation || p.notes) {
-      if (p.clearAnnotation) lines.push(`Pool ${p.pool}: MachineOSConfig ${p.clearAnnotation.machineOSConfig} no longer names ${p.clearAnnotation.value} as its current build.`)
-      if (result.deleted.length > 0 || p.clearAnnotation) lines.push(`Pool ${p.pool}: the machine-os-builder starts a new build by itself; follow it with \`oc mob build ${p.pool}\` or \`oc mob logs ${p.pool} -f\`.`)
+      if (p.clearAnnotation)
+        lines.push(
+          `Pool ${p.pool}: MachineOSConfig ${p.clearAnnotation.machineOSConfig} no longer names ${p.clearAnnotation.value} as its current build.`,
+        )
+      if (result.deleted.length > 0 || p.clearAnnotation)
+        lines.push(
+          `Pool ${p.pool}: the machine-os-builder starts a new build by itself; follow it with \`oc mob build ${p.pool}\` or \`oc mob logs ${p.pool} -f\`.`,
+        )
       continue
     }
 
-    lines.push(`Pool ${p.pool}: build state cleared; start a new build with \`oc mob build ${p.pool}\` (the machine-os-builder starts one by itself when the pool has no image yet).`)
+    lines.push(
+      `Pool ${p.pool}: build state cleared; start a new build with \`oc mob build ${p.pool}\` (the machine-os-builder starts one by itself when the pool has no image yet).`,
+    )
   }
 
   lines.push(...notesLines(result).filter((l) => !l.includes('then the machine-os-builder starts')))
 
-  if (result.saved) lines.push(`Saved ${result.saved.files.length} files under ${result.saved.dir}${result.saved.missing.length > 0 ? ` (not saved: ${result.saved.missing.map((m) => m.what).join('; ')})` : ''}.`)
+  if (result.saved)
+    lines.push(
+      `Saved ${result.saved.files.length} files under ${result.saved.dir}${result.saved.missing.length > 0 ? ` (not saved: ${result.saved.missing.map((m) => m.what).join('; ')})` : ''}.`,
+    )
   return lines.join('\n')
 }

@@ -20,7 +20,9 @@ function size(bytes: number): string {
 /** What the custom part is called in messages: the ConfigMap entry, the MachineOSConfig's containerFile, or the --file. */
 function customWhere(r: DockerfileResult): string {
   if (r.customDockerfile.origin === 'file') return r.customDockerfile.location!
-  return r.machineOS ? `MachineOSConfig ${r.machineOS.machineOSConfig}, spec.containerFile (NoArch)` : `${CUSTOM_DOCKERFILE_CONFIG}, key ${r.pool}`
+  return r.machineOS
+    ? `MachineOSConfig ${r.machineOS.machineOSConfig}, spec.containerFile (NoArch)`
+    : `${CUSTOM_DOCKERFILE_CONFIG}, key ${r.pool}`
 }
 
 /** Notes for the person at the terminal (stderr), before the output. */
@@ -31,15 +33,27 @@ export function dockerfileNotes(r: DockerfileResult, err: ChalkInstance): string
     const failed = r.buildState === 'failed'
     const state = r.machineOS
       ? `MachineOSBuild ${r.machineOS.machineOSBuild} ${failed ? 'failed' : 'is under way'}`
-      : (failed ? `the failed build of ${r.renderedConfig}` : `a build of ${r.renderedConfig} is under way`)
-    notes.push(err.dim(`note: ${state}: showing its own copy from ConfigMap ${r.liveConfigMap}`
-      + (r.liveMatchesRender ? ' (identical to a fresh render)' : '; it differs from a fresh render (--diff shows how, --fresh shows the fresh render)')))
+      : failed
+        ? `the failed build of ${r.renderedConfig}`
+        : `a build of ${r.renderedConfig} is under way`
+    notes.push(
+      err.dim(
+        `note: ${state}: showing its own copy from ConfigMap ${r.liveConfigMap}` +
+          (r.liveMatchesRender
+            ? ' (identical to a fresh render)'
+            : '; it differs from a fresh render (--diff shows how, --fresh shows the fresh render)'),
+      ),
+    )
   }
 
   for (const n of r.machineOS?.notes ?? []) notes.push(err.yellow(`warning: ${n}`))
   if (r.diff?.identical) notes.push(err.dim(`note: ${r.diff.from} is identical to a fresh render`))
   if (r.exported && !r.exported.fitsConfigMap) {
-    notes.push(err.yellow(`warning: the encoded MachineConfig is ${r.exported.configMapBytes} bytes; a ConfigMap holds at most 1048576, so the cluster cannot start this build`))
+    notes.push(
+      err.yellow(
+        `warning: the encoded MachineConfig is ${r.exported.configMapBytes} bytes; a ConfigMap holds at most 1048576, so the cluster cannot start this build`,
+      ),
+    )
   }
 
   return notes
@@ -57,7 +71,10 @@ export function dockerfileText(r: DockerfileResult, check: boolean): string {
     const errors = r.problems.filter((p) => p.severity === 'error').length
     const warnings = r.problems.length - errors
     const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`
-    const what = r.machineOS && r.customDockerfile.origin === 'cluster' ? `Containerfile of MachineOSConfig ${r.machineOS.machineOSConfig}` : `Custom Dockerfile ${r.customDockerfile.location}`
+    const what =
+      r.machineOS && r.customDockerfile.origin === 'cluster'
+        ? `Containerfile of MachineOSConfig ${r.machineOS.machineOSConfig}`
+        : `Custom Dockerfile ${r.customDockerfile.location}`
     return `${what} for pool ${r.pool}: ${errors + warnings === 0 ? 'no problems' : counts}.`
   }
 
@@ -65,18 +82,29 @@ export function dockerfileText(r: DockerfileResult, check: boolean): string {
   if (r.exported) {
     const e = r.exported
     const from = r.machineOS?.machineOSBuild ? `${r.renderedConfig}, MachineOSBuild ${r.machineOS.machineOSBuild}` : r.renderedConfig
-    const lines = [`Wrote the build context of pool ${r.pool} (${from}, ${r.source === 'live' ? 'the running build\'s copy' : 'rendered now'}) to ${e.dir}:`]
+    const lines = [
+      `Wrote the build context of pool ${r.pool} (${from}, ${r.source === 'live' ? "the running build's copy" : 'rendered now'}) to ${e.dir}:`,
+    ]
     const width = Math.max(...e.files.map((f) => f.path.length))
     for (const f of e.files) lines.push(`  ${f.path.padEnd(width)}   ${size(f.bytes)}`)
     const config = (name: string): boolean => e.files.some((f) => f.path.endsWith(name))
     if (r.machineOS) {
       const extras = [config('policy.json') ? 'policy.json' : '', config('registries.conf') ? 'registries.conf' : ''].filter(Boolean)
-      if (extras.length > 0) lines.push(`(${extras.join(' and ')}: the builder's /etc/containers ${extras.length === 1 ? 'file' : 'files'}, used by buildah, not part of the image)`)
+      if (extras.length > 0)
+        lines.push(
+          `(${extras.join(' and ')}: the builder's /etc/containers ${extras.length === 1 ? 'file' : 'files'}, used by buildah, not part of the image)`,
+        )
       const env = config('registries.conf') ? `CONTAINERS_REGISTRIES_CONF=${e.dir}/registries.conf ` : ''
       const policy = config('policy.json') ? ` --signature-policy ${e.dir}/policy.json` : ''
-      lines.push('', `Build it as the cluster does: ${env}buildah build --authfile <base image pull secret as a docker config>${policy} --tag ${r.tag ?? '<image>'} ${e.dir}`)
+      lines.push(
+        '',
+        `Build it as the cluster does: ${env}buildah build --authfile <base image pull secret as a docker config>${policy} --tag ${r.tag ?? '<image>'} ${e.dir}`,
+      )
     } else {
-      lines.push('', `Build it as the cluster does: buildah build --authfile <base image pull secret as a docker config> --tag ${r.tag ?? '<image>'} ${e.dir}`)
+      lines.push(
+        '',
+        `Build it as the cluster does: buildah build --authfile <base image pull secret as a docker config> --tag ${r.tag ?? '<image>'} ${e.dir}`,
+      )
     }
 
     return lines.join('\n')
@@ -101,19 +129,27 @@ export function dockerfileProblems(r: DockerfileResult, check: boolean, yellow: 
   const errors = r.problems.filter((p) => p.severity === 'error')
   const what = r.machineOS ? 'the Containerfile' : 'the custom Dockerfile'
   if (errors.length === 0) {
-    return {warnings: [yellow(`warning: ${what} (${where}) has ${plural(r.problems.length, 'warning')}:`), ...r.problems.map((p) => `  ${show(p)}`)]}
+    return {
+      warnings: [
+        yellow(`warning: ${what} (${where}) has ${plural(r.problems.length, 'warning')}:`),
+        ...r.problems.map((p) => `  ${show(p)}`),
+      ],
+    }
   }
 
   const checkCmd = `oc mob dockerfile ${r.pool} --file FILE --check`
-  const store = r.machineOS ? `\`oc mob setup --pool ${r.pool} --custom-dockerfile FILE --force\`` : `\`oc edit configmap ${CUSTOM_DOCKERFILE_CONFIG} -n ${MCO_NAMESPACE}\``
+  const store = r.machineOS
+    ? `\`oc mob setup --pool ${r.pool} --custom-dockerfile FILE --force\``
+    : `\`oc edit configmap ${CUSTOM_DOCKERFILE_CONFIG} -n ${MCO_NAMESPACE}\``
   return {
     error: new MobError(`${what} (${where}) has ${plural(errors.length, 'error')}; a build would fail on it`, {
       code: 'CustomDockerfileInvalid',
       details: r.problems.map((p) => show(p)),
       exitCode: ExitCode.Invalid,
-      next: r.customDockerfile.origin === 'file'
-        ? `fix ${where} and check it again: \`oc mob dockerfile ${r.pool} --file ${where} --check\``
-        : `fix it in a local file, check it with \`${checkCmd}\`, then store it (${store})`,
+      next:
+        r.customDockerfile.origin === 'file'
+          ? `fix ${where} and check it again: \`oc mob dockerfile ${r.pool} --file ${where} --check\``
+          : `fix it in a local file, check it with \`${checkCmd}\`, then store it (${store})`,
     }),
     warnings: [],
   }

@@ -7,15 +7,18 @@ const TITLES: Record<DoctorCheck['section'], string> = {pool: 'pool', registries
 
 export function renderDoctor(r: DoctorResult, term: Term): string {
   const c = term.out
-  const paint = (text: string, row: DoctorCheck): string => row.status === 'fail' ? c.red(text) : row.status === 'warn' ? c.yellow(text) : c.green(text)
+  const paint = (text: string, row: DoctorCheck): string =>
+    row.status === 'fail' ? c.red(text) : row.status === 'warn' ? c.yellow(text) : c.green(text)
   const gen = r.generation === 'machineosconfig' ? 'OpenShift 4.18+ (MachineOSConfig)' : 'OpenShift 4.14/4.15 (on-cluster-build-config)'
   const lines = [`Cluster: ${r.server} (context ${r.context}), ${gen}; pools: ${r.pools.length > 0 ? r.pools.join(', ') : '(none)'}`, '']
-  lines.push(table<DoctorCheck>(r.checks, [
-    {get: (x) => x.status.toUpperCase(), header: 'STATUS', paint},
-    {get: (x) => TITLES[x.section], header: 'KIND'},
-    {get: (x) => x.subject, header: 'CHECK'},
-    {get: (x) => x.cause + (x.answer && !x.cause.includes(x.answer) ? ` [${x.answer}]` : ''), header: 'CAUSE'},
-  ]))
+  lines.push(
+    table<DoctorCheck>(r.checks, [
+      {get: (x) => x.status.toUpperCase(), header: 'STATUS', paint},
+      {get: (x) => TITLES[x.section], header: 'KIND'},
+      {get: (x) => x.subject, header: 'CHECK'},
+      {get: (x) => x.cause + (x.answer && !x.cause.includes(x.answer) ? ` [${x.answer}]` : ''), header: 'CAUSE'},
+    ]),
+  )
   const todo = r.checks.filter((x) => x.status !== 'ok' && x.next)
   if (todo.length > 0) {
     lines.push('', 'Next steps:')

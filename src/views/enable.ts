@@ -5,7 +5,8 @@ import {actionVerb, objectRef} from '../lib/layering/types.js'
 
 /** The spinner's last line once enable has followed the pool to its end. */
 export function enableDoneLine(pool: string, result: EnableResult): string {
-  if (result.nodes && result.nodes.length > 0) return `pool ${pool}: ${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'} on ${result.image}`
+  if (result.nodes && result.nodes.length > 0)
+    return `pool ${pool}: ${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'} on ${result.image}`
   return result.image ? `pool ${pool}: image ${result.image}` : `pool ${pool} opted in`
 }
 
@@ -18,7 +19,8 @@ export function enableText(pool: string, result: EnableResult, opts: {followed: 
 
   const lines = [result.outcome === 'already-enabled' ? `pool ${pool} was opted in already` : `pool ${pool} opted into on-cluster builds`]
   if (result.image) lines.push(`image: ${result.image}`)
-  if (result.nodes) lines.push(result.nodes.length === 0 ? 'the pool has no nodes' : `nodes done: ${result.nodes.map((n) => n.name).join(', ')}`)
+  if (result.nodes)
+    lines.push(result.nodes.length === 0 ? 'the pool has no nodes' : `nodes done: ${result.nodes.map((n) => n.name).join(', ')}`)
   if (!opts.followed) lines.push(`follow it with \`oc mob status ${pool}\`, or next time use --wait`)
   return lines.join('\n')
 }
@@ -27,10 +29,18 @@ export const disableQuestion = (pool: string): string => `Opt pool ${pool} out o
 
 export function disableText(pool: string, result: DisableResult): string {
   switch (result.outcome) {
-    case 'not-enabled': { return `pool ${pool} is not opted in; nothing to do` }
-    case 'dry-run': { return `dry run: would ${actionVerb(result.change)} ${objectRef(result.change)}: ${result.change.summary}; nothing was changed` }
-    case 'cancelled': { return 'cancelled: nothing was changed' }
-    default: { return `pool ${pool} opted out of on-cluster builds${result.cleanedUp ? '; the cluster has removed its build state' : ` (follow the cleanup with \`oc mob status ${pool}\`)`}` }
+    case 'not-enabled': {
+      return `pool ${pool} is not opted in; nothing to do`
+    }
+    case 'dry-run': {
+      return `dry run: would ${actionVerb(result.change)} ${objectRef(result.change)}: ${result.change.summary}; nothing was changed`
+    }
+    case 'cancelled': {
+      return 'cancelled: nothing was changed'
+    }
+    default: {
+      return `pool ${pool} opted out of on-cluster builds${result.cleanedUp ? '; the cluster has removed its build state' : ` (follow the cleanup with \`oc mob status ${pool}\`)`}`
+    }
   }
 }
 

@@ -20,17 +20,40 @@ export function renderCheck(c: Check, color: ChalkInstance): string {
 }
 
 export function renderChecks(checks: Check[], color: ChalkInstance, opts: {onlyProblems?: boolean} = {}): string {
-  return checks.filter((c) => !opts.onlyProblems || c.verdict !== 'pass').map((c) => renderCheck(c, color)).join('\n')
+  return checks
+    .filter((c) => !opts.onlyProblems || c.verdict !== 'pass')
+    .map((c) => renderCheck(c, color))
+    .join('\n')
 }
 
-const ACTION_TEXT: Record<PlanItem['action'], string> = {conflict: 'differs', create: 'create', delete: 'delete', unchanged: 'unchanged', update: 'update'}
+const ACTION_TEXT: Record<PlanItem['action'], string> = {
+  conflict: 'differs',
+  create: 'create',
+  delete: 'delete',
+  unchanged: 'unchanged',
+  update: 'update',
+}
 
 export function renderItem(item: PlanItem, color: ChalkInstance): string {
-  const paint = item.action === 'create' ? color.green : item.action === 'update' ? color.yellow : item.action === 'conflict' || item.action === 'delete' ? color.red : color.dim
+  const paint =
+    item.action === 'create'
+      ? color.green
+      : item.action === 'update'
+        ? color.yellow
+        : item.action === 'conflict' || item.action === 'delete'
+          ? color.red
+          : color.dim
   const lines = [`  ${paint(ACTION_TEXT[item.action].padEnd(9))} ${objectRef(item)}: ${item.summary}`]
   if (item.diff && item.action !== 'unchanged') {
     for (const l of item.diff.split('\n')) {
-      const p = l.startsWith('+') && !l.startsWith('+++') ? color.green : l.startsWith('-') && !l.startsWith('---') ? color.red : l.startsWith('@@') ? color.cyan : (s: string) => s
+      const p =
+        l.startsWith('+') && !l.startsWith('+++')
+          ? color.green
+          : l.startsWith('-') && !l.startsWith('---')
+            ? color.red
+            : l.startsWith('@@')
+              ? color.cyan
+              : (s: string) => s
       lines.push(`      ${p(l)}`)
     }
   }
@@ -43,7 +66,7 @@ export function renderSetupPlan(plan: SetupPlan, color: ChalkInstance, dryRun: b
   const lines = [
     `Setup of on-cluster builds for pool ${color.bold(plan.pool)}${plan.newPool ? ' (new)' : ''}${dryRun ? ' (dry run)' : ''}:`,
     `  image:            ${plan.settings.finalImagePullspec}${plan.target.kind === 'imagestream' ? ` (ImageStream ${plan.target.imageStream})` : ''}${kept('finalImagePullspec')}`,
-    `  base pull secret: ${plan.settings.baseImagePullSecret || '(the cluster\'s global pull secret)'}${kept('baseImagePullSecret')}`,
+    `  base pull secret: ${plan.settings.baseImagePullSecret || "(the cluster's global pull secret)"}${kept('baseImagePullSecret')}`,
     `  push secret:      ${plan.settings.finalImagePushSecret}${kept('finalImagePushSecret')}`,
     `  builder:          ${plan.settings.imageBuilderType}${kept('imageBuilderType')}`,
     `  custom Dockerfile: ${plan.settings.customDockerfile === null ? '(none given; left as is)' : `${plan.settings.customDockerfile.split('\n').length} lines`}`,
@@ -63,21 +86,35 @@ export function renderSetupPlan(plan: SetupPlan, color: ChalkInstance, dryRun: b
 /** Objects as YAML documents (or a List in JSON), for --dry-run -o yaml|json. */
 export function manifests(objects: KubeObject[], format: 'json' | 'yaml'): string {
   if (format === 'json') return JSON.stringify({apiVersion: 'v1', items: objects, kind: 'List'}, null, 2)
-  return objects.map((o) => stringify(o, {lineWidth: 0})).join('---\n').trimEnd()
+  return objects
+    .map((o) => stringify(o, {lineWidth: 0}))
+    .join('---\n')
+    .trimEnd()
 }
 
 export function renderNodesPlan(plan: NodesPlan, color: ChalkInstance): string {
   const verb = plan.action === 'add' ? 'into' : 'out of'
   const lines: string[] = []
   const moving = plan.nodes.filter((n) => n.changes)
-  const label = Object.entries(plan.labels).map(([k, v]) => `${k}=${v}`).join(', ')
-  lines.push(`${plan.action === 'add' ? 'Add' : 'Remove'} label ${label} ${plan.action === 'add' ? 'to' : 'from'} ${moving.length} node${moving.length === 1 ? '' : 's'}, moving ${moving.length === 1 ? 'it' : 'them'} ${verb} pool ${color.bold(plan.pool)}:`)
+  const label = Object.entries(plan.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')
+  lines.push(
+    `${plan.action === 'add' ? 'Add' : 'Remove'} label ${label} ${plan.action === 'add' ? 'to' : 'from'} ${moving.length} node${moving.length === 1 ? '' : 's'}, moving ${moving.length === 1 ? 'it' : 'them'} ${verb} pool ${color.bold(plan.pool)}:`,
+  )
   for (const n of plan.nodes) {
-    lines.push(n.changes ? `  ${n.name}: pool ${n.from ?? '(none)'} -> ${n.to ?? '(none)'}${n.layeredImage ? ` (runs layered image ${n.layeredImage})` : ''}` : `  ${n.name}: already ${plan.action === 'add' ? 'in' : 'out of'} pool ${plan.pool} (unchanged)`)
+    lines.push(
+      n.changes
+        ? `  ${n.name}: pool ${n.from ?? '(none)'} -> ${n.to ?? '(none)'}${n.layeredImage ? ` (runs layered image ${n.layeredImage})` : ''}`
+        : `  ${n.name}: already ${plan.action === 'add' ? 'in' : 'out of'} pool ${plan.pool} (unchanged)`,
+    )
   }
 
   if (moving.length > 0) {
-    lines.push('', `Each node is cordoned, drained and rebooted onto pool ${plan.rollout.pool}'s config, ${plan.rollout.maxUnavailable} at a time (maxUnavailable ${plan.rollout.maxUnavailable}), in this order:`)
+    lines.push(
+      '',
+      `Each node is cordoned, drained and rebooted onto pool ${plan.rollout.pool}'s config, ${plan.rollout.maxUnavailable} at a time (maxUnavailable ${plan.rollout.maxUnavailable}), in this order:`,
+    )
     for (const [i, b] of plan.batches.entries()) lines.push(`  ${i + 1}. ${b.join(', ')}`)
   }
 

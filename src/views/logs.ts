@@ -18,17 +18,31 @@ function label(t: LogTarget): string {
 export function eventText(e: LogEvent, opts: LogViewOptions, c: ChalkInstance): string | undefined {
   const tag = (t: LogTarget): string => (opts.all && t.pool ? `[${t.pool}] ` : '')
   switch (e.type) {
-    case 'awaiting': { return c.dim(`waiting for the build pod of pool ${e.pool} (${e.state})...`) }
-    case 'waiting': { return c.dim(`${tag(e.target)}waiting for ${label(e.target)} to start (${e.why})...`) }
+    case 'awaiting': {
+      return c.dim(`waiting for the build pod of pool ${e.pool} (${e.state})...`)
+    }
+    case 'waiting': {
+      return c.dim(`${tag(e.target)}waiting for ${label(e.target)} to start (${e.why})...`)
+    }
     case 'stale': {
       const t = e.target
-      return c.yellow(`${tag(t)}note: ${t.name} is for rendered config ${t.rendered}, not pool ${t.pool}'s current rendered config ${t.poolRendered}`)
+      return c.yellow(
+        `${tag(t)}note: ${t.name} is for rendered config ${t.rendered}, not pool ${t.pool}'s current rendered config ${t.poolRendered}`,
+      )
     }
 
-    case 'reconnect': { return opts.debug ? c.dim(`debug: ${tag(e.target)}${label(e.target)}: ${e.why}`) : undefined }
-    case 'skipped': { return c.yellow(`${tag(e.target)}${e.why}`) }
-    case 'retry': { return c.yellow(`${tag(e.target)}warning: ${e.message}`) }
-    case 'ended': { return outcomeText(e.target, e.outcome, opts, c) }
+    case 'reconnect': {
+      return opts.debug ? c.dim(`debug: ${tag(e.target)}${label(e.target)}: ${e.why}`) : undefined
+    }
+    case 'skipped': {
+      return c.yellow(`${tag(e.target)}${e.why}`)
+    }
+    case 'retry': {
+      return c.yellow(`${tag(e.target)}warning: ${e.message}`)
+    }
+    case 'ended': {
+      return outcomeText(e.target, e.outcome, opts, c)
+    }
   }
 }
 
@@ -36,10 +50,14 @@ function outcomeText(t: LogTarget, o: Outcome, opts: LogViewOptions, c: ChalkIns
   const prefix = opts.all && t.pool ? `[${t.pool}] ` : ''
   if (o.gone) {
     if (o.poolBuild?.state === 'succeeded') {
-      return c.green(`${prefix}${label(t)} finished and the operator removed it: the build of pool ${t.pool} succeeded${o.poolBuild.image ? ` (image ${o.poolBuild.image})` : ''}`)
+      return c.green(
+        `${prefix}${label(t)} finished and the operator removed it: the build of pool ${t.pool} succeeded${o.poolBuild.image ? ` (image ${o.poolBuild.image})` : ''}`,
+      )
     }
 
-    return c.dim(`${prefix}${t.kind === 'build' ? 'Build' : 'pod'} ${t.name} no longer exists${t.role === 'build' ? ` (the operator removes a successful build's objects); \`oc mob status ${t.pool}\` shows how the build ended` : ''}`)
+    return c.dim(
+      `${prefix}${t.kind === 'build' ? 'Build' : 'pod'} ${t.name} no longer exists${t.role === 'build' ? ` (the operator removes a successful build's objects); \`oc mob status ${t.pool}\` shows how the build ended` : ''}`,
+    )
   }
 
   if (t.kind === 'build') {
@@ -49,9 +67,17 @@ function outcomeText(t: LogTarget, o: Outcome, opts: LogViewOptions, c: ChalkIns
 
   if (o.exitCode === undefined) return c.dim(`${prefix}${label(t)}: the log ended (pod ${o.phase ?? 'phase unknown'})`)
   const ok = o.exitCode === 0
-  const lines = [(ok ? c.green : c.red)(`${prefix}${label(t)} ${ok ? 'finished' : 'failed'} (exit code ${o.exitCode}${o.reason ? `, ${o.reason}` : ''})`)]
+  const lines = [
+    (ok ? c.green : c.red)(
+      `${prefix}${label(t)} ${ok ? 'finished' : 'failed'} (exit code ${o.exitCode}${o.reason ? `, ${o.reason}` : ''})`,
+    ),
+  ]
   if (o.hung) {
-    lines.push(c.yellow(`${prefix}wait-for-done keeps the pod Running after a failed image-build, so the operator will not mark the build failed: \`oc mob cleanup ${t.pool}\` cleans it up`))
+    lines.push(
+      c.yellow(
+        `${prefix}wait-for-done keeps the pod Running after a failed image-build, so the operator will not mark the build failed: \`oc mob cleanup ${t.pool}\` cleans it up`,
+      ),
+    )
   }
 
   return lines.join('\n')

@@ -13,13 +13,20 @@ export function poolPlanText(plan: PoolRollbackPlan, c: ChalkInstance): string {
     `  to   ${t.image}`,
     `       history entry ${t.index}: ${t.source} ${t.time}${t.renderedConfig ? ` for ${t.renderedConfig}` : ''}`,
     '',
-    plan.nodes.length === 0 ? `Pool ${plan.pool} has no nodes: nothing reboots.` : table(plan.nodes, [
-      {get: (n) => n.name, header: 'NODE'},
-      {get: (n) => shortDigest(n.currentImage), header: 'RUNS NOW'},
-      {get: (n) => (n.reboots ? `reboots into ${shortDigest(t.image)}` : 'already runs it'), header: 'AFTER', paint: (s, n) => (n.reboots ? c.yellow(s) : s)},
-    ]),
+    plan.nodes.length === 0
+      ? `Pool ${plan.pool} has no nodes: nothing reboots.`
+      : table(plan.nodes, [
+          {get: (n) => n.name, header: 'NODE'},
+          {get: (n) => shortDigest(n.currentImage), header: 'RUNS NOW'},
+          {
+            get: (n) => (n.reboots ? `reboots into ${shortDigest(t.image)}` : 'already runs it'),
+            header: 'AFTER',
+            paint: (s, n) => (n.reboots ? c.yellow(s) : s),
+          },
+        ]),
   ]
-  if (plan.nodes.some((n) => n.reboots)) lines.push(`(nodes are updated ${plan.maxUnavailable} at a time, as the pool's maxUnavailable says)`)
+  if (plan.nodes.some((n) => n.reboots))
+    lines.push(`(nodes are updated ${plan.maxUnavailable} at a time, as the pool's maxUnavailable says)`)
   for (const w of plan.warnings) lines.push(c.yellow(`warning: ${w}`))
   return lines.join('\n')
 }
@@ -34,9 +41,15 @@ export const poolProgressLine = (p: WaitProgress): string =>
 
 export function poolResultText(name: string, result: PoolRollbackResult, c: ChalkInstance): string {
   switch (result.outcome) {
-    case 'dry-run': { return `${poolPlanText(result, c)}\n(dry run: nothing was changed)` }
-    case 'already': { return `Pool ${name} already runs ${result.target.image}; nothing to do.` }
-    case 'declined': { return 'Nothing was changed.' }
+    case 'dry-run': {
+      return `${poolPlanText(result, c)}\n(dry run: nothing was changed)`
+    }
+    case 'already': {
+      return `Pool ${name} already runs ${result.target.image}; nothing to do.`
+    }
+    case 'declined': {
+      return 'Nothing was changed.'
+    }
     default: {
       return [
         `Pool ${name} now points at ${result.target.image} (was ${result.currentImage ?? 'none'}).`,
@@ -68,13 +81,19 @@ export function nodePlanText(plan: NodeRollbackPlan, c: ChalkInstance): string {
 /** The question, the refusal's action (no terminal), and the spinner's first line. */
 export function nodeAsk(name: string, plan: NodeRollbackPlan): {action: string; question: string; start: string} {
   return plan.method === 'replace-machine'
-    ? {action: `delete machine ${plan.machine?.name}`, question: `Delete machine ${plan.machine?.name} and node ${name}?`, start: `replacing node ${name}`}
+    ? {
+        action: `delete machine ${plan.machine?.name}`,
+        question: `Delete machine ${plan.machine?.name} and node ${name}?`,
+        start: `replacing node ${name}`,
+      }
     : {action: `move node ${name}`, question: `Remove ${plan.removeLabels.join(', ')} from node ${name}?`, start: `moving node ${name}`}
 }
 
 export function nodeDoneLine(name: string, result: NodeRollbackResult): string {
   if (result.method !== 'replace-machine') return `node ${name} moved`
-  return result.replacement ? `node ${result.replacement.node} replaces ${name}` : `machine ${result.machine?.name} and node ${name} deleted`
+  return result.replacement
+    ? `node ${result.replacement.node} replaces ${name}`
+    : `machine ${result.machine?.name} and node ${name} deleted`
 }
 
 export function nodeResultText(name: string, result: NodeRollbackResult, c: ChalkInstance): string {
@@ -88,5 +107,8 @@ export function nodeResultText(name: string, result: NodeRollbackResult, c: Chal
 
   return result.final
     ? `Node ${name} left pool ${result.pool} and runs ${result.final.currentConfig} without a layered image.`
-    : `Node ${name} left pool ${result.pool} for pool ${result.newPool ?? '(none)'}; follow it with \`oc mob status ${result.newPool ?? ''}\`.`.replace(' `.', '`.')
+    : `Node ${name} left pool ${result.pool} for pool ${result.newPool ?? '(none)'}; follow it with \`oc mob status ${result.newPool ?? ''}\`.`.replace(
+        ' `.',
+        '`.',
+      )
 }

@@ -12,65 +12,114 @@ export function statusText(s: StatusResult, c: ChalkInstance): string {
   const builder = s.machineOSBuilder
   const restarts = builder.restarts > 0 ? `, ${builder.restarts} restart${builder.restarts === 1 ? '' : 's'}` : ''
   const builderText = builder.running
-    ? c.green('running') + ` (${builder.pods.filter((p) => p.phase === 'Running').map((p) => p.name).join(', ')}${restarts})`
-    : builder.deployed ? c.yellow('deployed, not running') + (builder.pods.length > 0 ? ` (${builder.pods.map((p) => `${p.name}: ${p.phase}${p.reason ? ` ${p.reason}` : ''}`).join(', ')}${restarts})` : '') : 'not running'
+    ? c.green('running') +
+      ` (${builder.pods
+        .filter((p) => p.phase === 'Running')
+        .map((p) => p.name)
+        .join(', ')}${restarts})`
+    : builder.deployed
+      ? c.yellow('deployed, not running') +
+        (builder.pods.length > 0
+          ? ` (${builder.pods.map((p) => `${p.name}: ${p.phase}${p.reason ? ` ${p.reason}` : ''}`).join(', ')}${restarts})`
+          : '')
+      : 'not running'
   const cfg = s.buildConfig
-  const moscs = s.pools.filter((p) => p.machineOSConfig).map((p) => `${p.machineOSConfig!.name} (images to ${p.machineOSConfig!.renderedImagePushSpec ?? '?'})`)
+  const moscs = s.pools
+    .filter((p) => p.machineOSConfig)
+    .map((p) => `${p.machineOSConfig!.name} (images to ${p.machineOSConfig!.renderedImagePushSpec ?? '?'})`)
   const cfgText = cfg.present
     ? `builder ${cfg.backend === 'pod' ? 'build pod' : 'OpenShift Build'} (imageBuilderType ${cfg.imageBuilderType ?? 'unset: openshift-image-builder'}), images to ${cfg.finalImagePullspec ?? '?'}`
-    : moscs.length > 0 ? undefined : 'not set up (no on-cluster-build-config)'
+    : moscs.length > 0
+      ? undefined
+      : 'not set up (no on-cluster-build-config)'
   const lines = [`Cluster: ${s.server} (context ${s.context})`, `machine-os-builder: ${builderText}`]
   if (cfgText) lines.push(`build config: ${cfgText}`)
   if (moscs.length > 0) lines.push(`MachineOSConfigs: ${moscs.join(', ')}`)
   lines.push('')
   const buildPaint = (text: string, p: PoolStatus): string => {
     switch (p.build.state) {
-      case 'failed': { return c.red(text) }
-      case 'succeeded': { return c.green(text) }
-      case 'building': case 'pending': { return c.yellow(text) }
-      default: { return text }
+      case 'failed': {
+        return c.red(text)
+      }
+      case 'succeeded': {
+        return c.green(text)
+      }
+      case 'building':
+      case 'pending': {
+        return c.yellow(text)
+      }
+      default: {
+        return text
+      }
     }
   }
 
-  lines.push(table<PoolStatus>(s.pools, [
-    {get: (p) => p.name, header: 'POOL'},
-    {get: (p) => (p.optIn === 'machineosconfig' ? 'yes (MOSC)' : p.layered ? 'yes' : 'no'), header: 'LAYERED'},
-    {get: (p) => p.builder ?? '', header: 'BUILDER'},
-    {get: (p) => (p.build.state === 'none' ? '' : p.build.state + (p.build.hung ? ' (hung)' : '') + (p.build.since ? ` (${age(p.build.since)})` : '')), header: 'BUILD', paint: buildPaint},
-    {get: (p) => p.renderedConfig ?? '', header: 'RENDERED CONFIG'},
-    {get: (p) => shortDigest(p.image), header: 'IMAGE'},
-    {get: (p) => p.imageMatchesConfig ?? '', header: 'MATCHES', paint: (t, p) => (p.imageMatchesConfig === 'no' ? c.yellow(t) : t)},
-    {get: (p) => `${p.nodes.updated}/${p.nodes.total}`, header: 'UPDATED'},
-    {get: (p) => String(p.nodes.updating), header: 'UPDATING'},
-    {get: (p) => String(p.nodes.degraded), header: 'DEGRADED', paint: (t, p) => (p.nodes.degraded > 0 ? c.red(t) : t)},
-    {get: (p) => poolState(p), header: 'STATE', paint: (t, p) => (p.degraded ? c.red(t) : p.updating ? c.yellow(t) : t)},
-  ]))
+  lines.push(
+    table<PoolStatus>(s.pools, [
+      {get: (p) => p.name, header: 'POOL'},
+      {get: (p) => (p.optIn === 'machineosconfig' ? 'yes (MOSC)' : p.layered ? 'yes' : 'no'), header: 'LAYERED'},
+      {get: (p) => p.builder ?? '', header: 'BUILDER'},
+      {
+        get: (p) =>
+          p.build.state === 'none'
+            ? ''
+            : p.build.state + (p.build.hung ? ' (hung)' : '') + (p.build.since ? ` (${age(p.build.since)})` : ''),
+        header: 'BUILD',
+        paint: buildPaint,
+      },
+      {get: (p) => p.renderedConfig ?? '', header: 'RENDERED CONFIG'},
+      {get: (p) => shortDigest(p.image), header: 'IMAGE'},
+      {get: (p) => p.imageMatchesConfig ?? '', header: 'MATCHES', paint: (t, p) => (p.imageMatchesConfig === 'no' ? c.yellow(t) : t)},
+      {get: (p) => `${p.nodes.updated}/${p.nodes.total}`, header: 'UPDATED'},
+      {get: (p) => String(p.nodes.updating), header: 'UPDATING'},
+      {get: (p) => String(p.nodes.degraded), header: 'DEGRADED', paint: (t, p) => (p.nodes.degraded > 0 ? c.red(t) : t)},
+      {get: (p) => poolState(p), header: 'STATE', paint: (t, p) => (p.degraded ? c.red(t) : p.updating ? c.yellow(t) : t)},
+    ]),
+  )
 
   if (s.nodes) {
     const p = s.pools[0]
-    if (p.image) lines.push('', `Image: ${p.image}`, `  built from ${p.renderedConfig ?? '-'}: ${p.imageMatchesConfig} (${p.imageEvidence})`)
-    lines.push('', s.nodes.length === 0 ? `No nodes in pool ${p.name}.` : table<NodeStatus>(s.nodes, [
-      {get: (x) => x.name, header: 'NODE'},
-      {get: (x) => x.state ?? '', header: 'STATE', paint: (t, x) => (x.state === 'Degraded' || x.state === 'Unreconcilable' ? c.red(t) : x.state === 'Working' ? c.yellow(t) : t)},
-      {get: (x) => (x.ready ? 'Ready' : 'NotReady') + (x.schedulable ? '' : ',SchedulingDisabled'), header: 'READY'},
-      {get: (x) => x.desiredConfig ?? '', header: 'DESIRED CONFIG'},
-      {get: (x) => (x.currentConfig === x.desiredConfig ? '=' : x.currentConfig ?? ''), header: 'CURRENT CONFIG'},
-      {get: (x) => shortDigest(x.desiredImage), header: 'DESIRED IMAGE'},
-      {get: (x) => (x.currentImage === x.desiredImage && x.currentImage ? '=' : shortDigest(x.currentImage)), header: 'CURRENT IMAGE'},
-    ]))
+    if (p.image)
+      lines.push('', `Image: ${p.image}`, `  built from ${p.renderedConfig ?? '-'}: ${p.imageMatchesConfig} (${p.imageEvidence})`)
+    lines.push(
+      '',
+      s.nodes.length === 0
+        ? `No nodes in pool ${p.name}.`
+        : table<NodeStatus>(s.nodes, [
+            {get: (x) => x.name, header: 'NODE'},
+            {
+              get: (x) => x.state ?? '',
+              header: 'STATE',
+              paint: (t, x) =>
+                x.state === 'Degraded' || x.state === 'Unreconcilable' ? c.red(t) : x.state === 'Working' ? c.yellow(t) : t,
+            },
+            {get: (x) => (x.ready ? 'Ready' : 'NotReady') + (x.schedulable ? '' : ',SchedulingDisabled'), header: 'READY'},
+            {get: (x) => x.desiredConfig ?? '', header: 'DESIRED CONFIG'},
+            {get: (x) => (x.currentConfig === x.desiredConfig ? '=' : (x.currentConfig ?? '')), header: 'CURRENT CONFIG'},
+            {get: (x) => shortDigest(x.desiredImage), header: 'DESIRED IMAGE'},
+            {
+              get: (x) => (x.currentImage === x.desiredImage && x.currentImage ? '=' : shortDigest(x.currentImage)),
+              header: 'CURRENT IMAGE',
+            },
+          ]),
+    )
   }
 
   if (s.history) {
-    lines.push('', s.history.length === 0
-      ? `No image history for pool ${s.pools[0].name} yet (oc mob build records one).`
-      : `Image history of pool ${s.pools[0].name}, newest first (\`oc mob rollback ${s.pools[0].name} --to N\`):\n` + table<HistoryRow>(s.history, [
-        {get: (h) => String(h.index), header: 'N'},
-        {get: (h) => h.time.replace(/\.\d+Z$/, 'Z'), header: 'RECORDED'},
-        {get: (h) => h.source, header: 'SOURCE'},
-        {get: (h) => h.renderedConfig, header: 'RENDERED CONFIG'},
-        {get: (h) => shortDigest(h.image), header: 'IMAGE'},
-        {get: (h) => (h.current ? 'current' : ''), header: 'NOW', paint: (t, h) => (h.current ? c.green(t) : t)},
-      ]))
+    lines.push(
+      '',
+      s.history.length === 0
+        ? `No image history for pool ${s.pools[0].name} yet (oc mob build records one).`
+        : `Image history of pool ${s.pools[0].name}, newest first (\`oc mob rollback ${s.pools[0].name} --to N\`):\n` +
+            table<HistoryRow>(s.history, [
+              {get: (h) => String(h.index), header: 'N'},
+              {get: (h) => h.time.replace(/\.\d+Z$/, 'Z'), header: 'RECORDED'},
+              {get: (h) => h.source, header: 'SOURCE'},
+              {get: (h) => h.renderedConfig, header: 'RENDERED CONFIG'},
+              {get: (h) => shortDigest(h.image), header: 'IMAGE'},
+              {get: (h) => (h.current ? 'current' : ''), header: 'NOW', paint: (t, h) => (h.current ? c.green(t) : t)},
+            ]),
+    )
   }
 
   if (s.problems.length > 0) {

@@ -14,14 +14,28 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
   let cluster: Cluster
 
   before(async () => {
-    cluster = await startSimCluster({controllers: {machineOS: true}, delays: {...FAST, lineMs: 5, podStartMs: 100}, emulator: {groups: {machineOS: true}}, mode: 'scripted'})
+    cluster = await startSimCluster({
+      controllers: {machineOS: true},
+      delays: {...FAST, lineMs: 5, podStartMs: 100},
+      emulator: {groups: {machineOS: true}},
+      mode: 'scripted',
+    })
     const b64 = (s: string): string => Buffer.from(s).toString('base64')
     await cluster.client.create(SR.secrets, MCO_NS, {
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))}, metadata: {name: 'push', namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson',
+      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))},
+      metadata: {name: 'push', namespace: MCO_NS},
+      type: 'kubernetes.io/dockerconfigjson',
     })
     await cluster.client.create(SR.machineosconfigs, undefined, {
-      apiVersion: `${P}/v1`, kind: 'MachineOSConfig', metadata: {name: 'worker'},
-      spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'push'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
+      apiVersion: `${P}/v1`,
+      kind: 'MachineOSConfig',
+      metadata: {name: 'worker'},
+      spec: {
+        imageBuilder: {imageBuilderType: 'Job'},
+        machineConfigPool: {name: 'worker'},
+        renderedImagePushSecret: {name: 'push'},
+        renderedImagePushSpec: 'quay.io/org/os:latest',
+      },
     })
   })
 
@@ -45,10 +59,14 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
 
     // The simulated operator runs the machine-os-builder for the MachineOSConfig pool, and the node
     // controller rolls the pool's nodes to the image, as on a 4.18+ cluster.
-    await waitFor('the nodes of worker told to run the image', async () => {
-      const nodes = (await cluster.client.list(SR.nodes, undefined, 'node-role.kubernetes.io/worker')).items
-      return nodes.length > 0 && nodes.every((n) => n.metadata.annotations?.[`${P}/desiredImage`] === result.image)
-    }, 20_000)
+    await waitFor(
+      'the nodes of worker told to run the image',
+      async () => {
+        const nodes = (await cluster.client.list(SR.nodes, undefined, 'node-role.kubernetes.io/worker')).items
+        return nodes.length > 0 && nodes.every((n) => n.metadata.annotations?.[`${P}/desiredImage`] === result.image)
+      },
+      20_000,
+    )
     const status = JSON.parse((await run(['status', '-o', 'json', ...kc()])).stdout)
     expect(status.machineOSBuilder).to.include({deployed: true, running: true})
 
@@ -63,7 +81,9 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     const image = (await mosc()).status.currentImagePullSpec
     const dry = await run(['build', 'worker', '--rebuild', '--dry-run', ...kc()])
     expect(dry.exitCode, dry.stderr).to.equal(0)
-    expect(dry.stdout).to.include(`would ask the machine-os-builder to rebuild MachineOSBuild ${before.metadata.name} (annotation ${P}/rebuild on MachineOSConfig worker)`)
+    expect(dry.stdout).to.include(
+      `would ask the machine-os-builder to rebuild MachineOSBuild ${before.metadata.name} (annotation ${P}/rebuild on MachineOSConfig worker)`,
+    )
     expect((await mosc()).metadata.annotations?.[`${P}/rebuild`]).to.equal(undefined)
 
     const r = await run(['build', 'worker', '--rebuild', '-o', 'json', ...kc()])
@@ -77,7 +97,7 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     expect((await mosc()).metadata.annotations?.[`${P}/rebuild`], 'the builder removed the annotation').to.equal(undefined)
   })
 
-  it('--follow streams the log of the Job\'s pod while it waits', async () => {
+  it("--follow streams the log of the Job's pod while it waits", async () => {
     const [mosb] = await builds()
     const r = await run(['build', 'worker', '--rebuild', '--follow', ...kc()])
     expect(r.exitCode, r.stderr).to.equal(0)
@@ -101,7 +121,11 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     const setup = await run(['setup', '--pool', 'infra', '--final-pullspec', 'quay.io/org/os', '--push-secret', 'push', '--yes', ...kc()])
     expect(setup.exitCode, setup.stderr).to.equal(0)
     // A new pool is rendered by the render controller a moment after setup creates it.
-    await waitFor('pool infra rendered', async () => (await cluster.client.get(SR.pools, undefined, 'infra'))?.spec?.configuration?.name, 30_000)
+    await waitFor(
+      'pool infra rendered',
+      async () => (await cluster.client.get(SR.pools, undefined, 'infra'))?.spec?.configuration?.name,
+      30_000,
+    )
     const built = await run(['build', 'infra', '-o', 'json', ...kc()])
     expect(built.exitCode, built.stderr).to.equal(0)
     const image = JSON.parse(built.stdout).image
@@ -120,7 +144,18 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
   })
 
   it('a failing build: exit 8 with the end of its log, then a plain build refuses until --rebuild (exit 7)', async () => {
-    cluster.sim.addScripts([{exitCode: 1, logLines: ['STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'STEP 2/2: RUN dnf install -y nosuchpackage', 'Error: Unable to find a match: nosuchpackage', 'Error: building at STEP "RUN dnf install -y nosuchpackage": exit status 1'], match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD}}])
+    cluster.sim.addScripts([
+      {
+        exitCode: 1,
+        logLines: [
+          'STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs',
+          'STEP 2/2: RUN dnf install -y nosuchpackage',
+          'Error: Unable to find a match: nosuchpackage',
+          'Error: building at STEP "RUN dnf install -y nosuchpackage": exit status 1',
+        ],
+        match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD},
+      },
+    ])
     const r = await run(['build', 'worker', '--rebuild', ...kc()])
     expect(r.exitCode).to.equal(8)
     const [mosb] = await builds()
@@ -128,11 +163,16 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     expect(r.stderr).to.include('Error: building at STEP "RUN dnf install -y nosuchpackage": exit status 1')
     expect(r.stderr).to.include('oc mob logs worker')
     // The Job ran its 4 attempts (backoffLimit 3); their pods are kept for their logs.
-    await waitFor('the failed pods kept', async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb.metadata.name}`)).items.length === 4)
+    await waitFor(
+      'the failed pods kept',
+      async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb.metadata.name}`)).items.length === 4,
+    )
 
     const plain = await run(['build', 'worker', ...kc()])
     expect(plain.exitCode).to.equal(7)
-    expect(plain.stderr).to.include(`MachineOSBuild ${mosb.metadata.name} of pool worker failed (Build Failed); the machine-os-builder does not build it again by itself`)
+    expect(plain.stderr).to.include(
+      `MachineOSBuild ${mosb.metadata.name} of pool worker failed (Build Failed); the machine-os-builder does not build it again by itself`,
+    )
     expect(plain.stderr).to.include('oc mob build worker --rebuild')
     // status agrees.
     const s = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc()])).stdout)
@@ -143,7 +183,9 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
     const dry = await run(['disable', 'worker', '--dry-run', ...kc()])
     expect(dry.exitCode, dry.stderr).to.equal(0)
     // It names what it would really do: delete the MachineOSConfig, not patch the pool.
-    expect(dry.stdout).to.include('dry run: would delete machineosconfig/worker: opts the pool out; the builder deletes its MachineOSBuilds and the nodes return to the plain OS image; nothing was changed')
+    expect(dry.stdout).to.include(
+      'dry run: would delete machineosconfig/worker: opts the pool out; the builder deletes its MachineOSBuilds and the nodes return to the plain OS image; nothing was changed',
+    )
     expect(dry.stdout).to.not.include('machineconfigpool/')
     expect(await cluster.client.get(SR.machineosconfigs, undefined, 'worker')).to.not.equal(undefined)
     const r = await run(['disable', 'worker', '--yes', '--wait', '-o', 'json', ...kc()])

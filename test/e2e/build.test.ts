@@ -16,7 +16,11 @@ const POOL = 'layering'
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
 /** The seed's initial setup, done through the API: secrets, build config, the pool and a MachineConfig. */
-async function prepare(client: KubeClient, registry: string, opts: {label?: boolean; custom?: string; pool?: string} = {}): Promise<string> {
+async function prepare(
+  client: KubeClient,
+  registry: string,
+  opts: {label?: boolean; custom?: string; pool?: string} = {},
+): Promise<string> {
   const pool = opts.pool ?? POOL
   const creds = {[registry]: {auth: b64('builder:secret')}}
   const global = await client.get<Secret>(R.secrets, 'pull-secret', 'openshift-config')
@@ -24,13 +28,21 @@ async function prepare(client: KubeClient, registry: string, opts: {label?: bool
   if (!(await client.find(R.secrets, 'global-pull-secret-copy', NS))) {
     await client.create<Secret>(R.secrets, {
       data: {'.dockerconfigjson': b64(JSON.stringify({auths: {...auths, ...creds}}))},
-      metadata: {name: 'global-pull-secret-copy', namespace: NS}, type: 'kubernetes.io/dockerconfigjson',
+      metadata: {name: 'global-pull-secret-copy', namespace: NS},
+      type: 'kubernetes.io/dockerconfigjson',
     })
     await client.create<Secret>(R.secrets, {
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: creds}))}, metadata: {name: 'push-secret', namespace: NS}, type: 'kubernetes.io/dockerconfigjson',
+      data: {'.dockerconfigjson': b64(JSON.stringify({auths: creds}))},
+      metadata: {name: 'push-secret', namespace: NS},
+      type: 'kubernetes.io/dockerconfigjson',
     })
     await client.create<ConfigMap>(R.configMaps, {
-      data: {baseImagePullSecretName: 'global-pull-secret-copy', finalImagePullspec: `${registry}/ocp/os-image:latest`, finalImagePushSecretName: 'push-secret', imageBuilderType: 'custom-pod-builder'},
+      data: {
+        baseImagePullSecretName: 'global-pull-secret-copy',
+        finalImagePullspec: `${registry}/ocp/os-image:latest`,
+        finalImagePushSecretName: 'push-secret',
+        imageBuilderType: 'custom-pod-builder',
+      },
       metadata: {name: 'on-cluster-build-config', namespace: NS},
     })
   }
@@ -38,26 +50,43 @@ async function prepare(client: KubeClient, registry: string, opts: {label?: bool
   if (opts.custom !== undefined) {
     const existing = await client.find<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)
     if (existing) await client.patch(R.configMaps, 'on-cluster-build-custom-dockerfile', {data: {[pool]: opts.custom}}, {namespace: NS})
-    else await client.create<ConfigMap>(R.configMaps, {data: {[pool]: opts.custom}, metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: NS}})
+    else
+      await client.create<ConfigMap>(R.configMaps, {
+        data: {[pool]: opts.custom},
+        metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: NS},
+      })
   }
 
   await client.create<MachineConfigPool>(R.machineConfigPools, {
     metadata: {labels: opts.label === false ? {} : {'machineconfiguration.openshift.io/layering-enabled': ''}, name: pool},
     spec: {
-      machineConfigSelector: {matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: [pool, 'worker']}]},
+      machineConfigSelector: {
+        matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: [pool, 'worker']}],
+      },
       nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${pool}`]: ''}},
     },
   })
   await client.create(R.machineConfigs, {
     metadata: {labels: {'machineconfiguration.openshift.io/role': pool}, name: `99-${pool}-oc-mob-test`},
-    spec: {config: {ignition: {version: '3.4.0'}, storage: {files: [{contents: {source: 'data:,hello%20from%20oc-mob%0A'}, mode: 420, path: '/etc/oc-mob-test'}]}}},
+    spec: {
+      config: {
+        ignition: {version: '3.4.0'},
+        storage: {files: [{contents: {source: 'data:,hello%20from%20oc-mob%0A'}, mode: 420, path: '/etc/oc-mob-test'}]},
+      },
+    },
   })
   // The pool is rendered once from the worker configs alone, then again with its own MachineConfig.
-  return waitFor<MachineConfigPool, string>(client, R.machineConfigPools, pool, (p) => {
-    const name = p?.spec?.configuration?.name
-    const withOurs = p?.spec?.configuration?.source?.some((s) => s.name === `99-${pool}-oc-mob-test`)
-    return name && withOurs ? name : undefined
-  }, {timeoutMs: 20_000})
+  return waitFor<MachineConfigPool, string>(
+    client,
+    R.machineConfigPools,
+    pool,
+    (p) => {
+      const name = p?.spec?.configuration?.name
+      const withOurs = p?.spec?.configuration?.source?.some((s) => s.name === `99-${pool}-oc-mob-test`)
+      return name && withOurs ? name : undefined
+    },
+    {timeoutMs: 20_000},
+  )
 }
 
 function emuRequests(cluster: Cluster): Array<{method: string; path: string; user?: string}> {
@@ -136,7 +165,21 @@ describe('oc mob build (end to end, simulated cluster)', function () {
       emuRequests(cluster).length = 0
       // As the read-only `developer`: any write would be refused. (The simulation writes as admin meanwhile.)
       const readOnly = (cluster.emulator as {kubeconfigFor: (id: string) => string}).kubeconfigFor('developer')
-      const r = await run(['build', POOL, '--kubeconfig', readOnly, '--local', '--push', '--no-tls-verify', '--isolation', 'chroot', '--tag', `${cluster.sim.registry!.host}/ocp/local-try:1`, '-o', 'json'])
+      const r = await run([
+        'build',
+        POOL,
+        '--kubeconfig',
+        readOnly,
+        '--local',
+        '--push',
+        '--no-tls-verify',
+        '--isolation',
+        'chroot',
+        '--tag',
+        `${cluster.sim.registry!.host}/ocp/local-try:1`,
+        '-o',
+        'json',
+      ])
       expect(r.exitCode, r.stderr).to.equal(0)
       const result = JSON.parse(r.stdout)
       expect(result).to.include({engine: 'buildah', pool: POOL, pushed: true, renderedConfig: rendered})
@@ -168,12 +211,16 @@ describe('oc mob build (end to end, simulated cluster)', function () {
       const r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig, '--dry-run', '-o', 'yaml'])
       expect(r.exitCode, r.stderr).to.equal(0)
       const docs = parseAllDocuments(r.stdout).map((d) => d.toJSON())
-      expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).to.deep.equal([`ConfigMap/mc-${rendered}`, `ConfigMap/dockerfile-${rendered}`, `Pod/build-${rendered}`])
+      expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).to.deep.equal([
+        `ConfigMap/mc-${rendered}`,
+        `ConfigMap/dockerfile-${rendered}`,
+        `Pod/build-${rendered}`,
+      ])
       expect(r.stdout).not.to.include(b64('builder:secret'))
       expect(await ephemeral(client)).to.deep.equal([])
     })
 
-    it('follows the log with --follow and records success; the objects match the operator\'s', async () => {
+    it("follows the log with --follow and records success; the objects match the operator's", async () => {
       rendered = await prepare(client, INTERNAL)
       // Look at the pod while it exists: names, labels, annotation, containers, env, volumes.
       const seen = waitFor<Pod, Pod>(client, R.pods, `build-${rendered}`, (p) => p, {namespace: NS, timeoutMs: 30_000})
@@ -195,7 +242,13 @@ describe('oc mob build (end to end, simulated cluster)', function () {
 
     it('reports the 4.14 hang at once, shows the last log lines, keeps the objects and marks the pool failed', async () => {
       rendered = await prepare(client, INTERNAL)
-      cluster.sim.addScripts([{exitCode: 1, logLines: ['STEP 1/4: FROM base', 'error: building at STEP "RUN exit 1": exit status 1'], match: {container: 'image-build', podName: /^build-/}}])
+      cluster.sim.addScripts([
+        {
+          exitCode: 1,
+          logLines: ['STEP 1/4: FROM base', 'error: building at STEP "RUN exit 1": exit status 1'],
+          match: {container: 'image-build', podName: /^build-/},
+        },
+      ])
       const t0 = Date.now()
       const r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
       expect(Date.now() - t0).to.be.lessThan(20_000)
@@ -206,7 +259,11 @@ describe('oc mob build (end to end, simulated cluster)', function () {
       expect(r.stderr).to.include('oc mob logs layering').and.include('oc mob cleanup layering')
       const pod = await client.get<Pod>(R.pods, `build-${rendered}`, NS)
       expect(pod.status!.phase).to.equal('Running')
-      expect(await ephemeral(client)).to.deep.equal([`configmap/dockerfile-${rendered}`, `configmap/mc-${rendered}`, `pod/build-${rendered}`])
+      expect(await ephemeral(client)).to.deep.equal([
+        `configmap/dockerfile-${rendered}`,
+        `configmap/mc-${rendered}`,
+        `pod/build-${rendered}`,
+      ])
       const pool = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
       const cond = Object.fromEntries(pool.status!.conditions!.map((c) => [c.type, c]))
       expect(cond.BuildFailed).to.include({reason: 'BuildFailed', status: 'True'})
@@ -237,8 +294,10 @@ describe('oc mob build (end to end, simulated cluster)', function () {
         expect(await ephemeral(client)).to.deep.equal([])
         if (before) {
           // The build's own marks on the pool (the node controller keeps updating Updated/Updating meanwhile).
-          const marks = (p: MachineConfigPool) => (p.status?.conditions ?? [])
-            .filter((c) => ['BuildPending', 'Building', 'BuildSuccess', 'BuildFailed', 'Degraded', 'RenderDegraded'].includes(c.type))
+          const marks = (p: MachineConfigPool) =>
+            (p.status?.conditions ?? []).filter((c) =>
+              ['BuildPending', 'Building', 'BuildSuccess', 'BuildFailed', 'Degraded', 'RenderDegraded'].includes(c.type),
+            )
           const after = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
           expect(marks(after)).to.deep.equal(marks(before))
           expect(after.metadata.annotations ?? {}).to.deep.equal(before.metadata.annotations ?? {})
@@ -268,22 +327,41 @@ describe('oc mob build (end to end, simulated cluster)', function () {
         const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
         await client.delete(R.configMaps, 'on-cluster-build-config', {namespace: NS})
         let r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
-        expect([r.exitCode, r.stderr]).to.satisfy(([code, err]: [number, string]) => code === 6 && err.includes('on-cluster-build-config ConfigMap missing in openshift-machine-config-operator') && err.includes('oc mob setup'))
-        await client.create(R.configMaps, {data: {...cm.data, finalImagePushSecretName: 'nope'}, metadata: {name: 'on-cluster-build-config', namespace: NS}})
+        expect([r.exitCode, r.stderr]).to.satisfy(
+          ([code, err]: [number, string]) =>
+            code === 6 &&
+            err.includes('on-cluster-build-config ConfigMap missing in openshift-machine-config-operator') &&
+            err.includes('oc mob setup'),
+        )
+        await client.create(R.configMaps, {
+          data: {...cm.data, finalImagePushSecretName: 'nope'},
+          metadata: {name: 'on-cluster-build-config', namespace: NS},
+        })
         r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(6)
-        expect(r.stderr).to.include('secret nope from on-cluster-build-config (final image push secret) is not found in openshift-machine-config-operator')
+        expect(r.stderr).to.include(
+          'secret nope from on-cluster-build-config (final image push secret) is not found in openshift-machine-config-operator',
+        )
         await client.create<Secret>(R.secrets, {data: {token: b64('x')}, metadata: {name: 'opaque', namespace: NS}, type: 'Opaque'})
         await client.patch(R.configMaps, 'on-cluster-build-config', {data: {finalImagePushSecretName: 'opaque'}}, {namespace: NS})
         r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(7)
         expect(r.stderr).to.include('secret opaque has type Opaque; it must be kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg')
-        await client.create<Secret>(R.secrets, {data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('a:b')}}}))}, metadata: {name: 'elsewhere', namespace: NS}, type: 'kubernetes.io/dockerconfigjson'})
+        await client.create<Secret>(R.secrets, {
+          data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('a:b')}}}))},
+          metadata: {name: 'elsewhere', namespace: NS},
+          type: 'kubernetes.io/dockerconfigjson',
+        })
         await client.patch(R.configMaps, 'on-cluster-build-config', {data: {finalImagePushSecretName: 'elsewhere'}}, {namespace: NS})
         r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(7)
         expect(r.stderr).to.include(`final image push secret elsewhere has no credentials for ${INTERNAL}`)
-        await client.patch(R.configMaps, 'on-cluster-build-config', {data: {finalImagePullspec: 'Not A Pullspec', finalImagePushSecretName: 'push-secret'}}, {namespace: NS})
+        await client.patch(
+          R.configMaps,
+          'on-cluster-build-config',
+          {data: {finalImagePullspec: 'Not A Pullspec', finalImagePushSecretName: 'push-secret'}},
+          {namespace: NS},
+        )
         r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(7)
         expect(r.stderr).to.include('finalImagePullspec "Not A Pullspec" is not a valid image pullspec')
@@ -295,7 +373,9 @@ describe('oc mob build (end to end, simulated cluster)', function () {
         const before = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
         const r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(7)
-        expect(r.stderr).to.include('the custom Dockerfile of pool layering (on-cluster-build-custom-dockerfile, key layering) has 2 problems')
+        expect(r.stderr).to.include(
+          'the custom Dockerfile of pool layering (on-cluster-build-custom-dockerfile, key layering) has 2 problems',
+        )
         expect(r.stderr).to.include('line 2: Unknown instruction: RUNN')
         expect(r.stderr).to.include('line 3: the last stage must be `FROM configs AS final`')
         await expectNothingCreated(before)
@@ -308,12 +388,25 @@ describe('oc mob build (end to end, simulated cluster)', function () {
         const noise = randomBytes(900_000)
         await client.create(R.machineConfigs, {
           metadata: {labels: {'machineconfiguration.openshift.io/role': POOL}, name: '99-layering-big'},
-          spec: {config: {ignition: {version: '3.4.0'}, storage: {files: [{contents: {source: `data:;base64,${noise.toString('base64')}`}, path: '/etc/big'}]}}},
+          spec: {
+            config: {
+              ignition: {version: '3.4.0'},
+              storage: {files: [{contents: {source: `data:;base64,${noise.toString('base64')}`}, path: '/etc/big'}]},
+            },
+          },
         })
-        await waitFor<MachineConfigPool, true>(client, R.machineConfigPools, POOL, (p) => (p?.spec?.configuration?.name !== before.spec!.configuration!.name ? true : undefined), {timeoutMs: 20_000})
+        await waitFor<MachineConfigPool, true>(
+          client,
+          R.machineConfigPools,
+          POOL,
+          (p) => (p?.spec?.configuration?.name !== before.spec!.configuration!.name ? true : undefined),
+          {timeoutMs: 20_000},
+        )
         const r = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig])
         expect(r.exitCode).to.equal(7)
-        expect(r.stderr).to.match(/the rendered MachineConfig rendered-layering-\w+ is \d+ bytes \(1\.\d\d MiB\) after encoding; a ConfigMap holds at most 1048576 bytes/)
+        expect(r.stderr).to.match(
+          /the rendered MachineConfig rendered-layering-\w+ is \d+ bytes \(1\.\d\d MiB\) after encoding; a ConfigMap holds at most 1048576 bytes/,
+        )
         expect(await ephemeral(client)).to.deep.equal([])
       })
     })

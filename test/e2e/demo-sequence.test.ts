@@ -15,7 +15,7 @@ const IMAGE_ANNOTATION = 'machineconfiguration.openshift.io/newestImageEquivalen
 // `npm run demo`'s sequence on a machine without buildah: in scripted mode a build succeeds or fails
 // as its Dockerfile's RUN steps say, so a failing build, the cleanup and the fixed rebuild run the
 // same way as with real builds, and the rebuild ends.
-describe('the demo\'s sequence with scripted builds: failing build, cleanup, fixed rebuild (end to end)', function () {
+describe("the demo's sequence with scripted builds: failing build, cleanup, fixed rebuild (end to end)", function () {
   this.timeout(240_000)
   let cluster: Cluster
   let client: KubeClient
@@ -31,7 +31,7 @@ describe('the demo\'s sequence with scripted builds: failing build, cleanup, fix
     if (dir) fs.rmSync(dir, {force: true, recursive: true})
   })
 
-  it('fails with the RUN step\'s output, cleans up, then builds the fixed Dockerfile to its digest', async () => {
+  it("fails with the RUN step's output, cleans up, then builds the fixed Dockerfile to its digest", async () => {
     const kc = ['--kubeconfig', cluster.kubeconfig]
     const dockerfile = path.join(dir, 'custom.Dockerfile')
     const plain = ['setup', ...kc, '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes']
@@ -48,7 +48,9 @@ describe('the demo\'s sequence with scripted builds: failing build, cleanup, fix
     const failed = await run(['build', POOL, ...kc, '--rebuild'])
     expect(failed.exitCode, failed.stdout + failed.stderr).to.equal(8)
     expect(failed.stderr).to.include('checking the image')
-    expect(failed.stderr).to.include('Error: building at STEP "RUN echo "checking the image" && exit 3": while running runtime: exit status 3')
+    expect(failed.stderr).to.include(
+      'Error: building at STEP "RUN echo "checking the image" && exit 3": while running runtime: exit status 3',
+    )
     const rendered = (await client.get<MachineConfigPool>(R.machineConfigPools, POOL)).spec!.configuration!.name!
     expect(await client.find<ConfigMap>(R.configMaps, `digest-${rendered}`, MCO_NS)).to.equal(undefined)
 

@@ -21,7 +21,8 @@ const CUSTOM_OK = [
   'COPY --from=tools /usr/bin/yq /usr/bin/yq',
   'RUN rpm-ostree install tmux && ostree container commit',
 ].join('\n')
-const CUSTOM_BAD = 'FROM quay.io/centos/centos:stream9 AS centos\nRUNN dnf install -y epel-release\nFROM configs AS final\nCOPY onlyone\nFROM centos AS late\n'
+const CUSTOM_BAD =
+  'FROM quay.io/centos/centos:stream9 AS centos\nRUNN dnf install -y epel-release\nFROM configs AS final\nCOPY onlyone\nFROM centos AS late\n'
 const CUSTOM_WARN = 'FROM configs AS final\nMAINTAINER admin@example.com\nRUN echo hi\n'
 
 function machineConfig(name: string, files: Array<[string, string]>) {
@@ -31,12 +32,23 @@ function machineConfig(name: string, files: Array<[string, string]>) {
     metadata: {
       annotations: {'machineconfiguration.openshift.io/generated-by-controller-version': '4.14.0'},
       name,
-      ownerReferences: [{apiVersion: MCO_API, blockOwnerDeletion: true, controller: true, kind: 'MachineConfigPool', name: name.split('-')[1], uid: '5b1f7e3c-0d2a-4c8e-9f61-3a7b2c1d0e9f'}],
+      ownerReferences: [
+        {
+          apiVersion: MCO_API,
+          blockOwnerDeletion: true,
+          controller: true,
+          kind: 'MachineConfigPool',
+          name: name.split('-')[1],
+          uid: '5b1f7e3c-0d2a-4c8e-9f61-3a7b2c1d0e9f',
+        },
+      ],
     },
     spec: {
       config: {
         ignition: {version: '3.4.0'},
-        storage: {files: files.map(([p, text]) => ({contents: {source: `data:,${encodeURIComponent(text)}`}, mode: 420, overwrite: true, path: p}))},
+        storage: {
+          files: files.map(([p, text]) => ({contents: {source: `data:,${encodeURIComponent(text)}`}, mode: 420, overwrite: true, path: p})),
+        },
       },
       extensions: [],
       fips: false,
@@ -47,7 +59,10 @@ function machineConfig(name: string, files: Array<[string, string]>) {
   }
 }
 
-const layeringMc = machineConfig(R_LAY, [['/etc/motd', 'hello <layered> & welcome\n'], ['/etc/sysctl.d/inotify.conf', 'fs.inotify.max_user_watches = 65536\n']])
+const layeringMc = machineConfig(R_LAY, [
+  ['/etc/motd', 'hello <layered> & welcome\n'],
+  ['/etc/sysctl.d/inotify.conf', 'fs.inotify.max_user_watches = 65536\n'],
+])
 
 function configMap(name: string, data: Record<string, string>, labels?: Record<string, string>) {
   return {apiVersion: 'v1', data, kind: 'ConfigMap', metadata: {labels, name, namespace: MCO_NS}}
@@ -59,14 +74,15 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
   let tmp: string
   let osImage: Record<string, string>
 
-  const expected = (pool: string, rendered: string, customDockerfile?: string): string => renderDockerfile({
-    baseImage: osImage.baseOSContainerImage,
-    customDockerfile,
-    extensionsImage: osImage.baseOSExtensionsContainerImage,
-    pool,
-    releaseVersion: osImage.releaseVersion,
-    renderedConfig: rendered,
-  })
+  const expected = (pool: string, rendered: string, customDockerfile?: string): string =>
+    renderDockerfile({
+      baseImage: osImage.baseOSContainerImage,
+      customDockerfile,
+      extensionsImage: osImage.baseOSExtensionsContainerImage,
+      pool,
+      releaseVersion: osImage.releaseVersion,
+      renderedConfig: rendered,
+    })
   const args = (...a: string[]): string[] => [...a, '--kubeconfig', emu.kubeconfig]
   const writes = (): string[] => emu.requests.filter((q) => q.method !== 'GET').map((q) => `${q.method} ${q.path}`)
 
@@ -87,8 +103,10 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
         configMap('on-cluster-build-custom-dockerfile', {broken: CUSTOM_BAD, layering: CUSTOM_OK, warned: CUSTOM_WARN, worker: ''}),
         // The build config names secrets that do not exist: rendering must not need them.
         configMap('on-cluster-build-config', {
-          baseImagePullSecretName: 'no-such-pull-secret', finalImagePullspec: 'quay.io/example/os-image:latest',
-          finalImagePushSecretName: 'no-such-push-secret', imageBuilderType: 'custom-pod-builder',
+          baseImagePullSecretName: 'no-such-pull-secret',
+          finalImagePullspec: 'quay.io/example/os-image:latest',
+          finalImagePushSecretName: 'no-such-push-secret',
+          imageBuilderType: 'custom-pod-builder',
         }),
       ],
     })
@@ -153,16 +171,24 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
       expect(r.exitCode).to.equal(7)
       expect(r.stdout).to.equal(expected('broken', R_BROKEN, CUSTOM_BAD))
       const start = expected('broken', R_BROKEN).split('\n').length
-      expect(r.stderr).to.include('error: the custom Dockerfile (on-cluster-build-custom-dockerfile, key broken) has 3 errors; a build would fail on it')
+      expect(r.stderr).to.include(
+        'error: the custom Dockerfile (on-cluster-build-custom-dockerfile, key broken) has 3 errors; a build would fail on it',
+      )
       expect(r.stderr).to.include(`line 2 (Dockerfile line ${start + 1}): error: Unknown instruction: RUNN`)
       expect(r.stderr).to.include(`line 4 (Dockerfile line ${start + 3}): error: COPY requires at least two arguments`)
-      expect(r.stderr).to.match(/line 5 \(Dockerfile line \d+\): error: the last stage must be `FROM configs AS final` \(it is `FROM centos AS late`; move the stage of line 3 to the end\)/)
+      expect(r.stderr).to.match(
+        /line 5 \(Dockerfile line \d+\): error: the last stage must be `FROM configs AS final` \(it is `FROM centos AS late`; move the stage of line 3 to the end\)/,
+      )
       expect(r.stderr).to.include('next: fix it in a local file, check it with `oc mob dockerfile broken --file FILE --check`')
       expect(r.stderr).not.to.match(/\n\s+at /)
       const json = await run(args('dockerfile', 'broken', '-o', 'json'))
       expect(json.exitCode).to.equal(7)
       const j = JSON.parse(json.stdout)
-      expect(j.problems.map((p: {line: number; severity: string}) => [p.line, p.severity])).to.deep.equal([[2, 'error'], [4, 'error'], [5, 'error']])
+      expect(j.problems.map((p: {line: number; severity: string}) => [p.line, p.severity])).to.deep.equal([
+        [2, 'error'],
+        [4, 'error'],
+        [5, 'error'],
+      ])
       expect(j.problems[0]).to.have.keys('line', 'severity', 'message', 'dockerfileLine')
       expect(writes()).to.deep.equal([])
     })
@@ -181,7 +207,9 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
       expect(ok.stdout.trim()).to.equal('Custom Dockerfile on-cluster-build-custom-dockerfile[layering] for pool layering: no problems.')
       const bad = await run(args('dockerfile', 'broken', '--validate-only'))
       expect(bad.exitCode).to.equal(7)
-      expect(bad.stdout.trim()).to.equal('Custom Dockerfile on-cluster-build-custom-dockerfile[broken] for pool broken: 3 errors, 0 warnings.')
+      expect(bad.stdout.trim()).to.equal(
+        'Custom Dockerfile on-cluster-build-custom-dockerfile[broken] for pool broken: 3 errors, 0 warnings.',
+      )
       expect(bad.stderr).to.include('  line 2: error: Unknown instruction: RUNN')
       const none = await run(args('dockerfile', 'plain', '--check'))
       expect(none.exitCode).to.equal(0)
@@ -190,7 +218,7 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
       expect(both.exitCode).to.equal(2)
     })
 
-    it('--file renders and checks a local custom Dockerfile instead of the cluster\'s', async () => {
+    it("--file renders and checks a local custom Dockerfile instead of the cluster's", async () => {
       const good = path.join(tmp, 'good.Dockerfile')
       const local = 'FROM configs AS final\nRUN echo from-a-file > /etc/from-a-file\n'
       fs.writeFileSync(good, local)
@@ -254,7 +282,10 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
       expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).to.equal('mine\n')
       const j = JSON.parse(forced.stdout)
       expect(j.exported).to.include({dir, fitsConfigMap: true, machineConfigSource: 'rendered'})
-      expect(j.exported.files.map((x: {path: string}) => x.path)).to.deep.equal([path.join(dir, 'Dockerfile'), path.join(dir, 'machineconfig', 'machineconfig.json.gz')])
+      expect(j.exported.files.map((x: {path: string}) => x.path)).to.deep.equal([
+        path.join(dir, 'Dockerfile'),
+        path.join(dir, 'machineconfig', 'machineconfig.json.gz'),
+      ])
       const noForce = await run(args('dockerfile', 'layering', '--force'))
       expect(noForce.exitCode).to.equal(2)
     })
@@ -277,7 +308,8 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
     })
 
     describe('while a build is under way', () => {
-      const live = (): string => expected('layering', R_LAY, CUSTOM_OK).replace('LABEL releaseversion=4.14.12', 'LABEL releaseversion=4.14.11')
+      const live = (): string =>
+        expected('layering', R_LAY, CUSTOM_OK).replace('LABEL releaseversion=4.14.12', 'LABEL releaseversion=4.14.11')
       const liveMc = {...layeringMc, metadata: {...layeringMc.metadata, annotations: {note: 'the copy the build uses'}}}
 
       before(async () => {
@@ -287,19 +319,26 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
           'machineconfiguration.openshift.io/targetMachineConfigPool': 'layering',
         }
         expect((await emu.request('POST', CM_PATH, configMap(`dockerfile-${R_LAY}`, {Dockerfile: live()}, labels))).status).to.equal(201)
-        expect((await emu.request('POST', CM_PATH, configMap(`mc-${R_LAY}`, {'machineconfig.json.gz': encodeMachineConfig(liveMc)}, labels))).status).to.equal(201)
-        expect((await emu.request('POST', CM_PATH, configMap(`mc-${R_BROKEN}`, {'machineconfig.json.gz': 'bm90IGd6aXA='}, labels))).status).to.equal(201)
+        expect(
+          (await emu.request('POST', CM_PATH, configMap(`mc-${R_LAY}`, {'machineconfig.json.gz': encodeMachineConfig(liveMc)}, labels)))
+            .status,
+        ).to.equal(201)
+        expect(
+          (await emu.request('POST', CM_PATH, configMap(`mc-${R_BROKEN}`, {'machineconfig.json.gz': 'bm90IGd6aXA='}, labels))).status,
+        ).to.equal(201)
       })
 
       after(async () => {
         for (const n of [`dockerfile-${R_LAY}`, `mc-${R_LAY}`, `mc-${R_BROKEN}`]) await emu.request('DELETE', `${CM_PATH}/${n}`)
       })
 
-      it('shows the build\'s own copy from dockerfile-<rendered> and says so on stderr', async () => {
+      it("shows the build's own copy from dockerfile-<rendered> and says so on stderr", async () => {
         const r = await run(args('dockerfile', 'layering'))
         expect(r.exitCode, r.stderr).to.equal(0)
         expect(r.stdout).to.equal(live())
-        expect(r.stderr).to.include(`note: a build of ${R_LAY} is under way: showing its own copy from ConfigMap dockerfile-${R_LAY}; it differs from a fresh render (--diff shows how, --fresh shows the fresh render)`)
+        expect(r.stderr).to.include(
+          `note: a build of ${R_LAY} is under way: showing its own copy from ConfigMap dockerfile-${R_LAY}; it differs from a fresh render (--diff shows how, --fresh shows the fresh render)`,
+        )
         const j = JSON.parse((await run(args('dockerfile', 'layering', '-o', 'json'))).stdout)
         expect(j).to.include({liveConfigMap: `dockerfile-${R_LAY}`, liveMatchesRender: false, source: 'live'})
         const fresh = await run(args('dockerfile', 'layering', '--fresh'))
@@ -322,7 +361,7 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
         expect(writes()).to.deep.equal([])
       })
 
-      it('--diff with --file compares the build\'s copy with a render using the file', async () => {
+      it("--diff with --file compares the build's copy with a render using the file", async () => {
         const file = path.join(tmp, 'diff.Dockerfile')
         fs.writeFileSync(file, CUSTOM_OK.replace('tmux', 'tmux htop'))
         const r = await run(args('dockerfile', 'layering', '--diff', '--file', file))
@@ -331,7 +370,7 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
         expect(r.stdout).to.include('+RUN rpm-ostree install tmux htop && ostree container commit')
       })
 
-      it('--export writes the build\'s own copies (mc-<rendered> verbatim)', async () => {
+      it("--export writes the build's own copies (mc-<rendered> verbatim)", async () => {
         const dir = path.join(tmp, 'live-ctx')
         const r = await run(args('dockerfile', 'layering', '--export', dir, '-o', 'json'))
         expect(r.exitCode, r.stderr).to.equal(0)
@@ -350,7 +389,9 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
       it('machineconfig refuses an mc-<rendered> that is not an encoded MachineConfig (exit 7)', async () => {
         const r = await run(args('mc', 'broken'))
         expect(r.exitCode).to.equal(7)
-        expect(r.stderr).to.include(`error: ConfigMap mc-${R_BROKEN} in ${MCO_NS}: its machineconfig.json.gz is not a base64-encoded gzipped MachineConfig`)
+        expect(r.stderr).to.include(
+          `error: ConfigMap mc-${R_BROKEN} in ${MCO_NS}: its machineconfig.json.gz is not a base64-encoded gzipped MachineConfig`,
+        )
         expect(r.stderr).to.include('next: ')
       })
     })
@@ -381,7 +422,7 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
   })
 
   describe('machineconfig', () => {
-    it('prints the pool\'s rendered MachineConfig as indented JSON by default', async () => {
+    it("prints the pool's rendered MachineConfig as indented JSON by default", async () => {
       const r = await run(args('machineconfig', 'layering'))
       expect(r.exitCode, r.stderr).to.equal(0)
       const served = (await emu.request('GET', `/apis/${MCO_API}/machineconfigs/${R_LAY}`)).body
@@ -411,7 +452,10 @@ describe('oc mob dockerfile and oc mob machineconfig (end to end)', function () 
   })
 
   it('exits 6 naming machine-config-osimageurl when the release ConfigMap is missing', async () => {
-    const bare = await startEmulator({groups: {machineOS: false}, objects: [namespace(MCO_NS), pool('layering', {layered: true, rendered: R_LAY})]})
+    const bare = await startEmulator({
+      groups: {machineOS: false},
+      objects: [namespace(MCO_NS), pool('layering', {layered: true, rendered: R_LAY})],
+    })
     try {
       const r = await run(['dockerfile', 'layering', '--kubeconfig', bare.kubeconfig])
       expect(r.exitCode).to.equal(6)

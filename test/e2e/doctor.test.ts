@@ -36,7 +36,13 @@ function jwt(claims: Record<string, unknown>): string {
   return token
 }
 
-function secret(name: string, namespace: string, data: Record<string, string>, type = 'kubernetes.io/dockerconfigjson', annotations: Record<string, string> = {}): Secret {
+function secret(
+  name: string,
+  namespace: string,
+  data: Record<string, string>,
+  type = 'kubernetes.io/dockerconfigjson',
+  annotations: Record<string, string> = {},
+): Secret {
   return {apiVersion: 'v1', data, kind: 'Secret', metadata: {annotations, name, namespace}, type} as Secret
 }
 
@@ -55,10 +61,19 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
 
   const json = async (...args: string[]) => {
     const r = await doctor(...args, '-o', 'json')
-    return {body: JSON.parse(r.stdout) as {checks: Array<{id: string; status: string; cause: string; answer?: string; login?: string; subject: string}>; summary: {fail: number}}, r}
+    return {
+      body: JSON.parse(r.stdout) as {
+        checks: Array<{id: string; status: string; cause: string; answer?: string; login?: string; subject: string}>
+        summary: {fail: number}
+      },
+      r,
+    }
   }
 
-  const writes = (): string[] => emu.requests.filter((q) => q.method !== 'GET' && !q.path.includes('selfsubjectaccessreviews') && !q.query.includes('dryRun=All')).map((q) => `${q.method} ${q.path}`)
+  const writes = (): string[] =>
+    emu.requests
+      .filter((q) => q.method !== 'GET' && !q.path.includes('selfsubjectaccessreviews') && !q.query.includes('dryRun=All'))
+      .map((q) => `${q.method} ${q.path}`)
 
   async function put(obj: KubeObject & {kind?: string}): Promise<void> {
     const r = obj.kind === 'Secret' ? R.secrets : obj.kind === 'ConfigMap' ? R.configMaps : R.machineOSConfigs
@@ -68,7 +83,9 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
       cur = undefined
     }
 
-    await (cur ? client.replace(r, {...obj, metadata: {...obj.metadata, resourceVersion: cur.metadata.resourceVersion}}) : client.create(r, obj))
+    await (cur
+      ? client.replace(r, {...obj, metadata: {...obj.metadata, resourceVersion: cur.metadata.resourceVersion}})
+      : client.create(r, obj))
   }
 
   /** Point the cluster at `host`: base image, global pull secret, push secret and the worker pool's MachineOSConfig. */
@@ -78,8 +95,15 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
     await put(secret('pull-secret', 'openshift-config', {'.dockerconfigjson': dockerConfig(host, opts.globalUser ?? 'nodes', PW.nodes)}))
     await put(opts.push ?? secret('push-creds', MCO_NS, {'.dockerconfigjson': dockerConfig(host, 'pruner', PW.pruner)}))
     await put({
-      apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineOSConfig', metadata: {name: 'worker'},
-      spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: opts.push?.metadata.name ?? 'push-creds'}, renderedImagePushSpec: `${host}/org/os-image:latest`},
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineOSConfig',
+      metadata: {name: 'worker'},
+      spec: {
+        imageBuilder: {imageBuilderType: 'Job'},
+        machineConfigPool: {name: 'worker'},
+        renderedImagePushSecret: {name: opts.push?.metadata.name ?? 'push-creds'},
+        renderedImagePushSpec: `${host}/org/os-image:latest`,
+      },
     } as KubeObject)
   }
 
@@ -114,7 +138,9 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
     expect(row('registry:pull:base').login).to.match(/^Bearer token from http:\/\/127\.0\.0\.1:\d+\/token$/)
     expect(row('registry:pull:nodes')).to.include({status: 'ok'})
     expect(row('registry:pull:nodes').cause).to.include('does not exist yet')
-    expect(row('registry:push').answer).to.match(/POST \/v2\/org\/os-image\/blobs\/uploads\/: HTTP 202; upload session cancelled \(HTTP 204\)/)
+    expect(row('registry:push').answer).to.match(
+      /POST \/v2\/org\/os-image\/blobs\/uploads\/: HTTP 202; upload session cancelled \(HTTP 204\)/,
+    )
     expect(row('registry:delete')).to.include({status: 'ok'})
     expect(row('registry:delete').answer).to.include('HTTP 404 MANIFEST_UNKNOWN')
     expect(row('pool:machineosconfig').cause).to.include('server-side dry run')
@@ -129,14 +155,16 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
     expect(table.stdout).to.match(/0 warnings, 0 failed|, 0 failed/)
   })
 
-  it('the registry\'s own answers: push refused (401 insufficient scope), deletes refused, bad credentials at the token service; exit 7', async () => {
+  it("the registry's own answers: push refused (401 insufficient scope), deletes refused, bad credentials at the token service; exit 7", async () => {
     await configure(reg.host, {push: secret('push-creds', MCO_NS, {'.dockerconfigjson': dockerConfig(reg.host, 'reader', PW.reader)})})
     const {body, r} = await json('worker')
     expect(r.exitCode).to.equal(7)
     expect(r.stderr).to.include('check failed').and.include('next:')
     const push = body.checks.find((c) => c.id === 'registry:push')!
     expect(push.status).to.equal('fail')
-    expect(push.answer).to.equal('POST /v2/org/os-image/blobs/uploads/: HTTP 401 UNAUTHORIZED: access to the requested resource is not authorized')
+    expect(push.answer).to.equal(
+      'POST /v2/org/os-image/blobs/uploads/: HTTP 401 UNAUTHORIZED: access to the requested resource is not authorized',
+    )
     expect(body.checks.find((c) => c.id === 'registry:delete')).to.include({status: 'warn'})
 
     await put(secret('push-creds', MCO_NS, {'.dockerconfigjson': dockerConfig(reg.host, 'pusher', 'not-the-password-Zx0')}))
@@ -177,9 +205,14 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
     const now = Math.floor(Date.now() / 1000)
     const sa = 'system:serviceaccount:openshift-machine-config-operator:builder'
     const expired = jwt({exp: now - 7200, sub: sa})
-    const dockercfg = (token: string) => b64(JSON.stringify({[reg.host]: {auth: b64(`<token>:${token}`), password: token, username: '<token>'}}))
+    const dockercfg = (token: string) =>
+      b64(JSON.stringify({[reg.host]: {auth: b64(`<token>:${token}`), password: token, username: '<token>'}}))
     secretValues.push(b64(`<token>:${expired}`))
-    await configure(reg.host, {push: secret('builder-dockercfg-x1y2z', MCO_NS, {'.dockercfg': dockercfg(expired)}, 'kubernetes.io/dockercfg', {'kubernetes.io/service-account.name': 'builder'})})
+    await configure(reg.host, {
+      push: secret('builder-dockercfg-x1y2z', MCO_NS, {'.dockercfg': dockercfg(expired)}, 'kubernetes.io/dockercfg', {
+        'kubernetes.io/service-account.name': 'builder',
+      }),
+    })
     const {body, r} = await json('worker')
     expect(r.exitCode).to.equal(7)
     const token = body.checks.find((c) => c.id === 'token:push')!
@@ -189,7 +222,11 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
 
     const soon = jwt({exp: now + 3 * 3600, sub: sa})
     secretValues.push(b64(`<token>:${soon}`))
-    await put(secret('builder-dockercfg-x1y2z', MCO_NS, {'.dockercfg': dockercfg(soon)}, 'kubernetes.io/dockercfg', {'kubernetes.io/service-account.name': 'builder'}))
+    await put(
+      secret('builder-dockercfg-x1y2z', MCO_NS, {'.dockercfg': dockercfg(soon)}, 'kubernetes.io/dockercfg', {
+        'kubernetes.io/service-account.name': 'builder',
+      }),
+    )
     const table = await doctor('worker')
     expect(table.exitCode, table.stderr).to.equal(0)
     expect(table.stdout).to.match(/WARN\s+token\s+push secret builder-dockercfg-x1y2z: token for 127\.0\.0\.1:\d+/)
@@ -213,7 +250,9 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
     expect(r.exitCode).to.equal(7)
     const row = body.checks.find((c) => c.id === 'secret:push')!
     expect(row.cause).to.equal('secret push-creds has type Opaque; it must be kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg')
-    expect(body.checks.find((c) => c.id === 'registry:push')!.cause).to.match(/^not tried: openshift-machine-config-operator\/push-creds is not usable/)
+    expect(body.checks.find((c) => c.id === 'registry:push')!.cause).to.match(
+      /^not tried: openshift-machine-config-operator\/push-creds is not usable/,
+    )
     expect(body.checks.find((c) => c.id === 'registry:pull:base')).to.include({status: 'ok'})
     expect(writes()).to.deep.equal([])
 
@@ -251,13 +290,19 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
   it('TLS: an unknown CA is named in the error; --registry-ca makes it work', async () => {
     const ca = createCA('doctor-test-ca')
     const cert = issueCert(ca, {commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server'})
-    const tls = await startTokenRegistry({images: {'ocp/rhcos': [BASE_DIGEST]}, tls: {certPem: cert.certPem + ca.certPem, keyPem: cert.keyPem}, users})
+    const tls = await startTokenRegistry({
+      images: {'ocp/rhcos': [BASE_DIGEST]},
+      tls: {certPem: cert.certPem + ca.certPem, keyPem: cert.keyPem},
+      users,
+    })
     try {
       await configure(tls.host)
       const {body, r} = await json('worker')
       expect(r.exitCode).to.equal(7)
       const push = body.checks.find((c) => c.id === 'registry:push')!
-      expect(push.cause, push.cause).to.match(/^not reachable: TLS with 127\.0\.0\.1:\d+ failed: .+ \(\w+; verified against Node's built-in CA list/)
+      expect(push.cause, push.cause).to.match(
+        /^not reachable: TLS with 127\.0\.0\.1:\d+ failed: .+ \(\w+; verified against Node's built-in CA list/,
+      )
       const caFile = path.join(tmp, 'ca.crt')
       fs.writeFileSync(caFile, ca.certPem)
       const good = await json('worker', '--registry-ca', caFile)
@@ -274,7 +319,7 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
     expect(r.stderr).to.include('pool nope not found; pools are: master, worker')
   })
 
-  describe('with Debian\'s docker-registry and htpasswd', () => {
+  describe("with Debian's docker-registry and htpasswd", () => {
     before(async function () {
       if (!(await registryAvailable())) {
         this.skip() // docker-registry (and htpasswd, apache2-utils) are not installed here

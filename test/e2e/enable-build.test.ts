@@ -46,21 +46,41 @@ describe('setup with an external registry (htpasswd) and enable --build: a real 
     const authJson = fs.readFileSync(registry!.authfile!, 'utf8')
     await client.create<Secret>(R.secrets, {
       data: {'.dockerconfigjson': Buffer.from(authJson).toString('base64')},
-      metadata: {name: 'loopback-push', namespace: NS}, type: 'kubernetes.io/dockerconfigjson',
+      metadata: {name: 'loopback-push', namespace: NS},
+      type: 'kubernetes.io/dockerconfigjson',
     })
     const dockerfile = path.join(tmp, 'Dockerfile')
     fs.writeFileSync(dockerfile, 'FROM configs AS final\nRUN echo "built by oc mob enable --build" > /etc/oc-mob-custom\n')
-    const args = ['setup', '--kubeconfig', cluster!.kubeconfig, '--pool', POOL, '--final-pullspec', `${host}/ocp/os-image`,
-      '--clone-global-pull-secret', '--push-secret', 'loopback-push', '--custom-dockerfile', dockerfile, '--yes']
+    const args = [
+      'setup',
+      '--kubeconfig',
+      cluster!.kubeconfig,
+      '--pool',
+      POOL,
+      '--final-pullspec',
+      `${host}/ocp/os-image`,
+      '--clone-global-pull-secret',
+      '--push-secret',
+      'loopback-push',
+      '--custom-dockerfile',
+      dockerfile,
+      '--yes',
+    ]
     const r = await run(args)
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stderr).to.include(`✔ final image push secret: loopback-push holds credentials for ${host}`)
-    expect(r.stderr).to.include(`✔ global pull secret: openshift-config/pull-secret holds pull credentials for ${host}: nodes can pull the built image`)
-    expect(r.stdout + r.stderr).not.to.include('n0t-the-real-one').and.not.include(Buffer.from('pusher:n0t-the-real-one').toString('base64'))
+    expect(r.stderr).to.include(
+      `✔ global pull secret: openshift-config/pull-secret holds pull credentials for ${host}: nodes can pull the built image`,
+    )
+    expect(r.stdout + r.stderr)
+      .not.to.include('n0t-the-real-one')
+      .and.not.include(Buffer.from('pusher:n0t-the-real-one').toString('base64'))
     const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
     expect(cm.data).to.deep.equal({
-      baseImagePullSecretName: 'global-pull-secret-copy', finalImagePullspec: `${host}/ocp/os-image`,
-      finalImagePushSecretName: 'loopback-push', imageBuilderType: 'custom-pod-builder',
+      baseImagePullSecretName: 'global-pull-secret-copy',
+      finalImagePullspec: `${host}/ocp/os-image`,
+      finalImagePushSecretName: 'loopback-push',
+      imageBuilderType: 'custom-pod-builder',
     })
 
     const again = await run(args)

@@ -16,7 +16,17 @@ const W1 = 'ip-10-0-22-17.us-east-2.compute.internal'
 const W2 = 'ip-10-0-29-188.us-east-2.compute.internal'
 const DELAYS = {buildMs: 500, podStartMs: 50, pollMs: 100, rebootMs: 300, restartMs: 200}
 
-const setupArgs = (kubeconfig: string): string[] => ['setup', '--kubeconfig', kubeconfig, '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes']
+const setupArgs = (kubeconfig: string): string[] => [
+  'setup',
+  '--kubeconfig',
+  kubeconfig,
+  '--pool',
+  POOL,
+  '--imagestream',
+  'os-image',
+  '--clone-global-pull-secret',
+  '--yes',
+]
 
 async function layered(client: KubeClient): Promise<boolean> {
   const pool = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
@@ -49,12 +59,23 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
     expect(result.change.action).to.equal('update')
     const pool = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
     const image = pool.metadata.annotations![IMAGE_ANNOTATION]
-    expect(image).to.match(/^image-registry\.openshift-image-registry\.svc:5000\/openshift-machine-config-operator\/os-image@sha256:[0-9a-f]{64}$/)
+    expect(image).to.match(
+      /^image-registry\.openshift-image-registry\.svc:5000\/openshift-machine-config-operator\/os-image@sha256:[0-9a-f]{64}$/,
+    )
     expect(result.image).to.equal(image)
-    expect(result.nodes.map((n: {name: string; phase: string; currentImage: string}) => [n.name, n.phase, n.currentImage])).to.deep.equal([[W1, 'done', image], [W2, 'done', image]])
+    expect(result.nodes.map((n: {name: string; phase: string; currentImage: string}) => [n.name, n.phase, n.currentImage])).to.deep.equal([
+      [W1, 'done', image],
+      [W2, 'done', image],
+    ])
 
     const err = r.stderr
-    for (const s of ['machine-os-builder running', `build build-${pool.spec!.configuration!.name} pending`, `building the image for ${pool.spec!.configuration!.name}`, `built ${image}`, `rolling out to 2 nodes: ${W1}, ${W2}`]) {
+    for (const s of [
+      'machine-os-builder running',
+      `build build-${pool.spec!.configuration!.name} pending`,
+      `building the image for ${pool.spec!.configuration!.name}`,
+      `built ${image}`,
+      `rolling out to 2 nodes: ${W1}, ${W2}`,
+    ]) {
       expect(err).to.include(s)
     }
 
@@ -77,7 +98,9 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
     // disable: refused without confirmation (no terminal), then done with --yes --wait.
     const refused = await runBin(['disable', POOL, '--kubeconfig', cluster.kubeconfig])
     expect(refused.exitCode).to.equal(2)
-    expect(refused.stderr).to.include(`2 nodes of pool ${POOL} (${W1}, ${W2}) run a layered image. On 4.14/4.15 a node cannot roll back from a layered image by itself`)
+    expect(refused.stderr).to.include(
+      `2 nodes of pool ${POOL} (${W1}, ${W2}) run a layered image. On 4.14/4.15 a node cannot roll back from a layered image by itself`,
+    )
     expect(refused.stderr).to.include('`oc mob rollback node NODE`')
     expect(refused.stderr).to.include('there is no terminal to ask on; nothing was changed')
     expect(await layered(client)).to.equal(true)
@@ -99,7 +122,7 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
     expect(notAgain.stdout).to.include(`pool ${POOL} is not opted in; nothing to do`)
   })
 
-  it('--build runs the one-shot build from here while the cluster\'s builder is down', async () => {
+  it("--build runs the one-shot build from here while the cluster's builder is down", async () => {
     await start({controllers: {operator: false}})
     const r = await run(['enable', POOL, '--kubeconfig', cluster.kubeconfig, '--build'])
     expect(r.exitCode, r.stderr).to.equal(0)
@@ -114,7 +137,13 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
 
   it('--wait reports a failed build (the 4.14 hang) with the end of its log', async () => {
     await start()
-    cluster.sim.addScripts([{exitCode: 1, logLines: ['STEP 1/4: FROM base', 'error: building at STEP "RUN exit 1": exit status 1'], match: {container: 'image-build', podName: /^build-/}}])
+    cluster.sim.addScripts([
+      {
+        exitCode: 1,
+        logLines: ['STEP 1/4: FROM base', 'error: building at STEP "RUN exit 1": exit status 1'],
+        match: {container: 'image-build', podName: /^build-/},
+      },
+    ])
     const r = await run(['enable', POOL, '--kubeconfig', cluster.kubeconfig, '--wait'])
     expect(r.exitCode).to.equal(8)
     expect(r.stderr).to.include(`error: the build of pool ${POOL} failed: container image-build exited with code 1`)
@@ -125,7 +154,13 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
 
   it('--wait shows why the machine-os-builder cannot run, from its log', async () => {
     await start()
-    cluster.sim.addScripts([{exitCode: 255, logLines: ['F1123 10:00:00.000000       1 start.go:61] could not start: on-cluster-build-config is unreadable'], match: {container: 'machine-os-builder'}}])
+    cluster.sim.addScripts([
+      {
+        exitCode: 255,
+        logLines: ['F1123 10:00:00.000000       1 start.go:61] could not start: on-cluster-build-config is unreadable'],
+        match: {container: 'machine-os-builder'},
+      },
+    ])
     const r = await run(['enable', POOL, '--kubeconfig', cluster.kubeconfig, '--wait', '--timeout', '60s'])
     expect(r.exitCode).to.equal(8)
     expect(r.stderr).to.match(/error: the machine-os-builder \(pod machine-os-builder-\S+\) is failing: /)
@@ -137,7 +172,9 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
     client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
     const missing = await run(['enable', 'worker', '--kubeconfig', cluster.kubeconfig])
     expect(missing.exitCode).to.equal(6)
-    expect(missing.stderr).to.include('on-cluster builds are not set up: the build settings (on-cluster-build-config) are missing; nothing was changed')
+    expect(missing.stderr).to.include(
+      'on-cluster builds are not set up: the build settings (on-cluster-build-config) are missing; nothing was changed',
+    )
     expect(missing.stderr).to.include('next: run `oc mob setup --pool worker`')
     const unknown = await run(['enable', 'nope', '--kubeconfig', cluster.kubeconfig])
     expect(unknown.exitCode).to.equal(6)
@@ -154,10 +191,23 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
     cluster = await startSim({controllers: {nodes: false}, delays: DELAYS, mode: 'scripted'})
     client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
     expect((await run(setupArgs(cluster.kubeconfig))).exitCode).to.equal(0)
-    await waitFor(client, R.machineConfigPools, POOL, (p: MachineConfigPool | undefined) => p?.spec?.configuration?.name || undefined, {timeoutMs: 20_000})
-    await client.update<MachineConfigPool>(R.machineConfigPools, POOL, (p) => {
-      p.status = {...p.status, conditions: [{message: 'Failed to render configuration for pool layering: boom', reason: '', status: 'True', type: 'RenderDegraded'}, {status: 'True', type: 'Degraded'}]}
-    }, {subresource: 'status'})
+    await waitFor(client, R.machineConfigPools, POOL, (p: MachineConfigPool | undefined) => p?.spec?.configuration?.name || undefined, {
+      timeoutMs: 20_000,
+    })
+    await client.update<MachineConfigPool>(
+      R.machineConfigPools,
+      POOL,
+      (p) => {
+        p.status = {
+          ...p.status,
+          conditions: [
+            {message: 'Failed to render configuration for pool layering: boom', reason: '', status: 'True', type: 'RenderDegraded'},
+            {status: 'True', type: 'Degraded'},
+          ],
+        }
+      },
+      {subresource: 'status'},
+    )
     const degraded = await run(['enable', POOL, '--kubeconfig', cluster.kubeconfig])
     expect(degraded.exitCode).to.equal(7)
     expect(degraded.stderr).to.include('1 pool is degraded: layering; nothing was changed')
@@ -166,23 +216,40 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
   })
 })
 
-describe('oc mob enable --wait and the operator\'s MachineOSBuilderFailed (end to end, API server only)', function () {
+describe("oc mob enable --wait and the operator's MachineOSBuilderFailed (end to end, API server only)", function () {
   this.timeout(120_000)
   let emu: Emulator
 
   afterEach(async () => emu?.close())
 
-  it('ends with the operator\'s reason when it marks machine-config Degraded after the opt-in', async () => {
+  it("ends with the operator's reason when it marks machine-config Degraded after the opt-in", async () => {
     emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: false}})
     const client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
     expect((await run(setupArgs(emu.kubeconfig))).exitCode).to.equal(0)
     const pending = run(['enable', POOL, '--kubeconfig', emu.kubeconfig, '--wait'])
     // Play the operator: it sees the label, fails to validate, and reports it.
-    await waitFor(client, R.machineConfigPools, POOL, (p: MachineConfigPool | undefined) => (p && Object.hasOwn(p.metadata.labels ?? {}, LABEL) ? true : undefined), {timeoutMs: 30_000})
-    const message = 'Failed to resync 4.14.12 because: secret builder-dockercfg-7wq9x from on-cluster-build-config is not found. Did you use the right secret name?'
-    await client.update<KubeObject & {status?: {conditions?: unknown[]}}>(R.clusterOperators, 'machine-config', (co) => {
-      co.status = {...co.status, conditions: [{lastTransitionTime: new Date().toISOString(), message, reason: 'MachineOSBuilderFailed', status: 'True', type: 'Degraded'}]}
-    }, {subresource: 'status'})
+    await waitFor(
+      client,
+      R.machineConfigPools,
+      POOL,
+      (p: MachineConfigPool | undefined) => (p && Object.hasOwn(p.metadata.labels ?? {}, LABEL) ? true : undefined),
+      {timeoutMs: 30_000},
+    )
+    const message =
+      'Failed to resync 4.14.12 because: secret builder-dockercfg-7wq9x from on-cluster-build-config is not found. Did you use the right secret name?'
+    await client.update<KubeObject & {status?: {conditions?: unknown[]}}>(
+      R.clusterOperators,
+      'machine-config',
+      (co) => {
+        co.status = {
+          ...co.status,
+          conditions: [
+            {lastTransitionTime: new Date().toISOString(), message, reason: 'MachineOSBuilderFailed', status: 'True', type: 'Degraded'},
+          ],
+        }
+      },
+      {subresource: 'status'},
+    )
     const r = await pending
     expect(r.exitCode).to.equal(8)
     expect(r.stderr).to.include(`error: the Machine Config Operator cannot start the machine-os-builder: ${message}`)

@@ -57,7 +57,16 @@ export function namespace(name: string) {
   return {apiVersion: 'v1', kind: 'Namespace', metadata: {name}}
 }
 
-export function pool(name: string, opts: {layered?: boolean; rendered?: string; image?: string; conditions?: Array<[string, string, string?, string?]>; counts?: [number, number]} = {}) {
+export function pool(
+  name: string,
+  opts: {
+    layered?: boolean
+    rendered?: string
+    image?: string
+    conditions?: Array<[string, string, string?, string?]>
+    counts?: [number, number]
+  } = {},
+) {
   const [total, updated] = opts.counts ?? [0, 0]
   return {
     apiVersion: 'machineconfiguration.openshift.io/v1',
@@ -73,7 +82,13 @@ export function pool(name: string, opts: {layered?: boolean; rendered?: string; 
       nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${name}`]: ''}},
     },
     status: {
-      conditions: (opts.conditions ?? [['Updated', 'True']]).map(([type, status, reason, message]) => ({lastTransitionTime: new Date().toISOString(), message: message ?? '', reason: reason ?? '', status, type})),
+      conditions: (opts.conditions ?? [['Updated', 'True']]).map(([type, status, reason, message]) => ({
+        lastTransitionTime: new Date().toISOString(),
+        message: message ?? '',
+        reason: reason ?? '',
+        status,
+        type,
+      })),
       configuration: {name: opts.rendered ?? `rendered-${name}-0123456789abcdef0123456789abcdef`},
       degradedMachineCount: 0,
       machineCount: total,

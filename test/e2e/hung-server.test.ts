@@ -5,7 +5,7 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap} from '../../src/lib/kube/types.js'
-import {informer, } from '../../src/lib/kube/watch.js'
+import {informer} from '../../src/lib/kube/watch.js'
 import {watchStatus} from '../../src/lib/status/index.js'
 import {cm} from '../../emulator/apiserver/testing.js'
 import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
@@ -47,7 +47,8 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       emu = await startEmulator({bookmarkIntervalMs: 200, objects: [cm('f1')]})
     })
 
-    const client = (opts: ConstructorParameters<typeof KubeClient>[1] = {}): KubeClient => new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}), opts)
+    const client = (opts: ConstructorParameters<typeof KubeClient>[1] = {}): KubeClient =>
+      new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}), opts)
 
     it('gives up on a server that accepts the connection but never completes the TLS handshake (exit 4, not retried)', async () => {
       emu.faults.pause({forMs: 20_000})
@@ -56,7 +57,9 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       const took = Date.now() - started
       expect(error.exitCode).to.equal(ExitCode.Unreachable)
       expect(error.code).to.equal('RequestTimeout')
-      expect(error.message).to.equal(`the API server at ${emu.url} accepted the connection but did not complete the TLS handshake within 600ms`)
+      expect(error.message).to.equal(
+        `the API server at ${emu.url} accepted the connection but did not complete the TLS handshake within 600ms`,
+      )
       expect(error.next).to.equal('check that the API server of context "emulator" is up and reachable from here (VPN, proxy, firewall)')
       // One attempt: a GET is retried on resets and 5xx, but a timeout has already spent the time.
       expect(took).to.be.within(550, 2500)
@@ -70,7 +73,9 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       const took = Date.now() - started
       expect(error.exitCode).to.equal(ExitCode.Unreachable)
       expect(error.message).to.equal(`the API server at ${emu.url} did not answer GET ${CM} within 800ms`)
-      expect(error.next).to.equal('check that the API server of context "emulator" is up and reachable from here (VPN, proxy, firewall), or give it more time with --request-timeout (now 800ms; 0 waits without limit)')
+      expect(error.next).to.equal(
+        'check that the API server of context "emulator" is up and reachable from here (VPN, proxy, firewall), or give it more time with --request-timeout (now 800ms; 0 waits without limit)',
+      )
       expect(took).to.be.within(750, 2700)
       expect(emu.requests.filter((r) => r.path === CM)).to.have.length(1)
     })
@@ -103,7 +108,12 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       const reconnects: string[] = []
       let synced = false
       const pump = (async () => {
-        for await (const ev of informer<ConfigMap>(client(), R.configMaps, {heartbeatMs: 1500, namespace: 'default', onReconnect: (why) => reconnects.push(why), signal: ac.signal})) {
+        for await (const ev of informer<ConfigMap>(client(), R.configMaps, {
+          heartbeatMs: 1500,
+          namespace: 'default',
+          onReconnect: (why) => reconnects.push(why),
+          signal: ac.signal,
+        })) {
           if (ev.type === 'SYNCED') synced = true
         }
       })()
@@ -122,7 +132,10 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       const seen: string[] = []
       const pump = (async () => {
         for await (const ev of informer<ConfigMap>(client(), R.configMaps, {
-          heartbeatMs: 1500, namespace: 'default', onReconnect: (why, rv) => reconnects.push(`${why} @${rv}`), signal: ac.signal,
+          heartbeatMs: 1500,
+          namespace: 'default',
+          onReconnect: (why, rv) => reconnects.push(`${why} @${rv}`),
+          signal: ac.signal,
         })) {
           if (ev.type === 'ADDED') seen.push(ev.object.metadata.name!)
         }
@@ -150,7 +163,9 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       const seen: string[] = []
       const run = (async () => {
         for await (const ev of informer<ConfigMap>(client({requestTimeoutMs: 700}), R.configMaps, {
-          heartbeatMs: 1000, namespace: 'default', onReconnect: (why) => reconnects.push(why),
+          heartbeatMs: 1000,
+          namespace: 'default',
+          onReconnect: (why) => reconnects.push(why),
         })) {
           if (ev.type === 'SYNCED') seen.push('synced')
         }
@@ -161,7 +176,9 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       const error = await failure(run)
       expect(Date.now() - started).to.be.below(12_000)
       expect(error.exitCode).to.equal(ExitCode.Unreachable)
-      expect(error.message).to.match(/^the API server at https:\/\/127\.0\.0\.1:\d+ did not answer GET \/api\/v1\/namespaces\/default\/configmaps within 700ms$/)
+      expect(error.message).to.match(
+        /^the API server at https:\/\/127\.0\.0\.1:\d+ did not answer GET \/api\/v1\/namespaces\/default\/configmaps within 700ms$/,
+      )
       expect(reconnects[0]).to.equal('no event or bookmark within 1s; resuming the watch')
       expect(reconnects).to.have.length(2)
     })
@@ -206,8 +223,12 @@ describe('a hung API server: request timeouts, watch heartbeats, Ctrl-C (end to 
       const r = await runBin(['status', '--kubeconfig', emu.kubeconfig, '--request-timeout', '2s'])
       const took = Date.now() - started
       expect(r.exitCode, r.stderr).to.equal(4)
-      expect(r.stderr).to.include(`error: the API server at ${emu.url} accepted the connection but did not complete the TLS handshake within 2s`)
-      expect(r.stderr).to.include('next: check that the API server of context "emulator" is up and reachable from here (VPN, proxy, firewall), or give it more time with --request-timeout (now 2s; 0 waits without limit)')
+      expect(r.stderr).to.include(
+        `error: the API server at ${emu.url} accepted the connection but did not complete the TLS handshake within 2s`,
+      )
+      expect(r.stderr).to.include(
+        'next: check that the API server of context "emulator" is up and reachable from here (VPN, proxy, firewall), or give it more time with --request-timeout (now 2s; 0 waits without limit)',
+      )
       // start-up plus one 2 s wait, never the default 30 s (nor retries of it)
       expect(took).to.be.below(15_000)
     })

@@ -28,7 +28,17 @@ describe('Ctrl-C during a spinner (end to end, on a pseudo-terminal)', function 
     // A build that runs for minutes: only Ctrl-C can end the commands below in time.
     cluster = await startCluster({delays: {buildMs: 600_000, podStartMs: 50, pollMs: 100, rebootMs: 300, restartMs: 200}, mode: 'scripted'})
     client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
-    const s = await run(['setup', '--kubeconfig', cluster.kubeconfig, '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes'])
+    const s = await run([
+      'setup',
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--pool',
+      POOL,
+      '--imagestream',
+      'os-image',
+      '--clone-global-pull-secret',
+      '--yes',
+    ])
     expect(s.exitCode, s.stderr).to.equal(0)
   })
 
@@ -70,7 +80,9 @@ describe('Ctrl-C during a spinner (end to end, on a pseudo-terminal)', function 
     const pod = await runningBuildPod()
     await interrupt(t)
     expect(t.text).to.include(`error: interrupted while waiting for the image of pool ${POOL}; the cluster goes on by itself`)
-    expect(t.text).to.include(`next: the build goes on in the cluster: follow it with \`oc mob status ${POOL}\` or \`oc mob logs ${POOL} -f\``)
+    expect(t.text).to.include(
+      `next: the build goes on in the cluster: follow it with \`oc mob status ${POOL}\` or \`oc mob logs ${POOL} -f\``,
+    )
     // Stopping to follow did not stop the build.
     const after = await client.get<Pod>(R.pods, pod.metadata.name!, MCO_NS)
     expect(after.status?.phase).to.equal('Running')
@@ -83,7 +95,9 @@ describe('Ctrl-C during a spinner (end to end, on a pseudo-terminal)', function 
     await t.see('joining') // it joined the running build and follows its log under the spinner
     await interrupt(t)
     expect(t.text).to.match(new RegExp(`error: interrupted: build \\S+ of pool ${POOL} goes on in the cluster`))
-    expect(t.text).to.include(`next: re-attach with \`oc mob build ${POOL}\` (it joins the running build and records its result), or follow it with \`oc mob logs ${POOL} -f\``)
+    expect(t.text).to.include(
+      `next: re-attach with \`oc mob build ${POOL}\` (it joins the running build and records its result), or follow it with \`oc mob logs ${POOL} -f\``,
+    )
     const after = await client.get<Pod>(R.pods, pod.metadata.name!, MCO_NS)
     expect(after.status?.phase).to.equal('Running')
     expect(after.metadata.deletionTimestamp).to.equal(undefined)

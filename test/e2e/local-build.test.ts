@@ -27,12 +27,21 @@ function configMap(name: string, data: Record<string, string>) {
 }
 
 function dockerConfigSecret(name: string, auths: Record<string, unknown>) {
-  return {apiVersion: 'v1', data: {'.dockerconfigjson': b64(JSON.stringify({auths}))}, kind: 'Secret', metadata: {name, namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson'}
+  return {
+    apiVersion: 'v1',
+    data: {'.dockerconfigjson': b64(JSON.stringify({auths}))},
+    kind: 'Secret',
+    metadata: {name, namespace: MCO_NS},
+    type: 'kubernetes.io/dockerconfigjson',
+  }
 }
 
 function buildConfig(pullspec: string, push = 'push-secret') {
   return configMap('on-cluster-build-config', {
-    baseImagePullSecretName: 'pull-secret-copy', finalImagePullspec: pullspec, finalImagePushSecretName: push, imageBuilderType: 'custom-pod-builder',
+    baseImagePullSecretName: 'pull-secret-copy',
+    finalImagePullspec: pullspec,
+    finalImagePushSecretName: push,
+    imageBuilderType: 'custom-pod-builder',
   })
 }
 
@@ -198,19 +207,28 @@ describe('buildLocally: engines, credentials, checks and failures (stand-in engi
     })
     const log = engineLog().split('\n')
     const build = log.find((l) => l.startsWith('args build '))!
-    expect(build).to.match(new RegExp(
-      `^args build --authfile ${scratch}/oc-mob-local-\\w+/pull-auth\\.json --tag quay\\.io/example/os-image:${RENDERED} `
-      + `--file (\\S+)/Dockerfile --iidfile \\S+/iid --isolation chroot --tls-verify=false \\1$`,
-    ))
-    expect(log.find((l) => l.startsWith('args push '))).to.match(new RegExp(
-      `^args push --authfile \\S+/push-auth\\.json --digestfile \\S+/digest --tls-verify=false quay\\.io/example/os-image:${RENDERED} docker://quay\\.io/example/os-image:${RENDERED}$`,
-    ))
+    expect(build).to.match(
+      new RegExp(
+        `^args build --authfile ${scratch}/oc-mob-local-\\w+/pull-auth\\.json --tag quay\\.io/example/os-image:${RENDERED} ` +
+          `--file (\\S+)/Dockerfile --iidfile \\S+/iid --isolation chroot --tls-verify=false \\1$`,
+      ),
+    )
+    expect(log.find((l) => l.startsWith('args push '))).to.match(
+      new RegExp(
+        `^args push --authfile \\S+/push-auth\\.json --digestfile \\S+/digest --tls-verify=false quay\\.io/example/os-image:${RENDERED} docker://quay\\.io/example/os-image:${RENDERED}$`,
+      ),
+    )
     expect(log).to.include('mode build 600').and.include('mode push 600').and.include('context complete')
-    expect(JSON.parse(fs.readFileSync(path.join(fakeDir, 'build-auth.json'), 'utf8'))).to.deep.equal({auths: {'quay.io': {auth: b64(`puller:${PULL_PASSWORD}`)}}})
+    expect(JSON.parse(fs.readFileSync(path.join(fakeDir, 'build-auth.json'), 'utf8'))).to.deep.equal({
+      auths: {'quay.io': {auth: b64(`puller:${PULL_PASSWORD}`)}},
+    })
     // A .dockercfg secret with username/password becomes the {"auths": {...: {"auth": ...}}} form the engines read.
     const pushAuth = JSON.parse(fs.readFileSync(path.join(fakeDir, 'push-auth.json'), 'utf8'))
     expect(pushAuth.auths['quay.io'].auth).to.equal(b64(`pusher:${PUSH_PASSWORD}`))
-    expect(lines).to.include('STEP 1/9: FROM base AS extract').and.include('progress on stderr').and.include('Writing manifest to image destination')
+    expect(lines)
+      .to.include('STEP 1/9: FROM base AS extract')
+      .and.include('progress on stderr')
+      .and.include('Writing manifest to image destination')
     expect(lines.join('\n')).not.to.include(PULL_PASSWORD).and.not.include(PUSH_PASSWORD)
   })
 
@@ -286,14 +304,20 @@ describe('buildLocally: engines, credentials, checks and failures (stand-in engi
   it('stops the engine on Ctrl-C (the abort signal) and cleans up', async () => {
     const ctl = new AbortController()
     const started = Date.now()
-    const pending = failure(buildLocally(client, 'worker', opts({
-      extraEnv: {FAKE_ENGINE_SLEEP: '30'},
-      onLine(l) {
-        lines.push(l)
-        if (l.startsWith('STEP')) ctl.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
-      },
-      signal: ctl.signal,
-    })))
+    const pending = failure(
+      buildLocally(
+        client,
+        'worker',
+        opts({
+          extraEnv: {FAKE_ENGINE_SLEEP: '30'},
+          onLine(l) {
+            lines.push(l)
+            if (l.startsWith('STEP')) ctl.abort(new MobError('interrupted', {exitCode: ExitCode.Interrupted}))
+          },
+          signal: ctl.signal,
+        }),
+      ),
+    )
     const e = await pending
     expect(e.exitCode).to.equal(ExitCode.Interrupted)
     expect(Date.now() - started).to.be.below(10_000)
@@ -356,9 +380,12 @@ describe('buildLocally against the simulated cluster (real buildah, loopback reg
       [SECRET_PATH, dockerConfigSecret('pull-secret-copy', creds)],
       [SECRET_PATH, dockerConfigSecret('push-secret', creds)],
       [CM_PATH, buildConfig(`${registry.host}/ocp/os-image:latest`)],
-      [CM_PATH, configMap('on-cluster-build-custom-dockerfile', {
-        worker: 'FROM configs AS final\nRUN echo "built locally" > /etc/oc-mob-local\nLABEL io.openshift.oc-mob.local=true\n',
-      })],
+      [
+        CM_PATH,
+        configMap('on-cluster-build-custom-dockerfile', {
+          worker: 'FROM configs AS final\nRUN echo "built locally" > /etc/oc-mob-local\nLABEL io.openshift.oc-mob.local=true\n',
+        }),
+      ],
     ] as const) {
       const res = await c.request('POST', p, body)
       expect(res.status, JSON.stringify(res.body)).to.equal(201)
@@ -373,12 +400,17 @@ describe('buildLocally against the simulated cluster (real buildah, loopback reg
     if (tmp) fs.rmSync(tmp, {force: true, recursive: true})
   })
 
-  it('builds the cluster\'s build context and pushes it; the digest is the registry\'s, the labels the template\'s', async () => {
+  it("builds the cluster's build context and pushes it; the digest is the registry's, the labels the template's", async () => {
     const lines: string[] = []
     const scratch = fs.mkdtempSync(path.join(tmp, 'scratch-'))
     const started = Date.now()
     const res = await buildLocally(client, 'worker', {
-      env: buildahEnv(storage!), isolation: 'chroot', onLine: (l) => lines.push(l), push: true, tlsVerify: false, tmpDir: scratch,
+      env: buildahEnv(storage!),
+      isolation: 'chroot',
+      onLine: (l) => lines.push(l),
+      push: true,
+      tlsVerify: false,
+      tmpDir: scratch,
     })
     const ms = Date.now() - started
     const rendered = res.renderedConfig
@@ -397,7 +429,10 @@ describe('buildLocally against the simulated cluster (real buildah, loopback reg
     const files = await readImageFs(registry, 'ocp/os-image', res.digest!)
     expect(fileText(files, '/etc/oc-mob-local')).to.equal('built locally\n')
     expect(JSON.parse(fileText(files, '/etc/machine-config-daemon/currentconfig')!).metadata.name).to.equal(rendered)
-    expect(lines.some((l) => /STEP \d+\/\d+: FROM /.test(l)), lines.join('\n')).to.equal(true)
+    expect(
+      lines.some((l) => /STEP \d+\/\d+: FROM /.test(l)),
+      lines.join('\n'),
+    ).to.equal(true)
     expect(fs.readdirSync(scratch)).to.deep.equal([])
 
     // Nothing was created or recorded in the cluster.
@@ -411,14 +446,24 @@ describe('buildLocally against the simulated cluster (real buildah, loopback reg
 
   it('a build that fails in the engine is exit 8 with its last lines; without --push no push secret is needed and nothing is pushed', async () => {
     const c = cluster!.emulator as Emulator
-    await c.request('PUT', `${CM_PATH}/on-cluster-build-custom-dockerfile`, configMap('on-cluster-build-custom-dockerfile', {
-      worker: 'FROM configs AS final\nRUN echo "about to fail" && exit 3\n',
-    }))
+    await c.request(
+      'PUT',
+      `${CM_PATH}/on-cluster-build-custom-dockerfile`,
+      configMap('on-cluster-build-custom-dockerfile', {
+        worker: 'FROM configs AS final\nRUN echo "about to fail" && exit 3\n',
+      }),
+    )
     await c.request('DELETE', `${SECRET_PATH}/push-secret`)
     const lines: string[] = []
-    const e = await failure(buildLocally(client, 'worker', {
-      env: buildahEnv(storage!), isolation: 'chroot', onLine: (l) => lines.push(l), tag: `${registry.host}/ocp/os-image:failing`, tlsVerify: false,
-    }))
+    const e = await failure(
+      buildLocally(client, 'worker', {
+        env: buildahEnv(storage!),
+        isolation: 'chroot',
+        onLine: (l) => lines.push(l),
+        tag: `${registry.host}/ocp/os-image:failing`,
+        tlsVerify: false,
+      }),
+    )
     expect(e.exitCode).to.equal(ExitCode.Failed)
     expect(e.message).to.match(/^buildah build of pool worker \(rendered-worker-\w+\) failed \(exit code \d+\)$/)
     expect(e.details.join('\n')).to.include('about to fail')

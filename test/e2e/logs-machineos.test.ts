@@ -8,19 +8,37 @@ const P = 'machineconfiguration.openshift.io'
 const RENDERED = 'rendered-worker-0123456789abcdef0123456789abcdef'
 const merge = {'Content-Type': 'application/merge-patch+json'}
 
-const conditions = (current: string) => ['Prepared', 'Building', 'Failed', 'Interrupted', 'Succeeded'].map((type) => ({
-  lastTransitionTime: '2026-11-20T10:00:00Z', message: type === current ? `Build ${current}` : '', reason: type, status: type === current ? 'True' : 'False', type,
-}))
+const conditions = (current: string) =>
+  ['Prepared', 'Building', 'Failed', 'Interrupted', 'Succeeded'].map((type) => ({
+    lastTransitionTime: '2026-11-20T10:00:00Z',
+    message: type === current ? `Build ${current}` : '',
+    reason: type,
+    status: type === current ? 'True' : 'False',
+    type,
+  }))
 
 function jobPod(name: string, job: string, state: 'done' | 'running') {
   const running = {running: {startedAt: '2026-11-20T10:00:00Z'}}
   const done = {terminated: {exitCode: 0, finishedAt: '2026-11-20T10:05:00Z', reason: 'Completed', startedAt: '2026-11-20T10:00:00Z'}}
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: {labels: {'batch.kubernetes.io/job-name': job, 'job-name': job}, name, namespace: MCO_NS},
-    spec: {containers: [{image: 'mco', name: 'image-build'}, {image: 'rhcos', name: 'wait-for-done'}], nodeName: 'node-1', restartPolicy: 'Never'},
+    spec: {
+      containers: [
+        {image: 'mco', name: 'image-build'},
+        {image: 'rhcos', name: 'wait-for-done'},
+      ],
+      nodeName: 'node-1',
+      restartPolicy: 'Never',
+    },
     status: {
-      containerStatuses: ['image-build', 'wait-for-done'].map((c) => ({name: c, ready: state === 'running', restartCount: 0, state: state === 'running' ? running : done})),
+      containerStatuses: ['image-build', 'wait-for-done'].map((c) => ({
+        name: c,
+        ready: state === 'running',
+        restartCount: 0,
+        state: state === 'running' ? running : done,
+      })),
       phase: state === 'running' ? 'Running' : 'Succeeded',
     },
   }
@@ -34,7 +52,9 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
 
   const createBuild = async (name: string, state: string) => {
     await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, {
-      apiVersion: `${P}/v1`, kind: 'MachineOSBuild', metadata: {name},
+      apiVersion: `${P}/v1`,
+      kind: 'MachineOSBuild',
+      metadata: {name},
       spec: {machineConfig: {name: RENDERED}, machineOSConfig: {name: 'worker'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
     })
     const r = await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/${name}/status`, {status: {conditions: conditions(state)}}, merge)
@@ -45,8 +65,15 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     kubelet = await startFakeKubelet()
     emu = await startEmulator({objects: [namespace(MCO_NS), kubelet.nodeObject('node-1'), pool('master'), pool('worker')]})
     await emu.request('POST', `/apis/${P}/v1/machineosconfigs`, {
-      apiVersion: `${P}/v1`, kind: 'MachineOSConfig', metadata: {name: 'worker'},
-      spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'push'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
+      apiVersion: `${P}/v1`,
+      kind: 'MachineOSConfig',
+      metadata: {name: 'worker'},
+      spec: {
+        imageBuilder: {imageBuilderType: 'Job'},
+        machineConfigPool: {name: 'worker'},
+        renderedImagePushSecret: {name: 'push'},
+        renderedImagePushSpec: 'quay.io/org/os:latest',
+      },
     })
   })
 
@@ -55,7 +82,7 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     await kubelet?.close()
   })
 
-  it('shows the log of the Job\'s pod of the pool\'s MachineOSBuild, and follows it to its end', async () => {
+  it("shows the log of the Job's pod of the pool's MachineOSBuild, and follows it to its end", async () => {
     await createBuild('worker-aaaa', 'Building')
     await emu.request('POST', `/api/v1/namespaces/${MCO_NS}/pods`, jobPod('build-worker-aaaa-x7k2p', 'build-worker-aaaa', 'running'))
     kubelet.setLog(MCO_NS, 'build-worker-aaaa-x7k2p', 'image-build', 'STEP 1/3: FROM base\nSTEP 2/3: RUN rpm-ostree install tmux\n')
@@ -68,7 +95,12 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     const following = run(['logs', 'worker', '-f', ...kc()])
     await new Promise((r) => setTimeout(r, 400))
     kubelet.appendLog(MCO_NS, 'build-worker-aaaa-x7k2p', 'image-build', 'STEP 3/3: LABEL done\nPushed\n')
-    await emu.request('PATCH', `/api/v1/namespaces/${MCO_NS}/pods/build-worker-aaaa-x7k2p/status`, {status: jobPod('', '', 'done').status}, merge)
+    await emu.request(
+      'PATCH',
+      `/api/v1/namespaces/${MCO_NS}/pods/build-worker-aaaa-x7k2p/status`,
+      {status: jobPod('', '', 'done').status},
+      merge,
+    )
     kubelet.endLog(MCO_NS, 'build-worker-aaaa-x7k2p', 'image-build')
     const r = await following
     expect(r.exitCode, r.stderr).to.equal(0)
@@ -76,14 +108,19 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     expect(r.stderr).to.include('image-build of build pod build-worker-aaaa-x7k2p finished (exit code 0, Completed)')
   })
 
-  it('-f waits for the Job\'s pod of a MachineOSBuild that is only prepared', async () => {
+  it("-f waits for the Job's pod of a MachineOSBuild that is only prepared", async () => {
     await createBuild('worker-bbbb', 'Prepared')
     const following = run(['logs', 'worker', '-f', ...kc()])
     await new Promise((r) => setTimeout(r, 500))
     await emu.request('POST', `/api/v1/namespaces/${MCO_NS}/pods`, jobPod('build-worker-bbbb-q9z8w', 'build-worker-bbbb', 'running'))
     kubelet.setLog(MCO_NS, 'build-worker-bbbb-q9z8w', 'image-build', 'building\n')
     await new Promise((r) => setTimeout(r, 300))
-    await emu.request('PATCH', `/api/v1/namespaces/${MCO_NS}/pods/build-worker-bbbb-q9z8w/status`, {status: jobPod('', '', 'done').status}, merge)
+    await emu.request(
+      'PATCH',
+      `/api/v1/namespaces/${MCO_NS}/pods/build-worker-bbbb-q9z8w/status`,
+      {status: jobPod('', '', 'done').status},
+      merge,
+    )
     kubelet.endLog(MCO_NS, 'build-worker-bbbb-q9z8w', 'image-build')
     const r = await following
     expect(r.exitCode, r.stderr).to.equal(0)
@@ -94,12 +131,26 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
   it('4.20+: image-build runs as an init container; its log is read and followed the same way', async () => {
     await createBuild('worker-dddd', 'Building')
     const pod = {
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: {labels: {'batch.kubernetes.io/job-name': 'build-worker-dddd', 'job-name': 'build-worker-dddd'}, name: 'build-worker-dddd-a1b2c', namespace: MCO_NS},
-      spec: {containers: [{image: 'mco', name: 'create-digest-configmap'}], initContainers: [{image: 'mco', name: 'image-build'}], nodeName: 'node-1', restartPolicy: 'Never'},
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        labels: {'batch.kubernetes.io/job-name': 'build-worker-dddd', 'job-name': 'build-worker-dddd'},
+        name: 'build-worker-dddd-a1b2c',
+        namespace: MCO_NS,
+      },
+      spec: {
+        containers: [{image: 'mco', name: 'create-digest-configmap'}],
+        initContainers: [{image: 'mco', name: 'image-build'}],
+        nodeName: 'node-1',
+        restartPolicy: 'Never',
+      },
       status: {
-        containerStatuses: [{name: 'create-digest-configmap', ready: false, restartCount: 0, state: {waiting: {reason: 'PodInitializing'}}}],
-        initContainerStatuses: [{name: 'image-build', ready: false, restartCount: 0, state: {running: {startedAt: '2026-11-20T10:00:00Z'}}}],
+        containerStatuses: [
+          {name: 'create-digest-configmap', ready: false, restartCount: 0, state: {waiting: {reason: 'PodInitializing'}}},
+        ],
+        initContainerStatuses: [
+          {name: 'image-build', ready: false, restartCount: 0, state: {running: {startedAt: '2026-11-20T10:00:00Z'}}},
+        ],
         phase: 'Pending',
       },
     }
@@ -108,7 +159,12 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     const following = run(['logs', 'worker', '-f', ...kc()])
     await new Promise((r) => setTimeout(r, 400))
     kubelet.appendLog(MCO_NS, 'build-worker-dddd-a1b2c', 'image-build', 'STEP 2/2: LABEL done\n')
-    const ended = {initContainerStatuses: [{name: 'image-build', ready: false, restartCount: 0, state: {terminated: {exitCode: 0, reason: 'Completed'}}}], phase: 'Pending'}
+    const ended = {
+      initContainerStatuses: [
+        {name: 'image-build', ready: false, restartCount: 0, state: {terminated: {exitCode: 0, reason: 'Completed'}}},
+      ],
+      phase: 'Pending',
+    }
     await emu.request('PATCH', `/api/v1/namespaces/${MCO_NS}/pods/build-worker-dddd-a1b2c/status`, {status: ended}, merge)
     kubelet.endLog(MCO_NS, 'build-worker-dddd-a1b2c', 'image-build')
     const r = await following
@@ -128,7 +184,9 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     await createBuild('worker-cccc', 'Succeeded')
     const done = await run(['logs', 'worker', ...kc()])
     expect(done.exitCode).to.equal(6)
-    expect(done.stderr).to.include('error: MachineOSBuild worker-cccc of pool worker succeeded and the machine-os-builder removed its Job build-worker-cccc: logs of successful builds are not kept')
+    expect(done.stderr).to.include(
+      'error: MachineOSBuild worker-cccc of pool worker succeeded and the machine-os-builder removed its Job build-worker-cccc: logs of successful builds are not kept',
+    )
     expect(done.stderr).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
 
     // a build that ended keeps its conditions (the CRD refuses changes); a rebuild makes a new one under the name
@@ -136,7 +194,9 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     await createBuild('worker-cccc', 'Failed')
     const failed = await run(['logs', 'worker', ...kc()])
     expect(failed.exitCode).to.equal(6)
-    expect(failed.stderr).to.include('error: MachineOSBuild worker-cccc of pool worker failed (Build Failed) and its Job build-worker-cccc has no pod left')
+    expect(failed.stderr).to.include(
+      'error: MachineOSBuild worker-cccc of pool worker failed (Build Failed) and its Job build-worker-cccc has no pod left',
+    )
     // Nothing to follow: -f does not wait for a build that has ended.
     expect((await run(['logs', 'worker', '-f', ...kc()])).exitCode).to.equal(6)
   })

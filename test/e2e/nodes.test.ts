@@ -20,7 +20,17 @@ describe('oc mob nodes add / remove (end to end, simulated cluster)', function (
   beforeEach(async () => {
     cluster = await startCluster({delays: {buildMs: 400, podStartMs: 50, pollMs: 100, rebootMs: 300}, mode: 'scripted'})
     client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
-    const s = await run(['setup', '--kubeconfig', cluster.kubeconfig, '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes'])
+    const s = await run([
+      'setup',
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--pool',
+      POOL,
+      '--imagestream',
+      'os-image',
+      '--clone-global-pull-secret',
+      '--yes',
+    ])
     expect(s.exitCode, s.stderr).to.equal(0)
   })
   afterEach(async () => cluster?.stop())
@@ -33,14 +43,20 @@ describe('oc mob nodes add / remove (end to end, simulated cluster)', function (
     expect(dry.exitCode, dry.stderr).to.equal(0)
     expect(dry.stdout).to.include(`Add label ${ROLE}= to 2 nodes, moving them into pool layering:`)
     expect(dry.stdout).to.include(`${W2}: pool worker -> layering`)
-    expect(dry.stdout).to.include('Each node is cordoned, drained and rebooted onto pool layering\'s config, 1 at a time (maxUnavailable 1), in this order:')
+    expect(dry.stdout).to.include(
+      "Each node is cordoned, drained and rebooted onto pool layering's config, 1 at a time (maxUnavailable 1), in this order:",
+    )
     expect(dry.stdout).to.include(`  1. ${W1}\n  2. ${W2}`)
     expect(dry.stdout).to.include('dry run: nothing was changed')
     expect(await labels(W1)).not.to.have.property(ROLE)
 
     await client.patch<MachineConfigPool>(R.machineConfigPools, POOL, {spec: {maxUnavailable: 2}})
     const json = await nodes('add', POOL, W1, W2, '--dry-run', '-o', 'json')
-    expect(JSON.parse(json.stdout)).to.deep.include({batches: [[W1, W2]], outcome: 'dry-run', rollout: {maxUnavailable: 2, paused: false, pool: POOL}})
+    expect(JSON.parse(json.stdout)).to.deep.include({
+      batches: [[W1, W2]],
+      outcome: 'dry-run',
+      rollout: {maxUnavailable: 2, paused: false, pool: POOL},
+    })
 
     const unconfirmed = await runBin(['nodes', 'add', POOL, W1, '--kubeconfig', cluster.kubeconfig])
     expect(unconfirmed.exitCode).to.equal(2)
@@ -56,7 +72,17 @@ describe('oc mob nodes add / remove (end to end, simulated cluster)', function (
     expect(unknown.exitCode).to.equal(6)
     expect(unknown.stderr).to.include('node not found: no-such-node')
 
-    const other = await run(['setup', '--kubeconfig', cluster.kubeconfig, '--pool', 'other', '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes'])
+    const other = await run([
+      'setup',
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--pool',
+      'other',
+      '--imagestream',
+      'os-image',
+      '--clone-global-pull-secret',
+      '--yes',
+    ])
     expect(other.exitCode, other.stderr).to.equal(0)
     await client.patch<Node>(R.nodes, W2, {metadata: {labels: {'node-role.kubernetes.io/other': ''}}})
     const elsewhere = await nodes('add', POOL, W1, W2, '--yes')
@@ -97,16 +123,22 @@ describe('oc mob nodes add / remove (end to end, simulated cluster)', function (
     expect(enabled.exitCode, enabled.stderr).to.equal(0)
     const refused = await nodes('remove', POOL, W1, '--yes')
     expect(refused.exitCode).to.equal(7)
-    expect(refused.stderr).to.include(`error: refusing to remove ${W1} from pool layering: ${W1} runs a layered image, and on 4.14/4.15 a node cannot roll back from a layered to a non-layered configuration`)
+    expect(refused.stderr).to.include(
+      `error: refusing to remove ${W1} from pool layering: ${W1} runs a layered image, and on 4.14/4.15 a node cannot roll back from a layered to a non-layered configuration`,
+    )
     expect(refused.stderr).to.include('"rolling back from a layered to non-layered configuration is not currently supported"')
-    expect(refused.stderr).to.include(`next: take it off the layered image with \`oc mob rollback node ${W1}\` (it replaces the machine), or pass --force`)
+    expect(refused.stderr).to.include(
+      `next: take it off the layered image with \`oc mob rollback node ${W1}\` (it replaces the machine), or pass --force`,
+    )
     expect(await labels(W1)).to.have.property(ROLE)
 
     // ...and with --force the daemon refuses, as on a real 4.14 cluster.
     const forced = await nodes('remove', POOL, W1, '--yes', '--force', '--wait')
     expect(forced.exitCode).to.equal(8)
     expect(forced.stdout).to.include('warning:').and.include('going ahead because of --force')
-    expect(forced.stderr).to.include(`error: node ${W1} is Degraded: rolling back from a layered to non-layered configuration is not currently supported`)
+    expect(forced.stderr).to.include(
+      `error: node ${W1} is Degraded: rolling back from a layered to non-layered configuration is not currently supported`,
+    )
     expect(forced.stderr).to.include(`\`oc mob rollback node ${W1}\``)
     expect(await labels(W1)).not.to.have.property(ROLE)
   })

@@ -24,7 +24,13 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     const tgz = path.join(tmp, String(packed.stdout).trim().split('\n').at(-1)!)
     await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], {cwd: tmp})
     emu = await startEmulator({objects: basicCluster()})
-    env = {HOME: tmp, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH}`, XDG_CACHE_HOME: path.join(tmp, 'cache')}
+    env = {
+      HOME: tmp,
+      KUBECONFIG: emu.kubeconfig,
+      NO_COLOR: '1',
+      PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH}`,
+      XDG_CACHE_HOME: path.join(tmp, 'cache'),
+    }
   })
 
   after(async () => {
@@ -35,7 +41,8 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
   const sh = (cmd: string, args: string[]) => execa(cmd, args, {env, extendEnv: true, reject: false})
 
   it('installs oc-mob, kubectl-mob and kubectl_complete-mob on PATH', () => {
-    for (const bin of ['oc-mob', 'kubectl-mob', 'kubectl_complete-mob']) expect(fs.existsSync(path.join(prefix, 'bin', bin)), bin).to.equal(true)
+    for (const bin of ['oc-mob', 'kubectl-mob', 'kubectl_complete-mob'])
+      expect(fs.existsSync(path.join(prefix, 'bin', bin)), bin).to.equal(true)
   })
 
   it('answers --version and --help, and talks to the cluster as oc-mob and kubectl-mob', async () => {
@@ -56,7 +63,12 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     fs.rmSync(cacheRoot, {force: true, recursive: true})
     const runs: Record<string, string[]> = {}
     // help and autocomplete are oclif's own commands, bundled: they must run from a cache too.
-    const lines = [['status', '-o', 'json'], ['help', 'status', 'nodes'], ['autocomplete', 'bash'], ['cleanup', 'worker', '--dry-run']]
+    const lines = [
+      ['status', '-o', 'json'],
+      ['help', 'status', 'nodes'],
+      ['autocomplete', 'bash'],
+      ['cleanup', 'worker', '--dry-run'],
+    ]
     for (let i = 0; i < 2; i++) {
       for (const args of lines) {
         const r = await sh('oc-mob', args)
@@ -83,7 +95,11 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
 
     // Turned off: nothing is written.
     fs.rmSync(cacheRoot, {force: true, recursive: true})
-    const off = await execa('oc-mob', ['status', '-o', 'json'], {env: {...env, OC_MOB_NO_COMPILE_CACHE: '1'}, extendEnv: true, reject: false})
+    const off = await execa('oc-mob', ['status', '-o', 'json'], {
+      env: {...env, OC_MOB_NO_COMPILE_CACHE: '1'},
+      extendEnv: true,
+      reject: false,
+    })
     expect(off.exitCode).to.equal(0)
     expect(fs.existsSync(cacheRoot)).to.equal(false)
   })
@@ -102,13 +118,19 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
 
   it('generates a krew manifest whose archive runs without node_modules', async () => {
     const out = path.join(tmp, 'krew')
-    const r = await execa('node', [path.join(ROOT, 'scripts', 'krew.mjs'), '--out', out, '--base-url', 'https://example.invalid/releases/v1'], {cwd: ROOT})
+    const r = await execa(
+      'node',
+      [path.join(ROOT, 'scripts', 'krew.mjs'), '--out', out, '--base-url', 'https://example.invalid/releases/v1'],
+      {cwd: ROOT},
+    )
     expect(r.exitCode).to.equal(0)
     const manifest = parse(fs.readFileSync(path.join(out, 'mob.yaml'), 'utf8'))
     expect(manifest).to.include({apiVersion: 'krew.googlecontainertools.github.com/v1alpha2', kind: 'Plugin'})
     expect(manifest.metadata.name).to.equal('mob')
     const archive = fs.readdirSync(out).find((f) => f.endsWith('.tar.gz'))!
-    const sha = createHash('sha256').update(fs.readFileSync(path.join(out, archive))).digest('hex')
+    const sha = createHash('sha256')
+      .update(fs.readFileSync(path.join(out, archive)))
+      .digest('hex')
     expect(manifest.spec.platforms).to.have.length(4)
     for (const p of manifest.spec.platforms) {
       expect(p.sha256).to.equal(sha)
@@ -120,7 +142,11 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     fs.mkdirSync(unpacked)
     await execa('tar', ['xzf', path.join(out, archive), '-C', unpacked])
     expect(fs.existsSync(path.join(unpacked, 'oc-mob', 'node_modules'))).to.equal(false)
-    const status = await execa(process.execPath, [path.join(unpacked, 'oc-mob', 'bin', 'run.js'), 'status', '-o', 'json'], {env, extendEnv: true, reject: false})
+    const status = await execa(process.execPath, [path.join(unpacked, 'oc-mob', 'bin', 'run.js'), 'status', '-o', 'json'], {
+      env,
+      extendEnv: true,
+      reject: false,
+    })
     expect(status.exitCode, String(status.stderr)).to.equal(0)
     expect(String(status.stderr)).to.equal('')
   })
@@ -135,7 +161,9 @@ describe('a checkout that is not built', () => {
       fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'))
       const r = await execa(process.execPath, [path.join(tmp, 'bin', 'run.js'), 'status'], {reject: false})
       expect(r.exitCode).to.equal(10)
-      expect(String(r.stderr)).to.equal(`error: oc-mob in ${tmp}/ is not built (dist/ is missing)\nnext: run \`npm ci && npm run build\` in ${tmp}/, or install a packed release (npm pack, then npm install -g ./oc-mob-*.tgz)`)
+      expect(String(r.stderr)).to.equal(
+        `error: oc-mob in ${tmp}/ is not built (dist/ is missing)\nnext: run \`npm ci && npm run build\` in ${tmp}/, or install a packed release (npm pack, then npm install -g ./oc-mob-*.tgz)`,
+      )
       expect(String(r.stdout)).to.equal('')
     } finally {
       fs.rmSync(tmp, {force: true, recursive: true})

@@ -19,12 +19,24 @@ const ann = (o: KubeObject, k: string): string => o.metadata.annotations?.[A + k
 async function prepare(client: KubeClient, custom: string): Promise<string> {
   const global = await client.get<Secret>(R.secrets, 'pull-secret', 'openshift-config')
   const auths = JSON.parse(Buffer.from(global.data!['.dockerconfigjson'], 'base64').toString()).auths
-  await client.create<Secret>(R.secrets, {data: {'.dockerconfigjson': b64(JSON.stringify({auths: {...auths, [INTERNAL]: {auth: b64('b:s')}}}))}, metadata: {name: 'creds', namespace: NS}, type: 'kubernetes.io/dockerconfigjson'})
+  await client.create<Secret>(R.secrets, {
+    data: {'.dockerconfigjson': b64(JSON.stringify({auths: {...auths, [INTERNAL]: {auth: b64('b:s')}}}))},
+    metadata: {name: 'creds', namespace: NS},
+    type: 'kubernetes.io/dockerconfigjson',
+  })
   await client.create<ConfigMap>(R.configMaps, {
-    data: {baseImagePullSecretName: 'creds', finalImagePullspec: `${INTERNAL}/ocp/os-image:latest`, finalImagePushSecretName: 'creds', imageBuilderType: 'custom-pod-builder'},
+    data: {
+      baseImagePullSecretName: 'creds',
+      finalImagePullspec: `${INTERNAL}/ocp/os-image:latest`,
+      finalImagePushSecretName: 'creds',
+      imageBuilderType: 'custom-pod-builder',
+    },
     metadata: {name: 'on-cluster-build-config', namespace: NS},
   })
-  await client.create<ConfigMap>(R.configMaps, {data: {[POOL]: custom}, metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: NS}})
+  await client.create<ConfigMap>(R.configMaps, {
+    data: {[POOL]: custom},
+    metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: NS},
+  })
   await client.create<MachineConfigPool>(R.machineConfigPools, {
     metadata: {labels: {[`${A}layering-enabled`]: ''}, name: POOL},
     spec: {
@@ -45,8 +57,15 @@ async function nodesOn(client: KubeClient, image: string): Promise<void> {
   const end = Date.now() + 60_000
   for (;;) {
     const members = (await client.list<Node>(R.nodes, {labelSelector: `node-role.kubernetes.io/${POOL}`})).items
-    if (members.length > 0 && members.every((n) => ann(n, 'currentImage') === image && ann(n, 'desiredImage') === image && ann(n, 'state') === 'Done')) return
-    if (Date.now() > end) throw new Error(`nodes never reached ${image}: ${members.map((n) => `${n.metadata.name} ${ann(n, 'state')} ${ann(n, 'currentImage')}`).join('; ')}`)
+    if (
+      members.length > 0 &&
+      members.every((n) => ann(n, 'currentImage') === image && ann(n, 'desiredImage') === image && ann(n, 'state') === 'Done')
+    )
+      return
+    if (Date.now() > end)
+      throw new Error(
+        `nodes never reached ${image}: ${members.map((n) => `${n.metadata.name} ${ann(n, 'state')} ${ann(n, 'currentImage')}`).join('; ')}`,
+      )
     await new Promise((r) => setTimeout(r, 100))
   }
 }
@@ -69,16 +88,21 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     })
     client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
     rendered = await prepare(client, 'FROM configs AS final\nRUN echo good > /etc/variant\n')
-    for (const n of await workers(client)) await client.patch(R.nodes, n.metadata.name!, {metadata: {labels: {[`node-role.kubernetes.io/${POOL}`]: ''}}})
+    for (const n of await workers(client))
+      await client.patch(R.nodes, n.metadata.name!, {metadata: {labels: {[`node-role.kubernetes.io/${POOL}`]: ''}}})
   })
   after(async () => cluster?.stop())
 
   it('refuses without history (exit 7) and changes nothing', async () => {
-    await client.patch(R.machineConfigPools, POOL, {metadata: {annotations: {[`${A}newestImageEquivalentConfig`]: `${INTERNAL}/ocp/os-image@sha256:${'1'.repeat(64)}`}}})
+    await client.patch(R.machineConfigPools, POOL, {
+      metadata: {annotations: {[`${A}newestImageEquivalentConfig`]: `${INTERNAL}/ocp/os-image@sha256:${'1'.repeat(64)}`}},
+    })
     const before = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
     const r = await run(['rollback', POOL, '--kubeconfig', cluster.kubeconfig, '--yes'])
     expect(r.exitCode).to.equal(7)
-    expect(r.stderr).to.include(`no earlier image of pool ${POOL} is known: oc-mob's image history (ConfigMap oc-mob-image-history in ${NS}) has no entry for it`)
+    expect(r.stderr).to.include(
+      `no earlier image of pool ${POOL} is known: oc-mob's image history (ConfigMap oc-mob-image-history in ${NS}) has no entry for it`,
+    )
     expect(r.stderr).to.include('next:')
     const after = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
     expect(after.metadata.annotations).to.deep.equal(before.metadata.annotations)
@@ -92,7 +116,12 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     good = JSON.parse(first.stdout).image
     await nodesOn(client, good)
 
-    await client.patch(R.configMaps, 'on-cluster-build-custom-dockerfile', {data: {[POOL]: 'FROM configs AS final\nRUN echo bad > /etc/variant\n'}}, {namespace: NS})
+    await client.patch(
+      R.configMaps,
+      'on-cluster-build-custom-dockerfile',
+      {data: {[POOL]: 'FROM configs AS final\nRUN echo bad > /etc/variant\n'}},
+      {namespace: NS},
+    )
     const second = await run(['build', POOL, '--kubeconfig', cluster.kubeconfig, '--rebuild', '-o', 'json'])
     expect(second.exitCode, second.stderr).to.equal(0)
     bad = JSON.parse(second.stdout).image
@@ -103,7 +132,10 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     expect(dry.exitCode, dry.stderr).to.equal(0)
     expect(dry.stdout).to.include(`from ${bad}`).and.include(`to   ${good}`)
     const names = (await workers(client)).map((n) => n.metadata.name!).sort()
-    for (const n of names) expect(dry.stdout).to.match(new RegExp(`${n.replaceAll('.', '\\.')}\\s+\\S+@sha256:[0-9a-f]{12}\\s+reboots into \\S+@${good.split('@')[1].slice(0, 19)}`))
+    for (const n of names)
+      expect(dry.stdout).to.match(
+        new RegExp(`${n.replaceAll('.', '\\.')}\\s+\\S+@sha256:[0-9a-f]{12}\\s+reboots into \\S+@${good.split('@')[1].slice(0, 19)}`),
+      )
     expect(dry.stdout).to.include('(dry run: nothing was changed)')
     expect(ann(await client.get(R.machineConfigPools, POOL), 'newestImageEquivalentConfig')).to.equal(bad)
 
@@ -132,8 +164,12 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     for (const t of ['BuildPending', 'Building', 'BuildFailed']) expect(conds).not.to.have.property(t)
 
     const status = JSON.parse((await run(['status', POOL, '--history', '--kubeconfig', cluster.kubeconfig, '-o', 'json'])).stdout)
-    expect(status.history.map((h: {source: string; image: string; current: boolean; index: number}) => [h.index, h.source, h.image, h.current])).to.deep.equal([
-      [0, 'rollback', good, true], [1, 'built', bad, false], [2, 'built', good, true],
+    expect(
+      status.history.map((h: {source: string; image: string; current: boolean; index: number}) => [h.index, h.source, h.image, h.current]),
+    ).to.deep.equal([
+      [0, 'rollback', good, true],
+      [1, 'built', bad, false],
+      [2, 'built', good, true],
     ])
     expect(status.history[0].replaced).to.equal(bad)
     expect(status.pools[0]).to.include({imageMatchesConfig: 'yes'})
@@ -143,7 +179,18 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     const again = await run(['rollback', POOL, '--kubeconfig', cluster.kubeconfig, '--yes'])
     expect(again.exitCode).to.equal(7)
     expect(again.stderr).to.include(`the history of pool ${POOL} has no earlier good image for its rendered config ${rendered}`)
-    const r = await run(['rollback', POOL, '--kubeconfig', cluster.kubeconfig, '--to', bad.split('@sha256:')[1].slice(0, 10), '--yes', '--wait', '-o', 'json'])
+    const r = await run([
+      'rollback',
+      POOL,
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--to',
+      bad.split('@sha256:')[1].slice(0, 10),
+      '--yes',
+      '--wait',
+      '-o',
+      'json',
+    ])
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(JSON.parse(r.stdout).target.image).to.equal(bad)
     await nodesOn(client, bad)
@@ -158,9 +205,17 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
   it('refuses an image of another rendered config unless --force', async () => {
     await client.create(R.machineConfigs, {
       metadata: {labels: {[`${A}role`]: POOL}, name: '99-layering-extra'},
-      spec: {config: {ignition: {version: '3.4.0'}, storage: {files: [{contents: {source: 'data:,extra%0A'}, mode: 420, path: '/etc/extra'}]}}},
+      spec: {
+        config: {ignition: {version: '3.4.0'}, storage: {files: [{contents: {source: 'data:,extra%0A'}, mode: 420, path: '/etc/extra'}]}},
+      },
     })
-    const next = await waitFor<MachineConfigPool, string>(client, R.machineConfigPools, POOL, (p) => (p?.spec?.configuration?.name !== rendered ? p?.spec?.configuration?.name : undefined), {timeoutMs: 20_000})
+    const next = await waitFor<MachineConfigPool, string>(
+      client,
+      R.machineConfigPools,
+      POOL,
+      (p) => (p?.spec?.configuration?.name !== rendered ? p?.spec?.configuration?.name : undefined),
+      {timeoutMs: 20_000},
+    )
     const r = await run(['rollback', POOL, '--kubeconfig', cluster.kubeconfig, '--to', '1', '--yes'])
     expect(r.exitCode).to.equal(7)
     expect(r.stderr).to.include(`was built from ${rendered}, but pool ${POOL} now targets ${next}`)
@@ -170,7 +225,13 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     expect(dry.stdout).to.include(`warning: the image was built from ${rendered}, not from the pool's rendered config ${next}`)
     // Back to the pool's own config for the node tests.
     await client.delete(R.machineConfigs, '99-layering-extra')
-    await waitFor<MachineConfigPool, true>(client, R.machineConfigPools, POOL, (p) => (p?.spec?.configuration?.name === rendered ? true : undefined), {timeoutMs: 20_000})
+    await waitFor<MachineConfigPool, true>(
+      client,
+      R.machineConfigPools,
+      POOL,
+      (p) => (p?.spec?.configuration?.name === rendered ? true : undefined),
+      {timeoutMs: 20_000},
+    )
   })
 
   it('--remove-from-pool: the 4.14 refusal, explained; with --force the node goes Degraded as predicted', async () => {
@@ -182,7 +243,19 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     expect(r.stderr).to.include(`oc mob rollback node ${victim} --replace-machine`)
     expect((await client.get<Node>(R.nodes, victim)).metadata.labels).to.have.property(`node-role.kubernetes.io/${POOL}`)
 
-    const forced = await run(['rollback', 'node', victim, '--remove-from-pool', '--force', '--yes', '--wait', '--timeout', '60s', '--kubeconfig', cluster.kubeconfig])
+    const forced = await run([
+      'rollback',
+      'node',
+      victim,
+      '--remove-from-pool',
+      '--force',
+      '--yes',
+      '--wait',
+      '--timeout',
+      '60s',
+      '--kubeconfig',
+      cluster.kubeconfig,
+    ])
     expect(forced.exitCode).to.equal(8)
     expect(forced.stderr).to.include(`node ${victim} is Degraded: ${REFUSAL}`)
     expect(forced.stderr).to.include('--replace-machine')
@@ -197,7 +270,9 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
   })
 
   it('--replace-machine: the MachineSet replaces the node with a fresh non-layered worker', async () => {
-    const [victim] = (await client.list<Node>(R.nodes, {labelSelector: 'node-role.kubernetes.io/worker'})).items.filter((n) => ann(n, 'state') === 'Degraded').map((n) => n.metadata.name!)
+    const [victim] = (await client.list<Node>(R.nodes, {labelSelector: 'node-role.kubernetes.io/worker'})).items
+      .filter((n) => ann(n, 'state') === 'Degraded')
+      .map((n) => n.metadata.name!)
     const victimNode = await client.get<Node>(R.nodes, victim)
     const [ns, machine] = victimNode.metadata.annotations!['machine.openshift.io/machine'].split('/')
     const dry = await run(['rollback', 'node', victim, '--replace-machine', '--dry-run', '--force', '--kubeconfig', cluster.kubeconfig])
@@ -206,7 +281,21 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     expect(dry.stdout).to.include('MachineSet ocp414-7dxqk-worker-us-east-2a (2 replicas) provisions a replacement')
     expect(await client.find(R.machines, machine, ns)).not.to.equal(undefined)
 
-    const r = await run(['rollback', 'node', victim, '--replace-machine', '--force', '--yes', '--wait', '--timeout', '90s', '--kubeconfig', cluster.kubeconfig, '-o', 'json'])
+    const r = await run([
+      'rollback',
+      'node',
+      victim,
+      '--replace-machine',
+      '--force',
+      '--yes',
+      '--wait',
+      '--timeout',
+      '90s',
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '-o',
+      'json',
+    ])
     expect(r.exitCode, r.stderr).to.equal(0)
     const result = JSON.parse(r.stdout)
     expect(result).to.deep.include({method: 'replace-machine', node: victim, outcome: 'done'})
@@ -217,7 +306,9 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     expect(await client.find(R.machines, machine, ns)).to.equal(undefined)
     const fresh = await client.get<Node>(R.nodes, newNode)
     expect(fresh.status!.conditions!.find((c) => c.type === 'Ready')!.status).to.equal('True')
-    expect(Object.keys(fresh.metadata.labels!).filter((k) => k.startsWith('node-role.kubernetes.io/'))).to.deep.equal(['node-role.kubernetes.io/worker'])
+    expect(Object.keys(fresh.metadata.labels!).filter((k) => k.startsWith('node-role.kubernetes.io/'))).to.deep.equal([
+      'node-role.kubernetes.io/worker',
+    ])
     expect(ann(fresh, 'currentImage')).to.equal('')
     const m = await client.get<Machine>(R.machines, newMachine, ns)
     expect(m.metadata.ownerReferences![0]).to.include({kind: 'MachineSet', name: 'ocp414-7dxqk-worker-us-east-2a'})
@@ -228,7 +319,10 @@ describe('oc mob rollback (end to end, simulated 4.14 cluster)', function () {
     const members = (await client.list<Node>(R.nodes, {labelSelector: `node-role.kubernetes.io/${POOL}`})).items
     expect(members).to.have.length(1)
     const fresh = (await workers(client)).find((n) => !(`node-role.kubernetes.io/${POOL}` in (n.metadata.labels ?? {})))!
-    await client.patch(R.nodes, fresh.metadata.name!, {metadata: {labels: {[`node-role.kubernetes.io/${POOL}`]: ''}}, spec: {unschedulable: true}})
+    await client.patch(R.nodes, fresh.metadata.name!, {
+      metadata: {labels: {[`node-role.kubernetes.io/${POOL}`]: ''}},
+      spec: {unschedulable: true},
+    })
     const r = await run(['rollback', 'node', members[0].metadata.name!, '--replace-machine', '--yes', '--kubeconfig', cluster.kubeconfig])
     expect(r.exitCode).to.equal(7)
     expect(r.stderr).to.match(/would leave pool layering with 2 of 2 nodes unavailable, more than its maxUnavailable 1/)
@@ -240,16 +334,24 @@ describe('oc mob rollback: refusals on other clusters', function () {
   this.timeout(60_000)
   let emu: Emulator
   afterEach(async () => emu?.close())
-  const layeredNode = (name: string, ann: Record<string, string> = {}) => node(name, ['worker', POOL], {
-    [`${A}currentConfig`]: 'rendered-layering-0123456789abcdef0123456789abcdef',
-    [`${A}currentImage`]: `q.io/os@sha256:${'a'.repeat(64)}`,
-    [`${A}desiredConfig`]: 'rendered-layering-0123456789abcdef0123456789abcdef',
-    [`${A}desiredImage`]: `q.io/os@sha256:${'a'.repeat(64)}`,
-    ...ann,
-  })
+  const layeredNode = (name: string, ann: Record<string, string> = {}) =>
+    node(name, ['worker', POOL], {
+      [`${A}currentConfig`]: 'rendered-layering-0123456789abcdef0123456789abcdef',
+      [`${A}currentImage`]: `q.io/os@sha256:${'a'.repeat(64)}`,
+      [`${A}desiredConfig`]: 'rendered-layering-0123456789abcdef0123456789abcdef',
+      [`${A}desiredImage`]: `q.io/os@sha256:${'a'.repeat(64)}`,
+      ...ann,
+    })
 
   it('--replace-machine on a cluster without the machine API: a clear refusal (exit 10)', async () => {
-    emu = await startEmulator({groups: {machine: false}, objects: [...basicCluster(), pool(POOL, {layered: true}), layeredNode('worker-1', {'machine.openshift.io/machine': 'openshift-machine-api/m1'})]})
+    emu = await startEmulator({
+      groups: {machine: false},
+      objects: [
+        ...basicCluster(),
+        pool(POOL, {layered: true}),
+        layeredNode('worker-1', {'machine.openshift.io/machine': 'openshift-machine-api/m1'}),
+      ],
+    })
     const r = await run(['rollback', 'node', 'worker-1', '--replace-machine', '--yes', '--kubeconfig', emu.kubeconfig])
     expect(r.exitCode).to.equal(10)
     expect(r.stderr).to.include('does not serve the machine API (machine.openshift.io/v1beta1): no MachineSet would replace node worker-1')
@@ -257,20 +359,36 @@ describe('oc mob rollback: refusals on other clusters', function () {
   })
 
   it('--replace-machine checks the Machine and its MachineSet; unknown node exit 6; no method exit 2; control plane refused', async () => {
-    emu = await startEmulator({objects: [
-      ...basicCluster(), {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'openshift-machine-api'}}, pool(POOL, {layered: true}),
-      layeredNode('worker-1'),
-      layeredNode('worker-2', {'machine.openshift.io/machine': 'openshift-machine-api/gone'}),
-      layeredNode('worker-3', {'machine.openshift.io/machine': 'openshift-machine-api/orphan'}),
-      {apiVersion: 'machine.openshift.io/v1beta1', kind: 'Machine', metadata: {name: 'orphan', namespace: 'openshift-machine-api'}, spec: {}},
-    ]})
+    emu = await startEmulator({
+      objects: [
+        ...basicCluster(),
+        {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'openshift-machine-api'}},
+        pool(POOL, {layered: true}),
+        layeredNode('worker-1'),
+        layeredNode('worker-2', {'machine.openshift.io/machine': 'openshift-machine-api/gone'}),
+        layeredNode('worker-3', {'machine.openshift.io/machine': 'openshift-machine-api/orphan'}),
+        {
+          apiVersion: 'machine.openshift.io/v1beta1',
+          kind: 'Machine',
+          metadata: {name: 'orphan', namespace: 'openshift-machine-api'},
+          spec: {},
+        },
+      ],
+    })
     const kc = emu.kubeconfig
     let r = await run(['rollback', 'node', 'worker-1', '--replace-machine', '--yes', '--kubeconfig', kc])
-    expect([r.exitCode, r.stderr]).to.satisfy(([c, e]: [number, string]) => c === 7 && e.includes('node worker-1 has no machine.openshift.io/machine annotation: no Machine manages it'))
+    expect([r.exitCode, r.stderr]).to.satisfy(
+      ([c, e]: [number, string]) =>
+        c === 7 && e.includes('node worker-1 has no machine.openshift.io/machine annotation: no Machine manages it'),
+    )
     r = await run(['rollback', 'node', 'worker-2', '--replace-machine', '--yes', '--kubeconfig', kc])
-    expect([r.exitCode, r.stderr]).to.satisfy(([c, e]: [number, string]) => c === 7 && e.includes('Machine openshift-machine-api/gone named by node worker-2 does not exist'))
+    expect([r.exitCode, r.stderr]).to.satisfy(
+      ([c, e]: [number, string]) => c === 7 && e.includes('Machine openshift-machine-api/gone named by node worker-2 does not exist'),
+    )
     r = await run(['rollback', 'node', 'worker-3', '--replace-machine', '--yes', '--kubeconfig', kc])
-    expect([r.exitCode, r.stderr]).to.satisfy(([c, e]: [number, string]) => c === 7 && e.includes('Machine openshift-machine-api/orphan is not owned by a MachineSet'))
+    expect([r.exitCode, r.stderr]).to.satisfy(
+      ([c, e]: [number, string]) => c === 7 && e.includes('Machine openshift-machine-api/orphan is not owned by a MachineSet'),
+    )
     r = await run(['rollback', 'node', 'nope', '--replace-machine', '--yes', '--kubeconfig', kc])
     expect(r.exitCode).to.equal(6)
     r = await run(['rollback', 'node', 'worker-1', '--kubeconfig', kc])

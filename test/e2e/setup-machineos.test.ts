@@ -32,7 +32,8 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     fs.rmSync(tmp, {force: true, recursive: true})
   })
 
-  const writes = (): string[] => emu.requests.filter((r) => r.method !== 'GET' && !r.path.includes('selfsubjectaccessreviews')).map((r) => `${r.method} ${r.path}`)
+  const writes = (): string[] =>
+    emu.requests.filter((r) => r.method !== 'GET' && !r.path.includes('selfsubjectaccessreviews')).map((r) => `${r.method} ${r.path}`)
   const setup = (...args: string[]) => run(['setup', '--kubeconfig', emu.kubeconfig, ...args])
 
   it('internal registry: the ImageStream, the pool and its MachineOSConfig; no ConfigMap, no label, no secret copy; a second run changes nothing', async () => {
@@ -40,13 +41,17 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stderr).to.include('MachineConfig API: the cluster serves the MachineConfig API: OpenShift 4.18+ (a MachineOSConfig per pool)')
     expect(r.stderr).to.include('images are built by a Job of the machine-os-builder')
-    expect(r.stdout).to.match(/create\s+machineosconfig\/layering: create for pool layering: push to .+os-image:latest with builder-dockercfg-7wq9x/)
+    expect(r.stdout).to.match(
+      /create\s+machineosconfig\/layering: create for pool layering: push to .+os-image:latest with builder-dockercfg-7wq9x/,
+    )
     expect(r.stdout).to.include('creating MachineOSConfig layering opts pool layering into on-cluster builds')
     expect(r.stdout).to.include('pool layering is opted in')
     const mosc = await client.get<MachineOSConfig>(R.machineOSConfigs, 'layering')
     expect(mosc.spec).to.deep.equal({
-      imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'layering'},
-      renderedImagePushSecret: {name: 'builder-dockercfg-7wq9x'}, renderedImagePushSpec: `${INTERNAL}:latest`,
+      imageBuilder: {imageBuilderType: 'Job'},
+      machineConfigPool: {name: 'layering'},
+      renderedImagePushSecret: {name: 'builder-dockercfg-7wq9x'},
+      renderedImagePushSpec: `${INTERNAL}:latest`,
     })
     expect(await client.find(R.configMaps, 'on-cluster-build-config', NS)).to.equal(undefined)
     expect(await client.find(R.secrets, 'global-pull-secret-copy', NS), 'the operator owns that copy on 4.18+').to.equal(undefined)
@@ -76,7 +81,9 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     expect(forced.exitCode, forced.stderr).to.equal(0)
     expect(forced.stdout).to.include('a changed MachineOSConfig is a new build for the machine-os-builder')
     const mosc = await client.get<MachineOSConfig>(R.machineOSConfigs, 'layering')
-    expect(mosc.spec?.containerFile).to.deep.equal([{containerfileArch: 'NoArch', content: 'FROM configs AS final\nRUN rpm-ostree install tmux && ostree container commit\n'}])
+    expect(mosc.spec?.containerFile).to.deep.equal([
+      {containerfileArch: 'NoArch', content: 'FROM configs AS final\nRUN rpm-ostree install tmux && ostree container commit\n'},
+    ])
     expect(mosc.spec?.renderedImagePushSpec).to.equal(`${INTERNAL}:latest`)
     expect(mosc.spec?.renderedImagePushSecret).to.deep.equal({name: 'builder-dockercfg-7wq9x'})
   })
@@ -97,7 +104,7 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     // a pushspec the CRD's rule refuses (a real API server answers 422) is refused in preflight
     const dotted = await setup('--final-pullspec', 'quay.io/my.org/os-image', '--push-secret', 'builder-dockercfg-7wq9x', '--yes')
     expect(dotted.exitCode, dotted.stderr).to.equal(7)
-    expect(dotted.stderr).to.include('quay.io/my.org/os-image is not accepted as a MachineOSConfig\'s renderedImagePushSpec')
+    expect(dotted.stderr).to.include("quay.io/my.org/os-image is not accepted as a MachineOSConfig's renderedImagePushSpec")
     expect(writes()).to.deep.equal([])
     expect(await client.find(R.machineOSConfigs, 'layering')).to.equal(undefined)
   })

@@ -65,12 +65,14 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     expect(t.text).not.to.include('into on-cluster builds now')
     const mosc = await client.get<KubeObject & {spec?: Record<string, unknown>}>(R.machineOSConfigs, 'layering')
     expect(mosc.spec).to.deep.equal({
-      imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'layering'}, renderedImagePushSecret: {name: 'builder-dockercfg-7wq9x'},
+      imageBuilder: {imageBuilderType: 'Job'},
+      machineConfigPool: {name: 'layering'},
+      renderedImagePushSecret: {name: 'builder-dockercfg-7wq9x'},
       renderedImagePushSpec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest',
     })
   })
 
-  it('asks for every missing value with the cluster\'s choices, validates the Dockerfile, shows the plan and applies it; accepting the defaults again changes nothing', async () => {
+  it("asks for every missing value with the cluster's choices, validates the Dockerfile, shows the plan and applies it; accepting the defaults again changes nothing", async () => {
     const bad = path.join(tmp, 'Dockerfile.bad')
     const good = path.join(tmp, 'Dockerfile')
     fs.writeFileSync(bad, 'FROM quay.io/centos/centos:stream9\nRUN true\n')
@@ -85,7 +87,7 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     await t.see('Which secret should builds pull the base OS image')
     await t.answer('clone the global pull secret (openshift-config/pull-secret) into global-pull-secret-copy', ENTER)
     await t.see('Which secret should builds push the image with?')
-    await t.answer('builder-dockercfg-7wq9x (the builder service account\'s token for the internal registry, recommended)', ENTER)
+    await t.answer("builder-dockercfg-7wq9x (the builder service account's token for the internal registry, recommended)", ENTER)
     await t.see('How should images be built?')
     await t.answer('the build pod (custom-pod-builder)', ENTER)
     await t.answer('Path of a custom Dockerfile for pool layering', bad + ENTER)
@@ -105,7 +107,8 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     expect(cm.data).to.deep.equal({
       baseImagePullSecretName: 'global-pull-secret-copy',
       finalImagePullspec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image',
-      finalImagePushSecretName: 'builder-dockercfg-7wq9x', imageBuilderType: 'custom-pod-builder',
+      finalImagePushSecretName: 'builder-dockercfg-7wq9x',
+      imageBuilderType: 'custom-pod-builder',
     })
     const custom = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)
     expect(custom.data).to.deep.equal({layering: 'FROM configs AS final\nRUN echo hello > /etc/hello\n'})
@@ -132,7 +135,11 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
 
   it('external registry chosen with the arrow keys; the push secret with credentials for it comes first', async () => {
     const b64 = (s: string): string => Buffer.from(s).toString('base64')
-    await client.create<Secret>(R.secrets, {data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:pw')}}}))}, metadata: {name: 'quay-push', namespace: NS}, type: 'kubernetes.io/dockerconfigjson'})
+    await client.create<Secret>(R.secrets, {
+      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:pw')}}}))},
+      metadata: {name: 'quay-push', namespace: NS},
+      type: 'kubernetes.io/dockerconfigjson',
+    })
     const t = open(['--pool', 'layering', '--enable'])
     await t.answer('Use these selectors?', ENTER)
     await t.answer('Where should the built image be pushed?', DOWN)
@@ -149,7 +156,9 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     expect(await t.exited, t.text).to.equal(0)
     const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
     expect(cm.data).to.include({finalImagePullspec: 'quay.io/myorg/os-image', finalImagePushSecretName: 'quay-push'})
-    expect((await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')).metadata.labels).to.have.property('machineconfiguration.openshift.io/layering-enabled')
+    expect((await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')).metadata.labels).to.have.property(
+      'machineconfiguration.openshift.io/layering-enabled',
+    )
   })
 
   it('Ctrl-C during a question ends with exit code 130 and changes nothing', async () => {

@@ -14,7 +14,9 @@ const NS = MCO_NS
 const INTERNAL = 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image'
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const dockerSecret = (name: string, auths: Record<string, {auth: string}>): Secret => ({
-  data: {'.dockerconfigjson': b64(JSON.stringify({auths}))}, metadata: {name, namespace: NS}, type: 'kubernetes.io/dockerconfigjson',
+  data: {'.dockerconfigjson': b64(JSON.stringify({auths}))},
+  metadata: {name, namespace: NS},
+  type: 'kubernetes.io/dockerconfigjson',
 })
 
 /** Every request that could have changed something (access reviews only ask). */
@@ -34,7 +36,7 @@ describe('oc mob setup (end to end, flags only)', function () {
   let tmp: string
 
   beforeEach(async () => {
-    ({client, emu} = await cluster())
+    ;({client, emu} = await cluster())
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-setup-'))
   })
   afterEach(async () => {
@@ -42,19 +44,35 @@ describe('oc mob setup (end to end, flags only)', function () {
     fs.rmSync(tmp, {force: true, recursive: true})
   })
 
-  const internalArgs = (): string[] => ['setup', '--kubeconfig', emu.kubeconfig, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes']
+  const internalArgs = (): string[] => [
+    'setup',
+    '--kubeconfig',
+    emu.kubeconfig,
+    '--imagestream',
+    'os-image',
+    '--clone-global-pull-secret',
+    '--yes',
+  ]
 
   it('internal registry: creates the ImageStream, the pull secret copy, the build config and the pool; a second run changes nothing', async () => {
     const r = await run(internalArgs())
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stdout).to.match(/create\s+imagestream\/os-image -n openshift-machine-config-operator/)
-    expect(r.stdout).to.match(/create\s+secret\/global-pull-secret-copy .*copy of openshift-config\/pull-secret \(registries: cloud\.openshift\.com, quay\.io/)
-    expect(r.stdout).to.match(/create\s+machineconfigpool\/layering: create with machineConfigSelector machineconfiguration\.openshift\.io\/role In \[layering, worker\], nodeSelector node-role\.kubernetes\.io\/layering=/)
+    expect(r.stdout).to.match(
+      /create\s+secret\/global-pull-secret-copy .*copy of openshift-config\/pull-secret \(registries: cloud\.openshift\.com, quay\.io/,
+    )
+    expect(r.stdout).to.match(
+      /create\s+machineconfigpool\/layering: create with machineConfigSelector machineconfiguration\.openshift\.io\/role In \[layering, worker\], nodeSelector node-role\.kubernetes\.io\/layering=/,
+    )
     expect(r.stdout).to.include('imageBuilderType is written explicitly as custom-pod-builder')
-    expect(r.stdout).to.include('builder-dockercfg-7wq9x is a legacy .dockercfg secret: the operator converts it into builder-dockercfg-7wq9x-canonical')
+    expect(r.stdout).to.include(
+      'builder-dockercfg-7wq9x is a legacy .dockercfg secret: the operator converts it into builder-dockercfg-7wq9x-canonical',
+    )
     expect(r.stdout).to.include('✔ created configmap/on-cluster-build-config -n openshift-machine-config-operator')
     expect(r.stdout).to.include('next: opt the pool in with `oc mob enable layering --wait`')
-    expect(r.stderr).to.include('! push secret lifetime: builder-dockercfg-7wq9x is the builder service account\'s token secret: OpenShift rotates builder-dockercfg-* secrets')
+    expect(r.stderr).to.include(
+      "! push secret lifetime: builder-dockercfg-7wq9x is the builder service account's token secret: OpenShift rotates builder-dockercfg-* secrets",
+    )
     expect(r.stderr).to.include('✔ permissions: the current user may make these changes')
 
     const global = await client.get<Secret>(R.secrets, 'pull-secret', 'openshift-config')
@@ -70,11 +88,15 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(copy.data).to.deep.equal(global.data)
     const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
     expect(cm.data).to.deep.equal({
-      baseImagePullSecretName: 'global-pull-secret-copy', finalImagePullspec: INTERNAL,
-      finalImagePushSecretName: 'builder-dockercfg-7wq9x', imageBuilderType: 'custom-pod-builder',
+      baseImagePullSecretName: 'global-pull-secret-copy',
+      finalImagePullspec: INTERNAL,
+      finalImagePushSecretName: 'builder-dockercfg-7wq9x',
+      imageBuilderType: 'custom-pod-builder',
     })
     const pool = await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')
-    expect(pool.spec!.machineConfigSelector).to.deep.equal({matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['layering', 'worker']}]})
+    expect(pool.spec!.machineConfigSelector).to.deep.equal({
+      matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['layering', 'worker']}],
+    })
     expect(pool.spec!.nodeSelector).to.deep.equal({matchLabels: {'node-role.kubernetes.io/layering': ''}})
     expect(pool.metadata.labels ?? {}).not.to.have.property('machineconfiguration.openshift.io/layering-enabled')
     expect(await client.find(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)).to.equal(undefined)
@@ -87,7 +109,12 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(writes(emu)).to.deep.equal([])
 
     // The operator points the config at the canonical copy of the legacy builder secret: still the same setup.
-    await client.patch(R.configMaps, 'on-cluster-build-config', {data: {finalImagePushSecretName: 'builder-dockercfg-7wq9x-canonical'}}, {namespace: NS})
+    await client.patch(
+      R.configMaps,
+      'on-cluster-build-config',
+      {data: {finalImagePushSecretName: 'builder-dockercfg-7wq9x-canonical'}},
+      {namespace: NS},
+    )
     emu.resetRequests()
     const third = await run([...internalArgs(), '-o', 'json'])
     expect(third.exitCode, third.stderr).to.equal(0)
@@ -118,7 +145,10 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(r.exitCode, r.stderr).to.equal(0)
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJSON())
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).to.deep.equal([
-      'ImageStream/os-image', 'Secret/global-pull-secret-copy', 'ConfigMap/on-cluster-build-config', 'MachineConfigPool/layering',
+      'ImageStream/os-image',
+      'Secret/global-pull-secret-copy',
+      'ConfigMap/on-cluster-build-config',
+      'MachineConfigPool/layering',
     ])
     expect(docs[1].data).to.deep.equal({'.dockerconfigjson': '(redacted)'})
     expect(docs[2].data.imageBuilderType).to.equal('custom-pod-builder')
@@ -134,22 +164,46 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(writes(emu)).to.deep.equal([])
   })
 
-  it('external registry: a custom Dockerfile next to other pools\' entries, opt-in, and a diff (not an overwrite) without --force', async () => {
+  it("external registry: a custom Dockerfile next to other pools' entries, opt-in, and a diff (not an overwrite) without --force", async () => {
     await client.create<Secret>(R.secrets, dockerSecret('quay-push', {'quay.io/myorg': {auth: b64('robot:token')}}))
-    await client.create<ConfigMap>(R.configMaps, {data: {other: 'FROM configs AS final\nRUN echo other\n'}, metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: NS}})
+    await client.create<ConfigMap>(R.configMaps, {
+      data: {other: 'FROM configs AS final\nRUN echo other\n'},
+      metadata: {name: 'on-cluster-build-custom-dockerfile', namespace: NS},
+    })
     const file = path.join(tmp, 'Dockerfile')
     fs.writeFileSync(file, 'FROM configs AS final\nRUN echo one > /etc/one\n')
-    const args = ['setup', '--kubeconfig', emu.kubeconfig, '--pool', 'layering', '--final-pullspec', 'quay.io/myorg/os-image:latest',
-      '--clone-global-pull-secret', '--push-secret', 'quay-push', '--custom-dockerfile', file, '--enable', '--yes']
+    const args = [
+      'setup',
+      '--kubeconfig',
+      emu.kubeconfig,
+      '--pool',
+      'layering',
+      '--final-pullspec',
+      'quay.io/myorg/os-image:latest',
+      '--clone-global-pull-secret',
+      '--push-secret',
+      'quay-push',
+      '--custom-dockerfile',
+      file,
+      '--enable',
+      '--yes',
+    ]
     const r = await run(args)
     expect(r.exitCode, r.stderr).to.equal(0)
-    expect(r.stderr).to.include('! final image pullspec: the tag "latest" of quay.io/myorg/os-image:latest is ignored: images are pushed as quay.io/myorg/os-image:<rendered config name>')
-    expect(r.stdout).to.match(/update\s+configmap\/on-cluster-build-custom-dockerfile .*add the entry layering \(3 lines\); the entries of other are kept/)
+    expect(r.stderr).to.include(
+      '! final image pullspec: the tag "latest" of quay.io/myorg/os-image:latest is ignored: images are pushed as quay.io/myorg/os-image:<rendered config name>',
+    )
+    expect(r.stdout).to.match(
+      /update\s+configmap\/on-cluster-build-custom-dockerfile .*add the entry layering \(3 lines\); the entries of other are kept/,
+    )
     expect(r.stdout).to.match(/update\s+machineconfigpool\/layering: add the label machineconfiguration\.openshift\.io\/layering-enabled=/)
     expect(r.stdout).to.include('pool layering is opted in')
     expect(r.stdout).not.to.include('does not start a build by itself')
     const custom = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)
-    expect(custom.data).to.deep.equal({layering: 'FROM configs AS final\nRUN echo one > /etc/one\n', other: 'FROM configs AS final\nRUN echo other\n'})
+    expect(custom.data).to.deep.equal({
+      layering: 'FROM configs AS final\nRUN echo one > /etc/one\n',
+      other: 'FROM configs AS final\nRUN echo other\n',
+    })
     const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
     expect(cm.data).to.include({finalImagePullspec: 'quay.io/myorg/os-image:latest', finalImagePushSecretName: 'quay-push'})
     const pool = await client.get<MachineConfigPool>(R.machineConfigPools, 'layering')
@@ -160,35 +214,51 @@ describe('oc mob setup (end to end, flags only)', function () {
     emu.resetRequests()
     const conflict = await run([...args, '--builder', 'build'])
     expect(conflict.exitCode).to.equal(7)
-    expect(conflict.stderr).to.include('2 existing objects differ from what setup would write: configmap/on-cluster-build-config -n openshift-machine-config-operator, configmap/on-cluster-build-custom-dockerfile -n openshift-machine-config-operator; nothing was changed')
+    expect(conflict.stderr).to.include(
+      '2 existing objects differ from what setup would write: configmap/on-cluster-build-config -n openshift-machine-config-operator, configmap/on-cluster-build-custom-dockerfile -n openshift-machine-config-operator; nothing was changed',
+    )
     expect(conflict.stderr).to.include('re-run with --force to overwrite')
-    expect(conflict.stdout).to.include('-  imageBuilderType: custom-pod-builder').and.include('+  imageBuilderType: openshift-image-builder')
+    expect(conflict.stdout)
+      .to.include('-  imageBuilderType: custom-pod-builder')
+      .and.include('+  imageBuilderType: openshift-image-builder')
     expect(conflict.stdout).to.include('-RUN echo one > /etc/one').and.include('+RUN echo two > /etc/two')
     expect(writes(emu)).to.deep.equal([])
 
     const forced = await run([...args, '--builder', 'build', '--force'])
     expect(forced.exitCode, forced.stderr).to.equal(0)
     expect(forced.stdout).to.include('the 4.14 machine-os-builder reads imageBuilderType only when it starts')
-    expect(forced.stdout).to.include('a new custom Dockerfile does not start a build by itself on 4.14/4.15: build it with `oc mob build layering --rebuild`')
-    expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)).data!.imageBuilderType).to.equal('openshift-image-builder')
+    expect(forced.stdout).to.include(
+      'a new custom Dockerfile does not start a build by itself on 4.14/4.15: build it with `oc mob build layering --rebuild`',
+    )
+    expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)).data!.imageBuilderType).to.equal(
+      'openshift-image-builder',
+    )
     expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)).data).to.deep.equal({
-      layering: 'FROM configs AS final\nRUN echo two > /etc/two\n', other: 'FROM configs AS final\nRUN echo other\n',
+      layering: 'FROM configs AS final\nRUN echo two > /etc/two\n',
+      other: 'FROM configs AS final\nRUN echo other\n',
     })
   })
 
   it('a global pull secret copy that went stale is shown by registry, never by value', async () => {
     expect((await run(internalArgs())).exitCode).to.equal(0)
-    await client.update<Secret>(R.secrets, 'pull-secret', (s) => {
-      const cfg = JSON.parse(Buffer.from(s.data!['.dockerconfigjson'], 'base64').toString())
-      cfg.auths['registry.example.com'] = {auth: b64('someone:s3cr3t-value')}
-      cfg.auths['quay.io'] = {auth: b64('other:credentials')}
-      s.data = {'.dockerconfigjson': b64(JSON.stringify(cfg))}
-    }, {namespace: 'openshift-config'})
+    await client.update<Secret>(
+      R.secrets,
+      'pull-secret',
+      (s) => {
+        const cfg = JSON.parse(Buffer.from(s.data!['.dockerconfigjson'], 'base64').toString())
+        cfg.auths['registry.example.com'] = {auth: b64('someone:s3cr3t-value')}
+        cfg.auths['quay.io'] = {auth: b64('other:credentials')}
+        s.data = {'.dockerconfigjson': b64(JSON.stringify(cfg))}
+      },
+      {namespace: 'openshift-config'},
+    )
     const r = await run(internalArgs())
     expect(r.exitCode).to.equal(7)
     expect(r.stdout).to.match(/differs\s+secret\/global-pull-secret-copy/)
     expect(r.stdout).to.include('+  - quay.io (credentials differ)').and.include('+  - registry.example.com')
-    expect(r.stdout + r.stderr).not.to.include('s3cr3t').and.not.include(b64('someone:s3cr3t-value'))
+    expect(r.stdout + r.stderr)
+      .not.to.include('s3cr3t')
+      .and.not.include(b64('someone:s3cr3t-value'))
   })
 
   it('stops midway on a failed create, says what was done, and a re-run completes the setup', async () => {
@@ -196,8 +266,12 @@ describe('oc mob setup (end to end, flags only)', function () {
     const r = await run(internalArgs())
     expect(r.exitCode).to.equal(4)
     expect(r.stderr).to.include('error: setup stopped at create configmap/on-cluster-build-config -n openshift-machine-config-operator')
-    expect(r.stderr).to.include('done: created imagestream/os-image -n openshift-machine-config-operator, created secret/global-pull-secret-copy -n openshift-machine-config-operator')
-    expect(r.stderr).to.include('not done: create configmap/on-cluster-build-config -n openshift-machine-config-operator, create machineconfigpool/layering')
+    expect(r.stderr).to.include(
+      'done: created imagestream/os-image -n openshift-machine-config-operator, created secret/global-pull-secret-copy -n openshift-machine-config-operator',
+    )
+    expect(r.stderr).to.include(
+      'not done: create configmap/on-cluster-build-config -n openshift-machine-config-operator, create machineconfigpool/layering',
+    )
     expect(r.stderr).to.include('next: fix the cause and run the same command again')
     expect(await client.find(R.imageStreams, 'os-image', NS)).not.to.equal(undefined)
     expect(await client.find(R.configMaps, 'on-cluster-build-config', NS)).to.equal(undefined)
@@ -205,57 +279,97 @@ describe('oc mob setup (end to end, flags only)', function () {
 
     const again = await run(internalArgs())
     expect(again.exitCode, again.stderr).to.equal(0)
-    expect(again.stdout).to.match(/unchanged\s+imagestream\/os-image/).and.match(/unchanged\s+secret\/global-pull-secret-copy/)
+    expect(again.stdout)
+      .to.match(/unchanged\s+imagestream\/os-image/)
+      .and.match(/unchanged\s+secret\/global-pull-secret-copy/)
     expect(again.stdout).to.include('✔ created configmap/on-cluster-build-config').and.include('✔ created machineconfigpool/layering')
     expect(await client.find(R.machineConfigPools, 'layering')).not.to.equal(undefined)
   })
 
   describe('failed preflight checks change nothing', () => {
     const cases: Array<{
-      name: string; args: string[]; exit: number; says: string[]
+      name: string
+      args: string[]
+      exit: number
+      says: string[]
       prepare?: (client: KubeClient, tmp: string) => Promise<void>
     }> = [
       {
         args: ['--final-pullspec', 'quay.io/myorg/os', '--base-pull-secret', 'nope', '--push-secret', 'quay-push'],
-        exit: 6, name: 'a missing secret',
-        says: ['the base image pull secret nope does not exist in openshift-machine-config-operator', 'next: create it, or clone the global pull secret with --clone-global-pull-secret'],
+        exit: 6,
+        name: 'a missing secret',
+        says: [
+          'the base image pull secret nope does not exist in openshift-machine-config-operator',
+          'next: create it, or clone the global pull secret with --clone-global-pull-secret',
+        ],
       },
       {
         args: ['--final-pullspec', 'quay.io/myorg/os', '--clone-global-pull-secret', '--push-secret', 'elsewhere-push'],
-        exit: 7, name: 'a push secret without credentials for the registry',
-        says: ['the final image push secret elsewhere-push has no credentials for quay.io, where the built image quay.io/myorg/os is pushed', 'it has credentials for: registry.example.com'],
+        exit: 7,
+        name: 'a push secret without credentials for the registry',
+        says: [
+          'the final image push secret elsewhere-push has no credentials for quay.io, where the built image quay.io/myorg/os is pushed',
+          'it has credentials for: registry.example.com',
+        ],
       },
       {
         args: ['--final-pullspec', 'registry.example.com/org/os', '--clone-global-pull-secret', '--push-secret', 'elsewhere-push'],
-        exit: 7, name: 'a global pull secret without the final image\'s registry',
-        says: ['openshift-config/pull-secret has no pull credentials for registry.example.com: nodes pull the built image with it and could not get it', 'oc set data secret/pull-secret -n openshift-config'],
+        exit: 7,
+        name: "a global pull secret without the final image's registry",
+        says: [
+          'openshift-config/pull-secret has no pull credentials for registry.example.com: nodes pull the built image with it and could not get it',
+          'oc set data secret/pull-secret -n openshift-config',
+        ],
       },
       {
         args: ['--final-pullspec', 'quay.io/myorg/os', '--clone-global-pull-secret', '--push-secret', 'opaque'],
-        exit: 7, name: 'a secret that is not a docker config',
+        exit: 7,
+        name: 'a secret that is not a docker config',
         says: ['secret opaque has type Opaque; it must be kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg'],
       },
       {
         args: ['--final-pullspec', `quay.io/myorg/os@sha256:${'a'.repeat(64)}`, '--clone-global-pull-secret', '--push-secret', 'quay-push'],
-        exit: 7, name: 'a digest pullspec',
+        exit: 7,
+        name: 'a digest pullspec',
         says: ['names a digest; the built image is pushed to a tag'],
       },
       {
         args: ['--imagestream', 'os-image', '--clone-global-pull-secret', '--custom-dockerfile', 'BAD'],
-        exit: 7, name: 'a custom Dockerfile whose last stage is not configs',
-        says: ['the custom Dockerfile has 1 problem', 'line 2: the last stage must be `FROM configs AS final` (it is `FROM quay.io/centos/centos:stream9`'],
+        exit: 7,
+        name: 'a custom Dockerfile whose last stage is not configs',
+        says: [
+          'the custom Dockerfile has 1 problem',
+          'line 2: the last stage must be `FROM configs AS final` (it is `FROM quay.io/centos/centos:stream9`',
+        ],
       },
       {
         args: ['--imagestream', 'os-image', '--clone-global-pull-secret'],
-        exit: 7, name: 'a degraded pool',
+        exit: 7,
+        name: 'a degraded pool',
         prepare: async (client) => {
-          await client.update<MachineConfigPool>(R.machineConfigPools, 'worker', (p) => {
-            p.status!.conditions = [...(p.status!.conditions ?? []).filter((c) => c.type !== 'Degraded' && c.type !== 'NodeDegraded'),
-              {message: 'Node ip-10-0-22-17 is reporting: "boom"', reason: '1 nodes are reporting degraded status on sync', status: 'True', type: 'NodeDegraded'},
-              {status: 'True', type: 'Degraded'}]
-          }, {subresource: 'status'})
+          await client.update<MachineConfigPool>(
+            R.machineConfigPools,
+            'worker',
+            (p) => {
+              p.status!.conditions = [
+                ...(p.status!.conditions ?? []).filter((c) => c.type !== 'Degraded' && c.type !== 'NodeDegraded'),
+                {
+                  message: 'Node ip-10-0-22-17 is reporting: "boom"',
+                  reason: '1 nodes are reporting degraded status on sync',
+                  status: 'True',
+                  type: 'NodeDegraded',
+                },
+                {status: 'True', type: 'Degraded'},
+              ]
+            },
+            {subresource: 'status'},
+          )
         },
-        says: ['1 pool is degraded: worker', 'pool worker: NodeDegraded: Node ip-10-0-22-17 is reporting: "boom"', 'the operator builds no images while a pool is degraded'],
+        says: [
+          '1 pool is degraded: worker',
+          'pool worker: NodeDegraded: Node ip-10-0-22-17 is reporting: "boom"',
+          'the operator builds no images while a pool is degraded',
+        ],
       },
     ]
 
@@ -279,16 +393,28 @@ describe('oc mob setup (end to end, flags only)', function () {
 
     it('a user without the rights (SelfSubjectAccessReview), listing every missing permission', async () => {
       emu.resetRequests()
-      const r = await run(['setup', '--kubeconfig', emu.kubeconfigFor('developer'), '--imagestream', 'os-image', '--clone-global-pull-secret', '--enable', '--yes'])
+      const r = await run([
+        'setup',
+        '--kubeconfig',
+        emu.kubeconfigFor('developer'),
+        '--imagestream',
+        'os-image',
+        '--clone-global-pull-secret',
+        '--enable',
+        '--yes',
+      ])
       expect(r.exitCode).to.equal(5)
-      expect(r.stderr).to.include('the current user (context emulator) may not make these changes: 5 permissions are missing; nothing was changed')
+      expect(r.stderr).to.include(
+        'the current user (context emulator) may not make these changes: 5 permissions are missing; nothing was changed',
+      )
       for (const p of [
         'not allowed to create imagestreams.image.openshift.io in namespace openshift-machine-config-operator',
         'not allowed to create secrets in namespace openshift-machine-config-operator',
         'not allowed to create configmaps in namespace openshift-machine-config-operator',
         'not allowed to create machineconfigpools.machineconfiguration.openshift.io (cluster scope)',
         'not allowed to patch machineconfigpools.machineconfiguration.openshift.io "layering" (cluster scope)',
-      ]) expect(r.stderr).to.include(p)
+      ])
+        expect(r.stderr).to.include(p)
       expect(r.stderr).to.include('next: log in as a cluster administrator')
       expect(writes(emu)).to.deep.equal([])
     })
@@ -297,14 +423,23 @@ describe('oc mob setup (end to end, flags only)', function () {
   it('a cluster without the MachineConfig API is refused with exit code 10', async () => {
     const plain = await cluster({groups: {machineConfig: false}})
     try {
-      const r = await run(['setup', '--kubeconfig', plain.emu.kubeconfig, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes'])
+      const r = await run([
+        'setup',
+        '--kubeconfig',
+        plain.emu.kubeconfig,
+        '--imagestream',
+        'os-image',
+        '--clone-global-pull-secret',
+        '--yes',
+      ])
       expect(r.exitCode).to.equal(10)
-      expect(r.stderr).to.include(`error: the cluster at ${plain.emu.url} does not serve the MachineConfig API (machineconfiguration.openshift.io/v1)`)
+      expect(r.stderr).to.include(
+        `error: the cluster at ${plain.emu.url} does not serve the MachineConfig API (machineconfiguration.openshift.io/v1)`,
+      )
       expect(writes(plain.emu)).to.deep.equal([])
     } finally {
       await plain.emu.close()
     }
-
   })
 
   it('without a terminal, a re-run keeps the current settings it is not given: one flag changes one thing', async () => {
@@ -312,8 +447,16 @@ describe('oc mob setup (end to end, flags only)', function () {
     // The operator's canonical copy of the legacy builder secret, as a 4.14 cluster has it after the first build.
     const cmBefore = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
     const builderSecret = cmBefore.data!.finalImagePushSecretName
-    await client.create<Secret>(R.secrets, dockerSecret(`${builderSecret}-canonical`, {[INTERNAL.split('/')[0]]: {auth: b64('builder:token')}}))
-    await client.patch<ConfigMap>(R.configMaps, 'on-cluster-build-config', {data: {finalImagePushSecretName: `${builderSecret}-canonical`}}, {namespace: NS})
+    await client.create<Secret>(
+      R.secrets,
+      dockerSecret(`${builderSecret}-canonical`, {[INTERNAL.split('/')[0]]: {auth: b64('builder:token')}}),
+    )
+    await client.patch<ConfigMap>(
+      R.configMaps,
+      'on-cluster-build-config',
+      {data: {finalImagePushSecretName: `${builderSecret}-canonical`}},
+      {namespace: NS},
+    )
     const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
     const file = path.join(tmp, 'Dockerfile')
     fs.writeFileSync(file, 'FROM configs AS final\nRUN echo kept > /etc/kept\n')
@@ -330,7 +473,9 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(writes(emu)).to.deep.equal([`POST /api/v1/namespaces/${NS}/configmaps`])
     const after = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)
     expect(after.metadata.resourceVersion).to.equal(cm.metadata.resourceVersion)
-    expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)).data).to.deep.equal({layering: 'FROM configs AS final\nRUN echo kept > /etc/kept\n'})
+    expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-custom-dockerfile', NS)).data).to.deep.equal({
+      layering: 'FROM configs AS final\nRUN echo kept > /etc/kept\n',
+    })
 
     // Given values win over the current ones (a change still needs --force); the JSON result says which were kept.
     const json = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--builder', 'build', '--force', '--yes', '-o', 'json'])
@@ -339,15 +484,26 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(result.kept).to.deep.equal(['finalImagePullspec', 'baseImagePullSecret', 'finalImagePushSecret'])
     expect(result.settings.imageBuilderType).to.equal('openshift-image-builder')
     expect((await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', NS)).data).to.include({
-      baseImagePullSecretName: 'global-pull-secret-copy', finalImagePullspec: cm.data!.finalImagePullspec, imageBuilderType: 'openshift-image-builder',
+      baseImagePullSecretName: 'global-pull-secret-copy',
+      finalImagePullspec: cm.data!.finalImagePullspec,
+      imageBuilderType: 'openshift-image-builder',
     })
   })
 
   it('without a terminal: missing values and a missing --yes are errors naming the flags, never a question', async () => {
     const missing = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--pool', 'layering'])
     expect(missing.exitCode).to.equal(2)
-    expect(missing.stderr).to.include('error: setup needs --final-pullspec or --imagestream, and --base-pull-secret or --clone-global-pull-secret (there is no terminal to ask on)')
-    const external = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--final-pullspec', 'quay.io/myorg/os', '--clone-global-pull-secret'])
+    expect(missing.stderr).to.include(
+      'error: setup needs --final-pullspec or --imagestream, and --base-pull-secret or --clone-global-pull-secret (there is no terminal to ask on)',
+    )
+    const external = await runBin([
+      'setup',
+      '--kubeconfig',
+      emu.kubeconfig,
+      '--final-pullspec',
+      'quay.io/myorg/os',
+      '--clone-global-pull-secret',
+    ])
     expect(external.exitCode).to.equal(2)
     expect(external.stderr).to.include('setup needs --push-secret')
     emu.resetRequests()
@@ -356,7 +512,16 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(unconfirmed.stderr).to.include('setup would change 4 objects and there is no terminal to confirm on; nothing was changed')
     expect(unconfirmed.stderr).to.include('next: re-run with --yes')
     expect(writes(emu)).to.deep.equal([])
-    const both = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--imagestream', 'os-image', '--final-pullspec', 'quay.io/x/y', '--clone-global-pull-secret'])
+    const both = await runBin([
+      'setup',
+      '--kubeconfig',
+      emu.kubeconfig,
+      '--imagestream',
+      'os-image',
+      '--final-pullspec',
+      'quay.io/x/y',
+      '--clone-global-pull-secret',
+    ])
     expect(both.exitCode).to.equal(2)
     expect(both.stderr).to.match(/--final-pullspec|--imagestream/)
   })

@@ -40,7 +40,11 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       expect(s.exitCode, s.stderr).to.equal(0)
       const e = await run(['enable', POOL, ...kc(cluster)])
       expect(e.exitCode, e.stderr).to.equal(0)
-      rendered = await waitFor('the pool rendered', async () => (await cluster.client.get(SR.pools, undefined, POOL))?.spec?.configuration?.name, 20_000)
+      rendered = await waitFor(
+        'the pool rendered',
+        async () => (await cluster.client.get(SR.pools, undefined, POOL))?.spec?.configuration?.name,
+        20_000,
+      )
     })
 
     after(async () => cluster?.stop())
@@ -52,7 +56,7 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       expect(await buildPod()).to.equal(undefined)
     }
 
-    it('a build pod no node can take: the scheduler\'s message, exit 8, the pod left Pending', async () => {
+    it("a build pod no node can take: the scheduler's message, exit 8, the pod left Pending", async () => {
       const nodes = await taintAll(cluster, true)
       try {
         const t0 = Date.now()
@@ -60,7 +64,9 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
         expect(Date.now() - t0, 'at once, not after a timeout').to.be.lessThan(20_000)
         expect(r.exitCode).to.equal(8)
         expect(r.stderr).to.include(`error: build pod ${podName()} cannot be scheduled: no node fits it`)
-        expect(r.stderr).to.include(`the scheduler says: 0/${nodes} nodes are available: `).and.to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
+        expect(r.stderr)
+          .to.include(`the scheduler says: 0/${nodes} nodes are available: `)
+          .and.to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
         expect(r.stderr).to.include(`oc mob cleanup ${POOL} --force`).and.to.include('taints')
         // Nothing changed or lost: the build is still there, as it was.
         const pod = await buildPod()
@@ -77,10 +83,23 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
     })
 
     it('an image that cannot be pulled: names the image and the pull secret', async () => {
-      cluster.sim.addScripts([{exitCode: 0, logLines: [], match: {container: 'image-build', namespace: MCO_NS, podName: /^build-/}, pullError: 'rpc error: code = Unknown desc = reading manifest latest in quay.io/buildah/stable: unauthorized: access to the requested resource is not authorized', times: 1}])
+      cluster.sim.addScripts([
+        {
+          exitCode: 0,
+          logLines: [],
+          match: {container: 'image-build', namespace: MCO_NS, podName: /^build-/},
+          pullError:
+            'rpc error: code = Unknown desc = reading manifest latest in quay.io/buildah/stable: unauthorized: access to the requested resource is not authorized',
+          times: 1,
+        },
+      ])
       const r = await run(['build', POOL, ...kc(cluster)])
       expect(r.exitCode).to.equal(8)
-      expect(r.stderr).to.match(new RegExp(`error: container image-build of build pod ${podName()} cannot pull its image quay\\.io/buildah/stable:latest \\((ErrImagePull|ImagePullBackOff)\\)`))
+      expect(r.stderr).to.match(
+        new RegExp(
+          `error: container image-build of build pod ${podName()} cannot pull its image quay\\.io/buildah/stable:latest \\((ErrImagePull|ImagePullBackOff)\\)`,
+        ),
+      )
       expect(r.stderr).to.include('openshift-config/pull-secret')
       expect(r.stderr).to.match(/the kubelet says: (rpc error|Back-off pulling image)/)
       expect((await buildPod())?.status?.phase).to.equal('Pending')
@@ -104,8 +123,17 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       }
     })
 
-    it('an evicted build pod: the node\'s message and what to do; the failure is recorded as before', async () => {
-      cluster.sim.addScripts([{evict: 'The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 1Gi. Container image-build was using 15Gi, request is 0.', exitCode: 0, logLines: ['STEP 1/4: FROM base'], match: {container: 'image-build', namespace: MCO_NS, podName: /^build-/}, times: 1}])
+    it("an evicted build pod: the node's message and what to do; the failure is recorded as before", async () => {
+      cluster.sim.addScripts([
+        {
+          evict:
+            'The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 1Gi. Container image-build was using 15Gi, request is 0.',
+          exitCode: 0,
+          logLines: ['STEP 1/4: FROM base'],
+          match: {container: 'image-build', namespace: MCO_NS, podName: /^build-/},
+          times: 1,
+        },
+      ])
       const r = await run(['build', POOL, ...kc(cluster)])
       expect(r.exitCode).to.equal(8)
       expect(r.stderr).to.include(`error: build ${podName()} of pool ${POOL} failed: build pod ${podName()} was evicted by its node`)
@@ -117,7 +145,15 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
     })
 
     it('an OOMKilled image-build (the pod hangs in 4.14): the cause, not just an exit code', async () => {
-      cluster.sim.addScripts([{exitCode: 137, logLines: ['STEP 1/4: FROM base', 'STEP 2/4: RUN dnf install -y kernel-devel'], match: {container: 'image-build', namespace: MCO_NS, podName: /^build-/}, terminatedReason: 'OOMKilled', times: 1}])
+      cluster.sim.addScripts([
+        {
+          exitCode: 137,
+          logLines: ['STEP 1/4: FROM base', 'STEP 2/4: RUN dnf install -y kernel-devel'],
+          match: {container: 'image-build', namespace: MCO_NS, podName: /^build-/},
+          terminatedReason: 'OOMKilled',
+          times: 1,
+        },
+      ])
       const r = await run(['build', POOL, ...kc(cluster)])
       expect(r.exitCode).to.equal(8)
       expect(r.stderr).to.include(`container image-build of build pod ${podName()} ran out of memory (OOMKilled, exit code 137)`)
@@ -127,12 +163,24 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
     })
 
     it('image-build done but the digest ConfigMap never appears: stuck after --stall-timeout, not for ever', async () => {
-      cluster.sim.addScripts([{exitCode: 0, hangAfter: true, logLines: ['+ while [ ! -f /tmp/done/digestfile ]'], match: {container: 'wait-for-done', namespace: MCO_NS, podName: /^build-/}, times: 1}])
+      cluster.sim.addScripts([
+        {
+          exitCode: 0,
+          hangAfter: true,
+          logLines: ['+ while [ ! -f /tmp/done/digestfile ]'],
+          match: {container: 'wait-for-done', namespace: MCO_NS, podName: /^build-/},
+          times: 1,
+        },
+      ])
       const t0 = Date.now()
       const r = await run(['build', POOL, '--stall-timeout', '2s', ...kc(cluster)])
       expect(Date.now() - t0).to.be.lessThan(30_000)
       expect(r.exitCode).to.equal(8)
-      expect(r.stderr).to.match(new RegExp(`error: container image-build of build pod ${podName()} finished \\d+s ago, but ConfigMap digest-${rendered} has not appeared: the build waits for ever`))
+      expect(r.stderr).to.match(
+        new RegExp(
+          `error: container image-build of build pod ${podName()} finished \\d+s ago, but ConfigMap digest-${rendered} has not appeared: the build waits for ever`,
+        ),
+      )
       expect(r.stderr).to.include(`oc mob logs ${POOL} -c wait-for-done`)
       expect((await buildPod())?.status?.phase).to.equal('Running')
       const bad = await run(['build', POOL, '--stall-timeout', 'soon', ...kc(cluster)])
@@ -140,8 +188,13 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       await cleanUp()
     })
 
-    it('--follow with a log that cannot be read: a warning saying how to read it, and the build\'s result', async () => {
-      cluster.emulator.faults.failNext({path: new RegExp(`/pods/build-${rendered}/log$`)}, 1000, 500, 'error trying to reach service: proxy error')
+    it("--follow with a log that cannot be read: a warning saying how to read it, and the build's result", async () => {
+      cluster.emulator.faults.failNext(
+        {path: new RegExp(`/pods/build-${rendered}/log$`)},
+        1000,
+        500,
+        'error trying to reach service: proxy error',
+      )
       try {
         const r = await run(['build', POOL, '--follow', '--rebuild', ...kc(cluster)])
         expect(r.exitCode, r.stderr).to.equal(0)
@@ -170,10 +223,14 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       expect(Date.now() - t0).to.be.lessThan(30_000)
       expect(r.exitCode).to.equal(8)
       expect(r.stderr).to.match(/error: the machine-os-builder pod machine-os-builder-\S+ cannot be scheduled, so no build can start/)
-      expect(r.stderr).to.include(`the scheduler says: 0/${nodes} nodes are available: `).and.to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
+      expect(r.stderr)
+        .to.include(`the scheduler says: 0/${nodes} nodes are available: `)
+        .and.to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
       expect(r.stderr).to.include('tolerations')
       // The opt-in itself was made and stays.
-      expect(Object.hasOwn((await cluster.client.get(SR.pools, undefined, POOL))!.metadata.labels ?? {}, `${P}/layering-enabled`)).to.equal(true)
+      expect(Object.hasOwn((await cluster.client.get(SR.pools, undefined, POOL))!.metadata.labels ?? {}, `${P}/layering-enabled`)).to.equal(
+        true,
+      )
 
       const s = JSON.parse((await run(['status', '-o', 'json', ...kc(cluster)])).stdout)
       const problem = s.problems.find((p: {message: string}) => p.message.includes('machine-os-builder'))
@@ -186,65 +243,119 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
   describe('4.18+: the Job of a MachineOSBuild', () => {
     let cluster: Cluster
     before(async () => {
-      cluster = await startSim({controllers: {machineOS: true}, delays: {...DELAYS, lineMs: 5, podStartMs: 100}, emulator: {groups: {machineOS: true}}, mode: 'scripted'})
+      cluster = await startSim({
+        controllers: {machineOS: true},
+        delays: {...DELAYS, lineMs: 5, podStartMs: 100},
+        emulator: {groups: {machineOS: true}},
+        mode: 'scripted',
+      })
       const b64 = (s: string): string => Buffer.from(s).toString('base64')
       await cluster.client.create(SR.secrets, MCO_NS, {
-        data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))}, metadata: {name: 'push', namespace: MCO_NS}, type: 'kubernetes.io/dockerconfigjson',
+        data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))},
+        metadata: {name: 'push', namespace: MCO_NS},
+        type: 'kubernetes.io/dockerconfigjson',
       })
       await cluster.client.create(SR.machineosconfigs, undefined, {
-        apiVersion: `${P}/v1`, kind: 'MachineOSConfig', metadata: {name: 'worker'},
-        spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name: 'worker'}, renderedImagePushSecret: {name: 'push'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
+        apiVersion: `${P}/v1`,
+        kind: 'MachineOSConfig',
+        metadata: {name: 'worker'},
+        spec: {
+          imageBuilder: {imageBuilderType: 'Job'},
+          machineConfigPool: {name: 'worker'},
+          renderedImagePushSecret: {name: 'push'},
+          renderedImagePushSpec: 'quay.io/org/os:latest',
+        },
       })
       const first = await run(['build', 'worker', ...kc(cluster)])
       expect(first.exitCode, first.stderr).to.equal(0)
     })
     after(async () => cluster?.stop())
-    const mosbName = async (): Promise<string> => (await cluster.client.list(SR.machineosbuilds)).items.find((b) => b.spec.machineOSConfig.name === 'worker')!.metadata.name
+    const mosbName = async (): Promise<string> =>
+      (await cluster.client.list(SR.machineosbuilds)).items.find((b) => b.spec.machineOSConfig.name === 'worker')!.metadata.name
 
     it('a failed attempt the Job retries: "attempt 2 of 4" with the failed attempt\'s last lines, and the build goes on to its image', async () => {
-      cluster.sim.addScripts([{exitCode: 1, logLines: ['STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'error: copying layer: connection reset by peer'], match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD}, times: 1}])
+      cluster.sim.addScripts([
+        {
+          exitCode: 1,
+          logLines: [
+            'STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs',
+            'error: copying layer: connection reset by peer',
+          ],
+          match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD},
+          times: 1,
+        },
+      ])
       const r = await run(['build', 'worker', '--rebuild', '-o', 'json', ...kc(cluster)])
       expect(r.exitCode, r.stderr).to.equal(0)
       expect(JSON.parse(r.stdout).outcome).to.equal('succeeded')
       const mosb = await mosbName()
-      expect(r.stderr).to.match(new RegExp(`warning: attempt 1 of 4 \\(pod build-${mosb}-[0-9a-f]{5}\\) failed: container image-build exited with code 1 \\(Error\\); the Job tries again: attempt 2 of 4`))
+      expect(r.stderr).to.match(
+        new RegExp(
+          `warning: attempt 1 of 4 \\(pod build-${mosb}-[0-9a-f]{5}\\) failed: container image-build exited with code 1 \\(Error\\); the Job tries again: attempt 2 of 4`,
+        ),
+      )
       expect(r.stderr).to.include('error: copying layer: connection reset by peer')
     })
 
     it('logs -f of an attempt that fails: its log, then that the Job tries again', async () => {
-      cluster.sim.addScripts([{durationMs: 1500, exitCode: 1, logLines: ['STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'error: copying layer: connection reset by peer'], match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD}, times: 1}])
+      cluster.sim.addScripts([
+        {
+          durationMs: 1500,
+          exitCode: 1,
+          logLines: [
+            'STEP 1/2: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs',
+            'error: copying layer: connection reset by peer',
+          ],
+          match: {container: 'image-build', namespace: MCO_NS, podName: JOB_POD},
+          times: 1,
+        },
+      ])
       await cluster.client.patch(SR.machineosconfigs, undefined, 'worker', {metadata: {annotations: {[`${P}/rebuild`]: ''}}})
       const mosb = await mosbName()
-      await waitFor('the first attempt', async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb}`)).items.length > 0, 20_000)
+      await waitFor(
+        'the first attempt',
+        async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb}`)).items.length > 0,
+        20_000,
+      )
       const r = await run(['logs', 'worker', '-f', ...kc(cluster)])
       expect(r.exitCode, r.stderr).to.equal(0)
       expect(r.stdout).to.include('error: copying layer: connection reset by peer')
-      expect(r.stderr).to.match(/warning: attempt 1 of 4 \(pod build-\S+\) failed: container image-build exited with code 1 \(Error\); the Job tries again: attempt 2 of 4/)
+      expect(r.stderr).to.match(
+        /warning: attempt 1 of 4 \(pod build-\S+\) failed: container image-build exited with code 1 \(Error\); the Job tries again: attempt 2 of 4/,
+      )
       expect(r.stderr).to.include('oc mob logs worker -f')
       const done = await run(['build', 'worker', ...kc(cluster)])
       expect(done.exitCode, done.stderr).to.equal(0)
     })
 
-    it('a Job pod no node can take: exit 8 with the attempt, the scheduler\'s message and the rebuild annotation as the way out', async () => {
+    it("a Job pod no node can take: exit 8 with the attempt, the scheduler's message and the rebuild annotation as the way out", async () => {
       const nodes = await taintAll(cluster, true)
       try {
         const r = await run(['build', 'worker', '--rebuild', ...kc(cluster)])
         expect(r.exitCode).to.equal(8)
         const mosb = await mosbName()
-        expect(r.stderr).to.match(new RegExp(`error: build pod build-${mosb}-[0-9a-f]{5} cannot be scheduled: no node fits it \\(attempt 1 of 4\\)`))
+        expect(r.stderr).to.match(
+          new RegExp(`error: build pod build-${mosb}-[0-9a-f]{5} cannot be scheduled: no node fits it \\(attempt 1 of 4\\)`),
+        )
         expect(r.stderr).to.include(`the scheduler says: 0/${nodes} nodes are available`)
         expect(r.stderr).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
         const pods = (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb}`)).items
         expect(pods.map((p) => p.status?.phase)).to.deep.equal(['Pending'])
         const s = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc(cluster)])).stdout)
-        expect(s.problems.map((p: {message: string}) => p.message).join('\n')).to.include('cannot be scheduled: no node fits it (attempt 1 of 4)')
+        expect(s.problems.map((p: {message: string}) => p.message).join('\n')).to.include(
+          'cannot be scheduled: no node fits it (attempt 1 of 4)',
+        )
       } finally {
         await taintAll(cluster, false)
       }
 
       // Once a node fits, the build goes on by itself and oc mob build re-attaches.
       const mosb = await mosbName()
-      await waitFor('the scheduler to bind the Job pod', async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb}`)).items.some((p) => p.spec?.nodeName), 20_000)
+      await waitFor(
+        'the scheduler to bind the Job pod',
+        async () => (await cluster.client.list(SR.pods, MCO_NS, `job-name=build-${mosb}`)).items.some((p) => p.spec?.nodeName),
+        20_000,
+      )
       const again = await run(['build', 'worker', '-o', 'json', ...kc(cluster)])
       expect(again.exitCode, again.stderr).to.equal(0)
     })

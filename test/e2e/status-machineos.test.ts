@@ -12,22 +12,39 @@ const NEW_IMAGE = `quay.io/org/os@sha256:${'b'.repeat(64)}`
 
 function mosc(name: string) {
   return {
-    apiVersion: `${P}/v1`, kind: 'MachineOSConfig', metadata: {name},
-    spec: {imageBuilder: {imageBuilderType: 'Job'}, machineConfigPool: {name}, renderedImagePushSecret: {name: 'push'}, renderedImagePushSpec: 'quay.io/org/os:latest'},
+    apiVersion: `${P}/v1`,
+    kind: 'MachineOSConfig',
+    metadata: {name},
+    spec: {
+      imageBuilder: {imageBuilderType: 'Job'},
+      machineConfigPool: {name},
+      renderedImagePushSecret: {name: 'push'},
+      renderedImagePushSpec: 'quay.io/org/os:latest',
+    },
   }
 }
 
 function mosb(name: string, config: string, rendered: string, created: string) {
   return {
-    apiVersion: `${P}/v1`, kind: 'MachineOSBuild',
-    metadata: {creationTimestamp: created, labels: {[`${P}/machine-os-config`]: config, [`${P}/rendered-machine-config`]: rendered, [`${P}/target-machine-config-pool`]: config}, name},
+    apiVersion: `${P}/v1`,
+    kind: 'MachineOSBuild',
+    metadata: {
+      creationTimestamp: created,
+      labels: {[`${P}/machine-os-config`]: config, [`${P}/rendered-machine-config`]: rendered, [`${P}/target-machine-config-pool`]: config},
+      name,
+    },
     spec: {machineConfig: {name: rendered}, machineOSConfig: {name: config}, renderedImagePushSpec: 'quay.io/org/os:latest'},
   }
 }
 
-const conditions = (current: string, reason: string, message: string) => ['Prepared', 'Building', 'Failed', 'Interrupted', 'Succeeded'].map((type) => ({
-  lastTransitionTime: '2026-11-20T10:00:00Z', message: type === current ? message : '', reason: type === current ? reason : type, status: type === current ? 'True' : 'False', type,
-}))
+const conditions = (current: string, reason: string, message: string) =>
+  ['Prepared', 'Building', 'Failed', 'Interrupted', 'Succeeded'].map((type) => ({
+    lastTransitionTime: '2026-11-20T10:00:00Z',
+    message: type === current ? message : '',
+    reason: type === current ? reason : type,
+    status: type === current ? 'True' : 'False',
+    type,
+  }))
 
 describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', function () {
   this.timeout(60_000)
@@ -38,9 +55,22 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     emu = await startEmulator({objects: [...basicCluster(), pool('infra', {layered: true})]})
     // Created, then given a status, as the controller does (status is a subresource).
     expect((await emu.request('POST', `/apis/${P}/v1/machineosconfigs`, mosc('worker'))).status).to.equal(201)
-    expect((await emu.request('PATCH', `/apis/${P}/v1/machineosconfigs/worker/status`, {status: {currentImagePullSpec: IMAGE}}, merge)).status).to.equal(200)
-    expect((await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-1111', 'worker', RENDERED, '2026-11-20T09:00:00Z'))).status).to.equal(201)
-    expect((await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-1111/status`, {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: IMAGE}}, merge)).status).to.equal(200)
+    expect(
+      (await emu.request('PATCH', `/apis/${P}/v1/machineosconfigs/worker/status`, {status: {currentImagePullSpec: IMAGE}}, merge)).status,
+    ).to.equal(200)
+    expect(
+      (await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-1111', 'worker', RENDERED, '2026-11-20T09:00:00Z'))).status,
+    ).to.equal(201)
+    expect(
+      (
+        await emu.request(
+          'PATCH',
+          `/apis/${P}/v1/machineosbuilds/worker-1111/status`,
+          {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: IMAGE}},
+          merge,
+        )
+      ).status,
+    ).to.equal(200)
   })
 
   after(async () => {
@@ -57,13 +87,26 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     expect(worker).to.deep.include({builder: 'job', image: IMAGE, imageMatchesConfig: 'yes', layered: true, optIn: 'machineosconfig'})
     expect(worker.imageEvidence).to.equal(`MachineOSBuild worker-1111 built it from ${RENDERED}`)
     expect(worker.build).to.deep.include({reason: 'Ready', state: 'succeeded'})
-    expect(worker.build.object).to.deep.include({kind: 'MachineOSBuild', name: 'worker-1111', phase: 'Succeeded', renderedConfig: RENDERED, state: 'succeeded'})
-    expect(worker.machineOSConfig).to.deep.equal({builds: ['worker-1111'], currentImagePullSpec: IMAGE, name: 'worker', renderedImagePushSpec: 'quay.io/org/os:latest'})
+    expect(worker.build.object).to.deep.include({
+      kind: 'MachineOSBuild',
+      name: 'worker-1111',
+      phase: 'Succeeded',
+      renderedConfig: RENDERED,
+      state: 'succeeded',
+    })
+    expect(worker.machineOSConfig).to.deep.equal({
+      builds: ['worker-1111'],
+      currentImagePullSpec: IMAGE,
+      name: 'worker',
+      renderedImagePushSpec: 'quay.io/org/os:latest',
+    })
     expect(s.pools.find((p: {name: string}) => p.name === 'master')).to.deep.include({layered: false, machineOSConfig: null, optIn: null})
     // The label still opts infra in the old way: that pool needs on-cluster-build-config; worker does not.
     expect(s.pools.find((p: {name: string}) => p.name === 'infra')).to.deep.include({optIn: 'label'})
     const missing = s.problems.filter((p: {message: string}) => p.message.includes('on-cluster-build-config is missing'))
-    expect(missing.map((p: {message: string}) => p.message)).to.deep.equal(['pool infra is layered but on-cluster-build-config is missing: the operator will not start the machine-os-builder and no build can run'])
+    expect(missing.map((p: {message: string}) => p.message)).to.deep.equal([
+      'pool infra is layered but on-cluster-build-config is missing: the operator will not start the machine-os-builder and no build can run',
+    ])
     expect(s.problems.filter((p: {pool: string}) => p.pool === 'worker')).to.deep.equal([])
 
     const table = await run(['status', ...kc()])
@@ -75,7 +118,16 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
   it('a failed build of the new rendered config: failed, the old image not from the config, and what to do', async () => {
     await emu.request('PATCH', `/apis/${P}/v1/machineconfigpools/worker`, {spec: {configuration: {name: NEWER}}}, merge)
     await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-2222', 'worker', NEWER, '2026-11-21T09:00:00Z'))
-    expect((await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-2222/status`, {status: {conditions: conditions('Failed', 'Failed', 'Build Failed')}}, merge)).status).to.equal(200)
+    expect(
+      (
+        await emu.request(
+          'PATCH',
+          `/apis/${P}/v1/machineosbuilds/worker-2222/status`,
+          {status: {conditions: conditions('Failed', 'Failed', 'Build Failed')}},
+          merge,
+        )
+      ).status,
+    ).to.equal(200)
     try {
       const r = await run(['status', 'worker', '-o', 'json', ...kc()])
       expect(r.exitCode, r.stderr).to.equal(0)
@@ -89,15 +141,28 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
       const [problem, ...others] = JSON.parse(r.stdout).problems.filter((p: {pool: string}) => p.pool === 'worker')
       expect(others).to.deep.equal([])
       expect(problem).to.deep.include({severity: 'error'})
-      expect(problem.message).to.equal('MachineOSBuild worker-2222 of pool worker failed: the MachineOSBuild is Failed (Failed: Build Failed)')
+      expect(problem.message).to.equal(
+        'MachineOSBuild worker-2222 of pool worker failed: the MachineOSBuild is Failed (Failed: Build Failed)',
+      )
       expect(problem.next).to.include(`oc logs -n ${MCO_NS} job/build-worker-2222 -c image-build`)
       expect(problem.next).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
 
       // Then the rebuild succeeds with a new image, which the MachineOSConfig reports: all matches again.
       // (a build that ended keeps its conditions, the CRD refuses changes: the rebuild is a new MachineOSBuild)
       expect((await emu.request('DELETE', `/apis/${P}/v1/machineosbuilds/worker-2222`)).status).to.equal(200)
-      expect((await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-2222', 'worker', NEWER, '2026-11-21T09:00:00Z'))).status).to.equal(201)
-      expect((await emu.request('PATCH', `/apis/${P}/v1/machineosbuilds/worker-2222/status`, {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: NEW_IMAGE}}, merge)).status).to.equal(200)
+      expect(
+        (await emu.request('POST', `/apis/${P}/v1/machineosbuilds`, mosb('worker-2222', 'worker', NEWER, '2026-11-21T09:00:00Z'))).status,
+      ).to.equal(201)
+      expect(
+        (
+          await emu.request(
+            'PATCH',
+            `/apis/${P}/v1/machineosbuilds/worker-2222/status`,
+            {status: {conditions: conditions('Succeeded', 'Ready', 'Build Ready'), digestedImagePushSpec: NEW_IMAGE}},
+            merge,
+          )
+        ).status,
+      ).to.equal(200)
       await emu.request('PATCH', `/apis/${P}/v1/machineosconfigs/worker/status`, {status: {currentImagePullSpec: NEW_IMAGE}}, merge)
       const after = JSON.parse((await run(['status', 'worker', '-o', 'json', ...kc()])).stdout)
       expect(after.pools[0]).to.deep.include({image: NEW_IMAGE, imageMatchesConfig: 'yes'})
@@ -113,9 +178,16 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
       emu.resetRequests()
       const r = await run([...args, ...kc()])
       expect(r.exitCode, args.join(' ')).to.equal(10)
-      expect(r.stderr).to.include(`error: pool worker is built by the machine-os-builder from MachineOSConfig worker (OpenShift 4.18+), which ${what} does not drive`)
-      expect(r.stderr).to.include(`build it in the cluster with \`oc mob build worker --rebuild\` (the ${P}/rebuild annotation), follow it with \`oc mob logs worker -f\``)
-      expect(emu.requests.filter((q: {method: string}) => q.method !== 'GET'), 'nothing written').to.deep.equal([])
+      expect(r.stderr).to.include(
+        `error: pool worker is built by the machine-os-builder from MachineOSConfig worker (OpenShift 4.18+), which ${what} does not drive`,
+      )
+      expect(r.stderr).to.include(
+        `build it in the cluster with \`oc mob build worker --rebuild\` (the ${P}/rebuild annotation), follow it with \`oc mob logs worker -f\``,
+      )
+      expect(
+        emu.requests.filter((q: {method: string}) => q.method !== 'GET'),
+        'nothing written',
+      ).to.deep.equal([])
     }
 
     // cleanup is not refused: with only a succeeded build there is nothing to clean up, and nothing is written.
@@ -123,7 +195,10 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     const cleanup = await run(['cleanup', 'worker', '--yes', ...kc()])
     expect(cleanup.exitCode, cleanup.stderr).to.equal(0)
     expect(cleanup.stdout).to.include('Nothing to clean up for pool worker')
-    expect(emu.requests.filter((q: {method: string}) => q.method !== 'GET'), 'nothing written').to.deep.equal([])
+    expect(
+      emu.requests.filter((q: {method: string}) => q.method !== 'GET'),
+      'nothing written',
+    ).to.deep.equal([])
 
     // enable of a pool without a MachineOSConfig points at setup.
     const enable = await run(['enable', 'master', ...kc()])
@@ -134,19 +209,26 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
     emu.resetRequests()
     const dockerfile = await run(['dockerfile', 'master', ...kc()])
     expect(dockerfile.exitCode).to.equal(6)
-    expect(dockerfile.stderr).to.include('error: pool master has no MachineOSConfig: on OpenShift 4.18+ the machine-os-builder builds only pools that have one, so there is no Containerfile to show')
+    expect(dockerfile.stderr).to.include(
+      'error: pool master has no MachineOSConfig: on OpenShift 4.18+ the machine-os-builder builds only pools that have one, so there is no Containerfile to show',
+    )
     expect(dockerfile.stderr).to.include('next: opt the pool in with `oc mob setup --pool master`')
-    expect(emu.requests.filter((q: {method: string}) => q.method !== 'GET'), 'nothing written').to.deep.equal([])
+    expect(
+      emu.requests.filter((q: {method: string}) => q.method !== 'GET'),
+      'nothing written',
+    ).to.deep.equal([])
   })
 
-  it('a MachineOSConfig without a build of the pool\'s rendered config yet is a warning that says where to look', async () => {
+  it("a MachineOSConfig without a build of the pool's rendered config yet is a warning that says where to look", async () => {
     await emu.request('POST', `/apis/${P}/v1/machineosconfigs`, mosc('master'))
     try {
       const r = await run(['status', 'master', '-o', 'json', ...kc()])
       const s = JSON.parse(r.stdout)
       expect(s.pools[0]).to.deep.include({builder: 'job', image: null, imageMatchesConfig: null, optIn: 'machineosconfig'})
       expect(s.pools[0].build.state).to.equal('none')
-      expect(s.problems.map((p: {message: string}) => p.message)).to.include('pool master has MachineOSConfig master but no build of its rendered config rendered-master-0123456789abcdef0123456789abcdef yet')
+      expect(s.problems.map((p: {message: string}) => p.message)).to.include(
+        'pool master has MachineOSConfig master but no build of its rendered config rendered-master-0123456789abcdef0123456789abcdef yet',
+      )
     } finally {
       await emu.request('DELETE', `/apis/${P}/v1/machineosconfigs/master`)
     }

@@ -11,20 +11,50 @@ const T = '2026-11-20T10:00:00Z'
 
 const labels = (p: string, r = R(p)) => ({[`${A}buildPod`]: '', [`${A}desiredConfig`]: r, [`${A}targetMachineConfigPool`]: p})
 const podOf = (p: string, phase: string, imageBuild: Record<string, unknown>) => ({
-  apiVersion: 'v1', kind: 'Pod',
+  apiVersion: 'v1',
+  kind: 'Pod',
   metadata: {annotations: {[`${A}pool`]: ''}, creationTimestamp: T, labels: labels(p), name: `build-${R(p)}`, namespace: NS},
-  spec: {containers: [{image: 'quay.io/buildah/stable:latest', name: 'image-build'}, {image: 'rhcos', name: 'wait-for-done'}], restartPolicy: 'Never'},
-  status: {containerStatuses: [{name: 'image-build', state: imageBuild}, {name: 'wait-for-done', state: phase === 'Pending' ? {waiting: {reason: 'ContainerCreating'}} : {running: {}}}], phase},
+  spec: {
+    containers: [
+      {image: 'quay.io/buildah/stable:latest', name: 'image-build'},
+      {image: 'rhcos', name: 'wait-for-done'},
+    ],
+    restartPolicy: 'Never',
+  },
+  status: {
+    containerStatuses: [
+      {name: 'image-build', state: imageBuild},
+      {name: 'wait-for-done', state: phase === 'Pending' ? {waiting: {reason: 'ContainerCreating'}} : {running: {}}},
+    ],
+    phase,
+  },
 })
-const layered = (name: string, conditions: Array<[string, string, string?, string?]>, image?: string, extra: Partial<{degraded: number}> = {}) => {
-  const p = pool(name, {conditions: conditions.map(([t, s, r, m]) => [t, s, r, m]), counts: [2, 1], image, layered: true}) as ReturnType<typeof pool> & {status: {degradedMachineCount: number}}
+const layered = (
+  name: string,
+  conditions: Array<[string, string, string?, string?]>,
+  image?: string,
+  extra: Partial<{degraded: number}> = {},
+) => {
+  const p = pool(name, {conditions: conditions.map(([t, s, r, m]) => [t, s, r, m]), counts: [2, 1], image, layered: true}) as ReturnType<
+    typeof pool
+  > & {status: {degradedMachineCount: number}}
   p.status.degradedMachineCount = extra.degraded ?? 0
   return p
 }
 
 const history = {
-  otherconfig: [{customDockerfileHash: '', image: IMG('5'), renderedConfig: R('otherconfig', 'fedcba9876543210fedcba9876543210'), source: 'built', time: '2026-11-19T10:00:00.000Z'}],
-  succeeded: [{customDockerfileHash: '', image: IMG('4'), renderedConfig: R('succeeded'), source: 'built', time: '2026-11-20T09:00:00.000Z'}],
+  otherconfig: [
+    {
+      customDockerfileHash: '',
+      image: IMG('5'),
+      renderedConfig: R('otherconfig', 'fedcba9876543210fedcba9876543210'),
+      source: 'built',
+      time: '2026-11-19T10:00:00.000Z',
+    },
+  ],
+  succeeded: [
+    {customDockerfileHash: '', image: IMG('4'), renderedConfig: R('succeeded'), source: 'built', time: '2026-11-20T09:00:00.000Z'},
+  ],
 }
 
 function objects() {
@@ -34,10 +64,21 @@ function objects() {
     layered('noimage', [['Updated', 'True']]),
     layered('pending', [['BuildPending', 'True', 'BuildPending']]),
     podOf('pending', 'Pending', {waiting: {reason: 'ContainerCreating'}}),
-    layered('building', [['BuildPending', 'False'], ['Building', 'True', 'BuildRunning']], IMG('2')),
+    layered(
+      'building',
+      [
+        ['BuildPending', 'False'],
+        ['Building', 'True', 'BuildRunning'],
+      ],
+      IMG('2'),
+    ),
     podOf('building', 'Running', {running: {startedAt: T}}),
     layered('succeeded', [['BuildSuccess', 'True', 'BuildSucceeded']], IMG('4')),
-    layered('failed', [['BuildFailed', 'True', 'BuildFailed'], ['Degraded', 'True'], ['RenderDegraded', 'True', '', 'Failed to build configuration for pool failed: build failed']]),
+    layered('failed', [
+      ['BuildFailed', 'True', 'BuildFailed'],
+      ['Degraded', 'True'],
+      ['RenderDegraded', 'True', '', 'Failed to build configuration for pool failed: build failed'],
+    ]),
     podOf('failed', 'Failed', {terminated: {exitCode: 1, reason: 'Error'}}),
     layered('hung', [['Building', 'True', 'BuildRunning']]),
     podOf('hung', 'Running', {terminated: {exitCode: 1, finishedAt: T, reason: 'Error'}}),
@@ -45,21 +86,85 @@ function objects() {
     layered('observed', [['BuildSuccess', 'True', 'BuildSucceeded']], IMG('6')),
     layered('otherconfig', [['BuildSuccess', 'True', 'BuildSucceeded']], IMG('5')),
     layered('osbuild', [['Building', 'True', 'BuildRunning']]),
-    {apiVersion: 'build.openshift.io/v1', kind: 'Build', metadata: {creationTimestamp: T, labels: labels('osbuild'), name: `build-${R('osbuild')}`, namespace: NS}, spec: {}, status: {phase: 'Running'}},
+    {
+      apiVersion: 'build.openshift.io/v1',
+      kind: 'Build',
+      metadata: {creationTimestamp: T, labels: labels('osbuild'), name: `build-${R('osbuild')}`, namespace: NS},
+      spec: {},
+      status: {phase: 'Running'},
+    },
     layered('rebuilding', [['BuildSuccess', 'True', 'BuildSucceeded']], IMG('8')),
     podOf('rebuilding', 'Running', {running: {startedAt: T}}),
-    layered('degraded', [['BuildSuccess', 'True', 'BuildSucceeded'], ['NodeDegraded', 'True', '1 nodes are reporting degraded status on sync', 'Node w-9 is reporting: "rolling back from a layered to non-layered configuration is not currently supported"'], ['Degraded', 'True']], IMG('7'), {degraded: 1}),
-    node('w-9', ['worker', 'degraded'], {[`${A}currentImage`]: IMG('7'), [`${A}reason`]: 'rolling back from a layered to non-layered configuration is not currently supported', [`${A}state`]: 'Degraded'}),
-    {apiVersion: 'v1', data: {baseImagePullSecretName: 'p', finalImagePullspec: 'quay.io/org/os:latest', finalImagePushSecretName: 'p'}, kind: 'ConfigMap', metadata: {name: 'on-cluster-build-config', namespace: NS}},
-    {apiVersion: 'v1', data: {otherconfig: JSON.stringify(history.otherconfig), succeeded: JSON.stringify(history.succeeded)}, kind: 'ConfigMap', metadata: {name: 'oc-mob-image-history', namespace: NS}},
-    {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'machine-os-builder', namespace: NS}, spec: {replicas: 1, selector: {matchLabels: {'k8s-app': 'machine-os-builder'}}, template: {metadata: {labels: {'k8s-app': 'machine-os-builder'}}, spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]}}}},
+    layered(
+      'degraded',
+      [
+        ['BuildSuccess', 'True', 'BuildSucceeded'],
+        [
+          'NodeDegraded',
+          'True',
+          '1 nodes are reporting degraded status on sync',
+          'Node w-9 is reporting: "rolling back from a layered to non-layered configuration is not currently supported"',
+        ],
+        ['Degraded', 'True'],
+      ],
+      IMG('7'),
+      {degraded: 1},
+    ),
+    node('w-9', ['worker', 'degraded'], {
+      [`${A}currentImage`]: IMG('7'),
+      [`${A}reason`]: 'rolling back from a layered to non-layered configuration is not currently supported',
+      [`${A}state`]: 'Degraded',
+    }),
     {
-      apiVersion: 'v1', kind: 'Pod', metadata: {labels: {'k8s-app': 'machine-os-builder'}, name: 'machine-os-builder-7c9f-abcde', namespace: NS}, spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]},
-      status: {conditions: [{status: 'False', type: 'Ready'}], containerStatuses: [{name: 'machine-os-builder', restartCount: 3, state: {waiting: {reason: 'CrashLoopBackOff'}}}], phase: 'Running'},
+      apiVersion: 'v1',
+      data: {baseImagePullSecretName: 'p', finalImagePullspec: 'quay.io/org/os:latest', finalImagePushSecretName: 'p'},
+      kind: 'ConfigMap',
+      metadata: {name: 'on-cluster-build-config', namespace: NS},
     },
     {
-      apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: {name: 'machine-config'}, spec: {},
-      status: {conditions: [{lastTransitionTime: T, message: 'Failed to resync 4.14.12 because: secret p from on-cluster-build-config is not found. Did you use the right secret name?', reason: 'MachineOSBuilderFailed', status: 'True', type: 'Degraded'}]},
+      apiVersion: 'v1',
+      data: {otherconfig: JSON.stringify(history.otherconfig), succeeded: JSON.stringify(history.succeeded)},
+      kind: 'ConfigMap',
+      metadata: {name: 'oc-mob-image-history', namespace: NS},
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {name: 'machine-os-builder', namespace: NS},
+      spec: {
+        replicas: 1,
+        selector: {matchLabels: {'k8s-app': 'machine-os-builder'}},
+        template: {metadata: {labels: {'k8s-app': 'machine-os-builder'}}, spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]}},
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {labels: {'k8s-app': 'machine-os-builder'}, name: 'machine-os-builder-7c9f-abcde', namespace: NS},
+      spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]},
+      status: {
+        conditions: [{status: 'False', type: 'Ready'}],
+        containerStatuses: [{name: 'machine-os-builder', restartCount: 3, state: {waiting: {reason: 'CrashLoopBackOff'}}}],
+        phase: 'Running',
+      },
+    },
+    {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ClusterOperator',
+      metadata: {name: 'machine-config'},
+      spec: {},
+      status: {
+        conditions: [
+          {
+            lastTransitionTime: T,
+            message:
+              'Failed to resync 4.14.12 because: secret p from on-cluster-build-config is not found. Did you use the right secret name?',
+            reason: 'MachineOSBuilderFailed',
+            status: 'True',
+            type: 'Degraded',
+          },
+        ],
+      },
     },
   ]
 }
@@ -89,24 +194,52 @@ describe('oc mob status: every build state (end to end)', function () {
     expect(pool('noimage').build.state).to.equal('none')
     expect(pool('pending').build).to.deep.include({reason: 'BuildPending', state: 'pending'})
     expect(pool('pending').build.object).to.deep.equal({
-      created: T, hung: false, kind: 'Pod', name: `build-${R('pending')}`, phase: 'Pending', reason: null, renderedConfig: R('pending'), state: 'pending', terminating: false,
+      created: T,
+      hung: false,
+      kind: 'Pod',
+      name: `build-${R('pending')}`,
+      phase: 'Pending',
+      reason: null,
+      renderedConfig: R('pending'),
+      state: 'pending',
+      terminating: false,
     })
     expect(pool('building').build).to.deep.include({reason: 'BuildRunning', state: 'building'})
     expect(pool('succeeded').build).to.deep.include({reason: 'BuildSucceeded', state: 'succeeded'})
     expect(pool('failed').build).to.deep.include({reason: 'BuildFailed', state: 'failed'})
-    expect(pool('failed').build.object).to.include({phase: 'Failed', reason: 'container image-build exited with code 1 (Error)', state: 'failed'})
+    expect(pool('failed').build.object).to.include({
+      phase: 'Failed',
+      reason: 'container image-build exited with code 1 (Error)',
+      state: 'failed',
+    })
   })
 
   it('a build object the conditions do not show yet is the better witness', () => {
-    expect(pool('rebuilding').build).to.deep.include({message: `pod build-${R('rebuilding')} is Running`, reason: 'BuildObjectExists', since: T, state: 'building'})
+    expect(pool('rebuilding').build).to.deep.include({
+      message: `pod build-${R('rebuilding')} is Running`,
+      reason: 'BuildObjectExists',
+      since: T,
+      state: 'building',
+    })
     expect(pool('rebuilding').imageMatchesConfig).to.equal('no')
   })
 
   it('the 4.14 hang (pod Running, image-build failed) is failed, not building', () => {
     expect(pool('hung').build).to.deep.equal({
       hung: true,
-      message: 'container image-build exited with code 1 (Error); the build pod stays Running (the 4.14 wait-for-done defect), so the cluster still reports the build as running',
-      object: {created: T, hung: true, kind: 'Pod', name: `build-${R('hung')}`, phase: 'Running', reason: 'container image-build exited with code 1 (Error)', renderedConfig: R('hung'), state: 'failed', terminating: false},
+      message:
+        'container image-build exited with code 1 (Error); the build pod stays Running (the 4.14 wait-for-done defect), so the cluster still reports the build as running',
+      object: {
+        created: T,
+        hung: true,
+        kind: 'Pod',
+        name: `build-${R('hung')}`,
+        phase: 'Running',
+        reason: 'container image-build exited with code 1 (Error)',
+        renderedConfig: R('hung'),
+        state: 'failed',
+        terminating: false,
+      },
       reason: 'ImageBuildFailed',
       since: T,
       state: 'failed',
@@ -115,7 +248,12 @@ describe('oc mob status: every build state (end to end)', function () {
   })
 
   it('the builder backend: from imageBuilderType (unset: an OpenShift Build), or the build object that exists', () => {
-    expect(first.buildConfig).to.deep.equal({backend: 'build', finalImagePullspec: 'quay.io/org/os:latest', imageBuilderType: null, present: true})
+    expect(first.buildConfig).to.deep.equal({
+      backend: 'build',
+      finalImagePullspec: 'quay.io/org/os:latest',
+      imageBuilderType: null,
+      present: true,
+    })
     expect(pool('noimage').builder).to.equal('build')
     expect(pool('hung').builder).to.equal('pod')
     expect(pool('osbuild').builder).to.equal('build')
@@ -127,11 +265,15 @@ describe('oc mob status: every build state (end to end)', function () {
     expect(pool('succeeded').imageEvidence).to.equal(`image history: built by oc-mob for ${R('succeeded')} at 2026-11-20T09:00:00.000Z`)
     expect(pool('otherconfig').imageMatchesConfig).to.equal('no')
     expect(pool('otherconfig').imageEvidence).to.include('built for rendered-otherconfig-fedcba98')
-    expect(problem('the image of pool otherconfig was not built from its rendered config').next).to.equal('build it with `oc mob build otherconfig --rebuild`')
+    expect(problem('the image of pool otherconfig was not built from its rendered config').next).to.equal(
+      'build it with `oc mob build otherconfig --rebuild`',
+    )
     expect(pool('building').imageMatchesConfig).to.equal('no')
     expect(pool('building').imageEvidence).to.include('is running (pod build-rendered-building-')
     expect(pool('observed').imageMatchesConfig).to.equal('unknown')
-    expect(pool('observed').imageEvidence).to.equal('no record of the rendered config it was built from: oc-mob neither built nor followed it')
+    expect(pool('observed').imageEvidence).to.equal(
+      'no record of the rendered config it was built from: oc-mob neither built nor followed it',
+    )
   })
 
   it('records an image it sees on a pool that the history does not know, as observed', async () => {
@@ -158,10 +300,21 @@ describe('oc mob status: every build state (end to end)', function () {
     const operator = problem('the Machine Config Operator cannot start the machine-os-builder')
     expect(operator.message).to.include('secret p from on-cluster-build-config is not found')
     expect(operator.next).to.include('oc mob setup')
-    expect(problem('machine-os-builder pod machine-os-builder-7c9f-abcde is Running (CrashLoopBackOff), 3 restarts').next).to.include('oc mob logs --builder')
+    expect(problem('machine-os-builder pod machine-os-builder-7c9f-abcde is Running (CrashLoopBackOff), 3 restarts').next).to.include(
+      'oc mob logs --builder',
+    )
     expect(first.machineOSBuilder).to.deep.include({deployed: true, expected: true, restarts: 3, running: false})
-    expect(first.machineOSBuilder.operator).to.deep.equal({degraded: true, message: 'Failed to resync 4.14.12 because: secret p from on-cluster-build-config is not found. Did you use the right secret name?', reason: 'MachineOSBuilderFailed'})
-    expect(first.problems.map((p: {severity: string}) => p.severity)).to.deep.equal([...first.problems.filter((p: {severity: string}) => p.severity === 'error'), ...first.problems.filter((p: {severity: string}) => p.severity === 'warning')].map((p: {severity: string}) => p.severity))
+    expect(first.machineOSBuilder.operator).to.deep.equal({
+      degraded: true,
+      message: 'Failed to resync 4.14.12 because: secret p from on-cluster-build-config is not found. Did you use the right secret name?',
+      reason: 'MachineOSBuilderFailed',
+    })
+    expect(first.problems.map((p: {severity: string}) => p.severity)).to.deep.equal(
+      [
+        ...first.problems.filter((p: {severity: string}) => p.severity === 'error'),
+        ...first.problems.filter((p: {severity: string}) => p.severity === 'warning'),
+      ].map((p: {severity: string}) => p.severity),
+    )
     expect(pool('degraded').nodes).to.deep.equal({degraded: 1, ready: 1, total: 2, unavailable: 0, updated: 1, updating: 0})
   })
 
@@ -172,8 +325,23 @@ describe('oc mob status: every build state (end to end)', function () {
     const doc = JSON.parse(a.stdout)
     expect(Object.keys(doc)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'buildConfig', 'problems'])
     expect(Object.keys(doc.pools[0])).to.deep.equal([
-      'build', 'builder', 'currentConfig', 'degraded', 'image', 'imageDigest', 'imageEvidence', 'imageMatchesConfig', 'layered', 'name', 'nodes', 'paused', 'renderedConfig', 'updated', 'updating',
-      'optIn', 'machineOSConfig',
+      'build',
+      'builder',
+      'currentConfig',
+      'degraded',
+      'image',
+      'imageDigest',
+      'imageEvidence',
+      'imageMatchesConfig',
+      'layered',
+      'name',
+      'nodes',
+      'paused',
+      'renderedConfig',
+      'updated',
+      'updating',
+      'optIn',
+      'machineOSConfig',
     ])
     const withPool = JSON.parse((await run(['status', 'degraded', '--kubeconfig', emu.kubeconfig, '-o', 'json'])).stdout)
     expect(Object.keys(withPool)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'nodes', 'buildConfig', 'problems'])
@@ -184,9 +352,15 @@ describe('oc mob status: every build state (end to end)', function () {
     const r = await run(['status', '--kubeconfig', emu.kubeconfig])
     expect(r.exitCode, r.stderr).to.equal(0)
     const rows = r.stdout.split('\n')
-    expect(rows.find((l) => l.startsWith('hung '))).to.match(/^hung\s+yes\s+pod\s+failed \(hung\) \(\d+[smhd]\)\s+rendered-hung-\S+\s+-\s+-\s+1\/2\s+1\s+0\s+-$/)
-    expect(rows.find((l) => l.startsWith('succeeded '))).to.match(/^succeeded\s+yes\s+build\s+succeeded \(\d+[smhd]\)\s+rendered-succeeded-\S+\s+quay\.io\/org\/os@sha256:444444444444\s+yes\s/)
-    expect(r.stdout).to.include('build config: builder OpenShift Build (imageBuilderType unset: openshift-image-builder), images to quay.io/org/os:latest')
+    expect(rows.find((l) => l.startsWith('hung '))).to.match(
+      /^hung\s+yes\s+pod\s+failed \(hung\) \(\d+[smhd]\)\s+rendered-hung-\S+\s+-\s+-\s+1\/2\s+1\s+0\s+-$/,
+    )
+    expect(rows.find((l) => l.startsWith('succeeded '))).to.match(
+      /^succeeded\s+yes\s+build\s+succeeded \(\d+[smhd]\)\s+rendered-succeeded-\S+\s+quay\.io\/org\/os@sha256:444444444444\s+yes\s/,
+    )
+    expect(r.stdout).to.include(
+      'build config: builder OpenShift Build (imageBuilderType unset: openshift-image-builder), images to quay.io/org/os:latest',
+    )
     expect(r.stdout).to.include('Problems:\n✖ ')
     expect(r.stdout).to.include('  next: see why with `oc mob logs failed`')
   })
@@ -208,7 +382,10 @@ describe('oc mob status: every build state (end to end)', function () {
   })
 
   it('--watch prints a new block on each change, from a watch, and ends on Ctrl-C with exit 0', async () => {
-    const child = spawn(process.execPath, [cliPath(), 'status', '--watch', '--kubeconfig', emu.kubeconfig], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [cliPath(), 'status', '--watch', '--kubeconfig', emu.kubeconfig], {
+      cwd: ROOT,
+      env: {...process.env, NO_COLOR: '1'},
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => {
@@ -229,7 +406,12 @@ describe('oc mob status: every build state (end to end)', function () {
       await until(() => out.includes('Problems:'), 'the first block')
       expect(out.match(/^--- \d{4}-/gm)).to.have.length(1)
       emu.resetRequests()
-      await emu.request('PATCH', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/noimage', {metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': null}}}, {'Content-Type': 'application/merge-patch+json'})
+      await emu.request(
+        'PATCH',
+        '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/noimage',
+        {metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': null}}},
+        {'Content-Type': 'application/merge-patch+json'},
+      )
       await until(() => (out.match(/^--- \d{4}-/gm) ?? []).length === 2, 'a second block')
       const second = out.slice(out.lastIndexOf('--- '))
       expect(second).to.match(/^noimage\s+no\s/m)

@@ -21,7 +21,10 @@ describe('oc mob status (end to end)', function () {
       objects: [
         ...basicCluster(),
         pool('layering', {
-          conditions: [['BuildFailed', 'True', 'BuildFailed', 'Failed to build configuration for pool layering: build failed'], ['Degraded', 'True']],
+          conditions: [
+            ['BuildFailed', 'True', 'BuildFailed', 'Failed to build configuration for pool layering: build failed'],
+            ['Degraded', 'True'],
+          ],
           counts: [1, 0],
           image: 'quay.io/org/os@sha256:' + 'c'.repeat(64),
           layered: true,
@@ -33,8 +36,26 @@ describe('oc mob status (end to end)', function () {
           'machineconfiguration.openshift.io/desiredImage': 'quay.io/org/os@sha256:' + 'c'.repeat(64),
           'machineconfiguration.openshift.io/state': 'Working',
         }),
-        {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'machine-os-builder', namespace: MCO_NS}, spec: {replicas: 1, selector: {matchLabels: {'k8s-app': 'machine-os-builder'}}, template: {metadata: {labels: {'k8s-app': 'machine-os-builder'}}, spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]}}}},
-        {apiVersion: 'v1', kind: 'Pod', metadata: {labels: {'k8s-app': 'machine-os-builder'}, name: 'machine-os-builder-6d5f7b-abcde', namespace: MCO_NS}, spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]}, status: {conditions: [{status: 'True', type: 'Ready'}], phase: 'Running'}},
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: {name: 'machine-os-builder', namespace: MCO_NS},
+          spec: {
+            replicas: 1,
+            selector: {matchLabels: {'k8s-app': 'machine-os-builder'}},
+            template: {
+              metadata: {labels: {'k8s-app': 'machine-os-builder'}},
+              spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]},
+            },
+          },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {labels: {'k8s-app': 'machine-os-builder'}, name: 'machine-os-builder-6d5f7b-abcde', namespace: MCO_NS},
+          spec: {containers: [{image: 'mco', name: 'machine-os-builder'}]},
+          status: {conditions: [{status: 'True', type: 'Ready'}], phase: 'Running'},
+        },
       ],
       restricted: [{rules: [{resources: ['nodes'], verbs: ['get', 'list', 'watch']}], token: 'no-pools-token', user: 'nopools'}],
     })
@@ -52,10 +73,16 @@ describe('oc mob status (end to end)', function () {
     expect(r.stdout).to.match(/machine-os-builder: running \(machine-os-builder-6d5f7b-abcde\)/)
     const rows = r.stdout.split('\n')
     const header = rows.find((l) => l.startsWith('POOL'))!
-    expect(header).to.match(/^POOL\s+LAYERED\s+BUILDER\s+BUILD\s+RENDERED CONFIG\s+IMAGE\s+MATCHES\s+UPDATED\s+UPDATING\s+DEGRADED\s+STATE$/)
+    expect(header).to.match(
+      /^POOL\s+LAYERED\s+BUILDER\s+BUILD\s+RENDERED CONFIG\s+IMAGE\s+MATCHES\s+UPDATED\s+UPDATING\s+DEGRADED\s+STATE$/,
+    )
     const layering = rows.find((l) => l.startsWith('layering '))!
-    expect(layering).to.match(/^layering\s+yes\s+-\s+failed \(\d+s\)\s+rendered-layering-0123456789abcdef0123456789abcdef\s+quay\.io\/org\/os@sha256:cccccccccccc\s+unknown\s+0\/1\s+1\s+0\s+Degraded$/)
-    expect(rows.find((l) => l.startsWith('master '))).to.match(/^master\s+no\s+-\s+-\s+rendered-master-\S+\s+-\s+-\s+1\/1\s+0\s+0\s+Updated$/)
+    expect(layering).to.match(
+      /^layering\s+yes\s+-\s+failed \(\d+s\)\s+rendered-layering-0123456789abcdef0123456789abcdef\s+quay\.io\/org\/os@sha256:cccccccccccc\s+unknown\s+0\/1\s+1\s+0\s+Degraded$/,
+    )
+    expect(rows.find((l) => l.startsWith('master '))).to.match(
+      /^master\s+no\s+-\s+-\s+rendered-master-\S+\s+-\s+-\s+1\/1\s+0\s+0\s+Updated$/,
+    )
     expect(r.stdout).to.include('Build for pool layering failed: Failed to build configuration for pool layering: build failed')
   })
 
@@ -65,7 +92,12 @@ describe('oc mob status (end to end)', function () {
     const s = JSON.parse(r.stdout)
     expect(Object.keys(s)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'buildConfig', 'problems'])
     expect(s.machineOSBuilder).to.deep.equal({
-      deployed: true, expected: true, operator: null, pods: [{name: 'machine-os-builder-6d5f7b-abcde', phase: 'Running', ready: true, reason: null, restarts: 0}], restarts: 0, running: true,
+      deployed: true,
+      expected: true,
+      operator: null,
+      pods: [{name: 'machine-os-builder-6d5f7b-abcde', phase: 'Running', ready: true, reason: null, restarts: 0}],
+      restarts: 0,
+      running: true,
     })
     const layering = s.pools.find((p: {name: string}) => p.name === 'layering')
     expect(layering).to.deep.include({
@@ -76,7 +108,11 @@ describe('oc mob status (end to end)', function () {
       paused: false,
       renderedConfig: 'rendered-layering-0123456789abcdef0123456789abcdef',
     })
-    expect(layering.build).to.include({message: 'Failed to build configuration for pool layering: build failed', reason: 'BuildFailed', state: 'failed'})
+    expect(layering.build).to.include({
+      message: 'Failed to build configuration for pool layering: build failed',
+      reason: 'BuildFailed',
+      state: 'failed',
+    })
     expect(layering.nodes).to.deep.equal({degraded: 0, ready: 0, total: 1, unavailable: 0, updated: 0, updating: 1})
     expect(s.pools.map((p: {name: string}) => p.name)).to.deep.equal(['layering', 'master', 'worker'])
   })
@@ -90,22 +126,26 @@ describe('oc mob status (end to end)', function () {
     const r = await run(['status', 'layering', '--kubeconfig', emu.kubeconfig])
     expect(r.exitCode, r.stderr).to.equal(0)
     const line = r.stdout.split('\n').find((l) => l.startsWith('worker-1 '))!
-    expect(line).to.match(/^worker-1\s+Working\s+Ready\s+rendered-layering-\S+\s+rendered-worker-\S+\s+quay\.io\/org\/os@sha256:cccccccccccc\s+=$/)
+    expect(line).to.match(
+      /^worker-1\s+Working\s+Ready\s+rendered-layering-\S+\s+rendered-worker-\S+\s+quay\.io\/org\/os@sha256:cccccccccccc\s+=$/,
+    )
     expect(r.stdout).not.to.match(/^worker-0/m)
     const json = JSON.parse((await run(['status', 'layering', '--kubeconfig', emu.kubeconfig, '-o', 'json'])).stdout)
     expect(json.pools).to.have.length(1)
-    expect(json.nodes).to.deep.equal([{
-      currentConfig: 'rendered-worker-0123456789abcdef0123456789abcdef',
-      currentImage: 'quay.io/org/os@sha256:' + 'c'.repeat(64),
-      desiredConfig: 'rendered-layering-0123456789abcdef0123456789abcdef',
-      desiredImage: 'quay.io/org/os@sha256:' + 'c'.repeat(64),
-      name: 'worker-1',
-      pool: 'layering',
-      reason: null,
-      ready: true,
-      schedulable: true,
-      state: 'Working',
-    }])
+    expect(json.nodes).to.deep.equal([
+      {
+        currentConfig: 'rendered-worker-0123456789abcdef0123456789abcdef',
+        currentImage: 'quay.io/org/os@sha256:' + 'c'.repeat(64),
+        desiredConfig: 'rendered-layering-0123456789abcdef0123456789abcdef',
+        desiredImage: 'quay.io/org/os@sha256:' + 'c'.repeat(64),
+        name: 'worker-1',
+        pool: 'layering',
+        reason: null,
+        ready: true,
+        schedulable: true,
+        state: 'Working',
+      },
+    ])
   })
 
   it('uses one list request per kind, however many nodes there are', async () => {
@@ -135,7 +175,9 @@ describe('oc mob status (end to end)', function () {
   it('explains a denied verb and that cluster-admin is needed (403, exit 5)', async () => {
     const r = await run(['status', '--kubeconfig', emu.kubeconfigFor('nopools')])
     expect(r.exitCode).to.equal(5)
-    expect(r.stderr).to.include('permission denied: machineconfigpools.machineconfiguration.openshift.io is forbidden: User "nopools" cannot list resource "machineconfigpools" in API group "machineconfiguration.openshift.io" at the cluster scope')
+    expect(r.stderr).to.include(
+      'permission denied: machineconfigpools.machineconfiguration.openshift.io is forbidden: User "nopools" cannot list resource "machineconfigpools" in API group "machineconfiguration.openshift.io" at the cluster scope',
+    )
     expect(r.stderr).to.include('cluster-admin')
   })
 
@@ -215,7 +257,9 @@ describe('oc mob status (end to end)', function () {
   it('--debug shows the HTTP requests made; without it no stack trace is ever printed', async () => {
     const r = await runBin(['status', '--kubeconfig', emu.kubeconfig, '--debug'])
     expect(r.exitCode, r.stderr).to.equal(0)
-    expect(r.stderr).to.match(/debug: GET https:\/\/127\.0\.0\.1:\d+\/apis\/machineconfiguration\.openshift\.io\/v1\/machineconfigpools\?limit=500 200 in \d+ms/)
+    expect(r.stderr).to.match(
+      /debug: GET https:\/\/127\.0\.0\.1:\d+\/apis\/machineconfiguration\.openshift\.io\/v1\/machineconfigpools\?limit=500 200 in \d+ms/,
+    )
     const failing = await runBin(['status', 'nope', '--kubeconfig', emu.kubeconfig])
     expect(failing.stderr).not.to.match(/\bat .*\.(ts|js):\d+/)
     const debugFailing = await runBin(['status', 'nope', '--kubeconfig', emu.kubeconfig, '--debug'])

@@ -22,7 +22,8 @@ export class Terminal {
   constructor(args: string[], env: Record<string, string | undefined> = {}) {
     const cmd = `stty cols 200 rows 60; exec ${[process.execPath, cliPath(), ...args].map(quote).join(' ')}`
     this.child = spawn('script', ['-qfec', cmd, '/dev/null'], {
-      cwd: ROOT, env: {...process.env, CI: undefined, FORCE_COLOR: undefined, NO_COLOR: undefined, TERM: 'xterm-256color', ...env},
+      cwd: ROOT,
+      env: {...process.env, CI: undefined, FORCE_COLOR: undefined, NO_COLOR: undefined, TERM: 'xterm-256color', ...env},
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     this.child.stdout!.on('data', (d: Buffer) => {

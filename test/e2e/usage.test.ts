@@ -34,7 +34,7 @@ describe('help of the shipped CLI fits the terminal', function () {
     expect(wide.stdout).to.include('USAGE\n  $ oc-mob build POOL [FLAGS]\n')
     expect(wide.stdout).to.not.match(/\| ]|buildah\|podman ]/)
     // The first paragraph of the description, 88 characters, on one line; the next one runs past 100 columns.
-    expect(wide.stdout).to.include('\n  Build the OS image for a pool\'s current rendered config, and follow the build to its end.\n')
+    expect(wide.stdout).to.include("\n  Build the OS image for a pool's current rendered config, and follow the build to its end.\n")
     const lines = wide.stdout.split('\n')
     expect(Math.max(...lines.map((l) => l.length))).to.be.within(101, 160)
     // The summary is the first line, not repeated in the description.

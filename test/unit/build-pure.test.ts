@@ -17,23 +17,36 @@ describe('build: pure parts', () => {
     const t0 = new Date('2026-01-01T00:00:00Z')
     const t1 = new Date('2026-01-01T00:01:00Z')
     const pending = applyConditions([{lastTransitionTime: '2025-01-01T00:00:00Z', status: 'False', type: 'Building'}], BUILD_PENDING, t0)
-    expect(pending.find((c) => c.type === 'BuildPending')).to.deep.include({lastTransitionTime: '2026-01-01T00:00:00Z', reason: 'BuildPending', status: 'True'})
+    expect(pending.find((c) => c.type === 'BuildPending')).to.deep.include({
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+      reason: 'BuildPending',
+      status: 'True',
+    })
     expect(pending.find((c) => c.type === 'Building')!.lastTransitionTime).to.equal('2025-01-01T00:00:00Z')
     const done = applyConditions(pending, BUILD_SUCCEEDED, t1)
     expect(done.find((c) => c.type === 'BuildSuccess')).to.deep.include({reason: 'BuildSucceeded', status: 'True'})
     expect(done.find((c) => c.type === 'BuildPending')!.status).to.equal('True') // markBuildSucceeded leaves BuildPending alone
     const failed = applyConditions(pending, buildFailed('layering'), t1)
-    expect(failed.find((c) => c.type === 'RenderDegraded')).to.deep.include({message: 'Failed to build configuration for pool layering: build failed', status: 'True'})
+    expect(failed.find((c) => c.type === 'RenderDegraded')).to.deep.include({
+      message: 'Failed to build configuration for pool layering: build failed',
+      status: 'True',
+    })
     expect(failed.find((c) => c.type === 'Degraded')!.status).to.equal('True')
   })
 
   it('detects the 4.14 hang from the image-build container state', () => {
     const pod = (exitCode?: number) => ({
       metadata: {name: 'build-x'},
-      status: {containerStatuses: [
-        {name: 'image-build', state: exitCode === undefined ? {running: {}} : {terminated: {exitCode, reason: exitCode ? 'Error' : 'Completed'}}},
-        {name: 'wait-for-done', state: {running: {}}},
-      ], phase: 'Running' as const},
+      status: {
+        containerStatuses: [
+          {
+            name: 'image-build',
+            state: exitCode === undefined ? {running: {}} : {terminated: {exitCode, reason: exitCode ? 'Error' : 'Completed'}},
+          },
+          {name: 'wait-for-done', state: {running: {}}},
+        ],
+        phase: 'Running' as const,
+      },
     })
     expect(hungFailure(pod())).to.equal(undefined)
     expect(hungFailure(pod(0))).to.equal(undefined)
@@ -41,15 +54,35 @@ describe('build: pure parts', () => {
   })
 
   it('recognises build objects only by all three labels', () => {
-    const p = buildPod({baseImage: 'b', dockerfile: '', encodedMachineConfig: '', pool: 'layering', pullSecret: 'pull', pushSecret: 'push', rendered: 'rendered-layering-1', tag: 't'})
+    const p = buildPod({
+      baseImage: 'b',
+      dockerfile: '',
+      encodedMachineConfig: '',
+      pool: 'layering',
+      pullSecret: 'pull',
+      pushSecret: 'push',
+      rendered: 'rendered-layering-1',
+      tag: 't',
+    })
     expect(hasBuildLabels(p, 'layering', 'rendered-layering-1')).to.equal(true)
     expect(hasBuildLabels(p, 'worker')).to.equal(false)
     expect(hasBuildLabels({metadata: {labels: {'machineconfiguration.openshift.io/buildPod': ''}}})).to.equal(false)
-    expect(buildSelector('layering', 'r')).to.equal('machineconfiguration.openshift.io/buildPod,machineconfiguration.openshift.io/targetMachineConfigPool=layering,machineconfiguration.openshift.io/desiredConfig=r')
+    expect(buildSelector('layering', 'r')).to.equal(
+      'machineconfiguration.openshift.io/buildPod,machineconfiguration.openshift.io/targetMachineConfigPool=layering,machineconfiguration.openshift.io/desiredConfig=r',
+    )
   })
 
   it('builds the pod exactly as the operator does', () => {
-    const p = buildPod({baseImage: 'quay.io/rhcos@sha256:1', dockerfile: '', encodedMachineConfig: '', pool: 'layering', pullSecret: 'pull', pushSecret: 'push-canonical', rendered: 'rendered-layering-1', tag: 'quay.io/org/os:rendered-layering-1'})
+    const p = buildPod({
+      baseImage: 'quay.io/rhcos@sha256:1',
+      dockerfile: '',
+      encodedMachineConfig: '',
+      pool: 'layering',
+      pullSecret: 'pull',
+      pushSecret: 'push-canonical',
+      rendered: 'rendered-layering-1',
+      tag: 'quay.io/org/os:rendered-layering-1',
+    })
     expect(p.metadata).to.deep.equal({
       annotations: {'machineconfiguration.openshift.io/pool': ''},
       labels: {
@@ -61,7 +94,12 @@ describe('build: pure parts', () => {
       namespace: 'openshift-machine-config-operator',
     })
     const [build, wait] = p.spec!.containers
-    expect([build.name, build.image, wait.name, wait.image]).to.deep.equal(['image-build', 'quay.io/buildah/stable:latest', 'wait-for-done', 'quay.io/rhcos@sha256:1'])
+    expect([build.name, build.image, wait.name, wait.image]).to.deep.equal([
+      'image-build',
+      'quay.io/buildah/stable:latest',
+      'wait-for-done',
+      'quay.io/rhcos@sha256:1',
+    ])
     expect(build.env).to.deep.equal(wait.env)
     expect(build.env).to.deep.equal([
       {name: 'DIGEST_CONFIGMAP_NAME', value: 'digest-rendered-layering-1'},
@@ -84,6 +122,12 @@ describe('build: pure parts', () => {
       {name: 'final-image-push-creds', secret: {items: [{key: '.dockerconfigjson', path: 'config.json'}], secretName: 'push-canonical'}},
       {emptyDir: {medium: 'Memory'}, name: 'done'},
     ])
-    expect(build.volumeMounts!.map((m) => m.mountPath)).to.deep.equal(['/tmp/machineconfig', '/tmp/dockerfile', '/tmp/base-image-pull-creds', '/tmp/final-image-push-creds', '/tmp/done'])
+    expect(build.volumeMounts!.map((m) => m.mountPath)).to.deep.equal([
+      '/tmp/machineconfig',
+      '/tmp/dockerfile',
+      '/tmp/base-image-pull-creds',
+      '/tmp/final-image-push-creds',
+      '/tmp/done',
+    ])
   })
 })

@@ -47,7 +47,9 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     const written = first.cacheFile!
     expect(path.dirname(path.dirname(written))).to.equal(cacheDir)
     expect(path.basename(written)).to.equal('status.bin')
-    expect(path.basename(path.dirname(written))).to.equal(cacheFolder('b1', 'install-1')).and.match(new RegExp(`^b1-[0-9a-f]{12}-v8-${process.versions.v8}-${process.arch}$`))
+    expect(path.basename(path.dirname(written)))
+      .to.equal(cacheFolder('b1', 'install-1'))
+      .and.match(new RegExp(`^b1-[0-9a-f]{12}-v8-${process.versions.v8}-${process.arch}$`))
     expect(fs.statSync(written).mode & 0o777).to.equal(0o600)
     expect(fs.statSync(path.dirname(written)).mode & 0o777).to.equal(0o700)
     expect(fs.readdirSync(path.dirname(written)), 'no temporary file left').to.deep.equal(['status.bin'])
@@ -58,7 +60,7 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     expect(second.save(), 'a cache that was used is not rewritten').to.equal(false)
   })
 
-  it('registers the bundle in require\'s cache, so that require() of it gives the same instance', () => {
+  it("registers the bundle in require's cache, so that require() of it gives the same instance", () => {
     const loaded = loadBundle({buildId: 'b1', cacheDir, file, key: 'status'})
     const again = createRequire(import.meta.url)(file)
     expect(again).to.equal(loaded.exports)
@@ -76,8 +78,8 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     expect((other.exports.add as (a: number, b: number) => number)(4, 5)).to.equal(-1)
   })
 
-  it('never gives one installation\'s cache to another, whose stack traces would name the first one\'s files', () => {
-    fs.writeFileSync(file, 'exports.where = function where() { return new Error(\'x\').stack.split(\'\\n\')[1] }\n')
+  it("never gives one installation's cache to another, whose stack traces would name the first one's files", () => {
+    fs.writeFileSync(file, "exports.where = function where() { return new Error('x').stack.split('\\n')[1] }\n")
     const a = load({installId: undefined})
     a.save()
     const b = load({installId: undefined})
@@ -136,7 +138,9 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     expect(defaultCacheDir({HOME: '/home/a'}, 'linux')).to.equal('/home/a/.cache/oc-mob/compile-cache')
     expect(defaultCacheDir({HOME: '/home/a', XDG_CACHE_HOME: '/xdg'}, 'linux')).to.equal('/xdg/oc-mob/compile-cache')
     expect(defaultCacheDir({HOME: '/Users/a'}, 'darwin')).to.equal('/Users/a/Library/Caches/oc-mob/compile-cache')
-    expect(defaultCacheDir({LOCALAPPDATA: 'C:\\Users\\a\\AppData\\Local'}, 'win32')).to.equal(path.join('C:\\Users\\a\\AppData\\Local', 'oc-mob', 'compile-cache'))
+    expect(defaultCacheDir({LOCALAPPDATA: 'C:\\Users\\a\\AppData\\Local'}, 'win32')).to.equal(
+      path.join('C:\\Users\\a\\AppData\\Local', 'oc-mob', 'compile-cache'),
+    )
     expect(defaultCacheDir({HOME: '/home/a', OC_MOB_NO_COMPILE_CACHE: '1'}, 'linux')).to.equal(undefined)
     expect(defaultCacheDir({HOME: '/home/a', OC_MOB_NO_COMPILE_CACHE: '0'}, 'linux')).to.equal('/home/a/.cache/oc-mob/compile-cache')
   })
@@ -157,7 +161,13 @@ describe('the command list (src/index.ts)', () => {
     const dir = fileURLToPath(new URL('../../src/commands', import.meta.url))
     const ids = (fs.readdirSync(dir, {recursive: true}) as string[])
       .filter((f) => f.endsWith('.ts'))
-      .map((f) => f.replace(/\.ts$/, '').replace(/(^|\/)index$/, '').split(path.sep).join(':'))
+      .map((f) =>
+        f
+          .replace(/\.ts$/, '')
+          .replace(/(^|\/)index$/, '')
+          .split(path.sep)
+          .join(':'),
+      )
     expect(Object.keys(COMMANDS).sort()).to.deep.equal(ids.sort())
     expect(ids).to.include.members(['status', 'nodes:add', 'rollback', 'rollback:node', 'help', 'autocomplete', 'autocomplete:script'])
   })

@@ -1,15 +1,29 @@
 import {expect} from 'chai'
 import {gunzipSync} from 'node:zlib'
 import {
-  configMapDataSize, customDockerfileOffset, decodeMachineConfig, encodeMachineConfig, goJson, renderDockerfile,
+  configMapDataSize,
+  customDockerfileOffset,
+  decodeMachineConfig,
+  encodeMachineConfig,
+  goJson,
+  renderDockerfile,
 } from '../../src/lib/build/dockerfile.js'
 import {validateCustomDockerfile} from '../../src/lib/build/validate.js'
 
-const inputs = {baseImage: 'quay.io/ocp/rhcos@sha256:1', pool: 'layering', releaseVersion: '4.14.0', renderedConfig: 'rendered-layering-abc'}
+const inputs = {
+  baseImage: 'quay.io/ocp/rhcos@sha256:1',
+  pool: 'layering',
+  releaseVersion: '4.14.0',
+  renderedConfig: 'rendered-layering-abc',
+}
 
 describe('Dockerfile rendering (the operator template)', () => {
   it('renders the template line for line, with the extensions stage and the custom Dockerfile', () => {
-    const out = renderDockerfile({...inputs, customDockerfile: 'FROM configs AS final\nRUN echo hi', extensionsImage: 'quay.io/ocp/ext@sha256:2'})
+    const out = renderDockerfile({
+      ...inputs,
+      customDockerfile: 'FROM configs AS final\nRUN echo hi',
+      extensionsImage: 'quay.io/ocp/ext@sha256:2',
+    })
     const lines = out.split('\n')
     expect(lines.slice(7, 12)).to.deep.equal([
       'FROM quay.io/ocp/rhcos@sha256:1 AS extract',
@@ -49,7 +63,12 @@ describe('Dockerfile rendering (the operator template)', () => {
 })
 
 describe('MachineConfig encoding', () => {
-  const mc = {apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', metadata: {name: 'rendered-x'}, spec: {config: {ignition: {version: '3.4.0'}}, note: '<a&b>'}}
+  const mc = {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfig',
+    metadata: {name: 'rendered-x'},
+    spec: {config: {ignition: {version: '3.4.0'}}, note: '<a&b>'},
+  }
 
   it('is base64 (padded, no line breaks) of gzip of Go-style JSON, and decodes back', () => {
     const enc = encodeMachineConfig(mc)
@@ -71,7 +90,8 @@ describe('MachineConfig encoding', () => {
 
 describe('custom Dockerfile validation', () => {
   it('accepts the documented example shape', () => {
-    const ok = 'FROM quay.io/centos/centos:stream9 AS centos\nRUN dnf install -y epel-release\n\nFROM configs AS final\nCOPY --from=centos /etc/yum.repos.d /etc/yum.repos.d\nRUN rpm-ostree install cowsay\n'
+    const ok =
+      'FROM quay.io/centos/centos:stream9 AS centos\nRUN dnf install -y epel-release\n\nFROM configs AS final\nCOPY --from=centos /etc/yum.repos.d /etc/yum.repos.d\nRUN rpm-ostree install cowsay\n'
     expect(validateCustomDockerfile(ok)).to.deep.equal([])
     expect(validateCustomDockerfile('')).to.deep.equal([])
   })
@@ -79,7 +99,12 @@ describe('custom Dockerfile validation', () => {
   it('reports each problem with its line number', () => {
     const bad = 'FROM quay.io/centos AS centos\nRUNN x\nFROM configs AS final\nCOPY onlyone\nFROM centos AS extract\n'
     const problems = validateCustomDockerfile(bad)
-    expect(problems.map((p) => [p.line, p.severity])).to.deep.equal([[2, 'error'], [4, 'error'], [5, 'error'], [5, 'error']])
+    expect(problems.map((p) => [p.line, p.severity])).to.deep.equal([
+      [2, 'error'],
+      [4, 'error'],
+      [5, 'error'],
+      [5, 'error'],
+    ])
     expect(problems[0].message).to.equal('Unknown instruction: RUNN')
     expect(problems.map((p) => p.message)).to.include('duplicate name extract')
     expect(problems.at(-1)!.message).to.include('the last stage must be `FROM configs AS final`').and.include('line 3')

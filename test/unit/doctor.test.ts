@@ -5,39 +5,64 @@ import {credentialsIn, tokenChecks} from '../../src/lib/doctor/secrets.js'
 import type {MachineConfigPool, Node} from '../../src/lib/kube/types.js'
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
-const jwt = (claims: Record<string, unknown>): string => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`
+const jwt = (claims: Record<string, unknown>): string =>
+  `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`
 
 describe('doctor: registry challenges and tokens', () => {
   it('parses Bearer and Basic challenges, quoted commas and several challenges in one header', () => {
-    expect(parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"')).to.deep.equal([
+    expect(
+      parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'),
+    ).to.deep.equal([
       {params: {realm: 'https://auth.example/token', scope: 'repository:a/b:pull,push', service: 'registry.example'}, scheme: 'bearer'},
     ])
     expect(parseChallenges('Basic realm="Registry Realm", Bearer realm=https://x/t')).to.deep.equal([
-      {params: {realm: 'Registry Realm'}, scheme: 'basic'}, {params: {realm: 'https://x/t'}, scheme: 'bearer'},
+      {params: {realm: 'Registry Realm'}, scheme: 'basic'},
+      {params: {realm: 'https://x/t'}, scheme: 'bearer'},
     ])
-    expect(parseChallenges(['Bearer realm="a\\"b"', 'Basic realm=r'])).to.deep.equal([{params: {realm: 'a"b'}, scheme: 'bearer'}, {params: {realm: 'r'}, scheme: 'basic'}])
+    expect(parseChallenges(['Bearer realm="a\\"b"', 'Basic realm=r'])).to.deep.equal([
+      {params: {realm: 'a"b'}, scheme: 'bearer'},
+      {params: {realm: 'r'}, scheme: 'basic'},
+    ])
     expect(parseChallenges(undefined)).to.deep.equal([])
     const [c] = parseChallenges('Bearer realm="https://auth.example/token?x=1",service="reg"')
-    expect(tokenUrl(c, scopeFor('org/os', ['pull', 'push']))).to.equal('https://auth.example/token?x=1&service=reg&scope=repository%3Aorg%2Fos%3Apull%2Cpush')
+    expect(tokenUrl(c, scopeFor('org/os', ['pull', 'push']))).to.equal(
+      'https://auth.example/token?x=1&service=reg&scope=repository%3Aorg%2Fos%3Apull%2Cpush',
+    )
   })
 
-  it('reads the registry\'s error answer', () => {
-    expect(registryErrorText('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}')).to.equal('UNAUTHORIZED: authentication required')
+  it("reads the registry's error answer", () => {
+    expect(registryErrorText('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}')).to.equal(
+      'UNAUTHORIZED: authentication required',
+    )
     expect(registryErrorText('{"details":"incorrect username or password"}')).to.equal('incorrect username or password')
     expect(registryErrorText('<html>')).to.equal(undefined)
   })
 
-  it('decodes a JWT\'s expiry without the signature, and tells non-JWTs apart', () => {
+  it("decodes a JWT's expiry without the signature, and tells non-JWTs apart", () => {
     const now = Date.UTC(2026, 0, 1)
-    expect(tokenExpiry(jwt({exp: now / 1000 + 3600, sub: 'system:serviceaccount:ns:builder'}), now)).to.deep.equal({expires: '2026-01-01T01:00:00.000Z', jwt: true, secondsLeft: 3600, subject: 'system:serviceaccount:ns:builder'})
+    expect(tokenExpiry(jwt({exp: now / 1000 + 3600, sub: 'system:serviceaccount:ns:builder'}), now)).to.deep.equal({
+      expires: '2026-01-01T01:00:00.000Z',
+      jwt: true,
+      secondsLeft: 3600,
+      subject: 'system:serviceaccount:ns:builder',
+    })
     expect(tokenExpiry(jwt({sub: 'x'}), now)).to.deep.equal({jwt: true, subject: 'x'})
     expect(tokenExpiry('a-plain-password', now)).to.deep.equal({jwt: false})
     expect(tokenExpiry('eyJ.not-base64-json.x', now)).to.deep.equal({jwt: false})
-    expect([humanDuration(45), humanDuration(125), humanDuration(3 * 3600 + 120), humanDuration(-90_000)]).to.deep.equal(['45s', '2m', '3h 2m', '1d 1h'])
+    expect([humanDuration(45), humanDuration(125), humanDuration(3 * 3600 + 120), humanDuration(-90_000)]).to.deep.equal([
+      '45s',
+      '2m',
+      '3h 2m',
+      '1d 1h',
+    ])
   })
 
   it('finds credentials by host (and path), as container tools do', () => {
-    const auths = {'https://quay.io/v1/': {auth: b64('u1:p1')}, 'quay.io/org': {auth: b64('u2:p:2')}, 'reg.example:5000': {password: 'p3', username: 'u3'}}
+    const auths = {
+      'https://quay.io/v1/': {auth: b64('u1:p1')},
+      'quay.io/org': {auth: b64('u2:p:2')},
+      'reg.example:5000': {password: 'p3', username: 'u3'},
+    }
     expect(credentialsIn(auths, 'quay.io', 'org/os')).to.deep.equal({password: 'p:2', username: 'u2'})
     expect(credentialsIn(auths, 'quay.io', 'other/os')).to.deep.equal({password: 'p1', username: 'u1'})
     expect(credentialsIn(auths, 'reg.example:5000', 'x')).to.deep.equal({password: 'p3', username: 'u3'})
@@ -48,7 +73,16 @@ describe('doctor: registry challenges and tokens', () => {
     const now = Date.UTC(2026, 0, 1)
     const mk = (exp: number | undefined, name = 'push') => {
       const token = jwt({...(exp === undefined ? {} : {exp: now / 1000 + exp}), sub: 'system:serviceaccount:ns:builder'})
-      return {token, use: {auths: {'reg.example': {auth: b64(`<token>:${token}`)}}, label: `push secret ${name}`, ref: `ns/${name}`, role: 'push' as const, secret: {metadata: {name}}}}
+      return {
+        token,
+        use: {
+          auths: {'reg.example': {auth: b64(`<token>:${token}`)}},
+          label: `push secret ${name}`,
+          ref: `ns/${name}`,
+          role: 'push' as const,
+          secret: {metadata: {name}},
+        },
+      }
     }
 
     const rows = (exp: number | undefined, name?: string) => {
@@ -67,15 +101,27 @@ describe('doctor: registry challenges and tokens', () => {
 })
 
 describe('doctor: pool checks', () => {
-  const pool = {metadata: {name: 'layering'}, spec: {nodeSelector: {matchLabels: {'node-role.kubernetes.io/layering': ''}}}} as MachineConfigPool
-  const node = (name: string, osImage: string, architecture = 'amd64', role = 'layering') => ({metadata: {labels: {[`node-role.kubernetes.io/${role}`]: ''}, name}, status: {nodeInfo: {architecture, osImage}}}) as unknown as Node
+  const pool = {
+    metadata: {name: 'layering'},
+    spec: {nodeSelector: {matchLabels: {'node-role.kubernetes.io/layering': ''}}},
+  } as MachineConfigPool
+  const node = (name: string, osImage: string, architecture = 'amd64', role = 'layering') =>
+    ({metadata: {labels: {[`node-role.kubernetes.io/${role}`]: ''}, name}, status: {nodeInfo: {architecture, osImage}}}) as unknown as Node
 
   it('nodes: not CoreOS fails, not amd64 and single-node warn', () => {
-    const nodes = [node('a', 'Red Hat Enterprise Linux CoreOS 419.96'), node('b', 'Red Hat Enterprise Linux 9.4 (Plow)'), node('c', 'Red Hat Enterprise Linux CoreOS 419.96', 'arm64'), node('m', 'RHCOS', 'amd64', 'master')]
+    const nodes = [
+      node('a', 'Red Hat Enterprise Linux CoreOS 419.96'),
+      node('b', 'Red Hat Enterprise Linux 9.4 (Plow)'),
+      node('c', 'Red Hat Enterprise Linux CoreOS 419.96', 'arm64'),
+      node('m', 'RHCOS', 'amd64', 'master'),
+    ]
     const members = poolNodes(pool, nodes)
     expect(members.map((n) => n.metadata.name)).to.deep.equal(['a', 'b', 'c'])
     const checks = nodeChecks(pool, members, nodes, 'HighlyAvailable')
-    expect(checks.map((c) => [c.id, c.status])).to.deep.equal([['pool:nodes-os', 'fail'], ['pool:nodes-arch', 'warn']])
+    expect(checks.map((c) => [c.id, c.status])).to.deep.equal([
+      ['pool:nodes-os', 'fail'],
+      ['pool:nodes-arch', 'warn'],
+    ])
     expect(checks[0].cause).to.include('b (Red Hat Enterprise Linux 9.4 (Plow))')
     expect(checks[0].next).to.equal('move them out of the pool: `oc mob nodes remove layering b`')
     expect(nodeChecks(pool, [nodes[0]], [nodes[0]], 'SingleReplica').map((c) => c.id)).to.deep.equal(['pool:nodes-os', 'pool:sno'])
@@ -88,7 +134,12 @@ describe('doctor: pool checks', () => {
     expect(mos.status).to.equal('warn')
     expect(mos.cause).to.include('FROM quay.io/x/alpine')
     const el9 = 'FROM configs AS final\nRUN curl -o /etc/yum.repos.d/x.repo https://dl.fedoraproject.org/pub/epel/epel-9.repo\n'
-    expect(containerfileChecks({content: el9, edit: 'E', finalStage: 'last-stage', pool: 'p', stream: 'rhel-10'}).map((c) => [c.id, c.status])).to.deep.equal([['pool:containerfile', 'ok'], ['pool:containerfile-stream', 'warn']])
+    expect(
+      containerfileChecks({content: el9, edit: 'E', finalStage: 'last-stage', pool: 'p', stream: 'rhel-10'}).map((c) => [c.id, c.status]),
+    ).to.deep.equal([
+      ['pool:containerfile', 'ok'],
+      ['pool:containerfile-stream', 'warn'],
+    ])
     expect(containerfileChecks({content: el9, edit: 'E', finalStage: 'last-stage', pool: 'p', stream: 'rhel-9'})).to.have.length(1)
     expect(containerfileChecks({edit: 'E', finalStage: 'required', pool: 'p'})[0]).to.include({status: 'ok'})
   })

@@ -16,7 +16,9 @@ describe('durations on the command line', () => {
 
   it('refuses anything else as a usage error (exit 2) with an example', () => {
     for (const bad of ['', 'soon', '10x', '5 s', 's', '-1s', '1.s']) {
-      expect(() => parseDuration(bad), bad).to.throw(`"${bad}" is not a duration`).with.property('exitCode', 2)
+      expect(() => parseDuration(bad), bad)
+        .to.throw(`"${bad}" is not a duration`)
+        .with.property('exitCode', 2)
     }
   })
 

@@ -32,7 +32,13 @@ describe('kubeconfig loading (kubectl rules)', () => {
 
   it('merges KUBECONFIG files: the first file that sets current-context wins, first definition of a name wins', () => {
     const a = write('a', kubeconfig('a', 'https://a.example:6443', 'a'))
-    const b = write('b', {...kubeconfig('b', 'https://b.example:6443', 'b'), clusters: [{cluster: {server: 'https://other'}, name: 'a'}, {cluster: {server: 'https://b.example:6443'}, name: 'b'}]})
+    const b = write('b', {
+      ...kubeconfig('b', 'https://b.example:6443', 'b'),
+      clusters: [
+        {cluster: {server: 'https://other'}, name: 'a'},
+        {cluster: {server: 'https://b.example:6443'}, name: 'b'},
+      ],
+    })
     const env = {HOME: dir, KUBECONFIG: [a, b].join(path.delimiter)}
     const loaded = loadKubeconfig({}, env)
     expect(loaded.context).to.equal('a')

@@ -6,7 +6,12 @@ import {builderHealth} from '../../src/lib/cluster/builder.js'
 import {nodeProgress} from '../../src/lib/rollout/follow-nodes.js'
 import {batches, isControlPlane, maxUnavailable, poolLabels} from '../../src/lib/layering/nodes.js'
 import {
-  degradedPoolsCheck, dockerfileRegistries, pullspecCheck, settingsChecks, type SettingsCheckInput, throwIfFailed,
+  degradedPoolsCheck,
+  dockerfileRegistries,
+  pullspecCheck,
+  settingsChecks,
+  type SettingsCheckInput,
+  throwIfFailed,
 } from '../../src/lib/layering/preflight.js'
 import {checkPoolName, findBuilderSecret, parseNodeSelector, poolManifest} from '../../src/lib/layering/setup.js'
 import {describeAccess} from '../../src/lib/layering/types.js'
@@ -14,11 +19,17 @@ import {askSetupInput, type Prompter, type WizardContext} from '../../src/lib/la
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const docker = (name: string, auths: Record<string, unknown>, type = 'kubernetes.io/dockerconfigjson'): Secret => ({
-  data: type === 'kubernetes.io/dockercfg' ? {'.dockercfg': b64(JSON.stringify(auths))} : {'.dockerconfigjson': b64(JSON.stringify({auths}))},
-  metadata: {name, namespace: 'openshift-machine-config-operator'}, type,
+  data:
+    type === 'kubernetes.io/dockercfg' ? {'.dockercfg': b64(JSON.stringify(auths))} : {'.dockerconfigjson': b64(JSON.stringify({auths}))},
+  metadata: {name, namespace: 'openshift-machine-config-operator'},
+  type,
 })
 const cred = {auth: b64('user:pa55word')}
-const pool = (name: string, conditions: Array<[string, string, string?]> = [], extra: Partial<MachineConfigPool> = {}): MachineConfigPool => ({
+const pool = (
+  name: string,
+  conditions: Array<[string, string, string?]> = [],
+  extra: Partial<MachineConfigPool> = {},
+): MachineConfigPool => ({
   metadata: {labels: {}, name},
   spec: {configuration: {name: `rendered-${name}-1`}, nodeSelector: {matchLabels: {[`node-role.kubernetes.io/${name}`]: ''}}},
   status: {conditions: conditions.map(([type, status, message]) => ({message, status: status as 'False' | 'True', type}))},
@@ -34,7 +45,13 @@ function input(over: Partial<SettingsCheckInput> = {}): SettingsCheckInput {
     pools: [pool('master'), pool('worker')],
     pullSecret: docker('global-pull-secret-copy', {'quay.io': cred}),
     pushSecret: docker('push', {'quay.io/myorg': cred}),
-    settings: {baseImagePullSecret: 'global-pull-secret-copy', builder: 'pod', finalImagePullspec: 'quay.io/myorg/os', finalImagePushSecret: 'push', pool: 'layering'},
+    settings: {
+      baseImagePullSecret: 'global-pull-secret-copy',
+      builder: 'pod',
+      finalImagePullspec: 'quay.io/myorg/os',
+      finalImagePushSecret: 'push',
+      pool: 'layering',
+    },
     ...over,
   }
 }
@@ -53,7 +70,9 @@ describe('layering: preflight checks', () => {
     expect(pullspecCheck(`quay.io/org/os@sha256:${'b'.repeat(64)}`).check).to.include({verdict: 'fail'})
     const tagged = pullspecCheck('quay.io/org/os:latest').check
     expect(tagged.verdict).to.equal('warn')
-    expect(tagged.message).to.include('the tag "latest" of quay.io/org/os:latest is ignored: images are pushed as quay.io/org/os:<rendered config name>')
+    expect(tagged.message).to.include(
+      'the tag "latest" of quay.io/org/os:latest is ignored: images are pushed as quay.io/org/os:<rendered config name>',
+    )
     expect(pullspecCheck('quay.io/org/os').check.verdict).to.equal('pass')
   })
 
@@ -61,7 +80,9 @@ describe('layering: preflight checks', () => {
     const mos = (p: string) => pullspecCheck(p, 'MachineOSBuild name').check
     const dotted = mos('quay.io/my.org/os-image')
     expect(dotted.verdict).to.equal('fail')
-    expect(dotted.message).to.equal('quay.io/my.org/os-image is not accepted as a MachineOSConfig\'s renderedImagePushSpec: the API requires host[:port][/namespace]/name:tag, with no "." in the namespace')
+    expect(dotted.message).to.equal(
+      'quay.io/my.org/os-image is not accepted as a MachineOSConfig\'s renderedImagePushSpec: the API requires host[:port][/namespace]/name:tag, with no "." in the namespace',
+    )
     expect(dotted.fix).to.include('quay.io/my-org/os-image')
     expect(mos('registry:5000/org/os').verdict).to.equal('fail')
     expect(mos('os-image').verdict).to.equal('fail')
@@ -82,48 +103,101 @@ describe('layering: preflight checks', () => {
     expect(elsewhere.details).to.deep.equal(['it has credentials for: registry.example.com'])
     const otherRepo = byId(settingsChecks(input({pushSecret: docker('push', {'quay.io/otherorg': cred})})), 'push-secret')!
     expect(otherRepo.verdict).to.equal('fail')
-    const basePull = byId(settingsChecks(input({pullSecret: docker('global-pull-secret-copy', {'registry.redhat.io': cred})})), 'pull-secret')!
+    const basePull = byId(
+      settingsChecks(input({pullSecret: docker('global-pull-secret-copy', {'registry.redhat.io': cred})})),
+      'pull-secret',
+    )!
     expect(basePull.message).to.include('has no credentials for quay.io, where the base OS image')
   })
 
   it('the global pull secret: a failure for an external registry, a warning for the internal one', () => {
-    const external = byId(settingsChecks(input({globalPullSecret: docker('pull-secret', {'registry.redhat.io': cred})})), 'global-pull-secret')!
+    const external = byId(
+      settingsChecks(input({globalPullSecret: docker('pull-secret', {'registry.redhat.io': cred})})),
+      'global-pull-secret',
+    )!
     expect(external.verdict).to.equal('fail')
-    const internal = settingsChecks(input({
-      globalPullSecret: docker('pull-secret', {'registry.redhat.io': cred}),
-      pushSecret: docker('builder-dockercfg-abcde', {'image-registry.openshift-image-registry.svc:5000': cred}, 'kubernetes.io/dockercfg'),
-      settings: {...input().settings, finalImagePullspec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image', finalImagePushSecret: 'builder-dockercfg-abcde'},
-    }))
+    const internal = settingsChecks(
+      input({
+        globalPullSecret: docker('pull-secret', {'registry.redhat.io': cred}),
+        pushSecret: docker(
+          'builder-dockercfg-abcde',
+          {'image-registry.openshift-image-registry.svc:5000': cred},
+          'kubernetes.io/dockercfg',
+        ),
+        settings: {
+          ...input().settings,
+          finalImagePullspec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image',
+          finalImagePushSecret: 'builder-dockercfg-abcde',
+        },
+      }),
+    )
     expect(byId(internal, 'global-pull-secret')!.verdict).to.equal('warn')
-    expect(byId(internal, 'push-secret')!.message).to.include('legacy .dockercfg secret: the operator copies it into builder-dockercfg-abcde-canonical')
+    expect(byId(internal, 'push-secret')!.message).to.include(
+      'legacy .dockercfg secret: the operator copies it into builder-dockercfg-abcde-canonical',
+    )
     expect(byId(internal, 'push-secret-rotation')!.verdict).to.equal('warn')
   })
 
   it('checks the custom Dockerfile and warns about registries the pull secret cannot log in to', () => {
     const bad = settingsChecks(input({settings: {...input().settings, customDockerfile: 'FROM quay.io/centos/centos:stream9\nRUN true\n'}}))
     expect(byId(bad, 'dockerfile')!.verdict).to.equal('fail')
-    const good = settingsChecks(input({settings: {...input().settings, customDockerfile: 'FROM docker.io/mikefarah/yq:latest AS yq\nFROM configs AS final\nCOPY --from=yq /usr/bin/yq /usr/bin/yq\n'}}))
+    const good = settingsChecks(
+      input({
+        settings: {
+          ...input().settings,
+          customDockerfile: 'FROM docker.io/mikefarah/yq:latest AS yq\nFROM configs AS final\nCOPY --from=yq /usr/bin/yq /usr/bin/yq\n',
+        },
+      }),
+    )
     expect(byId(good, 'dockerfile')!.verdict).to.equal('pass')
     expect(byId(good, 'dockerfile-registries')!.message).to.include('pulls from docker.io')
-    expect(dockerfileRegistries('FROM quay.io/a/b AS one\nFROM one AS two\nFROM configs AS final\n').map((r) => r.registry)).to.deep.equal(['quay.io'])
+    expect(dockerfileRegistries('FROM quay.io/a/b AS one\nFROM one AS two\nFROM configs AS final\n').map((r) => r.registry)).to.deep.equal([
+      'quay.io',
+    ])
   })
 
-  it('the builder: OpenShift Builds need the build API; an unset type is the operator\'s default', () => {
-    expect(byId(settingsChecks(input({buildApi: false, settings: {...input().settings, builder: 'build'}})), 'builder')!.verdict).to.equal('fail')
+  it("the builder: OpenShift Builds need the build API; an unset type is the operator's default", () => {
+    expect(byId(settingsChecks(input({buildApi: false, settings: {...input().settings, builder: 'build'}})), 'builder')!.verdict).to.equal(
+      'fail',
+    )
     expect(byId(settingsChecks(input({settings: {...input().settings, builder: undefined}})), 'builder')!.verdict).to.equal('warn')
     expect(byId(settingsChecks(input()), 'builder')!.message).to.include('build-<rendered config>')
   })
 
   it('lists degraded pools with their reason, and a failed build points to cleanup', () => {
-    const c = degradedPoolsCheck([pool('worker'), pool('layering', [['BuildFailed', 'True'], ['Degraded', 'True'], ['RenderDegraded', 'True', 'Failed to build configuration for pool layering: build failed']])])
+    const c = degradedPoolsCheck([
+      pool('worker'),
+      pool('layering', [
+        ['BuildFailed', 'True'],
+        ['Degraded', 'True'],
+        ['RenderDegraded', 'True', 'Failed to build configuration for pool layering: build failed'],
+      ]),
+    ])
     expect(c.verdict).to.equal('fail')
-    expect(c.details).to.deep.equal(['pool layering: RenderDegraded: Failed to build configuration for pool layering: build failed (its build failed: `oc mob cleanup layering`)'])
+    expect(c.details).to.deep.equal([
+      'pool layering: RenderDegraded: Failed to build configuration for pool layering: build failed (its build failed: `oc mob cleanup layering`)',
+    ])
   })
 
-  it('throwIfFailed: nothing for passes, the first failure\'s exit code otherwise', () => {
-    expect(() => throwIfFailed([{id: 'a', message: 'ok', title: 'a', verdict: 'pass'}, {id: 'b', message: 'meh', title: 'b', verdict: 'warn'}], 'x')).not.to.throw()
+  it("throwIfFailed: nothing for passes, the first failure's exit code otherwise", () => {
+    expect(() =>
+      throwIfFailed(
+        [
+          {id: 'a', message: 'ok', title: 'a', verdict: 'pass'},
+          {id: 'b', message: 'meh', title: 'b', verdict: 'warn'},
+        ],
+        'x',
+      ),
+    ).not.to.throw()
     try {
-      throwIfFailed([{id: 'a', message: 'ok', title: 'a', verdict: 'pass'}, {exitCode: 6, id: 'b', message: 'gone', title: 'b', verdict: 'fail'}, {id: 'c', message: 'bad', title: 'c', verdict: 'fail'}], 'setup preflight failed')
+      throwIfFailed(
+        [
+          {id: 'a', message: 'ok', title: 'a', verdict: 'pass'},
+          {exitCode: 6, id: 'b', message: 'gone', title: 'b', verdict: 'fail'},
+          {id: 'c', message: 'bad', title: 'c', verdict: 'fail'},
+        ],
+        'setup preflight failed',
+      )
       expect.fail('should throw')
     } catch (error) {
       expect((error as {exitCode: number}).exitCode).to.equal(6)
@@ -143,7 +217,7 @@ describe('layering: secrets, diffs and names', () => {
     expect(unifiedDiff('x', 'a\n', 'a\n')).to.equal(undefined)
   })
 
-  it('treats the operator\'s canonical copy as the same secret, and maps builder types', () => {
+  it("treats the operator's canonical copy as the same secret, and maps builder types", () => {
     expect(sameSecretName('builder-dockercfg-x-canonical', 'builder-dockercfg-x')).to.equal(true)
     expect(sameSecretName('builder-dockercfg-y', 'builder-dockercfg-x')).to.equal(false)
     expect(BUILDER_TYPES).to.deep.equal({build: 'openshift-image-builder', pod: 'custom-pod-builder'})
@@ -151,9 +225,15 @@ describe('layering: secrets, diffs and names', () => {
     expect(builderKind('')).to.equal(undefined)
   })
 
-  it('finds the newest builder-dockercfg secret, validates names and node selectors, and builds the seed\'s pool', () => {
-    const older = {...docker('builder-dockercfg-aaaaa', {}, 'kubernetes.io/dockercfg'), metadata: {creationTimestamp: '2024-01-01T00:00:00Z', name: 'builder-dockercfg-aaaaa'}}
-    const newer = {...docker('builder-dockercfg-bbbbb', {}, 'kubernetes.io/dockercfg'), metadata: {creationTimestamp: '2024-02-01T00:00:00Z', name: 'builder-dockercfg-bbbbb'}}
+  it("finds the newest builder-dockercfg secret, validates names and node selectors, and builds the seed's pool", () => {
+    const older = {
+      ...docker('builder-dockercfg-aaaaa', {}, 'kubernetes.io/dockercfg'),
+      metadata: {creationTimestamp: '2024-01-01T00:00:00Z', name: 'builder-dockercfg-aaaaa'},
+    }
+    const newer = {
+      ...docker('builder-dockercfg-bbbbb', {}, 'kubernetes.io/dockercfg'),
+      metadata: {creationTimestamp: '2024-02-01T00:00:00Z', name: 'builder-dockercfg-bbbbb'},
+    }
     expect(findBuilderSecret([older, docker('other', {}), newer])!.metadata.name).to.equal('builder-dockercfg-bbbbb')
     expect(checkPoolName('layering')).to.equal(undefined)
     expect(checkPoolName('Bad_Name')).to.include('not a valid pool name')
@@ -161,16 +241,26 @@ describe('layering: secrets, diffs and names', () => {
     expect(parseNodeSelector('disk=ssd')).to.deep.equal({key: 'disk', value: 'ssd'})
     expect(() => parseNodeSelector('bad key=x')).to.throw('is not a node label')
     expect(poolManifest('layering', ['layering', 'worker'], {key: 'node-role.kubernetes.io/layering', value: ''}).spec).to.deep.equal({
-      machineConfigSelector: {matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['layering', 'worker']}]},
+      machineConfigSelector: {
+        matchExpressions: [{key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['layering', 'worker']}],
+      },
       nodeSelector: {matchLabels: {'node-role.kubernetes.io/layering': ''}},
     })
-    expect(describeAccess({group: 'machineconfiguration.openshift.io', name: 'layering', resource: 'machineconfigpools', verb: 'patch'})).to.equal('patch machineconfigpools.machineconfiguration.openshift.io "layering" (cluster scope)')
+    expect(
+      describeAccess({group: 'machineconfiguration.openshift.io', name: 'layering', resource: 'machineconfigpools', verb: 'patch'}),
+    ).to.equal('patch machineconfigpools.machineconfiguration.openshift.io "layering" (cluster scope)')
     expect(describeAccess({group: '', namespace: 'ns', resource: 'secrets', verb: 'create'})).to.equal('create secrets in namespace ns')
   })
 })
 
 describe('layering: nodes and rollouts', () => {
-  const node = (name: string, labels: Record<string, string>, ann: Record<string, string> = {}, ready = true, unschedulable = false): Node => ({
+  const node = (
+    name: string,
+    labels: Record<string, string>,
+    ann: Record<string, string> = {},
+    ready = true,
+    unschedulable = false,
+  ): Node => ({
     metadata: {annotations: ann, labels, name},
     spec: {unschedulable},
     status: {conditions: [{status: ready ? 'True' : 'Unknown', type: 'Ready'}]},
@@ -185,20 +275,43 @@ describe('layering: nodes and rollouts', () => {
     expect(batches(['c', 'a', 'b'], 2)).to.deep.equal([['a', 'b'], ['c']])
     expect(isControlPlane(node('m', {'node-role.kubernetes.io/control-plane': ''}))).to.equal(true)
     expect(poolLabels(pool('layering'))).to.deep.equal({'node-role.kubernetes.io/layering': ''})
-    expect(() => poolLabels(pool('x', [], {spec: {nodeSelector: {matchExpressions: [{key: 'a', operator: 'Exists'}]}}}))).to.throw('cannot tell which label to set')
+    expect(() => poolLabels(pool('x', [], {spec: {nodeSelector: {matchExpressions: [{key: 'a', operator: 'Exists'}]}}}))).to.throw(
+      'cannot tell which label to set',
+    )
   })
 
-  it('tells each phase of a node on its way to a layered pool\'s image', () => {
-    const layering = {...pool('layering'), metadata: {annotations: {[`${P}/newestImageEquivalentConfig`]: 'reg/os@sha256:1'}, labels: {[`${P}/layering-enabled`]: ''}, name: 'layering'}}
-    const pools = [pool('worker', [], {spec: {configuration: {name: 'rendered-worker-1'}, nodeSelector: {matchLabels: {'node-role.kubernetes.io/worker': ''}}}}), layering]
-    const opts = {imageOf: (p: MachineConfigPool) => p.metadata.annotations?.[`${P}/newestImageEquivalentConfig`], waitsForImage: (p: MachineConfigPool) => Object.hasOwn(p.metadata.labels ?? {}, `${P}/layering-enabled`)}
+  it("tells each phase of a node on its way to a layered pool's image", () => {
+    const layering = {
+      ...pool('layering'),
+      metadata: {
+        annotations: {[`${P}/newestImageEquivalentConfig`]: 'reg/os@sha256:1'},
+        labels: {[`${P}/layering-enabled`]: ''},
+        name: 'layering',
+      },
+    }
+    const pools = [
+      pool('worker', [], {
+        spec: {configuration: {name: 'rendered-worker-1'}, nodeSelector: {matchLabels: {'node-role.kubernetes.io/worker': ''}}},
+      }),
+      layering,
+    ]
+    const opts = {
+      imageOf: (p: MachineConfigPool) => p.metadata.annotations?.[`${P}/newestImageEquivalentConfig`],
+      waitsForImage: (p: MachineConfigPool) => Object.hasOwn(p.metadata.labels ?? {}, `${P}/layering-enabled`),
+    }
     const labels = {'node-role.kubernetes.io/layering': '', 'node-role.kubernetes.io/worker': ''}
-    const at = (ann: Record<string, string>, ready = true, cordoned = false) => nodeProgress(node('n', labels, ann, ready, cordoned), pools, opts)
+    const at = (ann: Record<string, string>, ready = true, cordoned = false) =>
+      nodeProgress(node('n', labels, ann, ready, cordoned), pools, opts)
     expect(at({[`${P}/desiredConfig`]: 'rendered-worker-1', [`${P}/state`]: 'Done'}).phase).to.equal('queued')
     const desired = {[`${P}/desiredConfig`]: 'rendered-layering-1', [`${P}/desiredImage`]: 'reg/os@sha256:1'}
-    expect(at({...desired, [`${P}/state`]: 'Working'}, true, true)).to.include({message: 'cordoned and drained; rebasing onto reg/os@sha256:1', phase: 'updating'})
+    expect(at({...desired, [`${P}/state`]: 'Working'}, true, true)).to.include({
+      message: 'cordoned and drained; rebasing onto reg/os@sha256:1',
+      phase: 'updating',
+    })
     expect(at({...desired, [`${P}/state`]: 'Working'}, false, true).phase).to.equal('rebooting')
-    expect(at({...desired, [`${P}/currentConfig`]: 'rendered-layering-1', [`${P}/currentImage`]: 'reg/os@sha256:1', [`${P}/state`]: 'Done'})).to.include({message: 'on reg/os@sha256:1', phase: 'done'})
+    expect(
+      at({...desired, [`${P}/currentConfig`]: 'rendered-layering-1', [`${P}/currentImage`]: 'reg/os@sha256:1', [`${P}/state`]: 'Done'}),
+    ).to.include({message: 'on reg/os@sha256:1', phase: 'done'})
     expect(at({[`${P}/reason`]: 'boom', [`${P}/state`]: 'Degraded'})).to.include({message: 'Degraded: boom', phase: 'degraded'})
     const noImage = nodeProgress(node('n', labels), [pools[0], {...layering, metadata: {...layering.metadata, annotations: {}}}], opts)
     expect(noImage.message).to.equal('waiting for the image of pool layering to be built')
@@ -210,8 +323,12 @@ describe('layering: nodes and rollouts', () => {
       status: {containerStatuses: [{name: 'machine-os-builder', ready: false, state, ...extra}], phase: 'Running'},
     })
     expect(builderHealth([pod({running: {}}, {ready: true})])).to.deep.equal({running: true})
-    expect(builderHealth([pod({waiting: {reason: 'CrashLoopBackOff'}}, {lastState: {terminated: {exitCode: 255}}})]).failing).to.include({restarted: true})
-    expect(builderHealth([pod({terminated: {exitCode: 1, reason: 'Error'}})]).failing!.why).to.equal('its container exited with code 1 (Error)')
+    expect(builderHealth([pod({waiting: {reason: 'CrashLoopBackOff'}}, {lastState: {terminated: {exitCode: 255}}})]).failing).to.include({
+      restarted: true,
+    })
+    expect(builderHealth([pod({terminated: {exitCode: 1, reason: 'Error'}})]).failing!.why).to.equal(
+      'its container exited with code 1 (Error)',
+    )
     expect(builderHealth([])).to.deep.equal({running: false})
   })
 })
@@ -254,26 +371,54 @@ describe('layering: the setup wizard', () => {
     defaultBuilder: 'build',
     globalPullSecretCopy: 'global-pull-secret-copy',
     imageApi: true,
-    imageStreams: [{name: 'rhel-coreos', repository: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/rhel-coreos'}],
+    imageStreams: [
+      {name: 'rhel-coreos', repository: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/rhel-coreos'},
+    ],
     pools: [pool('master'), pool('worker')],
-    secrets: [{builder: true, name: 'builder-dockercfg-7wq9x', registries: ['image-registry.openshift-image-registry.svc:5000']}, {builder: false, name: 'quay-push', registries: ['quay.io']}],
+    secrets: [
+      {builder: true, name: 'builder-dockercfg-7wq9x', registries: ['image-registry.openshift-image-registry.svc:5000']},
+      {builder: false, name: 'quay-push', registries: ['quay.io']},
+    ],
     ...over,
   })
 
   it('with every default: a new pool "layering", the os-image ImageStream, a global pull secret copy, the builder secret, the build pod', async () => {
     const ask = scripted({})
     const out = await askSetupInput(ctx(), {}, ask)
-    expect(out).to.deep.equal({builder: 'pod', cloneGlobalPullSecret: true, enable: false, imageStream: 'os-image', pool: 'layering', pushSecret: 'builder-dockercfg-7wq9x'})
+    expect(out).to.deep.equal({
+      builder: 'pod',
+      cloneGlobalPullSecret: true,
+      enable: false,
+      imageStream: 'os-image',
+      pool: 'layering',
+      pushSecret: 'builder-dockercfg-7wq9x',
+    })
     expect(ask.asked.some((q) => q.includes('rhel-coreos'))).to.equal(false)
   })
 
   it('asks only for what the flags left out, and takes the current settings as defaults', async () => {
     const ask = scripted({})
-    const out = await askSetupInput(ctx({
-      current: {baseImagePullSecret: 'quay-push', builder: 'build', finalImagePullspec: 'quay.io/myorg/os', finalImagePushSecret: 'quay-push', pool: 'layering'},
-      pools: [pool('master'), pool('worker'), pool('layering')],
-    }), {customDockerfile: undefined, enable: true, pool: 'layering'}, ask)
-    expect(out).to.include({basePullSecret: 'quay-push', builder: 'build', finalPullspec: 'quay.io/myorg/os', pool: 'layering', pushSecret: 'quay-push'})
+    const out = await askSetupInput(
+      ctx({
+        current: {
+          baseImagePullSecret: 'quay-push',
+          builder: 'build',
+          finalImagePullspec: 'quay.io/myorg/os',
+          finalImagePushSecret: 'quay-push',
+          pool: 'layering',
+        },
+        pools: [pool('master'), pool('worker'), pool('layering')],
+      }),
+      {customDockerfile: undefined, enable: true, pool: 'layering'},
+      ask,
+    )
+    expect(out).to.include({
+      basePullSecret: 'quay-push',
+      builder: 'build',
+      finalPullspec: 'quay.io/myorg/os',
+      pool: 'layering',
+      pushSecret: 'quay-push',
+    })
     expect(ask.asked.some((q) => q.includes('Which MachineConfigPool'))).to.equal(false)
     expect(ask.asked.some((q) => q.includes('Opt pool'))).to.equal(false)
   })
@@ -286,11 +431,25 @@ describe('layering: the setup wizard', () => {
   })
 
   it('custom selectors for a new pool, and an external registry', async () => {
-    const out = await askSetupInput(ctx(), {}, scripted({
-      'MachineConfig roles': 'gpu, worker', 'Name of the new pool': 'gpu', 'Node selector': 'nodes.example.com/gpu=true', 'Use these selectors': false,
-      'Where should the built image be pushed': 'an external registry', 'Final image pullspec': 'quay.io/myorg/gpu-os', 'push the image': 'quay-push',
-    }))
-    expect(out).to.include({finalPullspec: 'quay.io/myorg/gpu-os', nodeSelector: 'nodes.example.com/gpu=true', pool: 'gpu', pushSecret: 'quay-push'})
+    const out = await askSetupInput(
+      ctx(),
+      {},
+      scripted({
+        'MachineConfig roles': 'gpu, worker',
+        'Name of the new pool': 'gpu',
+        'Node selector': 'nodes.example.com/gpu=true',
+        'Use these selectors': false,
+        'Where should the built image be pushed': 'an external registry',
+        'Final image pullspec': 'quay.io/myorg/gpu-os',
+        'push the image': 'quay-push',
+      }),
+    )
+    expect(out).to.include({
+      finalPullspec: 'quay.io/myorg/gpu-os',
+      nodeSelector: 'nodes.example.com/gpu=true',
+      pool: 'gpu',
+      pushSecret: 'quay-push',
+    })
     expect(out.configRoles).to.deep.equal(['gpu', 'worker'])
   })
 })

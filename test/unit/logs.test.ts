@@ -10,7 +10,10 @@ import {isStale, pickBuildObject} from '../../src/lib/logs/target.js'
 
 const P = 'machineconfiguration.openshift.io'
 
-function pool(name: string, opts: {layered?: boolean; rendered?: string; conditions?: Array<[string, string, string?]>; image?: string} = {}): MachineConfigPool {
+function pool(
+  name: string,
+  opts: {layered?: boolean; rendered?: string; conditions?: Array<[string, string, string?]>; image?: string} = {},
+): MachineConfigPool {
   return {
     metadata: {
       annotations: opts.image ? {[`${P}/newestImageEquivalentConfig`]: opts.image} : {},
@@ -24,17 +27,33 @@ function pool(name: string, opts: {layered?: boolean; rendered?: string; conditi
 
 function pod(name: string, poolName: string, rendered: string, created: string, extra: Partial<Pod> = {}): Pod {
   return {
-    metadata: {creationTimestamp: created, labels: {[`${P}/buildPod`]: '', [`${P}/desiredConfig`]: rendered, [`${P}/targetMachineConfigPool`]: poolName}, name, namespace: 'openshift-machine-config-operator'},
+    metadata: {
+      creationTimestamp: created,
+      labels: {[`${P}/buildPod`]: '', [`${P}/desiredConfig`]: rendered, [`${P}/targetMachineConfigPool`]: poolName},
+      name,
+      namespace: 'openshift-machine-config-operator',
+    },
     spec: {containers: [{name: 'image-build'}, {name: 'wait-for-done'}], nodeName: 'n1'},
     ...extra,
   }
 }
 
 const build = (name: string, poolName: string, rendered: string): Build => ({
-  metadata: {creationTimestamp: '2026-01-01T00:00:00Z', labels: {[`${P}/buildPod`]: '', [`${P}/desiredConfig`]: rendered, [`${P}/targetMachineConfigPool`]: poolName}, name},
+  metadata: {
+    creationTimestamp: '2026-01-01T00:00:00Z',
+    labels: {[`${P}/buildPod`]: '', [`${P}/desiredConfig`]: rendered, [`${P}/targetMachineConfigPool`]: poolName},
+    name,
+  },
 })
 
-const inv = (over: Partial<Inventory>): Inventory => ({builderType: 'custom-pod-builder', builds: [], machineOS: {builds: [], configs: [], pods: []}, pods: [], pools: [], ...over})
+const inv = (over: Partial<Inventory>): Inventory => ({
+  builderType: 'custom-pod-builder',
+  builds: [],
+  machineOS: {builds: [], configs: [], pods: []},
+  pods: [],
+  pools: [],
+  ...over,
+})
 
 describe('logs: choosing the build', () => {
   it('prefers build-<current rendered config>, otherwise the newest', () => {
@@ -52,7 +71,9 @@ describe('logs: choosing the build', () => {
     const one = selectBuilds(inv({pods: [pod('build-ra', 'a', 'ra', '2026-01-01T00:00:00Z')], pools}), {})
     expect(one.targets.map((t) => [t.pool, t.name, t.kind, t.container])).to.deep.equal([['a', 'build-ra', 'pod', 'image-build']])
     const two = inv({pods: [pod('build-ra', 'a', 'ra', '2026-01-01T00:00:00Z'), pod('build-rb', 'b', 'rb', '2026-01-01T00:00:00Z')], pools})
-    expect(() => selectBuilds(two, {})).to.throw('several pools have builds: a, b; name one').with.property('exitCode', 2)
+    expect(() => selectBuilds(two, {}))
+      .to.throw('several pools have builds: a, b; name one')
+      .with.property('exitCode', 2)
     expect(selectBuilds(two, {all: true}).targets.map((t) => t.pool)).to.deep.equal(['a', 'b'])
     expect(selectBuilds(two, {container: 'wait-for-done', pool: 'b'}).targets[0].container).to.equal('wait-for-done')
   })
@@ -62,32 +83,45 @@ describe('logs: choosing the build', () => {
     const pods = [pod('build-ra', 'a', 'ra', '2026-01-01T00:00:00Z')]
     const withBuild = inv({builderType: 'openshift-image-builder', builds: [build('build-ra', 'a', 'ra')], pods, pools})
     expect(selectBuilds(withBuild, {pool: 'a'}).targets[0]).to.include({kind: 'build', name: 'build-ra'})
-    expect(selectBuilds({...withBuild, builderType: 'custom-pod-builder'}, {pool: 'a'}).targets[0]).to.include({kind: 'pod', name: 'build-ra'})
+    expect(selectBuilds({...withBuild, builderType: 'custom-pod-builder'}, {pool: 'a'}).targets[0]).to.include({
+      kind: 'pod',
+      name: 'build-ra',
+    })
     expect(selectBuilds({...withBuild, builds: []}, {pool: 'a'}).targets[0]).to.include({kind: 'pod'})
   })
 
   it('marks a build of an older rendered config as stale', () => {
-    const t = selectBuilds(inv({pods: [pod('build-old', 'a', 'old', '2026-01-01T00:00:00Z')], pools: [pool('a', {rendered: 'new'})]}), {pool: 'a'}).targets[0]
+    const t = selectBuilds(inv({pods: [pod('build-old', 'a', 'old', '2026-01-01T00:00:00Z')], pools: [pool('a', {rendered: 'new'})]}), {
+      pool: 'a',
+    }).targets[0]
     expect(t).to.include({poolRendered: 'new', rendered: 'old'})
     expect(isStale(t)).to.equal(true)
   })
 
   it('names the pools when the pool does not exist', () => {
-    expect(() => selectBuilds(inv({pools: [pool('b'), pool('a')]}), {pool: 'x'})).to.throw('pool x not found; pools are: a, b').with.property('exitCode', 6)
+    expect(() => selectBuilds(inv({pools: [pool('b'), pool('a')]}), {pool: 'x'}))
+      .to.throw('pool x not found; pools are: a, b')
+      .with.property('exitCode', 6)
   })
 
-  it('explains why there is no build pod, from the pool\'s state', () => {
-    expect(noBuildError(pool('w', {layered: false})).message).to.equal('pool w is not opted into on-cluster builds, so it has no build logs')
+  it("explains why there is no build pod, from the pool's state", () => {
+    expect(noBuildError(pool('w', {layered: false})).message).to.equal(
+      'pool w is not opted into on-cluster builds, so it has no build logs',
+    )
     const ok = noBuildError(pool('a', {conditions: [['BuildSuccess', 'True']], image: 'q/os@sha256:1'}))
-    expect(ok.message).to.equal('the build of pool a succeeded (image q/os@sha256:1) and the Machine Config Operator removed its build pod: logs of successful builds are not kept')
+    expect(ok.message).to.equal(
+      'the build of pool a succeeded (image q/os@sha256:1) and the Machine Config Operator removed its build pod: logs of successful builds are not kept',
+    )
     expect(ok.exitCode).to.equal(6)
-    expect(noBuildError(pool('a', {conditions: [['BuildFailed', 'True', 'boom']]})).message).to.equal('the build of pool a failed (boom) and its build pod no longer exists')
+    expect(noBuildError(pool('a', {conditions: [['BuildFailed', 'True', 'boom']]})).message).to.equal(
+      'the build of pool a failed (boom) and its build pod no longer exists',
+    )
     const never = noBuildError(pool('a', {rendered: 'rendered-a-9'}))
     expect(never.message).to.equal('no build has been started for pool a and its rendered config rendered-a-9')
-    expect(never.next).to.equal('start one with `oc mob build a` (it follows the build\'s log)')
+    expect(never.next).to.equal("start one with `oc mob build a` (it follows the build's log)")
   })
 
-  it('with -f waits for a pending build\'s pod; without -f explains', () => {
+  it("with -f waits for a pending build's pod; without -f explains", () => {
     const pending = inv({pools: [pool('a', {conditions: [['BuildPending', 'True']]})]})
     expect(selectBuilds(pending, {follow: true, pool: 'a'}).awaiting.map((a) => a.pool.metadata.name)).to.deep.equal(['a'])
     expect(() => selectBuilds(pending, {pool: 'a'})).to.throw('a build of pool a is pending but its build pod does not exist (yet)')
@@ -96,13 +130,17 @@ describe('logs: choosing the build', () => {
   it('without a pool and without builds, explains the only opted-in pool', () => {
     const i = inv({pools: [pool('a', {conditions: [['BuildSuccess', 'True']]}), pool('worker', {layered: false})]})
     expect(() => selectBuilds(i, {})).to.throw('the build of pool a succeeded')
-    expect(() => selectBuilds(inv({pools: [pool('worker', {layered: false})]}), {})).to.throw('no pool has a build pod or Build').with.property('exitCode', 6)
+    expect(() => selectBuilds(inv({pools: [pool('worker', {layered: false})]}), {}))
+      .to.throw('no pool has a build pod or Build')
+      .with.property('exitCode', 6)
   })
 })
 
 describe('logs: pods and outcomes', () => {
   const p = (containerStatuses: NonNullable<Pod['status']>['containerStatuses'], extra: Partial<Pod> = {}): Pod => ({
-    ...pod('build-r', 'a', 'r', '2026-01-01T00:00:00Z'), status: {containerStatuses, phase: 'Running'}, ...extra,
+    ...pod('build-r', 'a', 'r', '2026-01-01T00:00:00Z'),
+    status: {containerStatuses, phase: 'Running'},
+    ...extra,
   })
 
   it('a container has a log once scheduled and not waiting', () => {
@@ -112,7 +150,10 @@ describe('logs: pods and outcomes', () => {
   })
 
   it('says how the container ended, and spots the wait-for-done hang', () => {
-    const failed = p([{name: 'image-build', state: {terminated: {exitCode: 1, reason: 'Error'}}}, {name: 'wait-for-done', state: {running: {}}}])
+    const failed = p([
+      {name: 'image-build', state: {terminated: {exitCode: 1, reason: 'Error'}}},
+      {name: 'wait-for-done', state: {running: {}}},
+    ])
     expect(podOutcome(failed, 'image-build')).to.deep.equal({exitCode: 1, hung: true, phase: 'Running', reason: 'Error'})
     expect(podOutcome(failed, 'wait-for-done')).to.deep.equal({phase: 'Running'})
     expect(podOutcome(undefined, 'image-build')).to.deep.equal({gone: true})

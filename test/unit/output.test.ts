@@ -4,7 +4,16 @@ import {detectTerm} from '../../src/lib/ui/term.js'
 
 describe('output', () => {
   it('aligns table columns and shows "-" for empty cells', () => {
-    const t = table([{a: 'x', b: ''}, {a: 'longer', b: 'y'}], [{get: (r) => r.a, header: 'A'}, {get: (r) => r.b, header: 'B'}])
+    const t = table(
+      [
+        {a: 'x', b: ''},
+        {a: 'longer', b: 'y'},
+      ],
+      [
+        {get: (r) => r.a, header: 'A'},
+        {get: (r) => r.b, header: 'B'},
+      ],
+    )
     expect(t.split('\n')).to.deep.equal(['A        B', 'x        -', 'longer   y'])
   })
 

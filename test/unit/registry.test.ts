@@ -6,7 +6,12 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
 describe('image references', () => {
   it('parses registries with ports, tags and digests', () => {
-    expect(parseReference('quay.io/myorg/myrepo:latest')).to.deep.equal({digest: undefined, registry: 'quay.io', repository: 'myorg/myrepo', tag: 'latest'})
+    expect(parseReference('quay.io/myorg/myrepo:latest')).to.deep.equal({
+      digest: undefined,
+      registry: 'quay.io',
+      repository: 'myorg/myrepo',
+      tag: 'latest',
+    })
     const internal = parseReference('image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image')
     expect(internal.registry).to.equal('image-registry.openshift-image-registry.svc:5000')
     expect(internal.tag).to.equal(undefined)
@@ -29,24 +34,42 @@ describe('image references', () => {
 })
 
 describe('docker config secrets', () => {
-  const secret = (type: string, key: string, content: unknown) => ({data: {[key]: b64(JSON.stringify(content))}, metadata: {name: 's'}, type})
+  const secret = (type: string, key: string, content: unknown) => ({
+    data: {[key]: b64(JSON.stringify(content))},
+    metadata: {name: 's'},
+    type,
+  })
 
   it('reads .dockerconfigjson and .dockercfg, and flags legacy content', () => {
     const auth = {auth: b64('u:p')}
-    expect(parseDockerSecret(secret('kubernetes.io/dockerconfigjson', '.dockerconfigjson', {auths: {'quay.io': auth}}))).to.include({legacyContent: false})
+    expect(parseDockerSecret(secret('kubernetes.io/dockerconfigjson', '.dockerconfigjson', {auths: {'quay.io': auth}}))).to.include({
+      legacyContent: false,
+    })
     expect(parseDockerSecret(secret('kubernetes.io/dockercfg', '.dockercfg', {'quay.io': auth})).auths).to.have.key('quay.io')
     expect(parseDockerSecret(secret('kubernetes.io/dockerconfigjson', '.dockerconfigjson', {'quay.io': auth})).legacyContent).to.equal(true)
   })
 
   it('rejects other types and empty or broken data', () => {
-    expect(() => parseDockerSecret({data: {}, metadata: {name: 'o'}, type: 'Opaque'})).to.throw('secret o has type Opaque; it must be kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg')
-    expect(() => parseDockerSecret({data: {}, metadata: {name: 'e'}, type: 'kubernetes.io/dockerconfigjson'})).to.throw(/has no .dockerconfigjson data/)
-    expect(() => parseDockerSecret({data: {'.dockercfg': b64('{')}, metadata: {name: 'j'}, type: 'kubernetes.io/dockercfg'})).to.throw(/not valid JSON/)
+    expect(() => parseDockerSecret({data: {}, metadata: {name: 'o'}, type: 'Opaque'})).to.throw(
+      'secret o has type Opaque; it must be kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg',
+    )
+    expect(() => parseDockerSecret({data: {}, metadata: {name: 'e'}, type: 'kubernetes.io/dockerconfigjson'})).to.throw(
+      /has no .dockerconfigjson data/,
+    )
+    expect(() => parseDockerSecret({data: {'.dockercfg': b64('{')}, metadata: {name: 'j'}, type: 'kubernetes.io/dockercfg'})).to.throw(
+      /not valid JSON/,
+    )
   })
 
   it('finds credentials by host, port, scheme and path like container tools', () => {
     const ok = {auth: b64('u:p')}
-    const auths = {'https://quay.io/v1/': ok, '127.0.0.1:5001': ok, 'registry.example/team-a': ok, 'https://index.docker.io/v1/': ok, 'empty.example': {auth: ''}}
+    const auths = {
+      'https://quay.io/v1/': ok,
+      '127.0.0.1:5001': ok,
+      'registry.example/team-a': ok,
+      'https://index.docker.io/v1/': ok,
+      'empty.example': {auth: ''},
+    }
     expect(findCredentials(auths, 'quay.io')).to.equal('https://quay.io/v1/')
     expect(findCredentials(auths, '127.0.0.1:5001')).to.equal('127.0.0.1:5001')
     expect(findCredentials(auths, '127.0.0.1:5000')).to.equal(undefined)

@@ -30,13 +30,22 @@ describe('unified diff of Dockerfiles', () => {
   it('has ---/+++ headers, hunks with 3 lines of context, and -/+ lines', () => {
     const from = Array.from({length: 20}, (_, i) => `line ${i + 1}`).join('\n') + '\n'
     const to = from.replace('line 10\n', 'line ten\n')
-    expect(unifiedDiff(from, to, 'dockerfile-r (live)', 'rendered now')).to.equal([
-      '--- dockerfile-r (live)',
-      '+++ rendered now',
-      '@@ -7,7 +7,7 @@',
-      ' line 7', ' line 8', ' line 9', '-line 10', '+line ten', ' line 11', ' line 12', ' line 13',
-      '',
-    ].join('\n'))
+    expect(unifiedDiff(from, to, 'dockerfile-r (live)', 'rendered now')).to.equal(
+      [
+        '--- dockerfile-r (live)',
+        '+++ rendered now',
+        '@@ -7,7 +7,7 @@',
+        ' line 7',
+        ' line 8',
+        ' line 9',
+        '-line 10',
+        '+line ten',
+        ' line 11',
+        ' line 12',
+        ' line 13',
+        '',
+      ].join('\n'),
+    )
   })
 
   it('shows lines added at the end and a missing final newline', () => {
@@ -78,28 +87,57 @@ describe('build context directories', () => {
     await rejection(checkContextDir(tmp, {ownOnly: true}))
   })
 
-  it('names where the cluster keeps a pool\'s custom Dockerfile', () => {
+  it("names where the cluster keeps a pool's custom Dockerfile", () => {
     expect(customDockerfileLocation('layering')).to.equal('on-cluster-build-custom-dockerfile[layering]')
   })
 })
 
 describe('local build commands and credentials', () => {
   it('build and push arguments are the same for buildah and podman', () => {
-    expect(buildArgs({authfile: '/t/pull.json', contextDir: '/t/ctx', iidfile: '/t/iid', tag: 'q.io/o/r:rendered-x', tlsVerify: true})).to.deep.equal([
-      'build', '--authfile', '/t/pull.json', '--tag', 'q.io/o/r:rendered-x', '--file', '/t/ctx/Dockerfile', '--iidfile', '/t/iid', '/t/ctx',
+    expect(
+      buildArgs({authfile: '/t/pull.json', contextDir: '/t/ctx', iidfile: '/t/iid', tag: 'q.io/o/r:rendered-x', tlsVerify: true}),
+    ).to.deep.equal([
+      'build',
+      '--authfile',
+      '/t/pull.json',
+      '--tag',
+      'q.io/o/r:rendered-x',
+      '--file',
+      '/t/ctx/Dockerfile',
+      '--iidfile',
+      '/t/iid',
+      '/t/ctx',
     ])
-    expect(buildArgs({authfile: 'a', contextDir: 'c', iidfile: 'i', isolation: 'chroot', tag: 't', tlsVerify: false}).slice(-4))
-      .to.deep.equal(['--isolation', 'chroot', '--tls-verify=false', 'c'])
+    expect(
+      buildArgs({authfile: 'a', contextDir: 'c', iidfile: 'i', isolation: 'chroot', tag: 't', tlsVerify: false}).slice(-4),
+    ).to.deep.equal(['--isolation', 'chroot', '--tls-verify=false', 'c'])
     expect(pushArgs({authfile: '/t/push.json', digestfile: '/t/d', tag: 'q.io/o/r:x', tlsVerify: false})).to.deep.equal([
-      'push', '--authfile', '/t/push.json', '--digestfile', '/t/d', '--tls-verify=false', 'q.io/o/r:x', 'docker://q.io/o/r:x',
+      'push',
+      '--authfile',
+      '/t/push.json',
+      '--digestfile',
+      '/t/d',
+      '--tls-verify=false',
+      'q.io/o/r:x',
+      'docker://q.io/o/r:x',
     ])
   })
 
   it('writes {"auths": …} for both secret types, adding "auth" to username/password entries', () => {
-    const json = {data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('u:p')}}, credsStore: 'x'}))}, metadata: {name: 's'}, type: 'kubernetes.io/dockerconfigjson'}
+    const json = {
+      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('u:p')}}, credsStore: 'x'}))},
+      metadata: {name: 's'},
+      type: 'kubernetes.io/dockerconfigjson',
+    }
     expect(JSON.parse(authfileContent(json))).to.deep.equal({auths: {'quay.io': {auth: b64('u:p')}}})
-    const cfg = {data: {'.dockercfg': b64(JSON.stringify({'r.example:5000': {email: 'e', password: 'pw', username: 'me'}}))}, metadata: {name: 's'}, type: 'kubernetes.io/dockercfg'}
-    expect(JSON.parse(authfileContent(cfg))).to.deep.equal({auths: {'r.example:5000': {auth: b64('me:pw'), email: 'e', password: 'pw', username: 'me'}}})
+    const cfg = {
+      data: {'.dockercfg': b64(JSON.stringify({'r.example:5000': {email: 'e', password: 'pw', username: 'me'}}))},
+      metadata: {name: 's'},
+      type: 'kubernetes.io/dockercfg',
+    }
+    expect(JSON.parse(authfileContent(cfg))).to.deep.equal({
+      auths: {'r.example:5000': {auth: b64('me:pw'), email: 'e', password: 'pw', username: 'me'}},
+    })
   })
 
   it('finds executables on a PATH', async () => {
@@ -108,7 +146,7 @@ describe('local build commands and credentials', () => {
   })
 })
 
-describe('the benchmark\'s MachineConfig', () => {
+describe("the benchmark's MachineConfig", () => {
   it('is about 900 KiB of varied content that compresses like a real one and round-trips', () => {
     const mc = largeMachineConfig()
     const json = goJson(mc)

@@ -1,7 +1,15 @@
 import {expect} from 'chai'
 import type {MachineConfigPool, Node} from '../../src/lib/kube/types.js'
 import {
-  addEntry, digestOf, findEntry, type HistoryEntry, HISTORY_LIMIT, parseHistory, parseHistoryConfigMap, previousGood, rolledBackFrom,
+  addEntry,
+  digestOf,
+  findEntry,
+  type HistoryEntry,
+  HISTORY_LIMIT,
+  parseHistory,
+  parseHistoryConfigMap,
+  previousGood,
+  rolledBackFrom,
 } from '../../src/lib/cluster/history.js'
 import {isUnavailable, maxUnavailable, selectorString} from '../../src/lib/rollout/nodes.js'
 import {parseNodeDegraded} from '../../src/lib/status/index.js'
@@ -9,8 +17,18 @@ import {describeBuildObject} from '../../src/lib/cluster/build-objects.js'
 import {imageMatch} from '../../src/lib/layering/configmap/pool-status.js'
 
 const img = (c: string): string => `quay.io/org/os@sha256:${c.repeat(64)}`
-const entry = (image: string, renderedConfig: string, source: HistoryEntry['source'] = 'built', extra: Partial<HistoryEntry> = {}): HistoryEntry => ({
-  customDockerfileHash: '', image, renderedConfig, source, time: '2026-01-01T00:00:00.000Z', ...extra,
+const entry = (
+  image: string,
+  renderedConfig: string,
+  source: HistoryEntry['source'] = 'built',
+  extra: Partial<HistoryEntry> = {},
+): HistoryEntry => ({
+  customDockerfileHash: '',
+  image,
+  renderedConfig,
+  source,
+  time: '2026-01-01T00:00:00.000Z',
+  ...extra,
 })
 
 describe('rollout: image history', () => {
@@ -18,7 +36,10 @@ describe('rollout: image history', () => {
     expect(parseHistory(undefined)).to.deep.equal([])
     expect(parseHistory('{not json')).to.deep.equal([])
     expect(parseHistory(JSON.stringify([{image: 'x'}, entry(img('a'), 'r1'), 7]))).to.deep.equal([entry(img('a'), 'r1')])
-    expect(parseHistoryConfigMap({data: {a: JSON.stringify([entry(img('a'), 'r')]), b: 'nope'}, metadata: {}})).to.deep.equal({a: [entry(img('a'), 'r')], b: []})
+    expect(parseHistoryConfigMap({data: {a: JSON.stringify([entry(img('a'), 'r')]), b: 'nope'}, metadata: {}})).to.deep.equal({
+      a: [entry(img('a'), 'r')],
+      b: [],
+    })
   })
 
   it('adds at the head, does not repeat the head, upgrades an observed head, and keeps at most the limit', () => {
@@ -43,7 +64,12 @@ describe('rollout: image history', () => {
   })
 
   it('finds an entry by number, pullspec, digest or a digest prefix; refuses ambiguity and unknowns', () => {
-    const h = [entry(img('b'), 'r1'), entry('quay.io/org/os@sha256:ab' + 'c'.repeat(62), 'r1'), entry(img('a'), 'r1'), entry(img('b'), 'r0')]
+    const h = [
+      entry(img('b'), 'r1'),
+      entry('quay.io/org/os@sha256:ab' + 'c'.repeat(62), 'r1'),
+      entry(img('a'), 'r1'),
+      entry(img('b'), 'r0'),
+    ]
     expect(findEntry(h, '2')).to.equal(2)
     expect(findEntry(h, img('a'))).to.equal(2)
     expect(findEntry(h, `sha256:${'a'.repeat(64)}`)).to.equal(2)
@@ -54,28 +80,56 @@ describe('rollout: image history', () => {
     const amb = [entry('q.io/x@sha256:abc1' + '0'.repeat(60), 'r'), entry('q.io/x@sha256:abc1' + '1'.repeat(60), 'r')]
     expect(() => findEntry(amb, 'abc1000')).not.to.throw()
     expect(() => findEntry(amb, 'sha256:abc1')).to.throw(/no image/)
-    expect(() => findEntry([...amb, entry('q.io/x@sha256:abc1234' + '2'.repeat(57), 'r'), entry('q.io/x@sha256:abc1234' + '3'.repeat(57), 'r')], 'abc1234')).to.throw('"abc1234" matches 2 different images in the history')
+    expect(() =>
+      findEntry(
+        [...amb, entry('q.io/x@sha256:abc1234' + '2'.repeat(57), 'r'), entry('q.io/x@sha256:abc1234' + '3'.repeat(57), 'r')],
+        'abc1234',
+      ),
+    ).to.throw('"abc1234" matches 2 different images in the history')
     expect(digestOf(img('a'))).to.equal(`sha256:${'a'.repeat(64)}`)
   })
 })
 
 describe('rollout: image evidence and pool nodes', () => {
-  const running = describeBuildObject({metadata: {labels: {'machineconfiguration.openshift.io/desiredConfig': 'r2'}, name: 'build-r2'}, spec: {containers: []}, status: {phase: 'Running'}}, 'Pod')
+  const running = describeBuildObject(
+    {
+      metadata: {labels: {'machineconfiguration.openshift.io/desiredConfig': 'r2'}, name: 'build-r2'},
+      spec: {containers: []},
+      status: {phase: 'Running'},
+    },
+    'Pod',
+  )
 
   it('says whether an image was built from the rendered config, and why', () => {
-    expect(imageMatch(img('a'), 'r1', [entry(img('a'), 'r1')], undefined)).to.deep.equal({evidence: 'image history: built by oc-mob for r1 at 2026-01-01T00:00:00.000Z', match: 'yes'})
+    expect(imageMatch(img('a'), 'r1', [entry(img('a'), 'r1')], undefined)).to.deep.equal({
+      evidence: 'image history: built by oc-mob for r1 at 2026-01-01T00:00:00.000Z',
+      match: 'yes',
+    })
     expect(imageMatch(img('a'), 'r2', [entry(img('a'), 'r1')], running).match).to.equal('no')
-    expect(imageMatch(img('a'), 'r2', [entry(img('a'), 'r1')], undefined)).to.deep.equal({evidence: 'image history: built for r1, not for r2', match: 'no'})
+    expect(imageMatch(img('a'), 'r2', [entry(img('a'), 'r1')], undefined)).to.deep.equal({
+      evidence: 'image history: built for r1, not for r2',
+      match: 'no',
+    })
     expect(imageMatch(img('a'), 'r1', [entry(img('a'), 'r1', 'observed')], undefined).match).to.equal('unknown')
     expect(imageMatch(img('a'), 'r1', [], undefined).match).to.equal('unknown')
-    expect(imageMatch(img('a'), 'r1', [entry(img('a'), 'r0'), entry(img('a'), 'r1', 'rollback')], undefined).evidence).to.include('rolled back to for r1')
+    expect(imageMatch(img('a'), 'r1', [entry(img('a'), 'r0'), entry(img('a'), 'r1', 'rollback')], undefined).evidence).to.include(
+      'rolled back to for r1',
+    )
   })
 
   it('classifies build objects: a Running pod whose image-build failed is failed (the 4.14 hang)', () => {
-    const pod = (phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed', exitCode?: number) => describeBuildObject({
-      metadata: {name: 'build-r'}, spec: {containers: []},
-      status: {containerStatuses: [{name: 'image-build', state: exitCode === undefined ? {running: {}} : {terminated: {exitCode}}}], phase},
-    }, 'Pod')
+    const pod = (phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed', exitCode?: number) =>
+      describeBuildObject(
+        {
+          metadata: {name: 'build-r'},
+          spec: {containers: []},
+          status: {
+            containerStatuses: [{name: 'image-build', state: exitCode === undefined ? {running: {}} : {terminated: {exitCode}}}],
+            phase,
+          },
+        },
+        'Pod',
+      )
     expect(pod('Pending').state).to.equal('pending')
     expect(pod('Running').state).to.equal('running')
     expect(pod('Running', 0).state).to.equal('running')
@@ -83,11 +137,22 @@ describe('rollout: image evidence and pool nodes', () => {
     expect(pod('Failed', 1)).to.include({hung: false, state: 'failed'})
     expect(pod('Succeeded', 0).state).to.equal('succeeded')
     const build = (phase: string) => describeBuildObject({metadata: {name: 'build-r'}, status: {phase: phase as 'New'}}, 'Build').state
-    expect(['New', 'Pending', 'Running', 'Complete', 'Failed', 'Error', 'Cancelled'].map((p) => build(p))).to.deep.equal(['pending', 'pending', 'running', 'succeeded', 'failed', 'failed', 'failed'])
+    expect(['New', 'Pending', 'Running', 'Complete', 'Failed', 'Error', 'Cancelled'].map((p) => build(p))).to.deep.equal([
+      'pending',
+      'pending',
+      'running',
+      'succeeded',
+      'failed',
+      'failed',
+      'failed',
+    ])
   })
 
-  it('reads the degraded nodes out of the pool\'s NodeDegraded message', () => {
-    expect(parseNodeDegraded('Node a is reporting: "x y", Node b is reporting: "say \\"hi\\""')).to.deep.equal([{node: 'a', reason: 'x y'}, {node: 'b', reason: 'say "hi"'}])
+  it("reads the degraded nodes out of the pool's NodeDegraded message", () => {
+    expect(parseNodeDegraded('Node a is reporting: "x y", Node b is reporting: "say \\"hi\\""')).to.deep.equal([
+      {node: 'a', reason: 'x y'},
+      {node: 'b', reason: 'say "hi"'},
+    ])
     expect(parseNodeDegraded(undefined)).to.deep.equal([])
   })
 
@@ -99,8 +164,12 @@ describe('rollout: image evidence and pool nodes', () => {
     expect(maxUnavailable(p('25%'), 10)).to.equal(2)
     expect(maxUnavailable(p('5%'), 10)).to.equal(1)
     const n = (ann: Record<string, string>, ready = true, unschedulable = false): Node => ({
-      metadata: {annotations: Object.fromEntries(Object.entries(ann).map(([k, v]) => [`machineconfiguration.openshift.io/${k}`, v])), name: 'n'},
-      spec: {unschedulable}, status: {conditions: [{status: ready ? 'True' : 'False', type: 'Ready'}]},
+      metadata: {
+        annotations: Object.fromEntries(Object.entries(ann).map(([k, v]) => [`machineconfiguration.openshift.io/${k}`, v])),
+        name: 'n',
+      },
+      spec: {unschedulable},
+      status: {conditions: [{status: ready ? 'True' : 'False', type: 'Ready'}]},
     })
     expect(isUnavailable(n({currentConfig: 'a', desiredConfig: 'a', state: 'Done'}))).to.equal(false)
     expect(isUnavailable(n({currentConfig: 'a', desiredConfig: 'a', state: 'Done'}, false))).to.equal(true)

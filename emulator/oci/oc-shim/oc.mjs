@@ -66,8 +66,12 @@ function buildData(opts) {
   const data = {}
   const binaryData = {}
   const add = (key, value, source) => {
-    if (!validKey(key)) fail(`"${key}" is not a valid key name for a ConfigMap: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`)
-    if (key in data || key in binaryData) fail(`cannot add key "${key}", another key by that name already exists in Data for ConfigMap "${source}"`)
+    if (!validKey(key))
+      fail(
+        `"${key}" is not a valid key name for a ConfigMap: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
+      )
+    if (key in data || key in binaryData)
+      fail(`cannot add key "${key}", another key by that name already exists in Data for ConfigMap "${source}"`)
     if (Buffer.isBuffer(value)) {
       const text = value.toString('utf8')
       if (Buffer.from(text, 'utf8').equals(value)) data[key] = text
@@ -149,7 +153,8 @@ function request(method, urlPath, body) {
 async function createConfigMap(args) {
   const {positional, opts} = parseArgs(args)
   if (positional.length === 0) fail(`exactly one NAME is required, got 0\nSee 'oc create configmap -h' for help and examples`)
-  if (positional.length > 1) fail(`exactly one NAME is required, got ${positional.length}\nSee 'oc create configmap -h' for help and examples`)
+  if (positional.length > 1)
+    fail(`exactly one NAME is required, got ${positional.length}\nSee 'oc create configmap -h' for help and examples`)
   const name = positional[0]
   opts.name = name
   const namespace = opts.namespace || readServiceAccount('namespace')?.trim() || 'default'
@@ -171,7 +176,9 @@ async function createConfigMap(args) {
     const status = JSON.parse(res.body)
     message = status.message
   } catch {}
-  if (!message) message = res.status === 401 ? 'Unauthorized' : `the server responded with status ${res.status}${res.body ? `: ${res.body.trim()}` : ''}`
+  if (!message)
+    message =
+      res.status === 401 ? 'Unauthorized' : `the server responded with status ${res.status}${res.body ? `: ${res.body.trim()}` : ''}`
   fail(`failed to create configmap: ${message}`)
 }
 

@@ -18,7 +18,10 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
     'dry-run': dryRunFlag('Show the image and the nodes that would reboot; change nothing.'),
     force: Flags.boolean({description: 'Roll back even while a build runs, or to an image of another rendered config.'}),
     timeout: timeoutFlag('With --wait: stop waiting after this long (e.g. 30m); the rollout goes on.', {dependsOn: ['wait']}),
-    to: Flags.string({description: 'The history entry to go back to: its number N (0 = newest) or (a prefix of) its digest.', helpValue: 'N|DIGEST'}),
+    to: Flags.string({
+      description: 'The history entry to go back to: its number N (0 = newest) or (a prefix of) its digest.',
+      helpValue: 'N|DIGEST',
+    }),
     wait: waitFlag('Wait until every node of the pool runs the image.', {short: false}),
     yes: yesFlag(),
   }
@@ -40,7 +43,11 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
           const text = poolPlanText(plan, this.term.out)
           if (human) this.log(text)
           else if (!flags.yes) this.note(text)
-          const ok = await askToProceed(this.term, poolQuestion(name, plan), {action: `roll back pool ${name}`, signal: this.abort.signal, yes: flags.yes})
+          const ok = await askToProceed(this.term, poolQuestion(name, plan), {
+            action: `roll back pool ${name}`,
+            signal: this.abort.signal,
+            yes: flags.yes,
+          })
           if (ok && flags.wait && human) progress = await startProgress(this.term, `pointing pool ${name} at the image`)
           return ok
         },

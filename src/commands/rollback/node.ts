@@ -17,9 +17,17 @@ export default class RollbackNode extends BaseCommand<typeof RollbackNode> {
 
   static flags = {
     'dry-run': dryRunFlag('Run the checks and show what would happen; change nothing.'),
-    force: Flags.boolean({description: 'Go ahead despite a failed check that can be overridden (capacity, the 4.14 daemon, a node without an image).'}),
-    'remove-from-pool': Flags.boolean({description: 'Move the node out of its layered pool (remove its node-role label).', exclusive: ['replace-machine']}),
-    'replace-machine': Flags.boolean({description: 'Delete the node\'s Machine and Node so that the MachineSet replaces them.', exclusive: ['remove-from-pool']}),
+    force: Flags.boolean({
+      description: 'Go ahead despite a failed check that can be overridden (capacity, the 4.14 daemon, a node without an image).',
+    }),
+    'remove-from-pool': Flags.boolean({
+      description: 'Move the node out of its layered pool (remove its node-role label).',
+      exclusive: ['replace-machine'],
+    }),
+    'replace-machine': Flags.boolean({
+      description: "Delete the node's Machine and Node so that the MachineSet replaces them.",
+      exclusive: ['remove-from-pool'],
+    }),
     timeout: timeoutFlag('With --wait: stop waiting after this long (e.g. 30m).', {dependsOn: ['wait']}),
     wait: waitFlag('Wait for the replacement node to be Ready, or for the moved node to be Done.', {short: false}),
     yes: yesFlag(),
@@ -32,12 +40,13 @@ export default class RollbackNode extends BaseCommand<typeof RollbackNode> {
     const name = this.args.node
     if (!flags['replace-machine'] && !flags['remove-from-pool']) {
       throw new MobError('say how: --replace-machine or --remove-from-pool', {
-        exitCode: ExitCode.Usage, next: `\`oc mob rollback node ${name} --replace-machine\` (IPI clusters) or \`--remove-from-pool\` (OpenShift 4.18+); see --help`,
+        exitCode: ExitCode.Usage,
+        next: `\`oc mob rollback node ${name} --replace-machine\` (IPI clusters) or \`--remove-from-pool\` (OpenShift 4.18+); see --help`,
       })
     }
 
     const timeout = timeoutMs(flags.timeout)
-    const method = flags['replace-machine'] ? 'replace-machine' as const : 'remove-from-pool' as const
+    const method = flags['replace-machine'] ? ('replace-machine' as const) : ('remove-from-pool' as const)
     const client = await this.client()
     const {rollbackNode} = await import('../../lib/rollout/node.js')
     const human = this.output === 'table'
@@ -54,9 +63,13 @@ export default class RollbackNode extends BaseCommand<typeof RollbackNode> {
           if (ok && human) progress = await startProgress(this.term, ask.start)
           return ok
         },
-        dryRun: flags['dry-run'], force: flags.force, method,
+        dryRun: flags['dry-run'],
+        force: flags.force,
+        method,
         onProgress: (m) => progress?.update(m),
-        signal: this.abort.signal, timeoutMs: timeout, wait: flags.wait,
+        signal: this.abort.signal,
+        timeoutMs: timeout,
+        wait: flags.wait,
       })
     } catch (error) {
       failProgress(progress, error)

@@ -59,9 +59,12 @@ export function builderRelease(releaseVersion: string): BuilderRelease {
   const m = /^(\d+)\.(\d+)/.exec(releaseVersion.trim())
   const [major, minor] = m ? [Number(m[1]), Number(m[2])] : [Number.POSITIVE_INFINITY, 0]
   const withWasm = {...BASE_EXTENSIONS, wasm: ['crun-wasm']}
-  if (major === 4 && minor < 20) return {extensions: withWasm, imagesFrom: 'machine-config-osimageurl', releases: '4.18/4.19', template: '4.18'}
-  if (major === 4 && minor < 22) return {extensions: withWasm, imagesFrom: 'machine-config-osimageurl', releases: '4.20/4.21', template: '4.20'}
-  if (major === 4 && minor === 22) return {extensions: BASE_EXTENSIONS, imagesFrom: 'rendered MachineConfig', releases: '4.22', template: '4.20'}
+  if (major === 4 && minor < 20)
+    return {extensions: withWasm, imagesFrom: 'machine-config-osimageurl', releases: '4.18/4.19', template: '4.18'}
+  if (major === 4 && minor < 22)
+    return {extensions: withWasm, imagesFrom: 'machine-config-osimageurl', releases: '4.20/4.21', template: '4.20'}
+  if (major === 4 && minor === 22)
+    return {extensions: BASE_EXTENSIONS, imagesFrom: 'rendered MachineConfig', releases: '4.22', template: '4.20'}
   return {
     extensions: {...BASE_EXTENSIONS, ipsec: [...BASE_EXTENSIONS.ipsec, 'openvswitch3.5-ipsec']},
     imagesFrom: 'rendered MachineConfig',
@@ -126,25 +129,36 @@ const MOUNT_COMMENT = `
 # Mount the extensions image to use the content from it
 # and add the extensions repo to /etc/yum.repos.d/coreos-extensions.repo
 `
-const mount = (image: string): string => `RUN --mount=type=bind,from=${image},source=/,target=/tmp/mco-extensions/os-extensions-content,bind-propagation=rshared,z \\\n`
+const mount = (image: string): string =>
+  `RUN --mount=type=bind,from=${image},source=/,target=/tmp/mco-extensions/os-extensions-content,bind-propagation=rshared,z \\\n`
 const BASEURL = 'baseurl=/tmp/mco-extensions/os-extensions-content/usr/share/rpm-ostree/extensions/'
 
 /** 4.18/4.19: one RUN with an echo -e of the repository file. */
 function extensions418(image: string, packages: string[]): string {
-  return MOUNT_COMMENT + mount(image)
-    + '    echo -e "[coreos-extensions]\\n\\\nenabled=1\\n\\\nmetadata_expire=1m\\n\\\n' + BASEURL + '\\n\\\ngpgcheck=0\\n\\\n'
-    + 'skip_if_unavailable=False" > /etc/yum.repos.d/coreos-extensions.repo && \\\n'
-    + '    chmod 644 /etc/yum.repos.d/coreos-extensions.repo && \\\n'
-    + `    extensions="${packages.join(' ')}" && \\\n`
-    + '    echo "Installing extension packages: $extensions" && \\\n'
-    + '    rpm-ostree install $extensions && \\\n'
-    + '    rm /etc/yum.repos.d/coreos-extensions.repo\n'
-    + 'RUN ostree container commit\n'
+  return (
+    MOUNT_COMMENT +
+    mount(image) +
+    '    echo -e "[coreos-extensions]\\n\\\nenabled=1\\n\\\nmetadata_expire=1m\\n\\\n' +
+    BASEURL +
+    '\\n\\\ngpgcheck=0\\n\\\n' +
+    'skip_if_unavailable=False" > /etc/yum.repos.d/coreos-extensions.repo && \\\n' +
+    '    chmod 644 /etc/yum.repos.d/coreos-extensions.repo && \\\n' +
+    `    extensions="${packages.join(' ')}" && \\\n` +
+    '    echo "Installing extension packages: $extensions" && \\\n' +
+    '    rpm-ostree install $extensions && \\\n' +
+    '    rm /etc/yum.repos.d/coreos-extensions.repo\n' +
+    'RUN ostree container commit\n'
+  )
 }
 
 function kernelSwap(kernelType: string): string {
   const pkgs = (t: string): string => KERNEL_PACKAGES[t].join(' ')
-  const branch = (query: string, type: string, name: string, first: boolean): string => `${first ? 'if' : 'elif'} rpm -q ${query} > /dev/null 2>&1; then
+  const branch = (
+    query: string,
+    type: string,
+    name: string,
+    first: boolean,
+  ): string => `${first ? 'if' : 'elif'} rpm -q ${query} > /dev/null 2>&1; then
 \tif [[ "${kernelType}" != "${type}" ]]; then
 \t\techo "Base Image has ${name} kernel, new KernelType is '${kernelType}'"
 \t\tkernelOldPkgs="${pkgs(type)}"
@@ -168,7 +182,10 @@ fi
 
 /** 4.20+: a heredoc that adds the repository, installs the extensions and swaps the kernel. */
 function extensions420(image: string, packages: string[], kernelType: string): string {
-  let out = MOUNT_COMMENT + mount(image) + `    bash <<'EOF'
+  let out =
+    MOUNT_COMMENT +
+    mount(image) +
+    `    bash <<'EOF'
 set -xeuo pipefail
 
 # Add extensions repo
@@ -195,13 +212,16 @@ rpm-ostree install $extensions
 
   out += '\n\n'
   if (kernelType !== 'default') out += kernelSwap(kernelType)
-  return out + `
+  return (
+    out +
+    `
 
 rm /etc/yum.repos.d/coreos-extensions.repo
 EOF
 
 RUN ostree container commit
 `
+  )
 }
 
 const TAIL = `
@@ -252,12 +272,20 @@ export function validateContainerFile(content: string, inputs: ContainerfileInpu
   for (const d of validate(renderContainerfile({...inputs, containerFile: content}))) {
     const line = d.range.start.line + 1 - offset + 1
     if (line < 1) continue
-    problems.push({line, message: typeof d.message === 'string' ? d.message : d.message.value, severity: d.severity === 1 ? 'error' : 'warning'})
+    problems.push({
+      line,
+      message: typeof d.message === 'string' ? d.message : d.message.value,
+      severity: d.severity === 1 ? 'error' : 'warning',
+    })
   }
 
   const froms = DockerfileParser.parse(content).getFROMs()
   if (froms.length === 0) {
-    problems.push({line: 1, message: 'no FROM instruction: the builder of 4.23+ refuses a Containerfile without one; start with `FROM configs AS final`', severity: 'error'})
+    problems.push({
+      line: 1,
+      message: 'no FROM instruction: the builder of 4.23+ refuses a Containerfile without one; start with `FROM configs AS final`',
+      severity: 'error',
+    })
   } else {
     const last = froms.at(-1)!
     const stages = new Set(froms.map((f) => f.getBuildStage()?.toLowerCase()).filter(Boolean))

@@ -9,10 +9,17 @@ import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap, MachineConfig, MachineConfigPool, Secret} from '../kube/types.js'
 import {
-  BUILD_CONFIG_KEYS, CUSTOM_DOCKERFILE_CONFIG, DEFAULT_IMAGE_BUILDER_TYPE, IMAGE_BUILDER_TYPES, type ImageBuilderType,
-  MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG, OSIMAGEURL_CONFIG, OSIMAGEURL_KEYS,
+  BUILD_CONFIG_KEYS,
+  CUSTOM_DOCKERFILE_CONFIG,
+  DEFAULT_IMAGE_BUILDER_TYPE,
+  IMAGE_BUILDER_TYPES,
+  type ImageBuilderType,
+  MCO_NAMESPACE,
+  ON_CLUSTER_BUILD_CONFIG,
+  OSIMAGEURL_CONFIG,
+  OSIMAGEURL_KEYS,
 } from '../mco/constants.js'
-import {machineOSConfigOf, type MachineOSConfig, } from '../mco/machine-os.js'
+import {machineOSConfigOf, type MachineOSConfig} from '../mco/machine-os.js'
 import {isLayered, renderedConfig} from '../mco/pool-state.js'
 import {DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret} from '../registry/auth.js'
 import {type ImageReference, parseReference, withTag} from '../registry/reference.js'
@@ -59,13 +66,18 @@ export async function readBuildConfig(client: KubeClient): Promise<BuildConfig> 
   const cm = await client.find<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, MCO_NAMESPACE)
   if (!cm) {
     throw new MobError(`${ON_CLUSTER_BUILD_CONFIG} ConfigMap missing in ${MCO_NAMESPACE}: on-cluster builds are not set up`, {
-      code: 'BuildConfigMissing', exitCode: ExitCode.NotFound, next: setupHint,
+      code: 'BuildConfigMissing',
+      exitCode: ExitCode.NotFound,
+      next: setupHint,
     })
   }
 
   const data = cm.data ?? {}
-  const missing = [BUILD_CONFIG_KEYS.baseImagePullSecretName, BUILD_CONFIG_KEYS.finalImagePushSecretName, BUILD_CONFIG_KEYS.finalImagePullspec]
-    .filter((k) => !data[k]?.trim())
+  const missing = [
+    BUILD_CONFIG_KEYS.baseImagePullSecretName,
+    BUILD_CONFIG_KEYS.finalImagePushSecretName,
+    BUILD_CONFIG_KEYS.finalImagePullspec,
+  ].filter((k) => !data[k]?.trim())
   if (missing.length > 0) {
     throw invalid(`${ON_CLUSTER_BUILD_CONFIG} in ${MCO_NAMESPACE} is missing ${missing.join(', ')} (or they are empty)`, setupHint)
   }
@@ -111,12 +123,16 @@ export function parsePullspec(pullspec: string, what = `finalImagePullspec "${pu
 
 /** A docker config secret in the MCO namespace, checked for type, content and (optionally) a registry. */
 export async function checkDockerSecret(
-  client: KubeClient, name: string, role: string, registry?: {host: string; repository?: string; why: string},
+  client: KubeClient,
+  name: string,
+  role: string,
+  registry?: {host: string; repository?: string; why: string},
 ): Promise<{secret: Secret; parsed: ParsedDockerSecret}> {
   const secret = await client.find<Secret>(R.secrets, name, MCO_NAMESPACE)
   if (!secret) {
     throw new MobError(`secret ${name} from ${ON_CLUSTER_BUILD_CONFIG} (${role}) is not found in ${MCO_NAMESPACE}`, {
-      code: 'SecretMissing', exitCode: ExitCode.NotFound,
+      code: 'SecretMissing',
+      exitCode: ExitCode.NotFound,
       next: `create it (\`oc create secret docker-registry ${name} -n ${MCO_NAMESPACE} ...\`), or ${setupHint}`,
     })
   }
@@ -140,7 +156,10 @@ export async function checkDockerSecret(
 }
 
 /** 4.18+: the pool (which must exist) and its MachineOSConfig, when the cluster serves that API and it has one. */
-export async function machineOSConfigFor(client: KubeClient, poolName: string): Promise<{pool: MachineConfigPool; config: MachineOSConfig} | undefined> {
+export async function machineOSConfigFor(
+  client: KubeClient,
+  poolName: string,
+): Promise<{pool: MachineConfigPool; config: MachineOSConfig} | undefined> {
   if (!(await discover(client)).machineOS) return undefined
   const configs = await client.list<MachineOSConfig>(R.machineOSConfigs)
   const config = machineOSConfigOf(configs.items, poolName)
@@ -157,8 +176,10 @@ export function checkedRenderedConfig(pool: MachineConfigPool): string {
   const poolName = pool.metadata.name ?? ''
   const rendered = renderedConfig(pool)
   if (!rendered) {
-    throw invalid(`pool ${poolName} has no rendered MachineConfig yet (spec.configuration.name is empty)`,
-      `wait for the machine-config controller to render it: \`oc get mcp ${poolName} -w\``)
+    throw invalid(
+      `pool ${poolName} has no rendered MachineConfig yet (spec.configuration.name is empty)`,
+      `wait for the machine-config controller to render it: \`oc get mcp ${poolName} -w\``,
+    )
   }
 
   if (!rendered.startsWith('rendered-')) {
@@ -179,11 +200,17 @@ export type BuildInputsWithoutPush = Omit<BuildInputs, 'pushSecret'> & {pushSecr
  * gatherBuildInputs for builds that do not necessarily push (a local build without --push): with
  * `push: false` the final image push secret is neither needed nor checked.
  */
-export async function gatherInputs(client: KubeClient, poolName: string, opts: GatherOptions & {push: boolean}): Promise<BuildInputsWithoutPush> {
+export async function gatherInputs(
+  client: KubeClient,
+  poolName: string,
+  opts: GatherOptions & {push: boolean},
+): Promise<BuildInputsWithoutPush> {
   const pool = await readPool(client, poolName)
   if (opts.requireLayered && !isLayered(pool)) {
-    throw invalid(`pool ${poolName} is not opted into on-cluster builds (it has no machineconfiguration.openshift.io/layering-enabled label)`,
-      `run \`oc mob enable ${poolName}\` first (or \`oc label mcp/${poolName} machineconfiguration.openshift.io/layering-enabled=\`)`)
+    throw invalid(
+      `pool ${poolName} is not opted into on-cluster builds (it has no machineconfiguration.openshift.io/layering-enabled label)`,
+      `run \`oc mob enable ${poolName}\` first (or \`oc label mcp/${poolName} machineconfiguration.openshift.io/layering-enabled=\`)`,
+    )
   }
 
   const rendered = checkedRenderedConfig(pool)
@@ -195,7 +222,8 @@ export async function gatherInputs(client: KubeClient, poolName: string, opts: G
   ])
   if (!mc) {
     throw new MobError(`the rendered MachineConfig ${rendered} of pool ${poolName} does not exist`, {
-      exitCode: ExitCode.NotFound, next: `check \`oc get mc ${rendered}\` and the machine-config controller`,
+      exitCode: ExitCode.NotFound,
+      next: `check \`oc get mc ${rendered}\` and the machine-config controller`,
     })
   }
 
@@ -203,19 +231,27 @@ export async function gatherInputs(client: KubeClient, poolName: string, opts: G
   const base = parsePullspec(osImage.baseImage, `baseOSContainerImage "${osImage.baseImage}"`)
   const [pull, push] = await Promise.all([
     checkDockerSecret(client, config.baseImagePullSecretName, 'base image pull secret', {
-      host: base.registry, repository: base.repository, why: `where the base OS image ${osImage.baseImage} is pulled from`,
+      host: base.registry,
+      repository: base.repository,
+      why: `where the base OS image ${osImage.baseImage} is pulled from`,
     }),
     opts.push
       ? checkDockerSecret(client, config.finalImagePushSecretName, 'final image push secret', {
-        host: final.registry, repository: final.repository, why: `where the built image ${config.finalImagePullspec} is pushed`,
-      })
+          host: final.registry,
+          repository: final.repository,
+          why: `where the built image ${config.finalImagePullspec} is pushed`,
+        })
       : undefined,
   ])
 
   const customDockerfile = customCm?.data?.[poolName] || undefined
   const dockerInputs = {
-    baseImage: osImage.baseImage, customDockerfile, extensionsImage: osImage.extensionsImage,
-    pool: poolName, releaseVersion: osImage.releaseVersion, renderedConfig: rendered,
+    baseImage: osImage.baseImage,
+    customDockerfile,
+    extensionsImage: osImage.extensionsImage,
+    pool: poolName,
+    releaseVersion: osImage.releaseVersion,
+    renderedConfig: rendered,
   }
   if (customDockerfile) {
     const problems = validateCustomDockerfile(customDockerfile, dockerInputs).filter((p) => p.severity === 'error')

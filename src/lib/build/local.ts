@@ -95,7 +95,8 @@ export async function findEngine(wanted: Engine | undefined, envPath?: string): 
     const p = await findOnPath(wanted, envPath)
     if (!p) {
       throw new MobError(`${wanted} not found on PATH`, {
-        code: 'EngineMissing', exitCode: ExitCode.Unavailable,
+        code: 'EngineMissing',
+        exitCode: ExitCode.Unavailable,
         next: `install it (apt-get install ${wanted}), or leave out --engine to use ${ENGINES.find((e) => e !== wanted)} if it is installed`,
       })
     }
@@ -109,7 +110,8 @@ export async function findEngine(wanted: Engine | undefined, envPath?: string): 
   }
 
   throw new MobError('neither buildah nor podman found on PATH; install one (apt-get install buildah)', {
-    code: 'EngineMissing', exitCode: ExitCode.Unavailable,
+    code: 'EngineMissing',
+    exitCode: ExitCode.Unavailable,
     next: 'install buildah or podman (`apt-get install buildah`, `dnf install buildah`), or build in the cluster with `oc mob build POOL`',
   })
 }
@@ -124,9 +126,10 @@ export function authfileContent(secret: Secret): string {
   const out: AuthMap = {}
   for (const [key, entry] of Object.entries(auths)) {
     if (!entry || typeof entry !== 'object') continue
-    out[key] = !entry.auth && entry.username && entry.password
-      ? {...entry, auth: Buffer.from(`${entry.username}:${entry.password}`).toString('base64')}
-      : entry
+    out[key] =
+      !entry.auth && entry.username && entry.password
+        ? {...entry, auth: Buffer.from(`${entry.username}:${entry.password}`).toString('base64')}
+        : entry
   }
 
   return JSON.stringify({auths: out}) + '\n'
@@ -147,7 +150,17 @@ export interface EngineCommandOptions {
 
 /** Arguments of `<engine> build` (buildah and podman take the same ones). */
 export function buildArgs(o: EngineCommandOptions): string[] {
-  const args = ['build', '--authfile', o.authfile, '--tag', o.tag, '--file', path.join(o.contextDir, o.file ?? CONTEXT_FILES.dockerfile), '--iidfile', o.iidfile]
+  const args = [
+    'build',
+    '--authfile',
+    o.authfile,
+    '--tag',
+    o.tag,
+    '--file',
+    path.join(o.contextDir, o.file ?? CONTEXT_FILES.dockerfile),
+    '--iidfile',
+    o.iidfile,
+  ]
   if (o.signaturePolicy) args.push('--signature-policy', o.signaturePolicy)
   if (o.isolation) args.push('--isolation', o.isolation)
   if (!o.tlsVerify) args.push('--tls-verify=false')
@@ -170,7 +183,11 @@ interface RunOutcome {
 }
 
 /** Runs one engine command, streaming its output line by line; a Ctrl-C (signal) stops it. */
-function runEngine(file: string, args: string[], opts: {env: NodeJS.ProcessEnv; signal?: AbortSignal; onLine: (line: string) => void}): Promise<RunOutcome> {
+function runEngine(
+  file: string,
+  args: string[],
+  opts: {env: NodeJS.ProcessEnv; signal?: AbortSignal; onLine: (line: string) => void},
+): Promise<RunOutcome> {
   return new Promise((resolve, reject) => {
     const tail: string[] = []
     const child = spawn(file, args, {env: opts.env, stdio: ['ignore', 'pipe', 'pipe']})
@@ -189,10 +206,12 @@ function runEngine(file: string, args: string[], opts: {env: NodeJS.ProcessEnv; 
         for (const p of parts) emit(p)
       }
 
-      return Object.assign(fn, {flush() {
-        if (rest) emit(rest)
-        rest = ''
-      }})
+      return Object.assign(fn, {
+        flush() {
+          if (rest) emit(rest)
+          rest = ''
+        },
+      })
     }
 
     const out = reader()
@@ -243,7 +262,11 @@ function interrupted(signal: AbortSignal): MobError {
 /** Where the build context and secrets come from: the pool's layering backend (lib/layering `buildLocally`). */
 export type LocalInputsSource = (opts: {push: boolean; signal?: AbortSignal}) => Promise<LocalBuildInputs>
 
-export async function buildLocallyFrom(loadInputs: LocalInputsSource, poolName: string, opts: LocalBuildOptions): Promise<LocalBuildResult> {
+export async function buildLocallyFrom(
+  loadInputs: LocalInputsSource,
+  poolName: string,
+  opts: LocalBuildOptions,
+): Promise<LocalBuildResult> {
   const started = Date.now()
   const env = opts.env ?? process.env
   const push = opts.push ?? false
@@ -256,7 +279,10 @@ export async function buildLocallyFrom(loadInputs: LocalInputsSource, poolName: 
       if (ref.digest) throw new Error('a digest cannot be built or pushed to; give a tag')
       tag = formatReference(ref)
     } catch (error) {
-      throw new MobError(`--tag ${opts.tag} is not a usable image name: ${(error as Error).message}`, {exitCode: ExitCode.Usage, next: 'give a name like registry.example.com/org/os-image:test'})
+      throw new MobError(`--tag ${opts.tag} is not a usable image name: ${(error as Error).message}`, {
+        exitCode: ExitCode.Usage,
+        next: 'give a name like registry.example.com/org/os-image:test',
+      })
     }
   }
 
@@ -269,10 +295,13 @@ export async function buildLocallyFrom(loadInputs: LocalInputsSource, poolName: 
     // The push secret was checked for the build config's registry; a --tag elsewhere needs its own credentials.
     const ref = parseReference(tag)
     if (!findCredentials(parseDockerSecret(inputs.pushSecret!).auths, ref.registry, ref.repository)) {
-      throw new MobError(`the push secret ${inputs.pushSecretName} has no credentials for ${ref.registry}, where --tag ${tag} would be pushed`, {
-        exitCode: ExitCode.Invalid,
-        next: `push to the pool's repository (leave out --tag), or add credentials for ${ref.registry} to secret ${inputs.pushSecretName} in ${MCO_NAMESPACE}`,
-      })
+      throw new MobError(
+        `the push secret ${inputs.pushSecretName} has no credentials for ${ref.registry}, where --tag ${tag} would be pushed`,
+        {
+          exitCode: ExitCode.Invalid,
+          next: `push to the pool's repository (leave out --tag), or add credentials for ${ref.registry} to secret ${inputs.pushSecretName} in ${MCO_NAMESPACE}`,
+        },
+      )
     }
   }
 
@@ -290,9 +319,14 @@ export async function buildLocallyFrom(loadInputs: LocalInputsSource, poolName: 
     const engineEnv = inputs.registriesConf ? {...env, CONTAINERS_REGISTRIES_CONF: path.join(contextDir, inputs.registriesConf)} : env
     const run = async (what: string, args: string[]): Promise<void> => {
       if (opts.signal?.aborted) throw interrupted(opts.signal)
-      const outcome = await runEngine(enginePath, args, {env: engineEnv, onLine: opts.onLine, signal: opts.signal}).catch((error: Error) => {
-        throw new MobError(`could not run ${enginePath}: ${error.message}`, {exitCode: ExitCode.Unavailable, next: `check that ${engine} works: \`${engine} --version\``})
-      })
+      const outcome = await runEngine(enginePath, args, {env: engineEnv, onLine: opts.onLine, signal: opts.signal}).catch(
+        (error: Error) => {
+          throw new MobError(`could not run ${enginePath}: ${error.message}`, {
+            exitCode: ExitCode.Unavailable,
+            next: `check that ${engine} works: \`${engine} --version\``,
+          })
+        },
+      )
       if (opts.signal?.aborted) throw interrupted(opts.signal)
       if (outcome.code === 0) return
       const how = outcome.code === null ? `was killed (${outcome.signal})` : `failed (exit code ${outcome.code})`
@@ -300,17 +334,27 @@ export async function buildLocallyFrom(loadInputs: LocalInputsSource, poolName: 
         code: 'LocalBuildFailed',
         details: outcome.tail.length > 0 ? ['last lines:', ...outcome.tail.map((l) => `  ${l}`)] : [],
         exitCode: ExitCode.Failed,
-        next: what === 'push'
-          ? `check the push secret ${inputs.pushSecretName} and the registry of ${tag}${tlsVerify ? ' (a plain-HTTP registry needs --tls-verify=false)' : ''}`
-          : `fix the cause above; \`oc mob dockerfile ${poolName} --export DIR\` writes the build context to run the build by hand`,
+        next:
+          what === 'push'
+            ? `check the push secret ${inputs.pushSecretName} and the registry of ${tag}${tlsVerify ? ' (a plain-HTTP registry needs --tls-verify=false)' : ''}`
+            : `fix the cause above; \`oc mob dockerfile ${poolName} --export DIR\` writes the build context to run the build by hand`,
       })
     }
 
     opts.onPhase?.('build', `Building ${tag} with ${engine}`)
-    await run('build', buildArgs({
-      authfile: pullAuth, contextDir, file: inputs.buildFile, iidfile, isolation,
-      signaturePolicy: inputs.signaturePolicy && path.join(contextDir, inputs.signaturePolicy), tag: tag!, tlsVerify,
-    }))
+    await run(
+      'build',
+      buildArgs({
+        authfile: pullAuth,
+        contextDir,
+        file: inputs.buildFile,
+        iidfile,
+        isolation,
+        signaturePolicy: inputs.signaturePolicy && path.join(contextDir, inputs.signaturePolicy),
+        tag: tag!,
+        tlsVerify,
+      }),
+    )
     const imageId = (await readFile(iidfile, 'utf8').catch(() => '')).trim() || undefined
     const result: LocalBuildResult = {
       contextDir,

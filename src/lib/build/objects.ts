@@ -5,9 +5,7 @@
  * recognise, join and clean up a build oc-mob started (and the other way round).
  */
 import type {ConfigMap, Pod} from '../kube/types.js'
-import {
-  BUILD_LABELS, BUILD_POOL_ANNOTATION, buildNames, MACHINE_OS_BUILDER, MCO_NAMESPACE,
-} from '../mco/constants.js'
+import {BUILD_LABELS, BUILD_POOL_ANNOTATION, buildNames, MACHINE_OS_BUILDER, MCO_NAMESPACE} from '../mco/constants.js'
 
 /** The builder image the 4.14 operator hard-codes for the image-build container. */
 export const BUILDAH_IMAGE = 'quay.io/buildah/stable:latest'

@@ -14,14 +14,17 @@ import {ExitCode, MobError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap, MachineConfig, MachineConfigPool, Secret} from '../kube/types.js'
-import {
-  BUILD_CONFIG_KEYS, buildNames, CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG,
-} from '../mco/constants.js'
+import {BUILD_CONFIG_KEYS, buildNames, CUSTOM_DOCKERFILE_CONFIG, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG} from '../mco/constants.js'
 import {type BuildState, isLayered, poolBuild} from '../mco/pool-state.js'
 import {withTag} from '../registry/reference.js'
 import {
-  CONFIGMAP_LIMIT_BYTES, configMapDataSize, customDockerfileOffset, decodeMachineConfig, type DockerfileInputs,
-  encodeMachineConfig, renderDockerfile,
+  CONFIGMAP_LIMIT_BYTES,
+  configMapDataSize,
+  customDockerfileOffset,
+  decodeMachineConfig,
+  type DockerfileInputs,
+  encodeMachineConfig,
+  renderDockerfile,
 } from './dockerfile.js'
 import {readPool} from '../cluster/pools.js'
 import {checkedRenderedConfig, readOsImage} from './inputs.js'
@@ -200,7 +203,9 @@ export async function readLocalDockerfile(file: string): Promise<string> {
     const e = error as NodeJS.ErrnoException
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message
     throw new MobError(`cannot read the custom Dockerfile ${file}: ${why}`, {
-      code: 'FileUnreadable', exitCode: ExitCode.Usage, next: 'give the path of a readable file to --file',
+      code: 'FileUnreadable',
+      exitCode: ExitCode.Usage,
+      next: 'give the path of a readable file to --file',
     })
   }
 }
@@ -233,9 +238,11 @@ export async function checkContextDir(dir: string, opts: {force?: boolean; ownOn
   }
 
   if (entries.length === 0 || opts.force) return
-  if (opts.ownOnly && await holdsOnlyContext(dir, entries)) return
-  throw invalid(`${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to write the build context into it`,
-    'give a new or empty directory, or add --force to overwrite the build context\'s files in it')
+  if (opts.ownOnly && (await holdsOnlyContext(dir, entries))) return
+  throw invalid(
+    `${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to write the build context into it`,
+    "give a new or empty directory, or add --force to overwrite the build context's files in it",
+  )
 }
 
 async function holdsOnlyContext(dir: string, entries: string[]): Promise<boolean> {
@@ -346,11 +353,14 @@ export async function renderPoolDockerfile(client: KubeClient, poolName: string,
 
   if (opts.diff) {
     if (live === undefined) {
-      throw new MobError(`no build of pool ${poolName} is under way: ConfigMap ${names.dockerfile} does not exist in ${MCO_NAMESPACE}, so there is no live copy to compare with`, {
-        code: 'NoLiveCopy',
-        exitCode: ExitCode.NotFound,
-        next: `\`oc mob dockerfile ${poolName}\` shows the Dockerfile the next build of ${rendered} uses`,
-      })
+      throw new MobError(
+        `no build of pool ${poolName} is under way: ConfigMap ${names.dockerfile} does not exist in ${MCO_NAMESPACE}, so there is no live copy to compare with`,
+        {
+          code: 'NoLiveCopy',
+          exitCode: ExitCode.NotFound,
+          next: `\`oc mob dockerfile ${poolName}\` shows the Dockerfile the next build of ${rendered} uses`,
+        },
+      )
     }
 
     const to = fileText === undefined ? 'rendered now' : `rendered now with ${opts.file}`
@@ -363,7 +373,12 @@ export async function renderPoolDockerfile(client: KubeClient, poolName: string,
 }
 
 async function exportContext(
-  client: KubeClient, pool: MachineConfigPool, rendered: string, source: DockerfileSource, dockerfile: string, opts: DockerfileOptions,
+  client: KubeClient,
+  pool: MachineConfigPool,
+  rendered: string,
+  source: DockerfileSource,
+  dockerfile: string,
+  opts: DockerfileOptions,
 ): Promise<ExportResult> {
   const names = buildNames(rendered)
   let encoded: string | undefined
@@ -381,10 +396,21 @@ async function exportContext(
 
   const configMapBytes = configMapDataSize({[MACHINECONFIG_KEY]: encoded})
   const files = await writeBuildContext(opts.exportDir!, {dockerfile, encodedMachineConfig: encoded})
-  return {configMapBytes, dir: opts.exportDir!, files, fitsConfigMap: configMapBytes <= CONFIGMAP_LIMIT_BYTES, machineConfigSource: mcSource}
+  return {
+    configMapBytes,
+    dir: opts.exportDir!,
+    files,
+    fitsConfigMap: configMapBytes <= CONFIGMAP_LIMIT_BYTES,
+    machineConfigSource: mcSource,
+  }
 }
 
-async function readRenderedMachineConfig(client: KubeClient, poolName: string, rendered: string, signal?: AbortSignal): Promise<MachineConfig> {
+async function readRenderedMachineConfig(
+  client: KubeClient,
+  poolName: string,
+  rendered: string,
+  signal?: AbortSignal,
+): Promise<MachineConfig> {
   const mc = await client.find<MachineConfig>(R.machineConfigs, rendered, undefined, signal)
   if (!mc) throw machineConfigMissing(poolName, rendered)
   return mc
@@ -415,7 +441,11 @@ export interface MachineConfigResult {
  * The rendered MachineConfig that is (or will be) built into the pool's image: decoded from the
  * build's mc-<rendered> ConfigMap while one exists, otherwise the rendered MachineConfig itself.
  */
-export async function getPoolMachineConfig(client: KubeClient, poolName: string, opts: {signal?: AbortSignal} = {}): Promise<MachineConfigResult> {
+export async function getPoolMachineConfig(
+  client: KubeClient,
+  poolName: string,
+  opts: {signal?: AbortSignal} = {},
+): Promise<MachineConfigResult> {
   const pool = await readPool(client, poolName)
   const rendered = checkedRenderedConfig(pool)
   const names = buildNames(rendered)
@@ -430,13 +460,17 @@ export async function getPoolMachineConfig(client: KubeClient, poolName: string,
     try {
       decoded = decodeMachineConfig(encoded)
     } catch (error) {
-      throw invalid(`ConfigMap ${names.machineConfig} in ${MCO_NAMESPACE}: its ${MACHINECONFIG_KEY} is ${(error as Error).message}`,
-        `the build of ${rendered} cannot work with it; clean up with \`oc mob cleanup ${poolName}\` and build again`)
+      throw invalid(
+        `ConfigMap ${names.machineConfig} in ${MCO_NAMESPACE}: its ${MACHINECONFIG_KEY} is ${(error as Error).message}`,
+        `the build of ${rendered} cannot work with it; clean up with \`oc mob cleanup ${poolName}\` and build again`,
+      )
     }
 
     if (!decoded || typeof decoded !== 'object' || Array.isArray(decoded)) {
-      throw invalid(`ConfigMap ${names.machineConfig} in ${MCO_NAMESPACE}: its ${MACHINECONFIG_KEY} does not hold a MachineConfig object`,
-        `clean up with \`oc mob cleanup ${poolName}\` and build again`)
+      throw invalid(
+        `ConfigMap ${names.machineConfig} in ${MCO_NAMESPACE}: its ${MACHINECONFIG_KEY} does not hold a MachineConfig object`,
+        `clean up with \`oc mob cleanup ${poolName}\` and build again`,
+      )
     }
 
     return {...base, configMap: names.machineConfig, machineConfig: decoded as MachineConfig, source: 'live'}

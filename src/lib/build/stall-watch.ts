@@ -50,7 +50,9 @@ export async function watchForStall(client: KubeClient, opts: StallWatchOptions)
   const retried = new Set<string>()
   let attempts = JOB_ATTEMPTS
   if (opts.job) {
-    const job = await client.find<KubeObject & {spec?: {backoffLimit?: number}}>(R.jobs, opts.job, MCO_NAMESPACE, opts.signal).catch(() => undefined)
+    const job = await client
+      .find<KubeObject & {spec?: {backoffLimit?: number}}>(R.jobs, opts.job, MCO_NAMESPACE, opts.signal)
+      .catch(() => undefined)
     if (typeof job?.spec?.backoffLimit === 'number') attempts = job.spec.backoffLimit + 1
   }
 
@@ -63,8 +65,13 @@ export async function watchForStall(client: KubeClient, opts: StallWatchOptions)
     if (ac.signal.aborted || !seen.ready(...specs.map((s) => s.source))) return
     const observation = {
       build: {
-        attempts, digestConfigMap: opts.digestConfigMap, digestPresent: seen.all<ConfigMap>('digest').length > 0, generation: opts.generation,
-        machineOSConfig: opts.machineOSConfig, pods: seen.all<Pod>('pods'), pool: opts.pool,
+        attempts,
+        digestConfigMap: opts.digestConfigMap,
+        digestPresent: seen.all<ConfigMap>('digest').length > 0,
+        generation: opts.generation,
+        machineOSConfig: opts.machineOSConfig,
+        pods: seen.all<Pod>('pods'),
+        pool: opts.pool,
       },
       builderPods: opts.builder ? seen.all<Pod>('builder') : undefined,
       graceMs: opts.graceMs,
@@ -97,9 +104,13 @@ export async function watchForStall(client: KubeClient, opts: StallWatchOptions)
     // A failing watch only loses the stall detection: the follower's own wait goes on and reports.
   })
   try {
-    return await Promise.race([result, watching.then(() => undefined), new Promise<undefined>((resolve) => {
-      ac.signal.addEventListener('abort', () => resolve(undefined), {once: true})
-    })])
+    return await Promise.race([
+      result,
+      watching.then(() => undefined),
+      new Promise<undefined>((resolve) => {
+        ac.signal.addEventListener('abort', () => resolve(undefined), {once: true})
+      }),
+    ])
   } finally {
     if (timer) clearTimeout(timer)
     ac.dispose()
@@ -119,7 +130,10 @@ export class StallGuard {
   private current?: {key: string; ac: AbortController}
   private readonly onOuter = (): void => this.ac.abort(this.outer?.reason)
 
-  constructor(private readonly client: KubeClient, private readonly outer?: AbortSignal) {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly outer?: AbortSignal,
+  ) {
     if (outer?.aborted) this.ac.abort(outer.reason)
     else outer?.addEventListener('abort', this.onOuter, {once: true})
   }
@@ -139,9 +153,11 @@ export class StallGuard {
     this.current?.ac.abort()
     const mine = {ac: new AbortController(), key}
     this.current = mine
-    this.running.push(watchForStall(this.client, {...opts, signal: AbortSignal.any([mine.ac.signal, this.inner.signal])}).then((stall) => {
-      if (stall && this.current === mine && !this.ac.signal.aborted) this.ac.abort(stallError(stall))
-    }))
+    this.running.push(
+      watchForStall(this.client, {...opts, signal: AbortSignal.any([mine.ac.signal, this.inner.signal])}).then((stall) => {
+        if (stall && this.current === mine && !this.ac.signal.aborted) this.ac.abort(stallError(stall))
+      }),
+    )
   }
 
   async close(): Promise<void> {

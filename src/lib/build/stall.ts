@@ -77,9 +77,10 @@ const IMAGE_BUILD = 'image-build'
 const PULL_FAILURES = new Set(['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'])
 
 const live = (pods: Pod[]): Pod[] => pods.filter((p) => !p.metadata.deletionTimestamp)
-const statuses = (pod: Pod): ContainerStatus[] => [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []]
+const statuses = (pod: Pod): ContainerStatus[] => [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
 const created = (p: Pod): string => p.metadata.creationTimestamp ?? ''
-const oldestFirst = (pods: Pod[]): Pod[] => [...pods].sort((a, b) => created(a).localeCompare(created(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+const oldestFirst = (pods: Pod[]): Pod[] =>
+  [...pods].sort((a, b) => created(a).localeCompare(created(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
 
 /** Why the scheduler leaves the pod unbound, when it says so. */
 function unschedulable(pod: Pod): string | undefined {
@@ -95,7 +96,7 @@ function pullFailure(pod: Pod): {container: string; image: string; reason: strin
   for (const st of statuses(pod)) {
     const w = st.state?.waiting
     if (!w?.reason || !PULL_FAILURES.has(w.reason)) continue
-    const spec = [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []].find((c) => c.name === st.name)
+    const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === st.name)
     return {container: st.name, image: spec?.image || st.image || '(unknown image)', message: w.message || null, reason: w.reason}
   }
 
@@ -104,8 +105,10 @@ function pullFailure(pod: Pod): {container: string; image: string; reason: strin
 
 /** The secrets the node pulls the pod's images with. */
 function pullSecrets(pod: Pod): string {
-  const own = ((pod.spec as {imagePullSecrets?: Array<{name?: string}>} | undefined)?.imagePullSecrets ?? []).map((s) => s.name).filter(Boolean)
-  const global = 'the cluster\'s global pull secret (openshift-config/pull-secret)'
+  const own = ((pod.spec as {imagePullSecrets?: Array<{name?: string}>} | undefined)?.imagePullSecrets ?? [])
+    .map((s) => s.name)
+    .filter(Boolean)
+  const global = "the cluster's global pull secret (openshift-config/pull-secret)"
   return own.length > 0 ? `the pod's image pull secret${own.length === 1 ? '' : 's'} ${own.join(', ')} and ${global}` : global
 }
 
@@ -137,7 +140,8 @@ function describeFailedPod(pod: Pod): string {
   const oom = oomKilled(pod)
   if (oom) return `ran out of memory: container ${oom} was OOMKilled`
   const term = statuses(pod).find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.state?.terminated
-  if (term) return `failed: container ${statuses(pod).find((s) => s.state?.terminated === term)?.name} exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}`
+  if (term)
+    return `failed: container ${statuses(pod).find((s) => s.state?.terminated === term)?.name} exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}`
   return `failed${pod.status?.message ? `: ${pod.status.message}` : ''}`
 }
 
@@ -160,7 +164,11 @@ function steps(b: BuildObservation): Steps {
     }
   }
 
-  return {again: `\`oc mob build ${b.pool} --rebuild\``, attach: `\`oc mob build ${b.pool}\``, remove: `\`oc mob cleanup ${b.pool} --force\``}
+  return {
+    again: `\`oc mob build ${b.pool} --rebuild\``,
+    attach: `\`oc mob build ${b.pool}\``,
+    remove: `\`oc mob cleanup ${b.pool} --force\``,
+  }
 }
 
 /** A stuck pod (unschedulable, image pull, missing digest), the failures of one pod (evicted, OOMKilled). */
@@ -171,7 +179,11 @@ function podStall(pod: Pod, b: BuildObservation, now: number, graceMs: number): 
   const ev = evicted(pod)
   if (ev) {
     return {
-      ...base, cause: 'Evicted', detail: ev, kind: 'failed', message: `build pod ${name} was evicted by its node`,
+      ...base,
+      cause: 'Evicted',
+      detail: ev,
+      kind: 'failed',
+      message: `build pod ${name} was evicted by its node`,
       next: `make room on the nodes (the message says which resource ran short; the build pod requests none), then build again with ${s.again}`,
     }
   }
@@ -179,7 +191,11 @@ function podStall(pod: Pod, b: BuildObservation, now: number, graceMs: number): 
   const oom = oomKilled(pod)
   if (oom) {
     return {
-      ...base, cause: 'OOMKilled', detail: null, kind: 'failed', message: `container ${oom} of build pod ${name} ran out of memory (OOMKilled, exit code 137)`,
+      ...base,
+      cause: 'OOMKilled',
+      detail: null,
+      kind: 'failed',
+      message: `container ${oom} of build pod ${name} ran out of memory (OOMKilled, exit code 137)`,
       next: `give the build more memory (a node with more free memory; check \`oc get limitrange -n ${NS}\`), then build again with ${s.again}`,
     }
   }
@@ -187,7 +203,11 @@ function podStall(pod: Pod, b: BuildObservation, now: number, graceMs: number): 
   const why = unschedulable(pod)
   if (why) {
     return {
-      ...base, cause: 'Unschedulable', detail: why, kind: 'stuck', message: `build pod ${name} cannot be scheduled: no node fits it`,
+      ...base,
+      cause: 'Unschedulable',
+      detail: why,
+      kind: 'stuck',
+      message: `build pod ${name} cannot be scheduled: no node fits it`,
       next: `check the nodes' taints and readiness (\`oc get nodes\`, \`oc describe pod ${name} -n ${NS}\`): the build starts by itself once a node fits (re-attach with ${s.attach}), or remove it with ${s.remove}`,
     }
   }
@@ -195,7 +215,10 @@ function podStall(pod: Pod, b: BuildObservation, now: number, graceMs: number): 
   const pull = pullFailure(pod)
   if (pull) {
     return {
-      ...base, cause: 'ImagePull', detail: pull.message, kind: 'stuck',
+      ...base,
+      cause: 'ImagePull',
+      detail: pull.message,
+      kind: 'stuck',
       message: `container ${pull.container} of build pod ${name} cannot pull its image ${pull.image} (${pull.reason})`,
       next: `check that ${pull.image} exists and that ${pullSecrets(pod)} can read it; the kubelet keeps retrying (re-attach with ${s.attach}), or remove the build with ${s.remove}`,
     }
@@ -204,9 +227,15 @@ function podStall(pod: Pod, b: BuildObservation, now: number, graceMs: number): 
   const since = digestWaitSince(pod)
   if (since !== undefined && b.digestPresent !== true && now - since >= graceMs) {
     const secs = Math.round((now - since) / 1000)
-    const what = b.digestPresent === false ? `ConfigMap ${b.digestConfigMap} has not appeared` : `the container that creates ConfigMap ${b.digestConfigMap} still runs`
+    const what =
+      b.digestPresent === false
+        ? `ConfigMap ${b.digestConfigMap} has not appeared`
+        : `the container that creates ConfigMap ${b.digestConfigMap} still runs`
     return {
-      ...base, cause: 'DigestMissing', detail: null, kind: 'stuck',
+      ...base,
+      cause: 'DigestMissing',
+      detail: null,
+      kind: 'stuck',
       message: `container image-build of build pod ${name} finished ${secs}s ago, but ${what}: the build waits for ever`,
       next: `read why with \`oc mob logs ${b.pool} -c ${statuses(pod).find((x) => x.name !== IMAGE_BUILD && !x.state?.terminated)?.name ?? 'wait-for-done'}\` (the image was pushed, but its digest was never recorded); remove the build with ${s.remove}, then ${s.again}`,
     }
@@ -245,7 +274,11 @@ function buildStall(b: BuildObservation, now: number, graceMs: number): Stall | 
 
   const s = steps(b)
   return {
-    attempt, builder: false, cause: 'Retrying', detail: evicted(last) ?? null, kind: 'retrying',
+    attempt,
+    builder: false,
+    cause: 'Retrying',
+    detail: evicted(last) ?? null,
+    kind: 'retrying',
     message: `attempt ${failed.length} of ${of} (pod ${last.metadata.name}) ${describeFailedPod(last)}; the Job tries again: attempt ${number} of ${of}${current ? ` is pod ${current.metadata.name}` : ''}`,
     next: `read the failed attempt's log with \`oc logs -n ${NS} ${last.metadata.name} -c image-build\`; if every attempt fails the build fails: fix the cause, then ${s.again}`,
     pod: last.metadata.name!,
@@ -260,7 +293,12 @@ function builderStall(pods: Pod[]): Stall | undefined {
     const why = unschedulable(pod)
     if (why) {
       return {
-        builder: true, cause: 'Unschedulable', detail: why, kind: 'stuck', message: `the machine-os-builder pod ${name} cannot be scheduled, so no build can start`, pod: name,
+        builder: true,
+        cause: 'Unschedulable',
+        detail: why,
+        kind: 'stuck',
+        message: `the machine-os-builder pod ${name} cannot be scheduled, so no build can start`,
+        pod: name,
         next: `it has no log (it never started): check the nodes' taints and readiness against the pod's tolerations and node selector (\`oc get nodes\`, \`oc describe pod ${name} -n ${NS}\`); it starts by itself once a node fits`,
       }
     }
@@ -268,7 +306,12 @@ function builderStall(pods: Pod[]): Stall | undefined {
     const pull = pullFailure(pod)
     if (pull) {
       return {
-        builder: true, cause: 'ImagePull', detail: pull.message, kind: 'stuck', message: `the machine-os-builder pod ${name} cannot pull its image ${pull.image} (${pull.reason}), so no build can start`, pod: name,
+        builder: true,
+        cause: 'ImagePull',
+        detail: pull.message,
+        kind: 'stuck',
+        message: `the machine-os-builder pod ${name} cannot pull its image ${pull.image} (${pull.reason}), so no build can start`,
+        pod: name,
         next: `it has no log (it never started): check that ${pull.image} exists and that ${pullSecrets(pod)} can read it`,
       }
     }

@@ -24,13 +24,21 @@ export function validateCustomDockerfile(custom: string, inputs: DockerfileInput
   for (const d of validate(full)) {
     const line = d.range.start.line + 1 - offset + 1
     if (line < 1) continue
-    problems.push({line, message: typeof d.message === 'string' ? d.message : d.message.value, severity: d.severity === 1 ? 'error' : 'warning'})
+    problems.push({
+      line,
+      message: typeof d.message === 'string' ? d.message : d.message.value,
+      severity: d.severity === 1 ? 'error' : 'warning',
+    })
   }
 
   const doc = DockerfileParser.parse(custom)
   const froms = doc.getFROMs()
   if (froms.length === 0) {
-    problems.push({line: 1, message: 'no FROM instruction: the custom Dockerfile must end with a stage `FROM configs AS final`', severity: 'error'})
+    problems.push({
+      line: 1,
+      message: 'no FROM instruction: the custom Dockerfile must end with a stage `FROM configs AS final`',
+      severity: 'error',
+    })
   } else {
     const last = froms.at(-1)!
     const isFinal = (f: typeof last): boolean => f.getImageName() === 'configs' && (f.getBuildStage() ?? '').toLowerCase() === 'final'

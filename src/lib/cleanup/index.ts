@@ -50,27 +50,42 @@ export interface CleanupResult {
 }
 
 const RESOURCES: Record<CleanupItem['kind'], ResourceType> = {
-  Build: R.builds, ConfigMap: R.configMaps, Job: R.jobs, MachineOSBuild: R.machineOSBuilds, Pod: R.pods, Secret: R.secrets,
+  Build: R.builds,
+  ConfigMap: R.configMaps,
+  Job: R.jobs,
+  MachineOSBuild: R.machineOSBuilds,
+  Pod: R.pods,
+  Secret: R.secrets,
 }
 
 /** Delete exactly the object that was listed: a precondition on its uid refuses a same-named newcomer. */
 async function deleteExactly(client: KubeClient, item: CleanupItem, signal?: AbortSignal): Promise<'changed' | 'deleted' | 'gone'> {
   // A Job's pods go with it (they are deleted by name too, for clusters where nothing collects them).
   const propagationPolicy = item.kind === 'Job' ? 'Background' : undefined
-  return client.deleteExact(RESOURCES[item.kind], {name: item.name, namespace: item.namespace || undefined, uid: item.uid || undefined}, {propagationPolicy, signal})
+  return client.deleteExact(
+    RESOURCES[item.kind],
+    {name: item.name, namespace: item.namespace || undefined, uid: item.uid || undefined},
+    {propagationPolicy, signal},
+  )
 }
 
 function runningError(plan: CleanupPlan): MobError {
   const pools = [...new Set(plan.running.map((i) => i.pool))].join(' ')
-  return new MobError(`${plan.running.length === 1 ? 'a build is' : `${plan.running.length} builds are`} still running; cleanup would stop ${plan.running.length === 1 ? 'it' : 'them'}`, {
-    code: 'BuildRunning',
-    details: plan.running.map((i) => `${ref(i)} of pool ${i.pool} (${i.why})`),
-    exitCode: ExitCode.Invalid,
-    next: `wait for it (\`oc mob logs ${pools} -f\`), or stop it and clean up anyway with --force`,
-  })
+  return new MobError(
+    `${plan.running.length === 1 ? 'a build is' : `${plan.running.length} builds are`} still running; cleanup would stop ${plan.running.length === 1 ? 'it' : 'them'}`,
+    {
+      code: 'BuildRunning',
+      details: plan.running.map((i) => `${ref(i)} of pool ${i.pool} (${i.why})`),
+      exitCode: ExitCode.Invalid,
+      next: `wait for it (\`oc mob logs ${pools} -f\`), or stop it and clean up anyway with --force`,
+    },
+  )
 }
 
-const isBuildRef = (name: string) => (r: ObjectReference): boolean => (r.kind === 'Pod' || r.kind === 'Build') && r.name === name
+const isBuildRef =
+  (name: string) =>
+  (r: ObjectReference): boolean =>
+    (r.kind === 'Pod' || r.kind === 'Build') && r.name === name
 
 /** Clear the pool's stuck build state as planned; every write re-reads the pool and retries on conflict. */
 async function fixPool(client: KubeClient, fix: PoolFix, deleted: Set<string>, signal?: AbortSignal): Promise<void> {
@@ -98,22 +113,38 @@ async function fixPool(client: KubeClient, fix: PoolFix, deleted: Set<string>, s
     })
   }
 
-  await client.update<MachineConfigPool>(R.machineConfigPools, fix.pool, (p) => {
-    p.status ??= {}
-    const before = JSON.stringify(p.status)
-    p.status.conditions = removeConditions(p.status.conditions, fix.removeConditions)
-    const reset = fix.resetConditions.filter((t) => p.status!.conditions!.some((c) => c.type === t && c.status === 'True'))
-    if (reset.length > 0) p.status.conditions = applyConditions(p.status.conditions, reset.map((type) => ({status: 'False' as const, type})))
-    const source = p.status.configuration?.source
-    if (source) p.status.configuration!.source = source.filter((r) => !fix.removeRefs.some((name) => isBuildRef(name)(r)))
-    return JSON.stringify(p.status) !== before
-  }, {subresource: 'status'})
+  await client.update<MachineConfigPool>(
+    R.machineConfigPools,
+    fix.pool,
+    (p) => {
+      p.status ??= {}
+      const before = JSON.stringify(p.status)
+      p.status.conditions = removeConditions(p.status.conditions, fix.removeConditions)
+      const reset = fix.resetConditions.filter((t) => p.status!.conditions!.some((c) => c.type === t && c.status === 'True'))
+      if (reset.length > 0)
+        p.status.conditions = applyConditions(
+          p.status.conditions,
+          reset.map((type) => ({status: 'False' as const, type})),
+        )
+      const source = p.status.configuration?.source
+      if (source) p.status.configuration!.source = source.filter((r) => !fix.removeRefs.some((name) => isBuildRef(name)(r)))
+      return JSON.stringify(p.status) !== before
+    },
+    {subresource: 'status'},
+  )
 }
 
 export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise<CleanupResult> {
   const plan = await planCleanup(client, opts)
   const result: CleanupResult = {
-    deleted: [], items: plan.items, kept: plan.kept, notDeleted: [], outcome: 'nothing-to-do', pools: plan.pools, saved: null, scope: plan.scope,
+    deleted: [],
+    items: plan.items,
+    kept: plan.kept,
+    notDeleted: [],
+    outcome: 'nothing-to-do',
+    pools: plan.pools,
+    saved: null,
+    scope: plan.scope,
   }
   if (plan.running.length > 0 && !opts.force) throw runningError(plan)
   if (isEmpty(plan)) return result
@@ -124,9 +155,21 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
     opts.onProgress?.(`saving the build objects' Dockerfile, MachineConfig and logs to ${opts.saveDir}`)
     const meta = {context: client.context, server: client.server}
     const legacy = plan.items.filter((i) => !i.machineOSBuild)
-    const saved = legacy.length > 0 || !plan.items.some((i) => i.machineOSBuild) ? await saveEvidence(client, opts.saveDir, legacy, meta, opts.signal) : undefined
-    const mos = plan.items.some((i) => i.machineOSBuild) ? await saveMachineOSEvidence(client, opts.saveDir, plan.items.filter((i) => i.machineOSBuild), meta, opts.signal) : undefined
-    result.saved = saved && mos ? {dir: saved.dir, files: [...saved.files, ...mos.files], missing: [...saved.missing, ...mos.missing]} : (saved ?? mos)!
+    const saved =
+      legacy.length > 0 || !plan.items.some((i) => i.machineOSBuild)
+        ? await saveEvidence(client, opts.saveDir, legacy, meta, opts.signal)
+        : undefined
+    const mos = plan.items.some((i) => i.machineOSBuild)
+      ? await saveMachineOSEvidence(
+          client,
+          opts.saveDir,
+          plan.items.filter((i) => i.machineOSBuild),
+          meta,
+          opts.signal,
+        )
+      : undefined
+    result.saved =
+      saved && mos ? {dir: saved.dir, files: [...saved.files, ...mos.files], missing: [...saved.missing, ...mos.missing]} : (saved ?? mos)!
   }
 
   // Build objects first (a Job before its pods, so it makes no new attempt), so nothing reads the
@@ -169,7 +212,9 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
 async function waitGone(client: KubeClient, item: CleanupItem, opts: CleanupOptions, result: CleanupResult): Promise<void> {
   try {
     await waitFor(client, RESOURCES[item.kind], item.name, (o) => (!o || o.metadata.uid !== item.uid ? true : undefined), {
-      namespace: item.namespace, signal: opts.signal, timeoutMs: opts.podGoneTimeoutMs ?? 120_000,
+      namespace: item.namespace,
+      signal: opts.signal,
+      timeoutMs: opts.podGoneTimeoutMs ?? 120_000,
     })
   } catch (error) {
     if (opts.signal?.aborted) throw error

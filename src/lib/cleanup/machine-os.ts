@@ -24,7 +24,15 @@ import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../kube/types.js'
 import {MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE} from '../mco/constants.js'
-import {buildsOf, CURRENT_MOSB_ANNOTATION, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION} from '../mco/machine-os.js'
+import {
+  buildsOf,
+  CURRENT_MOSB_ANNOTATION,
+  machineOSConfigOf,
+  type MachineOSBuild,
+  type MachineOSConfig,
+  mosbStatus,
+  REBUILD_ANNOTATION,
+} from '../mco/machine-os.js'
 import {condition, renderedConfig} from '../mco/pool-state.js'
 import type {CleanupItem, KeptItem, PoolFix} from './plan.js'
 
@@ -39,13 +47,25 @@ export const MOS_LABELS = {
 
 export interface Job extends KubeObject {
   spec?: {backoffLimit?: number}
-  status?: {active?: number; failed?: number; succeeded?: number; conditions?: Array<{type: string; status: string; reason?: string; message?: string}>}
+  status?: {
+    active?: number
+    failed?: number
+    succeeded?: number
+    conditions?: Array<{type: string; status: string; reason?: string; message?: string}>
+  }
 }
 
 /** The ephemeral ConfigMaps and Secrets of a build, by name (reference §8.3). */
 export function ephemeralNames(mosb: string): {configMaps: string[]; secrets: string[]} {
   return {
-    configMaps: [`containerfile-${mosb}`, `mc-${mosb}`, `additionaltrustbundle-${mosb}`, `etc-policy-${mosb}`, `etc-registries-${mosb}`, `digest-${mosb}`],
+    configMaps: [
+      `containerfile-${mosb}`,
+      `mc-${mosb}`,
+      `additionaltrustbundle-${mosb}`,
+      `etc-policy-${mosb}`,
+      `etc-registries-${mosb}`,
+      `digest-${mosb}`,
+    ],
     secrets: [`base-${mosb}`, `final-${mosb}`],
   }
 }
@@ -64,7 +84,11 @@ export interface MachineOSObjects {
   builderPods: Pod[]
 }
 
-export async function readMachineOSObjects(client: KubeClient, pools: MachineConfigPool[], signal?: AbortSignal): Promise<MachineOSObjects> {
+export async function readMachineOSObjects(
+  client: KubeClient,
+  pools: MachineConfigPool[],
+  signal?: AbortSignal,
+): Promise<MachineOSObjects> {
   const layering = {labelSelector: MOS_LABELS.layering, namespace: NS, signal}
   const [configs, builds, jobs, pods, configMaps, secrets, builderPods] = await Promise.all([
     client.list<MachineOSConfig>(R.machineOSConfigs, {signal}),
@@ -76,11 +100,20 @@ export async function readMachineOSObjects(client: KubeClient, pools: MachineCon
     client.list<Pod>(R.pods, {labelSelector: MACHINE_OS_BUILDER_SELECTOR, namespace: NS, signal}),
   ])
   return {
-    builderPods: builderPods.items, builds: builds.items, configMaps: configMaps.items, configs: configs.items, jobs: jobs.items, pods: pods.items, pools, secrets: secrets.items,
+    builderPods: builderPods.items,
+    builds: builds.items,
+    configMaps: configMaps.items,
+    configs: configs.items,
+    jobs: jobs.items,
+    pods: pods.items,
+    pools,
+    secrets: secrets.items,
   }
 }
 
-const jobActive = (j: Job): boolean => (j.status?.active ?? 0) > 0 && !(j.status?.conditions ?? []).some((c) => (c.type === 'Failed' || c.type === 'Complete') && c.status === 'True')
+const jobActive = (j: Job): boolean =>
+  (j.status?.active ?? 0) > 0 &&
+  !(j.status?.conditions ?? []).some((c) => (c.type === 'Failed' || c.type === 'Complete') && c.status === 'True')
 const ownerUid = (o: KubeObject, kind: string): string | undefined => o.metadata.ownerReferences?.find((r) => r.kind === kind)?.uid
 
 /** Degradations that stop the builder from making any new build (ImageBuildDegraded does not). */
@@ -102,11 +135,27 @@ export function planMachineOSPools(objs: MachineOSObjects, poolNames: string[], 
     if (!config) continue
     const pool = objs.pools.find((p) => p.metadata.name === poolName)
     const mosc = config.metadata.name!
-    const mine = (o: KubeObject): boolean => o.metadata.labels?.[MOS_LABELS.pool] === poolName || o.metadata.labels?.[MOS_LABELS.config] === mosc
+    const mine = (o: KubeObject): boolean =>
+      o.metadata.labels?.[MOS_LABELS.pool] === poolName || o.metadata.labels?.[MOS_LABELS.config] === mosc
     const builds = buildsOf(objs.builds, config)
     const byName = new Map(builds.map((b) => [b.metadata.name!, b]))
-    const item = (o: KubeObject, kind: CleanupItem['kind'], role: CleanupItem['role'], mosb: string, rendered: string | null, why: string): CleanupItem => ({
-      kind, machineOSBuild: mosb, name: o.metadata.name!, namespace: o.metadata.namespace ?? '', pool: poolName, renderedConfig: rendered, role, uid: o.metadata.uid ?? '', why,
+    const item = (
+      o: KubeObject,
+      kind: CleanupItem['kind'],
+      role: CleanupItem['role'],
+      mosb: string,
+      rendered: string | null,
+      why: string,
+    ): CleanupItem => ({
+      kind,
+      machineOSBuild: mosb,
+      name: o.metadata.name!,
+      namespace: o.metadata.namespace ?? '',
+      pool: poolName,
+      renderedConfig: rendered,
+      role,
+      uid: o.metadata.uid ?? '',
+      why,
     })
     const items: CleanupItem[] = []
     const running: CleanupItem[] = []
@@ -129,7 +178,16 @@ export function planMachineOSPools(objs: MachineOSObjects, poolNames: string[], 
       const job = jobs.find((j) => j.metadata.name === `build-${name}`)
       if (st.state === 'failed' || st.state === 'interrupted') {
         const message = st.message && st.message !== (st.state === 'failed' ? 'Build Failed' : 'Build Interrupted') ? `: ${st.message}` : ''
-        items.push(item(b, 'MachineOSBuild', 'machine-os-build', name, rendered, `${st.condition}${message}; while it exists the builder does not build ${rendered ?? 'its rendered config'} again`))
+        items.push(
+          item(
+            b,
+            'MachineOSBuild',
+            'machine-os-build',
+            name,
+            rendered,
+            `${st.condition}${message}; while it exists the builder does not build ${rendered ?? 'its rendered config'} again`,
+          ),
+        )
         targets.set(name, {gone: false, rendered, uid: b.metadata.uid})
         continue
       }
@@ -137,7 +195,14 @@ export function planMachineOSPools(objs: MachineOSObjects, poolNames: string[], 
       if (st.state === 'succeeded') continue
       // Prepared or Building (or not started): a build under way, unless all it waits for is a stale Job.
       if (job && staleJob(job, b)) continue
-      const it = item(b, 'MachineOSBuild', 'machine-os-build', name, rendered, `${st.condition ?? 'not started yet'}: the build is under way${opts.force ? ' (stopped: --force)' : ''}`)
+      const it = item(
+        b,
+        'MachineOSBuild',
+        'machine-os-build',
+        name,
+        rendered,
+        `${st.condition ?? 'not started yet'}: the build is under way${opts.force ? ' (stopped: --force)' : ''}`,
+      )
       running.push(it)
       if (opts.force) {
         items.push(it)
@@ -184,7 +249,11 @@ export function planMachineOSPools(objs: MachineOSObjects, poolNames: string[], 
       if (job && !deletingJob) continue // its Job runs and is kept (no --force): its pods stay with it
       for (const pod of objs.pods.filter((p) => p.metadata.labels?.['job-name'] === jobName)) {
         if (!pod.metadata.name!.startsWith(`${jobName}-`)) {
-          out.kept.push({kind: 'Pod', name: pod.metadata.name!, reason: `labelled job-name=${jobName} but not named like a pod of that Job`})
+          out.kept.push({
+            kind: 'Pod',
+            name: pod.metadata.name!,
+            reason: `labelled job-name=${jobName} but not named like a pod of that Job`,
+          })
           continue
         }
 
@@ -192,14 +261,32 @@ export function planMachineOSPools(objs: MachineOSObjects, poolNames: string[], 
       }
 
       const names = ephemeralNames(mosb)
-      for (const [kind, list, wanted] of [['ConfigMap', objs.configMaps, names.configMaps], ['Secret', objs.secrets, names.secrets]] as const) {
+      for (const [kind, list, wanted] of [
+        ['ConfigMap', objs.configMaps, names.configMaps],
+        ['Secret', objs.secrets, names.secrets],
+      ] as const) {
         for (const o of (list as KubeObject[]).filter((x) => x.metadata.labels?.[MOS_LABELS.build] === mosb && mine(x))) {
           if (!(wanted as readonly string[]).includes(o.metadata.name!)) {
-            out.kept.push({kind, name: o.metadata.name!, reason: `carries the build labels of MachineOSBuild ${mosb} but its name is not one the builder uses`})
+            out.kept.push({
+              kind,
+              name: o.metadata.name!,
+              reason: `carries the build labels of MachineOSBuild ${mosb} but its name is not one the builder uses`,
+            })
             continue
           }
 
-          items.push(item(o, kind, kind === 'Secret' ? 'build-secret' : 'ephemeral', mosb, t.rendered, kind === 'Secret' ? `the builder's copy of a pull or push secret for MachineOSBuild ${mosb} (made again by the next build)` : `an input or output of MachineOSBuild ${mosb}`))
+          items.push(
+            item(
+              o,
+              kind,
+              kind === 'Secret' ? 'build-secret' : 'ephemeral',
+              mosb,
+              t.rendered,
+              kind === 'Secret'
+                ? `the builder's copy of a pull or push secret for MachineOSBuild ${mosb} (made again by the next build)`
+                : `an input or output of MachineOSBuild ${mosb}`,
+            ),
+          )
         }
       }
     }
@@ -207,39 +294,65 @@ export function planMachineOSPools(objs: MachineOSObjects, poolNames: string[], 
     // The annotation naming the current build.
     const current = config.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
     let clearAnnotation: PoolFix['clearAnnotation']
-    if (current && (!byName.has(current) || (targets.has(current) && items.some((i) => i.kind === 'MachineOSBuild' && i.name === current)))) {
+    if (
+      current &&
+      (!byName.has(current) || (targets.has(current) && items.some((i) => i.kind === 'MachineOSBuild' && i.name === current)))
+    ) {
       clearAnnotation = {
-        annotation: CURRENT_MOSB_ANNOTATION, machineOSConfig: mosc, value: current,
-        why: byName.has(current) ? `it names MachineOSBuild ${current}, deleted here` : `it names MachineOSBuild ${current}, which no longer exists (the pool would wait for its image)`,
+        annotation: CURRENT_MOSB_ANNOTATION,
+        machineOSConfig: mosc,
+        value: current,
+        why: byName.has(current)
+          ? `it names MachineOSBuild ${current}, deleted here`
+          : `it names MachineOSBuild ${current}, which no longer exists (the pool would wait for its image)`,
       }
     }
 
     if (Object.hasOwn(config.metadata.annotations ?? {}, REBUILD_ANNOTATION)) {
-      notes.push(`MachineOSConfig ${mosc} has the ${REBUILD_ANNOTATION} annotation, which the machine-os-builder removes when it acts on it: it has not acted on it${builderRuns ? '' : ' (the machine-os-builder is not running)'}; cleanup leaves it; to ask again, remove it (\`oc annotate machineosconfig/${mosc} ${REBUILD_ANNOTATION}-\`) and run \`oc mob build ${poolName} --rebuild\``)
+      notes.push(
+        `MachineOSConfig ${mosc} has the ${REBUILD_ANNOTATION} annotation, which the machine-os-builder removes when it acts on it: it has not acted on it${builderRuns ? '' : ' (the machine-os-builder is not running)'}; cleanup leaves it; to ask again, remove it (\`oc annotate machineosconfig/${mosc} ${REBUILD_ANNOTATION}-\`) and run \`oc mob build ${poolName} --rebuild\``,
+      )
     }
 
     const degraded = pool ? condition(pool, 'ImageBuildDegraded') : undefined
-    if (degraded?.status === 'True') notes.push(`the pool's ImageBuildDegraded is True (${degraded.message || degraded.reason || 'no message'}); the builder sets it back to False when the next build starts, it does not stop that build`)
+    if (degraded?.status === 'True')
+      notes.push(
+        `the pool's ImageBuildDegraded is True (${degraded.message || degraded.reason || 'no message'}); the builder sets it back to False when the next build starts, it does not stop that build`,
+      )
     for (const type of BLOCKING_DEGRADED) {
       const c = pool ? condition(pool, type) : undefined
-      if (c?.status === 'True') notes.push(`the pool is ${type} (${c.message || c.reason || 'no message'}): the builder starts no build while it is; fix that first (\`oc mob status ${poolName}\`)`)
+      if (c?.status === 'True')
+        notes.push(
+          `the pool is ${type} (${c.message || c.reason || 'no message'}): the builder starts no build while it is; fix that first (\`oc mob status ${poolName}\`)`,
+        )
     }
 
     if (!builderRuns) notes.push('the machine-os-builder is not running: nothing is built until it runs (`oc mob status` says why)')
     const failed = items.filter((i) => i.kind === 'MachineOSBuild')
     if (failed.length > 0 || clearAnnotation || items.some((i) => i.kind === 'Job')) {
       const current = pool ? renderedConfig(pool) : undefined
-      notes.unshift(`then the machine-os-builder starts a new build of ${current ?? 'the pool\'s rendered config'} by itself; MachineOSConfig ${mosc}, the pool's succeeded builds and their images stay`)
+      notes.unshift(
+        `then the machine-os-builder starts a new build of ${current ?? "the pool's rendered config"} by itself; MachineOSConfig ${mosc}, the pool's succeeded builds and their images stay`,
+      )
     }
 
     out.items.push(...items)
     out.running.push(...running)
     const reasons: string[] = []
-    if (failed.length > 0) reasons.push(`${failed.length === 1 ? 'a build' : `${failed.length} builds`} that did not succeed block${failed.length === 1 ? 's' : ''} new ones of the same name`)
+    if (failed.length > 0)
+      reasons.push(
+        `${failed.length === 1 ? 'a build' : `${failed.length} builds`} that did not succeed block${failed.length === 1 ? 's' : ''} new ones of the same name`,
+      )
     if (items.some((i) => i.kind === 'Job' && !targets.get(i.machineOSBuild!)?.uid)) reasons.push('a Job of a deleted build is left')
     if (clearAnnotation) reasons.push(clearAnnotation.why)
     out.pools.push({
-      clearAnnotation, exists: Boolean(pool), notes, pool: poolName, removeConditions: [], removeRefs: [], resetConditions: [],
+      clearAnnotation,
+      exists: Boolean(pool),
+      notes,
+      pool: poolName,
+      removeConditions: [],
+      removeRefs: [],
+      resetConditions: [],
       why: reasons.length > 0 ? reasons.join('; ') : 'nothing blocks a new build',
     })
   }

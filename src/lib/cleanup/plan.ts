@@ -20,9 +20,19 @@ import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
 
 const NS = MCO_NAMESPACE
 
-export type CleanupRole = 'build' | 'build-pod' | 'canonical-secret' | 'digest' | 'dockerfile' | 'machineconfig'
+export type CleanupRole =
+  | 'build'
+  | 'build-pod'
+  | 'canonical-secret'
+  | 'digest'
+  | 'dockerfile'
+  | 'machineconfig'
   // 4.18+ (MachineOSConfig pools): the build, its Job and the Job's pods, its ephemeral ConfigMaps and secret copies.
-  | 'build-secret' | 'ephemeral' | 'job' | 'job-pod' | 'machine-os-build'
+  | 'build-secret'
+  | 'ephemeral'
+  | 'job'
+  | 'job-pod'
+  | 'machine-os-build'
 
 export interface CleanupItem {
   kind: 'Build' | 'ConfigMap' | 'Job' | 'MachineOSBuild' | 'Pod' | 'Secret'
@@ -88,7 +98,8 @@ export interface PlanOptions {
 
 type Labelled = Build | ConfigMap | Pod
 
-const isBuildRef = (r: {kind?: string; name?: string}): boolean => (r.kind === 'Pod' || r.kind === 'Build') && Boolean(r.name?.startsWith('build-'))
+const isBuildRef = (r: {kind?: string; name?: string}): boolean =>
+  (r.kind === 'Pod' || r.kind === 'Build') && Boolean(r.name?.startsWith('build-'))
 
 /** The build object references of a pool (spec and status), by name. */
 export function buildRefs(pool: MachineConfigPool): string[] {
@@ -98,7 +109,12 @@ export function buildRefs(pool: MachineConfigPool): string[] {
 
 /** A RenderDegraded (or Degraded) written because a build failed, not for another reason. */
 function causedByBuild(c: {reason?: string; message?: string} | undefined): boolean {
-  return Boolean(c && ((c.message ?? '').startsWith('Failed to build configuration for pool') || c.reason === 'BuildFailed' || c.reason === 'RenderDegraded'))
+  return Boolean(
+    c &&
+      ((c.message ?? '').startsWith('Failed to build configuration for pool') ||
+        c.reason === 'BuildFailed' ||
+        c.reason === 'RenderDegraded'),
+  )
 }
 
 function roleOf(kind: 'Build' | 'ConfigMap' | 'Pod', name: string, rendered: string): CleanupRole | undefined {
@@ -118,10 +134,10 @@ const ROLE_WHY: Record<CleanupRole, string> = {
   digest: 'the digest the build published',
   dockerfile: 'the rendered Dockerfile of the build',
   machineconfig: 'the encoded MachineConfig of the build',
-  'build-secret': 'the builder\'s copy of a pull or push secret',
+  'build-secret': "the builder's copy of a pull or push secret",
   ephemeral: 'an input or output of the build',
   job: 'the Job of the build',
-  'job-pod': 'an attempt of the build\'s Job',
+  'job-pod': "an attempt of the build's Job",
   'machine-os-build': 'the MachineOSBuild',
 }
 
@@ -138,7 +154,9 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
   if (apis.machineOS) {
     const poolList = await client.list<MachineConfigPool>(R.machineConfigPools, {signal: opts.signal})
     const objs = await readMachineOSObjects(client, poolList.items, opts.signal)
-    machineOSPools = new Set(objs.configs.map((c) => c.spec?.machineConfigPool?.name ?? '').filter((name) => name && (opts.all || name === opts.pool)))
+    machineOSPools = new Set(
+      objs.configs.map((c) => c.spec?.machineConfigPool?.name ?? '').filter((name) => name && (opts.all || name === opts.pool)),
+    )
     machineOS = planMachineOSPools(objs, [...machineOSPools].sort(), {force: opts.force})
     if (opts.pool && !opts.all && machineOSPools.has(opts.pool)) {
       if (!poolList.items.some((p) => p.metadata.name === opts.pool)) throw poolNotFound(opts.pool, poolList.items)
@@ -152,7 +170,9 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     client.list<MachineConfigPool>(R.machineConfigPools, {signal: opts.signal}),
     client.list<Pod>(R.pods, {labelSelector: selector, namespace: NS, signal: opts.signal}),
     client.list<ConfigMap>(R.configMaps, {labelSelector: selector, namespace: NS, signal: opts.signal}),
-    apis.build ? client.list<Build>(R.builds, {labelSelector: selector, namespace: NS, signal: opts.signal}) : Promise.resolve({items: [] as Build[], metadata: {}}),
+    apis.build
+      ? client.list<Build>(R.builds, {labelSelector: selector, namespace: NS, signal: opts.signal})
+      : Promise.resolve({items: [] as Build[], metadata: {}}),
     client.find<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, NS, opts.signal),
   ])
   const poolByName = new Map(pools.items.map((p) => [p.metadata.name!, p]))
@@ -173,7 +193,12 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     const r = l[BUILD_LABELS.desiredConfig]
     const name = o.metadata.name!
     if (!pool || !r) {
-      if (opts.all) kept.push({kind, name, reason: `has the ${BUILD_LABELS.buildPod} label but not ${BUILD_LABELS.targetPool} and ${BUILD_LABELS.desiredConfig}: not provably a build object`})
+      if (opts.all)
+        kept.push({
+          kind,
+          name,
+          reason: `has the ${BUILD_LABELS.buildPod} label but not ${BUILD_LABELS.targetPool} and ${BUILD_LABELS.desiredConfig}: not provably a build object`,
+        })
       return
     }
 
@@ -188,7 +213,14 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
 
     see(pool, r)
     items.push({
-      build: info, kind, name, namespace: NS, pool, renderedConfig: r, role, uid: o.metadata.uid ?? '',
+      build: info,
+      kind,
+      name,
+      namespace: NS,
+      pool,
+      renderedConfig: r,
+      role,
+      uid: o.metadata.uid ?? '',
       why: `${ROLE_WHY[role]} of ${r}${info ? ` (${info.hung ? 'failed, pod hung' : info.state}${info.terminating ? ', being deleted' : ''})` : ''}`,
     })
   }
@@ -214,7 +246,8 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
 
     // Only names that are provably the pool's: rendered-<pool>-<hash>.
     for (const r of configs) {
-      if (r.startsWith(`rendered-${name}-`) && !items.some((i) => i.role === 'digest' && i.renderedConfig === r)) digestLookups.push({pool: name, r})
+      if (r.startsWith(`rendered-${name}-`) && !items.some((i) => i.role === 'digest' && i.renderedConfig === r))
+        digestLookups.push({pool: name, r})
     }
   }
 
@@ -226,13 +259,26 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     const l = cm.metadata.labels ?? {}
     const keys = Object.keys(cm.data ?? {})
     if ((l[BUILD_LABELS.targetPool] && l[BUILD_LABELS.targetPool] !== pool) || keys.length !== 1 || keys[0] !== 'digest' || cm.binaryData) {
-      kept.push({kind: 'ConfigMap', name: cm.metadata.name!, reason: 'named like a build digest but does not hold just a `digest` key (or belongs to another pool)'})
+      kept.push({
+        kind: 'ConfigMap',
+        name: cm.metadata.name!,
+        reason: 'named like a build digest but does not hold just a `digest` key (or belongs to another pool)',
+      })
       continue
     }
 
     see(pool, r)
     digestValues.set(cm.metadata.name!, cm.data?.digest ?? '')
-    items.push({kind: 'ConfigMap', name: cm.metadata.name!, namespace: NS, pool, renderedConfig: r, role: 'digest', uid: cm.metadata.uid ?? '', why: `${ROLE_WHY.digest} of ${r}`})
+    items.push({
+      kind: 'ConfigMap',
+      name: cm.metadata.name!,
+      namespace: NS,
+      pool,
+      renderedConfig: r,
+      role: 'digest',
+      uid: cm.metadata.uid ?? '',
+      why: `${ROLE_WHY.digest} of ${r}`,
+    })
   }
 
   // A build pod that succeeded but whose image the pool has not recorded yet is still finishing.
@@ -248,7 +294,8 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
       const p = item.pool ? poolByName.get(item.pool) : undefined
       const digest = items.find((i) => i.role === 'digest' && i.renderedConfig === item.renderedConfig)
       const digestValue = digest ? digestValues.get(digest.name) : undefined
-      const recorded = p && condition(p, 'BuildSuccess')?.status === 'True' && (!digestValue || (poolImage(p) ?? '').endsWith(digestValue.trim()))
+      const recorded =
+        p && condition(p, 'BuildSuccess')?.status === 'True' && (!digestValue || (poolImage(p) ?? '').endsWith(digestValue.trim()))
       if (p && renderedConfig(p) === item.renderedConfig && !recorded) {
         item.why += '; its image is not recorded on the pool yet'
         running.push(item)
@@ -262,7 +309,8 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     const p = poolByName.get(name)
     const mine = items.filter((i) => i.pool === name)
     if (!p) {
-      if (mine.length > 0) fixes.push({exists: false, pool: name, removeConditions: [], removeRefs: [], resetConditions: [], why: 'the pool no longer exists'})
+      if (mine.length > 0)
+        fixes.push({exists: false, pool: name, removeConditions: [], removeRefs: [], resetConditions: [], why: 'the pool no longer exists'})
       continue
     }
 
@@ -275,21 +323,28 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     const stale = busy && (!liveObject || deleting.has(liveObject.info.name))
     const existing = new Set(allBuilds.filter((b) => b.pool === name).map((b) => b.info.name))
     const removeRefs = buildRefs(p).filter((ref) => deleting.has(ref) || !existing.has(ref))
-    const removeConditions = failed || stale ? (p.status?.conditions ?? []).filter((c) => (BUILD_CONDITIONS as readonly string[]).includes(c.type)).map((c) => c.type) : []
+    const removeConditions =
+      failed || stale
+        ? (p.status?.conditions ?? []).filter((c) => (BUILD_CONDITIONS as readonly string[]).includes(c.type)).map((c) => c.type)
+        : []
     const resetConditions: string[] = []
     if (failed) {
       const render = condition(p, 'RenderDegraded')
       const renderByBuild = render?.status === 'True' && causedByBuild(render)
       if (renderByBuild) resetConditions.push('RenderDegraded')
       const otherRender = render?.status === 'True' && !renderByBuild
-      if (condition(p, 'Degraded')?.status === 'True' && condition(p, 'NodeDegraded')?.status !== 'True' && !otherRender) resetConditions.push('Degraded')
+      if (condition(p, 'Degraded')?.status === 'True' && condition(p, 'NodeDegraded')?.status !== 'True' && !otherRender)
+        resetConditions.push('Degraded')
     }
 
     if (removeConditions.length === 0 && resetConditions.length === 0 && removeRefs.length === 0) continue
     const why = failed
       ? 'its last build failed (BuildFailed blocks new builds)'
-      : stale && liveObject ? `its running build ${liveObject.info.name} is stopped (with --force)`
-        : stale ? 'it says a build is pending or running, but no such build exists any more' : 'it references build objects that are gone'
+      : stale && liveObject
+        ? `its running build ${liveObject.info.name} is stopped (with --force)`
+        : stale
+          ? 'it says a build is pending or running, but no such build exists any more'
+          : 'it references build objects that are gone'
     fixes.push({exists: true, pool: name, removeConditions, removeRefs, resetConditions, why})
   }
 
@@ -300,29 +355,67 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     items.push(...machineOS.items)
     kept.push(...machineOS.kept)
     running.push(...machineOS.running)
-    fixes.push(...machineOS.pools.filter((f) => f.clearAnnotation || (f.notes ?? []).length > 0 || machineOS!.items.some((i) => i.pool === f.pool)))
+    fixes.push(
+      ...machineOS.pools.filter((f) => f.clearAnnotation || (f.notes ?? []).length > 0 || machineOS!.items.some((i) => i.pool === f.pool)),
+    )
   }
 
-  const order: CleanupRole[] = ['build-pod', 'build', 'machineconfig', 'dockerfile', 'digest', 'canonical-secret', 'job', 'job-pod', 'ephemeral', 'build-secret', 'machine-os-build']
-  items.sort((a, b) => Number(a.pool === null) - Number(b.pool === null) || (a.pool ?? '').localeCompare(b.pool ?? '') || order.indexOf(a.role) - order.indexOf(b.role) || a.name.localeCompare(b.name))
+  const order: CleanupRole[] = [
+    'build-pod',
+    'build',
+    'machineconfig',
+    'dockerfile',
+    'digest',
+    'canonical-secret',
+    'job',
+    'job-pod',
+    'ephemeral',
+    'build-secret',
+    'machine-os-build',
+  ]
+  items.sort(
+    (a, b) =>
+      Number(a.pool === null) - Number(b.pool === null) ||
+      (a.pool ?? '').localeCompare(b.pool ?? '') ||
+      order.indexOf(a.role) - order.indexOf(b.role) ||
+      a.name.localeCompare(b.name),
+  )
   return {items, kept, pools: fixes, running, scope: {all: Boolean(opts.all), pool: opts.pool ?? null}}
 }
 
 async function planSecrets(
-  client: KubeClient, config: ConfigMap, builds: Array<{pool: string; info: BuildObjectInfo}>, items: CleanupItem[], kept: KeptItem[], signal?: AbortSignal,
+  client: KubeClient,
+  config: ConfigMap,
+  builds: Array<{pool: string; info: BuildObjectInfo}>,
+  items: CleanupItem[],
+  kept: KeptItem[],
+  signal?: AbortSignal,
 ): Promise<void> {
-  const named = [...new Set([BUILD_CONFIG_KEYS.baseImagePullSecretName, BUILD_CONFIG_KEYS.finalImagePushSecretName]
-    .map((k) => config.data?.[k]?.trim()).filter((v): v is string => Boolean(v)))]
+  const named = [
+    ...new Set(
+      [BUILD_CONFIG_KEYS.baseImagePullSecretName, BUILD_CONFIG_KEYS.finalImagePushSecretName]
+        .map((k) => config.data?.[k]?.trim())
+        .filter((v): v is string => Boolean(v)),
+    ),
+  ]
   const busy = builds.find((b) => isUnfinished(b.info))
   for (const name of named) {
     if (name.endsWith('-canonical')) {
       const s = await client.find<Secret>(R.secrets, name, NS, signal)
-      if (s) kept.push({kind: 'Secret', name, reason: `${ON_CLUSTER_BUILD_CONFIG} points at it: builds use it, and deleting it would break the next one`})
+      if (s)
+        kept.push({
+          kind: 'Secret',
+          name,
+          reason: `${ON_CLUSTER_BUILD_CONFIG} points at it: builds use it, and deleting it would break the next one`,
+        })
       continue
     }
 
     const copy = `${name}-canonical`
-    const [secret, base] = await Promise.all([client.find<Secret>(R.secrets, copy, NS, signal), client.find<Secret>(R.secrets, name, NS, signal)])
+    const [secret, base] = await Promise.all([
+      client.find<Secret>(R.secrets, copy, NS, signal),
+      client.find<Secret>(R.secrets, name, NS, signal),
+    ])
     if (!secret) continue
     const keys = Object.keys(secret.data ?? {})
     if (secret.type !== 'kubernetes.io/dockerconfigjson' || keys.length !== 1 || keys[0] !== '.dockerconfigjson') {
@@ -336,12 +429,22 @@ async function planSecrets(
     }
 
     if (busy) {
-      kept.push({kind: 'Secret', name: copy, reason: `${busy.info.kind.toLowerCase()} ${busy.info.name} of pool ${busy.pool} is running and may use it`})
+      kept.push({
+        kind: 'Secret',
+        name: copy,
+        reason: `${busy.info.kind.toLowerCase()} ${busy.info.name} of pool ${busy.pool} is running and may use it`,
+      })
       continue
     }
 
     items.push({
-      kind: 'Secret', name: copy, namespace: NS, pool: null, renderedConfig: null, role: 'canonical-secret', uid: secret.metadata.uid ?? '',
+      kind: 'Secret',
+      name: copy,
+      namespace: NS,
+      pool: null,
+      renderedConfig: null,
+      role: 'canonical-secret',
+      uid: secret.metadata.uid ?? '',
       why: `canonical copy of ${name} (named in ${ON_CLUSTER_BUILD_CONFIG}); the next build makes it again from ${name}`,
     })
   }
@@ -353,6 +456,8 @@ export function ref(o: {kind: string; name: string}): string {
 }
 
 export function isEmpty(plan: CleanupPlan): boolean {
-  return plan.items.length === 0 && plan.pools.every((p) => p.removeConditions.length + p.resetConditions.length + p.removeRefs.length === 0 && !p.clearAnnotation)
+  return (
+    plan.items.length === 0 &&
+    plan.pools.every((p) => p.removeConditions.length + p.resetConditions.length + p.removeRefs.length === 0 && !p.clearAnnotation)
+  )
 }
-

@@ -47,7 +47,13 @@ const yamlOf = (o: KubeObject): string => redactUrlCredentials(stringify(tidy(o)
 function conditionLines(title: string, conditions: Condition[] | undefined): string[] {
   const list = conditions ?? []
   if (list.length === 0) return [`${title}: (no conditions)`]
-  return [`${title}:`, ...list.map((c) => `  ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.lastTransitionTime ? ` since ${c.lastTransitionTime}` : ''}${c.message ? `: ${c.message}` : ''}`)]
+  return [
+    `${title}:`,
+    ...list.map(
+      (c) =>
+        `  ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.lastTransitionTime ? ` since ${c.lastTransitionTime}` : ''}${c.message ? `: ${c.message}` : ''}`,
+    ),
+  ]
 }
 
 function eventLine(e: EventLike): string {
@@ -57,10 +63,21 @@ function eventLine(e: EventLike): string {
 }
 
 /** The events about the build, its Job and the Job's pods, oldest first (5.0+ builders record them on the MachineOSBuild). */
-export async function buildEvents(client: KubeClient, mosb: string, objects: Array<{kind: string; name: string}>, signal?: AbortSignal): Promise<EventLike[]> {
+export async function buildEvents(
+  client: KubeClient,
+  mosb: string,
+  objects: Array<{kind: string; name: string}>,
+  signal?: AbortSignal,
+): Promise<EventLike[]> {
   const lists = await Promise.all([
     client.list<EventLike>(R.events, {fieldSelector: `involvedObject.kind=MachineOSBuild,involvedObject.name=${mosb}`, signal}),
-    ...objects.map((o) => client.list<EventLike>(R.events, {fieldSelector: `involvedObject.kind=${o.kind},involvedObject.name=${o.name}`, namespace: NS, signal})),
+    ...objects.map((o) =>
+      client.list<EventLike>(R.events, {
+        fieldSelector: `involvedObject.kind=${o.kind},involvedObject.name=${o.name}`,
+        namespace: NS,
+        signal,
+      }),
+    ),
   ])
   const seen = new Set<string>()
   const all: EventLike[] = []
@@ -75,7 +92,13 @@ export async function buildEvents(client: KubeClient, mosb: string, objects: Arr
   return all.sort((a, b) => at(a).localeCompare(at(b)))
 }
 
-export async function saveMachineOSEvidence(client: KubeClient, dir: string, items: CleanupItem[], meta: {server: string; context: string}, signal?: AbortSignal): Promise<SavedFiles> {
+export async function saveMachineOSEvidence(
+  client: KubeClient,
+  dir: string,
+  items: CleanupItem[],
+  meta: {server: string; context: string},
+  signal?: AbortSignal,
+): Promise<SavedFiles> {
   const {attempt, out, write} = evidenceWriter(dir)
   const groups = new Map<string, {pool: string; mosb: string; items: CleanupItem[]}>()
   for (const item of items) {
@@ -106,33 +129,60 @@ export async function saveMachineOSEvidence(client: KubeClient, dir: string, ite
     if (mosb) await write(`${key}/machineosbuild.yaml`, yamlOf(mosb))
     else out.missing.push({what: `machineosbuild/${g.mosb}`, why: 'it no longer exists'})
     if (job) await write(`${key}/job.yaml`, yamlOf(job))
-    const attempts = pods.items.filter((p) => p.metadata.name!.startsWith(`build-${g.mosb}-`))
-      .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name!.localeCompare(b.metadata.name!))
+    const attempts = pods.items
+      .filter((p) => p.metadata.name!.startsWith(`build-${g.mosb}-`))
+      .sort(
+        (a, b) =>
+          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+          a.metadata.name!.localeCompare(b.metadata.name!),
+      )
     const conditions = [
       ...conditionLines(`MachineOSBuild ${g.mosb}`, mosb?.status?.conditions),
-      ...mosb?.status?.buildStart ? [`  buildStart ${mosb.status.buildStart}${mosb.status.buildEnd ? `, buildEnd ${mosb.status.buildEnd}` : ''}`] : [],
-      ...job ? [...conditionLines(`Job build-${g.mosb} (backoffLimit ${job.spec?.backoffLimit ?? '?'}; active ${job.status?.active ?? 0}, failed ${job.status?.failed ?? 0}, succeeded ${job.status?.succeeded ?? 0})`, job.status?.conditions as Condition[] | undefined)] : [`Job build-${g.mosb}: gone`],
-      ...pool ? conditionLines(`MachineConfigPool ${g.pool}`, pool.status?.conditions) : [],
+      ...(mosb?.status?.buildStart
+        ? [`  buildStart ${mosb.status.buildStart}${mosb.status.buildEnd ? `, buildEnd ${mosb.status.buildEnd}` : ''}`]
+        : []),
+      ...(job
+        ? [
+            ...conditionLines(
+              `Job build-${g.mosb} (backoffLimit ${job.spec?.backoffLimit ?? '?'}; active ${job.status?.active ?? 0}, failed ${job.status?.failed ?? 0}, succeeded ${job.status?.succeeded ?? 0})`,
+              job.status?.conditions as Condition[] | undefined,
+            ),
+          ]
+        : [`Job build-${g.mosb}: gone`]),
+      ...(pool ? conditionLines(`MachineConfigPool ${g.pool}`, pool.status?.conditions) : []),
       `Attempt pods (${attempts.length}): ${attempts.map((p) => `${p.metadata.name} ${p.status?.phase ?? 'Pending'}`).join(', ') || 'none left'}`,
     ]
     await write(`${key}/conditions.txt`, redactUrlCredentials(conditions.join('\n')) + '\n')
 
     for (const pod of attempts) {
       await write(`${key}/pods/${pod.metadata.name}.yaml`, yamlOf(pod))
-      for (const c of [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []]) {
-        const st = [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []].find((s) => s.name === c.name)
+      for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+        const st = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.name === c.name)
         if (!st?.state?.running && !st?.state?.terminated && !st?.lastState?.terminated) {
           out.missing.push({what: `log of container ${c.name} of pod/${pod.metadata.name}`, why: 'it never started'})
           continue
         }
 
-        const text = await attempt(`log of container ${c.name} of pod/${pod.metadata.name}`, () => readLog(client, {container: c.name, name: pod.metadata.name!, namespace: NS}, signal))
+        const text = await attempt(`log of container ${c.name} of pod/${pod.metadata.name}`, () =>
+          readLog(client, {container: c.name, name: pod.metadata.name!, namespace: NS}, signal),
+        )
         if (text !== undefined) await write(`${key}/logs/${pod.metadata.name}/${c.name}.log`, text)
       }
     }
 
-    const events = await attempt(`events of machineosbuild/${g.mosb}`, () => buildEvents(client, g.mosb, [{kind: 'Job', name: `build-${g.mosb}`}, ...attempts.map((p) => ({kind: 'Pod', name: p.metadata.name!}))], signal))
-    if (events) await write(`${key}/events.txt`, redactUrlCredentials(events.map((e) => eventLine(e)).join('\n')) + (events.length > 0 ? '\n' : '(no events)\n'))
+    const events = await attempt(`events of machineosbuild/${g.mosb}`, () =>
+      buildEvents(
+        client,
+        g.mosb,
+        [{kind: 'Job', name: `build-${g.mosb}`}, ...attempts.map((p) => ({kind: 'Pod', name: p.metadata.name!}))],
+        signal,
+      ),
+    )
+    if (events)
+      await write(
+        `${key}/events.txt`,
+        redactUrlCredentials(events.map((e) => eventLine(e)).join('\n')) + (events.length > 0 ? '\n' : '(no events)\n'),
+      )
 
     const configMaps = g.items.filter((i) => i.kind === 'ConfigMap')
     for (const item of configMaps) {
@@ -151,7 +201,10 @@ export async function saveMachineOSEvidence(client: KubeClient, dir: string, ite
     const secretLines: string[] = []
     for (const item of secrets) {
       const s = await client.find<Secret>(R.secrets, item.name, item.namespace, signal)
-      if (s) secretLines.push(`  secret/${item.name} (${s.type ?? 'Opaque'}, keys ${Object.keys(s.data ?? {}).join(', ') || 'none'}): values not saved`)
+      if (s)
+        secretLines.push(
+          `  secret/${item.name} (${s.type ?? 'Opaque'}, keys ${Object.keys(s.data ?? {}).join(', ') || 'none'}): values not saved`,
+        )
     }
 
     const lines = [
@@ -160,7 +213,7 @@ export async function saveMachineOSEvidence(client: KubeClient, dir: string, ite
       ...g.items.map((i) => `  ${i.kind.toLowerCase()}/${i.name}${i.namespace ? ` -n ${i.namespace}` : ''}: ${i.why}`),
       '',
       'Secrets are never saved, only named:',
-      ...secretLines.length > 0 ? secretLines : ['  (none)'],
+      ...(secretLines.length > 0 ? secretLines : ['  (none)']),
     ]
     const missing = out.missing.slice(before)
     if (missing.length > 0) lines.push('', 'Not saved:', ...missing.map((m) => `  ${m.what}: ${m.why}`))

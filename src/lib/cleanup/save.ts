@@ -52,7 +52,9 @@ export function evidenceWriter(dir: string): {
       await writeFile(file, content)
     } catch (error) {
       throw new MobError(`could not save ${file}: ${(error as Error).message}; nothing was deleted`, {
-        code: 'SaveFailed', exitCode: ExitCode.Failed, next: 'choose another directory with --save DIR, or leave out --save',
+        code: 'SaveFailed',
+        exitCode: ExitCode.Failed,
+        next: 'choose another directory with --save DIR, or leave out --save',
       })
     }
 
@@ -72,19 +74,38 @@ export function evidenceWriter(dir: string): {
   return {attempt, out, write}
 }
 
-export async function readLog(client: KubeClient, opts: {name: string; namespace: string; container?: string; previous?: boolean; build?: boolean}, signal?: AbortSignal): Promise<string> {
+export async function readLog(
+  client: KubeClient,
+  opts: {name: string; namespace: string; container?: string; previous?: boolean; build?: boolean},
+  signal?: AbortSignal,
+): Promise<string> {
   let text = ''
-  await streamLog(client, {
-    container: opts.container, name: opts.name, namespace: opts.namespace, previous: opts.previous,
-    resource: opts.build ? R.builds : R.pods, signal, timestamps: true,
-  }, (chunk) => {
-    text += chunk
-  })
+  await streamLog(
+    client,
+    {
+      container: opts.container,
+      name: opts.name,
+      namespace: opts.namespace,
+      previous: opts.previous,
+      resource: opts.build ? R.builds : R.pods,
+      signal,
+      timestamps: true,
+    },
+    (chunk) => {
+      text += chunk
+    },
+  )
   return text
 }
 
 /** Save the evidence of the build objects in `items` under `dir`; throws (exit 8) if files cannot be written. */
-export async function saveEvidence(client: KubeClient, dir: string, items: CleanupItem[], meta: {server: string; context: string}, signal?: AbortSignal): Promise<SavedFiles> {
+export async function saveEvidence(
+  client: KubeClient,
+  dir: string,
+  items: CleanupItem[],
+  meta: {server: string; context: string},
+  signal?: AbortSignal,
+): Promise<SavedFiles> {
   const {out, write} = evidenceWriter(dir)
   const groups = new Map<string, CleanupItem[]>()
   for (const item of items) {
@@ -152,10 +173,16 @@ export async function saveEvidence(client: KubeClient, dir: string, items: Clean
         if ((st?.restartCount ?? 0) > 0 || st?.lastState?.terminated) runs.push({file: `${c.name}.previous.log`, previous: true})
         for (const run of runs) {
           try {
-            await write(`${where}/logs/${run.file}`, await readLog(client, {container: c.name, name: item.name, namespace: item.namespace, previous: run.previous}, signal))
+            await write(
+              `${where}/logs/${run.file}`,
+              await readLog(client, {container: c.name, name: item.name, namespace: item.namespace, previous: run.previous}, signal),
+            )
           } catch (error) {
             if (error instanceof MobError && error.code === 'SaveFailed') throw error
-            out.missing.push({what: `${run.previous ? 'previous ' : ''}log of container ${c.name} of pod/${item.name}`, why: (error as Error).message})
+            out.missing.push({
+              what: `${run.previous ? 'previous ' : ''}log of container ${c.name} of pod/${item.name}`,
+              why: (error as Error).message,
+            })
           }
         }
       }

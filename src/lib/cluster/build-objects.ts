@@ -51,7 +51,12 @@ export function describeBuildObject(o: Build | Pod, kind: 'Build' | 'Pod' = o.ki
     const b = o as Build
     if (phase === 'Complete') return {...base, hung: false, reason: null, state: 'succeeded'}
     if (phase === 'Failed' || phase === 'Error' || phase === 'Cancelled') {
-      return {...base, hung: false, reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : b.status?.reason ? `: ${b.status.reason}` : ''}`, state: 'failed'}
+      return {
+        ...base,
+        hung: false,
+        reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : b.status?.reason ? `: ${b.status.reason}` : ''}`,
+        state: 'failed',
+      }
     }
 
     return {...base, hung: false, reason: null, state: phase === 'Running' ? 'running' : 'pending'}
@@ -60,7 +65,8 @@ export function describeBuildObject(o: Build | Pod, kind: 'Build' | 'Pod' = o.ki
   const pod = o as Pod
   const hung = hungMessage(pod)
   if (phase === 'Succeeded') return {...base, hung: false, reason: null, state: 'succeeded'}
-  if (phase === 'Failed') return {...base, hung: false, reason: hung ?? (pod.status?.message || pod.status?.reason || 'the build pod failed'), state: 'failed'}
+  if (phase === 'Failed')
+    return {...base, hung: false, reason: hung ?? (pod.status?.message || pod.status?.reason || 'the build pod failed'), state: 'failed'}
   if (hung) return {...base, hung: phase === 'Running', reason: hung, state: 'failed'}
   return {...base, hung: false, reason: null, state: phase === 'Pending' ? 'pending' : 'running'}
 }
@@ -68,7 +74,10 @@ export function describeBuildObject(o: Build | Pod, kind: 'Build' | 'Pod' = o.ki
 /** The build objects of each pool (by the operator's labels), keyed by pool name. */
 export function buildObjectsByPool(pods: Pod[], builds: Build[]): Map<string, BuildObjectInfo[]> {
   const out = new Map<string, BuildObjectInfo[]>()
-  const all: Array<[Build | Pod, 'Build' | 'Pod']> = [...pods.map((p): [Pod, 'Pod'] => [p, 'Pod']), ...builds.map((b): [Build, 'Build'] => [b, 'Build'])]
+  const all: Array<[Build | Pod, 'Build' | 'Pod']> = [
+    ...pods.map((p): [Pod, 'Pod'] => [p, 'Pod']),
+    ...builds.map((b): [Build, 'Build'] => [b, 'Build']),
+  ]
   for (const [o, kind] of all) {
     const l = o.metadata.labels ?? {}
     const pool = l[BUILD_LABELS.targetPool]
@@ -91,7 +100,7 @@ export function backendOf(type: string | undefined): Backend {
 export function describeMachineOSBuild(b: MachineOSBuild): BuildObjectInfo {
   const st = mosbStatus(b)
   const failed = st.state === 'failed' || st.state === 'interrupted'
-  const why = st.message && st.reason ? `${st.reason}: ${st.message}` : st.message ?? st.reason
+  const why = st.message && st.reason ? `${st.reason}: ${st.message}` : (st.message ?? st.reason)
   return {
     created: n(b.metadata.creationTimestamp),
     hung: false,
@@ -100,7 +109,7 @@ export function describeMachineOSBuild(b: MachineOSBuild): BuildObjectInfo {
     phase: st.condition ?? 'New',
     reason: failed ? `the MachineOSBuild is ${st.condition}${why ? ` (${why})` : ''}` : null,
     renderedConfig: b.spec?.machineConfig?.name ?? '',
-    state: failed ? 'failed' : st.state as 'pending' | 'running' | 'succeeded',
+    state: failed ? 'failed' : (st.state as 'pending' | 'running' | 'succeeded'),
     terminating: Boolean(b.metadata.deletionTimestamp),
   }
 }

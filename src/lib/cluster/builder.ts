@@ -5,7 +5,13 @@ import type {Pod} from '../kube/types.js'
 import {MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE} from '../mco/constants.js'
 
 /** The last lines of a container's log (empty when it cannot be read). */
-export async function logTail(client: KubeClient, pod: string, container: string | undefined, lines = 20, previous = false): Promise<string[]> {
+export async function logTail(
+  client: KubeClient,
+  pod: string,
+  container: string | undefined,
+  lines = 20,
+  previous = false,
+): Promise<string[]> {
   try {
     const text = await client.request<string>({
       accept: 'text/plain',
@@ -13,7 +19,10 @@ export async function logTail(client: KubeClient, pod: string, container: string
       path: `/api/v1/namespaces/${MCO_NAMESPACE}/pods/${encodeURIComponent(pod)}/log`,
       query: {container, previous: previous || undefined, tailLines: lines},
     })
-    return String(text ?? '').split('\n').filter((l) => l.length > 0).slice(-lines)
+    return String(text ?? '')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .slice(-lines)
   } catch {
     return []
   }
@@ -33,12 +42,28 @@ export function builderHealth(pods: Pod[]): BuilderHealth {
     const st = p.status?.containerStatuses?.find((c) => c.name === MACHINE_OS_BUILDER) ?? p.status?.containerStatuses?.[0]
     const term = st?.state?.terminated
     const last = st?.lastState?.terminated
-    if (term && term.exitCode !== 0) return {failing: {pod: p.metadata.name!, restarted: false, why: `its container exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}`}, running: false}
+    if (term && term.exitCode !== 0)
+      return {
+        failing: {
+          pod: p.metadata.name!,
+          restarted: false,
+          why: `its container exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}`,
+        },
+        running: false,
+      }
     if (st?.state?.waiting?.reason === 'CrashLoopBackOff' || (last && last.exitCode !== 0 && !st?.ready)) {
-      return {failing: {pod: p.metadata.name!, restarted: true, why: `it keeps crashing (${st?.state?.waiting?.reason ?? 'restarted'}${last ? `, last exit code ${last.exitCode}` : ''})`}, running: false}
+      return {
+        failing: {
+          pod: p.metadata.name!,
+          restarted: true,
+          why: `it keeps crashing (${st?.state?.waiting?.reason ?? 'restarted'}${last ? `, last exit code ${last.exitCode}` : ''})`,
+        },
+        running: false,
+      }
     }
 
-    if (p.status?.phase === 'Failed') return {failing: {pod: p.metadata.name!, restarted: false, why: p.status.message || 'the pod failed'}, running: false}
+    if (p.status?.phase === 'Failed')
+      return {failing: {pod: p.metadata.name!, restarted: false, why: p.status.message || 'the pod failed'}, running: false}
     if (p.status?.phase === 'Running' && (st?.ready ?? true)) running = true
   }
 
@@ -46,9 +71,13 @@ export function builderHealth(pods: Pod[]): BuilderHealth {
 }
 
 export const BUILDER_WATCH = {
-  labelSelector: MACHINE_OS_BUILDER_SELECTOR, namespace: MCO_NAMESPACE, resource: R.pods,
+  labelSelector: MACHINE_OS_BUILDER_SELECTOR,
+  namespace: MCO_NAMESPACE,
+  resource: R.pods,
 } as const
 
 export const BUILDER_DEPLOYMENT_WATCH = {
-  fieldSelector: `metadata.name=${MACHINE_OS_BUILDER}`, namespace: MCO_NAMESPACE, resource: R.deployments,
+  fieldSelector: `metadata.name=${MACHINE_OS_BUILDER}`,
+  namespace: MCO_NAMESPACE,
+  resource: R.deployments,
 } as const

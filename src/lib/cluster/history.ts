@@ -48,7 +48,9 @@ export function parseHistory(text: string | undefined): HistoryEntry[] {
   if (!text) return []
   try {
     const list = JSON.parse(text) as unknown
-    return Array.isArray(list) ? list.filter((e): e is HistoryEntry => typeof e?.image === 'string' && typeof e?.renderedConfig === 'string') : []
+    return Array.isArray(list)
+      ? list.filter((e): e is HistoryEntry => typeof e?.image === 'string' && typeof e?.renderedConfig === 'string')
+      : []
   } catch {
     return []
   }
@@ -78,7 +80,8 @@ export function addEntry(current: HistoryEntry[], entry: HistoryEntry): HistoryE
  * created (labelled as oc-mob's) when missing. Returns the new lists of the pools written.
  */
 async function updateHistory(
-  client: KubeClient, change: (all: Record<string, HistoryEntry[]>) => string[],
+  client: KubeClient,
+  change: (all: Record<string, HistoryEntry[]>) => string[],
 ): Promise<{all: Record<string, HistoryEntry[]>; changed: string[]}> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const cm = await client.find<ConfigMap>(R.configMaps, HISTORY_CONFIGMAP, MCO_NAMESPACE)
@@ -91,7 +94,8 @@ async function updateHistory(
       if (cm) await client.replace<ConfigMap>(R.configMaps, {...cm, data})
       else {
         await client.create<ConfigMap>(R.configMaps, {
-          data, metadata: {labels: {[MANAGED_BY_LABEL]: 'oc-mob'}, name: HISTORY_CONFIGMAP, namespace: MCO_NAMESPACE},
+          data,
+          metadata: {labels: {[MANAGED_BY_LABEL]: 'oc-mob'}, name: HISTORY_CONFIGMAP, namespace: MCO_NAMESPACE},
         })
       }
 
@@ -102,7 +106,8 @@ async function updateHistory(
   }
 
   throw new MobError(`could not record the image history: too many concurrent updates of ConfigMap ${HISTORY_CONFIGMAP}`, {
-    code: 'HistoryConflict', exitCode: ExitCode.Failed,
+    code: 'HistoryConflict',
+    exitCode: ExitCode.Failed,
     next: `something else keeps changing ${HISTORY_CONFIGMAP} in ${MCO_NAMESPACE}; run the command again`,
   })
 }
@@ -137,7 +142,11 @@ export async function recordObserved(client: KubeClient, seen: Observation[], no
       const current = all[o.pool] ?? []
       if (current.some((e) => e.image === o.image)) continue
       all[o.pool] = addEntry(current, {
-        customDockerfileHash: '', image: o.image, renderedConfig: o.renderedConfig, source: 'observed', time: now.toISOString(),
+        customDockerfileHash: '',
+        image: o.image,
+        renderedConfig: o.renderedConfig,
+        source: 'observed',
+        time: now.toISOString(),
       })
       changed.push(o.pool)
     }
@@ -178,9 +187,13 @@ export function findEntry(entries: HistoryEntry[], ref: string): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text)
     if (n >= entries.length) {
-      throw new MobError(`the history has ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (0 to ${entries.length - 1}); there is no entry ${n}`, {
-        exitCode: ExitCode.Invalid, next: 'list them with `oc mob status POOL --history`',
-      })
+      throw new MobError(
+        `the history has ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (0 to ${entries.length - 1}); there is no entry ${n}`,
+        {
+          exitCode: ExitCode.Invalid,
+          next: 'list them with `oc mob status POOL --history`',
+        },
+      )
     }
 
     return n
@@ -197,13 +210,16 @@ export function findEntry(entries: HistoryEntry[], ref: string): number {
   const images = new Set(entries.filter((e) => matches(e)).map((e) => e.image))
   if (images.size === 0) {
     throw new MobError(`no image in the history matches "${ref}"`, {
-      exitCode: ExitCode.Invalid, next: 'list the history with `oc mob status POOL --history` and use an entry number or a digest from it',
+      exitCode: ExitCode.Invalid,
+      next: 'list the history with `oc mob status POOL --history` and use an entry number or a digest from it',
     })
   }
 
   if (images.size > 1) {
     throw new MobError(`"${ref}" matches ${images.size} different images in the history`, {
-      details: [...images].map((i) => `- ${i}`), exitCode: ExitCode.Invalid, next: 'give more digits, or the entry number',
+      details: [...images].map((i) => `- ${i}`),
+      exitCode: ExitCode.Invalid,
+      next: 'give more digits, or the entry number',
     })
   }
 

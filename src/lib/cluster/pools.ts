@@ -30,7 +30,9 @@ export function poolNotFound(name: string, pools: MachineConfigPool[], command =
   return new MobError(`pool ${name} not found; pools are: ${names.length > 0 ? names.join(', ') : '(none)'}`, {
     code: 'PoolNotFound',
     exitCode: ExitCode.NotFound,
-    next: example ? `run \`oc mob ${command} ${example}\` with one of them, or create the pool with \`oc mob setup\`` : 'create a pool with `oc mob setup`',
+    next: example
+      ? `run \`oc mob ${command} ${example}\` with one of them, or create the pool with \`oc mob setup\``
+      : 'create a pool with `oc mob setup`',
   })
 }
 

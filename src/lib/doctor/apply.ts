@@ -21,7 +21,11 @@ interface TokenRequest {
   status?: {token?: string; expirationTimestamp?: string}
 }
 
-export async function applyFixes(client: KubeClient, fixes: TokenFix[], opts: {term: Term; yes?: boolean; signal?: AbortSignal; note: (text: string) => void; describe: (fix: TokenFix) => string}): Promise<void> {
+export async function applyFixes(
+  client: KubeClient,
+  fixes: TokenFix[],
+  opts: {term: Term; yes?: boolean; signal?: AbortSignal; note: (text: string) => void; describe: (fix: TokenFix) => string},
+): Promise<void> {
   if (fixes.length === 0) {
     opts.note('--fix: nothing to fix (no push secret rotates or expires)')
     return
@@ -29,7 +33,13 @@ export async function applyFixes(client: KubeClient, fixes: TokenFix[], opts: {t
 
   for (const fix of fixes) {
     opts.note(opts.describe(fix))
-    if (!(await askToProceed(opts.term, `Create secret ${fix.secret} and switch pool ${fix.pool} to it?`, {action: `create secret ${fix.secret} and change pool ${fix.pool}'s push secret`, signal: opts.signal, yes: opts.yes}))) {
+    if (
+      !(await askToProceed(opts.term, `Create secret ${fix.secret} and switch pool ${fix.pool} to it?`, {
+        action: `create secret ${fix.secret} and change pool ${fix.pool}'s push secret`,
+        signal: opts.signal,
+        yes: opts.yes,
+      }))
+    ) {
       opts.note(`pool ${fix.pool}: left as it is`)
       continue
     }
@@ -42,13 +52,23 @@ export async function applyFixes(client: KubeClient, fixes: TokenFix[], opts: {t
 export async function applyFix(client: KubeClient, fix: TokenFix, signal?: AbortSignal): Promise<void> {
   const backend = await detectBackend(client)
   const settings = await backend.readSettings(client, fix.pool)
-  if (!settings) throw new MobError(`pool ${fix.pool} has no build settings any more`, {exitCode: ExitCode.Invalid, next: `run \`oc mob setup --pool ${fix.pool}\``})
+  if (!settings)
+    throw new MobError(`pool ${fix.pool} has no build settings any more`, {
+      exitCode: ExitCode.Invalid,
+      next: `run \`oc mob setup --pool ${fix.pool}\``,
+    })
   const answer = await client.request<TokenRequest>({
     body: {apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {expirationSeconds: LONG_LIVED_SECONDS}},
-    method: 'POST', path: objectPath(R.serviceAccounts, fix.serviceAccount, fix.namespace, 'token'), signal,
+    method: 'POST',
+    path: objectPath(R.serviceAccounts, fix.serviceAccount, fix.namespace, 'token'),
+    signal,
   })
   const token = answer?.status?.token
-  if (!token) throw new MobError(`the API server returned no token for service account ${fix.namespace}/${fix.serviceAccount}`, {exitCode: ExitCode.Failed, next: `create it by hand: \`oc create token ${fix.serviceAccount} -n ${fix.namespace} --duration=8760h\``})
+  if (!token)
+    throw new MobError(`the API server returned no token for service account ${fix.namespace}/${fix.serviceAccount}`, {
+      exitCode: ExitCode.Failed,
+      next: `create it by hand: \`oc create token ${fix.serviceAccount} -n ${fix.namespace} --duration=8760h\``,
+    })
   const auth = Buffer.from(`${fix.serviceAccount}:${token}`).toString('base64')
   const config = JSON.stringify({auths: Object.fromEntries(fix.registries.map((h) => [h, {auth}]))})
   const secret: Secret = {
@@ -57,7 +77,9 @@ export async function applyFix(client: KubeClient, fix: TokenFix, signal?: Abort
     type: 'kubernetes.io/dockerconfigjson',
   }
   const existing = await client.find<Secret>(R.secrets, fix.secret, fix.namespace, signal)
-  await (existing ? client.replace(R.secrets, {...secret, metadata: {...secret.metadata, resourceVersion: existing.metadata.resourceVersion}}, {signal}) : client.create(R.secrets, secret, {signal}))
+  await (existing
+    ? client.replace(R.secrets, {...secret, metadata: {...secret.metadata, resourceVersion: existing.metadata.resourceVersion}}, {signal})
+    : client.create(R.secrets, secret, {signal}))
   const steps = await backend.planSettings(client, {...settings, finalImagePushSecret: fix.secret}, {force: true})
   for (const step of steps) if (step.item.action !== 'unchanged') await step.run()
 }

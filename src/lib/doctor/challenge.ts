@@ -16,7 +16,7 @@ export interface Challenge {
  * comma-separated `name=value` or `name="quoted, value"` parameters.
  */
 export function parseChallenges(header: string | string[] | undefined): Challenge[] {
-  const text = Array.isArray(header) ? header.join(', ') : header ?? ''
+  const text = Array.isArray(header) ? header.join(', ') : (header ?? '')
   const out: Challenge[] = []
   let i = 0
   const skip = (re: RegExp): void => {
@@ -109,7 +109,7 @@ export function jwtClaims(token: string): Record<string, unknown> | undefined {
   if (parts.length !== 3 || !parts[0].startsWith('eyJ')) return undefined
   try {
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as unknown
-    return claims && typeof claims === 'object' && !Array.isArray(claims) ? claims as Record<string, unknown> : undefined
+    return claims && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }

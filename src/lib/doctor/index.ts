@@ -17,7 +17,15 @@ import {poolNotFound} from '../cluster/pools.js'
 import {DEFAULT_CAS, type TrustedCAs} from './http.js'
 import {containerfileChecks, nodeChecks, settingsCheck, poolNodes, type PoolWithStream, streamOf} from './pool.js'
 import {registryChecks, type Need} from './needs.js'
-import {type ControllerConfig, globalPullSecret, internalPullSecret, readSecret, secretCheck, type SecretInUse, tokenChecks} from './secrets.js'
+import {
+  type ControllerConfig,
+  globalPullSecret,
+  internalPullSecret,
+  readSecret,
+  secretCheck,
+  type SecretInUse,
+  tokenChecks,
+} from './secrets.js'
 import {tokenFixFor} from './fix.js'
 import type {DoctorCheck, DoctorResult, TokenFix} from './types.js'
 
@@ -73,67 +81,144 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
   }
 
   if (pools.length === 0) {
-    checks.push({cause: 'no pool is opted into on-cluster builds', id: 'pool:none', next: 'set one up with `oc mob setup`, or name a pool: `oc mob doctor POOL`', section: 'pool', status: 'fail', subject: 'pools'})
+    checks.push({
+      cause: 'no pool is opted into on-cluster builds',
+      id: 'pool:none',
+      next: 'set one up with `oc mob setup`, or name a pool: `oc mob doctor POOL`',
+      section: 'pool',
+      status: 'fail',
+      subject: 'pools',
+    })
   }
 
   const base = osImage instanceof Error ? undefined : ref(osImage.baseImage)
-  if (osImage instanceof Error) checks.push({cause: osImage.message, id: 'pool:base-image', next: 'check `oc get co machine-config`', section: 'pool', status: 'fail', subject: 'base OS image (machine-config-osimageurl)'})
+  if (osImage instanceof Error)
+    checks.push({
+      cause: osImage.message,
+      id: 'pool:base-image',
+      next: 'check `oc get co machine-config`',
+      section: 'pool',
+      status: 'fail',
+      subject: 'base OS image (machine-config-osimageurl)',
+    })
   addSecretRow(global, `check \`oc get secret pull-secret -n openshift-config\``)
   if (internal) addSecretRow(internal, 'check the machine-config-controller ControllerConfig')
 
-  await Promise.all(pools.map(async (pool) => {
-    const name = pool.metadata.name!
-    const members = poolNodes(pool, nodeList.items)
-    checks.push(...nodeChecks(pool, members, nodeList.items, cc?.spec?.infra?.status?.controlPlaneTopology))
-    const settings = await backend.readSettings(client, name)
-    if (!settings) {
-      checks.push({cause: `pool ${name} has no build settings (no ${backend.settingsObject})`, id: 'pool:settings', next: `run \`oc mob setup --pool ${name}\``, section: 'pool', status: 'fail', subject: `pool ${name}`})
-      return
-    }
+  await Promise.all(
+    pools.map(async (pool) => {
+      const name = pool.metadata.name!
+      const members = poolNodes(pool, nodeList.items)
+      checks.push(...nodeChecks(pool, members, nodeList.items, cc?.spec?.infra?.status?.controlPlaneTopology))
+      const settings = await backend.readSettings(client, name)
+      if (!settings) {
+        checks.push({
+          cause: `pool ${name} has no build settings (no ${backend.settingsObject})`,
+          id: 'pool:settings',
+          next: `run \`oc mob setup --pool ${name}\``,
+          section: 'pool',
+          status: 'fail',
+          subject: `pool ${name}`,
+        })
+        return
+      }
 
-    const dryRun = await backend.dryRunSettings(client, name, signal)
-    if (dryRun) checks.push(settingsCheck(dryRun))
-    const edit = backend.editCustomDockerfile(name)
-    checks.push(...containerfileChecks({content: settings.customDockerfile, edit, finalStage: backend.finalStage, pool: name, stream: streamOf(pool as PoolWithStream)}))
-    const hint = `create or fix it, or pick another with \`oc mob setup --pool ${name} --force\``
-    const [pull, push] = await Promise.all([
-      settings.baseImagePullSecret ? readSecret(client, 'base', settings.baseImagePullSecret, MCO_NAMESPACE, signal) : Promise.resolve({...global, label: 'global pull secret (the base image pull secret by default)', role: 'base' as const}),
-      readSecret(client, 'push', settings.finalImagePushSecret, MCO_NAMESPACE, signal),
-    ])
-    addSecretRow(pull, hint)
-    addSecretRow(push, hint)
-    const final = ref(settings.finalImagePullspec)
-    if (!final) {
-      checks.push({cause: `"${settings.finalImagePullspec}" is not a valid image pullspec`, id: 'pool:pullspec', next: `run \`oc mob setup --pool ${name} --force\` with a pullspec like quay.io/org/os-image`, section: 'pool', status: 'fail', subject: `pool ${name} final image`})
-      return
-    }
+      const dryRun = await backend.dryRunSettings(client, name, signal)
+      if (dryRun) checks.push(settingsCheck(dryRun))
+      const edit = backend.editCustomDockerfile(name)
+      checks.push(
+        ...containerfileChecks({
+          content: settings.customDockerfile,
+          edit,
+          finalStage: backend.finalStage,
+          pool: name,
+          stream: streamOf(pool as PoolWithStream),
+        }),
+      )
+      const hint = `create or fix it, or pick another with \`oc mob setup --pool ${name} --force\``
+      const [pull, push] = await Promise.all([
+        settings.baseImagePullSecret
+          ? readSecret(client, 'base', settings.baseImagePullSecret, MCO_NAMESPACE, signal)
+          : Promise.resolve({...global, label: 'global pull secret (the base image pull secret by default)', role: 'base' as const}),
+        readSecret(client, 'push', settings.finalImagePushSecret, MCO_NAMESPACE, signal),
+      ])
+      addSecretRow(pull, hint)
+      addSecretRow(push, hint)
+      const final = ref(settings.finalImagePullspec)
+      if (!final) {
+        checks.push({
+          cause: `"${settings.finalImagePullspec}" is not a valid image pullspec`,
+          id: 'pool:pullspec',
+          next: `run \`oc mob setup --pool ${name} --force\` with a pullspec like quay.io/org/os-image`,
+          section: 'pool',
+          status: 'fail',
+          subject: `pool ${name} final image`,
+        })
+        return
+      }
 
-    const nodesSee: SecretInUse = internal && isInternalRegistry(final.registry) && !internal.problem
-      ? {...global, auths: {...global.auths, ...internal.auths}, label: 'global pull secret + internal-registry pull secret (as nodes see them)', problem: global.problem}
-      : {...global, label: 'global pull secret (as nodes see it)'}
-    // The tag of the final pullspec is replaced by each build's: the repository is what matters.
-    const repo = {...final, digest: undefined, tag: undefined}
-    if (base) needs.push({action: 'pull', image: base, purpose: 'the base OS image', secret: pull})
-    needs.push({action: 'pull', image: repo, purpose: 'the built image, as nodes pull it', secret: nodesSee})
-    needs.push({action: 'push', image: repo, purpose: 'the built image', secret: push})
-    if (backend.prunesImages && !isInternalRegistry(final.registry)) needs.push({action: 'delete', image: repo, purpose: 'pruning old images', secret: push})
-    const fix = tokenFixFor({final, name, push})
-    const tokenRows = [
-      ...tokenChecks(push, [final].map((r) => ({host: r.registry, repository: r.repository})), fix?.text ?? '', opts.now),
-      ...tokenChecks(pull, base ? [{host: base.registry, repository: base.repository}] : [], `refresh the credentials in ${pull.ref}`, opts.now),
-    ]
-    checks.push(...tokenRows.map((t) => t.check))
-    if (fix && tokenRows.some((t) => t.wantsLongLived && t.check.id === 'token:push')) {
-      fixes.push({...fix.plan, serviceAccount: tokenRows.find((t) => t.serviceAccount)?.serviceAccount?.split('/').pop() ?? fix.plan.serviceAccount})
-    }
-  }))
+      const nodesSee: SecretInUse =
+        internal && isInternalRegistry(final.registry) && !internal.problem
+          ? {
+              ...global,
+              auths: {...global.auths, ...internal.auths},
+              label: 'global pull secret + internal-registry pull secret (as nodes see them)',
+              problem: global.problem,
+            }
+          : {...global, label: 'global pull secret (as nodes see it)'}
+      // The tag of the final pullspec is replaced by each build's: the repository is what matters.
+      const repo = {...final, digest: undefined, tag: undefined}
+      if (base) needs.push({action: 'pull', image: base, purpose: 'the base OS image', secret: pull})
+      needs.push({action: 'pull', image: repo, purpose: 'the built image, as nodes pull it', secret: nodesSee})
+      needs.push({action: 'push', image: repo, purpose: 'the built image', secret: push})
+      if (backend.prunesImages && !isInternalRegistry(final.registry))
+        needs.push({action: 'delete', image: repo, purpose: 'pruning old images', secret: push})
+      const fix = tokenFixFor({final, name, push})
+      const tokenRows = [
+        ...tokenChecks(
+          push,
+          [final].map((r) => ({host: r.registry, repository: r.repository})),
+          fix?.text ?? '',
+          opts.now,
+        ),
+        ...tokenChecks(
+          pull,
+          base ? [{host: base.registry, repository: base.repository}] : [],
+          `refresh the credentials in ${pull.ref}`,
+          opts.now,
+        ),
+      ]
+      checks.push(...tokenRows.map((t) => t.check))
+      if (fix && tokenRows.some((t) => t.wantsLongLived && t.check.id === 'token:push')) {
+        fixes.push({
+          ...fix.plan,
+          serviceAccount:
+            tokenRows
+              .find((t) => t.serviceAccount)
+              ?.serviceAccount?.split('/')
+              .pop() ?? fix.plan.serviceAccount,
+        })
+      }
+    }),
+  )
 
-  checks.push(...await registryChecks(needs, {addresses: opts.addresses ?? {}, cas: opts.cas ?? DEFAULT_CAS, signal, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS}))
+  checks.push(
+    ...(await registryChecks(needs, {
+      addresses: opts.addresses ?? {},
+      cas: opts.cas ?? DEFAULT_CAS,
+      signal,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    })),
+  )
   const order = {pool: 3, registries: 1, secrets: 0, tokens: 2}
   const all = [...secretRows.values(), ...checks].sort((a, b) => order[a.section] - order[b.section])
   const count = (s: string): number => all.filter((c) => c.status === s).length
   return {
-    checks: all, context: client.context, fixes, generation: backend.generation, pools: pools.map((p) => p.metadata.name!), server: client.server,
+    checks: all,
+    context: client.context,
+    fixes,
+    generation: backend.generation,
+    pools: pools.map((p) => p.metadata.name!),
+    server: client.server,
     summary: {fail: count('fail'), ok: count('ok'), warn: count('warn')},
   }
 }

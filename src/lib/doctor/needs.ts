@@ -37,10 +37,20 @@ function verdict(need: Need, r: ProbeResult, hasCreds: boolean): {status: Doctor
   const addCreds = `add credentials for ${host} with ${need.action} rights to ${secret.ref}`
   if (r.status === 'unreachable') {
     if (isInternalRegistry(host)) {
-      return {cause: `the in-cluster registry is not reachable from here: ${r.answer}`, next: `expose its route (\`oc patch configs.imageregistry.operator.openshift.io/cluster --type=merge -p '{"spec":{"defaultRoute":true}}'\`) and run again with --registry-address ${host}=$(oc get route default-route -n openshift-image-registry -o jsonpath='{.spec.host}')`, status: 'warn'}
+      return {
+        cause: `the in-cluster registry is not reachable from here: ${r.answer}`,
+        next: `expose its route (\`oc patch configs.imageregistry.operator.openshift.io/cluster --type=merge -p '{"spec":{"defaultRoute":true}}'\`) and run again with --registry-address ${host}=$(oc get route default-route -n openshift-image-registry -o jsonpath='{.spec.host}')`,
+        status: 'warn',
+      }
     }
 
-    return {cause: `not reachable: ${r.answer}`, next: r.answer.includes('TLS') ? `give the registry's CA with --registry-ca FILE (nodes and builds trust it through the cluster's additional trust bundle)` : `check that ${host} is up and reachable from here (proxy, firewall, DNS)`, status: 'fail'}
+    return {
+      cause: `not reachable: ${r.answer}`,
+      next: r.answer.includes('TLS')
+        ? `give the registry's CA with --registry-ca FILE (nodes and builds trust it through the cluster's additional trust bundle)`
+        : `check that ${host} is up and reachable from here (proxy, firewall, DNS)`,
+      status: 'fail',
+    }
   }
 
   if (r.status === 'ok') {
@@ -49,25 +59,44 @@ function verdict(need: Need, r: ProbeResult, hasCreds: boolean): {status: Doctor
       pull: `may pull ${where}`,
       push: `may push to ${where} (an upload was opened and cancelled; nothing was pushed)`,
     }
-    return {cause: ok[need.action] + noCreds, status: hasCreds ? 'ok' : 'warn', ...(hasCreds ? {} : {next: `fine while ${host} allows anonymous ${need.action}; otherwise ${addCreds}`})}
+    return {
+      cause: ok[need.action] + noCreds,
+      status: hasCreds ? 'ok' : 'warn',
+      ...(hasCreds ? {} : {next: `fine while ${host} allows anonymous ${need.action}; otherwise ${addCreds}`}),
+    }
   }
 
   if (r.status === 'missing') {
     if (need.action === 'pull' && (image.digest || image.tag)) {
-      return {cause: `${where}@${image.digest ?? image.tag} does not exist (or is hidden from these credentials)${noCreds}`, next: 'check the image reference and the credentials', status: 'fail'}
+      return {
+        cause: `${where}@${image.digest ?? image.tag} does not exist (or is hidden from these credentials)${noCreds}`,
+        next: 'check the image reference and the credentials',
+        status: 'fail',
+      }
     }
 
-    return {cause: `may pull from ${host}; the repository ${image.repository} does not exist yet (the first push creates it)${noCreds}`, status: 'ok'}
+    return {
+      cause: `may pull from ${host}; the repository ${image.repository} does not exist yet (the first push creates it)${noCreds}`,
+      status: 'ok',
+    }
   }
 
   if (r.status === 'unsupported') {
-    return {cause: `the registry has deletes disabled: pruning deletes nothing and images accumulate`, next: `enable deletes on ${host} (distribution: storage.delete.enabled: true), or prune it by hand`, status: 'warn'}
+    return {
+      cause: `the registry has deletes disabled: pruning deletes nothing and images accumulate`,
+      next: `enable deletes on ${host} (distribution: storage.delete.enabled: true), or prune it by hand`,
+      status: 'warn',
+    }
   }
 
   const refused = r.status === 'denied'
   const cause = refused ? `refused${noCreds}` : 'the registry answered with an error'
   if (need.action === 'delete') {
-    return {cause: `${cause}: pruning will fail (the builder only logs it) and images accumulate`, next: refused ? `${addCreds} (delete rights), or prune by hand` : `check ${host}`, status: 'warn'}
+    return {
+      cause: `${cause}: pruning will fail (the builder only logs it) and images accumulate`,
+      next: refused ? `${addCreds} (delete rights), or prune by hand` : `check ${host}`,
+      status: 'warn',
+    }
   }
 
   return {cause, next: refused ? addCreds : `check ${host}`, status: 'fail'}
@@ -83,7 +112,17 @@ export async function registryChecks(needs: Need[], opts: ProbeOptions): Promise
     const subject = `${VERB[need.action]} ${image.registry}/${image.repository} (${need.purpose}) with ${secret.label}`
     const id = `registry:${need.action}${need.action === 'pull' && need.purpose.startsWith('the base') ? ':base' : need.action === 'pull' ? ':nodes' : ''}`
     if (secret.problem) {
-      done.set(key, Promise.resolve({cause: `not tried: ${secret.ref} is not usable (${secret.problem})`, id, next: `fix ${secret.ref} first`, section: 'registries', status: 'fail', subject}))
+      done.set(
+        key,
+        Promise.resolve({
+          cause: `not tried: ${secret.ref} is not usable (${secret.problem})`,
+          id,
+          next: `fix ${secret.ref} first`,
+          section: 'registries',
+          status: 'fail',
+          subject,
+        }),
+      )
       continue
     }
 
@@ -91,15 +130,28 @@ export async function registryChecks(needs: Need[], opts: ProbeOptions): Promise
     const sessionKey = JSON.stringify([image.registry, secret.ref, secret.label, image.repository])
     let session = sessions.get(sessionKey)
     if (!session) {
-      session = new RegistrySession(image.registry, creds, {address: opts.addresses[image.registry], cas: opts.cas, signal: opts.signal, timeoutMs: opts.timeoutMs})
+      session = new RegistrySession(image.registry, creds, {
+        address: opts.addresses[image.registry],
+        cas: opts.cas,
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs,
+      })
       sessions.set(sessionKey, session)
     }
 
     const s = session
-    done.set(key, (async () => {
-      const r = need.action === 'pull' ? await s.pull(image.repository, image.digest ?? image.tag) : need.action === 'push' ? await s.push(image.repository) : await s.delete(image.repository)
-      return {...verdict(need, r, Boolean(creds)), answer: r.answer, id, login: r.login, section: 'registries' as const, subject}
-    })())
+    done.set(
+      key,
+      (async () => {
+        const r =
+          need.action === 'pull'
+            ? await s.pull(image.repository, image.digest ?? image.tag)
+            : need.action === 'push'
+              ? await s.push(image.repository)
+              : await s.delete(image.repository)
+        return {...verdict(need, r, Boolean(creds)), answer: r.answer, id, login: r.login, section: 'registries' as const, subject}
+      })(),
+    )
   }
 
   return Promise.all(done.values())

@@ -43,7 +43,11 @@ export class RegistrySession {
   private challenge?: Challenge | null
   private readonly tokens = new Map<string, Promise<{header?: string; login: string; failure?: ProbeResult}>>()
 
-  constructor(readonly host: string, private readonly creds: Credentials | undefined, private readonly opts: SessionOptions) {}
+  constructor(
+    readonly host: string,
+    private readonly creds: Credentials | undefined,
+    private readonly opts: SessionOptions,
+  ) {}
 
   private async send(url: string, method: string, headers: Record<string, string> = {}): Promise<RegistryResponse> {
     return registryRequest(url, {cas: this.opts.cas, headers, method, signal: this.opts.signal, timeoutMs: this.opts.timeoutMs})
@@ -60,14 +64,16 @@ export class RegistrySession {
     } catch (error) {
       // A plain-HTTP registry answers a TLS hello with garbage ("wrong version number"); on loopback
       // (where container tools allow plain HTTP) that means: try HTTP. Certificate errors stay errors.
-      if (!(error instanceof RegistryNetError) || !LOOPBACK.test(address) || !PLAIN_HTTP_SIGNS.test(`${error.code} ${error.message}`)) throw error
+      if (!(error instanceof RegistryNetError) || !LOOPBACK.test(address) || !PLAIN_HTTP_SIGNS.test(`${error.code} ${error.message}`))
+        throw error
       res = await this.send(`http://${address}/v2/`, 'GET')
       this.base = `http://${address}`
     }
 
     if (res.status === 401) {
       const challenges = parseChallenges(res.headers['www-authenticate'])
-      this.challenge = challenges.find((c) => c.scheme === 'bearer' && c.params.realm) ?? challenges.find((c) => c.scheme === 'basic') ?? null
+      this.challenge =
+        challenges.find((c) => c.scheme === 'bearer' && c.params.realm) ?? challenges.find((c) => c.scheme === 'basic') ?? null
     } else {
       this.challenge = null
     }
@@ -86,7 +92,10 @@ export class RegistrySession {
 
   private async fetchAuthorization(scope: string): Promise<{header?: string; login: string; failure?: ProbeResult}> {
     const c = this.creds
-    const basic = c?.username !== undefined && c.password !== undefined ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` : undefined
+    const basic =
+      c?.username !== undefined && c.password !== undefined
+        ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`
+        : undefined
     if (c?.registryToken) return {header: `Bearer ${c.registryToken}`, login: 'registry token'}
     if (!this.challenge) return {login: 'anonymous (the registry asks for no login)'}
     if (this.challenge.scheme === 'basic') return {header: basic, login: basic ? 'Basic' : 'anonymous'}
@@ -97,18 +106,39 @@ export class RegistrySession {
     let res: RegistryResponse
     try {
       if (c?.identityToken) {
-        const form = new URLSearchParams({client_id: 'oc-mob', grant_type: 'refresh_token', refresh_token: c.identityToken, scope, service: this.challenge.params.service ?? ''})
-        res = await registryRequest(realm.toString(), {body: form.toString(), cas: this.opts.cas, headers: {'Content-Length': String(Buffer.byteLength(form.toString())), 'Content-Type': 'application/x-www-form-urlencoded'}, method: 'POST', signal: this.opts.signal, timeoutMs: this.opts.timeoutMs})
+        const form = new URLSearchParams({
+          client_id: 'oc-mob',
+          grant_type: 'refresh_token',
+          refresh_token: c.identityToken,
+          scope,
+          service: this.challenge.params.service ?? '',
+        })
+        res = await registryRequest(realm.toString(), {
+          body: form.toString(),
+          cas: this.opts.cas,
+          headers: {'Content-Length': String(Buffer.byteLength(form.toString())), 'Content-Type': 'application/x-www-form-urlencoded'},
+          method: 'POST',
+          signal: this.opts.signal,
+          timeoutMs: this.opts.timeoutMs,
+        })
       } else {
         res = await this.send(url, 'GET', basic ? {Authorization: basic} : {})
       }
     } catch (error) {
-      if (error instanceof RegistryNetError) return {failure: {answer: `token service ${realm.host}: ${error.message}`, login, status: 'unreachable'}, login}
+      if (error instanceof RegistryNetError)
+        return {failure: {answer: `token service ${realm.host}: ${error.message}`, login, status: 'unreachable'}, login}
       throw error
     }
 
     if (res.status !== 200) {
-      return {failure: {answer: httpAnswer(res, `token service ${realm.origin}${realm.pathname}`), login, status: res.status === 401 || res.status === 403 ? 'denied' : 'error'}, login}
+      return {
+        failure: {
+          answer: httpAnswer(res, `token service ${realm.origin}${realm.pathname}`),
+          login,
+          status: res.status === 401 || res.status === 403 ? 'denied' : 'error',
+        },
+        login,
+      }
     }
 
     let token: string | undefined
@@ -119,12 +149,18 @@ export class RegistrySession {
       token = undefined
     }
 
-    if (!token) return {failure: {answer: `token service ${realm.origin}${realm.pathname}: HTTP 200 without a token`, login, status: 'error'}, login}
+    if (!token)
+      return {failure: {answer: `token service ${realm.origin}${realm.pathname}: HTTP 200 without a token`, login, status: 'error'}, login}
     return {header: `Bearer ${token}`, login}
   }
 
   /** One authorised request for `actions` on `repository`, or the failure that stopped it. */
-  private async call(repository: string, actions: Action[], method: string, path: string): Promise<{res: RegistryResponse; login: string} | ProbeResult> {
+  private async call(
+    repository: string,
+    actions: Action[],
+    method: string,
+    path: string,
+  ): Promise<{res: RegistryResponse; login: string} | ProbeResult> {
     try {
       await this.ping()
       const auth = await this.authorize(scopeFor(repository, actions))
@@ -140,7 +176,12 @@ export class RegistrySession {
   /** Pull: HEAD of the manifest `reference`, or (no reference) the repository's tag list. */
   async pull(repository: string, reference?: string): Promise<ProbeResult> {
     const what = reference ? `HEAD /v2/${repository}/manifests/${reference}` : `GET /v2/${repository}/tags/list`
-    const r = await this.call(repository, ['pull'], reference ? 'HEAD' : 'GET', reference ? `/v2/${repository}/manifests/${reference}` : `/v2/${repository}/tags/list`)
+    const r = await this.call(
+      repository,
+      ['pull'],
+      reference ? 'HEAD' : 'GET',
+      reference ? `/v2/${repository}/manifests/${reference}` : `/v2/${repository}/tags/list`,
+    )
     if (!('res' in r)) return r
     const {login, res} = r
     const answer = httpAnswer(res, what)
@@ -158,8 +199,14 @@ export class RegistrySession {
     if (res.status !== 202) return {answer, login, status: res.status === 401 || res.status === 403 ? 'denied' : 'error'}
     const location = res.headers.location
     if (!location) return {answer: `${answer}, without a Location to cancel`, login, status: 'ok'}
-    const cancel = await this.call(repository, ['pull', 'push'], 'DELETE', new URL(location, `${this.base}/`).pathname + new URL(location, `${this.base}/`).search)
-    const cancelled = 'res' in cancel ? `upload session cancelled (HTTP ${cancel.res.status})` : `cancelling the upload session failed: ${cancel.answer}`
+    const cancel = await this.call(
+      repository,
+      ['pull', 'push'],
+      'DELETE',
+      new URL(location, `${this.base}/`).pathname + new URL(location, `${this.base}/`).search,
+    )
+    const cancelled =
+      'res' in cancel ? `upload session cancelled (HTTP ${cancel.res.status})` : `cancelling the upload session failed: ${cancel.answer}`
     return {answer: `${answer}; ${cancelled}`, login, status: 'ok'}
   }
 

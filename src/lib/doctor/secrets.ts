@@ -7,7 +7,16 @@ import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {KubeObject, Secret} from '../kube/types.js'
 import {GLOBAL_PULL_SECRET, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
-import {type AuthMap, type Credentials, credentialsOf, DockerSecretError, findCredentials, parseDockerSecret, type ParsedDockerSecret, registriesIn} from '../registry/auth.js'
+import {
+  type AuthMap,
+  type Credentials,
+  credentialsOf,
+  DockerSecretError,
+  findCredentials,
+  parseDockerSecret,
+  type ParsedDockerSecret,
+  registriesIn,
+} from '../registry/auth.js'
 import {humanDuration, tokenExpiry} from './challenge.js'
 import type {DoctorCheck} from './types.js'
 
@@ -31,10 +40,19 @@ export interface ControllerConfig extends KubeObject {
 }
 
 const ROLE_TITLE: Record<SecretRole, string> = {
-  base: 'base image pull secret', global: 'global pull secret', internal: 'internal-registry pull secret', push: 'push secret',
+  base: 'base image pull secret',
+  global: 'global pull secret',
+  internal: 'internal-registry pull secret',
+  push: 'push secret',
 }
 
-export async function readSecret(client: KubeClient, role: SecretRole, name: string, namespace: string, signal?: AbortSignal): Promise<SecretInUse> {
+export async function readSecret(
+  client: KubeClient,
+  role: SecretRole,
+  name: string,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<SecretInUse> {
   const use: SecretInUse = {label: `${ROLE_TITLE[role]} ${name}`, ref: `${namespace}/${name}`, role}
   if (!name) return {...use, label: ROLE_TITLE[role], problem: `no ${ROLE_TITLE[role]} is set`}
   use.secret = await client.find<Secret>(R.secrets, name, namespace, signal)
@@ -54,7 +72,11 @@ export async function readSecret(client: KubeClient, role: SecretRole, name: str
 export function internalPullSecret(cc: ControllerConfig | undefined): SecretInUse | undefined {
   const raw = cc?.spec?.internalRegistryPullSecret
   if (!raw) return undefined
-  const use: SecretInUse = {label: 'internal-registry pull secret', ref: 'ControllerConfig machine-config-controller .spec.internalRegistryPullSecret', role: 'internal'}
+  const use: SecretInUse = {
+    label: 'internal-registry pull secret',
+    ref: 'ControllerConfig machine-config-controller .spec.internalRegistryPullSecret',
+    role: 'internal',
+  }
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as {auths?: AuthMap}
     use.auths = parsed.auths && typeof parsed.auths === 'object' ? parsed.auths : (parsed as AuthMap)
@@ -84,10 +106,15 @@ export function secretCheck(use: SecretInUse, fixHint: string): DoctorCheck {
   }
 
   const hosts = registriesIn(use.auths ?? {})
-  const kind = use.parsed ? `${use.parsed.type}${use.parsed.legacyContent || use.parsed.key === '.dockercfg' ? ' (legacy content: the operator canonicalises it)' : ''}` : 'docker config'
+  const kind = use.parsed
+    ? `${use.parsed.type}${use.parsed.legacyContent || use.parsed.key === '.dockercfg' ? ' (legacy content: the operator canonicalises it)' : ''}`
+    : 'docker config'
   return {
     cause: `${kind}; credentials for ${hosts.length > 0 ? hosts.join(', ') : '(no registry)'}`,
-    id, section: 'secrets', status: hosts.length > 0 ? 'ok' : 'warn', subject: `${use.label} (${use.ref})`,
+    id,
+    section: 'secrets',
+    status: hosts.length > 0 ? 'ok' : 'warn',
+    subject: `${use.label} (${use.ref})`,
     ...(hosts.length > 0 ? {} : {next: `add registry credentials to ${use.ref}`}),
   }
 }
@@ -110,7 +137,12 @@ export interface TokenFinding {
 }
 
 /** Expiry of the tokens `use` holds for `hosts` (JWT `exp`; the token itself is never shown). */
-export function tokenChecks(use: SecretInUse, hosts: Array<{host: string; repository: string}>, fixText: string, now = Date.now()): TokenFinding[] {
+export function tokenChecks(
+  use: SecretInUse,
+  hosts: Array<{host: string; repository: string}>,
+  fixText: string,
+  now = Date.now(),
+): TokenFinding[] {
   const out: TokenFinding[] = []
   const seen = new Set<string>()
   for (const {host, repository} of hosts) {
@@ -121,18 +153,63 @@ export function tokenChecks(use: SecretInUse, hosts: Array<{host: string; reposi
     const token = c?.password ?? c?.identityToken ?? c?.registryToken ?? ''
     const exp = tokenExpiry(token, now)
     const rotating = isRotatingTokenSecret(use.secret)
-    const sa = exp.subject?.startsWith('system:serviceaccount:') ? exp.subject.split(':').slice(2).join('/') : use.secret?.metadata.annotations?.['kubernetes.io/service-account.name']
+    const sa = exp.subject?.startsWith('system:serviceaccount:')
+      ? exp.subject.split(':').slice(2).join('/')
+      : use.secret?.metadata.annotations?.['kubernetes.io/service-account.name']
     const subject = `${use.label}: token for ${host}`
     const id = `token:${use.role}`
     if (!exp.jwt && !rotating) continue
     if (exp.secondsLeft !== undefined && exp.secondsLeft <= 0) {
-      out.push({check: {cause: `the token${sa ? ` of service account ${sa}` : ''} expired ${humanDuration(-exp.secondsLeft)} ago (${exp.expires})`, id, next: fixText, section: 'tokens', status: 'fail', subject}, serviceAccount: sa, wantsLongLived: true})
+      out.push({
+        check: {
+          cause: `the token${sa ? ` of service account ${sa}` : ''} expired ${humanDuration(-exp.secondsLeft)} ago (${exp.expires})`,
+          id,
+          next: fixText,
+          section: 'tokens',
+          status: 'fail',
+          subject,
+        },
+        serviceAccount: sa,
+        wantsLongLived: true,
+      })
     } else if (exp.secondsLeft !== undefined && exp.secondsLeft < DAY) {
-      out.push({check: {cause: `the token${sa ? ` of service account ${sa}` : ''} expires in ${humanDuration(exp.secondsLeft)} (${exp.expires})${rotating ? '; builder-dockercfg-* tokens are rotated about hourly and copies of them go stale' : ''}`, id, next: fixText, section: 'tokens', status: 'warn', subject}, serviceAccount: sa, wantsLongLived: true})
+      out.push({
+        check: {
+          cause: `the token${sa ? ` of service account ${sa}` : ''} expires in ${humanDuration(exp.secondsLeft)} (${exp.expires})${rotating ? '; builder-dockercfg-* tokens are rotated about hourly and copies of them go stale' : ''}`,
+          id,
+          next: fixText,
+          section: 'tokens',
+          status: 'warn',
+          subject,
+        },
+        serviceAccount: sa,
+        wantsLongLived: true,
+      })
     } else if (rotating && use.role === 'push') {
-      out.push({check: {cause: `${use.secret?.metadata.name} is a service-account token secret that the cluster rotates; the copies the builder makes of it go stale and pushes start failing${exp.expires ? ` (this token expires ${exp.expires})` : ''}`, id, next: fixText, section: 'tokens', status: 'warn', subject}, serviceAccount: sa ?? 'builder', wantsLongLived: true})
+      out.push({
+        check: {
+          cause: `${use.secret?.metadata.name} is a service-account token secret that the cluster rotates; the copies the builder makes of it go stale and pushes start failing${exp.expires ? ` (this token expires ${exp.expires})` : ''}`,
+          id,
+          next: fixText,
+          section: 'tokens',
+          status: 'warn',
+          subject,
+        },
+        serviceAccount: sa ?? 'builder',
+        wantsLongLived: true,
+      })
     } else {
-      out.push({check: {cause: exp.expires ? `expires in ${humanDuration(exp.secondsLeft!)} (${exp.expires})` : 'a token without an expiry', id, section: 'tokens', status: 'ok', subject}, serviceAccount: sa, wantsLongLived: false})
+      out.push({
+        check: {
+          cause: exp.expires ? `expires in ${humanDuration(exp.secondsLeft!)} (${exp.expires})` : 'a token without an expiry',
+          id,
+          section: 'tokens',
+          status: 'ok',
+          subject,
+        },
+        serviceAccount: sa,
+        wantsLongLived: false,
+      })
     }
   }
 

@@ -35,17 +35,33 @@ export class ApiError extends MobError {
 }
 
 const HTTP_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 410: 'Gone', 413: 'Request Entity Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
-  503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 }
 
 function httpText(status: number): string {
   return HTTP_TEXT[status] ?? `HTTP ${status}`
 }
 
-function describe(status: number, body: Status | undefined, msg: string, req: RequestContext): {message: string; next?: string; exitCode: ExitCodeValue} {
+function describe(
+  status: number,
+  body: Status | undefined,
+  msg: string,
+  req: RequestContext,
+): {message: string; next?: string; exitCode: ExitCodeValue} {
   switch (status) {
     case 401: {
       return {
@@ -76,18 +92,30 @@ function describe(status: number, body: Status | undefined, msg: string, req: Re
     }
 
     case 409: {
-      return {exitCode: ExitCode.Invalid, message: msg, next: body?.reason === 'Conflict' ? 'someone changed the object at the same time; run the command again' : undefined}
+      return {
+        exitCode: ExitCode.Invalid,
+        message: msg,
+        next: body?.reason === 'Conflict' ? 'someone changed the object at the same time; run the command again' : undefined,
+      }
     }
 
-    case 400: case 410: case 413: case 415: case 422: {
+    case 400:
+    case 410:
+    case 413:
+    case 415:
+    case 422: {
       return {exitCode: ExitCode.Invalid, message: msg}
     }
 
-    case 429: case 500: case 502: case 503: case 504: {
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504: {
       return {
         exitCode: ExitCode.Unreachable,
         message: `the API server at ${req.server} answered ${status} ${httpText(status)} to ${req.method} ${req.path}: ${msg}`,
-        next: 'wait a moment and try again; if it persists, check the cluster\'s API server',
+        next: "wait a moment and try again; if it persists, check the cluster's API server",
       }
     }
 
@@ -111,9 +139,17 @@ export function apiErrorFromResponse(status: number, text: string, req: RequestC
 }
 
 const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'ERR_SSL_WRONG_VERSION_NUMBER',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ])
 
 const CONN_TEXT: Record<string, string> = {

@@ -15,10 +15,7 @@ import type {IncomingMessage} from 'node:http'
 import {ExitCode, MobError} from '../errors.js'
 import {formatDuration} from '../duration.js'
 import {loadKubeconfig, type KubeconfigFlags, type LoadedKubeconfig} from './kubeconfig.js'
-import {
-  collectionPath, objectPath, PATCH_CONTENT_TYPES, qualifiedName,
-  type PatchType, type ResourceType,
-} from './resources.js'
+import {collectionPath, objectPath, PATCH_CONTENT_TYPES, qualifiedName, type PatchType, type ResourceType} from './resources.js'
 import type {KubeList, KubeObject, Status} from './types.js'
 import {apiErrorFromResponse, transportError} from './api-error.js'
 import {isRetryable, sleep} from './retry.js'
@@ -133,15 +130,25 @@ export class KubeClient {
     this.context = config.context
     this.namespace = config.namespace
     this.base = new URL(this.server)
-    this.opts = {attempts: 4, backoffMs: 250, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, ...opts}
+    this.opts = {
+      attempts: 4,
+      backoffMs: 250,
+      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+      ...opts,
+    }
     // One listener for all requests (not one per request: a command runs many at once).
-    this.opts.signal?.addEventListener('abort', () => {
-      const reason = this.opts.signal!.reason as Error
-      for (const f of this.inFlight) {
-        if (f.res) f.res.destroy(reason)
-        else f.req.destroy(reason)
-      }
-    }, {once: true})
+    this.opts.signal?.addEventListener(
+      'abort',
+      () => {
+        const reason = this.opts.signal!.reason as Error
+        for (const f of this.inFlight) {
+          if (f.res) f.res.destroy(reason)
+          else f.req.destroy(reason)
+        }
+      },
+      {once: true},
+    )
   }
 
   private throwIfCancelled(): void {
@@ -250,28 +257,37 @@ export class KubeClient {
         if (connecting && phase === 'answer') return
         // A connection limit cut short by a smaller --request-timeout is that flag's doing.
         const byFlag = !connecting || limitMs === requestMs
-        const error = requestTimeoutError(phase, limitMs, byFlag, {context: this.context, method: spec.method, path: spec.path, server: this.server})
+        const error = requestTimeoutError(phase, limitMs, byFlag, {
+          context: this.context,
+          method: spec.method,
+          path: spec.path,
+          server: this.server,
+        })
         if (flight.res) flight.res.destroy(error)
         else req.destroy(error)
       }
 
-      const req = mod.request(target, {
-        agent: material.agent,
-        auth: material.auth,
-        headers,
-        method: spec.method,
-        signal: spec.signal,
-      }, (r) => {
-        flight.res = r
-        // A stream's headers have come: it runs as long as it lasts (watches have their heartbeat).
-        if (stream) stop()
-        else r.once('end', stop)
-        r.once('close', () => {
-          stop()
-          this.inFlight.delete(flight)
-        })
-        resolve(r)
-      })
+      const req = mod.request(
+        target,
+        {
+          agent: material.agent,
+          auth: material.auth,
+          headers,
+          method: spec.method,
+          signal: spec.signal,
+        },
+        (r) => {
+          flight.res = r
+          // A stream's headers have come: it runs as long as it lasts (watches have their heartbeat).
+          if (stream) stop()
+          else r.once('end', stop)
+          r.once('close', () => {
+            stop()
+            this.inFlight.delete(flight)
+          })
+          resolve(r)
+        },
+      )
       flight.req = req
       this.inFlight.add(flight)
       // The clocks start with a connection: waiting for a free one behind long watches is not the server's fault.
@@ -301,12 +317,19 @@ export class KubeClient {
       throw transportError(error, this.server, this.context)
     })
 
-    this.debug(`${spec.method} ${target}${payload && spec.contentType ? ` (${spec.contentType})` : ''} ${res.statusCode} in ${Date.now() - started}ms`)
+    this.debug(
+      `${spec.method} ${target}${payload && spec.contentType ? ` (${spec.contentType})` : ''} ${res.statusCode} in ${Date.now() - started}ms`,
+    )
     const code = res.statusCode ?? 0
     if (code >= 200 && code < 300) return res
     const text = await readBody(res)
     const retryAfter = res.headers['retry-after']
-    throw apiErrorFromResponse(code, text, {context: this.context, method: spec.method, path: spec.path, server: this.server}, typeof retryAfter === 'string' ? retryAfter : undefined)
+    throw apiErrorFromResponse(
+      code,
+      text,
+      {context: this.context, method: spec.method, path: spec.path, server: this.server},
+      typeof retryAfter === 'string' ? retryAfter : undefined,
+    )
   }
 
   /**
@@ -398,7 +421,12 @@ export class KubeClient {
    * kind takes it; strategic merge patch is refused here for custom resources before the server
    * refuses it with 415.
    */
-  async patch<T extends KubeObject>(r: ResourceType, name: string, patch: unknown, opts: WriteOptions & {type?: PatchType} = {}): Promise<T> {
+  async patch<T extends KubeObject>(
+    r: ResourceType,
+    name: string,
+    patch: unknown,
+    opts: WriteOptions & {type?: PatchType} = {},
+  ): Promise<T> {
     const type = opts.type ?? 'merge'
     if (type === 'strategic' && !r.builtin) {
       throw new Error(`strategic merge patch is not supported for ${qualifiedName(r)}; use a merge or JSON patch`)
@@ -434,13 +462,16 @@ export class KubeClient {
    * newcomer. 'gone' when it no longer exists, 'changed' when the name now holds another object.
    */
   async deleteExact(
-    r: ResourceType, o: {name: string; namespace?: string; uid?: string},
+    r: ResourceType,
+    o: {name: string; namespace?: string; uid?: string},
     opts: {propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; signal?: AbortSignal} = {},
   ): Promise<'changed' | 'deleted' | 'gone'> {
     try {
       await this.request<Status>({
         body: {
-          apiVersion: 'v1', kind: 'DeleteOptions', ...(o.uid ? {preconditions: {uid: o.uid}} : {}),
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          ...(o.uid ? {preconditions: {uid: o.uid}} : {}),
           ...(opts.propagationPolicy ? {propagationPolicy: opts.propagationPolicy} : {}),
         },
         method: 'DELETE',
@@ -470,7 +501,8 @@ export class KubeClient {
    * again on the fresh copy.
    */
   async update<T extends KubeObject>(
-    r: ResourceType, name: string, // biome-ignore lint/suspicious/noConfusingVoidType: a mutator may return nothing (change made) or false (nothing to change)
+    r: ResourceType,
+    name: string, // biome-ignore lint/suspicious/noConfusingVoidType: a mutator may return nothing (change made) or false (nothing to change)
     mutate: (obj: T) => boolean | void,
     opts: {namespace?: string; subresource?: string; attempts?: number; dryRun?: boolean} = {},
   ): Promise<T> {
@@ -492,13 +524,19 @@ export class KubeClient {
  * A request that ran out of time, saying where it stood: no connection, no TLS handshake, or no
  * answer. Exit 4 like every unreachable server; not retried (the time is already spent).
  */
-export function requestTimeoutError(phase: Phase, limitMs: number, byFlag: boolean, req: {server: string; context: string; method: string; path: string}): MobError {
+export function requestTimeoutError(
+  phase: Phase,
+  limitMs: number,
+  byFlag: boolean,
+  req: {server: string; context: string; method: string; path: string},
+): MobError {
   const within = formatDuration(limitMs)
-  const what = phase === 'connect'
-    ? `cannot reach the cluster at ${req.server}: no connection within ${within}`
-    : phase === 'tls'
-      ? `the API server at ${req.server} accepted the connection but did not complete the TLS handshake within ${within}`
-      : `the API server at ${req.server} did not answer ${req.method} ${req.path} within ${within}`
+  const what =
+    phase === 'connect'
+      ? `cannot reach the cluster at ${req.server}: no connection within ${within}`
+      : phase === 'tls'
+        ? `the API server at ${req.server} accepted the connection but did not complete the TLS handshake within ${within}`
+        : `the API server at ${req.server} did not answer ${req.method} ${req.path} within ${within}`
   const check = `check that the API server of context "${req.context}" is up and reachable from here (VPN, proxy, firewall)`
   return new MobError(what, {
     code: 'RequestTimeout',

@@ -174,7 +174,9 @@ export function loadKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = 
       return {context: kc.getCurrentContext(), files: [], kc, namespace: readNamespaceFile(), server: cluster.server}
     }
 
-    const where = env.KUBECONFIG ? `none of the files in KUBECONFIG exist (${env.KUBECONFIG})` : 'no kubeconfig found (~/.kube/config does not exist and KUBECONFIG is not set)'
+    const where = env.KUBECONFIG
+      ? `none of the files in KUBECONFIG exist (${env.KUBECONFIG})`
+      : 'no kubeconfig found (~/.kube/config does not exist and KUBECONFIG is not set)'
     throw noCluster(where)
   }
 

@@ -87,14 +87,14 @@ function buildDone(build: Build | undefined): boolean {
 function containerDone(pod: Pod | undefined, container?: string): boolean {
   if (!pod) return true
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return true
-  const statuses = [...pod.status?.containerStatuses ?? [], ...pod.status?.initContainerStatuses ?? []]
+  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]
   const st = container ? statuses.find((s) => s.name === container) : statuses[0]
   return Boolean(st?.state?.terminated)
 }
 
 function containerStarted(pod: Pod | undefined, container?: string): boolean | undefined {
   if (!pod) return undefined
-  const statuses = [...pod.status?.containerStatuses ?? [], ...pod.status?.initContainerStatuses ?? []]
+  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]
   const st = container ? statuses.find((s) => s.name === container) : statuses[0]
   if (!pod.spec?.nodeName) return false
   return Boolean(st?.state?.running || st?.state?.terminated)
@@ -129,7 +129,10 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
       timestamps: true,
     }
     try {
-      res = await client.send({method: 'GET', path: objectPath(resource, opts.name, opts.namespace, 'log'), query, signal: opts.signal}, true)
+      res = await client.send(
+        {method: 'GET', path: objectPath(resource, opts.name, opts.namespace, 'log'), query, signal: opts.signal},
+        true,
+      )
     } catch (error) {
       if (opts.signal?.aborted) break
       if (isWaiting(error) && opts.follow && resource === R.pods) {
@@ -171,9 +174,10 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
       // The server ended the stream: done if the container (or the Build) has ended, otherwise the
       // connection dropped (and a trailing line without newline is incomplete: it comes again after
       // the reconnect).
-      const ended = resource === R.pods
-        ? containerDone(await client.find<Pod>(R.pods, opts.name, opts.namespace), opts.container)
-        : buildDone(await client.find<Build>(resource, opts.name, opts.namespace))
+      const ended =
+        resource === R.pods
+          ? containerDone(await client.find<Pod>(R.pods, opts.name, opts.namespace), opts.container)
+          : buildDone(await client.find<Build>(resource, opts.name, opts.namespace))
       if (ended) {
         flush()
         break
@@ -190,13 +194,19 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
 }
 
 async function waitForStart(client: KubeClient, opts: LogOptions): Promise<void> {
-  await waitFor<Pod, true>(client, R.pods, opts.name, (pod) => {
-    if (!pod) {
-      throw new MobError(`pod ${opts.name} was deleted before its log could be read`, {exitCode: ExitCode.NotFound})
-    }
+  await waitFor<Pod, true>(
+    client,
+    R.pods,
+    opts.name,
+    (pod) => {
+      if (!pod) {
+        throw new MobError(`pod ${opts.name} was deleted before its log could be read`, {exitCode: ExitCode.NotFound})
+      }
 
-    return containerStarted(pod, opts.container) || containerDone(pod, opts.container) ? true : undefined
-  }, {namespace: opts.namespace, signal: opts.signal})
+      return containerStarted(pod, opts.container) || containerDone(pod, opts.container) ? true : undefined
+    },
+    {namespace: opts.namespace, signal: opts.signal},
+  )
 }
 
 /**
@@ -204,7 +214,11 @@ async function waitForStart(client: KubeClient, opts: LogOptions): Promise<void>
  * mid-stream; `flush` writes a trailing line that had no newline, once the caller knows the log ended.
  */
 async function pump(
-  res: IncomingMessage, cursor: Cursor, opts: LogOptions, write: LogWriter, result: LogResult,
+  res: IncomingMessage,
+  cursor: Cursor,
+  opts: LogOptions,
+  write: LogWriter,
+  result: LogResult,
 ): Promise<{dropped: boolean; flush: () => void}> {
   let buf = ''
   // What the writer is still busy with: awaited before the next chunk is read.

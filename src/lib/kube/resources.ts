@@ -14,7 +14,15 @@ export interface ResourceType {
   hasStatus: boolean
 }
 
-function res(group: string, version: string, plural: string, kind: string, namespaced: boolean, builtin: boolean, hasStatus: boolean): ResourceType {
+function res(
+  group: string,
+  version: string,
+  plural: string,
+  kind: string,
+  namespaced: boolean,
+  builtin: boolean,
+  hasStatus: boolean,
+): ResourceType {
   return {builtin, group, hasStatus, kind, namespaced, plural, version}
 }
 

@@ -14,7 +14,12 @@ export interface Deadline {
  * The one way oc-mob bounds a wait: a signal that follows the caller's `parent` and, after
  * `timeoutMs` (undefined: never), aborts with `onTimeout()`.
  */
-export function deadline(parent: AbortSignal | undefined, timeoutMs: number | undefined, onTimeout: () => unknown = () => undefined, parentReason?: () => unknown): Deadline {
+export function deadline(
+  parent: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  onTimeout: () => unknown = () => undefined,
+  parentReason?: () => unknown,
+): Deadline {
   const ac = new AbortController()
   const onAbort = (): void => ac.abort(parentReason ? parentReason() : parent?.reason)
   if (parent?.aborted) onAbort()
@@ -33,11 +38,15 @@ export function deadline(parent: AbortSignal | undefined, timeoutMs: number | un
 
 /** Runs `body` with a signal that also aborts after `timeoutMs`, turning that into a timeout error. */
 export async function withTimeout<T>(
-  signal: AbortSignal | undefined, timeoutMs: number | undefined, what: string, next: string,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  what: string,
+  next: string,
   body: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ac = deadline(
-    signal, timeoutMs,
+    signal,
+    timeoutMs,
     () => new MobError(`timed out after ${Math.round(timeoutMs! / 1000)}s waiting for ${what}`, {exitCode: ExitCode.Timeout, next}),
     () => signal?.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted}),
   )

@@ -28,7 +28,11 @@ export interface WatchSpec<K extends string = string> {
  * (ADDED... then SYNCED), then live events arrive as they happen. Stops when `signal` aborts or the
  * consumer stops; an informer that fails ends the stream with its error.
  */
-export async function* watchAll<K extends string>(client: KubeClient, specs: Array<WatchSpec<K>>, signal?: AbortSignal): AsyncGenerator<Tagged<K>> {
+export async function* watchAll<K extends string>(
+  client: KubeClient,
+  specs: Array<WatchSpec<K>>,
+  signal?: AbortSignal,
+): AsyncGenerator<Tagged<K>> {
   const ac = deadline(signal, undefined)
   const queue: Array<Tagged<K>> = []
   let failure: unknown
@@ -43,13 +47,20 @@ export async function* watchAll<K extends string>(client: KubeClient, specs: Arr
   // A signal per informer: on one shared signal every list and watch request of every source adds an
   // abort listener at the same time (Node warns of a leak past 10). `ac` aborts them all with one listener.
   const stops = specs.map(() => new AbortController())
-  ac.signal.addEventListener('abort', () => {
-    for (const stop of stops) stop.abort()
-  }, {once: true})
+  ac.signal.addEventListener(
+    'abort',
+    () => {
+      for (const stop of stops) stop.abort()
+    },
+    {once: true},
+  )
   const pumps = specs.map(async (spec, i) => {
     try {
       for await (const event of informer<KubeObject>(client, spec.resource, {
-        fieldSelector: spec.fieldSelector, labelSelector: spec.labelSelector, namespace: spec.namespace, signal: stops[i].signal,
+        fieldSelector: spec.fieldSelector,
+        labelSelector: spec.labelSelector,
+        namespace: spec.namespace,
+        signal: stops[i].signal,
       })) {
         queue.push({event, source: spec.source})
         poke()

@@ -30,9 +30,7 @@ export interface WatchOptions {
   onReconnect?: (why: string, resourceVersion: string) => void
 }
 
-export type InformerEvent<T> =
-  | {type: 'ADDED' | 'DELETED' | 'MODIFIED'; object: T}
-  | {type: 'SYNCED'; objects: T[]}
+export type InformerEvent<T> = {type: 'ADDED' | 'DELETED' | 'MODIFIED'; object: T} | {type: 'SYNCED'; objects: T[]}
 
 /** Expired: the watch's resourceVersion is older than the server's history window. */
 class ExpiredError extends Error {}
@@ -46,10 +44,11 @@ const HEARTBEAT_GRACE_MS = 15_000
 const MAX_STALLS = 3
 
 function heartbeatOf(opts: WatchOptions): number {
-  return opts.heartbeatMs ?? ((opts.timeoutSeconds ?? DEFAULT_WATCH_SECONDS) * 1000 + HEARTBEAT_GRACE_MS)
+  return opts.heartbeatMs ?? (opts.timeoutSeconds ?? DEFAULT_WATCH_SECONDS) * 1000 + HEARTBEAT_GRACE_MS
 }
 
-const stalled = (error: unknown): boolean => error instanceof SilentWatchError || (error instanceof MobError && error.code === 'RequestTimeout')
+const stalled = (error: unknown): boolean =>
+  error instanceof SilentWatchError || (error instanceof MobError && error.code === 'RequestTimeout')
 
 function key(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`
@@ -60,7 +59,10 @@ function key(o: KubeObject): string {
  * it with ExpiredError; other ERROR events become ApiErrors.
  */
 export async function* watchOnce<T extends KubeObject>(
-  client: KubeClient, r: ResourceType, resourceVersion: string, opts: WatchOptions,
+  client: KubeClient,
+  r: ResourceType,
+  resourceVersion: string,
+  opts: WatchOptions,
 ): AsyncGenerator<WatchEvent<T>> {
   const ac = new AbortController()
   const onAbort = (): void => ac.abort()
@@ -79,19 +81,22 @@ export async function* watchOnce<T extends KubeObject>(
   }
 
   try {
-    res = await client.send({
-      method: 'GET',
-      path: collectionPath(r, opts.namespace),
-      query: {
-        allowWatchBookmarks: true,
-        fieldSelector: opts.fieldSelector,
-        labelSelector: opts.labelSelector,
-        resourceVersion,
-        timeoutSeconds: opts.timeoutSeconds ?? DEFAULT_WATCH_SECONDS,
-        watch: 1,
+    res = await client.send(
+      {
+        method: 'GET',
+        path: collectionPath(r, opts.namespace),
+        query: {
+          allowWatchBookmarks: true,
+          fieldSelector: opts.fieldSelector,
+          labelSelector: opts.labelSelector,
+          resourceVersion,
+          timeoutSeconds: opts.timeoutSeconds ?? DEFAULT_WATCH_SECONDS,
+          watch: 1,
+        },
+        signal: ac.signal,
       },
-      signal: ac.signal,
-    }, true)
+      true,
+    )
 
     let buf = ''
     res.setEncoding('utf8')
@@ -109,7 +114,10 @@ export async function* watchOnce<T extends KubeObject>(
           const status = ev.object as unknown as Status
           if (status.code === 410) throw new ExpiredError(status.message ?? 'resource version expired')
           throw new ApiError(status.code ?? 500, status, status.message ?? '', {
-            context: client.context, method: 'GET', path: collectionPath(r, opts.namespace), server: client.server,
+            context: client.context,
+            method: 'GET',
+            path: collectionPath(r, opts.namespace),
+            server: client.server,
           })
         }
 
@@ -139,14 +147,23 @@ export async function* watchOnce<T extends KubeObject>(
  * then live ADDED/MODIFIED/DELETED events. Survives dropped connections and 410 Gone. Stops when
  * the signal aborts or the consumer stops iterating.
  */
-export async function* informer<T extends KubeObject>(client: KubeClient, r: ResourceType, opts: WatchOptions = {}): AsyncGenerator<InformerEvent<T>> {
+export async function* informer<T extends KubeObject>(
+  client: KubeClient,
+  r: ResourceType,
+  opts: WatchOptions = {},
+): AsyncGenerator<InformerEvent<T>> {
   const known = new Map<string, T>()
   let rv = ''
   let failures = 0
   let stalls = 0
 
   const relist = async function* (initial: boolean): AsyncGenerator<InformerEvent<T>> {
-    const list = await client.list<T>(r, {fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector, namespace: opts.namespace, signal: opts.signal})
+    const list = await client.list<T>(r, {
+      fieldSelector: opts.fieldSelector,
+      labelSelector: opts.labelSelector,
+      namespace: opts.namespace,
+      signal: opts.signal,
+    })
     rv = list.metadata.resourceVersion ?? ''
     const fresh = new Map(list.items.map((o) => [key(o), o]))
     for (const [k, old] of known) {
@@ -166,7 +183,7 @@ export async function* informer<T extends KubeObject>(client: KubeClient, r: Res
     if (initial) yield {objects: [...known.values()], type: 'SYNCED'}
   }
 
-  yield * relist(true)
+  yield* relist(true)
   while (!opts.signal?.aborted) {
     try {
       let got = 0
@@ -190,7 +207,7 @@ export async function* informer<T extends KubeObject>(client: KubeClient, r: Res
       if (opts.signal?.aborted) return
       if (error instanceof ExpiredError) {
         opts.onReconnect?.(`resource version ${rv} expired (410 Gone), listing again`, rv)
-        yield * relist(false)
+        yield* relist(false)
         continue
       }
 
@@ -210,11 +227,14 @@ export async function* informer<T extends KubeObject>(client: KubeClient, r: Res
 }
 
 function silentServer(client: KubeClient, r: ResourceType, error: Error, times: number): MobError {
-  return new MobError(`the API server at ${client.server} stopped sending updates of ${r.plural}: ${error.message}, ${times} times in a row`, {
-    code: 'RequestTimeout',
-    exitCode: ExitCode.Unreachable,
-    next: `check that the API server of context "${client.context}" is up and reachable from here (VPN, proxy, firewall), then run the command again`,
-  })
+  return new MobError(
+    `the API server at ${client.server} stopped sending updates of ${r.plural}: ${error.message}, ${times} times in a row`,
+    {
+      code: 'RequestTimeout',
+      exitCode: ExitCode.Unreachable,
+      next: `check that the API server of context "${client.context}" is up and reachable from here (VPN, proxy, firewall), then run the command again`,
+    },
+  )
 }
 
 export interface WaitOptions {
@@ -233,14 +253,29 @@ export interface WaitOptions {
  * it does not exist). Watch-driven: each change is seen as soon as the server sends it.
  */
 export async function waitFor<T extends KubeObject, R>(
-  client: KubeClient, r: ResourceType, name: string, check: (obj: T | undefined) => R | undefined, opts: WaitOptions = {},
+  client: KubeClient,
+  r: ResourceType,
+  name: string,
+  check: (obj: T | undefined) => R | undefined,
+  opts: WaitOptions = {},
 ): Promise<R> {
-  const ac = deadline(opts.signal, opts.timeoutMs, () => new MobError(
-    `timed out after ${Math.round(opts.timeoutMs! / 1000)}s waiting for ${opts.description ?? `${r.kind} ${name}`}`, {exitCode: ExitCode.Timeout, next: opts.next},
-  ))
+  const ac = deadline(
+    opts.signal,
+    opts.timeoutMs,
+    () =>
+      new MobError(`timed out after ${Math.round(opts.timeoutMs! / 1000)}s waiting for ${opts.description ?? `${r.kind} ${name}`}`, {
+        exitCode: ExitCode.Timeout,
+        next: opts.next,
+      }),
+  )
   try {
     let synced = false
-    for await (const ev of informer<T>(client, r, {fieldSelector: `metadata.name=${name}`, namespace: opts.namespace, onReconnect: opts.onReconnect, signal: ac.signal})) {
+    for await (const ev of informer<T>(client, r, {
+      fieldSelector: `metadata.name=${name}`,
+      namespace: opts.namespace,
+      onReconnect: opts.onReconnect,
+      signal: ac.signal,
+    })) {
       let obj: T | undefined
       if (ev.type === 'SYNCED') {
         synced = true

@@ -18,15 +18,28 @@ interface SelfSubjectAccessReview extends KubeObject {
 export async function deniedAccess(client: KubeClient, wanted: Access[], signal?: AbortSignal): Promise<Access[]> {
   const unique = new Map<string, Access>()
   for (const a of wanted) unique.set(JSON.stringify([a.verb, a.group, a.resource, a.subresource ?? '', a.namespace ?? '', a.name ?? '']), a)
-  const answers = await Promise.all([...unique.values()].map(async (a) => {
-    const review = await client.create<SelfSubjectAccessReview>(R.selfSubjectAccessReviews, {
-      metadata: {},
-      spec: {resourceAttributes: {
-        group: a.group, name: a.name, namespace: a.namespace, resource: a.resource, subresource: a.subresource, verb: a.verb,
-      }},
-    }, {signal})
-    return {access: a, allowed: review?.status?.allowed === true}
-  }))
+  const answers = await Promise.all(
+    [...unique.values()].map(async (a) => {
+      const review = await client.create<SelfSubjectAccessReview>(
+        R.selfSubjectAccessReviews,
+        {
+          metadata: {},
+          spec: {
+            resourceAttributes: {
+              group: a.group,
+              name: a.name,
+              namespace: a.namespace,
+              resource: a.resource,
+              subresource: a.subresource,
+              verb: a.verb,
+            },
+          },
+        },
+        {signal},
+      )
+      return {access: a, allowed: review?.status?.allowed === true}
+    }),
+  )
   return answers.filter((x) => !x.allowed).map((x) => x.access)
 }
 

@@ -11,9 +11,17 @@ import {type AuthMap, dockerSecretKey, parseDockerSecret} from '../registry/auth
 export const REDACTED = '(redacted)'
 
 /** A unified diff between two texts; undefined when they are equal. */
-export function unifiedDiff(name: string, before: string, after: string, labels: [string, string] = ['in the cluster', 'wanted']): string | undefined {
+export function unifiedDiff(
+  name: string,
+  before: string,
+  after: string,
+  labels: [string, string] = ['in the cluster', 'wanted'],
+): string | undefined {
   if (before === after) return undefined
-  const patch = createTwoFilesPatch(`${name} (${labels[0]})`, `${name} (${labels[1]})`, before, after, undefined, undefined, {context: 3, headerOptions: FILE_HEADERS_ONLY})
+  const patch = createTwoFilesPatch(`${name} (${labels[0]})`, `${name} (${labels[1]})`, before, after, undefined, undefined, {
+    context: 3,
+    headerOptions: FILE_HEADERS_ONLY,
+  })
   return patch.trimEnd()
 }
 
@@ -50,14 +58,21 @@ export function secretView(secret: Secret, other?: Secret, opts: {markChanged?: 
   const otherAuths = authsOf(other)
   const lines = [`type: ${secret.type ?? '(none)'}`]
   if (!key || !auths) {
-    lines.push(`data keys: ${Object.keys(secret.data ?? {}).sort().join(', ') || '(none)'}`)
+    lines.push(
+      `data keys: ${
+        Object.keys(secret.data ?? {})
+          .sort()
+          .join(', ') || '(none)'
+      }`,
+    )
     if (other && JSON.stringify(secret.data ?? {}) !== JSON.stringify(other.data ?? {})) lines.push('data: differs')
     return lines.join('\n') + '\n'
   }
 
   lines.push('registries:')
   for (const host of Object.keys(auths).sort()) {
-    const changed = opts.markChanged && otherAuths && otherAuths[host] !== undefined && JSON.stringify(otherAuths[host]) !== JSON.stringify(auths[host])
+    const changed =
+      opts.markChanged && otherAuths && otherAuths[host] !== undefined && JSON.stringify(otherAuths[host]) !== JSON.stringify(auths[host])
     lines.push(`  - ${host}${changed ? ' (credentials differ)' : ''}`)
   }
 

@@ -63,15 +63,32 @@ export interface EnableResult {
 
 async function members(client: KubeClient, pool: string): Promise<string[]> {
   const [nodes, pools] = await Promise.all([client.list<Node>(R.nodes), client.list<MachineConfigPool>(R.machineConfigPools)])
-  return nodes.items.filter((n) => poolOfNode(n, pools.items) === pool).map((n) => n.metadata.name!).sort()
+  return nodes.items
+    .filter((n) => poolOfNode(n, pools.items) === pool)
+    .map((n) => n.metadata.name!)
+    .sort()
 }
 
 /**
  * The preflight of a pool whose build settings are already in the cluster: the same checks setup
  * makes before writing them, plus the permissions `access` lists.
  */
-export async function preflightPool(client: KubeClient, backend: LayeringBackend, pool: string, access: Access[], what: string, signal?: AbortSignal): Promise<Check[]> {
-  const checks: Check[] = [{id: 'machineconfig-api', message: `the cluster serves the MachineConfig API: ${backend.title}`, title: 'MachineConfig API', verdict: 'pass'}]
+export async function preflightPool(
+  client: KubeClient,
+  backend: LayeringBackend,
+  pool: string,
+  access: Access[],
+  what: string,
+  signal?: AbortSignal,
+): Promise<Check[]> {
+  const checks: Check[] = [
+    {
+      id: 'machineconfig-api',
+      message: `the cluster serves the MachineConfig API: ${backend.title}`,
+      title: 'MachineConfig API',
+      verdict: 'pass',
+    },
+  ]
   const [settings, pools, global, osImage, d] = await Promise.all([
     backend.readSettings(client, pool),
     client.list<MachineConfigPool>(R.machineConfigPools),
@@ -83,24 +100,36 @@ export async function preflightPool(client: KubeClient, backend: LayeringBackend
   const machineOS = backend.generation === 'machineosconfig'
   if (!settings) {
     checks.push({
-      exitCode: ExitCode.NotFound, fix: `run \`oc mob setup --pool ${pool}\``, id: 'build-config',
+      exitCode: ExitCode.NotFound,
+      fix: `run \`oc mob setup --pool ${pool}\``,
+      id: 'build-config',
       message: machineOS
         ? `pool ${pool} has no MachineOSConfig: on OpenShift 4.18+ setup writes it, and that opts the pool in`
         : 'on-cluster builds are not set up: the build settings (on-cluster-build-config) are missing',
-      title: 'build settings', verdict: 'fail',
+      title: 'build settings',
+      verdict: 'fail',
     })
     return checks
   }
 
-  const findSecret = async (name: string): Promise<Secret | undefined> => name ? client.find<Secret>(R.secrets, name, NS) : undefined
+  const findSecret = async (name: string): Promise<Secret | undefined> => (name ? client.find<Secret>(R.secrets, name, NS) : undefined)
   const [pullSecret, pushSecret] = await Promise.all([findSecret(settings.baseImagePullSecret), findSecret(settings.finalImagePushSecret)])
   // 4.18+: a MachineOSConfig that names no base image pull secret pulls with the global one.
   const globalDefault = machineOS && !settings.baseImagePullSecret
-  checks.push(...settingsChecks({
-    buildApi: d.build, defaultBuilder: backend.defaultBuilder, generation: backend.generation, globalPullSecret: global, osImage, pools: pools.items,
-    pullSecret: globalDefault ? global : pullSecret, pullSecretOrigin: globalDefault ? 'the cluster\'s global pull secret, used when the MachineOSConfig names none' : undefined, pushSecret,
-    settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
-  }))
+  checks.push(
+    ...settingsChecks({
+      buildApi: d.build,
+      defaultBuilder: backend.defaultBuilder,
+      generation: backend.generation,
+      globalPullSecret: global,
+      osImage,
+      pools: pools.items,
+      pullSecret: globalDefault ? global : pullSecret,
+      pullSecretOrigin: globalDefault ? "the cluster's global pull secret, used when the MachineOSConfig names none" : undefined,
+      pushSecret,
+      settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
+    }),
+  )
   return checks
 }
 
@@ -110,12 +139,25 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
   const machineOS = backend.generation === 'machineosconfig'
   const pool = await readPool(client, poolName)
   const step = await backend.planOptIn(client, pool, true)
-  const checks = await preflightPool(client, backend, poolName, [...step.access, ...(opts.build ? backend.oneShotBuildAccess : [])], `opt pool ${poolName} in${opts.build ? ' and build its image' : ''}`, opts.signal)
+  const checks = await preflightPool(
+    client,
+    backend,
+    poolName,
+    [...step.access, ...(opts.build ? backend.oneShotBuildAccess : [])],
+    `opt pool ${poolName} in${opts.build ? ' and build its image' : ''}`,
+    opts.signal,
+  )
   opts.onChecks?.(checks)
   throwIfFailed(checks, `pool ${poolName} cannot be opted in`)
   const result: EnableResult = {
-    build: null, change: step.item, checks, generation: backend.generation, image: null, nodes: null,
-    outcome: step.item.action === 'unchanged' ? 'already-enabled' : 'enabled', pool: poolName,
+    build: null,
+    change: step.item,
+    checks,
+    generation: backend.generation,
+    image: null,
+    nodes: null,
+    outcome: step.item.action === 'unchanged' ? 'already-enabled' : 'enabled',
+    pool: poolName,
   }
   if (opts.dryRun) return {...result, outcome: 'dry-run'}
 
@@ -128,18 +170,34 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
 
   if (opts.build) {
     // A pool created moments ago may not be rendered yet.
-    await waitFor<MachineConfigPool, string>(client, R.machineConfigPools, poolName, (p) => {
-      const name = p?.spec?.configuration?.name
-      return name?.startsWith('rendered-') ? name : undefined
-    }, {description: `pool ${poolName} to get a rendered MachineConfig`, next: `check \`oc get mcp ${poolName}\``, signal: opts.signal, timeoutMs: 120_000})
+    await waitFor<MachineConfigPool, string>(
+      client,
+      R.machineConfigPools,
+      poolName,
+      (p) => {
+        const name = p?.spec?.configuration?.name
+        return name?.startsWith('rendered-') ? name : undefined
+      },
+      {
+        description: `pool ${poolName} to get a rendered MachineConfig`,
+        next: `check \`oc get mcp ${poolName}\``,
+        signal: opts.signal,
+        timeoutMs: 120_000,
+      },
+    )
     result.build = await backend.oneShotBuild(client, poolName, {
-      onEvent: (e) => emit(e.phase, e.message), onRetry: (message) => emit('retrying', message), signal: opts.signal, stallGraceMs: opts.stallGraceMs, timeoutMs: opts.timeoutMs,
+      onEvent: (e) => emit(e.phase, e.message),
+      onRetry: (message) => emit('retrying', message),
+      signal: opts.signal,
+      stallGraceMs: opts.stallGraceMs,
+      timeoutMs: opts.timeoutMs,
     })
     result.image = result.build.image ?? null
   } else if (opts.wait) {
     const next = `the build goes on in the cluster: follow it with \`oc mob status ${poolName}\` or \`oc mob logs ${poolName} -f\``
     result.image = await withTimeout(opts.signal, opts.timeoutMs, `the image of pool ${poolName}`, next, (signal) =>
-      backend.followBuild(client, poolName, {onEvent: (e) => emit(e.phase, e.message), signal, since, stallGraceMs: opts.stallGraceMs}))
+      backend.followBuild(client, poolName, {onEvent: (e) => emit(e.phase, e.message), signal, since, stallGraceMs: opts.stallGraceMs}),
+    )
   }
 
   if (opts.wait) {
@@ -152,8 +210,12 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
       // 4.18+: the image is the one the build just followed ended with (the pool carries no annotation).
       const built = result.image ?? undefined
       result.nodes = await followNodes(client, names, {
-        imageOf: (p) => (machineOS ? built : backend.poolImage(p)), next: `the rollout goes on in the cluster: \`oc mob status ${poolName}\``,
-        onNode: opts.onNode, signal: opts.signal, timeoutMs: opts.timeoutMs, waitsForImage: (p) => (machineOS ? true : backend.waitsForImage(p)),
+        imageOf: (p) => (machineOS ? built : backend.poolImage(p)),
+        next: `the rollout goes on in the cluster: \`oc mob status ${poolName}\``,
+        onNode: opts.onNode,
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs,
+        waitsForImage: (p) => (machineOS ? true : backend.waitsForImage(p)),
       })
     }
   }
@@ -191,25 +253,39 @@ export async function disablePool(client: KubeClient, poolName: string, opts: Di
   const backend = await detectBackend(client)
   const pool = await readPool(client, poolName)
   const step = await backend.planOptIn(client, pool, false)
-  const result: DisableResult = {change: step.item, cleanedUp: null, generation: backend.generation, layeredNodes: [], outcome: 'not-enabled', pool: poolName, warnings: []}
+  const result: DisableResult = {
+    change: step.item,
+    cleanedUp: null,
+    generation: backend.generation,
+    layeredNodes: [],
+    outcome: 'not-enabled',
+    pool: poolName,
+    warnings: [],
+  }
   if (step.item.action === 'unchanged') return result
 
   const [nodes, pools] = await Promise.all([client.list<Node>(R.nodes), client.list<MachineConfigPool>(R.machineConfigPools)])
   result.layeredNodes = nodes.items
     .filter((n) => poolOfNode(n, pools.items) === poolName && (nodeMcoState(n).currentImage || nodeMcoState(n).desiredImage))
-    .map((n) => n.metadata.name!).sort()
+    .map((n) => n.metadata.name!)
+    .sort()
   if (result.layeredNodes.length > 0 && !backend.nodesCanRevert) {
-    result.warnings.push(`${result.layeredNodes.length} node${result.layeredNodes.length === 1 ? '' : 's'} of pool ${poolName} (${result.layeredNodes.join(', ')}) run${result.layeredNodes.length === 1 ? 's' : ''} a layered image. On 4.14/4.15 a node cannot roll back from a layered image by itself: once the pool is opted out, its daemon refuses ("rolling back from a layered to non-layered configuration is not currently supported") and the node goes Degraded. Take them off their image with \`oc mob rollback node NODE\` (or roll the pool to another image with \`oc mob rollback ${poolName}\`).`)
+    result.warnings.push(
+      `${result.layeredNodes.length} node${result.layeredNodes.length === 1 ? '' : 's'} of pool ${poolName} (${result.layeredNodes.join(', ')}) run${result.layeredNodes.length === 1 ? 's' : ''} a layered image. On 4.14/4.15 a node cannot roll back from a layered image by itself: once the pool is opted out, its daemon refuses ("rolling back from a layered to non-layered configuration is not currently supported") and the node goes Degraded. Take them off their image with \`oc mob rollback node NODE\` (or roll the pool to another image with \`oc mob rollback ${poolName}\`).`,
+    )
   }
 
   const build = poolBuild(pool)
   if (build.state === 'pending' || build.state === 'building') {
-    result.warnings.push(`a build of pool ${poolName} is ${build.state === 'pending' ? 'pending' : 'running'}: the cluster stops it and removes its objects`)
+    result.warnings.push(
+      `a build of pool ${poolName} is ${build.state === 'pending' ? 'pending' : 'running'}: the cluster stops it and removes its objects`,
+    )
   }
 
   const others = pools.items.filter((p) => p.metadata.name !== poolName)
   const otherLayered = (await Promise.all(others.map((p) => backend.isEnabled(client, p)))).filter(Boolean)
-  if (otherLayered.length === 0) result.warnings.push('no other pool is opted in: the Machine Config Operator removes the machine-os-builder')
+  if (otherLayered.length === 0)
+    result.warnings.push('no other pool is opted in: the Machine Config Operator removes the machine-os-builder')
 
   const denied = await accessCheck(client, step.access, `opt pool ${poolName} out`, opts.signal)
   throwIfFailed([denied], `pool ${poolName} cannot be opted out`)
@@ -217,7 +293,10 @@ export async function disablePool(client: KubeClient, poolName: string, opts: Di
   if (opts.dryRun) return {...result, outcome: 'dry-run'}
   if (!opts.yes) {
     if (!opts.confirm) {
-      throw confirmationNeeded(`opting pool ${poolName} out needs confirmation and there is no terminal to ask on; nothing was changed`, 're-run with --yes once you have read the warnings above')
+      throw confirmationNeeded(
+        `opting pool ${poolName} out needs confirmation and there is no terminal to ask on; nothing was changed`,
+        're-run with --yes once you have read the warnings above',
+      )
     }
 
     if (!(await opts.confirm(result.warnings))) return {...result, outcome: 'cancelled'}
@@ -227,8 +306,13 @@ export async function disablePool(client: KubeClient, poolName: string, opts: Di
   opts.onEvent?.({message: `pool ${poolName}: ${step.item.summary}`, phase: 'labelled'})
   result.outcome = 'disabled'
   if (opts.wait) {
-    await withTimeout(opts.signal, opts.timeoutMs, `the cluster to clean up after pool ${poolName}`, `check \`oc mob status ${poolName}\``, (signal) =>
-      backend.followOptOut(client, poolName, {onEvent: (e) => opts.onEvent?.({message: e.message, phase: e.phase}), signal}))
+    await withTimeout(
+      opts.signal,
+      opts.timeoutMs,
+      `the cluster to clean up after pool ${poolName}`,
+      `check \`oc mob status ${poolName}\``,
+      (signal) => backend.followOptOut(client, poolName, {onEvent: (e) => opts.onEvent?.({message: e.message, phase: e.phase}), signal}),
+    )
     result.cleanedUp = true
   }
 

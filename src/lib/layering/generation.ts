@@ -102,7 +102,11 @@ export interface LayeringBackend {
   /** The build settings in effect for a pool, or undefined when builds are not set up. */
   readSettings(client: KubeClient, pool: string): Promise<BuildSettings | undefined>
   /** The steps that make the cluster hold `settings` (unchanged / create / update / conflict). */
-  planSettings(client: KubeClient, settings: BuildSettings, opts: {force?: boolean; dryRun?: boolean; resolvePullspec?: () => Promise<string>}): Promise<Step[]>
+  planSettings(
+    client: KubeClient,
+    settings: BuildSettings,
+    opts: {force?: boolean; dryRun?: boolean; resolvePullspec?: () => Promise<string>},
+  ): Promise<Step[]>
   /**
    * What a person should know about planned changes (e.g. what does not take effect by itself);
    * optedIn/anyOptedIn: the pool / any pool was opted in before this change.
@@ -124,7 +128,11 @@ export interface LayeringBackend {
   /** Permissions the one-shot build needs besides reading. */
   readonly oneShotBuildAccess: Access[]
   /** Build the pool's image once from here, as the cluster's builder would (joins a build that exists). */
-  oneShotBuild(client: KubeClient, pool: string, opts: Pick<BuildOptions, 'onEvent' | 'onRetry' | 'signal' | 'stallGraceMs' | 'timeoutMs'>): Promise<BuildResult>
+  oneShotBuild(
+    client: KubeClient,
+    pool: string,
+    opts: Pick<BuildOptions, 'onEvent' | 'onRetry' | 'signal' | 'stallGraceMs' | 'timeoutMs'>,
+  ): Promise<BuildResult>
   /** After opting out: wait until the cluster has cleaned up after the pool. */
   followOptOut(client: KubeClient, pool: string, opts: FollowOptions): Promise<void>
   /**

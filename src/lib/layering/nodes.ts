@@ -93,9 +93,13 @@ export function batches(names: string[], size: number): string[][] {
 export function poolLabels(pool: MachineConfigPool): Record<string, string> {
   const labels = pool.spec?.nodeSelector?.matchLabels ?? {}
   if (Object.keys(labels).length === 0 || (pool.spec?.nodeSelector?.matchExpressions?.length ?? 0) > 0) {
-    throw new MobError(`pool ${pool.metadata.name} selects its nodes with ${JSON.stringify(pool.spec?.nodeSelector ?? {})}, not with plain labels; oc-mob cannot tell which label to set`, {
-      exitCode: ExitCode.Invalid, next: `label the nodes yourself (\`oc label node NODE KEY=VALUE\`)`,
-    })
+    throw new MobError(
+      `pool ${pool.metadata.name} selects its nodes with ${JSON.stringify(pool.spec?.nodeSelector ?? {})}, not with plain labels; oc-mob cannot tell which label to set`,
+      {
+        exitCode: ExitCode.Invalid,
+        next: `label the nodes yourself (\`oc label node NODE KEY=VALUE\`)`,
+      },
+    )
   }
 
   return labels
@@ -105,13 +109,22 @@ function refuse(message: string, next: string, details: string[] = []): MobError
   return new MobError(message, {details, exitCode: ExitCode.Invalid, next})
 }
 
-async function changeNodes(client: KubeClient, poolName: string, names: string[], action: 'add' | 'remove', opts: NodesOptions): Promise<NodesResult> {
+async function changeNodes(
+  client: KubeClient,
+  poolName: string,
+  names: string[],
+  action: 'add' | 'remove',
+  opts: NodesOptions,
+): Promise<NodesResult> {
   const backend = await detectBackend(client)
   const [pools, nodes] = await Promise.all([client.list<MachineConfigPool>(R.machineConfigPools), client.list<Node>(R.nodes)])
   // 4.18+: which pools a MachineOSConfig opts in, and their images (the pools carry no annotation).
   let images: Map<string, string | undefined> | undefined
   if (backend.generation === 'machineosconfig') {
-    const [configs, builds] = await Promise.all([client.list<MachineOSConfig>(R.machineOSConfigs), client.list<MachineOSBuild>(R.machineOSBuilds)])
+    const [configs, builds] = await Promise.all([
+      client.list<MachineOSConfig>(R.machineOSConfigs),
+      client.list<MachineOSBuild>(R.machineOSBuilds),
+    ])
     images = machineOSPoolImages(configs.items, builds.items, pools.items)
   }
 
@@ -119,18 +132,26 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
   const waitsForImage = (p: MachineConfigPool): boolean => (images ? images.has(p.metadata.name!) : backend.waitsForImage(p))
   const pool = pools.items.find((p) => p.metadata.name === poolName)
   if (!pool) throw poolNotFound(poolName, pools.items)
-  if (poolName === 'master') throw refuse('nodes are not moved into or out of the master pool by oc-mob', 'control-plane nodes stay in the master pool')
+  if (poolName === 'master')
+    throw refuse('nodes are not moved into or out of the master pool by oc-mob', 'control-plane nodes stay in the master pool')
   const labels = poolLabels(pool)
   const wanted = [...new Set(names)]
   const missing = wanted.filter((n) => !nodes.items.some((x) => x.metadata.name === n))
   if (missing.length > 0) {
-    throw new MobError(`node${missing.length === 1 ? '' : 's'} not found: ${missing.join(', ')}`, {code: 'NodeNotFound', exitCode: ExitCode.NotFound, next: 'see the nodes with `oc get nodes`'})
+    throw new MobError(`node${missing.length === 1 ? '' : 's'} not found: ${missing.join(', ')}`, {
+      code: 'NodeNotFound',
+      exitCode: ExitCode.NotFound,
+      next: 'see the nodes with `oc get nodes`',
+    })
   }
 
   const selected = wanted.map((n) => nodes.items.find((x) => x.metadata.name === n)!)
   const controlPlane = selected.filter((n) => isControlPlane(n)).map((n) => n.metadata.name!)
   if (controlPlane.length > 0) {
-    throw refuse(`refusing control-plane node${controlPlane.length === 1 ? '' : 's'} ${controlPlane.join(', ')}: control-plane nodes stay in the master pool`, 'pick worker nodes (`oc get nodes -l node-role.kubernetes.io/worker`)')
+    throw refuse(
+      `refusing control-plane node${controlPlane.length === 1 ? '' : 's'} ${controlPlane.join(', ')}: control-plane nodes stay in the master pool`,
+      'pick worker nodes (`oc get nodes -l node-role.kubernetes.io/worker`)',
+    )
   }
 
   const relabel = (node: Node): Node => {
@@ -147,7 +168,17 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
     const from = poolOfNode(n, pools.items) ?? null
     const to = poolOfNode(relabel(n), pools.items) ?? null
     const s = nodeMcoState(n)
-    return {changes: from !== to || Object.entries(labels).some(([k, v]) => action === 'add' ? n.metadata.labels?.[k] !== v : Object.hasOwn(n.metadata.labels ?? {}, k)), from, layeredImage: s.currentImage ?? null, name: n.metadata.name!, to}
+    return {
+      changes:
+        from !== to ||
+        Object.entries(labels).some(([k, v]) =>
+          action === 'add' ? n.metadata.labels?.[k] !== v : Object.hasOwn(n.metadata.labels ?? {}, k),
+        ),
+      from,
+      layeredImage: s.currentImage ?? null,
+      name: n.metadata.name!,
+      to,
+    }
   })
 
   if (action === 'add') {
@@ -155,13 +186,19 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
     if (elsewhere.length > 0) {
       throw refuse(
         `refusing node${elsewhere.length === 1 ? '' : 's'} of another custom pool: ${elsewhere.map((c) => `${c.name} (pool ${c.from})`).join(', ')}`,
-        `remove ${elsewhere.length === 1 ? 'it' : 'them'} from ${elsewhere.length === 1 ? 'that pool' : 'those pools'} first: \`oc mob nodes remove ${elsewhere[0].from} ${elsewhere.filter((c) => c.from === elsewhere[0].from).map((c) => c.name).join(' ')}\``,
+        `remove ${elsewhere.length === 1 ? 'it' : 'them'} from ${elsewhere.length === 1 ? 'that pool' : 'those pools'} first: \`oc mob nodes remove ${elsewhere[0].from} ${elsewhere
+          .filter((c) => c.from === elsewhere[0].from)
+          .map((c) => c.name)
+          .join(' ')}\``,
       )
     }
   } else {
     const outside = changes.filter((c) => c.from !== poolName)
     if (outside.length > 0) {
-      throw refuse(`not in pool ${poolName}: ${outside.map((c) => `${c.name} (pool ${c.from ?? 'none'})`).join(', ')}`, `see the pool's nodes with \`oc mob status ${poolName}\``)
+      throw refuse(
+        `not in pool ${poolName}: ${outside.map((c) => `${c.name} (pool ${c.from ?? 'none'})`).join(', ')}`,
+        `see the pool's nodes with \`oc mob status ${poolName}\``,
+      )
     }
   }
 
@@ -173,14 +210,20 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
       const which = layered.map((c) => c.name).join(', ')
       const text = `${which} run${layered.length === 1 ? 's' : ''} a layered image, and on 4.14/4.15 a node cannot roll back from a layered to a non-layered configuration: once out of pool ${poolName}, its daemon refuses and the node goes Degraded ("rolling back from a layered to non-layered configuration is not currently supported")`
       if (!opts.force) {
-        throw refuse(`refusing to remove ${which} from pool ${poolName}: ${text}`, `take ${layered.length === 1 ? 'it' : 'them'} off the layered image with \`oc mob rollback node ${layered[0].name}\` (it replaces the machine), or pass --force to remove ${layered.length === 1 ? 'it' : 'them'} anyway and deal with the Degraded node${layered.length === 1 ? '' : 's'}`)
+        throw refuse(
+          `refusing to remove ${which} from pool ${poolName}: ${text}`,
+          `take ${layered.length === 1 ? 'it' : 'them'} off the layered image with \`oc mob rollback node ${layered[0].name}\` (it replaces the machine), or pass --force to remove ${layered.length === 1 ? 'it' : 'them'} anyway and deal with the Degraded node${layered.length === 1 ? '' : 's'}`,
+        )
       }
 
       warnings.push(`${text}; going ahead because of --force`)
     }
 
     const orphans = moving.filter((c) => !c.to)
-    if (orphans.length > 0) warnings.push(`${orphans.map((c) => c.name).join(', ')} will belong to no pool afterwards (no pool selects ${orphans.length === 1 ? 'it' : 'them'}): the Machine Config Operator stops managing ${orphans.length === 1 ? 'it' : 'them'}`)
+    if (orphans.length > 0)
+      warnings.push(
+        `${orphans.map((c) => c.name).join(', ')} will belong to no pool afterwards (no pool selects ${orphans.length === 1 ? 'it' : 'them'}): the Machine Config Operator stops managing ${orphans.length === 1 ? 'it' : 'them'}`,
+      )
   }
 
   // The pool that rolls the nodes: the target for add, the destination for remove.
@@ -194,17 +237,32 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
   }
 
   const plan: NodesPlan = {
-    action, batches: batches(moving.map((c) => c.name), max), labels, nodes: changes, pool: poolName,
-    rollout: {maxUnavailable: max, paused: Boolean(rollPool?.spec?.paused), pool: rollPoolName}, warnings,
+    action,
+    batches: batches(
+      moving.map((c) => c.name),
+      max,
+    ),
+    labels,
+    nodes: changes,
+    pool: poolName,
+    rollout: {maxUnavailable: max, paused: Boolean(rollPool?.spec?.paused), pool: rollPoolName},
+    warnings,
   }
   const access = moving.map((c) => ({group: '', name: c.name, resource: 'nodes', verb: 'patch'}))
-  if (access.length > 0) throwIfFailed([await accessCheck(client, access, `${action === 'add' ? 'label' : 'unlabel'} the nodes`, opts.signal)], `cannot ${action} nodes`)
+  if (access.length > 0)
+    throwIfFailed(
+      [await accessCheck(client, access, `${action === 'add' ? 'label' : 'unlabel'} the nodes`, opts.signal)],
+      `cannot ${action} nodes`,
+    )
   opts.onPlan?.(plan)
   if (moving.length === 0) return {...plan, outcome: 'unchanged', progress: null}
   if (opts.dryRun) return {...plan, outcome: 'dry-run', progress: null}
   if (!opts.yes) {
     if (!opts.confirm) {
-      throw confirmationNeeded(`${action === 'add' ? 'adding' : 'removing'} nodes reboots them and there is no terminal to confirm on; nothing was changed`, 're-run with --yes (or look first with --dry-run)')
+      throw confirmationNeeded(
+        `${action === 'add' ? 'adding' : 'removing'} nodes reboots them and there is no terminal to confirm on; nothing was changed`,
+        're-run with --yes (or look first with --dry-run)',
+      )
     }
 
     if (!(await opts.confirm(plan))) return {...plan, outcome: 'cancelled', progress: null}
@@ -214,10 +272,18 @@ async function changeNodes(client: KubeClient, poolName: string, names: string[]
   for (const c of moving) await client.patch<Node>(R.nodes, c.name, patch)
   let progress: NodeProgress[] | null = null
   if (opts.wait) {
-    progress = await followNodes(client, moving.map((c) => c.name), {
-      imageOf, next: `the nodes go on updating in the cluster: \`oc mob status ${rollPoolName}\``,
-      onNode: opts.onNode, signal: opts.signal, timeoutMs: opts.timeoutMs, waitsForImage,
-    })
+    progress = await followNodes(
+      client,
+      moving.map((c) => c.name),
+      {
+        imageOf,
+        next: `the nodes go on updating in the cluster: \`oc mob status ${rollPoolName}\``,
+        onNode: opts.onNode,
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs,
+        waitsForImage,
+      },
+    )
   }
 
   return {...plan, outcome: 'applied', progress}

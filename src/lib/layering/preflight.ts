@@ -66,8 +66,10 @@ function parseSecret(secret: Secret): ParsedDockerSecret | string {
  * letters, digits, - and _, a name and a tag; or an in-cluster service registry.
  */
 export function machineOSPushSpecAllowed(spec: string): boolean {
-  return /^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(\/[a-zA-Z0-9-_]{1,61})*\/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$/.test(spec)
-    || /^[^.]+\.[^.]+\.svc:\d+\/[^/]+\/[^/]+:[^/]+$/.test(spec)
+  return (
+    /^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(\/[a-zA-Z0-9-_]{1,61})*\/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$/.test(spec) ||
+    /^[^.]+\.[^.]+\.svc:\d+\/[^/]+\/[^/]+:[^/]+$/.test(spec)
+  )
 }
 
 export function pullspecCheck(pullspec: string, tagName = 'rendered config name'): {check: Check; ref?: ImageReference} {
@@ -75,11 +77,28 @@ export function pullspecCheck(pullspec: string, tagName = 'rendered config name'
   try {
     ref = parseReference(pullspec)
   } catch (error) {
-    return {check: {fix: 'give a pullspec like quay.io/myorg/os-image (--final-pullspec)', id: 'pullspec', message: `"${pullspec}" is not a valid image pullspec: ${(error as Error).message}`, title: 'final image pullspec', verdict: 'fail'}}
+    return {
+      check: {
+        fix: 'give a pullspec like quay.io/myorg/os-image (--final-pullspec)',
+        id: 'pullspec',
+        message: `"${pullspec}" is not a valid image pullspec: ${(error as Error).message}`,
+        title: 'final image pullspec',
+        verdict: 'fail',
+      },
+    }
   }
 
   if (ref.digest) {
-    return {check: {fix: 'give a repository (and optionally a tag), e.g. quay.io/myorg/os-image', id: 'pullspec', message: `"${pullspec}" names a digest; the built image is pushed to a tag, so a repository is needed`, title: 'final image pullspec', verdict: 'fail'}, ref}
+    return {
+      check: {
+        fix: 'give a repository (and optionally a tag), e.g. quay.io/myorg/os-image',
+        id: 'pullspec',
+        message: `"${pullspec}" names a digest; the built image is pushed to a tag, so a repository is needed`,
+        title: 'final image pullspec',
+        verdict: 'fail',
+      },
+      ref,
+    }
   }
 
   const repo = `${ref.registry}/${ref.repository}`
@@ -90,7 +109,8 @@ export function pullspecCheck(pullspec: string, tagName = 'rendered config name'
         fix: 'give a pullspec whose namespace and name use only letters, digits, - and _ (e.g. quay.io/my-org/os-image), or an in-cluster registry (image-registry.openshift-image-registry.svc:5000/NAMESPACE/NAME)',
         id: 'pullspec',
         message: `${pullspec} is not accepted as a MachineOSConfig's renderedImagePushSpec: the API requires host[:port][/namespace]/name:tag, with no "." in the namespace`,
-        title: 'final image pullspec', verdict: 'fail',
+        title: 'final image pullspec',
+        verdict: 'fail',
       },
       ref,
     }
@@ -98,7 +118,15 @@ export function pullspecCheck(pullspec: string, tagName = 'rendered config name'
 
   if (ref.tag && tagName === 'MachineOSBuild name') {
     // A MachineOSConfig's renderedImagePushSpec must carry a tag, which the builder replaces.
-    return {check: {id: 'pullspec', message: `images are pushed as ${repo}:<${tagName}> (the tag "${ref.tag}" is replaced)`, title: 'final image pullspec', verdict: 'pass'}, ref}
+    return {
+      check: {
+        id: 'pullspec',
+        message: `images are pushed as ${repo}:<${tagName}> (the tag "${ref.tag}" is replaced)`,
+        title: 'final image pullspec',
+        verdict: 'pass',
+      },
+      ref,
+    }
   }
 
   if (ref.tag) {
@@ -107,27 +135,55 @@ export function pullspecCheck(pullspec: string, tagName = 'rendered config name'
         fix: `drop the tag (--final-pullspec ${repo}) to make this warning go away`,
         id: 'pullspec',
         message: `the tag "${ref.tag}" of ${pullspec} is ignored: images are pushed as ${repo}:<${tagName}>${tagName === 'rendered config name' ? ` (e.g. ${repo}:rendered-<pool>-<hash>)` : ''} and nodes use the digest`,
-        title: 'final image pullspec', verdict: 'warn',
+        title: 'final image pullspec',
+        verdict: 'warn',
       },
       ref,
     }
   }
 
-  return {check: {id: 'pullspec', message: `images are pushed as ${repo}:<${tagName}>`, title: 'final image pullspec', verdict: 'pass'}, ref}
+  return {
+    check: {id: 'pullspec', message: `images are pushed as ${repo}:<${tagName}>`, title: 'final image pullspec', verdict: 'pass'},
+    ref,
+  }
 }
 
 function secretCheck(opts: {
-  id: string; title: string; role: string; secret?: Secret; name: string; origin?: string
-  registry?: ImageReference; why: string; missingFix: string
+  id: string
+  title: string
+  role: string
+  secret?: Secret
+  name: string
+  origin?: string
+  registry?: ImageReference
+  why: string
+  missingFix: string
 }): {check: Check; parsed?: ParsedDockerSecret} {
   const {id, name, role, title} = opts
   if (!opts.secret) {
-    return {check: {exitCode: ExitCode.NotFound, fix: opts.missingFix, id, message: `the ${role} secret ${name} does not exist in ${MCO_NAMESPACE}`, title, verdict: 'fail'}}
+    return {
+      check: {
+        exitCode: ExitCode.NotFound,
+        fix: opts.missingFix,
+        id,
+        message: `the ${role} secret ${name} does not exist in ${MCO_NAMESPACE}`,
+        title,
+        verdict: 'fail',
+      },
+    }
   }
 
   const parsed = parseSecret(opts.secret)
   if (typeof parsed === 'string') {
-    return {check: {fix: `use a docker config secret (\`oc create secret docker-registry ...\`), or ${fixSetup}`, id, message: `${role}: ${parsed}`, title, verdict: 'fail'}}
+    return {
+      check: {
+        fix: `use a docker config secret (\`oc create secret docker-registry ...\`), or ${fixSetup}`,
+        id,
+        message: `${role}: ${parsed}`,
+        title,
+        verdict: 'fail',
+      },
+    }
   }
 
   const label = `${name}${opts.origin ? ` (${opts.origin})` : ''}`
@@ -137,15 +193,19 @@ function secretCheck(opts: {
       check: {
         details: [`it has credentials for: ${has.length > 0 ? has.join(', ') : '(none)'}`],
         fix: `add credentials for ${opts.registry.registry} to ${name} (e.g. \`oc registry login --registry ${opts.registry.registry} --auth-basic USER:PASS --to FILE\` and recreate the secret from FILE), or pick another secret`,
-        id, message: `the ${role} secret ${label} has no credentials for ${opts.registry.registry}, ${opts.why}`, title, verdict: 'fail',
+        id,
+        message: `the ${role} secret ${label} has no credentials for ${opts.registry.registry}, ${opts.why}`,
+        title,
+        verdict: 'fail',
       },
       parsed,
     }
   }
 
-  const legacy = parsed.type === DOCKER_CFG || parsed.legacyContent
-    ? `; it is a legacy ${parsed.key} secret: the operator copies it into ${name}-canonical (.dockerconfigjson) and points on-cluster-build-config at the copy`
-    : ''
+  const legacy =
+    parsed.type === DOCKER_CFG || parsed.legacyContent
+      ? `; it is a legacy ${parsed.key} secret: the operator copies it into ${name}-canonical (.dockerconfigjson) and points on-cluster-build-config at the copy`
+      : ''
   return {
     check: {id, message: `${label} holds credentials for ${opts.registry?.registry ?? 'its registries'}${legacy}`, title, verdict: 'pass'},
     parsed,
@@ -185,15 +245,20 @@ export function degradedPoolsCheck(pools: MachineConfigPool[]): Check {
   return {
     details,
     fix: 'the operator builds no images while a pool is degraded: fix the pools first (`oc get mcp`, `oc describe mcp NAME`)',
-    id: 'pools', message: `${degraded.length} pool${degraded.length === 1 ? ' is' : 's are'} degraded: ${degraded.map((p) => p.metadata.name).join(', ')}`,
-    title: 'pools', verdict: 'fail',
+    id: 'pools',
+    message: `${degraded.length} pool${degraded.length === 1 ? ' is' : 's are'} degraded: ${degraded.map((p) => p.metadata.name).join(', ')}`,
+    title: 'pools',
+    verdict: 'fail',
   }
 }
 
 export function settingsChecks(input: SettingsCheckInput): Check[] {
   const s = input.settings
   const checks: Check[] = []
-  const {check: specCheck, ref: final} = pullspecCheck(s.finalImagePullspec, input.generation === 'machineosconfig' ? 'MachineOSBuild name' : 'rendered config name')
+  const {check: specCheck, ref: final} = pullspecCheck(
+    s.finalImagePullspec,
+    input.generation === 'machineosconfig' ? 'MachineOSBuild name' : 'rendered config name',
+  )
   checks.push(specCheck)
   const internal = final ? isInternalRegistry(final.registry) : false
 
@@ -207,16 +272,27 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
   }
 
   const pull = secretCheck({
-    id: 'pull-secret', missingFix: `create it, or clone the global pull secret with --clone-global-pull-secret`, name: s.baseImagePullSecret,
-    origin: input.pullSecretOrigin, registry: base, role: 'base image pull', secret: input.pullSecret, title: 'base image pull secret',
+    id: 'pull-secret',
+    missingFix: `create it, or clone the global pull secret with --clone-global-pull-secret`,
+    name: s.baseImagePullSecret,
+    origin: input.pullSecretOrigin,
+    registry: base,
+    role: 'base image pull',
+    secret: input.pullSecret,
+    title: 'base image pull secret',
     why: `where the base OS image ${input.osImage?.baseImage ?? ''} is pulled from`,
   })
   checks.push(pull.check)
 
   const push = secretCheck({
-    id: 'push-secret', missingFix: `create it (\`oc create secret docker-registry ${s.finalImagePushSecret} -n ${MCO_NAMESPACE} --docker-server=... --docker-username=... --docker-password=...\`), or pick another with --push-secret`,
-    name: s.finalImagePushSecret, registry: final && !final.digest ? final : undefined, role: 'final image push', secret: input.pushSecret,
-    title: 'final image push secret', why: `where the built image ${s.finalImagePullspec} is pushed`,
+    id: 'push-secret',
+    missingFix: `create it (\`oc create secret docker-registry ${s.finalImagePushSecret} -n ${MCO_NAMESPACE} --docker-server=... --docker-username=... --docker-password=...\`), or pick another with --push-secret`,
+    name: s.finalImagePushSecret,
+    registry: final && !final.digest ? final : undefined,
+    role: 'final image push',
+    secret: input.pushSecret,
+    title: 'final image push secret',
+    why: `where the built image ${s.finalImagePullspec} is pushed`,
   })
   checks.push(push.check)
   if (input.pushSecret && isBuilderSecret(input.pushSecret)) {
@@ -224,7 +300,8 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
       fix: `for a long-lived setup, create a push secret from a long-lived token: \`oc create token builder -n ${MCO_NAMESPACE} --duration=8760h\`, log in with it (\`oc registry login --registry ${INTERNAL_REGISTRY} --auth-basic=builder:TOKEN --to FILE\`), \`oc create secret docker-registry ... --from-file=.dockerconfigjson=FILE\`, and run setup with --push-secret`,
       id: 'push-secret-rotation',
       message: `${s.finalImagePushSecret} is the builder service account's token secret: OpenShift rotates builder-dockercfg-* secrets, while the operator's ${s.finalImagePushSecret}-canonical copy is not refreshed, so pushes start failing after a rotation`,
-      title: 'push secret lifetime', verdict: 'warn',
+      title: 'push secret lifetime',
+      verdict: 'warn',
     })
   }
 
@@ -233,22 +310,35 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
     const title = 'global pull secret'
     const where = `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`
     if (!input.globalPullSecret || typeof global === 'string') {
-      checks.push({fix: `check \`oc get secret ${GLOBAL_PULL_SECRET} -n ${OPENSHIFT_CONFIG_NAMESPACE}\``, id: 'global-pull-secret', message: input.globalPullSecret ? `${where}: ${global as string}` : `${where} does not exist`, title, verdict: internal ? 'warn' : 'fail'})
+      checks.push({
+        fix: `check \`oc get secret ${GLOBAL_PULL_SECRET} -n ${OPENSHIFT_CONFIG_NAMESPACE}\``,
+        id: 'global-pull-secret',
+        message: input.globalPullSecret ? `${where}: ${global as string}` : `${where} does not exist`,
+        title,
+        verdict: internal ? 'warn' : 'fail',
+      })
     } else if (findCredentials(global!.auths, final.registry, final.repository)) {
-      checks.push({id: 'global-pull-secret', message: `${where} holds pull credentials for ${final.registry}: nodes can pull the built image`, title, verdict: 'pass'})
+      checks.push({
+        id: 'global-pull-secret',
+        message: `${where} holds pull credentials for ${final.registry}: nodes can pull the built image`,
+        title,
+        verdict: 'pass',
+      })
     } else if (internal) {
       checks.push({
         fix: `if nodes fail to pull the image, add credentials for ${final.registry} to the global pull secret (\`oc set data secret/${GLOBAL_PULL_SECRET} -n ${OPENSHIFT_CONFIG_NAMESPACE} --from-file=.dockerconfigjson=FILE\`)`,
         id: 'global-pull-secret',
         message: `${where} has no credentials for the internal registry ${final.registry}; on 4.14 nodes pull the built image with the global pull secret`,
-        title, verdict: 'warn',
+        title,
+        verdict: 'warn',
       })
     } else {
       checks.push({
         fix: `add pull credentials for ${final.registry} to the global pull secret: \`oc get secret/${GLOBAL_PULL_SECRET} -n ${OPENSHIFT_CONFIG_NAMESPACE} --template='{{index .data ".dockerconfigjson" | base64decode}}' > FILE\`, \`oc registry login --registry ${final.registry} --auth-basic USER:PASS --to FILE\`, \`oc set data secret/${GLOBAL_PULL_SECRET} -n ${OPENSHIFT_CONFIG_NAMESPACE} --from-file=.dockerconfigjson=FILE\``,
         id: 'global-pull-secret',
         message: `${where} has no pull credentials for ${final.registry}: nodes pull the built image with it and could not get it`,
-        title, verdict: 'fail',
+        title,
+        verdict: 'fail',
       })
     }
   }
@@ -257,17 +347,39 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
 
   if (s.customDockerfile) {
     const problems = validateCustomDockerfile(s.customDockerfile, {
-      baseImage: input.osImage?.baseImage ?? 'base', customDockerfile: s.customDockerfile, extensionsImage: input.osImage?.extensionsImage,
-      pool: s.pool, releaseVersion: input.osImage?.releaseVersion ?? '', renderedConfig: `rendered-${s.pool}-0`,
+      baseImage: input.osImage?.baseImage ?? 'base',
+      customDockerfile: s.customDockerfile,
+      extensionsImage: input.osImage?.extensionsImage,
+      pool: s.pool,
+      releaseVersion: input.osImage?.releaseVersion ?? '',
+      renderedConfig: `rendered-${s.pool}-0`,
     })
     const errors = problems.filter((p) => p.severity === 'error')
     const warnings = problems.filter((p) => p.severity === 'warning')
     if (errors.length > 0) {
-      checks.push({details: errors.map((p) => `line ${p.line}: ${p.message}`), fix: 'fix the Dockerfile (its last stage must be `FROM configs AS final`)', id: 'dockerfile', message: `the custom Dockerfile has ${errors.length} problem${errors.length === 1 ? '' : 's'}`, title: 'custom Dockerfile', verdict: 'fail'})
+      checks.push({
+        details: errors.map((p) => `line ${p.line}: ${p.message}`),
+        fix: 'fix the Dockerfile (its last stage must be `FROM configs AS final`)',
+        id: 'dockerfile',
+        message: `the custom Dockerfile has ${errors.length} problem${errors.length === 1 ? '' : 's'}`,
+        title: 'custom Dockerfile',
+        verdict: 'fail',
+      })
     } else if (warnings.length > 0) {
-      checks.push({details: warnings.map((p) => `line ${p.line}: ${p.message}`), id: 'dockerfile', message: `the custom Dockerfile is usable, with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`, title: 'custom Dockerfile', verdict: 'warn'})
+      checks.push({
+        details: warnings.map((p) => `line ${p.line}: ${p.message}`),
+        id: 'dockerfile',
+        message: `the custom Dockerfile is usable, with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`,
+        title: 'custom Dockerfile',
+        verdict: 'warn',
+      })
     } else {
-      checks.push({id: 'dockerfile', message: 'the custom Dockerfile is valid and ends with `FROM configs AS final`', title: 'custom Dockerfile', verdict: 'pass'})
+      checks.push({
+        id: 'dockerfile',
+        message: 'the custom Dockerfile is valid and ends with `FROM configs AS final`',
+        title: 'custom Dockerfile',
+        verdict: 'pass',
+      })
     }
 
     if (pull.parsed) {
@@ -278,7 +390,8 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
           fix: `if those registries need a login, add their credentials to ${s.baseImagePullSecret}`,
           id: 'dockerfile-registries',
           message: `the custom Dockerfile pulls from ${hosts.join(', ')}, for which ${s.baseImagePullSecret} has no credentials (builds pull every FROM image with the base image pull secret)`,
-          title: 'custom Dockerfile images', verdict: 'warn',
+          title: 'custom Dockerfile images',
+          verdict: 'warn',
         })
       }
     }
@@ -286,13 +399,35 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
 
   const builder = s.builder ?? input.defaultBuilder
   if (input.generation === 'machineosconfig') {
-    checks.push({id: 'builder', message: 'images are built by a Job of the machine-os-builder (build-<MachineOSBuild>), which `oc mob build` and `oc mob logs` follow', title: 'builder', verdict: 'pass'})
+    checks.push({
+      id: 'builder',
+      message:
+        'images are built by a Job of the machine-os-builder (build-<MachineOSBuild>), which `oc mob build` and `oc mob logs` follow',
+      title: 'builder',
+      verdict: 'pass',
+    })
   } else if (builder === 'build' && !input.buildApi) {
-    checks.push({fix: 'use the build pod: --builder pod', id: 'builder', message: `${s.builder ? 'openshift-image-builder was asked for' : 'imageBuilderType is not set, so the operator uses OpenShift Builds'}, but the cluster does not serve build.openshift.io/v1`, title: 'builder', verdict: 'fail'})
+    checks.push({
+      fix: 'use the build pod: --builder pod',
+      id: 'builder',
+      message: `${s.builder ? 'openshift-image-builder was asked for' : 'imageBuilderType is not set, so the operator uses OpenShift Builds'}, but the cluster does not serve build.openshift.io/v1`,
+      title: 'builder',
+      verdict: 'fail',
+    })
   } else if (builder === 'build') {
-    checks.push({id: 'builder', message: `images are built by OpenShift Builds (imageBuilderType ${s.builder ? 'openshift-image-builder' : 'not set: the operator\'s default'}); \`oc mob build\` and \`oc mob logs\` follow a build pod, use --builder pod for that`, title: 'builder', verdict: s.builder ? 'pass' : 'warn'})
+    checks.push({
+      id: 'builder',
+      message: `images are built by OpenShift Builds (imageBuilderType ${s.builder ? 'openshift-image-builder' : "not set: the operator's default"}); \`oc mob build\` and \`oc mob logs\` follow a build pod, use --builder pod for that`,
+      title: 'builder',
+      verdict: s.builder ? 'pass' : 'warn',
+    })
   } else {
-    checks.push({id: 'builder', message: `images are built by the build pod build-<rendered config> (imageBuilderType custom-pod-builder), the same pod \`oc mob build\` and \`oc mob logs\` use`, title: 'builder', verdict: 'pass'})
+    checks.push({
+      id: 'builder',
+      message: `images are built by the build pod build-<rendered config> (imageBuilderType custom-pod-builder), the same pod \`oc mob build\` and \`oc mob logs\` use`,
+      title: 'builder',
+      verdict: 'pass',
+    })
   }
 
   return checks
@@ -309,10 +444,13 @@ export function throwIfFailed(checks: Check[], what: string, next?: string): voi
     if (c.fix) details.push(`    fix: ${c.fix}`)
   }
 
-  throw new MobError(`${what}: ${failed.length === 1 ? failed[0].message : `${failed.length} preflight checks failed`}; nothing was changed`, {
-    code: 'PreflightFailed',
-    details: failed.length === 1 ? details.slice(1) : details,
-    exitCode: failed[0].exitCode ?? ExitCode.Invalid,
-    next: failed.length === 1 && failed[0].fix ? failed[0].fix : next ?? 'fix the failed checks above and run the command again',
-  })
+  throw new MobError(
+    `${what}: ${failed.length === 1 ? failed[0].message : `${failed.length} preflight checks failed`}; nothing was changed`,
+    {
+      code: 'PreflightFailed',
+      details: failed.length === 1 ? details.slice(1) : details,
+      exitCode: failed[0].exitCode ?? ExitCode.Invalid,
+      next: failed.length === 1 && failed[0].fix ? failed[0].fix : (next ?? 'fix the failed checks above and run the command again'),
+    },
+  )
 }

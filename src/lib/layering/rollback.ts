@@ -18,9 +18,12 @@ export async function rollbackPool(client: KubeClient, pool: string, opts: PoolR
   const machineOS = await machineOSConfigFor(client, pool)
   if (!machineOS) return rollbackConfigMapPool(client, pool, opts)
   const mosc = machineOS.config.metadata.name!
-  throw new MobError(`pool ${pool} is built by the machine-os-builder from MachineOSConfig ${mosc} (OpenShift 4.18+), which \`oc mob rollback\` does not drive`, {
-    code: 'GenerationUnsupported',
-    exitCode: ExitCode.Unavailable,
-    next: `build it in the cluster with \`oc mob build ${pool} --rebuild\` (the ${REBUILD_ANNOTATION} annotation), follow it with \`oc mob logs ${pool} -f\`; its Containerfile is in \`oc get machineosconfig ${mosc} -o yaml\``,
-  })
+  throw new MobError(
+    `pool ${pool} is built by the machine-os-builder from MachineOSConfig ${mosc} (OpenShift 4.18+), which \`oc mob rollback\` does not drive`,
+    {
+      code: 'GenerationUnsupported',
+      exitCode: ExitCode.Unavailable,
+      next: `build it in the cluster with \`oc mob build ${pool} --rebuild\` (the ${REBUILD_ANNOTATION} annotation), follow it with \`oc mob logs ${pool} -f\`; its Containerfile is in \`oc get machineosconfig ${mosc} -o yaml\``,
+    },
+  )
 }

@@ -113,7 +113,8 @@ function usage(message: string, next: string): MobError {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 export function checkPoolName(name: string): string | undefined {
-  if (!DNS_LABEL.test(name) || name.length > 63) return `"${name}" is not a valid pool name (lower-case letters, digits and -, at most 63 characters)`
+  if (!DNS_LABEL.test(name) || name.length > 63)
+    return `"${name}" is not a valid pool name (lower-case letters, digits and -, at most 63 characters)`
   return undefined
 }
 
@@ -122,7 +123,10 @@ export function parseNodeSelector(text: string): {key: string; value: string} {
   const eq = t.indexOf('=')
   const key = eq < 0 ? t : t.slice(0, eq)
   const value = eq < 0 ? '' : t.slice(eq + 1)
-  if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value)) {
+  if (
+    !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) ||
+    !/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value)
+  ) {
     throw usage(`"${text}" is not a node label (KEY or KEY=VALUE)`, 'use for example --node-selector node-role.kubernetes.io/layering=')
   }
 
@@ -168,22 +172,33 @@ async function readInventory(client: KubeClient): Promise<Inventory> {
     client.list<Secret>(R.secrets, {namespace: NS}),
     d.image ? client.list<ImageStream>(R.imageStreams, {namespace: NS}) : Promise.resolve({items: [] as ImageStream[], metadata: {}}),
     client.find<Secret>(R.secrets, GLOBAL_PULL_SECRET, OPENSHIFT_CONFIG_NAMESPACE),
-    readOsImage(client).then((o) => ({o}), (error: unknown) => ({e: (error as Error).message})),
+    readOsImage(client).then(
+      (o) => ({o}),
+      (error: unknown) => ({e: (error as Error).message}),
+    ),
   ])
   return {
-    buildApi: d.build, globalPullSecret, imageApi: d.image, imageStreams: imageStreams.items,
-    osImage: 'o' in osImage ? osImage.o : undefined, osImageProblem: 'e' in osImage ? osImage.e : undefined,
-    pools: pools.items, secrets: secrets.items,
+    buildApi: d.build,
+    globalPullSecret,
+    imageApi: d.image,
+    imageStreams: imageStreams.items,
+    osImage: 'o' in osImage ? osImage.o : undefined,
+    osImageProblem: 'e' in osImage ? osImage.e : undefined,
+    pools: pools.items,
+    secrets: secrets.items,
   }
 }
 
 /** The builder service account's docker config secret for the internal registry, if any. */
 export function findBuilderSecret(secrets: Secret[]): Secret | undefined {
-  return secrets.filter((s) => isBuilderSecret(s)).sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]
+  return secrets
+    .filter((s) => isBuilderSecret(s))
+    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]
 }
 
 function wizardContext(inv: Inventory, current: BuildSettings | undefined, backend: LayeringBackend): WizardContext {
-  const docker = inv.secrets.filter((s) => s.type === 'kubernetes.io/dockerconfigjson' || s.type === 'kubernetes.io/dockercfg')
+  const docker = inv.secrets
+    .filter((s) => s.type === 'kubernetes.io/dockerconfigjson' || s.type === 'kubernetes.io/dockercfg')
     .filter((s) => !s.metadata.name!.endsWith('-canonical'))
     .map((s) => {
       let registries: string[] = []
@@ -214,23 +229,33 @@ function missingValues(input: SetupInput, generation: LayeringBackend['generatio
   const missing: string[] = []
   if (!input.finalPullspec && !input.imageStream) missing.push('--final-pullspec or --imagestream')
   // A MachineOSConfig without a base image pull secret pulls with the cluster's global pull secret.
-  if (!input.basePullSecret && !input.cloneGlobalPullSecret && generation === 'configmap') missing.push('--base-pull-secret or --clone-global-pull-secret')
+  if (!input.basePullSecret && !input.cloneGlobalPullSecret && generation === 'configmap')
+    missing.push('--base-pull-secret or --clone-global-pull-secret')
   if (input.finalPullspec && !input.pushSecret) missing.push('--push-secret')
   return missing
 }
 
 function checkExclusive(input: SetupInput): void {
-  if (input.finalPullspec && input.imageStream) throw usage('--final-pullspec and --imagestream exclude each other', 'give the external registry pullspec or the ImageStream, not both')
-  if (input.basePullSecret && input.cloneGlobalPullSecret) throw usage('--base-pull-secret and --clone-global-pull-secret exclude each other', 'pick an existing secret or clone the global pull secret, not both')
+  if (input.finalPullspec && input.imageStream)
+    throw usage('--final-pullspec and --imagestream exclude each other', 'give the external registry pullspec or the ImageStream, not both')
+  if (input.basePullSecret && input.cloneGlobalPullSecret)
+    throw usage(
+      '--base-pull-secret and --clone-global-pull-secret exclude each other',
+      'pick an existing secret or clone the global pull secret, not both',
+    )
 }
 
 async function readDockerfile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8')
   } catch (error) {
-    throw new MobError(`cannot read the custom Dockerfile ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
-      exitCode: ExitCode.Usage, next: 'give the path of a readable file with --custom-dockerfile',
-    })
+    throw new MobError(
+      `cannot read the custom Dockerfile ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      {
+        exitCode: ExitCode.Usage,
+        next: 'give the path of a readable file with --custom-dockerfile',
+      },
+    )
   }
 }
 
@@ -238,13 +263,21 @@ function unchanged(item: Omit<PlanItem, 'action'>): Step {
   return {access: [], item: {...item, action: 'unchanged'}, async run() {}}
 }
 
-async function planImageStream(client: KubeClient, inv: Inventory, name: string): Promise<{step: Step; pullspec: string; resolve: () => Promise<string>}> {
+async function planImageStream(
+  client: KubeClient,
+  inv: Inventory,
+  name: string,
+): Promise<{step: Step; pullspec: string; resolve: () => Promise<string>}> {
   const predicted = `${INTERNAL_REGISTRY}/${NS}/${name}`
   const existing = inv.imageStreams.find((i) => i.metadata.name === name)
   const item = {kind: 'ImageStream', name, namespace: NS}
   if (existing) {
     const repo = existing.status?.dockerImageRepository || predicted
-    return {pullspec: repo, resolve: async () => repo, step: unchanged({...item, manifest: imageStreamManifest(name), summary: `exists (${repo})`})}
+    return {
+      pullspec: repo,
+      resolve: async () => repo,
+      step: unchanged({...item, manifest: imageStreamManifest(name), summary: `exists (${repo})`}),
+    }
   }
 
   let resolved: string | undefined
@@ -253,12 +286,19 @@ async function planImageStream(client: KubeClient, inv: Inventory, name: string)
     resolve: async () => resolved ?? predicted,
     step: {
       access: [{group: 'image.openshift.io', namespace: NS, resource: 'imagestreams', verb: 'create'}],
-      item: {...item, action: 'create', manifest: imageStreamManifest(name), summary: `create; the image goes to its repository (${predicted})`},
+      item: {
+        ...item,
+        action: 'create',
+        manifest: imageStreamManifest(name),
+        summary: `create; the image goes to its repository (${predicted})`,
+      },
       async run() {
         await client.create(R.imageStreams, imageStreamManifest(name))
         // The registry fills status.dockerImageRepository; give it a moment, then use the usual name.
-        resolved = await waitFor<ImageStream, string>(client, R.imageStreams, name, (i) => i?.status?.dockerImageRepository || undefined, {namespace: NS, timeoutMs: 5000})
-          .catch(() => predicted)
+        resolved = await waitFor<ImageStream, string>(client, R.imageStreams, name, (i) => i?.status?.dockerImageRepository || undefined, {
+          namespace: NS,
+          timeoutMs: 5000,
+        }).catch(() => predicted)
       },
     },
   }
@@ -286,15 +326,24 @@ function planGlobalPullSecretCopy(client: KubeClient, inv: Inventory, force: boo
   return {
     access: [{group: '', name, namespace: NS, resource: 'secrets', verb: 'update'}],
     item: {
-      ...item, action: force ? 'update' : 'conflict',
-      diff: unifiedDiff(`secret/${name}`, secretView(current), secretView(wanted, current, {markChanged: true}), ['in the cluster', `copy of ${from}`]),
+      ...item,
+      action: force ? 'update' : 'conflict',
+      diff: unifiedDiff(`secret/${name}`, secretView(current), secretView(wanted, current, {markChanged: true}), [
+        'in the cluster',
+        `copy of ${from}`,
+      ]),
       summary: force ? `overwrite with the current content of ${from}` : `differs from ${from} (overwritten only with --force)`,
     },
     async run() {
-      await client.update<Secret>(R.secrets, name, (s) => {
-        s.type = wanted.type
-        s.data = wanted.data
-      }, {namespace: NS})
+      await client.update<Secret>(
+        R.secrets,
+        name,
+        (s) => {
+          s.type = wanted.type
+          s.data = wanted.data
+        },
+        {namespace: NS},
+      )
     },
   }
 }
@@ -330,7 +379,12 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
     }
   }
 
-  const manifest: MachineConfigPool = {apiVersion: wanted.apiVersion, kind: wanted.kind, metadata: {name}, spec: {machineConfigSelector: selectorOf(existing).mc, nodeSelector: selectorOf(existing).node}}
+  const manifest: MachineConfigPool = {
+    apiVersion: wanted.apiVersion,
+    kind: wanted.kind,
+    metadata: {name},
+    spec: {machineConfigSelector: selectorOf(existing).mc, nodeSelector: selectorOf(existing).node},
+  }
   // An existing pool keeps its selectors unless other ones were asked for explicitly.
   if (!input.nodeSelector && !(input.configRoles && input.configRoles.length > 0)) {
     return {created: false, step: unchanged({kind: 'MachineConfigPool', manifest, name, summary: 'exists (its selectors are kept)'})}
@@ -348,7 +402,11 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
     step: {
       access: [{group: 'machineconfiguration.openshift.io', name, resource: 'machineconfigpools', verb: 'update'}],
       item: {
-        action: force ? 'update' : 'conflict', diff, kind: 'MachineConfigPool', manifest: {...manifest, spec: want} as MachineConfigPool, name,
+        action: force ? 'update' : 'conflict',
+        diff,
+        kind: 'MachineConfigPool',
+        manifest: {...manifest, spec: want} as MachineConfigPool,
+        name,
         summary: force ? 'change its selectors' : 'exists with other selectors (changed only with --force)',
       },
       async run() {
@@ -362,10 +420,19 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
 }
 
 /** The input with everything filled in (wizard or defaults), or a usage error naming the missing flags. */
-async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: Inventory, given: SetupInput, opts: SetupOptions): Promise<{input: SetupInput; kept: KeptSetting[]}> {
+async function resolveInput(
+  client: KubeClient,
+  backend: LayeringBackend,
+  inv: Inventory,
+  given: SetupInput,
+  opts: SetupOptions,
+): Promise<{input: SetupInput; kept: KeptSetting[]}> {
   checkExclusive(given)
   // 4.18+ builds with a Job whatever the builder, and the MachineOSConfig is the opt-in: nothing to ask.
-  const input = backend.generation === 'machineosconfig' ? {...given, builder: given.builder ?? 'pod' as BuilderKind, enable: given.enable ?? true} : given
+  const input =
+    backend.generation === 'machineosconfig'
+      ? {...given, builder: given.builder ?? ('pod' as BuilderKind), enable: given.enable ?? true}
+      : given
   const missing = missingValues(input, backend.generation)
   if (missing.length > 0 && opts.ask) {
     const current = await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
@@ -379,7 +446,10 @@ async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: I
   const filled = current ? keepCurrent(input, current, inv) : {input, kept: []}
   const still = missingValues(filled.input, backend.generation)
   if (still.length > 0) {
-    throw usage(`setup needs ${still.join(', and ')} (there is no terminal to ask on)`, 'give the missing flags, or run `oc mob setup` in a terminal to be asked; see `oc mob setup --help`')
+    throw usage(
+      `setup needs ${still.join(', and ')} (there is no terminal to ask on)`,
+      'give the missing flags, or run `oc mob setup` in a terminal to be asked; see `oc mob setup --help`',
+    )
   }
 
   return filled
@@ -390,7 +460,11 @@ async function resolveInput(client: KubeClient, backend: LayeringBackend, inv: I
  * secrets (the operator's `-canonical` copy of a legacy secret counts as the secret it was made
  * from) and the builder when the ConfigMap names one. Returns which settings were kept.
  */
-export function keepCurrent(input: SetupInput, current: BuildSettings, inv: {imageStreams: ImageStream[]; secrets: Secret[]}): {input: SetupInput; kept: KeptSetting[]} {
+export function keepCurrent(
+  input: SetupInput,
+  current: BuildSettings,
+  inv: {imageStreams: ImageStream[]; secrets: Secret[]},
+): {input: SetupInput; kept: KeptSetting[]} {
   const out = {...input}
   const kept: KeptSetting[] = []
   const original = (name: string): string => {
@@ -401,7 +475,9 @@ export function keepCurrent(input: SetupInput, current: BuildSettings, inv: {ima
   if (!out.finalPullspec && !out.imageStream && current.finalImagePullspec) {
     const spec = current.finalImagePullspec
     const repo = spec.replace(/@.*$/, '').replace(/:[^/:]*$/, '')
-    const stream = inv.imageStreams.find((i) => (i.status?.dockerImageRepository || `${INTERNAL_REGISTRY}/${NS}/${i.metadata.name}`) === repo)
+    const stream = inv.imageStreams.find(
+      (i) => (i.status?.dockerImageRepository || `${INTERNAL_REGISTRY}/${NS}/${i.metadata.name}`) === repo,
+    )
     if (stream) {
       out.imageStream = stream.metadata.name
     } else {
@@ -432,15 +508,21 @@ export function keepCurrent(input: SetupInput, current: BuildSettings, inv: {ima
 function settingsNotes(plan: {settings: SetupPlan['settings']; target: SetupPlan['target']}, pushSecret: Secret | undefined): string[] {
   const notes: string[] = []
   const type = plan.settings.imageBuilderType
-  notes.push(type === BUILDER_TYPES.pod
-    ? `imageBuilderType is written explicitly as ${BUILDER_TYPES.pod}: builds run as the pod build-<rendered config> (what \`oc mob build\` and \`oc mob logs\` follow); without the key the 4.14 operator would use OpenShift Builds (${BUILDER_TYPES.build})`
-    : `imageBuilderType is written explicitly as ${BUILDER_TYPES.build}: builds run as OpenShift Builds`)
+  notes.push(
+    type === BUILDER_TYPES.pod
+      ? `imageBuilderType is written explicitly as ${BUILDER_TYPES.pod}: builds run as the pod build-<rendered config> (what \`oc mob build\` and \`oc mob logs\` follow); without the key the 4.14 operator would use OpenShift Builds (${BUILDER_TYPES.build})`
+      : `imageBuilderType is written explicitly as ${BUILDER_TYPES.build}: builds run as OpenShift Builds`,
+  )
   if (plan.target.kind === 'imagestream') {
-    notes.push(`the image is pushed to the internal registry through ImageStream ${plan.target.imageStream} (${plan.target.pullspec}), tagged with the rendered config name`)
+    notes.push(
+      `the image is pushed to the internal registry through ImageStream ${plan.target.imageStream} (${plan.target.pullspec}), tagged with the rendered config name`,
+    )
   }
 
   if (pushSecret && isBuilderSecret(pushSecret)) {
-    notes.push(`${pushSecret.metadata.name} is a legacy .dockercfg secret: the operator converts it into ${pushSecret.metadata.name}-canonical and points on-cluster-build-config at that copy (setup treats both names as the same)`)
+    notes.push(
+      `${pushSecret.metadata.name} is a legacy .dockercfg secret: the operator converts it into ${pushSecret.metadata.name}-canonical and points on-cluster-build-config at that copy (setup treats both names as the same)`,
+    )
   }
 
   return notes
@@ -458,16 +540,31 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
     backend = await detectBackend(client)
   } catch (error) {
     if (!(error instanceof MobError)) throw error
-    checks.push({exitCode: error.exitCode, fix: error.next, id: 'machineconfig-api', message: error.message, title: 'MachineConfig API', verdict: 'fail'})
+    checks.push({
+      exitCode: error.exitCode,
+      fix: error.next,
+      id: 'machineconfig-api',
+      message: error.message,
+      title: 'MachineConfig API',
+      verdict: 'fail',
+    })
     opts.onChecks?.(checks)
     throw error
   }
 
-  checks.push({id: 'machineconfig-api', message: `the cluster serves the MachineConfig API: ${backend.title}`, title: 'MachineConfig API', verdict: 'pass'})
+  checks.push({
+    id: 'machineconfig-api',
+    message: `the cluster serves the MachineConfig API: ${backend.title}`,
+    title: 'MachineConfig API',
+    verdict: 'pass',
+  })
   const inv = await readInventory(client)
   const machineOS = backend.generation === 'machineosconfig'
   if (machineOS && given.enable === false) {
-    throw usage('on OpenShift 4.18+ the MachineOSConfig that setup writes is what opts the pool in, so --no-enable cannot be honoured', 'leave out --no-enable (or do not run setup until the pool should build)')
+    throw usage(
+      'on OpenShift 4.18+ the MachineOSConfig that setup writes is what opts the pool in, so --no-enable cannot be honoured',
+      'leave out --no-enable (or do not run setup until the pool should build)',
+    )
   }
 
   const {input, kept} = await resolveInput(client, backend, inv, given, opts)
@@ -484,7 +581,14 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   let resolvePullspec: (() => Promise<string>) | undefined
   if (input.imageStream) {
     if (!inv.imageApi) {
-      checks.push({exitCode: ExitCode.Unavailable, fix: 'use an external registry with --final-pullspec', id: 'imagestream', message: 'the cluster does not serve image.openshift.io/v1 (ImageStreams of the internal registry)', title: 'internal registry', verdict: 'fail'})
+      checks.push({
+        exitCode: ExitCode.Unavailable,
+        fix: 'use an external registry with --final-pullspec',
+        id: 'imagestream',
+        message: 'the cluster does not serve image.openshift.io/v1 (ImageStreams of the internal registry)',
+        title: 'internal registry',
+        verdict: 'fail',
+      })
       opts.onChecks?.(checks)
       throwIfFailed(checks, 'setup cannot use an ImageStream')
     }
@@ -502,7 +606,9 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   const globalDefault = machineOS && (input.cloneGlobalPullSecret || !input.basePullSecret)
   const pullName = globalDefault ? '' : input.cloneGlobalPullSecret ? GLOBAL_PULL_SECRET_COPY : input.basePullSecret!
   let pullSecret = globalDefault ? inv.globalPullSecret : inv.secrets.find((s) => s.metadata.name === pullName)
-  let pullOrigin: string | undefined = globalDefault ? 'the cluster\'s global pull secret, used when the MachineOSConfig names none' : undefined
+  let pullOrigin: string | undefined = globalDefault
+    ? "the cluster's global pull secret, used when the MachineOSConfig names none"
+    : undefined
   if (input.cloneGlobalPullSecret && !machineOS) {
     const copy = planGlobalPullSecretCopy(client, inv, force)
     if (copy) {
@@ -516,7 +622,10 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   if (!pushName) {
     const builder = findBuilderSecret(inv.secrets)
     if (!builder) {
-      throw usage(`no builder-dockercfg-* secret was found in ${NS} to push to the internal registry`, 'name a push secret with --push-secret')
+      throw usage(
+        `no builder-dockercfg-* secret was found in ${NS} to push to the internal registry`,
+        'name a push secret with --push-secret',
+      )
     }
 
     pushName = builder.metadata.name!
@@ -525,11 +634,16 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   const pushSecret = inv.secrets.find((s) => s.metadata.name === pushName)
   const builder: BuilderKind = input.builder ?? 'pod'
   const settings: BuildSettings = {
-    baseImagePullSecret: pullName, builder, customDockerfile, finalImagePullspec: pullspec, finalImagePushSecret: pushName, pool: poolName,
+    baseImagePullSecret: pullName,
+    builder,
+    customDockerfile,
+    finalImagePullspec: pullspec,
+    finalImagePushSecret: pushName,
+    pool: poolName,
   }
 
   // 3. Build settings, pool, opt-in.
-  steps.push(...await backend.planSettings(client, settings, {dryRun: opts.dryRun, force, resolvePullspec}))
+  steps.push(...(await backend.planSettings(client, settings, {dryRun: opts.dryRun, force, resolvePullspec})))
   const poolPlan = planPool(client, inv, poolName, input, force)
   steps.push(poolPlan.step)
   const existingPool = inv.pools.find((p) => p.metadata.name === poolName)
@@ -539,17 +653,39 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   }
 
   // 4. Preflight.
-  checks.push(...settingsChecks({
-    buildApi: inv.buildApi, defaultBuilder: backend.defaultBuilder, generation: backend.generation, globalPullSecret: inv.globalPullSecret, osImage: inv.osImage,
-    pools: inv.pools, pullSecret, pullSecretOrigin: pullOrigin, pushSecret,
-    settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
-  }))
+  checks.push(
+    ...settingsChecks({
+      buildApi: inv.buildApi,
+      defaultBuilder: backend.defaultBuilder,
+      generation: backend.generation,
+      globalPullSecret: inv.globalPullSecret,
+      osImage: inv.osImage,
+      pools: inv.pools,
+      pullSecret,
+      pullSecretOrigin: pullOrigin,
+      pushSecret,
+      settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
+    }),
+  )
   if (inv.osImageProblem) {
-    checks.push({fix: 'check `oc get co machine-config`', id: 'base-image', message: inv.osImageProblem, title: 'base OS image', verdict: 'fail'})
+    checks.push({
+      fix: 'check `oc get co machine-config`',
+      id: 'base-image',
+      message: inv.osImageProblem,
+      title: 'base OS image',
+      verdict: 'fail',
+    })
   }
 
   if (input.cloneGlobalPullSecret && !inv.globalPullSecret) {
-    checks.push({exitCode: ExitCode.NotFound, fix: `name an existing secret with --base-pull-secret`, id: 'global-pull-secret-copy', message: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET} does not exist, so there is nothing to clone`, title: 'global pull secret copy', verdict: 'fail'})
+    checks.push({
+      exitCode: ExitCode.NotFound,
+      fix: `name an existing secret with --base-pull-secret`,
+      id: 'global-pull-secret-copy',
+      message: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET} does not exist, so there is nothing to clone`,
+      title: 'global pull secret copy',
+      verdict: 'fail',
+    })
   }
 
   const access: Access[] = changing(steps).flatMap((s) => s.access)
@@ -568,32 +704,46 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
     optedIn: machineOS || Boolean(input.enable) || (existingPool ? await backend.isEnabled(client, existingPool) : false),
     pool: poolName,
     settings: {
-      baseImagePullSecret: pullName, customDockerfile: customDockerfile ?? null, finalImagePullspec: pullspec,
-      finalImagePushSecret: pushName, imageBuilderType: machineOS ? 'Job' : BUILDER_TYPES[builder],
+      baseImagePullSecret: pullName,
+      customDockerfile: customDockerfile ?? null,
+      finalImagePullspec: pullspec,
+      finalImagePushSecret: pushName,
+      imageBuilderType: machineOS ? 'Job' : BUILDER_TYPES[builder],
     },
     target: input.imageStream ? {imageStream: input.imageStream, kind: 'imagestream', pullspec} : {kind: 'external', pullspec},
   }
   const optedInPools = await Promise.all(inv.pools.map((p) => backend.isEnabled(client, p)))
   plan.notes = [
     ...(machineOS ? [] : settingsNotes(plan, pushSecret)),
-    ...backend.planNotes(plan.items, {anyOptedIn: optedInPools.some(Boolean), optedIn: Boolean(existingPool && optedInPools[inv.pools.indexOf(existingPool)]), pool: poolName}),
+    ...backend.planNotes(plan.items, {
+      anyOptedIn: optedInPools.some(Boolean),
+      optedIn: Boolean(existingPool && optedInPools[inv.pools.indexOf(existingPool)]),
+      pool: poolName,
+    }),
   ]
   opts.onPlan?.(plan)
 
   const conflicts = steps.filter((s) => s.item.action === 'conflict')
   if (opts.dryRun) return {...plan, applied: [], outcome: 'dry-run'}
   if (conflicts.length > 0) {
-    throw new MobError(`${conflicts.length} existing object${conflicts.length === 1 ? ' differs' : 's differ'} from what setup would write: ${conflicts.map((c) => objectRef(c.item)).join(', ')}; nothing was changed`, {
-      code: 'Conflict', exitCode: ExitCode.Invalid,
-      next: 'review the diff above; re-run with --force to overwrite, or with values that match what is there',
-    })
+    throw new MobError(
+      `${conflicts.length} existing object${conflicts.length === 1 ? ' differs' : 's differ'} from what setup would write: ${conflicts.map((c) => objectRef(c.item)).join(', ')}; nothing was changed`,
+      {
+        code: 'Conflict',
+        exitCode: ExitCode.Invalid,
+        next: 'review the diff above; re-run with --force to overwrite, or with values that match what is there',
+      },
+    )
   }
 
   const todo = changing(steps)
   if (todo.length === 0) return {...plan, applied: [], outcome: 'unchanged'}
   if (!opts.yes) {
     if (!opts.confirm) {
-      throw confirmationNeeded(`setup would change ${todo.length} object${todo.length === 1 ? '' : 's'} and there is no terminal to confirm on; nothing was changed`, 're-run with --yes to go ahead (or with --dry-run to look first)')
+      throw confirmationNeeded(
+        `setup would change ${todo.length} object${todo.length === 1 ? '' : 's'} and there is no terminal to confirm on; nothing was changed`,
+        're-run with --yes to go ahead (or with --dry-run to look first)',
+      )
     }
 
     if (!(await opts.confirm(plan))) return {...plan, applied: [], outcome: 'cancelled'}
@@ -611,10 +761,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
       throw new MobError(`setup stopped at ${step.item.action} ${ref}: ${(error as Error).message}`, {
         cause: error,
         code: 'SetupIncomplete',
-        details: [
-          `done: ${applied.length > 0 ? applied.join(', ') : 'nothing'}`,
-          `not done: ${rest.join(', ')}`,
-        ],
+        details: [`done: ${applied.length > 0 ? applied.join(', ') : 'nothing'}`, `not done: ${rest.join(', ')}`],
         exitCode: error instanceof MobError ? error.exitCode : ExitCode.Failed,
         next: 'fix the cause and run the same command again: what is already there is kept, and the rest is done',
       })

@@ -66,7 +66,9 @@ function dockerfileProblem(path: string, pool: string): string | true {
     return `cannot read ${path.trim()}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`
   }
 
-  const errors = validateCustomDockerfile(text, {baseImage: 'base', pool, releaseVersion: '', renderedConfig: `rendered-${pool}-0`}).filter((p) => p.severity === 'error')
+  const errors = validateCustomDockerfile(text, {baseImage: 'base', pool, releaseVersion: '', renderedConfig: `rendered-${pool}-0`}).filter(
+    (p) => p.severity === 'error',
+  )
   if (errors.length > 0) return `line ${errors[0].line}: ${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
   return true
 }
@@ -76,15 +78,25 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
 
   // The pool.
   if (!out.pool) {
-    const custom = ctx.pools.filter((p) => !BUILTIN_POOLS.has(p.metadata.name!)).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
+    const custom = ctx.pools
+      .filter((p) => !BUILTIN_POOLS.has(p.metadata.name!))
+      .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
     let choice = NEW_POOL
     if (custom.length > 0) {
       choice = await ask.select<string>({
         choices: [
-          ...custom.map((p) => ({name: `${p.metadata.name} (existing pool${isLayered(p) ? ', opted in' : ''}, ${p.status?.machineCount ?? 0} nodes)`, value: p.metadata.name!})),
+          ...custom.map((p) => ({
+            name: `${p.metadata.name} (existing pool${isLayered(p) ? ', opted in' : ''}, ${p.status?.machineCount ?? 0} nodes)`,
+            value: p.metadata.name!,
+          })),
           {name: 'a new pool', value: NEW_POOL},
         ],
-        default: ctx.current?.pool && custom.some((p) => p.metadata.name === ctx.current?.pool) ? ctx.current.pool : custom.find((p) => p.metadata.name === 'layering') ? 'layering' : NEW_POOL,
+        default:
+          ctx.current?.pool && custom.some((p) => p.metadata.name === ctx.current?.pool)
+            ? ctx.current.pool
+            : custom.find((p) => p.metadata.name === 'layering')
+              ? 'layering'
+              : NEW_POOL,
         message: 'Which MachineConfigPool should get on-cluster built images?',
       })
     }
@@ -106,9 +118,17 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
       message: `Pool ${pool} takes the MachineConfigs of roles [${pool}, worker], and nodes join it with the label node-role.kubernetes.io/${pool}= . Use these selectors?`,
     })
     if (!ok) {
-      out.nodeSelector = (await ask.input({default: `node-role.kubernetes.io/${pool}=`, message: 'Node selector (KEY=VALUE): nodes with this label join the pool'})).trim()
+      out.nodeSelector = (
+        await ask.input({
+          default: `node-role.kubernetes.io/${pool}=`,
+          message: 'Node selector (KEY=VALUE): nodes with this label join the pool',
+        })
+      ).trim()
       const roles = await ask.input({default: `${pool},worker`, message: 'MachineConfig roles the pool takes (comma-separated)'})
-      out.configRoles = roles.split(',').map((r) => r.trim()).filter(Boolean)
+      out.configRoles = roles
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean)
     }
   }
 
@@ -118,7 +138,10 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
     if (ctx.imageApi) {
       // rhel-coreos is the release's own OS image stream: never a target for built images.
       for (const is of ctx.imageStreams.filter((i) => i.name !== 'rhel-coreos')) {
-        choices.push({name: `ImageStream ${is.name} in ${MCO_NAMESPACE} (internal registry${is.repository ? `: ${is.repository}` : ''})`, value: is.name})
+        choices.push({
+          name: `ImageStream ${is.name} in ${MCO_NAMESPACE} (internal registry${is.repository ? `: ${is.repository}` : ''})`,
+          value: is.name,
+        })
       }
 
       if (!ctx.imageStreams.some((i) => i.name === 'os-image')) {
@@ -136,11 +159,13 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
       message: 'Where should the built image be pushed?',
     })
     if (target === EXTERNAL) {
-      out.finalPullspec = (await ask.input({
-        default: current && !isInternal(current) ? current : undefined,
-        message: 'Final image pullspec (its tag is replaced by the rendered config name)',
-        validate: pullspecProblem,
-      })).trim()
+      out.finalPullspec = (
+        await ask.input({
+          default: current && !isInternal(current) ? current : undefined,
+          message: 'Final image pullspec (its tag is replaced by the rendered config name)',
+          validate: pullspecProblem,
+        })
+      ).trim()
     } else {
       out.imageStream = target
     }
@@ -150,14 +175,21 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
   if (!out.basePullSecret && !out.cloneGlobalPullSecret) {
     const copyExists = ctx.secrets.some((s) => s.name === ctx.globalPullSecretCopy)
     const choices: Array<Choice<string>> = [
-      {name: ctx.machineOS ? 'the global pull secret (openshift-config/pull-secret), as the machine-os-builder uses it when none is named' : `clone the global pull secret (openshift-config/pull-secret) into ${ctx.globalPullSecretCopy}${copyExists ? ' (exists)' : ''}`, value: CLONE},
-      ...ctx.secrets.filter((s) => s.name !== ctx.globalPullSecretCopy && !s.builder).map((s) => ({name: `${s.name} (${s.registries.join(', ') || 'no registries'})`, value: s.name})),
+      {
+        name: ctx.machineOS
+          ? 'the global pull secret (openshift-config/pull-secret), as the machine-os-builder uses it when none is named'
+          : `clone the global pull secret (openshift-config/pull-secret) into ${ctx.globalPullSecretCopy}${copyExists ? ' (exists)' : ''}`,
+        value: CLONE,
+      },
+      ...ctx.secrets
+        .filter((s) => s.name !== ctx.globalPullSecretCopy && !s.builder)
+        .map((s) => ({name: `${s.name} (${s.registries.join(', ') || 'no registries'})`, value: s.name})),
     ]
     const current = stripCanonical(ctx.current?.baseImagePullSecret)
     const choice = await ask.select<string>({
       choices,
       default: current && current !== ctx.globalPullSecretCopy && choices.some((c) => c.value === current) ? current : CLONE,
-      message: 'Which secret should builds pull the base OS image (and the custom Dockerfile\'s images) with?',
+      message: "Which secret should builds pull the base OS image (and the custom Dockerfile's images) with?",
     })
     if (choice === CLONE) out.cloneGlobalPullSecret = true
     else out.basePullSecret = choice
@@ -183,7 +215,8 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
       })
     }
 
-    const fits = (s: WizardContext['secrets'][number]): boolean => Boolean(host) && s.registries.some((r) => r === host || r.startsWith(`${host}/`))
+    const fits = (s: WizardContext['secrets'][number]): boolean =>
+      Boolean(host) && s.registries.some((r) => r === host || r.startsWith(`${host}/`))
     const describe = (s: WizardContext['secrets'][number]): string => {
       if (s.builder) return `${s.name} (the builder service account's token for the internal registry${internal ? ', recommended' : ''})`
       const has = host ? (fits(s) ? `has credentials for ${host}` : `no credentials for ${host}`) : s.registries.join(', ')
@@ -195,7 +228,8 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
     const current = stripCanonical(ctx.current?.finalImagePushSecret)
     out.pushSecret = await ask.select<string>({
       choices: ordered.map((s) => ({name: describe(s), value: s.name})),
-      default: current && ordered.some((s) => s.name === current) ? current : internal && ctx.builderSecret ? ctx.builderSecret : ordered[0].name,
+      default:
+        current && ordered.some((s) => s.name === current) ? current : internal && ctx.builderSecret ? ctx.builderSecret : ordered[0].name,
       message: 'Which secret should builds push the image with?',
     })
   }
@@ -205,7 +239,7 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
     out.builder = await ask.select<BuilderKind>({
       choices: [
         {name: 'the build pod (custom-pod-builder): what `oc mob build` and `oc mob logs` use', value: 'pod'},
-        {name: 'OpenShift Builds (openshift-image-builder): the operator\'s default when unset', value: 'build'},
+        {name: "OpenShift Builds (openshift-image-builder): the operator's default when unset", value: 'build'},
       ],
       default: ctx.current?.builder ?? 'pod',
       message: 'How should images be built?',
@@ -215,7 +249,9 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
   // The custom Dockerfile.
   if (out.customDockerfile === undefined) {
     const has = ctx.current?.customDockerfile ? ' (leave empty to keep the current one)' : ' (leave empty for none)'
-    const path = (await ask.input({message: `Path of a custom Dockerfile for pool ${pool}${has}`, validate: (v) => dockerfileProblem(v, pool)})).trim()
+    const path = (
+      await ask.input({message: `Path of a custom Dockerfile for pool ${pool}${has}`, validate: (v) => dockerfileProblem(v, pool)})
+    ).trim()
     if (path) out.customDockerfile = path
   }
 
@@ -223,7 +259,10 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
   if (out.enable === undefined) {
     const already = ctx.pools.find((p) => p.metadata.name === pool)
     if (!already || !isLayered(already)) {
-      out.enable = await ask.confirm({default: false, message: `Opt pool ${pool} into on-cluster builds now (the build starts right away)?`})
+      out.enable = await ask.confirm({
+        default: false,
+        message: `Opt pool ${pool} into on-cluster builds now (the build starts right away)?`,
+      })
     }
   }
 

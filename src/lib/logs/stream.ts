@@ -84,7 +84,9 @@ export function prefixLines(prefix: string, write: Writer): Writer {
 
 /** A container's status, whether it is a container or an init container (4.20+ build pods). */
 function status(pod: Pod, container: string | undefined): ContainerStatus | undefined {
-  return pod.status?.containerStatuses?.find((s) => s.name === container) ?? pod.status?.initContainerStatuses?.find((s) => s.name === container)
+  return (
+    pod.status?.containerStatuses?.find((s) => s.name === container) ?? pod.status?.initContainerStatuses?.find((s) => s.name === container)
+  )
 }
 
 /** Whether the container has a log to read, by the same rule the API server applies. */
@@ -125,11 +127,17 @@ const BUILD_NOT_STARTED = new Set(['New', 'Pending'])
  */
 async function settledPoolBuild(client: KubeClient, pool: string, signal?: AbortSignal): Promise<Outcome['poolBuild']> {
   try {
-    return await waitFor<MachineConfigPool, NonNullable<Outcome['poolBuild']>>(client, R.machineConfigPools, pool, (p) => {
-      if (!p) return {state: 'none'}
-      const state = poolBuild(p).state
-      return state === 'building' || state === 'pending' ? undefined : {image: poolImage(p), state}
-    }, {signal, timeoutMs: 5000})
+    return await waitFor<MachineConfigPool, NonNullable<Outcome['poolBuild']>>(
+      client,
+      R.machineConfigPools,
+      pool,
+      (p) => {
+        if (!p) return {state: 'none'}
+        const state = poolBuild(p).state
+        return state === 'building' || state === 'pending' ? undefined : {image: poolImage(p), state}
+      },
+      {signal, timeoutMs: 5000},
+    )
   } catch (error) {
     if (signal?.aborted) throw error
     return undefined
@@ -137,18 +145,28 @@ async function settledPoolBuild(client: KubeClient, pool: string, signal?: Abort
 }
 
 async function streamPod(client: KubeClient, t: LogTarget, opts: StreamOptions, write: Writer, onEvent: EventSink): Promise<TargetResult> {
-  const pod = t.pod ?? await client.get<Pod>(R.pods, t.name, t.namespace, opts.signal)
-  const containers = [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []].map((c) => c.name)
+  const pod = t.pod ?? (await client.get<Pod>(R.pods, t.name, t.namespace, opts.signal))
+  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name)
   if (t.container && !containers.includes(t.container)) {
-    throw new MobError(`${t.role === 'builder' ? 'the machine-os-builder pod' : 'build pod'} ${t.name} has no container ${t.container}; its containers are: ${containers.join(', ')}`, {
-      code: 'NoSuchContainer', exitCode: ExitCode.Usage, next: `pick one of them with -c, e.g. \`-c ${containers.at(-1)}\``,
-    })
+    throw new MobError(
+      `${t.role === 'builder' ? 'the machine-os-builder pod' : 'build pod'} ${t.name} has no container ${t.container}; its containers are: ${containers.join(', ')}`,
+      {
+        code: 'NoSuchContainer',
+        exitCode: ExitCode.Usage,
+        next: `pick one of them with -c, e.g. \`-c ${containers.at(-1)}\``,
+      },
+    )
   }
 
   if (!opts.follow && !containerStarted(pod, t.container)) {
-    throw new MobError(`${t.container ?? 'the container'} of pod ${t.name} has not started yet (${waitingReason(pod, t.container)}), so it has no log yet`, {
-      code: 'NotStarted', exitCode: ExitCode.NotFound, next: `add -f to wait for it and follow its log${t.pool ? `: \`oc mob logs ${t.pool} -f\`` : ''}`,
-    })
+    throw new MobError(
+      `${t.container ?? 'the container'} of pod ${t.name} has not started yet (${waitingReason(pod, t.container)}), so it has no log yet`,
+      {
+        code: 'NotStarted',
+        exitCode: ExitCode.NotFound,
+        next: `add -f to wait for it and follow its log${t.pool ? `: \`oc mob logs ${t.pool} -f\`` : ''}`,
+      },
+    )
   }
 
   let waited = false
@@ -164,28 +182,35 @@ async function streamPod(client: KubeClient, t: LogTarget, opts: StreamOptions, 
 
   const job = t.machineOSBuild ? `build-${t.machineOSBuild}` : undefined
   guard?.watch(t.name, {
-    digestConfigMap: `digest-${t.machineOSBuild ?? t.rendered ?? ''}`, generation: job ? 'machineosconfig' : 'configmap', job,
+    digestConfigMap: `digest-${t.machineOSBuild ?? t.rendered ?? ''}`,
+    generation: job ? 'machineosconfig' : 'configmap',
+    job,
     onRetry: (stall) => retried(stall.pod, `${stall.message}; follow it with \`oc mob logs ${t.pool} -f\``),
-    pods: job ? {labelSelector: `job-name=${job}`} : {fieldSelector: `metadata.name=${t.name}`}, pool: t.pool!,
+    pods: job ? {labelSelector: `job-name=${job}`} : {fieldSelector: `metadata.name=${t.name}`},
+    pool: t.pool!,
   })
   const signal = guard?.signal ?? opts.signal
   let res: Awaited<ReturnType<typeof streamLog>>
   try {
-    res = await streamLog(client, {
-      container: t.container,
-      follow: opts.follow,
-      name: t.name,
-      namespace: t.namespace,
-      onReconnect: (why) => onEvent({target: t, type: 'reconnect', why}),
-      onWaiting(why) {
-        if (waited) return
-        waited = true
-        onEvent({target: t, type: 'waiting', why: /waiting to start: (\S+)/.exec(why)?.[1] ?? why})
+    res = await streamLog(
+      client,
+      {
+        container: t.container,
+        follow: opts.follow,
+        name: t.name,
+        namespace: t.namespace,
+        onReconnect: (why) => onEvent({target: t, type: 'reconnect', why}),
+        onWaiting(why) {
+          if (waited) return
+          waited = true
+          onEvent({target: t, type: 'waiting', why: /waiting to start: (\S+)/.exec(why)?.[1] ?? why})
+        },
+        signal,
+        tailLines: opts.tail,
+        timestamps: opts.timestamps,
       },
-      signal,
-      tailLines: opts.tail,
-      timestamps: opts.timestamps,
-    }, write)
+      write,
+    )
   } catch (error) {
     throw guard?.error ?? error
   } finally {
@@ -198,8 +223,14 @@ async function streamPod(client: KubeClient, t: LogTarget, opts: StreamOptions, 
     result.outcome = podOutcome(await client.find<Pod>(R.pods, t.name, t.namespace, opts.signal), t.container)
     if (job && t.pool && result.outcome.exitCode !== undefined && result.outcome.exitCode !== 0) {
       // The attempt followed failed: say whether the Job tries again.
-      const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: t.namespace, signal: opts.signal}).then((l) => l.items, () => [] as Pod[])
-      const stall = recognizeStall({build: {digestConfigMap: `digest-${t.machineOSBuild}`, generation: 'machineosconfig', pods, pool: t.pool}, now: Date.now()})
+      const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: t.namespace, signal: opts.signal}).then(
+        (l) => l.items,
+        () => [] as Pod[],
+      )
+      const stall = recognizeStall({
+        build: {digestConfigMap: `digest-${t.machineOSBuild}`, generation: 'machineosconfig', pods, pool: t.pool},
+        now: Date.now(),
+      })
       if (stall?.kind === 'retrying') retried(stall.pod, `${stall.message}; follow it with \`oc mob logs ${t.pool} -f\``)
     }
 
@@ -211,39 +242,63 @@ async function streamPod(client: KubeClient, t: LogTarget, opts: StreamOptions, 
   return result
 }
 
-async function streamBuild(client: KubeClient, t: LogTarget, opts: StreamOptions, write: Writer, onEvent: EventSink): Promise<TargetResult> {
+async function streamBuild(
+  client: KubeClient,
+  t: LogTarget,
+  opts: StreamOptions,
+  write: Writer,
+  onEvent: EventSink,
+): Promise<TargetResult> {
   if (opts.container) {
     throw new MobError(`pool ${t.pool} builds with an OpenShift Build (${t.name}), whose log has no containers to choose from`, {
-      code: 'NoSuchContainer', exitCode: ExitCode.Usage, next: `leave out -c: \`oc mob logs ${t.pool}\``,
+      code: 'NoSuchContainer',
+      exitCode: ExitCode.Usage,
+      next: `leave out -c: \`oc mob logs ${t.pool}\``,
     })
   }
 
-  const build = t.build ?? await client.get<Build>(R.builds, t.name, t.namespace, opts.signal)
+  const build = t.build ?? (await client.get<Build>(R.builds, t.name, t.namespace, opts.signal))
   const phase = build.status?.phase ?? 'New'
   if (BUILD_NOT_STARTED.has(phase)) {
     if (!opts.follow) {
       throw new MobError(`Build ${t.name} has not started yet (phase ${phase}), so it has no log yet`, {
-        code: 'NotStarted', exitCode: ExitCode.NotFound, next: `add -f to wait for it and follow its log: \`oc mob logs ${t.pool} -f\``,
+        code: 'NotStarted',
+        exitCode: ExitCode.NotFound,
+        next: `add -f to wait for it and follow its log: \`oc mob logs ${t.pool} -f\``,
       })
     }
 
     onEvent({target: t, type: 'waiting', why: `phase ${phase}`})
-    await waitFor<Build, true>(client, R.builds, t.name, (b) => {
-      if (!b) throw new MobError(`Build ${t.name} was deleted before its log could be read`, {exitCode: ExitCode.NotFound, next: `\`oc mob status ${t.pool}\` shows where the pool's build stands`})
-      return BUILD_NOT_STARTED.has(b.status?.phase ?? 'New') ? undefined : true
-    }, {namespace: t.namespace, signal: opts.signal})
+    await waitFor<Build, true>(
+      client,
+      R.builds,
+      t.name,
+      (b) => {
+        if (!b)
+          throw new MobError(`Build ${t.name} was deleted before its log could be read`, {
+            exitCode: ExitCode.NotFound,
+            next: `\`oc mob status ${t.pool}\` shows where the pool's build stands`,
+          })
+        return BUILD_NOT_STARTED.has(b.status?.phase ?? 'New') ? undefined : true
+      },
+      {namespace: t.namespace, signal: opts.signal},
+    )
   }
 
-  const res = await streamLog(client, {
-    follow: opts.follow,
-    name: t.name,
-    namespace: t.namespace,
-    onReconnect: (why) => onEvent({target: t, type: 'reconnect', why}),
-    resource: R.builds,
-    signal: opts.signal,
-    tailLines: opts.tail,
-    timestamps: opts.timestamps,
-  }, write)
+  const res = await streamLog(
+    client,
+    {
+      follow: opts.follow,
+      name: t.name,
+      namespace: t.namespace,
+      onReconnect: (why) => onEvent({target: t, type: 'reconnect', why}),
+      resource: R.builds,
+      signal: opts.signal,
+      tailLines: opts.tail,
+      timestamps: opts.timestamps,
+    },
+    write,
+  )
   const result: TargetResult = {lines: res.lines, reconnects: res.reconnects, target: t}
   if (opts.follow && !opts.signal?.aborted) {
     const after = await client.find<Build>(R.builds, t.name, t.namespace, opts.signal)
@@ -255,8 +310,12 @@ async function streamBuild(client: KubeClient, t: LogTarget, opts: StreamOptions
 }
 
 /** Write one target's log (following it with `follow`) and say how it ended. */
-export async function streamTarget(client: KubeClient, t: LogTarget, opts: StreamOptions, write: Writer, onEvent: EventSink = () => {}): Promise<TargetResult> {
+export async function streamTarget(
+  client: KubeClient,
+  t: LogTarget,
+  opts: StreamOptions,
+  write: Writer,
+  onEvent: EventSink = () => {},
+): Promise<TargetResult> {
   return t.kind === 'build' ? streamBuild(client, t, opts, write, onEvent) : streamPod(client, t, opts, write, onEvent)
 }
-
-

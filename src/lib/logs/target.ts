@@ -66,8 +66,9 @@ export function severalPoolsError(pools: string[]): MobError {
 
 /** The machine-os-builder pod: the newest running one, otherwise the newest. */
 export async function builderTarget(client: KubeClient, container?: string, signal?: AbortSignal): Promise<LogTarget> {
-  const pods = (await client.list<Pod>(R.pods, {labelSelector: MACHINE_OS_BUILDER_SELECTOR, namespace: MCO_NAMESPACE, signal})).items
-    .filter((p) => !p.metadata.deletionTimestamp)
+  const pods = (
+    await client.list<Pod>(R.pods, {labelSelector: MACHINE_OS_BUILDER_SELECTOR, namespace: MCO_NAMESPACE, signal})
+  ).items.filter((p) => !p.metadata.deletionTimestamp)
   const running = pods.filter((p) => p.status?.phase === 'Running')
   const pod = pickBuildObject(running.length > 0 ? running : pods, undefined)
   if (!pod) {
@@ -78,5 +79,12 @@ export async function builderTarget(client: KubeClient, container?: string, sign
     })
   }
 
-  return {container: container ?? pod.spec?.containers?.[0]?.name, kind: 'pod', name: pod.metadata.name!, namespace: MCO_NAMESPACE, pod, role: 'builder'}
+  return {
+    container: container ?? pod.spec?.containers?.[0]?.name,
+    kind: 'pod',
+    name: pod.metadata.name!,
+    namespace: MCO_NAMESPACE,
+    pod,
+    role: 'builder',
+  }
 }

@@ -51,11 +51,24 @@ export interface MosbStatus {
  * the terminal ones (Failed, Interrupted, Succeeded) win. No True condition yet: pending.
  */
 export function mosbStatus(b: MachineOSBuild): MosbStatus {
-  const order: Array<[string, MosbState]> = [['Failed', 'failed'], ['Interrupted', 'interrupted'], ['Succeeded', 'succeeded'], ['Building', 'running'], ['Prepared', 'pending']]
+  const order: Array<[string, MosbState]> = [
+    ['Failed', 'failed'],
+    ['Interrupted', 'interrupted'],
+    ['Succeeded', 'succeeded'],
+    ['Building', 'running'],
+    ['Prepared', 'pending'],
+  ]
   const conditions = b.status?.conditions ?? []
   for (const [type, state] of order) {
     const c = conditions.find((x) => x.type === type && x.status === 'True')
-    if (c) return {condition: type, message: c.message || null, reason: c.reason || null, since: c.lastTransitionTime || b.metadata.creationTimestamp || null, state}
+    if (c)
+      return {
+        condition: type,
+        message: c.message || null,
+        reason: c.reason || null,
+        since: c.lastTransitionTime || b.metadata.creationTimestamp || null,
+        state,
+      }
   }
 
   return {condition: null, message: null, reason: null, since: b.metadata.creationTimestamp ?? null, state: 'pending'}
@@ -70,8 +83,14 @@ export function machineOSConfigOf(configs: MachineOSConfig[], pool: string): Mac
 export function buildsOf(builds: MachineOSBuild[], config: MachineOSConfig): MachineOSBuild[] {
   const name = config.metadata.name
   return builds
-    .filter((b) => b.spec?.machineOSConfig?.name === name || b.metadata.labels?.['machineconfiguration.openshift.io/machine-os-config'] === name)
-    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name!.localeCompare(b.metadata.name!))
+    .filter(
+      (b) => b.spec?.machineOSConfig?.name === name || b.metadata.labels?.['machineconfiguration.openshift.io/machine-os-config'] === name,
+    )
+    .sort(
+      (a, b) =>
+        (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') ||
+        a.metadata.name!.localeCompare(b.metadata.name!),
+    )
 }
 
 /**
@@ -95,14 +114,21 @@ export function jobOf(b: MachineOSBuild): string {
  * current image once the MachineOSBuild of the pool's rendered config succeeded with it (the node
  * controller's rule), undefined while it has none.
  */
-export function machineOSPoolImages(configs: MachineOSConfig[], builds: MachineOSBuild[], pools: Array<{metadata: {name?: string}; spec?: {configuration?: {name?: string}}}>): Map<string, string | undefined> {
+export function machineOSPoolImages(
+  configs: MachineOSConfig[],
+  builds: MachineOSBuild[],
+  pools: Array<{metadata: {name?: string}; spec?: {configuration?: {name?: string}}}>,
+): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>()
   for (const pool of pools) {
     const config = machineOSConfigOf(configs, pool.metadata.name!)
     if (!config) continue
     const build = currentBuild(builds, config, pool.spec?.configuration?.name)
     const image = config.status?.currentImagePullSpec
-    out.set(pool.metadata.name!, build && mosbStatus(build).state === 'succeeded' && image && build.status?.digestedImagePushSpec === image ? image : undefined)
+    out.set(
+      pool.metadata.name!,
+      build && mosbStatus(build).state === 'succeeded' && image && build.status?.digestedImagePushSpec === image ? image : undefined,
+    )
   }
 
   return out

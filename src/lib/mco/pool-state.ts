@@ -36,7 +36,12 @@ export function poolImage(pool: MachineConfigPool): string | undefined {
  * until cleaned up), then building, then pending, then success.
  */
 export function poolBuild(pool: MachineConfigPool): PoolBuild {
-  const order: Array<[string, BuildState]> = [['BuildFailed', 'failed'], ['Building', 'building'], ['BuildPending', 'pending'], ['BuildSuccess', 'succeeded']]
+  const order: Array<[string, BuildState]> = [
+    ['BuildFailed', 'failed'],
+    ['Building', 'building'],
+    ['BuildPending', 'pending'],
+    ['BuildSuccess', 'succeeded'],
+  ]
   for (const [type, state] of order) {
     const c = condition(pool, type)
     if (c?.status === 'True') return {message: c.message || undefined, reason: c.reason || undefined, since: c.lastTransitionTime, state}

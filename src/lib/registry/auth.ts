@@ -60,7 +60,12 @@ export function parseDockerSecret(secret: Secret): ParsedDockerSecret {
   }
 
   // .dockercfg content (and legacy .dockerconfigjson content) is the auths map itself.
-  return {auths: obj as AuthMap, key, legacyContent: key === '.dockerconfigjson', type: key === '.dockercfg' ? DOCKER_CFG : DOCKER_CONFIG_JSON}
+  return {
+    auths: obj as AuthMap,
+    key,
+    legacyContent: key === '.dockerconfigjson',
+    type: key === '.dockercfg' ? DOCKER_CFG : DOCKER_CONFIG_JSON,
+  }
 }
 
 const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'])
@@ -104,7 +109,9 @@ export function findCredentials(auths: AuthMap, registry: string, repository = '
 
 /** Registries named in a secret (for messages; never credentials). */
 export function registriesIn(auths: AuthMap): string[] {
-  return Object.keys(auths).map((k) => normaliseKey(k).host + (normaliseKey(k).path ? `/${normaliseKey(k).path}` : '')).sort()
+  return Object.keys(auths)
+    .map((k) => normaliseKey(k).host + (normaliseKey(k).path ? `/${normaliseKey(k).path}` : ''))
+    .sort()
 }
 
 /** `{"auths": {...}}` as the operator writes into a `<name>-canonical` secret. */

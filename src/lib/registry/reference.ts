@@ -16,7 +16,8 @@ export interface ImageReference {
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
 const TAG = /^\w[\w.-]{0,127}$/
 const DIGEST = /^sha256:[a-f0-9]{64}$/
-const HOST = /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/
+const HOST =
+  /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/
 
 export class ImageReferenceError extends Error {}
 
@@ -39,7 +40,10 @@ export function parseReference(ref: string): ImageReference {
   if (colon > lastSlash) {
     tag = rest.slice(colon + 1)
     rest = rest.slice(0, colon)
-    if (!TAG.test(tag)) throw new ImageReferenceError(`"${input}": the tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`)
+    if (!TAG.test(tag))
+      throw new ImageReferenceError(
+        `"${input}": the tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`,
+      )
   }
 
   const parts = rest.split('/')
@@ -49,10 +53,13 @@ export function parseReference(ref: string): ImageReference {
     if (!HOST.test(registry)) throw new ImageReferenceError(`"${input}": "${registry}" is not a valid registry host`)
   }
 
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new ImageReferenceError(`"${input}": the repository path is empty or has an empty component`)
+  if (parts.length === 0 || parts.some((p) => p === ''))
+    throw new ImageReferenceError(`"${input}": the repository path is empty or has an empty component`)
   for (const p of parts) {
     if (!COMPONENT.test(p)) {
-      throw new ImageReferenceError(`"${input}": "${p}" is not a valid repository name component (lower-case letters, digits and separators . _ -)`)
+      throw new ImageReferenceError(
+        `"${input}": "${p}" is not a valid repository name component (lower-case letters, digits and separators . _ -)`,
+      )
     }
   }
 

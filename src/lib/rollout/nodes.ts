@@ -23,8 +23,15 @@ export function maxUnavailable(pool: MachineConfigPool, total: number): number {
 /** Unavailable as the node controller counts it: not ready, cordoned, updating, or not at its desired config and image. */
 export function isUnavailable(node: Node): boolean {
   const s = nodeMcoState(node)
-  return !nodeReady(node) || Boolean(node.spec?.unschedulable) || s.state === 'Working' || s.state === 'Degraded' || s.state === 'Unreconcilable'
-    || (s.desiredConfig ?? '') !== (s.currentConfig ?? '') || (s.desiredImage ?? '') !== (s.currentImage ?? '')
+  return (
+    !nodeReady(node) ||
+    Boolean(node.spec?.unschedulable) ||
+    s.state === 'Working' ||
+    s.state === 'Degraded' ||
+    s.state === 'Unreconcilable' ||
+    (s.desiredConfig ?? '') !== (s.currentConfig ?? '') ||
+    (s.desiredImage ?? '') !== (s.currentImage ?? '')
+  )
 }
 
 export function membersOf(pool: string, nodes: Node[], pools: MachineConfigPool[]): Node[] {
@@ -50,7 +57,9 @@ export interface WaitProgress {
  * Degraded node, with the daemon's reason. Membership is taken from the pool's nodeSelector.
  */
 export async function waitForPoolImage(
-  client: KubeClient, pool: MachineConfigPool, image: string,
+  client: KubeClient,
+  pool: MachineConfigPool,
+  image: string,
   opts: {signal?: AbortSignal; timeoutMs?: number; onProgress?: (p: WaitProgress) => void},
 ): Promise<WaitProgress> {
   const name = pool.metadata.name!
@@ -71,15 +80,26 @@ export async function waitForPoolImage(
       if (degraded) {
         const s = nodeMcoState(degraded)
         throw new MobError(`node ${degraded.metadata.name} of pool ${name} is ${s.state}: ${s.reason ?? 'no reason given'}`, {
-          exitCode: ExitCode.Failed, next: `see \`oc mob status ${name}\`; the machine-config daemon's log on the node says more`,
+          exitCode: ExitCode.Failed,
+          next: `see \`oc mob status ${name}\`; the machine-config daemon's log on the node says more`,
         })
       }
 
       const done = members.filter((n) => {
         const s = nodeMcoState(n)
-        return s.state === 'Done' && (s.currentImage ?? '') === image && (s.desiredImage ?? '') === image && nodeReady(n) && !n.spec?.unschedulable
+        return (
+          s.state === 'Done' &&
+          (s.currentImage ?? '') === image &&
+          (s.desiredImage ?? '') === image &&
+          nodeReady(n) &&
+          !n.spec?.unschedulable
+        )
       })
-      const progress = {done: done.length, pending: members.filter((n) => !done.includes(n)).map((n) => n.metadata.name!), total: members.length}
+      const progress = {
+        done: done.length,
+        pending: members.filter((n) => !done.includes(n)).map((n) => n.metadata.name!),
+        total: members.length,
+      }
       const key = `${progress.done}/${progress.total}`
       if (key !== last) {
         last = key

@@ -1,4 +1,3 @@
-
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
@@ -7,18 +6,28 @@ import type {WatchOptions} from '../kube/watch.js'
 import {deadline} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
 import {
-  BUILD_CONFIG_KEYS, BUILD_LABELS, MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE,
+  BUILD_CONFIG_KEYS,
+  BUILD_LABELS,
+  MACHINE_OS_BUILDER,
+  MACHINE_OS_BUILDER_SELECTOR,
+  MCO_NAMESPACE,
   ON_CLUSTER_BUILD_CONFIG,
 } from '../mco/constants.js'
-import {condition, isLayered, nodeMcoState, nodeReady, poolOfNode, renderedConfig,
-} from '../mco/pool-state.js'
+import {condition, isLayered, nodeMcoState, nodeReady, poolOfNode, renderedConfig} from '../mco/pool-state.js'
 import {recognizeStall, type Stall} from '../build/stall.js'
-import {machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, } from '../mco/machine-os.js'
-import {HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved,
-} from '../cluster/history.js'
-import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool, } from '../cluster/build-objects.js'
+import {machineOSConfigOf, type MachineOSBuild, type MachineOSConfig} from '../mco/machine-os.js'
+import {HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved} from '../cluster/history.js'
+import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool} from '../cluster/build-objects.js'
 import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
-import {buildProblems, type ImageMatch, type MachineOSConfigView, type PoolBuild, type PoolContext, poolStall, poolView} from '../layering/pool-status.js'
+import {
+  buildProblems,
+  type ImageMatch,
+  type MachineOSConfigView,
+  type PoolBuild,
+  type PoolContext,
+  poolStall,
+  poolView,
+} from '../layering/pool-status.js'
 
 export type {ImageMatch} from '../layering/pool-status.js'
 export interface PoolStatus {
@@ -178,8 +187,6 @@ function buildConfigStatus(cm: ConfigMap | undefined): BuildConfigStatus {
   }
 }
 
-
-
 function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
   const view = poolView(p, ctx)
   const flag = (t: string): boolean => condition(p, t)?.status === 'True'
@@ -285,13 +292,21 @@ export function parseNodeDegraded(message: string | undefined): Array<{node: str
 function stallProblem(stall: Stall, pool: string | null): Problem {
   const who = stall.cause === 'Unschedulable' ? 'the scheduler says' : 'the kubelet says'
   return {
-    message: `${stall.message}${stall.detail ? ` (${who}: ${stall.detail})` : ''}`, next: stall.next, node: null, pool,
+    message: `${stall.message}${stall.detail ? ` (${who}: ${stall.detail})` : ''}`,
+    next: stall.next,
+    node: null,
+    pool,
     severity: stall.kind === 'retrying' ? 'warning' : 'error',
   }
 }
 
-
-function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjectInfo[], nodes: NodeStatus[] | undefined, stall: Stall | undefined): Problem[] {
+function poolProblems(
+  p: PoolStatus,
+  raw: MachineConfigPool,
+  objects: BuildObjectInfo[],
+  nodes: NodeStatus[] | undefined,
+  stall: Stall | undefined,
+): Problem[] {
   const out: Problem[] = []
   const add = (severity: Problem['severity'], message: string, next: string | null, node: string | null = null): void => {
     out.push({message, next, node, pool: p.name, severity})
@@ -303,51 +318,88 @@ function poolProblems(p: PoolStatus, raw: MachineConfigPool, objects: BuildObjec
   for (const b of buildProblems(p, objects, stall?.kind === 'failed')) out.push({...b, node: null, pool: name})
 
   const render = condition(raw, 'RenderDegraded')
-  if (render?.status === 'True' && !(render.message ?? '').startsWith('Failed to build configuration for pool') && render.reason !== 'BuildFailed') {
-    add('error', `pool ${name} cannot render its configuration: ${render.message || render.reason || 'RenderDegraded'}`, `see \`oc describe mcp ${name}\``)
+  if (
+    render?.status === 'True' &&
+    !(render.message ?? '').startsWith('Failed to build configuration for pool') &&
+    render.reason !== 'BuildFailed'
+  ) {
+    add(
+      'error',
+      `pool ${name} cannot render its configuration: ${render.message || render.reason || 'RenderDegraded'}`,
+      `see \`oc describe mcp ${name}\``,
+    )
   }
 
   const degradedNodes = nodes
     ? nodes.filter((x) => x.state === 'Degraded' || x.state === 'Unreconcilable').map((x) => ({node: x.name, reason: x.reason ?? x.state!}))
-    : condition(raw, 'NodeDegraded')?.status === 'True' ? parseNodeDegraded(condition(raw, 'NodeDegraded')?.message) : []
-  for (const d of degradedNodes) add('error', `node ${d.node} of pool ${name} is degraded: ${d.reason}`, degradedNodeNext(d.node, d.reason), d.node)
+    : condition(raw, 'NodeDegraded')?.status === 'True'
+      ? parseNodeDegraded(condition(raw, 'NodeDegraded')?.message)
+      : []
+  for (const d of degradedNodes)
+    add('error', `node ${d.node} of pool ${name} is degraded: ${d.reason}`, degradedNodeNext(d.node, d.reason), d.node)
   if (!nodes && p.nodes.degraded > 0 && degradedNodes.length === 0) {
-    add('error', `pool ${name} has ${p.nodes.degraded} degraded node${p.nodes.degraded === 1 ? '' : 's'}`, `see which with \`oc mob status ${name}\``)
+    add(
+      'error',
+      `pool ${name} has ${p.nodes.degraded} degraded node${p.nodes.degraded === 1 ? '' : 's'}`,
+      `see which with \`oc mob status ${name}\``,
+    )
   }
 
   return out
 }
 
-
-function builderProblems(b: BuilderStatus, layered: string[], labelled: string[], config: BuildConfigStatus, stall: Stall | undefined): Problem[] {
+function builderProblems(
+  b: BuilderStatus,
+  layered: string[],
+  labelled: string[],
+  config: BuildConfigStatus,
+  stall: Stall | undefined,
+): Problem[] {
   const out: Problem[] = []
   const add = (severity: Problem['severity'], message: string, next: string | null): void => {
     out.push({message, next, node: null, pool: null, severity})
   }
 
   if (b.operator?.degraded && b.operator.reason === 'MachineOSBuilderFailed') {
-    add('error', `the Machine Config Operator cannot start the machine-os-builder: ${b.operator.message ?? 'MachineOSBuilderFailed'}`,
-      'fix the build configuration it names (`oc mob setup` repairs it), then check `oc get co machine-config`')
+    add(
+      'error',
+      `the Machine Config Operator cannot start the machine-os-builder: ${b.operator.message ?? 'MachineOSBuilderFailed'}`,
+      'fix the build configuration it names (`oc mob setup` repairs it), then check `oc get co machine-config`',
+    )
   } else if (b.operator?.degraded) {
-    add('warning', `the machine-config ClusterOperator is Degraded (${b.operator.reason ?? 'no reason'}): ${b.operator.message ?? ''}`.trimEnd(), 'see `oc describe co machine-config`')
+    add(
+      'warning',
+      `the machine-config ClusterOperator is Degraded (${b.operator.reason ?? 'no reason'}): ${b.operator.message ?? ''}`.trimEnd(),
+      'see `oc describe co machine-config`',
+    )
   }
 
-  const are = (names: string[]): string => `pool${names.length === 1 ? '' : 's'} ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} layered`
+  const are = (names: string[]): string =>
+    `pool${names.length === 1 ? '' : 's'} ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} layered`
   const pools = are(layered)
   if (labelled.length > 0 && !config.present) {
-    add('error', `${are(labelled)} but ${ON_CLUSTER_BUILD_CONFIG} is missing: the operator will not start the machine-os-builder and no build can run`,
-      'create the build configuration with `oc mob setup`')
+    add(
+      'error',
+      `${are(labelled)} but ${ON_CLUSTER_BUILD_CONFIG} is missing: the operator will not start the machine-os-builder and no build can run`,
+      'create the build configuration with `oc mob setup`',
+    )
   } else if (b.expected && !b.deployed && !(b.operator?.degraded && b.operator.reason === 'MachineOSBuilderFailed')) {
-    add('warning', `the machine-os-builder is not deployed although ${pools}`,
-      `the operator starts it after checking ${labelled.length > 0 ? 'on-cluster-build-config' : 'each MachineOSConfig (its pool, secrets and pushspec)'}; see \`oc get co machine-config\` and \`oc logs -n openshift-machine-config-operator deployment/machine-config-operator\``)
+    add(
+      'warning',
+      `the machine-os-builder is not deployed although ${pools}`,
+      `the operator starts it after checking ${labelled.length > 0 ? 'on-cluster-build-config' : 'each MachineOSConfig (its pool, secrets and pushspec)'}; see \`oc get co machine-config\` and \`oc logs -n openshift-machine-config-operator deployment/machine-config-operator\``,
+    )
   }
 
   // A builder pod that cannot start has no log to read: the scheduler's (or kubelet's) words instead.
   if (stall) out.push({...stallProblem(stall, null), severity: b.expected ? 'error' : 'warning'})
   for (const pod of b.pods) {
     if ((pod.phase === 'Running' && pod.ready) || pod.name === stall?.pod) continue
-    add(b.expected ? 'error' : 'warning', `machine-os-builder pod ${pod.name} is ${pod.phase}${pod.reason ? ` (${pod.reason})` : ''}${pod.restarts > 0 ? `, ${pod.restarts} restart${pod.restarts === 1 ? '' : 's'}` : ''}`,
-      'read its log with `oc mob logs --builder`')
+    add(
+      b.expected ? 'error' : 'warning',
+      `machine-os-builder pod ${pod.name} is ${pod.phase}${pod.reason ? ` (${pod.reason})` : ''}${pod.restarts > 0 ? `, ${pod.restarts} restart${pod.restarts === 1 ? '' : 's'}` : ''}`,
+      'read its log with `oc mob logs --builder`',
+    )
   }
 
   return out
@@ -371,9 +423,15 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   const layeredNames = sorted.filter((p) => isLayered(p) || mosc(p)).map((p) => p.metadata.name!)
   const wanted = opts.pool ? sorted.filter((p) => p.metadata.name === opts.pool) : sorted
   if (opts.pool && wanted.length === 0) throw poolNotFound(opts.pool, sorted)
-  const pools = wanted.map((p) => poolStatus(p, {
-    backend: buildConfig.backend, history: histories[p.metadata.name!] ?? [], mosbs: snap.machineOSBuilds, mosc: mosc(p), objects: objects.get(p.metadata.name!) ?? [],
-  }))
+  const pools = wanted.map((p) =>
+    poolStatus(p, {
+      backend: buildConfig.backend,
+      history: histories[p.metadata.name!] ?? [],
+      mosbs: snap.machineOSBuilds,
+      mosc: mosc(p),
+      objects: objects.get(p.metadata.name!) ?? [],
+    }),
+  )
   const builder = builderStatus(snap, layeredNames.length > 0)
 
   let nodes: NodeStatus[] | undefined
@@ -385,8 +443,11 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   }
 
   const now = opts.now ?? Date.now()
-  const problems: Problem[] = [...builderProblems(builder, layeredNames, labelled, buildConfig, recognizeStall({builderPods: snap.builderPods, now}))]
-  for (const [i, p] of pools.entries()) problems.push(...poolProblems(p, wanted[i], objects.get(p.name) ?? [], nodes, poolStall(p, snap, now)))
+  const problems: Problem[] = [
+    ...builderProblems(builder, layeredNames, labelled, buildConfig, recognizeStall({builderPods: snap.builderPods, now})),
+  ]
+  for (const [i, p] of pools.entries())
+    problems.push(...poolProblems(p, wanted[i], objects.get(p.name) ?? [], nodes, poolStall(p, snap, now)))
   problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
 
   // Key order is part of the documented -o json shape: context, server, machineOSBuilder, pools, nodes, then the later additions.
@@ -430,7 +491,10 @@ async function settleInOrder<T extends readonly unknown[]>(promises: T): Promise
 }
 
 /** The lists and objects status reads, each with its selector; shared by the one-shot read and the watch. */
-function sources(apis: StatusSnapshot['apis'], pool: string | undefined): Array<{key: keyof StatusSnapshot; r: ResourceType; opts: WatchOptions}> {
+function sources(
+  apis: StatusSnapshot['apis'],
+  pool: string | undefined,
+): Array<{key: keyof StatusSnapshot; r: ResourceType; opts: WatchOptions}> {
   const list: Array<{key: keyof StatusSnapshot; r: ResourceType; opts: WatchOptions}> = [
     {key: 'pools', opts: {}, r: R.machineConfigPools},
     {key: 'deployments', opts: {fieldSelector: `metadata.name=${MACHINE_OS_BUILDER}`, namespace: NS}, r: R.deployments},
@@ -442,7 +506,8 @@ function sources(apis: StatusSnapshot['apis'], pool: string | undefined): Array<
   if (apis.build) list.push({key: 'builds', opts: {labelSelector: BUILD_LABELS.buildPod, namespace: NS}, r: R.builds})
   if (apis.machineOS) {
     list.push(
-      {key: 'machineOSConfigs', opts: {}, r: R.machineOSConfigs}, {key: 'machineOSBuilds', opts: {}, r: R.machineOSBuilds},
+      {key: 'machineOSConfigs', opts: {}, r: R.machineOSConfigs},
+      {key: 'machineOSBuilds', opts: {}, r: R.machineOSBuilds},
       {key: 'jobPods', opts: {labelSelector: 'job-name', namespace: NS}, r: R.pods},
     )
   }
@@ -456,8 +521,17 @@ const SINGLE: ReadonlySet<keyof StatusSnapshot> = new Set(['buildConfig', 'clust
 
 function emptySnapshot(client: KubeClient, apis: StatusSnapshot['apis'], pool: string | undefined): StatusSnapshot {
   return {
-    apis, builderPods: [], buildPods: [], builds: [], context: client.context, deployments: [], machineOSBuilds: [], machineOSConfigs: [],
-    nodes: pool ? [] : undefined, pools: [], server: client.server,
+    apis,
+    builderPods: [],
+    buildPods: [],
+    builds: [],
+    context: client.context,
+    deployments: [],
+    machineOSBuilds: [],
+    machineOSConfigs: [],
+    nodes: pool ? [] : undefined,
+    pools: [],
+    server: client.server,
   }
 }
 

@@ -60,7 +60,9 @@ function interrupted(error: unknown, signal?: AbortSignal): never {
 /** A yes/no question on the terminal (on stderr, default no). */
 export async function promptYesNo(question: string, signal?: AbortSignal): Promise<boolean> {
   const {confirm} = await import('@inquirer/prompts')
-  return confirm({default: false, message: question}, {output: process.stderr, signal}).catch((error: unknown) => interrupted(error, signal))
+  return confirm({default: false, message: question}, {output: process.stderr, signal}).catch((error: unknown) =>
+    interrupted(error, signal),
+  )
 }
 
 /** The terminal Prompter that setup's questions go through. */
@@ -75,7 +77,16 @@ export async function terminalPrompter(signal?: AbortSignal, output: NodeJS.Writ
       return input({default: q.default, message: q.message, validate: q.validate}, context).catch(interrupted)
     },
     async select(q) {
-      return select({choices: q.choices.map((c) => ({description: c.description, name: c.name, value: c.value})), default: q.default, loop: false, message: q.message, pageSize: 12}, context).catch(interrupted)
+      return select(
+        {
+          choices: q.choices.map((c) => ({description: c.description, name: c.name, value: c.value})),
+          default: q.default,
+          loop: false,
+          message: q.message,
+          pageSize: 12,
+        },
+        context,
+      ).catch(interrupted)
     },
   }
 }

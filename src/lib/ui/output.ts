@@ -15,10 +15,13 @@ export function table<T>(rows: T[], columns: Array<Column<T>>): string {
   const cells = rows.map((r) => columns.map((c) => c.get(r) || '-'))
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)))
   const line = (values: string[], paint?: (text: string, col: number) => string): string =>
-    values.map((v, i) => {
-      const padded = i === values.length - 1 ? v : v.padEnd(widths[i])
-      return paint ? paint(padded, i) : padded
-    }).join('   ').trimEnd()
+    values
+      .map((v, i) => {
+        const padded = i === values.length - 1 ? v : v.padEnd(widths[i])
+        return paint ? paint(padded, i) : padded
+      })
+      .join('   ')
+      .trimEnd()
   const out = [line(columns.map((c) => c.header))]
   for (const [ri, row] of cells.entries()) {
     out.push(line(row, (text, ci) => columns[ci].paint?.(text, rows[ri]) ?? text))

@@ -38,5 +38,8 @@ export const examples = [
   {command: 'oc mob build layering --rebuild', description: 'Build again, e.g. after changing the custom Dockerfile.'},
   {command: 'oc mob build layering --dry-run -o yaml', description: 'Show every object that would be created.'},
   {command: 'oc mob build layering --local', description: 'Build the same context with buildah on this machine (no cluster changes).'},
-  {command: 'oc mob build layering --local --push --engine podman', description: 'Build locally and push with the push secret; prints the digest.'},
+  {
+    command: 'oc mob build layering --local --push --engine podman',
+    description: 'Build locally and push with the push secret; prints the digest.',
+  },
 ]

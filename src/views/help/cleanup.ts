@@ -36,6 +36,9 @@ the log of every attempt of the Job, the events, the Containerfile and the Machi
 export const examples = [
   {command: 'oc mob cleanup layering', description: 'Show what is left of the failed build, confirm, clean up.'},
   {command: 'oc mob cleanup layering --dry-run', description: 'Only show it.'},
-  {command: 'oc mob cleanup layering --save ./build-failure --yes', description: 'Keep the evidence for a bug report, then clean up without asking.'},
+  {
+    command: 'oc mob cleanup layering --save ./build-failure --yes',
+    description: 'Keep the evidence for a bug report, then clean up without asking.',
+  },
   {command: 'oc mob cleanup --all', description: 'Every pool.'},
 ]

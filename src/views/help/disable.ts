@@ -16,5 +16,5 @@ waits until the MachineOSConfig is gone.`
 
 export const examples = [
   {command: 'oc mob disable layering', description: 'Show the warnings, confirm, opt out.'},
-  {command: 'oc mob disable layering --yes --wait', description: 'Opt out and wait for the cluster\'s cleanup.'},
+  {command: 'oc mob disable layering --yes --wait', description: "Opt out and wait for the cluster's cleanup."},
 ]

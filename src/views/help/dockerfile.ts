@@ -15,6 +15,9 @@ Exit codes: 0; 6 when the pool (4.18+: its MachineOSConfig) does not exist; 7 wh
 export const examples = [
   {command: 'oc mob dockerfile layering', description: 'The Dockerfile (4.18+: Containerfile) of the next (or current) build.'},
   {command: 'oc mob dockerfile layering --file ./custom.Dockerfile --check', description: 'Check a custom Dockerfile before storing it.'},
-  {command: 'oc mob dockerfile layering --diff', description: 'How the running build\'s copy differs from a fresh render.'},
-  {command: 'oc mob dockerfile layering --export ./ctx && buildah build --authfile pull.json ./ctx', description: 'Reproduce the build locally.'},
+  {command: 'oc mob dockerfile layering --diff', description: "How the running build's copy differs from a fresh render."},
+  {
+    command: 'oc mob dockerfile layering --export ./ctx && buildah build --authfile pull.json ./ctx',
+    description: 'Reproduce the build locally.',
+  },
 ]

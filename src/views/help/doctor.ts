@@ -13,5 +13,9 @@ Exit code 7 when a check fails; no secret value is ever printed.`
 export const examples = [
   {command: 'oc mob doctor', description: 'Every opted-in pool.'},
   {command: 'oc mob doctor layering -o json', description: 'For scripts.'},
-  {command: 'oc mob doctor layering --registry-address image-registry.openshift-image-registry.svc:5000=default-route-openshift-image-registry.apps.example.com', description: 'Reach the internal registry through its route.'},
+  {
+    command:
+      'oc mob doctor layering --registry-address image-registry.openshift-image-registry.svc:5000=default-route-openshift-image-registry.apps.example.com',
+    description: 'Reach the internal registry through its route.',
+  },
 ]

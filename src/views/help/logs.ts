@@ -11,8 +11,8 @@ Without a pool, the only pool with a build is used; --all shows every pool with 
 When there is no build pod, the command says why — the build succeeded and the operator removed the pod, the build was never started (\`oc mob build POOL\` starts one), the pool is not opted in — and exits 6. The log is plain text: -o json and -o yaml are refused (exit 2).`
 
 export const examples = [
-  {command: 'oc mob logs layering -f', description: 'Follow the pool\'s build to its end.'},
+  {command: 'oc mob logs layering -f', description: "Follow the pool's build to its end."},
   {command: 'oc mob logs layering -c wait-for-done', description: 'The container that publishes the digest.'},
   {command: 'oc mob logs --all -f', description: 'Every build until none is running, lines prefixed with the pool.'},
-  {command: 'oc mob logs --builder -f --tail 50', description: 'The machine-os-builder\'s log.'},
+  {command: 'oc mob logs --builder -f --tail 50', description: "The machine-os-builder's log."},
 ]

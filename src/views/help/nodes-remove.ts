@@ -11,5 +11,8 @@ unless --force is given (see \`oc mob rollback node NODE\` for the way back). On
 
 export const examples = [
   {command: 'oc mob nodes remove layering worker-1', description: 'Show the plan, confirm, unlabel.'},
-  {command: 'oc mob nodes remove layering worker-1 --force --yes', description: 'Also for a node on a layered image (it will go Degraded on 4.14).'},
+  {
+    command: 'oc mob nodes remove layering worker-1 --force --yes',
+    description: 'Also for a node on a layered image (it will go Degraded on 4.14).',
+  },
 ]

@@ -19,7 +19,10 @@ image (or fails at once if it goes Degraded).
 What would happen is shown first and confirmed (on a terminal; --yes otherwise).`
 
 export const examples = [
-  {command: 'oc mob rollback node ip-10-0-1-23.ec2.internal --replace-machine --wait', description: 'Replace the machine and wait for the new node.'},
+  {
+    command: 'oc mob rollback node ip-10-0-1-23.ec2.internal --replace-machine --wait',
+    description: 'Replace the machine and wait for the new node.',
+  },
   {command: 'oc mob rollback node worker-2 --remove-from-pool', description: 'Move the node back to the worker pool (OpenShift 4.18+).'},
   {command: 'oc mob rollback node worker-2 --replace-machine --dry-run', description: 'Only show the checks and what would be deleted.'},
 ]

@@ -32,8 +32,21 @@ only overwritten with --force. If it stops midway, it says what was done; run it
 
 export const examples = [
   {command: 'oc mob setup', description: 'Interactive: answer the questions.'},
-  {command: 'oc mob setup --pool layering --imagestream os-image --clone-global-pull-secret --yes', description: 'Internal registry, from flags only.'},
-  {command: 'oc mob setup --final-pullspec quay.io/myorg/os-image --clone-global-pull-secret --push-secret quay-push --custom-dockerfile ./Dockerfile --enable --yes', description: 'External registry, a custom Dockerfile, and opt the pool in.'},
-  {command: 'oc mob setup --imagestream os-image --clone-global-pull-secret --dry-run -o yaml', description: 'Print the objects that would be written.'},
-  {command: 'oc mob setup --custom-dockerfile ./Dockerfile --yes', description: 'Change only the custom Dockerfile; everything else stays as it is.'},
+  {
+    command: 'oc mob setup --pool layering --imagestream os-image --clone-global-pull-secret --yes',
+    description: 'Internal registry, from flags only.',
+  },
+  {
+    command:
+      'oc mob setup --final-pullspec quay.io/myorg/os-image --clone-global-pull-secret --push-secret quay-push --custom-dockerfile ./Dockerfile --enable --yes',
+    description: 'External registry, a custom Dockerfile, and opt the pool in.',
+  },
+  {
+    command: 'oc mob setup --imagestream os-image --clone-global-pull-secret --dry-run -o yaml',
+    description: 'Print the objects that would be written.',
+  },
+  {
+    command: 'oc mob setup --custom-dockerfile ./Dockerfile --yes',
+    description: 'Change only the custom Dockerfile; everything else stays as it is.',
+  },
 ]

@@ -16,8 +16,16 @@ import {discover} from '../../kube/discovery.js'
 import {R} from '../../kube/resources.js'
 import type {ConfigMap, Condition, KubeObject, MachineConfigPool, Pod} from '../../kube/types.js'
 import {
-  BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, CUSTOM_DOCKERFILE_CONFIG, type ImageBuilderType, LAYERING_ENABLED_LABEL,
-  MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION, ON_CLUSTER_BUILD_CONFIG,
+  BUILD_CONDITIONS,
+  BUILD_CONFIG_KEYS,
+  BUILD_LABELS,
+  buildNames,
+  CUSTOM_DOCKERFILE_CONFIG,
+  type ImageBuilderType,
+  LAYERING_ENABLED_LABEL,
+  MCO_NAMESPACE,
+  NEWEST_IMAGE_ANNOTATION,
+  ON_CLUSTER_BUILD_CONFIG,
 } from '../../mco/constants.js'
 import {conditionTrue, isLayered, poolBuild, poolImage, renderedConfig} from '../../mco/pool-state.js'
 import {unifiedDiff, yamlOf} from '../diff.js'
@@ -73,7 +81,11 @@ function configMap(name: string, data: Record<string, string>): ConfigMap {
   return {apiVersion: 'v1', data: sorted(data), kind: 'ConfigMap', metadata: {name, namespace: NS}}
 }
 
-async function planBuildConfig(client: KubeClient, s: BuildSettings, opts: {force?: boolean; resolvePullspec?: () => Promise<string>}): Promise<Step> {
+async function planBuildConfig(
+  client: KubeClient,
+  s: BuildSettings,
+  opts: {force?: boolean; resolvePullspec?: () => Promise<string>},
+): Promise<Step> {
   const current = await client.find<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, NS)
   const wanted = configData(s)
   const what = `${BUILD_CONFIG_KEYS.finalImagePullspec}=${s.finalImagePullspec}, ${BUILD_CONFIG_KEYS.baseImagePullSecretName}=${s.baseImagePullSecret}, ${BUILD_CONFIG_KEYS.finalImagePushSecretName}=${s.finalImagePushSecret}${s.builder ? `, ${BUILD_CONFIG_KEYS.imageBuilderType}=${BUILDER_TYPES[s.builder]}` : ''}`
@@ -98,11 +110,27 @@ async function planBuildConfig(client: KubeClient, s: BuildSettings, opts: {forc
   const diff = unifiedDiff(`configmap/${ON_CLUSTER_BUILD_CONFIG}`, yamlOf({data: sorted(before)}), yamlOf({data: sorted(after)}))
   const manifest = {...current, data: sorted(after), metadata: {name: ON_CLUSTER_BUILD_CONFIG, namespace: NS}}
   if (!diff) {
-    return {access: [], item: {action: 'unchanged', kind: 'ConfigMap', manifest, name: ON_CLUSTER_BUILD_CONFIG, namespace: NS, summary: 'already holds these settings'}, async run() {}}
+    return {
+      access: [],
+      item: {
+        action: 'unchanged',
+        kind: 'ConfigMap',
+        manifest,
+        name: ON_CLUSTER_BUILD_CONFIG,
+        namespace: NS,
+        summary: 'already holds these settings',
+      },
+      async run() {},
+    }
   }
 
   const item: PlanItem = {
-    action: opts.force ? 'update' : 'conflict', diff, kind: 'ConfigMap', manifest, name: ON_CLUSTER_BUILD_CONFIG, namespace: NS,
+    action: opts.force ? 'update' : 'conflict',
+    diff,
+    kind: 'ConfigMap',
+    manifest,
+    name: ON_CLUSTER_BUILD_CONFIG,
+    namespace: NS,
     summary: opts.force ? `overwrite with ${what}` : 'exists with other settings (overwritten only with --force)',
   }
   return {
@@ -110,9 +138,14 @@ async function planBuildConfig(client: KubeClient, s: BuildSettings, opts: {forc
     item,
     async run() {
       const values = await resolved()
-      await client.update<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, (cm) => {
-        cm.data = mergedConfig(cm.data ?? {}, values)
-      }, {namespace: NS})
+      await client.update<ConfigMap>(
+        R.configMaps,
+        ON_CLUSTER_BUILD_CONFIG,
+        (cm) => {
+          cm.data = mergedConfig(cm.data ?? {}, values)
+        },
+        {namespace: NS},
+      )
     },
   }
 }
@@ -125,7 +158,14 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
   if (!current) {
     return {
       access: [cmAccess('create')],
-      item: {action: 'create', kind: 'ConfigMap', manifest: configMap(CUSTOM_DOCKERFILE_CONFIG, {[s.pool]: content}), name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS, summary: `create with the custom Dockerfile of pool ${s.pool} (${lines} lines)`},
+      item: {
+        action: 'create',
+        kind: 'ConfigMap',
+        manifest: configMap(CUSTOM_DOCKERFILE_CONFIG, {[s.pool]: content}),
+        name: CUSTOM_DOCKERFILE_CONFIG,
+        namespace: NS,
+        summary: `create with the custom Dockerfile of pool ${s.pool} (${lines} lines)`,
+      },
       async run() {
         await client.create<ConfigMap>(R.configMaps, configMap(CUSTOM_DOCKERFILE_CONFIG, {[s.pool]: content}))
       },
@@ -133,9 +173,24 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
   }
 
   const existing = current.data?.[s.pool]
-  const manifest = {...current, data: sorted({...current.data, [s.pool]: content}), metadata: {name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS}}
+  const manifest = {
+    ...current,
+    data: sorted({...current.data, [s.pool]: content}),
+    metadata: {name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS},
+  }
   if (existing === content) {
-    return {access: [], item: {action: 'unchanged', kind: 'ConfigMap', manifest, name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS, summary: `already holds this custom Dockerfile for pool ${s.pool}`}, async run() {}}
+    return {
+      access: [],
+      item: {
+        action: 'unchanged',
+        kind: 'ConfigMap',
+        manifest,
+        name: CUSTOM_DOCKERFILE_CONFIG,
+        namespace: NS,
+        summary: `already holds this custom Dockerfile for pool ${s.pool}`,
+      },
+      async run() {},
+    }
   }
 
   const others = Object.keys(current.data ?? {}).filter((k) => k !== s.pool)
@@ -146,15 +201,37 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
   }
 
   if (!existing) {
-    return {access: [cmAccess('patch', CUSTOM_DOCKERFILE_CONFIG)], item: {action: 'update', kind: 'ConfigMap', manifest, name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS, summary: `add the entry ${s.pool} (${lines} lines)${keep}`}, run}
+    return {
+      access: [cmAccess('patch', CUSTOM_DOCKERFILE_CONFIG)],
+      item: {
+        action: 'update',
+        kind: 'ConfigMap',
+        manifest,
+        name: CUSTOM_DOCKERFILE_CONFIG,
+        namespace: NS,
+        summary: `add the entry ${s.pool} (${lines} lines)${keep}`,
+      },
+      run,
+    }
   }
 
-  const diff = unifiedDiff(`configmap/${CUSTOM_DOCKERFILE_CONFIG} key ${s.pool}`, existing.endsWith('\n') ? existing : existing + '\n', content.endsWith('\n') ? content : content + '\n')
+  const diff = unifiedDiff(
+    `configmap/${CUSTOM_DOCKERFILE_CONFIG} key ${s.pool}`,
+    existing.endsWith('\n') ? existing : existing + '\n',
+    content.endsWith('\n') ? content : content + '\n',
+  )
   return {
     access: [cmAccess('patch', CUSTOM_DOCKERFILE_CONFIG)],
     item: {
-      action: opts.force ? 'update' : 'conflict', diff, kind: 'ConfigMap', manifest, name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS,
-      summary: opts.force ? `replace the entry ${s.pool}${keep}` : `the entry ${s.pool} holds another Dockerfile (replaced only with --force)`,
+      action: opts.force ? 'update' : 'conflict',
+      diff,
+      kind: 'ConfigMap',
+      manifest,
+      name: CUSTOM_DOCKERFILE_CONFIG,
+      namespace: NS,
+      summary: opts.force
+        ? `replace the entry ${s.pool}${keep}`
+        : `the entry ${s.pool} holds another Dockerfile (replaced only with --force)`,
     },
     run,
   }
@@ -207,8 +284,12 @@ async function followUntil(client: KubeClient, poolName: string, ctx: FollowCont
     if (!pool) throw new MobError(`pool ${poolName} was deleted`, {exitCode: ExitCode.NotFound})
     const rendered = renderedConfig(pool)
     guard.watch(rendered ?? '', {
-      builder: true, digestConfigMap: rendered ? buildNames(rendered).digest : 'digest-', generation: 'configmap', graceMs: ctx.stallGraceMs,
-      pods: rendered ? {fieldSelector: `metadata.name=${buildNames(rendered).build}`} : undefined, pool: poolName,
+      builder: true,
+      digestConfigMap: rendered ? buildNames(rendered).digest : 'digest-',
+      generation: 'configmap',
+      graceMs: ctx.stallGraceMs,
+      pods: rendered ? {fieldSelector: `metadata.name=${buildNames(rendered).build}`} : undefined,
+      pool: poolName,
     })
     const build = poolBuild(pool)
     const image = poolImage(pool)
@@ -220,20 +301,30 @@ async function followUntil(client: KubeClient, poolName: string, ctx: FollowCont
     }
 
     if (build.state === 'failed') {
-      throw new MobError(`the build of pool ${poolName} failed${rendered ? ` (build-${rendered})` : ''}${build.message ? `: ${build.message}` : ''}`, {
-        code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
-        next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
-      })
+      throw new MobError(
+        `the build of pool ${poolName} failed${rendered ? ` (build-${rendered})` : ''}${build.message ? `: ${build.message}` : ''}`,
+        {
+          code: 'BuildFailed',
+          details: await failedBuildDetails(client, rendered),
+          exitCode: ExitCode.Failed,
+          next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
+        },
+      )
     }
 
     // 2. The build pod: the 4.14 hang (image-build failed, the pod stays Running) is a failure now.
     const buildPod = rendered ? seen.one<Pod>('build', buildNames(rendered).build) : undefined
     const hung = buildPod ? hungFailure(buildPod) : undefined
     if (hung) {
-      throw new MobError(`the build of pool ${poolName} failed: ${hung} (the pod stays Running: the 4.14 wait-for-done container waits forever after a failed build, so the cluster never records the failure)`, {
-        code: 'BuildFailed', details: await failedBuildDetails(client, rendered), exitCode: ExitCode.Failed,
-        next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
-      })
+      throw new MobError(
+        `the build of pool ${poolName} failed: ${hung} (the pod stays Running: the 4.14 wait-for-done container waits forever after a failed build, so the cluster never records the failure)`,
+        {
+          code: 'BuildFailed',
+          details: await failedBuildDetails(client, rendered),
+          exitCode: ExitCode.Failed,
+          next: `read the log with \`oc mob logs ${poolName}\`; clean up with \`oc mob cleanup ${poolName}\`, or build again with \`oc mob build ${poolName} --rebuild\``,
+        },
+      )
     }
 
     if (build.state === 'building') {
@@ -253,7 +344,8 @@ async function followUntil(client: KubeClient, poolName: string, ctx: FollowCont
     if ((degraded && recent(degraded.lastTransitionTime)) || event) {
       const message = degraded?.message || event?.message || 'the operator could not start the machine-os-builder'
       throw new MobError(`the Machine Config Operator cannot start the machine-os-builder: ${message}`, {
-        code: BUILDER_FAILED_REASON, exitCode: ExitCode.Failed,
+        code: BUILDER_FAILED_REASON,
+        exitCode: ExitCode.Failed,
         next: `fix the build settings (\`oc mob setup\`, or \`oc get configmap ${ON_CLUSTER_BUILD_CONFIG} -n ${NS} -o yaml\`); the operator retries by itself — see \`oc get co machine-config\``,
       })
     }
@@ -287,7 +379,10 @@ async function configMapLocalInputs(client: KubeClient, pool: string, opts: {pus
   const i = await gatherInputs(client, pool, {push: opts.push})
   return {
     buildFile: CONTEXT_FILES.dockerfile,
-    files: [{content: i.dockerfile, path: CONTEXT_FILES.dockerfile}, {content: i.encodedMachineConfig, path: CONTEXT_FILES.machineConfig}],
+    files: [
+      {content: i.dockerfile, path: CONTEXT_FILES.dockerfile},
+      {content: i.encodedMachineConfig, path: CONTEXT_FILES.machineConfig},
+    ],
     poolName: pool,
     pullSecret: i.pullSecret,
     pullSecretName: i.config.baseImagePullSecretName,
@@ -323,7 +418,12 @@ export const configMapBackend: LayeringBackend = {
       {...BUILDER_WATCH, source: 'pods' as Source},
       {...BUILDER_DEPLOYMENT_WATCH, source: 'deployment' as Source},
       {fieldSelector: `reason=${BUILDER_FAILED_REASON}`, namespace: NS, resource: R.events, source: 'events' as Source},
-      {labelSelector: `${BUILD_LABELS.buildPod},${BUILD_LABELS.targetPool}=${poolName}`, namespace: NS, resource: R.pods, source: 'build' as Source},
+      {
+        labelSelector: `${BUILD_LABELS.buildPod},${BUILD_LABELS.targetPool}=${poolName}`,
+        namespace: NS,
+        resource: R.pods,
+        source: 'build' as Source,
+      },
       ...(config ? [{fieldSelector: 'metadata.name=machine-config', resource: R.clusterOperators, source: 'co' as Source}] : []),
     ]
     const seen = new Seen<Source>()
@@ -400,20 +500,39 @@ export const configMapBackend: LayeringBackend = {
     const on = isLayered(pool)
     const label = `${LAYERING_ENABLED_LABEL}=`
     const manifest: KubeObject = {
-      apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool',
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineConfigPool',
       metadata: {labels: {...pool.metadata.labels, [LAYERING_ENABLED_LABEL]: ''}, name},
     }
     if (!enable) delete manifest.metadata.labels![LAYERING_ENABLED_LABEL]
     if (on === enable) {
-      return {access: [], item: {action: 'unchanged', kind: 'MachineConfigPool', manifest, name, summary: enable ? `already labelled ${label}` : `has no ${LAYERING_ENABLED_LABEL} label`}, async run() {}}
+      return {
+        access: [],
+        item: {
+          action: 'unchanged',
+          kind: 'MachineConfigPool',
+          manifest,
+          name,
+          summary: enable ? `already labelled ${label}` : `has no ${LAYERING_ENABLED_LABEL} label`,
+        },
+        async run() {},
+      }
     }
 
     return {
       access: [{group: 'machineconfiguration.openshift.io', name, resource: 'machineconfigpools', verb: 'patch'}],
-      item: {action: 'update', kind: 'MachineConfigPool', manifest, name, summary: enable ? `add the label ${label} (opts the pool into on-cluster builds)` : `remove the label ${LAYERING_ENABLED_LABEL}`},
+      item: {
+        action: 'update',
+        kind: 'MachineConfigPool',
+        manifest,
+        name,
+        summary: enable ? `add the label ${label} (opts the pool into on-cluster builds)` : `remove the label ${LAYERING_ENABLED_LABEL}`,
+      },
       async run() {
         // A JSON merge patch of the one label: nothing else on the pool is touched.
-        await client.patch<MachineConfigPool>(R.machineConfigPools, name, {metadata: {labels: {[LAYERING_ENABLED_LABEL]: enable ? '' : null}}})
+        await client.patch<MachineConfigPool>(R.machineConfigPools, name, {
+          metadata: {labels: {[LAYERING_ENABLED_LABEL]: enable ? '' : null}},
+        })
       },
     }
   },
@@ -427,14 +546,21 @@ export const configMapBackend: LayeringBackend = {
 
   planNotes(items: PlanItem[], opts: {pool: string; optedIn: boolean; anyOptedIn: boolean}): string[] {
     const notes: string[] = []
-    const changing = (name: string): PlanItem | undefined => items.find((i) => i.kind === 'ConfigMap' && i.name === name && (i.action === 'update' || i.action === 'conflict' || i.action === 'create'))
+    const changing = (name: string): PlanItem | undefined =>
+      items.find(
+        (i) => i.kind === 'ConfigMap' && i.name === name && (i.action === 'update' || i.action === 'conflict' || i.action === 'create'),
+      )
     const config = changing(ON_CLUSTER_BUILD_CONFIG)
     if (config && config.action !== 'create' && opts.anyOptedIn && config.diff?.includes(BUILD_CONFIG_KEYS.imageBuilderType)) {
-      notes.push(`the 4.14 machine-os-builder reads ${BUILD_CONFIG_KEYS.imageBuilderType} only when it starts: the new builder type applies once it restarts (opt the last pool out and in again, or delete its pod)`)
+      notes.push(
+        `the 4.14 machine-os-builder reads ${BUILD_CONFIG_KEYS.imageBuilderType} only when it starts: the new builder type applies once it restarts (opt the last pool out and in again, or delete its pod)`,
+      )
     }
 
     if (changing(CUSTOM_DOCKERFILE_CONFIG) && opts.optedIn) {
-      notes.push(`a new custom Dockerfile does not start a build by itself on 4.14/4.15: build it with \`oc mob build ${opts.pool} --rebuild\``)
+      notes.push(
+        `a new custom Dockerfile does not start a build by itself on 4.14/4.15: build it with \`oc mob build ${opts.pool} --rebuild\``,
+      )
     }
 
     return notes

@@ -22,15 +22,20 @@ import {deadline} from '../../kube/wait.js'
 import {informer, waitFor} from '../../kube/watch.js'
 import {streamLog} from '../../kube/logs.js'
 import {isStatus} from '../../kube/client.js'
-import {BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION, ON_CLUSTER_BUILD_CONFIG} from '../../mco/constants.js'
+import {
+  BUILD_CONFIG_KEYS,
+  BUILD_LABELS,
+  buildNames,
+  MCO_NAMESPACE,
+  NEWEST_IMAGE_ANNOTATION,
+  ON_CLUSTER_BUILD_CONFIG,
+} from '../../mco/constants.js'
 import {conditionTrue, poolBuild, poolImage} from '../../mco/pool-state.js'
 import {canonicalDockerConfig, parseDockerSecret} from '../../registry/auth.js'
 import {isDigest, withDigest} from '../../registry/reference.js'
 import {gatherBuildInputs, type BuildInputs} from '../../build/inputs.js'
 import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logReadFailure} from '../build-shapes.js'
-import {
-  BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs,
-} from '../../build/objects.js'
+import {BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs} from '../../build/objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
 import {dockerfileHash, recordHistory} from '../../cluster/history.js'
 import {recognizeStall, stallError} from '../../build/stall.js'
@@ -40,10 +45,13 @@ const NS = MCO_NAMESPACE
 
 export function hasBuildLabels(o: KubeObject, pool?: string, rendered?: string): boolean {
   const l = o.metadata.labels ?? {}
-  return Object.hasOwn(l, BUILD_LABELS.buildPod)
-    && Boolean(l[BUILD_LABELS.targetPool]) && Boolean(l[BUILD_LABELS.desiredConfig])
-    && (!pool || l[BUILD_LABELS.targetPool] === pool)
-    && (!rendered || l[BUILD_LABELS.desiredConfig] === rendered)
+  return (
+    Object.hasOwn(l, BUILD_LABELS.buildPod) &&
+    Boolean(l[BUILD_LABELS.targetPool]) &&
+    Boolean(l[BUILD_LABELS.desiredConfig]) &&
+    (!pool || l[BUILD_LABELS.targetPool] === pool) &&
+    (!rendered || l[BUILD_LABELS.desiredConfig] === rendered)
+  )
 }
 
 /**
@@ -82,10 +90,15 @@ async function canonicalise(client: KubeClient, secret: Secret, key: string, dry
     await client.create<Secret>(R.secrets, object)
   }
 
-  await client.update<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, (cm) => {
-    if (cm.data?.[key] === name) return false
-    cm.data = {...cm.data, [key]: name}
-  }, {namespace: NS})
+  await client.update<ConfigMap>(
+    R.configMaps,
+    ON_CLUSTER_BUILD_CONFIG,
+    (cm) => {
+      if (cm.data?.[key] === name) return false
+      cm.data = {...cm.data, [key]: name}
+    },
+    {namespace: NS},
+  )
   return {name}
 }
 
@@ -98,7 +111,8 @@ async function createOrReplace(client: KubeClient, cm: ConfigMap): Promise<void>
     const existing = await client.get<ConfigMap>(R.configMaps, cm.metadata.name!, NS)
     if (!hasBuildLabels(existing)) {
       throw new MobError(`ConfigMap ${cm.metadata.name} already exists in ${NS} and is not a build object; oc-mob will not overwrite it`, {
-        exitCode: ExitCode.Invalid, next: `inspect it with \`oc get configmap ${cm.metadata.name} -n ${NS} -o yaml\``,
+        exitCode: ExitCode.Invalid,
+        next: `inspect it with \`oc get configmap ${cm.metadata.name} -n ${NS} -o yaml\``,
       })
     }
 
@@ -107,7 +121,12 @@ async function createOrReplace(client: KubeClient, cm: ConfigMap): Promise<void>
 }
 
 /** Delete the ephemeral objects of one build (strictly by name, and only objects carrying its labels where they have them). */
-export async function deleteBuildObjects(client: KubeClient, pool: string, rendered: string, opts: {keepPod?: boolean} = {}): Promise<string[]> {
+export async function deleteBuildObjects(
+  client: KubeClient,
+  pool: string,
+  rendered: string,
+  opts: {keepPod?: boolean} = {},
+): Promise<string[]> {
   const names = buildNames(rendered)
   const deleted: string[] = []
   const del = async (kind: typeof R.pods | typeof R.configMaps | typeof R.builds, name: string, checkLabels: boolean): Promise<void> => {
@@ -116,14 +135,18 @@ export async function deleteBuildObjects(client: KubeClient, pool: string, rende
     if (await client.delete(kind, name, {ignoreNotFound: true, namespace: NS})) deleted.push(`${kind.kind.toLowerCase()}/${name}`)
   }
 
-  const podGone = opts.keepPod ? undefined : del(R.pods, names.build, true).then(async () => {
-    // A pod that ran on a node terminates gracefully: wait until it is really gone, so that a new
-    // build pod of the same name can be created.
-    if (!deleted.includes(`pod/${names.build}`)) return
-    await waitFor<Pod, true>(client, R.pods, names.build, (p) => (p ? undefined : true), {
-      description: `pod ${names.build} to terminate`, namespace: NS, timeoutMs: 120_000,
-    })
-  })
+  const podGone = opts.keepPod
+    ? undefined
+    : del(R.pods, names.build, true).then(async () => {
+        // A pod that ran on a node terminates gracefully: wait until it is really gone, so that a new
+        // build pod of the same name can be created.
+        if (!deleted.includes(`pod/${names.build}`)) return
+        await waitFor<Pod, true>(client, R.pods, names.build, (p) => (p ? undefined : true), {
+          description: `pod ${names.build} to terminate`,
+          namespace: NS,
+          timeoutMs: 120_000,
+        })
+      })
   await Promise.all([
     podGone,
     del(R.configMaps, names.machineConfig, true),
@@ -148,7 +171,8 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
   ])
   if (pod && !hasBuildLabels(pod)) {
     throw new MobError(`a pod named ${names.build} exists in ${NS} but does not carry the build labels; oc-mob will not touch it`, {
-      exitCode: ExitCode.Invalid, next: `inspect it: \`oc get pod ${names.build} -n ${NS} -o yaml\``,
+      exitCode: ExitCode.Invalid,
+      next: `inspect it: \`oc get pod ${names.build} -n ${NS} -o yaml\``,
     })
   }
 
@@ -168,23 +192,34 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
     if (image) return {...base, digest: image.split('@')[1], durationMs: Date.now() - started, image, joined: false, outcome: 'up-to-date'}
     if (state.state === 'failed') {
       throw new MobError(`pool ${poolName} has a failed build (BuildFailed); the cluster will not build it again until that is cleared`, {
-        code: 'BuildFailed', exitCode: ExitCode.Invalid,
+        code: 'BuildFailed',
+        exitCode: ExitCode.Invalid,
         next: `see why with \`oc mob logs ${poolName}\`, then build again with \`oc mob build ${poolName} --rebuild\` (or clean up with \`oc mob cleanup ${poolName}\`)`,
       })
     }
 
     if (state.state === 'pending' || state.state === 'building') {
-      throw new MobError(`pool ${poolName} says a build is ${state.state === 'pending' ? 'pending' : 'running'}, but no build object ${names.build} exists (a build of an earlier rendered config, or an interrupted one)`, {
-        exitCode: ExitCode.Invalid, next: `start a fresh build with \`oc mob build ${poolName} --rebuild\``,
-      })
+      throw new MobError(
+        `pool ${poolName} says a build is ${state.state === 'pending' ? 'pending' : 'running'}, but no build object ${names.build} exists (a build of an earlier rendered config, or an interrupted one)`,
+        {
+          exitCode: ExitCode.Invalid,
+          next: `start a fresh build with \`oc mob build ${poolName} --rebuild\``,
+        },
+      )
     }
   }
 
   const pull = await canonicalise(client, inputs.pullSecret, BUILD_CONFIG_KEYS.baseImagePullSecretName, Boolean(opts.dryRun))
   const push = await canonicalise(client, inputs.pushSecret, BUILD_CONFIG_KEYS.finalImagePushSecretName, Boolean(opts.dryRun))
   const objInputs: BuildObjectInputs = {
-    baseImage: inputs.osImage.baseImage, dockerfile: inputs.dockerfile, encodedMachineConfig: inputs.encodedMachineConfig,
-    pool: poolName, pullSecret: pull.name, pushSecret: push.name, rendered: inputs.rendered, tag: inputs.tag,
+    baseImage: inputs.osImage.baseImage,
+    dockerfile: inputs.dockerfile,
+    encodedMachineConfig: inputs.encodedMachineConfig,
+    pool: poolName,
+    pullSecret: pull.name,
+    pushSecret: push.name,
+    rendered: inputs.rendered,
+    tag: inputs.tag,
   }
   const objects: KubeObject[] = [machineConfigConfigMap(objInputs), dockerfileConfigMap(objInputs), buildPod(objInputs)]
   if (opts.dryRun) {
@@ -242,33 +277,56 @@ interface Outcome {
 }
 
 async function follow(
-  client: KubeClient, inputs: BuildInputs, kind: 'build' | 'pod', opts: BuildOptions, joined: boolean, started: number,
+  client: KubeClient,
+  inputs: BuildInputs,
+  kind: 'build' | 'pod',
+  opts: BuildOptions,
+  joined: boolean,
+  started: number,
 ): Promise<BuildResult> {
   const names = buildNames(inputs.rendered)
   const emit = (phase: BuildPhase, message: string): void => opts.onEvent?.({message, phase})
-  const ac = deadline(opts.signal, opts.timeoutMs, () => new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout}))
+  const ac = deadline(
+    opts.signal,
+    opts.timeoutMs,
+    () => new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout}),
+  )
 
   const logAc = new AbortController()
-  const logDone = opts.follow && opts.onLog
-    ? streamLog(client, {
-      container: kind === 'pod' ? BUILD_CONTAINERS.imageBuild : undefined, follow: true, name: names.build, namespace: NS,
-      resource: kind === 'pod' ? R.pods : R.builds, signal: logAc.signal,
-    }, opts.onLog).catch((error: unknown) => {
-      if (logAc.signal.aborted) return
-      opts.onLogError?.(logReadFailure(error, inputs.poolName))
-    })
-    : undefined
+  const logDone =
+    opts.follow && opts.onLog
+      ? streamLog(
+          client,
+          {
+            container: kind === 'pod' ? BUILD_CONTAINERS.imageBuild : undefined,
+            follow: true,
+            name: names.build,
+            namespace: NS,
+            resource: kind === 'pod' ? R.pods : R.builds,
+            signal: logAc.signal,
+          },
+          opts.onLog,
+        ).catch((error: unknown) => {
+          if (logAc.signal.aborted) return
+          opts.onLogError?.(logReadFailure(error, inputs.poolName))
+        })
+      : undefined
 
   // A build pod that cannot make progress (unschedulable, image pull, no digest) ends the wait.
   const stallAc = new AbortController()
-  const stalled = kind === 'pod'
-    ? watchForStall(client, {
-      digestConfigMap: names.digest, generation: 'configmap', graceMs: opts.stallGraceMs, pods: {fieldSelector: `metadata.name=${names.build}`},
-      pool: inputs.poolName, signal: AbortSignal.any([stallAc.signal, ac.signal]),
-    }).then((stall) => {
-      if (stall) ac.abort(stallError(stall))
-    })
-    : undefined
+  const stalled =
+    kind === 'pod'
+      ? watchForStall(client, {
+          digestConfigMap: names.digest,
+          generation: 'configmap',
+          graceMs: opts.stallGraceMs,
+          pods: {fieldSelector: `metadata.name=${names.build}`},
+          pool: inputs.poolName,
+          signal: AbortSignal.any([stallAc.signal, ac.signal]),
+        }).then((stall) => {
+          if (stall) ac.abort(stallError(stall))
+        })
+      : undefined
 
   let outcome: Outcome | undefined
   try {
@@ -276,9 +334,12 @@ async function follow(
   } catch (error) {
     logAc.abort()
     if (ac.signal.aborted) {
-      throw buildWaitEnded(ac.signal, `build ${names.build} of pool ${inputs.poolName}`,
+      throw buildWaitEnded(
+        ac.signal,
+        `build ${names.build} of pool ${inputs.poolName}`,
         `re-attach with \`oc mob build ${inputs.poolName}\` (it joins the running build and records its result), or follow it with \`oc mob logs ${inputs.poolName} -f\``,
-        (m) => emit('failed', m))
+        (m) => emit('failed', m),
+      )
     }
 
     throw error
@@ -302,31 +363,57 @@ async function follow(
     const details = opts.follow ? [] : await lastLogLines(client, names.build, kind, opts.failureTailLines ?? 20)
     // Evicted or OOMKilled: the cause and what to do about it, rather than a bare exit code.
     const pod = kind === 'pod' ? await client.find<Pod>(R.pods, names.build, NS).catch(() => undefined) : undefined
-    const stall = pod ? recognizeStall({build: {digestConfigMap: names.digest, generation: 'configmap', pods: [pod], pool: inputs.poolName}, now: Date.now()}) : undefined
+    const stall = pod
+      ? recognizeStall({
+          build: {digestConfigMap: names.digest, generation: 'configmap', pods: [pod], pool: inputs.poolName},
+          now: Date.now(),
+        })
+      : undefined
     const cause = stall?.kind === 'failed' ? stallError(stall) : undefined
-    throw new MobError(`build ${names.build} of pool ${inputs.poolName} failed: ${cause ? cause.message : outcome.reason}${outcome.hung ? ' (its pod stays Running: the 4.14 wait-for-done container waits forever after a failed build)' : ''}`, {
-      code: 'BuildFailed',
-      details: [...cause?.details ?? [], ...details.length > 0 ? ['last lines of the build log:', ...details.map((l) => `  ${l}`)] : []],
-      exitCode: ExitCode.Failed,
-      next: cause
-        ? `${cause.next}; the build objects are kept for inspection (\`oc mob cleanup ${inputs.poolName}\` removes them)`
-        : `read the whole log with \`oc mob logs ${inputs.poolName}\`; the build objects are kept for inspection — remove them with \`oc mob cleanup ${inputs.poolName}\`, or build again with \`oc mob build ${inputs.poolName} --rebuild\``,
-    })
+    throw new MobError(
+      `build ${names.build} of pool ${inputs.poolName} failed: ${cause ? cause.message : outcome.reason}${outcome.hung ? ' (its pod stays Running: the 4.14 wait-for-done container waits forever after a failed build)' : ''}`,
+      {
+        code: 'BuildFailed',
+        details: [
+          ...(cause?.details ?? []),
+          ...(details.length > 0 ? ['last lines of the build log:', ...details.map((l) => `  ${l}`)] : []),
+        ],
+        exitCode: ExitCode.Failed,
+        next: cause
+          ? `${cause.next}; the build objects are kept for inspection (\`oc mob cleanup ${inputs.poolName}\` removes them)`
+          : `read the whole log with \`oc mob logs ${inputs.poolName}\`; the build objects are kept for inspection — remove them with \`oc mob cleanup ${inputs.poolName}\`, or build again with \`oc mob build ${inputs.poolName} --rebuild\``,
+      },
+    )
   }
 
   const image = await finishSuccess(client, inputs, kind)
   await recordHistory(client, inputs.poolName, {
-    customDockerfileHash: dockerfileHash(inputs.customDockerfile), image, renderedConfig: inputs.rendered,
-    source: joined ? 'joined' : 'built', time: new Date().toISOString(),
+    customDockerfileHash: dockerfileHash(inputs.customDockerfile),
+    image,
+    renderedConfig: inputs.rendered,
+    source: joined ? 'joined' : 'built',
+    time: new Date().toISOString(),
   })
   emit('succeeded', `built ${image}`)
   return {
-    buildName: names.build, digest: image.split('@')[1], durationMs: Date.now() - started, image, joined,
-    outcome: 'succeeded', pool: inputs.poolName, renderedConfig: inputs.rendered, tag: inputs.tag,
+    buildName: names.build,
+    digest: image.split('@')[1],
+    durationMs: Date.now() - started,
+    image,
+    joined,
+    outcome: 'succeeded',
+    pool: inputs.poolName,
+    renderedConfig: inputs.rendered,
+    tag: inputs.tag,
   }
 }
 
-async function watchPod(client: KubeClient, inputs: BuildInputs, signal: AbortSignal, emit: (p: BuildPhase, m: string) => void): Promise<Outcome> {
+async function watchPod(
+  client: KubeClient,
+  inputs: BuildInputs,
+  signal: AbortSignal,
+  emit: (p: BuildPhase, m: string) => void,
+): Promise<Outcome> {
   const names = buildNames(inputs.rendered)
   let running = false
   let seen = false
@@ -353,7 +440,12 @@ async function watchPod(client: KubeClient, inputs: BuildInputs, signal: AbortSi
   throw signal.reason ?? new Error('watch ended')
 }
 
-async function watchBuild(client: KubeClient, inputs: BuildInputs, signal: AbortSignal, emit: (p: BuildPhase, m: string) => void): Promise<Outcome> {
+async function watchBuild(
+  client: KubeClient,
+  inputs: BuildInputs,
+  signal: AbortSignal,
+  emit: (p: BuildPhase, m: string) => void,
+): Promise<Outcome> {
   const names = buildNames(inputs.rendered)
   let running = false
   let seen = false
@@ -367,7 +459,8 @@ async function watchBuild(client: KubeClient, inputs: BuildInputs, signal: Abort
     if (!b) return completedByCluster(client, inputs, signal)
     const phase = b.status?.phase
     if (phase === 'Complete') return {ok: true}
-    if (phase === 'Failed' || phase === 'Error' || phase === 'Cancelled') return {ok: false, reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : ''}`}
+    if (phase === 'Failed' || phase === 'Error' || phase === 'Cancelled')
+      return {ok: false, reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : ''}`}
     if (phase === 'Running' && !running) {
       running = true
       emit('running', `building ${inputs.tag}`)
@@ -384,11 +477,17 @@ async function completedByCluster(client: KubeClient, inputs: BuildInputs, signa
   if (conditionTrue(pool, 'BuildFailed')) return {ok: false, reason: 'the cluster recorded the build as failed'}
   // Give the cluster's controller a moment to record its verdict after removing the pod.
   try {
-    return await waitFor<MachineConfigPool, Outcome>(client, R.machineConfigPools, inputs.poolName, (p) => {
-      if (p && conditionTrue(p, 'BuildSuccess') && poolImage(p)) return {ok: true}
-      if (p && conditionTrue(p, 'BuildFailed')) return {ok: false, reason: 'the cluster recorded the build as failed'}
-      return undefined
-    }, {signal, timeoutMs: 15_000})
+    return await waitFor<MachineConfigPool, Outcome>(
+      client,
+      R.machineConfigPools,
+      inputs.poolName,
+      (p) => {
+        if (p && conditionTrue(p, 'BuildSuccess') && poolImage(p)) return {ok: true}
+        if (p && conditionTrue(p, 'BuildFailed')) return {ok: false, reason: 'the cluster recorded the build as failed'}
+        return undefined
+      },
+      {signal, timeoutMs: 15_000},
+    )
   } catch (error) {
     if (signal.aborted) throw error
     return {ok: false, reason: `the build object ${buildNames(inputs.rendered).build} was deleted before the build finished`}
@@ -415,7 +514,8 @@ async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'bui
     image = pool.metadata.annotations?.[NEWEST_IMAGE_ANNOTATION]
     if (!image) {
       throw new MobError(`build ${names.build} succeeded but its digest (ConfigMap ${names.digest}) is missing`, {
-        exitCode: ExitCode.Failed, next: `check \`oc get configmap ${names.digest} -n ${NS}\` and the wait-for-done log: \`oc mob logs ${inputs.poolName} -c wait-for-done\``,
+        exitCode: ExitCode.Failed,
+        next: `check \`oc get configmap ${names.digest} -n ${NS}\` and the wait-for-done log: \`oc mob logs ${inputs.poolName} -c wait-for-done\``,
       })
     }
   }
@@ -430,7 +530,6 @@ async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'bui
   return image
 }
 
-
 async function lastLogLines(client: KubeClient, name: string, kind: 'build' | 'pod', lines: number): Promise<string[]> {
   try {
     const text = await client.request<string>({
@@ -439,7 +538,10 @@ async function lastLogLines(client: KubeClient, name: string, kind: 'build' | 'p
       path: `/${kind === 'pod' ? 'api/v1' : 'apis/build.openshift.io/v1'}/namespaces/${NS}/${kind === 'pod' ? 'pods' : 'builds'}/${name}/log`,
       query: {container: kind === 'pod' ? BUILD_CONTAINERS.imageBuild : undefined, tailLines: lines},
     })
-    return String(text ?? '').split('\n').filter((l) => l.length > 0).slice(-lines)
+    return String(text ?? '')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .slice(-lines)
   } catch {
     return []
   }

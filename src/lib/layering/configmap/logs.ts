@@ -9,15 +9,16 @@ import {R} from '../../kube/resources.js'
 import type {Build, ConfigMap, KubeObject, MachineConfigPool, Pod} from '../../kube/types.js'
 import {deadline} from '../../kube/wait.js'
 import {informer} from '../../kube/watch.js'
-import {
-  IMAGE_BUILD_CONTAINER, type LogTarget, OPENSHIFT_BUILD_NAME_LABEL, pickBuildObject,
-} from '../../logs/target.js'
+import {IMAGE_BUILD_CONTAINER, type LogTarget, OPENSHIFT_BUILD_NAME_LABEL, pickBuildObject} from '../../logs/target.js'
 import {BUILD_CONFIG_KEYS, BUILD_LABELS, DEFAULT_IMAGE_BUILDER_TYPE, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG} from '../../mco/constants.js'
 import {isLayered, poolBuild, poolImage, renderedConfig} from '../../mco/pool-state.js'
 import type {Inventory, PoolLogs} from '../logs/inventory.js'
 
 /** The 4.14/4.15 part of the inventory: build pods, Builds, and which builder the cluster uses. */
-export async function readConfigMapBuilds(client: KubeClient, signal?: AbortSignal): Promise<Pick<Inventory, 'builderType' | 'builds' | 'pods'>> {
+export async function readConfigMapBuilds(
+  client: KubeClient,
+  signal?: AbortSignal,
+): Promise<Pick<Inventory, 'builderType' | 'builds' | 'pods'>> {
   const [pods, config] = await Promise.all([
     client.list<Pod>(R.pods, {labelSelector: BUILD_LABELS.buildPod, namespace: MCO_NAMESPACE, signal}),
     client.find<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, MCO_NAMESPACE, signal),
@@ -57,20 +58,39 @@ function buildTarget(inv: Inventory, pool: MachineConfigPool, container?: string
   const name = pool.metadata.name!
   const current = renderedConfig(pool)
   if (inv.builderType === DEFAULT_IMAGE_BUILDER_TYPE) {
-    const build = pickBuildObject(inv.builds.filter((b) => poolOf(b) === name), current)
+    const build = pickBuildObject(
+      inv.builds.filter((b) => poolOf(b) === name),
+      current,
+    )
     if (build) {
       return {
-        build, kind: 'build', name: build.metadata.name!, namespace: MCO_NAMESPACE, pool: name,
-        poolRendered: current, rendered: renderedOf(build), role: 'build',
+        build,
+        kind: 'build',
+        name: build.metadata.name!,
+        namespace: MCO_NAMESPACE,
+        pool: name,
+        poolRendered: current,
+        rendered: renderedOf(build),
+        role: 'build',
       }
     }
   }
 
-  const pod = pickBuildObject(inv.pods.filter((p) => poolOf(p) === name), current)
+  const pod = pickBuildObject(
+    inv.pods.filter((p) => poolOf(p) === name),
+    current,
+  )
   if (!pod) return undefined
   return {
-    container: container ?? IMAGE_BUILD_CONTAINER, kind: 'pod', name: pod.metadata.name!, namespace: MCO_NAMESPACE,
-    pod, pool: name, poolRendered: current, rendered: renderedOf(pod), role: 'build',
+    container: container ?? IMAGE_BUILD_CONTAINER,
+    kind: 'pod',
+    name: pod.metadata.name!,
+    namespace: MCO_NAMESPACE,
+    pod,
+    pool: name,
+    poolRendered: current,
+    rendered: renderedOf(pod),
+    role: 'build',
   }
 }
 
@@ -83,7 +103,8 @@ export function noBuildError(pool: MachineConfigPool): MobError {
   const rendered = renderedConfig(pool)
   const build = poolBuild(pool)
   const image = poolImage(pool)
-  const err = (message: string, next: string, code = 'NoBuild'): MobError => new MobError(message, {code, exitCode: ExitCode.NotFound, next})
+  const err = (message: string, next: string, code = 'NoBuild'): MobError =>
+    new MobError(message, {code, exitCode: ExitCode.NotFound, next})
   if (!isLayered(pool)) {
     return err(
       `pool ${name} is not opted into on-cluster builds, so it has no build logs`,
@@ -109,7 +130,8 @@ export function noBuildError(pool: MachineConfigPool): MobError {
       )
     }
 
-    case 'pending': case 'building': {
+    case 'pending':
+    case 'building': {
       return err(
         `a build of pool ${name} is ${build.state === 'pending' ? 'pending' : 'running'} but its build pod does not exist (yet)`,
         `\`oc mob logs ${name} -f\` waits for it; \`oc mob status ${name}\` shows where the build stands`,
@@ -136,12 +158,25 @@ export function inProgress(pool: MachineConfigPool): boolean {
  * of a pool whose build is pending but whose build object does not exist yet.
  */
 export async function waitForBuildObject(
-  client: KubeClient, pool: string, rendered: string | undefined, builderType: string, container: string | undefined, signal?: AbortSignal,
+  client: KubeClient,
+  pool: string,
+  rendered: string | undefined,
+  builderType: string,
+  container: string | undefined,
+  signal?: AbortSignal,
 ): Promise<LogTarget> {
   const ac = deadline(signal, undefined)
-  const labelSelector = [BUILD_LABELS.buildPod, `${BUILD_LABELS.targetPool}=${pool}`, ...(rendered ? [`${BUILD_LABELS.desiredConfig}=${rendered}`] : [])].join(',')
+  const labelSelector = [
+    BUILD_LABELS.buildPod,
+    `${BUILD_LABELS.targetPool}=${pool}`,
+    ...(rendered ? [`${BUILD_LABELS.desiredConfig}=${rendered}`] : []),
+  ].join(',')
   const first = async <T extends Pod | Build>(kind: 'build' | 'pod'): Promise<LogTarget> => {
-    for await (const ev of informer<T>(client, kind === 'pod' ? R.pods : R.builds, {labelSelector, namespace: MCO_NAMESPACE, signal: ac.signal})) {
+    for await (const ev of informer<T>(client, kind === 'pod' ? R.pods : R.builds, {
+      labelSelector,
+      namespace: MCO_NAMESPACE,
+      signal: ac.signal,
+    })) {
       const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
       const o = objects.find((x) => !x.metadata.deletionTimestamp && !Object.hasOwn(x.metadata.labels ?? {}, OPENSHIFT_BUILD_NAME_LABEL))
       if (!o) continue
@@ -163,7 +198,8 @@ export async function waitForBuildObject(
   try {
     const waits = [first<Pod>('pod')]
     // A cluster that does not serve Builds answers the Build watch with 404: then only the pod counts.
-    if (builderType === DEFAULT_IMAGE_BUILDER_TYPE) waits.push(first<Build>('build').catch(async (error) => (ac.signal.aborted ? Promise.reject(error) : new Promise<never>(() => {}))))
+    if (builderType === DEFAULT_IMAGE_BUILDER_TYPE)
+      waits.push(first<Build>('build').catch(async (error) => (ac.signal.aborted ? Promise.reject(error) : new Promise<never>(() => {}))))
     return await Promise.race(waits)
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error
@@ -176,8 +212,14 @@ export async function waitForBuildObject(
 export const configMapLogs: PoolLogs = {
   awaiting(inv, pool, container) {
     if (!inProgress(pool)) return undefined
-    const state = pool.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'BuildPending' || c.type === 'Building'))?.type ?? 'BuildPending'
-    return {pool, state, wait: (client, signal) => waitForBuildObject(client, pool.metadata.name!, renderedConfig(pool), inv.builderType, container, signal)}
+    const state =
+      pool.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'BuildPending' || c.type === 'Building'))?.type ??
+      'BuildPending'
+    return {
+      pool,
+      state,
+      wait: (client, signal) => waitForBuildObject(client, pool.metadata.name!, renderedConfig(pool), inv.builderType, container, signal),
+    }
   },
   noBuild: (_inv, pool) => noBuildError(pool),
   optedIn: (_inv, pool) => isLayered(pool),

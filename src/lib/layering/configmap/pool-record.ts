@@ -8,11 +8,20 @@ import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, ObjectReference} from '../../kube/types.js'
 import {
-  applyConditions, BUILD_PENDING, BUILD_RUNNING, BUILD_SUCCEEDED, buildFailed, type ConditionUpdate, removeConditions,
+  applyConditions,
+  BUILD_PENDING,
+  BUILD_RUNNING,
+  BUILD_SUCCEEDED,
+  buildFailed,
+  type ConditionUpdate,
+  removeConditions,
 } from '../../mco/conditions.js'
 import {BUILD_CONDITIONS, NEWEST_IMAGE_ANNOTATION} from '../../mco/constants.js'
 
-const isRef = (name: string) => (r: ObjectReference): boolean => r.name === name && r.kind !== 'MachineConfig'
+const isRef =
+  (name: string) =>
+  (r: ObjectReference): boolean =>
+    r.name === name && r.kind !== 'MachineConfig'
 
 function withRef(list: ObjectReference[] | undefined, ref: ObjectReference): {list: ObjectReference[]; changed: boolean} {
   const current = list ?? []
@@ -34,7 +43,12 @@ async function updateStatus(client: KubeClient, pool: string, mutate: (p: Machin
   return client.update<MachineConfigPool>(R.machineConfigPools, pool, (p) => mutate(p), {subresource: 'status'})
 }
 
-async function setConditions(client: KubeClient, pool: string, updates: ConditionUpdate[], statusRef?: {add?: ObjectReference; remove?: string}): Promise<void> {
+async function setConditions(
+  client: KubeClient,
+  pool: string,
+  updates: ConditionUpdate[],
+  statusRef?: {add?: ObjectReference; remove?: string},
+): Promise<void> {
   await updateStatus(client, pool, (p) => {
     p.status ??= {}
     const before = JSON.stringify(p.status)

@@ -14,26 +14,44 @@ const n = <T>(v: T | undefined): T | null => v ?? null
  * from the build objects in the cluster; "unknown" when neither can tell.
  */
 export function imageMatch(
-  image: string, rendered: string | undefined, entries: HistoryEntry[], current: BuildObjectInfo | undefined,
+  image: string,
+  rendered: string | undefined,
+  entries: HistoryEntry[],
+  current: BuildObjectInfo | undefined,
 ): {match: ImageMatch; evidence: string} {
   const strong = entries.filter((e) => e.image === image && e.source !== 'observed' && e.renderedConfig)
   const exact = strong.find((e) => e.renderedConfig === rendered)
   if (exact) {
-    const how = exact.source === 'rollback' ? 'rolled back to' : exact.source === 'joined' ? 'built by the cluster, followed by oc-mob' : 'built by oc-mob'
+    const how =
+      exact.source === 'rollback'
+        ? 'rolled back to'
+        : exact.source === 'joined'
+          ? 'built by the cluster, followed by oc-mob'
+          : 'built by oc-mob'
     return {evidence: `image history: ${how} for ${exact.renderedConfig} at ${exact.time}`, match: 'yes'}
   }
 
   if (current && (current.state === 'running' || current.state === 'pending')) {
-    return {evidence: `a build for ${rendered} is ${current.state === 'pending' ? 'pending' : 'running'} (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`, match: 'no'}
+    return {
+      evidence: `a build for ${rendered} is ${current.state === 'pending' ? 'pending' : 'running'} (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`,
+      match: 'no',
+    }
   }
 
   if (current?.state === 'failed') {
-    return {evidence: `the build for ${rendered} failed (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`, match: 'no'}
+    return {
+      evidence: `the build for ${rendered} failed (${current.kind.toLowerCase()} ${current.name}); the image is from an earlier build`,
+      match: 'no',
+    }
   }
 
   if (strong.length > 0) return {evidence: `image history: built for ${strong[0].renderedConfig}, not for ${rendered}`, match: 'no'}
   const seen = entries.find((e) => e.image === image)
-  if (seen) return {evidence: `seen on the pool at ${seen.time} while it targeted ${seen.renderedConfig || 'an unknown config'}; oc-mob did not see it built`, match: 'unknown'}
+  if (seen)
+    return {
+      evidence: `seen on the pool at ${seen.time} while it targeted ${seen.renderedConfig || 'an unknown config'}; oc-mob did not see it built`,
+      match: 'unknown',
+    }
   return {evidence: 'no record of the rendered config it was built from: oc-mob neither built nor followed it', match: 'unknown'}
 }
 
@@ -43,7 +61,12 @@ export function configMapPoolView(p: MachineConfigPool, ctx: PoolContext): PoolV
   const layered = isLayered(p)
   const current = rendered ? ctx.objects.find((o) => o.renderedConfig === rendered) : undefined
   const build: PoolBuild = {
-    hung: false, message: n(cond.message), object: current ?? null, reason: n(cond.reason), since: n(cond.since), state: cond.state,
+    hung: false,
+    message: n(cond.message),
+    object: current ?? null,
+    reason: n(cond.reason),
+    since: n(cond.since),
+    state: cond.state,
   }
   if (current?.state === 'failed' && (cond.state !== 'failed' || current.hung)) {
     build.state = 'failed'
@@ -53,7 +76,12 @@ export function configMapPoolView(p: MachineConfigPool, ctx: PoolContext): PoolV
       ? `${current.reason}; the build pod stays Running (the 4.14 wait-for-done defect), so the cluster still reports the build as ${cond.state === 'pending' ? 'pending' : 'running'}`
       : current.reason
     if (cond.state !== 'failed') build.since = current.created
-  } else if (current && !current.terminating && (current.state === 'pending' || current.state === 'running') && (cond.state === 'none' || cond.state === 'succeeded')) {
+  } else if (
+    current &&
+    !current.terminating &&
+    (current.state === 'pending' || current.state === 'running') &&
+    (cond.state === 'none' || cond.state === 'succeeded')
+  ) {
     // A build the pool's conditions do not show (yet): the object is the better witness.
     build.state = current.state === 'pending' ? 'pending' : 'building'
     build.reason = 'BuildObjectExists'
@@ -82,7 +110,13 @@ export function configMapStall(p: ViewedPool, pods: BuildPods, now: number): Sta
   const object = p.build.object
   if (!object || !p.renderedConfig || object.state === 'succeeded' || object.kind !== 'Pod') return undefined
   const pod = pods.buildPods.find((x) => x.metadata.name === object.name)
-  return pod ? recognizeStall({build: {digestConfigMap: buildNames(p.renderedConfig).digest, generation: 'configmap', pods: [pod], pool: p.name}, graceMs: DEFAULT_STALL_GRACE_MS, now}) : undefined
+  return pod
+    ? recognizeStall({
+        build: {digestConfigMap: buildNames(p.renderedConfig).digest, generation: 'configmap', pods: [pod], pool: p.name},
+        graceMs: DEFAULT_STALL_GRACE_MS,
+        now,
+      })
+    : undefined
 }
 
 /** The build problems of a pool opted in by the label; `failedForCause`: a stall already says why it failed. */
@@ -96,25 +130,42 @@ export function configMapProblems(p: ViewedPool, objects: BuildObjectInfo[], fai
   if (p.build.state === 'failed' && failedForCause) {
     // Said above, with its cause.
   } else if (p.build.state === 'failed') {
-    add('error', `Build for pool ${name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
-      `see why with \`oc mob logs ${name}\`, then remove the failed build with \`oc mob cleanup ${name}\` and build again with \`oc mob build ${name}\``)
+    add(
+      'error',
+      `Build for pool ${name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
+      `see why with \`oc mob logs ${name}\`, then remove the failed build with \`oc mob cleanup ${name}\` and build again with \`oc mob build ${name}\``,
+    )
   } else if ((p.build.state === 'building' || p.build.state === 'pending') && !p.build.object) {
-    add('warning', `pool ${name} says a build is ${p.build.state === 'pending' ? 'pending' : 'running'}, but there is no build object for ${p.renderedConfig ?? 'its rendered config'}`,
-      `clear the stale state with \`oc mob cleanup ${name}\`, then \`oc mob build ${name}\``)
+    add(
+      'warning',
+      `pool ${name} says a build is ${p.build.state === 'pending' ? 'pending' : 'running'}, but there is no build object for ${p.renderedConfig ?? 'its rendered config'}`,
+      `clear the stale state with \`oc mob cleanup ${name}\`, then \`oc mob build ${name}\``,
+    )
   }
 
   if (!p.image && p.build.state === 'none') {
-    add('warning', `pool ${name} is layered but has no image yet`, `build one with \`oc mob build ${name}\` (or wait for the machine-os-builder)`)
+    add(
+      'warning',
+      `pool ${name} is layered but has no image yet`,
+      `build one with \`oc mob build ${name}\` (or wait for the machine-os-builder)`,
+    )
   }
 
   if (p.imageMatchesConfig === 'no' && p.build.state !== 'building' && p.build.state !== 'pending' && p.build.state !== 'failed') {
-    add('warning', `the image of pool ${name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`, `build it with \`oc mob build ${name} --rebuild\``)
+    add(
+      'warning',
+      `the image of pool ${name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`,
+      `build it with \`oc mob build ${name} --rebuild\``,
+    )
   }
 
   const stale = objects.filter((o) => o.renderedConfig !== p.renderedConfig)
   if (stale.length > 0) {
-    add('warning', `pool ${name} has build objects of an earlier rendered config: ${stale.map((o) => `${o.kind.toLowerCase()}/${o.name} (${o.state})`).join(', ')}`,
-      `remove them with \`oc mob cleanup ${name}\``)
+    add(
+      'warning',
+      `pool ${name} has build objects of an earlier rendered config: ${stale.map((o) => `${o.kind.toLowerCase()}/${o.name} (${o.state})`).join(', ')}`,
+      `remove them with \`oc mob cleanup ${name}\``,
+    )
   }
 
   return out

@@ -13,7 +13,15 @@ import {BUILD_CONDITIONS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_
 import {condition, isLayered, nodeMcoState, poolImage, renderedConfig} from '../../mco/pool-state.js'
 import {describeBuildObject} from '../../cluster/build-objects.js'
 import {poolNotFound} from '../../cluster/pools.js'
-import {findEntry, HISTORY_CONFIGMAP, type HistoryEntry, previousGood, readHistory, recordHistory, recordObserved} from '../../cluster/history.js'
+import {
+  findEntry,
+  HISTORY_CONFIGMAP,
+  type HistoryEntry,
+  previousGood,
+  readHistory,
+  recordHistory,
+  recordObserved,
+} from '../../cluster/history.js'
 import {maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
 
 export interface NodeChange {
@@ -56,15 +64,18 @@ export interface PoolRollbackOptions {
   onProgress?: (p: WaitProgress) => void
 }
 
-const invalid = (message: string, next: string, details?: string[]): MobError => new MobError(message, {details, exitCode: ExitCode.Invalid, next})
+const invalid = (message: string, next: string, details?: string[]): MobError =>
+  new MobError(message, {details, exitCode: ExitCode.Invalid, next})
 
 async function readLayeredPool(client: KubeClient, name: string): Promise<{pool: MachineConfigPool; pools: MachineConfigPool[]}> {
   const pools = (await client.list<MachineConfigPool>(R.machineConfigPools)).items
   const pool = pools.find((p) => p.metadata.name === name)
   if (!pool) throw poolNotFound(name, pools)
   if (!isLayered(pool)) {
-    throw invalid(`pool ${name} is not opted into on-cluster builds: its nodes run no built image, so there is nothing to roll back`,
-      'to take a node off a layered image, see `oc mob rollback node --help`')
+    throw invalid(
+      `pool ${name} is not opted into on-cluster builds: its nodes run no built image, so there is nothing to roll back`,
+      'to take a node off a layered image, see `oc mob rollback node --help`',
+    )
   }
 
   return {pool, pools}
@@ -76,24 +87,33 @@ export async function rollbackConfigMapPool(client: KubeClient, name: string, op
     readLayeredPool(client, name),
     client.list<Node>(R.nodes, {signal: opts.signal}),
     readHistory(client, name),
-    client.list<Pod>(R.pods, {labelSelector: `${BUILD_LABELS.buildPod},${BUILD_LABELS.targetPool}=${name}`, namespace: MCO_NAMESPACE, signal: opts.signal}),
+    client.list<Pod>(R.pods, {
+      labelSelector: `${BUILD_LABELS.buildPod},${BUILD_LABELS.targetPool}=${name}`,
+      namespace: MCO_NAMESPACE,
+      signal: opts.signal,
+    }),
   ])
   const rendered = renderedConfig(pool)
-  if (!rendered) throw invalid(`pool ${name} has no rendered config yet`, `wait for the machine-config controller: \`oc get mcp ${name} -w\``)
+  if (!rendered)
+    throw invalid(`pool ${name} has no rendered config yet`, `wait for the machine-config controller: \`oc get mcp ${name} -w\``)
   const current = poolImage(pool)
   const others = history.filter((e) => e.image !== current)
   if (others.length === 0) {
-    throw invalid(`no earlier image of pool ${name} is known: oc-mob's image history (ConfigMap ${HISTORY_CONFIGMAP} in ${MCO_NAMESPACE}) has ${history.length === 0 ? 'no entry' : 'only the current image'} for it`,
-      `there is nothing to roll back to; the history grows with every \`oc mob build ${name}\` and every image \`oc mob status\` sees on the pool`)
+    throw invalid(
+      `no earlier image of pool ${name} is known: oc-mob's image history (ConfigMap ${HISTORY_CONFIGMAP} in ${MCO_NAMESPACE}) has ${history.length === 0 ? 'no entry' : 'only the current image'} for it`,
+      `there is nothing to roll back to; the history grows with every \`oc mob build ${name}\` and every image \`oc mob status\` sees on the pool`,
+    )
   }
 
   let index: number
   if (opts.to === undefined) {
     const i = previousGood(history, rendered, current)
     if (i === undefined) {
-      throw invalid(`the history of pool ${name} has no earlier good image for its rendered config ${rendered}`,
+      throw invalid(
+        `the history of pool ${name} has no earlier good image for its rendered config ${rendered}`,
         `list the history with \`oc mob status ${name} --history\`; an image of another rendered config can be chosen with --to N --force`,
-        others.slice(0, 5).map((e) => `${e.image} (built for ${e.renderedConfig || 'an unknown config'}, ${e.source} ${e.time})`))
+        others.slice(0, 5).map((e) => `${e.image} (built for ${e.renderedConfig || 'an unknown config'}, ${e.source} ${e.time})`),
+      )
     }
 
     index = i
@@ -104,24 +124,33 @@ export async function rollbackConfigMapPool(client: KubeClient, name: string, op
   if (target.renderedConfig !== rendered) {
     const what = target.renderedConfig ? `was built from ${target.renderedConfig}` : 'was built from a rendered config oc-mob does not know'
     if (!opts.force) {
-      throw invalid(`image ${target.image} ${what}, but pool ${name} now targets ${rendered}: its nodes would run the files of the other config while reporting ${rendered}`,
-        `roll back to an image of ${rendered} (\`oc mob status ${name} --history\`), or add --force if that is what you want`)
+      throw invalid(
+        `image ${target.image} ${what}, but pool ${name} now targets ${rendered}: its nodes would run the files of the other config while reporting ${rendered}`,
+        `roll back to an image of ${rendered} (\`oc mob status ${name} --history\`), or add --force if that is what you want`,
+      )
     }
 
     warnings.push(`the image ${what}, not from the pool's rendered config ${rendered}`)
   }
 
-  const live = pods.items.map((p) => describeBuildObject(p, 'Pod')).find((b) => b.name === buildNames(rendered).build && (b.state === 'pending' || b.state === 'running') && !b.terminating)
+  const live = pods.items
+    .map((p) => describeBuildObject(p, 'Pod'))
+    .find((b) => b.name === buildNames(rendered).build && (b.state === 'pending' || b.state === 'running') && !b.terminating)
   if (live) {
     if (!opts.force) {
-      throw invalid(`a build of pool ${name} is ${live.state} (pod ${live.name}); when it finishes it replaces the image again`,
-        `wait for it (\`oc mob logs ${name} -f\`) or stop it (\`oc mob cleanup ${name} --force\`), or add --force to roll back anyway`)
+      throw invalid(
+        `a build of pool ${name} is ${live.state} (pod ${live.name}); when it finishes it replaces the image again`,
+        `wait for it (\`oc mob logs ${name} -f\`) or stop it (\`oc mob cleanup ${name} --force\`), or add --force to roll back anyway`,
+      )
     }
 
     warnings.push(`build pod ${live.name} is ${live.state}: when it finishes it replaces the image again`)
   }
 
-  if (condition(pool, 'BuildFailed')?.status === 'True') warnings.push(`the pool's failed build is forgotten (BuildFailed is cleared), but its objects stay: remove them with \`oc mob cleanup ${name}\``)
+  if (condition(pool, 'BuildFailed')?.status === 'True')
+    warnings.push(
+      `the pool's failed build is forgotten (BuildFailed is cleared), but its objects stay: remove them with \`oc mob cleanup ${name}\``,
+    )
   if (pool.spec?.paused) warnings.push(`pool ${name} is paused: its nodes move to the image only when it is unpaused`)
 
   const members = membersOf(name, nodes.items, pools)
@@ -130,7 +159,12 @@ export async function rollbackConfigMapPool(client: KubeClient, name: string, op
     maxUnavailable: maxUnavailable(pool, members.length),
     nodes: members.map((n) => {
       const s = nodeMcoState(n)
-      return {currentImage: s.currentImage ?? null, name: n.metadata.name!, reboots: (s.currentImage ?? '') !== target.image, state: s.state ?? null}
+      return {
+        currentImage: s.currentImage ?? null,
+        name: n.metadata.name!,
+        reboots: (s.currentImage ?? '') !== target.image,
+        state: s.state ?? null,
+      }
     }),
     pool: name,
     renderedConfig: rendered,
@@ -149,11 +183,20 @@ export async function rollbackConfigMapPool(client: KubeClient, name: string, op
 
   await setImage(client, name, target.image)
   await recordHistory(client, name, {
-    customDockerfileHash: target.customDockerfileHash ?? '', image: target.image, renderedConfig: target.renderedConfig, replaced: current,
-    source: 'rollback', time: new Date().toISOString(),
+    customDockerfileHash: target.customDockerfileHash ?? '',
+    image: target.image,
+    renderedConfig: target.renderedConfig,
+    replaced: current,
+    source: 'rollback',
+    time: new Date().toISOString(),
   })
   let rolledOut: WaitProgress | null = null
-  if (opts.wait) rolledOut = await waitForPoolImage(client, pool, target.image, {onProgress: opts.onProgress, signal: opts.signal, timeoutMs: opts.timeoutMs})
+  if (opts.wait)
+    rolledOut = await waitForPoolImage(client, pool, target.image, {
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs,
+    })
   return {...plan, outcome: 'rolled-back', rolledOut}
 }
 
@@ -166,10 +209,15 @@ export async function setImage(client: KubeClient, pool: string, image: string):
     if (p.metadata.annotations?.[NEWEST_IMAGE_ANNOTATION] === image) return false
     p.metadata.annotations = {...p.metadata.annotations, [NEWEST_IMAGE_ANNOTATION]: image}
   })
-  await client.update<MachineConfigPool>(R.machineConfigPools, pool, (p) => {
-    p.status ??= {}
-    p.status.conditions = applyConditions(removeConditions(p.status.conditions, BUILD_CONDITIONS), [
-      {message: `image set by oc mob rollback: ${image}`, reason: 'BuildSucceeded', status: 'True', type: 'BuildSuccess'},
-    ])
-  }, {subresource: 'status'})
+  await client.update<MachineConfigPool>(
+    R.machineConfigPools,
+    pool,
+    (p) => {
+      p.status ??= {}
+      p.status.conditions = applyConditions(removeConditions(p.status.conditions, BUILD_CONDITIONS), [
+        {message: `image set by oc mob rollback: ${image}`, reason: 'BuildSucceeded', status: 'True', type: 'BuildSuccess'},
+      ])
+    },
+    {subresource: 'status'},
+  )
 }

@@ -58,14 +58,21 @@ export function noBuildError(inv: Inventory, pool: MachineConfigPool): MobError 
 }
 
 export function noBuildsAnywhereError(inv: Inventory): MobError {
-  const layered = inv.pools.filter((p) => optedIn(inv, p)).map((p) => p.metadata.name!).sort()
-  return new MobError(`no pool has a build pod or Build in ${MCO_NAMESPACE}${layered.length > 0 ? ` (pools opted into on-cluster builds: ${layered.join(', ')})` : ' and no pool is opted into on-cluster builds'}`, {
-    code: 'NoBuild',
-    exitCode: ExitCode.NotFound,
-    next: layered.length > 0
-      ? `\`oc mob build ${layered[0]}\` runs a build and follows its log; \`oc mob logs --builder\` shows the machine-os-builder's log`
-      : 'opt a pool in with `oc mob enable <pool>`, then `oc mob build <pool>` runs a build and follows its log',
-  })
+  const layered = inv.pools
+    .filter((p) => optedIn(inv, p))
+    .map((p) => p.metadata.name!)
+    .sort()
+  return new MobError(
+    `no pool has a build pod or Build in ${MCO_NAMESPACE}${layered.length > 0 ? ` (pools opted into on-cluster builds: ${layered.join(', ')})` : ' and no pool is opted into on-cluster builds'}`,
+    {
+      code: 'NoBuild',
+      exitCode: ExitCode.NotFound,
+      next:
+        layered.length > 0
+          ? `\`oc mob build ${layered[0]}\` runs a build and follows its log; \`oc mob logs --builder\` shows the machine-os-builder's log`
+          : 'opt a pool in with `oc mob enable <pool>`, then `oc mob build <pool>` runs a build and follows its log',
+    },
+  )
 }
 
 export interface Selection {
@@ -196,8 +203,14 @@ const buildKey = (pool: string | undefined, rendered: string | undefined): strin
  * followed build is running and no pool is waiting for one. One failing stream stops the others.
  */
 async function followAll(
-  client: KubeClient, initial: LogTarget[], builderType: string, opts: StreamOptions, writerFor: (t: LogTarget) => Writer,
-  onEvent: EventSink, results: TargetResult[], stop: AbortController,
+  client: KubeClient,
+  initial: LogTarget[],
+  builderType: string,
+  opts: StreamOptions,
+  writerFor: (t: LogTarget) => Writer,
+  onEvent: EventSink,
+  results: TargetResult[],
+  stop: AbortController,
 ): Promise<void> {
   const signal = opts.signal!
   const followed = new Set<string>()

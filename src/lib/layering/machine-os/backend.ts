@@ -47,14 +47,20 @@ function wantedSpec(s: BuildSettings, current: MachineOSConfig | undefined): Mac
   }
   if (s.baseImagePullSecret) spec.baseImagePullSecret = {name: s.baseImagePullSecret}
   // No custom Dockerfile given: the current one stays, as with the custom-Dockerfile ConfigMap.
-  const containerFile = s.customDockerfile === undefined ? current?.spec?.containerFile : [{containerfileArch: 'NoArch', content: s.customDockerfile}]
+  const containerFile =
+    s.customDockerfile === undefined ? current?.spec?.containerFile : [{containerfileArch: 'NoArch', content: s.customDockerfile}]
   if (containerFile && containerFile.length > 0) spec.containerFile = containerFile
   return spec
 }
 
-const sortedSpec = (spec: MachineOSConfig['spec']): unknown => JSON.parse(JSON.stringify(spec, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
-  ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-  : v)))
+const sortedSpec = (spec: MachineOSConfig['spec']): unknown =>
+  JSON.parse(
+    JSON.stringify(spec, (_k, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+        : v,
+    ),
+  )
 
 function manifestOf(name: string, spec: MachineOSConfig['spec']): MachineOSConfig {
   return {apiVersion: `${GROUP}/v1`, kind: 'MachineOSConfig', metadata: {name}, spec}
@@ -90,10 +96,29 @@ export const machineOSConfigBackend: LayeringBackend = {
   async followBuild(client, poolName, opts) {
     const pool = await client.get<MachineConfigPool>(R.machineConfigPools, poolName)
     const config = await findConfig(client, poolName)
-    if (!config) throw new MobError(`pool ${poolName} has no MachineOSConfig`, {exitCode: ExitCode.Invalid, next: `create it with \`oc mob setup --pool ${poolName}\``})
+    if (!config)
+      throw new MobError(`pool ${poolName} has no MachineOSConfig`, {
+        exitCode: ExitCode.Invalid,
+        next: `create it with \`oc mob setup --pool ${poolName}\``,
+      })
     const result = await buildWithMachineOSConfig(client, pool, config, {
-      onEvent: (e) => opts.onEvent?.({message: e.message, phase: e.phase === 'running' ? 'building' : e.phase === 'joined' || e.phase === 'creating' || e.phase === 'checking' ? 'pending' : e.phase}),
-      onRetry: (message, lines) => opts.onEvent?.({message: [message, ...lines.length > 0 ? ['last lines of the failed attempt\'s log:', ...lines.map((l) => `  ${l}`)] : []].join('\n'), phase: 'retrying'}),
+      onEvent: (e) =>
+        opts.onEvent?.({
+          message: e.message,
+          phase:
+            e.phase === 'running'
+              ? 'building'
+              : e.phase === 'joined' || e.phase === 'creating' || e.phase === 'checking'
+                ? 'pending'
+                : e.phase,
+        }),
+      onRetry: (message, lines) =>
+        opts.onEvent?.({
+          message: [message, ...(lines.length > 0 ? ["last lines of the failed attempt's log:", ...lines.map((l) => `  ${l}`)] : [])].join(
+            '\n',
+          ),
+          phase: 'retrying',
+        }),
       signal: opts.signal,
       stallGraceMs: opts.stallGraceMs,
     })
@@ -115,7 +140,11 @@ export const machineOSConfigBackend: LayeringBackend = {
     return (async () => {
       const p = await client.get<MachineConfigPool>(R.machineConfigPools, pool)
       const config = await findConfig(client, pool)
-      if (!config) throw new MobError(`pool ${pool} has no MachineOSConfig`, {exitCode: ExitCode.Invalid, next: `create it with \`oc mob setup --pool ${pool}\``})
+      if (!config)
+        throw new MobError(`pool ${pool} has no MachineOSConfig`, {
+          exitCode: ExitCode.Invalid,
+          next: `create it with \`oc mob setup --pool ${pool}\``,
+        })
       return buildWithMachineOSConfig(client, p, config, opts)
     })()
   },
@@ -125,13 +154,33 @@ export const machineOSConfigBackend: LayeringBackend = {
     const config = await findConfig(client, name)
     if (enable) {
       // The MachineOSConfig is the opt-in: setup's settings step creates it.
-      return {access: [], item: {action: 'unchanged', kind: 'MachineOSConfig', name, summary: config ? 'exists: the pool is opted in' : 'created by the settings step: that opts the pool in'}, async run() {}}
+      return {
+        access: [],
+        item: {
+          action: 'unchanged',
+          kind: 'MachineOSConfig',
+          name,
+          summary: config ? 'exists: the pool is opted in' : 'created by the settings step: that opts the pool in',
+        },
+        async run() {},
+      }
     }
 
-    if (!config) return {access: [], item: {action: 'unchanged', kind: 'MachineOSConfig', name, summary: 'none: the pool is not opted in'}, async run() {}}
+    if (!config)
+      return {
+        access: [],
+        item: {action: 'unchanged', kind: 'MachineOSConfig', name, summary: 'none: the pool is not opted in'},
+        async run() {},
+      }
     return {
       access: [access('delete', config.metadata.name)],
-      item: {action: 'delete', kind: 'MachineOSConfig', manifest: config, name: config.metadata.name!, summary: 'opts the pool out; the builder deletes its MachineOSBuilds and the nodes return to the plain OS image'},
+      item: {
+        action: 'delete',
+        kind: 'MachineOSConfig',
+        manifest: config,
+        name: config.metadata.name!,
+        summary: 'opts the pool out; the builder deletes its MachineOSBuilds and the nodes return to the plain OS image',
+      },
       async run() {
         await client.delete(R.machineOSConfigs, config.metadata.name!)
       },
@@ -142,9 +191,13 @@ export const machineOSConfigBackend: LayeringBackend = {
     const notes: string[] = []
     const mosc = items.find((i) => i.kind === 'MachineOSConfig' && (i.action === 'create' || i.action === 'update'))
     if (mosc?.action === 'create') {
-      notes.push(`creating MachineOSConfig ${mosc.name} opts pool ${opts.pool} into on-cluster builds: the machine-os-builder starts a build right away (\`oc mob build ${opts.pool}\` follows it)`)
+      notes.push(
+        `creating MachineOSConfig ${mosc.name} opts pool ${opts.pool} into on-cluster builds: the machine-os-builder starts a build right away (\`oc mob build ${opts.pool}\` follows it)`,
+      )
     } else if (mosc) {
-      notes.push(`a changed MachineOSConfig is a new build for the machine-os-builder (its MachineOSBuild name hashes the spec): \`oc mob build ${opts.pool}\` follows it`)
+      notes.push(
+        `a changed MachineOSConfig is a new build for the machine-os-builder (its MachineOSBuild name hashes the spec): \`oc mob build ${opts.pool}\` follows it`,
+      )
     }
 
     return notes
@@ -153,14 +206,19 @@ export const machineOSConfigBackend: LayeringBackend = {
   async planSettings(client, s, opts) {
     if (s.builder === 'build') {
       throw new MobError('--builder build (OpenShift Builds) does not exist on OpenShift 4.18+: the machine-os-builder builds with a Job', {
-        exitCode: ExitCode.Usage, next: 'leave out --builder',
+        exitCode: ExitCode.Usage,
+        next: 'leave out --builder',
       })
     }
 
     if (s.customDockerfile !== undefined && s.customDockerfile.length > CONTAINERFILE_LIMIT) {
-      throw new MobError(`the custom Dockerfile has ${s.customDockerfile.length} characters; a MachineOSConfig's containerFile holds at most ${CONTAINERFILE_LIMIT}`, {
-        exitCode: ExitCode.Invalid, next: 'shorten it (move long scripts into a file the Dockerfile copies from an image, or into a MachineConfig)',
-      })
+      throw new MobError(
+        `the custom Dockerfile has ${s.customDockerfile.length} characters; a MachineOSConfig's containerFile holds at most ${CONTAINERFILE_LIMIT}`,
+        {
+          exitCode: ExitCode.Invalid,
+          next: 'shorten it (move long scripts into a file the Dockerfile copies from an image, or into a MachineConfig)',
+        },
+      )
     }
 
     const current = await findConfig(client, s.pool)
@@ -173,21 +231,43 @@ export const machineOSConfigBackend: LayeringBackend = {
     const spec = wantedSpec(s, current)
     const what = `push to ${spec!.renderedImagePushSpec} with ${s.finalImagePushSecret}${s.baseImagePullSecret ? `, pull with ${s.baseImagePullSecret}` : ''}${spec!.containerFile ? `, a custom Dockerfile (${spec!.containerFile[0]?.content?.split('\n').length ?? 0} lines)` : ''}`
     if (!current) {
-      return [{
-        access: [access('create')],
-        item: {action: 'create', kind: 'MachineOSConfig', manifest: manifestOf(name, spec), name, summary: `create for pool ${s.pool}: ${what}`},
-        async run() {
-          await client.create<MachineOSConfig>(R.machineOSConfigs, manifestOf(name, await resolvedSpec()))
+      return [
+        {
+          access: [access('create')],
+          item: {
+            action: 'create',
+            kind: 'MachineOSConfig',
+            manifest: manifestOf(name, spec),
+            name,
+            summary: `create for pool ${s.pool}: ${what}`,
+          },
+          async run() {
+            await client.create<MachineOSConfig>(R.machineOSConfigs, manifestOf(name, await resolvedSpec()))
+          },
         },
-      }]
+      ]
     }
 
     const diff = unifiedDiff(`machineosconfig/${name}`, yamlOf({spec: sortedSpec(current.spec)}), yamlOf({spec: sortedSpec(spec)}))
     const manifest = manifestOf(name, spec)
-    if (!diff) return [{access: [], item: {action: 'unchanged', kind: 'MachineOSConfig', manifest, name, summary: 'already holds these settings'}, async run() {}}]
+    if (!diff)
+      return [
+        {
+          access: [],
+          item: {action: 'unchanged', kind: 'MachineOSConfig', manifest, name, summary: 'already holds these settings'},
+          async run() {},
+        },
+      ]
     const step: Step = {
       access: [access('update', name)],
-      item: {action: opts.force ? 'update' : 'conflict', diff, kind: 'MachineOSConfig', manifest, name, summary: opts.force ? `overwrite with ${what}` : 'exists with other settings (overwritten only with --force)'},
+      item: {
+        action: opts.force ? 'update' : 'conflict',
+        diff,
+        kind: 'MachineOSConfig',
+        manifest,
+        name,
+        summary: opts.force ? `overwrite with ${what}` : 'exists with other settings (overwritten only with --force)',
+      },
       async run() {
         const next = await resolvedSpec()
         await client.update<MachineOSConfig>(R.machineOSConfigs, name, (c) => {

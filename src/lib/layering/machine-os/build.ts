@@ -18,7 +18,13 @@ import {pickBuildObject} from '../../logs/target.js'
 import {waitForJobPod} from './logs.js'
 import {MCO_NAMESPACE} from '../../mco/constants.js'
 import {
-  CURRENT_MOSB_ANNOTATION, currentBuild, jobOf, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION,
+  CURRENT_MOSB_ANNOTATION,
+  currentBuild,
+  jobOf,
+  type MachineOSBuild,
+  type MachineOSConfig,
+  mosbStatus,
+  REBUILD_ANNOTATION,
 } from '../../mco/machine-os.js'
 import {renderedConfig} from '../../mco/pool-state.js'
 import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logReadFailure} from '../build-shapes.js'
@@ -44,7 +50,10 @@ async function lastJobLogLines(client: KubeClient, job: string, n: number): Prom
 }
 
 export async function buildWithMachineOSConfig(
-  client: KubeClient, pool: MachineConfigPool, config: MachineOSConfig, opts: BuildOptions = {},
+  client: KubeClient,
+  pool: MachineConfigPool,
+  config: MachineOSConfig,
+  opts: BuildOptions = {},
 ): Promise<BuildResult> {
   const started = Date.now()
   const poolName = pool.metadata.name!
@@ -53,7 +62,8 @@ export async function buildWithMachineOSConfig(
   const rendered = renderedConfig(pool)
   if (!rendered) {
     throw new MobError(`pool ${poolName} has no rendered config yet (spec.configuration.name is empty)`, {
-      exitCode: ExitCode.Invalid, next: `see \`oc describe mcp ${poolName}\` and the machine-config controller`,
+      exitCode: ExitCode.Invalid,
+      next: `see \`oc describe mcp ${poolName}\` and the machine-config controller`,
     })
   }
 
@@ -63,8 +73,16 @@ export async function buildWithMachineOSConfig(
   const result = (b: MachineOSBuild, outcome: BuildResult['outcome'], joined: boolean): BuildResult => {
     const image = b.status?.digestedImagePushSpec || undefined
     return {
-      buildName: b.metadata.name!, digest: image?.split('@')[1], durationMs: Date.now() - started, image, joined, machineOSConfig: mosc, outcome,
-      pool: poolName, renderedConfig: rendered, tag: b.spec?.renderedImagePushSpec ?? '',
+      buildName: b.metadata.name!,
+      digest: image?.split('@')[1],
+      durationMs: Date.now() - started,
+      image,
+      joined,
+      machineOSConfig: mosc,
+      outcome,
+      pool: poolName,
+      renderedConfig: rendered,
+      tag: b.spec?.renderedImagePushSpec ?? '',
     }
   }
 
@@ -74,39 +92,69 @@ export async function buildWithMachineOSConfig(
     const st = mosbStatus(current)
     if (!opts.rebuild) {
       if (st.state === 'succeeded') return result(current, 'up-to-date', false)
-      throw new MobError(`MachineOSBuild ${current.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? ` (${st.message})` : ''}; the machine-os-builder does not build it again by itself`, {
-        code: 'BuildFailed', exitCode: ExitCode.Invalid,
-        next: `see why with \`oc mob logs ${poolName}\`, then build again with ${rebuild}`,
-      })
+      throw new MobError(
+        `MachineOSBuild ${current.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? ` (${st.message})` : ''}; the machine-os-builder does not build it again by itself`,
+        {
+          code: 'BuildFailed',
+          exitCode: ExitCode.Invalid,
+          next: `see why with \`oc mob logs ${poolName}\`, then build again with ${rebuild}`,
+        },
+      )
     }
 
     if (opts.dryRun) return {...result(current, 'dry-run', false), objects: []}
     // The controller rebuilds the build the MachineOSConfig names as current.
     const named = config.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
-    const patch = {metadata: {annotations: {[REBUILD_ANNOTATION]: '', ...(named === current.metadata.name ? {} : {[CURRENT_MOSB_ANNOTATION]: current.metadata.name!})}}}
+    const patch = {
+      metadata: {
+        annotations: {
+          [REBUILD_ANNOTATION]: '',
+          ...(named === current.metadata.name ? {} : {[CURRENT_MOSB_ANNOTATION]: current.metadata.name!}),
+        },
+      },
+    }
     await client.patch(R.machineOSConfigs, mosc, patch, {signal: opts.signal, type: 'merge'})
     requested = true
     previousUid = current.metadata.uid
-    emit('creating', `asked the machine-os-builder to rebuild ${current.metadata.name} (annotation ${REBUILD_ANNOTATION} on MachineOSConfig ${mosc})`)
+    emit(
+      'creating',
+      `asked the machine-os-builder to rebuild ${current.metadata.name} (annotation ${REBUILD_ANNOTATION} on MachineOSConfig ${mosc})`,
+    )
   } else if (current) {
     if (opts.dryRun) return {...result(current, 'dry-run', true), objects: []}
     emit('joined', `joining MachineOSBuild ${current.metadata.name} (${mosbStatus(current).condition ?? 'new'})`)
   } else {
-    if (opts.dryRun) return {buildName: '', durationMs: 0, joined: false, machineOSConfig: mosc, objects: [], outcome: 'dry-run', pool: poolName, renderedConfig: rendered, tag: ''}
+    if (opts.dryRun)
+      return {
+        buildName: '',
+        durationMs: 0,
+        joined: false,
+        machineOSConfig: mosc,
+        objects: [],
+        outcome: 'dry-run',
+        pool: poolName,
+        renderedConfig: rendered,
+        tag: '',
+      }
     emit('pending', `waiting for the machine-os-builder to create the MachineOSBuild of ${rendered}`)
   }
 
   // Follow: the build of the rendered config (a new one after a rebuild request) until it ends.
-  const ac = deadline(opts.signal, opts.timeoutMs, () => new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout}))
+  const ac = deadline(
+    opts.signal,
+    opts.timeoutMs,
+    () => new MobError(`stopped waiting after ${Math.round(opts.timeoutMs! / 1000)}s`, {exitCode: ExitCode.Timeout}),
+  )
   let last = ''
   let done: MachineOSBuild
   const logAc = new AbortController()
-  const logDone = opts.follow && opts.onLog && current
-    ? followJobLog(client, jobOf(current), opts.onLog, AbortSignal.any([logAc.signal, ac.signal])).catch((error: unknown) => {
-      if (logAc.signal.aborted || ac.signal.aborted) return
-      opts.onLogError?.(logReadFailure(error, poolName))
-    })
-    : undefined
+  const logDone =
+    opts.follow && opts.onLog && current
+      ? followJobLog(client, jobOf(current), opts.onLog, AbortSignal.any([logAc.signal, ac.signal])).catch((error: unknown) => {
+          if (logAc.signal.aborted || ac.signal.aborted) return
+          opts.onLogError?.(logReadFailure(error, poolName))
+        })
+      : undefined
   // The Job's pods (or, before there is a build, the machine-os-builder) stuck: the wait ends; a failed attempt is reported.
   const stallAc = new AbortController()
   const watches: Array<Promise<void>> = []
@@ -117,13 +165,22 @@ export async function buildWithMachineOSConfig(
     watching?.ac.abort()
     const own = {ac: new AbortController(), job}
     watching = own
-    watches.push(watchForStall(client, {
-      builder: true, digestConfigMap: `digest-${b?.metadata.name ?? mosc}`, generation: 'machineosconfig', graceMs: opts.stallGraceMs, job,
-      machineOSConfig: mosc, onRetry: (st, lines) => opts.onRetry?.(st.message, lines), pods: job ? {labelSelector: `job-name=${job}`} : undefined,
-      pool: poolName, signal: AbortSignal.any([own.ac.signal, stallAc.signal, ac.signal]),
-    }).then((stall) => {
-      if (stall && watching === own) ac.abort(stallError(stall))
-    }))
+    watches.push(
+      watchForStall(client, {
+        builder: true,
+        digestConfigMap: `digest-${b?.metadata.name ?? mosc}`,
+        generation: 'machineosconfig',
+        graceMs: opts.stallGraceMs,
+        job,
+        machineOSConfig: mosc,
+        onRetry: (st, lines) => opts.onRetry?.(st.message, lines),
+        pods: job ? {labelSelector: `job-name=${job}`} : undefined,
+        pool: poolName,
+        signal: AbortSignal.any([own.ac.signal, stallAc.signal, ac.signal]),
+      }).then((stall) => {
+        if (stall && watching === own) ac.abort(stallError(stall))
+      }),
+    )
   }
 
   watchStalls(current && !requested ? current : undefined)
@@ -149,9 +206,12 @@ export async function buildWithMachineOSConfig(
       : await waitForNewBuild(client, pick, ac.signal)
   } catch (error) {
     if (ac.signal.aborted) {
-      throw buildWaitEnded(ac.signal, `the build of pool ${poolName}`,
+      throw buildWaitEnded(
+        ac.signal,
+        `the build of pool ${poolName}`,
         `re-attach with \`oc mob build ${poolName}\`, or follow it with \`oc mob logs ${poolName} -f\` and \`oc mob status ${poolName} --watch\``,
-        (m) => emit('failed', m))
+        (m) => emit('failed', m),
+      )
     }
 
     throw error
@@ -174,15 +234,26 @@ export async function buildWithMachineOSConfig(
     emit('failed', `MachineOSBuild ${done.metadata.name} ${st.state}`)
     const lines = opts.follow ? [] : await lastJobLogLines(client, job, opts.failureTailLines ?? 20)
     // The last attempt evicted or OOMKilled: say so, with what to do about it.
-    const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: NS}).then((l) => l.items, () => [] as Pod[])
-    const stall = recognizeStall({build: {digestConfigMap: `digest-${done.metadata.name}`, generation: 'machineosconfig', machineOSConfig: mosc, pods, pool: poolName}, now: Date.now()})
-    const cause = stall?.kind === 'failed' ? stallError(stall) : undefined
-    throw new MobError(`MachineOSBuild ${done.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? `: ${st.message}` : ''}${cause ? ` (${cause.message})` : ''}`, {
-      code: 'BuildFailed',
-      details: [...cause?.details ?? [], ...lines.length > 0 ? ['last lines of the build log:', ...lines.map((l) => `  ${l}`)] : []],
-      exitCode: ExitCode.Failed,
-      next: cause ? `${cause.next} (Job ${job} and its objects are kept for inspection)` : `read the whole log with \`oc mob logs ${poolName}\` (Job ${job} and its objects are kept for inspection); once the cause is fixed, ${rebuild}`,
+    const pods = await client.list<Pod>(R.pods, {labelSelector: `job-name=${job}`, namespace: NS}).then(
+      (l) => l.items,
+      () => [] as Pod[],
+    )
+    const stall = recognizeStall({
+      build: {digestConfigMap: `digest-${done.metadata.name}`, generation: 'machineosconfig', machineOSConfig: mosc, pods, pool: poolName},
+      now: Date.now(),
     })
+    const cause = stall?.kind === 'failed' ? stallError(stall) : undefined
+    throw new MobError(
+      `MachineOSBuild ${done.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? `: ${st.message}` : ''}${cause ? ` (${cause.message})` : ''}`,
+      {
+        code: 'BuildFailed',
+        details: [...(cause?.details ?? []), ...(lines.length > 0 ? ['last lines of the build log:', ...lines.map((l) => `  ${l}`)] : [])],
+        exitCode: ExitCode.Failed,
+        next: cause
+          ? `${cause.next} (Job ${job} and its objects are kept for inspection)`
+          : `read the whole log with \`oc mob logs ${poolName}\` (Job ${job} and its objects are kept for inspection); once the cause is fixed, ${rebuild}`,
+      },
+    )
   }
 
   emit('succeeded', `built ${done.status?.digestedImagePushSpec}`)
@@ -190,7 +261,11 @@ export async function buildWithMachineOSConfig(
 }
 
 /** The MachineOSBuild the controller is about to create (no name known yet): watch them all. */
-async function waitForNewBuild(client: KubeClient, pick: (b: MachineOSBuild) => MachineOSBuild | undefined, signal: AbortSignal): Promise<MachineOSBuild> {
+async function waitForNewBuild(
+  client: KubeClient,
+  pick: (b: MachineOSBuild) => MachineOSBuild | undefined,
+  signal: AbortSignal,
+): Promise<MachineOSBuild> {
   for await (const ev of informer<MachineOSBuild>(client, R.machineOSBuilds, {signal})) {
     const objects = ev.type === 'SYNCED' ? ev.objects : ev.type === 'DELETED' ? [] : [ev.object]
     for (const b of objects) {

@@ -20,15 +20,33 @@ import type {BuildState} from '../../mco/pool-state.js'
 import {DockerSecretError, findCredentials, parseDockerSecret} from '../../registry/auth.js'
 import {parseReference} from '../../registry/reference.js'
 import {
-  builderRelease, canonicalKernelType, containerFileOffset, type ContainerfileInputs, extensionPackages, machineConfigFile,
-  noArchContainerFile, renderContainerfile, validateContainerFile,
+  builderRelease,
+  canonicalKernelType,
+  containerFileOffset,
+  type ContainerfileInputs,
+  extensionPackages,
+  machineConfigFile,
+  noArchContainerFile,
+  renderContainerfile,
+  validateContainerFile,
 } from '../../build/containerfile.js'
 import {CONFIGMAP_LIMIT_BYTES, configMapDataSize, encodeMachineConfig} from '../../build/dockerfile.js'
 import {readPool} from '../../cluster/pools.js'
 import {checkedRenderedConfig, readOsImage} from '../../build/inputs.js'
 import {
-  allSettled, checkContextDir, CONTEXT_FILES, type ContextFile, type DockerfileOptions, type DockerfileProblemReport, type DockerfileResult,
-  type DockerfileSource, type LocalBuildInputs, machineConfigMissing, readLocalDockerfile, unifiedDiff, writeContextFiles,
+  allSettled,
+  checkContextDir,
+  CONTEXT_FILES,
+  type ContextFile,
+  type DockerfileOptions,
+  type DockerfileProblemReport,
+  type DockerfileResult,
+  type DockerfileSource,
+  type LocalBuildInputs,
+  machineConfigMissing,
+  readLocalDockerfile,
+  unifiedDiff,
+  writeContextFiles,
 } from '../../build/render.js'
 
 const NS = MCO_NAMESPACE
@@ -66,11 +84,14 @@ function invalid(message: string, next?: string, details?: string[]): MobError {
 
 /** A pool of a 4.18+ cluster without a MachineOSConfig: nothing builds it, so there is no Containerfile. */
 export function noMachineOSConfig(poolName: string, what: string): MobError {
-  return new MobError(`pool ${poolName} has no MachineOSConfig: on OpenShift 4.18+ the machine-os-builder builds only pools that have one, so there is no ${what}`, {
-    code: 'NoMachineOSConfig',
-    exitCode: ExitCode.NotFound,
-    next: `opt the pool in with \`oc mob setup --pool ${poolName}\` (--custom-dockerfile FILE sets its Containerfile); \`oc mob status\` lists the pools that have one`,
-  })
+  return new MobError(
+    `pool ${poolName} has no MachineOSConfig: on OpenShift 4.18+ the machine-os-builder builds only pools that have one, so there is no ${what}`,
+    {
+      code: 'NoMachineOSConfig',
+      exitCode: ExitCode.NotFound,
+      next: `opt the pool in with \`oc mob setup --pool ${poolName}\` (--custom-dockerfile FILE sets its Containerfile); \`oc mob status\` lists the pools that have one`,
+    },
+  )
 }
 
 const buildState = (b: MachineOSBuild | undefined): BuildState => {
@@ -80,7 +101,13 @@ const buildState = (b: MachineOSBuild | undefined): BuildState => {
 }
 
 /** Everything the Containerfile of the pool's rendered config is made from. */
-async function gather(client: KubeClient, poolName: string, what: string, containerFile: string | undefined, signal?: AbortSignal): Promise<Gathered> {
+async function gather(
+  client: KubeClient,
+  poolName: string,
+  what: string,
+  containerFile: string | undefined,
+  signal?: AbortSignal,
+): Promise<Gathered> {
   const pool = await readPool(client, poolName)
   const config = machineOSConfigOf((await client.list<MachineOSConfig>(R.machineOSConfigs, {signal})).items, poolName)
   if (!config) throw noMachineOSConfig(poolName, what)
@@ -96,8 +123,10 @@ async function gather(client: KubeClient, poolName: string, what: string, contai
   const fromConfig = release.imagesFrom === 'rendered MachineConfig'
   const baseImage = fromConfig ? mc.spec?.osImageURL?.trim() : osImage.baseImage
   if (!baseImage) {
-    throw invalid(`the rendered MachineConfig ${rendered} has no osImageURL, which the machine-os-builder of OpenShift ${release.releases} builds on`,
-      `check \`oc get mc ${rendered} -o jsonpath='{.spec.osImageURL}'\` and the machine-config controller (\`oc get co machine-config\`)`)
+    throw invalid(
+      `the rendered MachineConfig ${rendered} has no osImageURL, which the machine-os-builder of OpenShift ${release.releases} builds on`,
+      `check \`oc get mc ${rendered} -o jsonpath='{.spec.osImageURL}'\` and the machine-config controller (\`oc get co machine-config\`)`,
+    )
   }
 
   return {
@@ -126,26 +155,45 @@ function builderNotes(g: Gathered): string[] {
   const notes: string[] = []
   const {inputs} = g
   const {unknown} = extensionPackages(inputs.release, inputs.extensions)
-  if (unknown.length > 0) notes.push(`the rendered config asks for extensions the builder of OpenShift ${inputs.release.releases} does not know (${unknown.join(', ')}): it refuses to build it`)
+  if (unknown.length > 0)
+    notes.push(
+      `the rendered config asks for extensions the builder of OpenShift ${inputs.release.releases} does not know (${unknown.join(', ')}): it refuses to build it`,
+    )
   const kernel = canonicalKernelType(inputs.kernelType)
-  if (kernel !== 'default' && inputs.release.template === '4.18') notes.push(`kernelType ${kernel}: the builder of OpenShift ${inputs.release.releases} does not swap kernel packages in the image`)
-  if (kernel !== 'default' && inputs.release.template !== '4.18' && !inputs.extensionsImage) notes.push(`kernelType ${kernel}: the kernel packages are swapped only with an extensions image, and there is none`)
-  if (kernel === '64k-pages' && inputs.release.template !== '4.18') notes.push('kernelType 64k-pages: the builder renders this only when it runs on an arm64 (aarch64) node')
+  if (kernel !== 'default' && inputs.release.template === '4.18')
+    notes.push(`kernelType ${kernel}: the builder of OpenShift ${inputs.release.releases} does not swap kernel packages in the image`)
+  if (kernel !== 'default' && inputs.release.template !== '4.18' && !inputs.extensionsImage)
+    notes.push(`kernelType ${kernel}: the kernel packages are swapped only with an extensions image, and there is none`)
+  if (kernel === '64k-pages' && inputs.release.template !== '4.18')
+    notes.push('kernelType 64k-pages: the builder renders this only when it runs on an arm64 (aarch64) node')
   return notes
 }
 
 /** The build context's files besides the Containerfile: live copies when the build has them, else from the rendered config. */
-async function contextFiles(client: KubeClient, g: Gathered, live: boolean, signal?: AbortSignal): Promise<{files: ContextFile[]; mcSource: DockerfileSource; policy: boolean; registries: boolean}> {
+async function contextFiles(
+  client: KubeClient,
+  g: Gathered,
+  live: boolean,
+  signal?: AbortSignal,
+): Promise<{files: ContextFile[]; mcSource: DockerfileSource; policy: boolean; registries: boolean}> {
   const names = g.build ? machineOSBuildConfigMaps(g.build.metadata.name!) : undefined
   const find = (name: string): Promise<ConfigMap | undefined> => client.find<ConfigMap>(R.configMaps, name, NS, signal)
-  const [mcCm, bundleCm, policyCm, registriesCm] = live && names
-    ? await allSettled([find(names.machineConfig.name), find(names.trustBundle.name), find(names.policy.name), find(names.registries.name)])
-    : [undefined, undefined, undefined, undefined]
+  const [mcCm, bundleCm, policyCm, registriesCm] =
+    live && names
+      ? await allSettled([
+          find(names.machineConfig.name),
+          find(names.trustBundle.name),
+          find(names.policy.name),
+          find(names.registries.name),
+        ])
+      : [undefined, undefined, undefined, undefined]
   const liveMc = mcCm?.data?.[names!.machineConfig.key]
   // The trust bundle is binary data: base64 in the ConfigMap's binaryData and in the ControllerConfig.
   const bundleKey = names?.trustBundle.key ?? ''
   const bundle = bundleCm
-    ? (bundleCm.data?.[bundleKey] === undefined ? Buffer.from(bundleCm.binaryData?.[bundleKey] ?? '', 'base64') : Buffer.from(bundleCm.data[bundleKey]))
+    ? bundleCm.data?.[bundleKey] === undefined
+      ? Buffer.from(bundleCm.binaryData?.[bundleKey] ?? '', 'base64')
+      : Buffer.from(bundleCm.data[bundleKey])
     : Buffer.from(g.controllerConfig?.spec?.additionalTrustBundle ?? '', 'base64')
   const fromConfig = (file: string): string | undefined => {
     try {
@@ -171,7 +219,11 @@ async function contextFiles(client: KubeClient, g: Gathered, live: boolean, sign
  * `containerfile-<mosb>` exists (unless fresh or file), otherwise rendered now. Checks the
  * containerFile, and on request compares with the build's copy and writes the whole build context.
  */
-export async function renderMachineOSDockerfile(client: KubeClient, poolName: string, opts: DockerfileOptions = {}): Promise<DockerfileResult> {
+export async function renderMachineOSDockerfile(
+  client: KubeClient,
+  poolName: string,
+  opts: DockerfileOptions = {},
+): Promise<DockerfileResult> {
   if (opts.exportDir) await checkContextDir(opts.exportDir, {force: opts.force})
   const fileText = opts.file === undefined ? undefined : await readLocalDockerfile(opts.file)
   const g = await gather(client, poolName, 'Containerfile to show', fileText, opts.signal)
@@ -190,7 +242,8 @@ export async function renderMachineOSDockerfile(client: KubeClient, poolName: st
     baseImage: g.inputs.baseImage,
     buildState: buildState(g.build),
     customDockerfile: {
-      location: fileText === undefined ? (custom ? `machineosconfig/${g.config.metadata.name} spec.containerFile (NoArch)` : null) : opts.file!,
+      location:
+        fileText === undefined ? (custom ? `machineosconfig/${g.config.metadata.name} spec.containerFile (NoArch)` : null) : opts.file!,
       origin: fileText === undefined ? (custom ? 'cluster' : 'none') : 'file',
       startLine,
     },
@@ -220,7 +273,9 @@ export async function renderMachineOSDockerfile(client: KubeClient, poolName: st
 
   if (opts.diff) {
     if (live === undefined) {
-      const what = mosb ? `ConfigMap containerfile-${mosb} does not exist in ${NS}` : `the machine-os-builder has not made a MachineOSBuild of ${g.rendered}`
+      const what = mosb
+        ? `ConfigMap containerfile-${mosb} does not exist in ${NS}`
+        : `the machine-os-builder has not made a MachineOSBuild of ${g.rendered}`
       throw new MobError(`no build of pool ${poolName} is under way: ${what}, so there is no live copy to compare with`, {
         code: 'NoLiveCopy',
         exitCode: ExitCode.NotFound,
@@ -238,18 +293,31 @@ export async function renderMachineOSDockerfile(client: KubeClient, poolName: st
     const encoded = rest.files[0].content as string
     const configMapBytes = configMapDataSize({[CONTEXT_FILES.machineConfig]: encoded})
     const files = await writeContextFiles(opts.exportDir, [{content: result.dockerfile, path: CONTEXT_FILES.containerfile}, ...rest.files])
-    result.exported = {configMapBytes, dir: opts.exportDir, files, fitsConfigMap: configMapBytes <= CONFIGMAP_LIMIT_BYTES, machineConfigSource: rest.mcSource}
+    result.exported = {
+      configMapBytes,
+      dir: opts.exportDir,
+      files,
+      fitsConfigMap: configMapBytes <= CONFIGMAP_LIMIT_BYTES,
+      machineConfigSource: rest.mcSource,
+    }
   }
 
   return result
 }
 
 /** A docker config secret in the MCO namespace for a local build, checked for content and (optionally) a registry. */
-async function readDockerSecret(client: KubeClient, name: string, namespace: string, role: string, registry?: {host: string; repository?: string; why: string}): Promise<Secret> {
+async function readDockerSecret(
+  client: KubeClient,
+  name: string,
+  namespace: string,
+  role: string,
+  registry?: {host: string; repository?: string; why: string},
+): Promise<Secret> {
   const secret = await client.find<Secret>(R.secrets, name, namespace)
   if (!secret) {
     throw new MobError(`secret ${name} (${role}) is not found in ${namespace}`, {
-      code: 'SecretMissing', exitCode: ExitCode.NotFound,
+      code: 'SecretMissing',
+      exitCode: ExitCode.NotFound,
       next: `create it (\`oc create secret docker-registry ${name} -n ${namespace} ...\`), or name another in the MachineOSConfig (\`oc mob setup --pool POOL ... --force\`)`,
     })
   }
@@ -263,7 +331,10 @@ async function readDockerSecret(client: KubeClient, name: string, namespace: str
   }
 
   if (registry && !findCredentials(auths, registry.host, registry.repository)) {
-    throw invalid(`${role} ${name} has no credentials for ${registry.host}, ${registry.why}`, `add credentials for ${registry.host} to secret ${name} in ${namespace}`)
+    throw invalid(
+      `${role} ${name} has no credentials for ${registry.host}, ${registry.why}`,
+      `add credentials for ${registry.host} to secret ${name} in ${namespace}`,
+    )
   }
 
   return secret
@@ -276,24 +347,32 @@ async function readDockerSecret(client: KubeClient, name: string, namespace: str
  * renderedImagePushSecret. The image is tagged as the builder tags it (with the MachineOSBuild's name)
  * when that build exists, else with the MachineOSConfig's renderedImagePushSpec.
  */
-export async function machineOSLocalInputs(client: KubeClient, poolName: string, opts: {push: boolean; signal?: AbortSignal}): Promise<LocalBuildInputs> {
+export async function machineOSLocalInputs(
+  client: KubeClient,
+  poolName: string,
+  opts: {push: boolean; signal?: AbortSignal},
+): Promise<LocalBuildInputs> {
   const g = await gather(client, poolName, 'build context to build', undefined, opts.signal)
   const custom = g.inputs.containerFile
   const location = `MachineOSConfig ${g.config.metadata.name} (spec.containerFile, NoArch)`
   if (custom) {
     const errors = validateContainerFile(custom, g.inputs).filter((p) => p.severity === 'error')
     if (errors.length > 0) {
-      throw invalid(`the Containerfile of ${location} has ${errors.length} problem${errors.length === 1 ? '' : 's'}`,
+      throw invalid(
+        `the Containerfile of ${location} has ${errors.length} problem${errors.length === 1 ? '' : 's'}`,
         `fix it (\`oc edit machineosconfig ${g.config.metadata.name}\`) and try again; \`oc mob dockerfile ${poolName}\` shows the whole Containerfile`,
-        errors.map((p) => `line ${p.line}: ${p.message}`))
+        errors.map((p) => `line ${p.line}: ${p.message}`),
+      )
     }
   }
 
   const rest = await contextFiles(client, g, false, opts.signal)
   const encodedSize = configMapDataSize({[CONTEXT_FILES.machineConfig]: rest.files[0].content as string})
   if (encodedSize > CONFIGMAP_LIMIT_BYTES) {
-    throw invalid(`the rendered MachineConfig ${g.rendered} is ${encodedSize} bytes after encoding; a ConfigMap holds at most ${CONFIGMAP_LIMIT_BYTES} bytes (1 MiB), so the builder cannot start its build`,
-      'make the MachineConfigs of the pool smaller (large files are better shipped in the Containerfile, e.g. COPY --from an image)')
+    throw invalid(
+      `the rendered MachineConfig ${g.rendered} is ${encodedSize} bytes after encoding; a ConfigMap holds at most ${CONFIGMAP_LIMIT_BYTES} bytes (1 MiB), so the builder cannot start its build`,
+      'make the MachineConfigs of the pool smaller (large files are better shipped in the Containerfile, e.g. COPY --from an image)',
+    )
   }
 
   const base = parseReference(g.inputs.baseImage)
@@ -317,7 +396,11 @@ export async function machineOSLocalInputs(client: KubeClient, poolName: string,
   let pushSecret: Secret | undefined
   if (opts.push) {
     const ref = parseReference(tag)
-    pushSecret = await readDockerSecret(client, pushSecretName, NS, 'renderedImagePushSecret', {host: ref.registry, repository: ref.repository, why: `where the built image ${tag} is pushed`})
+    pushSecret = await readDockerSecret(client, pushSecretName, NS, 'renderedImagePushSecret', {
+      host: ref.registry,
+      repository: ref.repository,
+      why: `where the built image ${tag} is pushed`,
+    })
   }
 
   return {

@@ -11,7 +11,15 @@ import {deadline} from '../../kube/wait.js'
 import {informer} from '../../kube/watch.js'
 import {IMAGE_BUILD_CONTAINER, type LogTarget, pickBuildObject} from '../../logs/target.js'
 import {MCO_NAMESPACE} from '../../mco/constants.js'
-import {buildsOf, currentBuild, jobOf, machineOSConfigOf, type MachineOSBuild, type MachineOSConfig, mosbStatus} from '../../mco/machine-os.js'
+import {
+  buildsOf,
+  currentBuild,
+  jobOf,
+  machineOSConfigOf,
+  type MachineOSBuild,
+  type MachineOSConfig,
+  mosbStatus,
+} from '../../mco/machine-os.js'
 import {renderedConfig} from '../../mco/pool-state.js'
 import type {Inventory, PoolLogs} from '../logs/inventory.js'
 
@@ -40,11 +48,22 @@ function machineOSTarget(inv: Inventory, pool: MachineConfigPool, container?: st
   const mosb = machineOSBuildOf(inv, pool)
   if (!mosb) return undefined
   const job = jobOf(mosb)
-  const pod = pickBuildObject(inv.machineOS.pods.filter((p) => p.metadata.labels?.[JOB_NAME_LABEL] === job), undefined)
+  const pod = pickBuildObject(
+    inv.machineOS.pods.filter((p) => p.metadata.labels?.[JOB_NAME_LABEL] === job),
+    undefined,
+  )
   if (!pod) return undefined
   return {
-    container: container ?? IMAGE_BUILD_CONTAINER, kind: 'pod', machineOSBuild: mosb.metadata.name, name: pod.metadata.name!, namespace: MCO_NAMESPACE,
-    pod, pool: pool.metadata.name, poolRendered: renderedConfig(pool), rendered: mosb.spec?.machineConfig?.name, role: 'build',
+    container: container ?? IMAGE_BUILD_CONTAINER,
+    kind: 'pod',
+    machineOSBuild: mosb.metadata.name,
+    name: pod.metadata.name!,
+    namespace: MCO_NAMESPACE,
+    pod,
+    pool: pool.metadata.name,
+    poolRendered: renderedConfig(pool),
+    rendered: mosb.spec?.machineConfig?.name,
+    role: 'build',
   }
 }
 
@@ -57,8 +76,11 @@ export function noMachineOSBuildError(inv: Inventory, pool: MachineConfigPool): 
   const err = (message: string, next: string, code: string): MobError => new MobError(message, {code, exitCode: ExitCode.NotFound, next})
   const mosb = machineOSBuildOf(inv, pool)
   if (!mosb) {
-    return err(`pool ${name} has MachineOSConfig ${mosc} but no MachineOSBuild yet, so there is no build log`,
-      `the machine-os-builder creates one for the pool's rendered config once the pool is not degraded; \`oc mob status ${name}\` shows where it stands`, 'NoBuild')
+    return err(
+      `pool ${name} has MachineOSConfig ${mosc} but no MachineOSBuild yet, so there is no build log`,
+      `the machine-os-builder creates one for the pool's rendered config once the pool is not degraded; \`oc mob status ${name}\` shows where it stands`,
+      'NoBuild',
+    )
   }
 
   const b = mosb.metadata.name!
@@ -67,25 +89,38 @@ export function noMachineOSBuildError(inv: Inventory, pool: MachineConfigPool): 
   switch (st.state) {
     case 'succeeded': {
       const image = mosb.status?.digestedImagePushSpec
-      return err(`MachineOSBuild ${b} of pool ${name} succeeded${image ? ` (image ${image})` : ''} and the machine-os-builder removed its Job ${job}: logs of successful builds are not kept`,
-        `\`oc mob status ${name}\` shows the image and the rollout; ${rebuild} builds again`, 'BuildPodRemoved')
+      return err(
+        `MachineOSBuild ${b} of pool ${name} succeeded${image ? ` (image ${image})` : ''} and the machine-os-builder removed its Job ${job}: logs of successful builds are not kept`,
+        `\`oc mob status ${name}\` shows the image and the rollout; ${rebuild} builds again`,
+        'BuildPodRemoved',
+      )
     }
 
-    case 'failed': case 'interrupted': {
-      return err(`MachineOSBuild ${b} of pool ${name} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? ` (${st.message})` : ''} and its Job ${job} has no pod left`,
-        `\`oc get job -n ${MCO_NAMESPACE} ${job}\` shows what remains; once the cause is fixed, ${rebuild} builds again`, 'BuildPodRemoved')
+    case 'failed':
+    case 'interrupted': {
+      return err(
+        `MachineOSBuild ${b} of pool ${name} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? ` (${st.message})` : ''} and its Job ${job} has no pod left`,
+        `\`oc get job -n ${MCO_NAMESPACE} ${job}\` shows what remains; once the cause is fixed, ${rebuild} builds again`,
+        'BuildPodRemoved',
+      )
     }
 
     default: {
-      return err(`MachineOSBuild ${b} of pool ${name} is ${st.state} but its Job ${job} has no pod yet`,
-        `\`oc mob logs ${name} -f\` waits for it; \`oc mob status ${name}\` shows where the build stands`, 'BuildPodMissing')
+      return err(
+        `MachineOSBuild ${b} of pool ${name} is ${st.state} but its Job ${job} has no pod yet`,
+        `\`oc mob logs ${name} -f\` waits for it; \`oc mob status ${name}\` shows where the build stands`,
+        'BuildPodMissing',
+      )
     }
   }
 }
 
 /** 4.18+: wait (watching) for the first pod of a MachineOSBuild's Job, and return it as the target. */
 export async function waitForJobPod(
-  client: KubeClient, base: Omit<LogTarget, 'name' | 'pod'>, job: string, signal?: AbortSignal,
+  client: KubeClient,
+  base: Omit<LogTarget, 'name' | 'pod'>,
+  job: string,
+  signal?: AbortSignal,
 ): Promise<LogTarget> {
   const ac = deadline(signal, undefined)
   try {
@@ -101,18 +136,32 @@ export async function waitForJobPod(
   }
 }
 
-const hasConfig = (inv: Inventory, pool: MachineConfigPool): boolean => Boolean(machineOSConfigOf(inv.machineOS.configs, pool.metadata.name!))
+const hasConfig = (inv: Inventory, pool: MachineConfigPool): boolean =>
+  Boolean(machineOSConfigOf(inv.machineOS.configs, pool.metadata.name!))
 
 export const machineOSLogs: PoolLogs = {
   awaiting(inv, pool, container) {
     const mosb = machineOSBuildOf(inv, pool)
     if (!mosb || !['pending', 'running'].includes(mosbStatus(mosb).state)) return undefined
     return {
-      pool, state: mosbStatus(mosb).condition ?? 'Prepared',
-      wait: (client, signal) => waitForJobPod(client, {
-        container: container ?? IMAGE_BUILD_CONTAINER, kind: 'pod', machineOSBuild: mosb.metadata.name, namespace: MCO_NAMESPACE,
-        pool: pool.metadata.name, poolRendered: renderedConfig(pool), rendered: mosb.spec?.machineConfig?.name, role: 'build',
-      }, jobOf(mosb), signal),
+      pool,
+      state: mosbStatus(mosb).condition ?? 'Prepared',
+      wait: (client, signal) =>
+        waitForJobPod(
+          client,
+          {
+            container: container ?? IMAGE_BUILD_CONTAINER,
+            kind: 'pod',
+            machineOSBuild: mosb.metadata.name,
+            namespace: MCO_NAMESPACE,
+            pool: pool.metadata.name,
+            poolRendered: renderedConfig(pool),
+            rendered: mosb.spec?.machineConfig?.name,
+            role: 'build',
+          },
+          jobOf(mosb),
+          signal,
+        ),
     }
   },
   noBuild: noMachineOSBuildError,

@@ -26,9 +26,23 @@ export function machineOSPoolView(p: MachineConfigPool, mosc: MachineOSConfig, m
   let build: PoolBuild
   if (current && st && info) {
     const state: BuildState = info.state === 'running' ? 'building' : info.state
-    build = {hung: false, message: info.state === 'failed' ? info.reason : st.message, object: info, reason: st.reason ?? st.condition, since: st.since, state}
+    build = {
+      hung: false,
+      message: info.state === 'failed' ? info.reason : st.message,
+      object: info,
+      reason: st.reason ?? st.condition,
+      since: st.since,
+      state,
+    }
   } else if (waiting?.status === 'True' && /waiting for OS image build/i.test(waiting.message ?? '')) {
-    build = {hung: false, message: waiting.message ?? null, object: null, reason: n(waiting.reason), since: n(waiting.lastTransitionTime), state: 'pending'}
+    build = {
+      hung: false,
+      message: waiting.message ?? null,
+      object: null,
+      reason: n(waiting.reason),
+      since: n(waiting.lastTransitionTime),
+      state: 'pending',
+    }
   } else {
     build = {hung: false, message: null, object: null, reason: null, since: null, state: 'none'}
   }
@@ -40,9 +54,15 @@ export function machineOSPoolView(p: MachineConfigPool, mosc: MachineOSConfig, m
     if (current && info?.state === 'succeeded' && current.status?.digestedImagePushSpec === image) {
       match = {evidence: `MachineOSBuild ${current.metadata.name} built it from ${rendered}`, match: 'yes'}
     } else if (current && info && info.state !== 'succeeded') {
-      match = {evidence: `the MachineOSBuild for ${rendered} (${current.metadata.name}) ${info.state === 'failed' ? 'failed' : `is ${info.state}`}; the image is from an earlier build`, match: 'no'}
+      match = {
+        evidence: `the MachineOSBuild for ${rendered} (${current.metadata.name}) ${info.state === 'failed' ? 'failed' : `is ${info.state}`}; the image is from an earlier build`,
+        match: 'no',
+      }
     } else if (builtIt) {
-      match = {evidence: `MachineOSBuild ${builtIt.metadata.name} built it from ${builtIt.spec?.machineConfig?.name ?? 'another rendered config'}, not from ${rendered}`, match: 'no'}
+      match = {
+        evidence: `MachineOSBuild ${builtIt.metadata.name} built it from ${builtIt.spec?.machineConfig?.name ?? 'another rendered config'}, not from ${rendered}`,
+        match: 'no',
+      }
     } else {
       match = {evidence: 'no MachineOSBuild of this MachineOSConfig reports this image', match: 'unknown'}
     }
@@ -72,7 +92,17 @@ export function machineOSStall(p: ViewedPool, pods: BuildPods, now: number): Sta
   if (!object || !p.renderedConfig || object.state === 'succeeded') return undefined
   const job = `build-${object.name}`
   const jobPods = (pods.jobPods ?? []).filter((x) => x.metadata.labels?.['job-name'] === job)
-  return recognizeStall({build: {digestConfigMap: `digest-${object.name}`, generation: 'machineosconfig', machineOSConfig: p.machineOSConfig?.name, pods: jobPods, pool: p.name}, graceMs: DEFAULT_STALL_GRACE_MS, now})
+  return recognizeStall({
+    build: {
+      digestConfigMap: `digest-${object.name}`,
+      generation: 'machineosconfig',
+      machineOSConfig: p.machineOSConfig?.name,
+      pods: jobPods,
+      pool: p.name,
+    },
+    graceMs: DEFAULT_STALL_GRACE_MS,
+    now,
+  })
 }
 
 /** The problems of a pool opted in by a MachineOSConfig (4.18+), with the steps of that API. */
@@ -87,17 +117,27 @@ export function machineOSPoolProblems(p: ViewedPool): BuildProblem[] {
   const build = p.build.object
   if (p.build.state === 'failed' && build) {
     const job = `build-${build.name}`
-    add('error', `MachineOSBuild ${build.name} of pool ${p.name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
-      `read the build log with \`oc logs -n ${NS} job/${job} -c image-build\` (the Job and its objects are kept after a failure); once the cause is fixed, build again with ${rebuild}`)
+    add(
+      'error',
+      `MachineOSBuild ${build.name} of pool ${p.name} failed${p.build.message ? `: ${p.build.message}` : ''}`,
+      `read the build log with \`oc logs -n ${NS} job/${job} -c image-build\` (the Job and its objects are kept after a failure); once the cause is fixed, build again with ${rebuild}`,
+    )
   }
 
   if (!p.image && p.build.state === 'none') {
-    add('warning', `pool ${p.name} has MachineOSConfig ${mosc.name} but no build of its rendered config ${p.renderedConfig ?? ''} yet`.trimEnd(),
-      'the machine-os-builder creates a MachineOSBuild once the pool is not degraded: see `oc get machineosbuilds` and `oc get co machine-config`')
+    add(
+      'warning',
+      `pool ${p.name} has MachineOSConfig ${mosc.name} but no build of its rendered config ${p.renderedConfig ?? ''} yet`.trimEnd(),
+      'the machine-os-builder creates a MachineOSBuild once the pool is not degraded: see `oc get machineosbuilds` and `oc get co machine-config`',
+    )
   }
 
   if (p.imageMatchesConfig === 'no' && p.build.state !== 'building' && p.build.state !== 'pending' && p.build.state !== 'failed') {
-    add('warning', `the image of pool ${p.name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`, `build it with ${rebuild}`)
+    add(
+      'warning',
+      `the image of pool ${p.name} was not built from its rendered config ${p.renderedConfig}: ${p.imageEvidence}`,
+      `build it with ${rebuild}`,
+    )
   }
 
   return out
