@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import * as help from '../views/help/build.js'
-import {ENGINES, type LocalBuildResult} from '../lib/build/local.js'
+import type {LocalBuildResult} from '../lib/build/local.js'
 import {type BuildResult, buildLocally, runBuild} from '../lib/layering/generation.js'
 import {dryRunFlag, stallTimeoutFlag, timeoutFlag, timeoutMs} from '../flags.js'
 import {parseDuration} from '../lib/duration.js'
@@ -18,33 +18,8 @@ export default class Build extends BaseCommand<typeof Build> {
   static examples = help.examples
 
   static flags = {
-    'context-dir': Flags.string({dependsOn: ['local'], description: 'With --local: write the build context here and keep it.'}),
+    ...help.localFlags,
     'dry-run': dryRunFlag('Print the objects that would be created (secret values never shown); create nothing.', {exclusive: ['local']}),
-    engine: Flags.option({
-      dependsOn: ['local'],
-      description: 'With --local: the engine to build with (default: buildah if on PATH, else podman).',
-      options: ENGINES,
-    })(),
-    isolation: Flags.string({
-      dependsOn: ['local'],
-      description: "With --local: the engine's --isolation (oci, chroot, rootless); default $BUILDAH_ISOLATION.",
-    }),
-    local: Flags.boolean({
-      description:
-        "Build the pool's build context on this machine with buildah or podman instead of in the cluster. Changes nothing in the cluster.",
-    }),
-    push: Flags.boolean({
-      dependsOn: ['local'],
-      description: 'With --local: push the image with the final image push secret (4.18+: renderedImagePushSecret) and report its digest.',
-    }),
-    tag: Flags.string({
-      dependsOn: ['local'],
-      description: "With --local: the image name to build (default: the tag the cluster's build pushes).",
-    }),
-    'tls-verify': Flags.boolean({
-      allowNo: true,
-      description: "With --local: verify registries' TLS (--no-tls-verify for plain-HTTP or self-signed registries).",
-    }),
     follow: Flags.boolean({char: 'f', description: 'Stream the build log while waiting.'}),
     rebuild: Flags.boolean({description: 'Build even if the pool already has an image for its rendered config, or after a failed build.'}),
     'stall-timeout': stallTimeoutFlag(),
@@ -67,12 +42,7 @@ export default class Build extends BaseCommand<typeof Build> {
       result = await runBuild(client, this.args.pool, {
         dryRun: flags['dry-run'],
         follow: flags.follow,
-        onEvent: (e) => {
-          if (e.phase === 'failed' || e.phase === 'succeeded') return
-          // Joining and creating are worth keeping on screen; the other phases only move the spinner.
-          if (e.phase === 'joined' || e.phase === 'creating') progress?.log(e.message)
-          else progress?.update(e.message)
-        },
+        onEvent: (e) => view.showBuildEvent(progress, e),
         onLog: flags.follow ? (text) => (progress ? progress.log(text.replace(/\n$/, '')) : process.stderr.write(text)) : undefined,
         onLogError: warn,
         onRetry: (message, lines) => warn(view.retryText(message, lines)),

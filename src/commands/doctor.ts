@@ -39,7 +39,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       addresses[host] = address
     }
 
-    let cas
+    let cas: {description: string; pem: string} | undefined
     if (flags['registry-ca']) {
       try {
         cas = {description: `Node's built-in CA list and ${flags['registry-ca']}`, pem: readFileSync(flags['registry-ca'], 'utf8')}

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import * as help from '../views/help/logs.js'
 import {ExitCode, MobError} from '../lib/errors.js'
-import type {LogEvent, LogTarget, Outcome} from '../lib/layering/logs/index.js'
+import type {LogsResult} from '../lib/layering/logs/index.js'
 import {writeOut} from '../lib/ui/output.js'
 import {eventText, interruptedText} from '../views/logs.js'
 
@@ -53,7 +53,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const signal = AbortSignal.any([this.abort.signal, pipe.signal])
     const {showLogs} = await import('../lib/layering/logs/index.js')
     const client = await this.client()
-    let result
+    let result: LogsResult
     try {
       result = await showLogs(
         client,

@@ -13,58 +13,9 @@ export default class Setup extends BaseCommand<typeof Setup> {
   static examples = help.examples
 
   static flags = {
-    'base-pull-secret': Flags.string({
-      description: "Secret in openshift-machine-config-operator to pull the base OS image (and the custom Dockerfile's images) with.",
-      exclusive: ['clone-global-pull-secret'],
-      helpGroup: 'SETTINGS',
-    }),
-    builder: Flags.option({
-      description: 'How images are built: pod (the build pod, custom-pod-builder) or build (OpenShift Builds, openshift-image-builder).',
-      helpGroup: 'SETTINGS',
-      options: ['pod', 'build'] as const,
-    })(),
-    'clone-global-pull-secret': Flags.boolean({
-      description: 'Copy openshift-config/pull-secret into global-pull-secret-copy and pull with it.',
-      exclusive: ['base-pull-secret'],
-      helpGroup: 'SETTINGS',
-    }),
-    'config-roles': Flags.string({
-      description: 'For a new pool: the MachineConfig roles it takes, comma-separated (default: POOL,worker).',
-      helpGroup: 'POOL',
-    }),
-    'custom-dockerfile': Flags.string({
-      description: 'File with the pool\'s custom Dockerfile (its last stage must be FROM configs AS final); "" for none (and do not ask).',
-      helpGroup: 'SETTINGS',
-    }),
+    ...help.settingFlags,
     'dry-run': dryRunFlag('Check and show the plan (-o yaml: the objects) without changing anything.'),
-    enable: Flags.boolean({
-      allowNo: true,
-      description: 'Also opt the pool into on-cluster builds (the build starts right away); --no-enable: do not, and do not ask.',
-      helpGroup: 'POOL',
-    }),
-    'final-pullspec': Flags.string({
-      description:
-        'External registry repository for the built image, e.g. quay.io/myorg/os-image (its tag is replaced by the rendered config name).',
-      exclusive: ['imagestream'],
-      helpGroup: 'SETTINGS',
-    }),
     force: Flags.boolean({description: 'Overwrite existing objects that differ from what setup would write (shown as a diff).'}),
-    imagestream: Flags.string({
-      description:
-        'Push to the internal registry through this ImageStream in openshift-machine-config-operator (created when missing), e.g. os-image.',
-      exclusive: ['final-pullspec'],
-      helpGroup: 'SETTINGS',
-    }),
-    'node-selector': Flags.string({
-      description: 'For a new pool: the label its nodes carry, KEY=VALUE (default: node-role.kubernetes.io/POOL=).',
-      helpGroup: 'POOL',
-    }),
-    pool: Flags.string({description: 'The MachineConfigPool to set up (default: layering; created when missing).', helpGroup: 'POOL'}),
-    'push-secret': Flags.string({
-      description:
-        'Secret in openshift-machine-config-operator to push the image with (default with --imagestream: the builder-dockercfg-* secret).',
-      helpGroup: 'SETTINGS',
-    }),
     yes: yesFlag(),
   }
 

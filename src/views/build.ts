@@ -1,5 +1,6 @@
 /** What `oc mob build` says: the dry-run, the result of a build in the cluster, and of a local one. */
-import type {BuildResult} from '../lib/layering/build-shapes.js'
+import type {BuildEvent, BuildResult} from '../lib/layering/build-shapes.js'
+import type {Progress} from '../lib/ui/progress.js'
 import type {LocalBuildResult} from '../lib/build/local.js'
 import type {OutputFormat} from '../lib/ui/term.js'
 import {manifests} from './layering.js'
@@ -49,3 +50,10 @@ export const localBuiltText = (result: LocalBuildResult): string =>
     ...(result.contextKept ? [`context:  ${result.contextDir}`] : []),
     'nothing was changed in the cluster',
   ].join('\n')
+
+/** A build's progress on the spinner: joining and creating stay on screen, the other phases only move it. */
+export function showBuildEvent(progress: Progress | undefined, e: BuildEvent): void {
+  if (e.phase === 'failed' || e.phase === 'succeeded') return
+  if (e.phase === 'joined' || e.phase === 'creating') progress?.log(e.message)
+  else progress?.update(e.message)
+}

@@ -15,7 +15,8 @@ import {
 } from '../../src/lib/layering/preflight.js'
 import {checkPoolName, findBuilderSecret, parseNodeSelector, poolManifest} from '../../src/lib/layering/setup.js'
 import {describeAccess} from '../../src/lib/layering/types.js'
-import {askSetupInput, type Prompter, type WizardContext} from '../../src/lib/layering/wizard.js'
+import type {Prompter} from '../../src/lib/ui/confirm.js'
+import {askSetupInput, type WizardContext} from '../../src/lib/layering/wizard.js'
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const docker = (name: string, auths: Record<string, unknown>, type = 'kubernetes.io/dockerconfigjson'): Secret => ({

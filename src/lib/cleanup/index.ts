@@ -17,8 +17,8 @@ import {type CleanupItem, type CleanupPlan, isEmpty, type KeptItem, planCleanup,
 import {saveMachineOSEvidence} from './save-machine-os.js'
 import {type SavedFiles, saveEvidence} from './save.js'
 
-export {buildRefs, isEmpty, planCleanup, ref} from './plan.js'
-export type {CleanupItem, CleanupPlan, CleanupRole, KeptItem, PoolFix} from './plan.js'
+export {buildRefs, isEmpty, planCleanup} from './plan.js'
+export type {CleanupItem, CleanupPlan, KeptItem, PoolFix} from './plan.js'
 export type {SavedFiles} from './save.js'
 
 export interface CleanupOptions extends PlanOptions {

@@ -16,7 +16,7 @@ import type {ConfigMap} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 
 export const HISTORY_CONFIGMAP = 'oc-mob-image-history'
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 /** Entries kept per pool. */
 export const HISTORY_LIMIT = 25
 

@@ -57,10 +57,6 @@ export function qualifiedName(r: ResourceType): string {
   return r.group ? `${r.plural}.${r.group}` : r.plural
 }
 
-export function groupVersion(r: ResourceType): string {
-  return r.group ? `${r.group}/${r.version}` : r.version
-}
-
 /** The collection path, e.g. /api/v1/namespaces/ns/pods or /apis/g/v/plural. */
 export function collectionPath(r: ResourceType, namespace?: string): string {
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`

@@ -8,7 +8,7 @@ import {deadline} from './wait.js'
 import {formatDuration} from '../duration.js'
 import {ExitCode, MobError} from '../errors.js'
 import {ApiError} from './api-error.js'
-import {type KubeClient, readBody} from './client.js'
+import type {KubeClient} from './client.js'
 import {collectionPath, type ResourceType} from './resources.js'
 import {backoff, isRetryable, sleep} from './retry.js'
 import type {KubeObject, Status, WatchEvent} from './types.js'
@@ -298,5 +298,3 @@ export async function waitFor<T extends KubeObject, R>(
     ac.dispose()
   }
 }
-
-export {readBody}

@@ -29,11 +29,11 @@ import {redactSecret, sameSecretContent, secretView, unifiedDiff, yamlOf} from '
 import {type BuilderKind, type BuildSettings, detectBackend, type LayeringBackend, type Step} from './generation.js'
 import {INTERNAL_REGISTRY, isBuilderSecret, settingsChecks, throwIfFailed} from './preflight.js'
 import {type Access, type Check, objectRef, type PlanItem} from './types.js'
-import {askSetupInput, type Prompter, type WizardContext} from './wizard.js'
+import type {Prompter} from '../ui/confirm.js'
+import {askSetupInput, type WizardContext} from './wizard.js'
 
 const NS = MCO_NAMESPACE
 export const DEFAULT_POOL = 'layering'
-export const DEFAULT_IMAGESTREAM = 'os-image'
 export const GLOBAL_PULL_SECRET_COPY = 'global-pull-secret-copy'
 const ROLE_LABEL = 'machineconfiguration.openshift.io/role'
 

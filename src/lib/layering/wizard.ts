@@ -17,8 +17,6 @@ import type {Choice, Prompter} from '../ui/confirm.js'
 import {isInternalRegistry} from './preflight.js'
 import type {SetupInput} from './setup.js'
 
-export type {Choice, Prompter} from '../ui/confirm.js'
-
 export interface WizardContext {
   pools: MachineConfigPool[]
   imageApi: boolean

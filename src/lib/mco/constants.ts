@@ -73,7 +73,3 @@ export const buildNames = (rendered: string) => ({
 
 /** Pool condition types of the build state machine. */
 export const BUILD_CONDITIONS = ['BuildPending', 'Building', 'BuildSuccess', 'BuildFailed'] as const
-export type BuildConditionType = (typeof BUILD_CONDITIONS)[number]
-
-/** The label nodes carry to belong to a custom pool, by convention `node-role.kubernetes.io/<pool>`. */
-export const nodeRoleLabel = (pool: string): string => `node-role.kubernetes.io/${pool}`

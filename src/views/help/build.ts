@@ -1,4 +1,6 @@
-/** The help of `oc mob build`: its description and examples. */
+/** The help of `oc mob build`: its description, examples, and the flags of --local. */
+import {Flags} from '@oclif/core'
+import {ENGINES} from '../../lib/build/local.js'
 
 export const description = `Build the OS image for a pool's current rendered config, and follow the build to its end.
 
@@ -43,3 +45,33 @@ export const examples = [
     description: 'Build locally and push with the push secret; prints the digest.',
   },
 ]
+
+/** The flags of a build on this machine (`--local` and what only it takes). */
+export const localFlags = {
+  'context-dir': Flags.string({dependsOn: ['local'], description: 'With --local: write the build context here and keep it.'}),
+  engine: Flags.option({
+    dependsOn: ['local'],
+    description: 'With --local: the engine to build with (default: buildah if on PATH, else podman).',
+    options: ENGINES,
+  })(),
+  isolation: Flags.string({
+    dependsOn: ['local'],
+    description: "With --local: the engine's --isolation (oci, chroot, rootless); default $BUILDAH_ISOLATION.",
+  }),
+  local: Flags.boolean({
+    description:
+      "Build the pool's build context on this machine with buildah or podman instead of in the cluster. Changes nothing in the cluster.",
+  }),
+  push: Flags.boolean({
+    dependsOn: ['local'],
+    description: 'With --local: push the image with the final image push secret (4.18+: renderedImagePushSecret) and report its digest.',
+  }),
+  tag: Flags.string({
+    dependsOn: ['local'],
+    description: "With --local: the image name to build (default: the tag the cluster's build pushes).",
+  }),
+  'tls-verify': Flags.boolean({
+    allowNo: true,
+    description: "With --local: verify registries' TLS (--no-tls-verify for plain-HTTP or self-signed registries).",
+  }),
+}

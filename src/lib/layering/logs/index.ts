@@ -52,11 +52,6 @@ export function buildTarget(inv: Inventory, pool: MachineConfigPool, container?:
   return logsOf(inv, pool).target(inv, pool, container)
 }
 
-/** Why the pool has no build log, from its generation. */
-export function noBuildError(inv: Inventory, pool: MachineConfigPool): MobError {
-  return logsOf(inv, pool).noBuild(inv, pool)
-}
-
 export function noBuildsAnywhereError(inv: Inventory): MobError {
   const layered = inv.pools
     .filter((p) => optedIn(inv, p))

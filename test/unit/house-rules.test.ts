@@ -1,0 +1,26 @@
+import {expect} from 'chai'
+import {readdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+function files(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), {recursive: true, withFileTypes: true})
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)))
+}
+
+describe('the shape of the house (ARCHITECTURE.md)', () => {
+  it('keeps every command thin: at most 100 lines, the screen text in src/views', () => {
+    const long = files('src/commands')
+      .map((f) => ({f, lines: readFileSync(path.join(ROOT, f), 'utf8').split('\n').length - 1}))
+      .filter((x) => x.lines > 100)
+    expect(long, 'move screen text to src/views and behaviour to src/lib').to.deep.equal([])
+  })
+
+  it('keeps the emulator out of the CLI: nothing under src imports emulator/ or test/', () => {
+    const offenders = files('src').filter((f) => /from '(?:\.\.\/)+(?:emulator|test)\//.test(readFileSync(path.join(ROOT, f), 'utf8')))
+    expect(offenders).to.deep.equal([])
+  })
+})
