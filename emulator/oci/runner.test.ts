@@ -22,6 +22,14 @@ function processesWith(marker: string): string[] {
   return out.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'))
 }
 
+/** Until `sleep ARG` runs `count` times (the container's command started; setting up a container can take a while on a busy machine). */
+async function untilSleeping(arg: string, count: number): Promise<void> {
+  for (let waited = 0; sleeps(arg).length < count; waited += 50) {
+    if (waited > 20_000) throw new Error(`sleep ${arg} did not start ${count} times`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 /** `sleep ARG` processes (host view), zombies included. */
 function sleeps(arg: string): string[] {
   return processesWith(`sleep ${arg}`).filter((l) => /^\S+\s+(sleep |\[sleep\])/.test(l.trim()))
@@ -186,13 +194,13 @@ describe('host container runner', function () {
   it('kill(): SIGTERM reaches PID 1 only through a handler; SIGKILL ends everything, leaving no process or zombie', async () => {
     const marker = `98765${process.pid % 1000}`
     const trapped = run({command: ['/bin/bash', '-c', `trap 'echo got TERM; exit 42' TERM; sleep ${marker} & wait`], env: {}, mounts: []})
-    await new Promise((r) => setTimeout(r, 500))
+    await untilSleeping(marker, 1)
     trapped.kill()
     expect(await trapped.exited).to.deep.equal({exitCode: 42})
     expect(trapped.logs()).to.contain('got TERM')
 
     const stubborn = run({command: ['/bin/bash', '-c', `sleep ${marker} & sleep ${marker} & wait`], env: {}, mounts: []})
-    await new Promise((r) => setTimeout(r, 500))
+    await untilSleeping(marker, 2)
     expect(sleeps(marker)).to.have.length(2)
     stubborn.kill('SIGTERM') // bash as PID 1 has no handler: ignored
     const early = await Promise.race([stubborn.exited, new Promise((r) => setTimeout(() => r('running'), 500))])
