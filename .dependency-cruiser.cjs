@@ -17,8 +17,9 @@ const RANKS = [
   ['build'],
   ['logs'],
   ['rollout'],
+  ['cleanup'],
   ['layering'],
-  ['cleanup', 'doctor'],
+  ['doctor'],
   ['status'],
 ]
 

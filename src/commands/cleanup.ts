@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import * as help from '../views/help/cleanup.js'
 import {dryRunFlag, yesFlag} from '../flags.js'
-import type {CleanupPlan, CleanupResult} from '../lib/cleanup/index.js'
+import type {CleanupPlan, CleanupResult} from '../lib/layering/cleanup.js'
 import {ExitCode, MobError} from '../lib/errors.js'
 import {askToProceed} from '../lib/ui/confirm.js'
 import {startProgress} from '../lib/ui/progress.js'
@@ -58,7 +58,7 @@ export default class Cleanup extends BaseCommand<typeof Cleanup> {
 
     let result: CleanupResult
     try {
-      const {cleanup} = await import('../lib/cleanup/index.js')
+      const {cleanup} = await import('../lib/layering/cleanup.js')
       result = await cleanup(client, {
         all: flags.all,
         confirm: async (plan) => {

@@ -1,6 +1,6 @@
 /** What `oc mob cleanup` shows, asks and says about its result. */
 import type {ChalkInstance} from 'chalk'
-import type {CleanupPlan, CleanupResult} from '../lib/cleanup/index.js'
+import type {CleanupPlan, CleanupResult} from '../lib/layering/cleanup.js'
 
 const ref = (o: {kind: string; name: string}): string => `${o.kind.toLowerCase()}/${o.name}`
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
-import {type MachineOSObjects, planMachineOSPools} from '../../src/lib/cleanup/machine-os.js'
-import {redactUrlCredentials} from '../../src/lib/cleanup/save-machine-os.js'
+import {type MachineOSObjects, planMachineOSPools} from '../../src/lib/layering/machine-os/cleanup.js'
+import {redactUrlCredentials} from '../../src/lib/layering/machine-os/save.js'
 import type {KubeObject} from '../../src/lib/kube/types.js'
 
 // The planning of a MachineOSConfig pool's cleanup (4.18+), on objects as the builder leaves them.

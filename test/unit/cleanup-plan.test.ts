@@ -1,5 +1,7 @@
 import {expect} from 'chai'
-import {buildRefs, isEmpty, planCleanup} from '../../src/lib/cleanup/index.js'
+import {isEmpty} from '../../src/lib/cleanup/types.js'
+import {buildRefs} from '../../src/lib/layering/configmap/cleanup.js'
+import {planCleanup} from '../../src/lib/layering/cleanup.js'
 import type {KubeClient} from '../../src/lib/kube/client.js'
 import type {ResourceType} from '../../src/lib/kube/resources.js'
 import type {KubeObject, MachineConfigPool} from '../../src/lib/kube/types.js'

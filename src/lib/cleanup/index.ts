@@ -1,5 +1,5 @@
 /**
- * `oc mob cleanup`: remove what a failed or abandoned build left behind and unstick the pool, without
+ * Carrying out a cleanup plan (lib/layering/cleanup.ts makes it): remove what a failed or abandoned build left behind and unstick the pool, without
  * the seed's label toggle (remove layering-enabled, wait for the machine-os-builder to go, add it
  * back). The plan is shown and confirmed before anything changes; build pods are deleted first and
  * waited for (so a new build of the same rendered config can start at once), then the ConfigMaps and
@@ -13,13 +13,8 @@ import type {MachineConfigPool, ObjectReference} from '../kube/types.js'
 import type {MachineOSBuild, MachineOSConfig} from '../mco/machine-os.js'
 import {waitFor} from '../kube/watch.js'
 import {applyConditions, removeConditions} from '../mco/conditions.js'
-import {type CleanupItem, type CleanupPlan, isEmpty, type KeptItem, planCleanup, type PlanOptions, type PoolFix, ref} from './plan.js'
-import {saveMachineOSEvidence} from './save-machine-os.js'
-import {type SavedFiles, saveEvidence} from './save.js'
-
-export {buildRefs, isEmpty, planCleanup} from './plan.js'
-export type {CleanupItem, CleanupPlan, KeptItem, PoolFix} from './plan.js'
-export type {SavedFiles} from './save.js'
+import type {SavedFiles} from './save.js'
+import {type CleanupItem, type CleanupPlan, type KeptItem, type PlanOptions, type PoolFix, ref} from './types.js'
 
 export interface CleanupOptions extends PlanOptions {
   dryRun?: boolean
@@ -69,7 +64,7 @@ async function deleteExactly(client: KubeClient, item: CleanupItem, signal?: Abo
   )
 }
 
-function runningError(plan: CleanupPlan): MobError {
+export function runningError(plan: CleanupPlan): MobError {
   const pools = [...new Set(plan.running.map((i) => i.pool))].join(' ')
   return new MobError(
     `${plan.running.length === 1 ? 'a build is' : `${plan.running.length} builds are`} still running; cleanup would stop ${plan.running.length === 1 ? 'it' : 'them'}`,
@@ -134,44 +129,11 @@ async function fixPool(client: KubeClient, fix: PoolFix, deleted: Set<string>, s
   )
 }
 
-export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise<CleanupResult> {
-  const plan = await planCleanup(client, opts)
-  const result: CleanupResult = {
-    deleted: [],
-    items: plan.items,
-    kept: plan.kept,
-    notDeleted: [],
-    outcome: 'nothing-to-do',
-    pools: plan.pools,
-    saved: null,
-    scope: plan.scope,
-  }
-  if (plan.running.length > 0 && !opts.force) throw runningError(plan)
-  if (isEmpty(plan)) return result
-  if (opts.dryRun) return {...result, outcome: 'dry-run'}
-  if (opts.confirm && !(await opts.confirm(plan))) return {...result, outcome: 'declined'}
-
-  if (opts.saveDir) {
-    opts.onProgress?.(`saving the build objects' Dockerfile, MachineConfig and logs to ${opts.saveDir}`)
-    const meta = {context: client.context, server: client.server}
-    const legacy = plan.items.filter((i) => !i.machineOSBuild)
-    const saved =
-      legacy.length > 0 || !plan.items.some((i) => i.machineOSBuild)
-        ? await saveEvidence(client, opts.saveDir, legacy, meta, opts.signal)
-        : undefined
-    const mos = plan.items.some((i) => i.machineOSBuild)
-      ? await saveMachineOSEvidence(
-          client,
-          opts.saveDir,
-          plan.items.filter((i) => i.machineOSBuild),
-          meta,
-          opts.signal,
-        )
-      : undefined
-    result.saved =
-      saved && mos ? {dir: saved.dir, files: [...saved.files, ...mos.files], missing: [...saved.missing, ...mos.missing]} : (saved ?? mos)!
-  }
-
+/**
+ * Carry out a plan that was shown and confirmed: build objects first, waited for until gone, then the
+ * pools' stuck state. What was deleted and what was not goes into `result`.
+ */
+export async function executeCleanup(client: KubeClient, plan: CleanupPlan, opts: CleanupOptions, result: CleanupResult): Promise<void> {
   // Build objects first (a Job before its pods, so it makes no new attempt), so nothing reads the
   // ConfigMaps while they go; then wait until the pods are gone. 4.18+: the MachineOSBuild last, once
   // nothing of it is left for a new build of the same name to trip over.
@@ -205,8 +167,6 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
     opts.onProgress?.(`clearing the stuck build state of pool ${fix.pool}`)
     await fixPool(client, fix, deletedUids, opts.signal)
   }
-
-  return {...result, outcome: 'cleaned'}
 }
 
 async function waitGone(client: KubeClient, item: CleanupItem, opts: CleanupOptions, result: CleanupResult): Promise<void> {

@@ -20,10 +20,10 @@
  *
  * Pure: `planMachineOSPools` works on lists read once (`readMachineOSObjects`).
  */
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../kube/types.js'
-import {MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE} from '../mco/constants.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../../kube/types.js'
+import {MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE} from '../../mco/constants.js'
 import {
   buildsOf,
   CURRENT_MOSB_ANNOTATION,
@@ -32,9 +32,9 @@ import {
   type MachineOSConfig,
   mosbStatus,
   REBUILD_ANNOTATION,
-} from '../mco/machine-os.js'
-import {condition, renderedConfig} from '../mco/pool-state.js'
-import type {CleanupItem, KeptItem, PoolFix} from './plan.js'
+} from '../../mco/machine-os.js'
+import {condition, renderedConfig} from '../../mco/pool-state.js'
+import type {CleanupItem, KeptItem, PoolFix} from '../../cleanup/types.js'
 
 const P = 'machineconfiguration.openshift.io'
 const NS = MCO_NAMESPACE

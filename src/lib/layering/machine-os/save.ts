@@ -12,15 +12,15 @@
  * logs/<pod>/<container>.log, README.txt}.
  */
 import {stringify} from 'yaml'
-import {decodeMachineConfig} from '../build/dockerfile.js'
-import type {KubeClient} from '../kube/client.js'
-import {R} from '../kube/resources.js'
-import type {Condition, ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../kube/types.js'
-import {MCO_NAMESPACE} from '../mco/constants.js'
-import type {MachineOSBuild, MachineOSConfig} from '../mco/machine-os.js'
-import type {Job} from './machine-os.js'
-import type {CleanupItem} from './plan.js'
-import {evidenceWriter, readLog, type SavedFiles, tidy} from './save.js'
+import {decodeMachineConfig} from '../../build/dockerfile.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {Condition, ConfigMap, KubeObject, MachineConfigPool, Pod, Secret} from '../../kube/types.js'
+import {MCO_NAMESPACE} from '../../mco/constants.js'
+import type {MachineOSBuild, MachineOSConfig} from '../../mco/machine-os.js'
+import type {Job} from './cleanup.js'
+import type {CleanupItem} from '../../cleanup/types.js'
+import {evidenceWriter, readLog, type SavedFiles, tidy} from '../../cleanup/save.js'
 
 const NS = MCO_NAMESPACE
 

@@ -1,100 +1,23 @@
 /**
- * What a failed or abandoned build left behind, found strictly by the operator's build labels and the
- * names derived from the rendered config those labels name: the build pod or Build `build-<R>`, the
- * `mc-<R>` and `dockerfile-<R>` ConfigMaps, the unlabelled `digest-<R>` ConfigMap, and the
+ * 4.14/4.15: what a failed or abandoned build left behind, found strictly by the operator's build labels
+ * and the names derived from the rendered config those labels name: the build pod or Build `build-<R>`,
+ * the `mc-<R>` and `dockerfile-<R>` ConfigMaps, the unlabelled `digest-<R>` ConfigMap, and the
  * `<name>-canonical` secret copies the build config provably owns. Plus the pool's stuck state: the
  * Build* conditions, the Degraded/RenderDegraded a failed build caused, and build references.
  *
- * Nothing here deletes; `cleanup()` acts on the plan after it was shown. Anything that looks like a
- * build object but cannot be proven to be one is listed as kept, with the reason.
+ * Nothing here deletes. Anything that looks like a build object but cannot be proven to be one is
+ * listed as kept, with the reason.
  */
-import type {KubeClient} from '../kube/client.js'
-import {discover} from '../kube/discovery.js'
-import {R} from '../kube/resources.js'
-import type {Build, ConfigMap, MachineConfigPool, Pod, Secret} from '../kube/types.js'
-import {BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG} from '../mco/constants.js'
-import {condition, isLayered, poolImage, renderedConfig} from '../mco/pool-state.js'
-import {type MachineOSPlan, planMachineOSPools, readMachineOSObjects} from './machine-os.js'
-import {type BuildObjectInfo, describeBuildObject} from '../cluster/build-objects.js'
-import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
+import type {KubeClient} from '../../kube/client.js'
+import {R} from '../../kube/resources.js'
+import type {Build, ConfigMap, MachineConfigPool, Pod, Secret} from '../../kube/types.js'
+import {BUILD_CONDITIONS, BUILD_CONFIG_KEYS, BUILD_LABELS, buildNames, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG} from '../../mco/constants.js'
+import {condition, isLayered, poolImage, renderedConfig} from '../../mco/pool-state.js'
+import {type BuildObjectInfo, describeBuildObject} from '../../cluster/build-objects.js'
+import {poolNotFound} from '../../cluster/pools.js'
+import type {CleanupItem, CleanupPlan, CleanupRole, KeptItem, PlanOptions, PoolFix} from '../../cleanup/types.js'
 
 const NS = MCO_NAMESPACE
-
-export type CleanupRole =
-  | 'build'
-  | 'build-pod'
-  | 'canonical-secret'
-  | 'digest'
-  | 'dockerfile'
-  | 'machineconfig'
-  // 4.18+ (MachineOSConfig pools): the build, its Job and the Job's pods, its ephemeral ConfigMaps and secret copies.
-  | 'build-secret'
-  | 'ephemeral'
-  | 'job'
-  | 'job-pod'
-  | 'machine-os-build'
-
-export interface CleanupItem {
-  kind: 'Build' | 'ConfigMap' | 'Job' | 'MachineOSBuild' | 'Pod' | 'Secret'
-  name: string
-  namespace: string
-  uid: string
-  role: CleanupRole
-  /** The pool whose build it belongs to (null for the canonical secrets, which belong to the build config). */
-  pool: string | null
-  renderedConfig: string | null
-  /** Build pods and Builds: what they say about the build. */
-  build?: BuildObjectInfo
-  /** Why it is in the list, in a few words. */
-  why: string
-  /** 4.18+: the MachineOSBuild it belongs to. */
-  machineOSBuild?: string
-}
-
-export interface KeptItem {
-  kind: string
-  name: string
-  reason: string
-}
-
-export interface PoolFix {
-  pool: string
-  /** The pool still exists (objects of a deleted pool can be cleaned up, but there is no pool to fix). */
-  exists: boolean
-  /** Build* conditions removed (as onclustertesting's clear-build-status does). */
-  removeConditions: string[]
-  /** Conditions the failed build set, reset to False (Degraded, RenderDegraded). */
-  resetConditions: string[]
-  /** Build object references removed from spec/status configuration.source. */
-  removeRefs: string[]
-  /** Why the pool needs fixing. */
-  why: string
-  /** 4.18+: an annotation removed from the pool's MachineOSConfig (a current-machine-os-build naming a build that is gone). */
-  clearAnnotation?: {machineOSConfig: string; annotation: string; value: string; why: string}
-  /** 4.18+: what the person should know that cleanup does not change (a rebuild annotation not acted on...). */
-  notes?: string[]
-}
-
-export interface CleanupPlan {
-  scope: {pool: string | null; all: boolean}
-  /** What would be deleted, build objects first. */
-  items: CleanupItem[]
-  /** Look-alikes and shared objects left alone, with the reason. */
-  kept: KeptItem[]
-  pools: PoolFix[]
-  /** Items that are builds still running (cleanup refuses them unless forced). */
-  running: CleanupItem[]
-}
-
-export interface PlanOptions {
-  pool?: string
-  all?: boolean
-  /** 4.18+: also plan to delete builds that are still running (cleanup stops them). */
-  force?: boolean
-  /** Leave the canonical secret copies alone. */
-  keepSecrets?: boolean
-  signal?: AbortSignal
-}
 
 type Labelled = Build | ConfigMap | Pod
 
@@ -145,25 +68,11 @@ function isUnfinished(info: BuildObjectInfo): boolean {
   return !info.terminating && (info.state === 'pending' || info.state === 'running')
 }
 
-export async function planCleanup(client: KubeClient, opts: PlanOptions): Promise<CleanupPlan> {
-  await requireMachineConfigApi(client)
-  const apis = await discover(client)
-  // 4.18+: pools with a MachineOSConfig are cleaned up after their MachineOSBuilds (machine-os.ts).
-  let machineOS: MachineOSPlan | undefined
-  let machineOSPools = new Set<string>()
-  if (apis.machineOS) {
-    const poolList = await client.list<MachineConfigPool>(R.machineConfigPools, {signal: opts.signal})
-    const objs = await readMachineOSObjects(client, poolList.items, opts.signal)
-    machineOSPools = new Set(
-      objs.configs.map((c) => c.spec?.machineConfigPool?.name ?? '').filter((name) => name && (opts.all || name === opts.pool)),
-    )
-    machineOS = planMachineOSPools(objs, [...machineOSPools].sort(), {force: opts.force})
-    if (opts.pool && !opts.all && machineOSPools.has(opts.pool)) {
-      if (!poolList.items.some((p) => p.metadata.name === opts.pool)) throw poolNotFound(opts.pool, poolList.items)
-      return {...machineOS, scope: {all: false, pool: opts.pool}}
-    }
-  }
-
+/**
+ * The 4.14/4.15 part of a cleanup plan: build pods, Builds, their ConfigMaps and the canonical secret
+ * copies by the operator's labels, and the pools' stuck build state. `apis.build`: Builds are served.
+ */
+export async function planConfigMapCleanup(client: KubeClient, opts: PlanOptions, apis: {build: boolean}): Promise<CleanupPlan> {
   // Every pool's build objects are listed (one list per kind): a build running anywhere protects the shared secrets.
   const selector = BUILD_LABELS.buildPod
   const [pools, pods, cms, builds, config] = await Promise.all([
@@ -351,35 +260,6 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
   // Canonical secret copies of the build config's secrets.
   if (config && !opts.keepSecrets) await planSecrets(client, config, allBuilds, items, kept, opts.signal)
 
-  if (machineOS) {
-    items.push(...machineOS.items)
-    kept.push(...machineOS.kept)
-    running.push(...machineOS.running)
-    fixes.push(
-      ...machineOS.pools.filter((f) => f.clearAnnotation || (f.notes ?? []).length > 0 || machineOS!.items.some((i) => i.pool === f.pool)),
-    )
-  }
-
-  const order: CleanupRole[] = [
-    'build-pod',
-    'build',
-    'machineconfig',
-    'dockerfile',
-    'digest',
-    'canonical-secret',
-    'job',
-    'job-pod',
-    'ephemeral',
-    'build-secret',
-    'machine-os-build',
-  ]
-  items.sort(
-    (a, b) =>
-      Number(a.pool === null) - Number(b.pool === null) ||
-      (a.pool ?? '').localeCompare(b.pool ?? '') ||
-      order.indexOf(a.role) - order.indexOf(b.role) ||
-      a.name.localeCompare(b.name),
-  )
   return {items, kept, pools: fixes, running, scope: {all: Boolean(opts.all), pool: opts.pool ?? null}}
 }
 
@@ -451,13 +331,3 @@ async function planSecrets(
 }
 
 /** `pod/build-x`, `configmap/mc-x`: how objects are named in messages. */
-export function ref(o: {kind: string; name: string}): string {
-  return `${o.kind.toLowerCase()}/${o.name}`
-}
-
-export function isEmpty(plan: CleanupPlan): boolean {
-  return (
-    plan.items.length === 0 &&
-    plan.pools.every((p) => p.removeConditions.length + p.resetConditions.length + p.removeRefs.length === 0 && !p.clearAnnotation)
-  )
-}
