@@ -36,9 +36,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     output: Flags.option({
       char: 'o',
       default: 'table' as const,
-      description: 'Output format.',
+      description: 'Output format (wide: a table with every value in full, e.g. whole image references).',
       helpGroup: 'GLOBAL',
-      options: ['table', 'json', 'yaml'] as const,
+      options: ['table', 'wide', 'json', 'yaml'] as const,
     })(),
   }
 
@@ -84,7 +84,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get output(): OutputFormat {
-    return (this.flags as {output?: OutputFormat} | undefined)?.output ?? 'table'
+    const out = (this.flags as {output?: OutputFormat | 'wide'} | undefined)?.output ?? 'table'
+    return out === 'wide' ? 'table' : out
+  }
+
+  /** -o wide: the table with every value in full. */
+  protected get wide(): boolean {
+    return (this.flags as {output?: string} | undefined)?.output === 'wide'
   }
 
   /** The cluster client, created on first use (so commands that fail early never load kubeconfig). */

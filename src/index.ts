@@ -13,6 +13,7 @@ import AutocompleteCreate from './commands/autocomplete/create.js'
 import AutocompleteScript from './commands/autocomplete/script.js'
 import Build from './commands/build.js'
 import Cleanup from './commands/cleanup.js'
+import CompletionNames from './commands/completion-names.js'
 import Disable from './commands/disable.js'
 import Doctor from './commands/doctor.js'
 import Dockerfile from './commands/dockerfile.js'
@@ -38,6 +39,7 @@ export const COMMANDS: Record<string, typeof Command> = {
   'autocomplete:script': AutocompleteScript,
   build: Build,
   cleanup: Cleanup,
+  'completion-names': CompletionNames,
   disable: Disable,
   doctor: Doctor,
   dockerfile: Dockerfile,

@@ -33,7 +33,7 @@ export default class Status extends BaseCommand<typeof Status> {
     const opts = {history: flags.history, pool: this.args.pool}
     if (!flags.watch) {
       const result = await getStatus(client, opts)
-      this.emit(result, () => statusText(result, this.term.out))
+      this.emit(result, () => statusText(result, this.term.out, {wide: this.wide}))
       return result
     }
 
@@ -50,7 +50,7 @@ export default class Status extends BaseCommand<typeof Status> {
       if (redraw) process.stdout.write('\u001B[H\u001B[2J')
       else if (count > 1) this.log('')
       this.log(watchStamp(this.term.out, redraw))
-      this.log(statusText(s, this.term.out))
+      this.log(statusText(s, this.term.out, {wide: this.wide}))
     })
     return undefined
   }

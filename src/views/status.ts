@@ -2,13 +2,15 @@
 import type {ChalkInstance} from 'chalk'
 import {age} from '../lib/mco/pool-state.js'
 import type {HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status/index.js'
-import {shortDigest, table} from '../lib/ui/output.js'
+import {compactImage, table} from '../lib/ui/output.js'
 
 /** The line above each block of --watch (with the hint on a terminal that is redrawn). */
 export const watchStamp = (c: ChalkInstance, redraw: boolean): string =>
   c.dim(`--- ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}${redraw ? ' (watching; Ctrl-C ends)' : ''}`)
 
-export function statusText(s: StatusResult, c: ChalkInstance): string {
+export function statusText(s: StatusResult, c: ChalkInstance, opts: {wide?: boolean} = {}): string {
+  // Images in full take a table past any terminal: the last path component and a short digest, unless -o wide.
+  const img = (ref: string | null | undefined): string => (opts.wide ? (ref ?? '') : compactImage(ref))
   const builder = s.machineOSBuilder
   const restarts = builder.restarts > 0 ? `, ${builder.restarts} restart${builder.restarts === 1 ? '' : 's'}` : ''
   const builderText = builder.running
@@ -68,7 +70,7 @@ export function statusText(s: StatusResult, c: ChalkInstance): string {
         paint: buildPaint,
       },
       {get: (p) => p.renderedConfig ?? '', header: 'RENDERED CONFIG'},
-      {get: (p) => shortDigest(p.image), header: 'IMAGE'},
+      {get: (p) => img(p.image), header: 'IMAGE'},
       {get: (p) => p.imageMatchesConfig ?? '', header: 'MATCHES', paint: (t, p) => (p.imageMatchesConfig === 'no' ? c.yellow(t) : t)},
       {get: (p) => `${p.nodes.updated}/${p.nodes.total}`, header: 'UPDATED'},
       {get: (p) => String(p.nodes.updating), header: 'UPDATING'},
@@ -96,9 +98,9 @@ export function statusText(s: StatusResult, c: ChalkInstance): string {
             {get: (x) => (x.ready ? 'Ready' : 'NotReady') + (x.schedulable ? '' : ',SchedulingDisabled'), header: 'READY'},
             {get: (x) => x.desiredConfig ?? '', header: 'DESIRED CONFIG'},
             {get: (x) => (x.currentConfig === x.desiredConfig ? '=' : (x.currentConfig ?? '')), header: 'CURRENT CONFIG'},
-            {get: (x) => shortDigest(x.desiredImage), header: 'DESIRED IMAGE'},
+            {get: (x) => img(x.desiredImage), header: 'DESIRED IMAGE'},
             {
-              get: (x) => (x.currentImage === x.desiredImage && x.currentImage ? '=' : shortDigest(x.currentImage)),
+              get: (x) => (x.currentImage === x.desiredImage && x.currentImage ? '=' : img(x.currentImage)),
               header: 'CURRENT IMAGE',
             },
           ]),
@@ -116,7 +118,7 @@ export function statusText(s: StatusResult, c: ChalkInstance): string {
               {get: (h) => h.time.replace(/\.\d+Z$/, 'Z'), header: 'RECORDED'},
               {get: (h) => h.source, header: 'SOURCE'},
               {get: (h) => h.renderedConfig, header: 'RENDERED CONFIG'},
-              {get: (h) => shortDigest(h.image), header: 'IMAGE'},
+              {get: (h) => img(h.image), header: 'IMAGE'},
               {get: (h) => (h.current ? 'current' : ''), header: 'NOW', paint: (t, h) => (h.current ? c.green(t) : t)},
             ]),
     )

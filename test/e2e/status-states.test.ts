@@ -356,7 +356,7 @@ describe('oc mob status: every build state (end to end)', function () {
       /^hung\s+yes\s+pod\s+failed \(hung\) \(\d+[smhd]\)\s+rendered-hung-\S+\s+-\s+-\s+1\/2\s+1\s+0\s+-$/,
     )
     expect(rows.find((l) => l.startsWith('succeeded '))).to.match(
-      /^succeeded\s+yes\s+build\s+succeeded \(\d+[smhd]\)\s+rendered-succeeded-\S+\s+quay\.io\/org\/os@sha256:444444444444\s+yes\s/,
+      /^succeeded\s+yes\s+build\s+succeeded \(\d+[smhd]\)\s+rendered-succeeded-\S+\s+os@sha256:444444444444\s+yes\s/,
     )
     expect(r.stdout).to.include(
       'build config: builder OpenShift Build (imageBuilderType unset: openshift-image-builder), images to quay.io/org/os:latest',

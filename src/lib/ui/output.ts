@@ -54,6 +54,18 @@ export function shortDigest(ref: string | null | undefined, hexChars = 12): stri
 }
 
 /**
+ * An image reference short enough for a table: the repository's last path component and the first
+ * hex digits of the digest (`os-image@sha256:0123456789ab`); `-o wide` shows it whole.
+ */
+export function compactImage(ref: string | null | undefined): string {
+  if (!ref) return ''
+  const short = shortDigest(ref)
+  const at = short.indexOf('@')
+  const name = at >= 0 ? short.slice(0, at) : short
+  return name.slice(name.lastIndexOf('/') + 1) + (at >= 0 ? short.slice(at) : '')
+}
+
+/**
  * Write to stdout; when its buffer is full (a pipe read slowly), the returned promise settles once it
  * drains, so the log is read from the cluster no faster than it is consumed and memory stays flat.
  */
