@@ -90,6 +90,11 @@ describe('oc mob enable / disable (end to end, simulated cluster)', function () 
       expect(node.metadata.annotations!['machineconfiguration.openshift.io/state']).to.equal('Done')
     }
 
+    // The build the cluster ran and enable --wait followed is in the history: status says the image matches its config.
+    const status = JSON.parse((await run(['status', POOL, '--kubeconfig', cluster.kubeconfig, '-o', 'json'])).stdout)
+    expect(status.pools[0]).to.include({image, imageMatchesConfig: 'yes'})
+    expect(status.pools[0].imageEvidence).to.match(/^image history: built by the cluster, followed by oc-mob for rendered-/)
+
     // Opted in already: nothing changes, --wait returns at once with the image.
     const again = await run(['enable', POOL, '--kubeconfig', cluster.kubeconfig, '--wait'])
     expect(again.exitCode, again.stderr).to.equal(0)

@@ -10,6 +10,7 @@ import {gatherInputs} from '../../build/inputs.js'
 import {BUILD_CONTAINERS} from '../../build/objects.js'
 import {CONTEXT_FILES, type LocalBuildInputs, renderPoolDockerfile} from '../../build/render.js'
 import {StallGuard} from '../../build/stall-watch.js'
+import {dockerfileHash, recordHistory} from '../../cluster/history.js'
 import {ExitCode, MobError} from '../../errors.js'
 import type {KubeClient} from '../../kube/client.js'
 import {discover} from '../../kube/discovery.js'
@@ -296,6 +297,7 @@ async function followUntil(client: KubeClient, poolName: string, ctx: FollowCont
 
     // 1. The outcome recorded on the pool.
     if (build.state === 'succeeded' && image && !conditionTrue(pool, 'Building') && !conditionTrue(pool, 'BuildPending')) {
+      await recordFollowed(client, poolName, image, rendered)
       say('succeeded', `built ${image}`)
       return image
     }
@@ -390,6 +392,26 @@ async function configMapLocalInputs(client: KubeClient, pool: string, opts: {pus
     pushSecretName: i.config.finalImagePushSecretName,
     rendered: i.rendered,
     tag: i.tag,
+  }
+}
+
+/**
+ * A build the cluster ran and oc-mob followed to its end goes into the image history as joined, with
+ * the rendered config it was built from, so `status` can say the image matches the config. Best
+ * effort: the build succeeded whether or not the history could be written.
+ */
+async function recordFollowed(client: KubeClient, pool: string, image: string, rendered: string | undefined): Promise<void> {
+  try {
+    const custom = await client.find<ConfigMap>(R.configMaps, CUSTOM_DOCKERFILE_CONFIG, NS)
+    await recordHistory(client, pool, {
+      customDockerfileHash: dockerfileHash(custom?.data?.[pool] || undefined),
+      image,
+      renderedConfig: rendered ?? '',
+      source: 'joined',
+      time: new Date().toISOString(),
+    })
+  } catch {
+    // `status` records the image as observed later.
   }
 }
 
