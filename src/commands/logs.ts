@@ -11,6 +11,9 @@ export default class Logs extends BaseCommand<typeof Logs> {
     pool: Args.string({description: 'The pool whose build log to show (default: the only pool with a build).', required: false}),
   }
 
+  // A log is plain text: -o is not offered (and refused with a pointer to status when typed).
+  static baseFlags: typeof BaseCommand.baseFlags = {...BaseCommand.baseFlags, output: {...BaseCommand.baseFlags.output, hidden: true}}
+
   static description = help.description
 
   static examples = help.examples

@@ -1,8 +1,4 @@
-/**
- * Progress for long operations: a spinner with elapsed time for a person at a terminal; one plain
- * line per change of phase otherwise (pipes, CI, NO_COLOR, -o json). Always on stderr.
- */
-import {MobError} from '../errors.js'
+
 import type {Term} from './term.js'
 
 export interface Progress {
@@ -81,9 +77,9 @@ export async function startProgress(term: Term, text: string, stream: NodeJS.Wri
 }
 
 /**
- * End a spinner on an error: the headline of a MobError (its message up to the first colon; the
- * error itself is printed next, with its details and next step), "failed" for anything else.
+ * End a spinner on an error: it goes from the screen, because the error is printed next, whole, with
+ * its details and next step (a second, cut-off copy of its message would only be noise).
  */
-export function failProgress(progress: Progress | undefined, error: unknown): void {
-  progress?.fail(error instanceof MobError ? error.message.split(':')[0] : 'failed')
+export function failProgress(progress: Progress | undefined, _error?: unknown): void {
+  progress?.stop()
 }
