@@ -5,6 +5,7 @@
  */
 import type {ChalkInstance} from 'chalk'
 import {stringify} from 'yaml'
+import {lineCount} from '../lib/ui/output.js'
 import type {KubeObject} from '../lib/kube/types.js'
 import type {NodeProgress} from '../lib/rollout/follow-nodes.js'
 import type {NodesPlan} from '../lib/layering/nodes.js'
@@ -69,7 +70,7 @@ export function renderSetupPlan(plan: SetupPlan, color: ChalkInstance, dryRun: b
     `  base pull secret: ${plan.settings.baseImagePullSecret || "(the cluster's global pull secret)"}${kept('baseImagePullSecret')}`,
     `  push secret:      ${plan.settings.finalImagePushSecret}${kept('finalImagePushSecret')}`,
     `  builder:          ${plan.settings.imageBuilderType}${kept('imageBuilderType')}`,
-    `  custom Dockerfile: ${plan.settings.customDockerfile === null ? '(none given; left as is)' : `${plan.settings.customDockerfile.split('\n').length} lines`}`,
+    `  custom Dockerfile: ${plan.settings.customDockerfile === null ? '(none given; left as is)' : lineCount(plan.settings.customDockerfile)}`,
     `  opt in now:       ${plan.enable ? 'yes' : 'no'}`,
     '',
     'Plan:',

@@ -37,7 +37,7 @@ export function poolQuestion(name: string, plan: PoolRollbackPlan): string {
 }
 
 export const poolProgressLine = (p: WaitProgress): string =>
-  `${p.done} of ${p.total} nodes run the image${p.pending.length > 0 ? ` (waiting for ${p.pending.slice(0, 3).join(', ')}${p.pending.length > 3 ? ', …' : ''})` : ''}`
+  `${p.done} of ${p.total} node${p.total === 1 ? '' : 's'} run${p.total === 1 ? 's' : ''} the image${p.pending.length > 0 ? ` (waiting for ${p.pending.slice(0, 3).join(', ')}${p.pending.length > 3 ? ', …' : ''})` : ''}`
 
 export function poolResultText(name: string, result: PoolRollbackResult, c: ChalkInstance): string {
   switch (result.outcome) {

@@ -24,7 +24,9 @@ export function setupText(result: SetupResult, color: ChalkInstance): string {
         '',
         result.enable
           ? `pool ${result.pool} is opted in: follow the build with \`oc mob status ${result.pool}\` or \`oc mob logs ${result.pool} -f\``
-          : `next: opt the pool in with \`oc mob enable ${result.pool} --wait\` (or build once with \`oc mob enable ${result.pool} --build\`)`,
+          : result.optedIn
+            ? `pool ${result.pool} was opted in already`
+            : `next: opt the pool in with \`oc mob enable ${result.pool} --wait\` (or build once with \`oc mob enable ${result.pool} --build\`)`,
       ].join('\n')
     }
   }

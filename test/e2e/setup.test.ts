@@ -194,7 +194,7 @@ describe('oc mob setup (end to end, flags only)', function () {
       '! final image pullspec: the tag "latest" of quay.io/myorg/os-image:latest is ignored: images are pushed as quay.io/myorg/os-image:<rendered config name>',
     )
     expect(r.stdout).to.match(
-      /update\s+configmap\/on-cluster-build-custom-dockerfile .*add the entry layering \(3 lines\); the entries of other are kept/,
+      /update\s+configmap\/on-cluster-build-custom-dockerfile .*add the entry layering \(2 lines\); the entries of other are kept/,
     )
     expect(r.stdout).to.match(/update\s+machineconfigpool\/layering: add the label machineconfiguration\.openshift\.io\/layering-enabled=/)
     expect(r.stdout).to.include('pool layering is opted in')

@@ -65,7 +65,10 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
     }
 
     if (result.outcome === 'rolled-back') {
-      if (result.rolledOut) progress?.succeed(`all ${result.rolledOut.total} nodes of pool ${name} run the image`)
+      if (result.rolledOut)
+        progress?.succeed(
+          `${result.rolledOut.total === 1 ? 'the node' : `all ${result.rolledOut.total} nodes`} of pool ${name} run${result.rolledOut.total === 1 ? 's' : ''} the image`,
+        )
       else progress?.stop()
     }
 

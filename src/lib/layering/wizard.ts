@@ -84,7 +84,7 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
       choice = await ask.select<string>({
         choices: [
           ...custom.map((p) => ({
-            name: `${p.metadata.name} (existing pool${isLayered(p) ? ', opted in' : ''}, ${p.status?.machineCount ?? 0} nodes)`,
+            name: `${p.metadata.name} (existing pool${isLayered(p) ? ', opted in' : ''}, ${p.status?.machineCount ?? 0} node${p.status?.machineCount === 1 ? '' : 's'})`,
             value: p.metadata.name!,
           })),
           {name: 'a new pool', value: NEW_POOL},

@@ -53,6 +53,12 @@ export function shortDigest(ref: string | null | undefined, hexChars = 12): stri
   return m ? `${m[1]}${m[2].slice(0, hexChars)}` : ref
 }
 
+/** "1 line", "2 lines": the lines of a text, a final newline not counted as the start of another. */
+export function lineCount(text: string): string {
+  const n = text === '' ? 0 : text.replace(/\n$/, '').split('\n').length
+  return `${n} line${n === 1 ? '' : 's'}`
+}
+
 /**
  * An image reference short enough for a table: the repository's last path component and the first
  * hex digits of the digest (`os-image@sha256:0123456789ab`); `-o wide` shows it whole.

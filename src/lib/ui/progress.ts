@@ -1,4 +1,3 @@
-
 import type {Term} from './term.js'
 
 export interface Progress {

@@ -12,6 +12,7 @@ import {CONTEXT_FILES, type LocalBuildInputs, renderPoolDockerfile} from '../../
 import {StallGuard} from '../../build/stall-watch.js'
 import {dockerfileHash, recordHistory} from '../../cluster/history.js'
 import {ExitCode, MobError} from '../../errors.js'
+import {lineCount} from '../../ui/output.js'
 import type {KubeClient} from '../../kube/client.js'
 import {discover} from '../../kube/discovery.js'
 import {R} from '../../kube/resources.js'
@@ -155,7 +156,7 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
   if (s.customDockerfile === undefined) return undefined
   const current = await client.find<ConfigMap>(R.configMaps, CUSTOM_DOCKERFILE_CONFIG, NS)
   const content = s.customDockerfile
-  const lines = content.split('\n').length
+  const lines = lineCount(content)
   if (!current) {
     return {
       access: [cmAccess('create')],
@@ -165,7 +166,7 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
         manifest: configMap(CUSTOM_DOCKERFILE_CONFIG, {[s.pool]: content}),
         name: CUSTOM_DOCKERFILE_CONFIG,
         namespace: NS,
-        summary: `create with the custom Dockerfile of pool ${s.pool} (${lines} lines)`,
+        summary: `create with the custom Dockerfile of pool ${s.pool} (${lines})`,
       },
       async run() {
         await client.create<ConfigMap>(R.configMaps, configMap(CUSTOM_DOCKERFILE_CONFIG, {[s.pool]: content}))
@@ -210,7 +211,7 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
         manifest,
         name: CUSTOM_DOCKERFILE_CONFIG,
         namespace: NS,
-        summary: `add the entry ${s.pool} (${lines} lines)${keep}`,
+        summary: `add the entry ${s.pool} (${lines})${keep}`,
       },
       run,
     }

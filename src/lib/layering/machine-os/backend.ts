@@ -14,6 +14,7 @@
 import {machineOSLocalInputs, renderMachineOSDockerfile} from './context.js'
 import {buildWithMachineOSConfig} from './build.js'
 import {ExitCode, isMobError, MobError} from '../../errors.js'
+import {lineCount} from '../../ui/output.js'
 import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool} from '../../kube/types.js'
@@ -229,7 +230,7 @@ export const machineOSConfigBackend: LayeringBackend = {
     }
 
     const spec = wantedSpec(s, current)
-    const what = `push to ${spec!.renderedImagePushSpec} with ${s.finalImagePushSecret}${s.baseImagePullSecret ? `, pull with ${s.baseImagePullSecret}` : ''}${spec!.containerFile ? `, a custom Dockerfile (${spec!.containerFile[0]?.content?.split('\n').length ?? 0} lines)` : ''}`
+    const what = `push to ${spec!.renderedImagePushSpec} with ${s.finalImagePushSecret}${s.baseImagePullSecret ? `, pull with ${s.baseImagePullSecret}` : ''}${spec!.containerFile ? `, a custom Dockerfile (${lineCount(spec!.containerFile[0]?.content ?? '')})` : ''}`
     if (!current) {
       return [
         {
