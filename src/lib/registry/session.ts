@@ -7,7 +7,7 @@
  */
 import {type Action, type Challenge, parseChallenges, registryErrorCode, registryErrorText, scopeFor, tokenUrl} from './challenge.js'
 import {type RegistryResponse, RegistryNetError, registryRequest, type TrustedCAs} from './http.js'
-import type {Credentials} from '../registry/auth.js'
+import type {Credentials} from './auth.js'
 
 export interface SessionOptions {
   timeoutMs: number
