@@ -98,6 +98,15 @@ describe('sim: the machine-os-builder and a registry (scripted mode)', function 
     const before = await settled()
     await setContainerfile('FROM configs AS final\nRUN echo three\n')
     const current = await settled(before)
+    // The node controller follows the build the MachineOSConfig names, though several builds share the rendered config.
+    await waitFor(
+      'the worker nodes on the current image',
+      async () =>
+        (await cluster.client.list(R.nodes, undefined, 'node-role.kubernetes.io/worker')).items.every(
+          (n) => n.metadata.annotations?.[`${P}/currentImage`] === current.status.digestedImagePushSpec,
+        ),
+      30_000,
+    )
     const nodes = (await cluster.client.list(R.nodes)).items
     const used = new Set(
       nodes.flatMap((n) => [n.metadata.annotations?.[`${P}/currentImage`], n.metadata.annotations?.[`${P}/desiredImage`]]),
