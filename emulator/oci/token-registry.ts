@@ -62,6 +62,8 @@ export interface TokenRegistry {
   addImage(repository: string, reference: string): void
   /** Whether a tag or digest of a repository exists. */
   hasImage(repository: string, reference: string): boolean
+  /** Turns manifest deletes on or off (off: 405 UNSUPPORTED, as distribution with deletes disabled). */
+  setDeletes(enabled: boolean): void
   stop(): Promise<void>
 }
 
@@ -92,6 +94,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const uploads = new Set<string>()
   const grants = new Map<string, Grant[]>()
   const mode = opts.auth ?? 'bearer'
+  let deletes = opts.deletes ?? true
   const images: Record<string, string[]> = Object.fromEntries(Object.entries(opts.images ?? {}).map(([k, v]) => [k, [...v]]))
   const service = 'oc-mob-token-registry'
   let origin = ''
@@ -190,7 +193,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
         ? send(200, JSON.stringify({name: repository, tags: known.filter((t) => !t.startsWith('sha256:'))}))
         : send(404, errorBody('NAME_UNKNOWN', 'repository name not known to registry'))
     if (kind === 'manifests' && req.method === 'DELETE') {
-      if (opts.deletes === false) return send(405, errorBody('UNSUPPORTED', 'The operation is unsupported.'))
+      if (!deletes) return send(405, errorBody('UNSUPPORTED', 'The operation is unsupported.'))
       if (!known?.includes(ref)) return send(404, errorBody('MANIFEST_UNKNOWN', 'manifest unknown'))
       images[repository] = known.filter((r) => r !== ref)
       return send(202)
@@ -224,6 +227,9 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     hasImage: (repository, reference) => Boolean(images[repository]?.includes(reference)),
     host: `127.0.0.1:${port}`,
     openUploads: () => [...uploads],
+    setDeletes: (enabled) => {
+      deletes = enabled
+    },
     requests,
     stop: () =>
       new Promise<void>((resolve) => {
