@@ -10,7 +10,7 @@ import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {checkKeep, type PruneOptions, type PruneResult, pruneMachineOSPool} from './machine-os/prune.js'
 
-export type {KeptBuild, PrunedBuild, PrunePlan, PruneResult} from './machine-os/prune.js'
+export type {KeptBuild, PrunePlan, PruneResult} from './machine-os/prune.js'
 export {checkKeep} from './machine-os/prune.js'
 
 export async function prunePool(client: KubeClient, pool: string, opts: PruneOptions): Promise<PruneResult> {
