@@ -136,6 +136,32 @@ describe('oc mob rollback of a MachineOSConfig pool (4.18+, simulated machine-os
     }
   })
 
+  it('is refused when the push secret cannot show the image exists (registry 401), nothing changes; --force --dry-run goes on with a warning', async () => {
+    const secret = (await cluster.client.get(SR.secrets, MCO_NS, 'push'))!
+    const setAuth = (auth: string) =>
+      cluster.client.update(SR.secrets, MCO_NS, 'push', (s) => {
+        s.data['.dockerconfigjson'] = b64(JSON.stringify({auths: {[reg.host]: {auth: b64(auth)}}}))
+      })
+    await setAuth('robot:wrong')
+    try {
+      const before = await state()
+      const r = await run(['rollback', 'worker', '--yes', ...kc()])
+      expect(r.exitCode).to.equal(7)
+      expect(r.stderr).to.include(`error: could not make sure image ${first.image} still exists: HEAD /v2/${REPO}/manifests/`)
+      expect(r.stderr).to.include('HTTP 401')
+      expect(r.stderr).to.include('next: run `oc mob doctor worker`')
+      const forced = await run(['rollback', 'worker', '--force', '--dry-run', ...kc()])
+      expect(forced.exitCode, forced.stderr).to.equal(0)
+      expect(forced.stdout).to.include('warning: the registry could not tell whether the image still exists')
+      expect(forced.stdout).to.include('(dry run: nothing was changed)')
+      expect(await state()).to.deep.equal(before)
+    } finally {
+      await cluster.client.update(SR.secrets, MCO_NS, 'push', (s) => {
+        s.data = secret.data
+      })
+    }
+  })
+
   it('is refused with the API server’s message when the recorded spec no longer validates, and nothing changes', async () => {
     const cm = (await historyCm())!
     const saved = cm.data.worker

@@ -112,11 +112,31 @@ const sameSpec = (a: MachineOSConfig['spec'], b: MachineOSConfig['spec']): boole
   JSON.stringify(sortedSpec(a)) === JSON.stringify(sortedSpec(b))
 
 /** The entry rolled back to: --to, or the newest earlier one with a recorded spec that differs from today's. */
-function pickTarget(history: HistoryEntry[], mosc: MachineOSConfig, current: string | undefined, pool: string, to?: string): number {
+/**
+ * --to in the merged history: a number counts in the history as stored (what `status --history`
+ * showed), shifted past the builds first seen now, which join at its head.
+ */
+function entryFor(history: HistoryEntry[], known: HistoryEntry[], to: string): number {
+  if (!/^\s*\d+\s*$/.test(to) || known.length === 0) return findEntry(history, to)
+  const stored = new Set(known.map((e) => e.image))
+  const added = history.filter((e) => !stored.has(e.image)).length
+  const i = findEntry(known, to)
+  // The history keeps a limited number of entries: one pushed out by the new ones is looked up by image (and not found).
+  return history[i + added]?.image === known[i].image ? i + added : findEntry(history, known[i].image)
+}
+
+function pickTarget(
+  history: HistoryEntry[],
+  known: HistoryEntry[],
+  mosc: MachineOSConfig,
+  current: string | undefined,
+  pool: string,
+  to?: string,
+): number {
   const withSpec = history.filter((e) => e.machineOSConfigSpec)
   const list = `list them with \`oc mob status ${pool} --history\` (entries with a recorded spec can be rolled back to)`
   if (to !== undefined) {
-    const i = findEntry(history, to)
+    const i = entryFor(history, known, to)
     if (!history[i].machineOSConfigSpec) {
       throw invalid(
         `oc-mob did not record the MachineOSConfig spec that built ${history[i].image}: it saw that build only when it was no longer the current one, so the spec to restore is not known`,
@@ -192,7 +212,7 @@ export async function rollbackMachineOSPool(
   const history = withObservations(known, observations)
   const rendered = renderedConfig(pool) ?? ''
   const current = mosc.status?.currentImagePullSpec || undefined
-  const index = pickTarget(history, mosc, current, name, opts.to)
+  const index = pickTarget(history, known, mosc, current, name, opts.to)
   const target = {...history[index], index}
   const spec = target.machineOSConfigSpec!
   const own = buildsOf(mosbs, mosc)
