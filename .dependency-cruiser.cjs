@@ -98,7 +98,7 @@ module.exports = {
       severity: 'error',
       comment:
         'What differs between the 4.14/4.15 ConfigMap mechanism and MachineOSConfig lives in a backend folder of src/lib/layering ' +
-        '(configmap/, machine-os/): outside lib/layering, code goes through lib/layering (generation.ts, logs/, rollback.ts, build-shapes.ts) and never asks which generation a pool uses.',
+        '(configmap/, machine-os/): outside lib/layering, code goes through lib/layering (generation.ts, logs/, rollback.ts, prune.ts, build-shapes.ts) and never asks which generation a pool uses.',
       from: {path: '^src/', pathNot: '^src/lib/layering/'},
       to: {path: '^src/lib/layering/(configmap|machine-os)/'},
     },

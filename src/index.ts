@@ -23,6 +23,7 @@ import Logs from './commands/logs.js'
 import MachineConfig from './commands/machineconfig.js'
 import NodesAdd from './commands/nodes/add.js'
 import NodesRemove from './commands/nodes/remove.js'
+import Prune from './commands/prune.js'
 import Rollback from './commands/rollback/index.js'
 import RollbackNode from './commands/rollback/node.js'
 import Setup from './commands/setup.js'
@@ -49,6 +50,7 @@ export const COMMANDS: Record<string, typeof Command> = {
   machineconfig: MachineConfig,
   'nodes:add': NodesAdd,
   'nodes:remove': NodesRemove,
+  prune: Prune,
   rollback: Rollback,
   'rollback:node': RollbackNode,
   setup: Setup,

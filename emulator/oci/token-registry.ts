@@ -8,11 +8,12 @@
 //   password, or a service-account-style JWT as the password, refused once its `exp` has passed) and
 //   grants the asked actions the user is allowed, like docker's token servers (never more);
 // - manifests (HEAD/GET), tags/list, blob upload sessions (POST, DELETE to cancel), manifest DELETE
-//   (405 UNSUPPORTED when deletes are disabled, 404 MANIFEST_UNKNOWN otherwise), with 401
-//   `error="insufficient_scope"` when the token lacks the action;
+//   (405 UNSUPPORTED when deletes are disabled; otherwise 202 and the image is gone when it exists,
+//   404 MANIFEST_UNKNOWN when not), with 401 `error="insufficient_scope"` when the token lacks the action;
 // - optionally HTTPS with a given certificate, and a mode that accepts connections and never answers.
 //
-// Nothing is stored: it knows the images it was started with, and records every request it served.
+// Nothing is stored: it knows the images it was started with or was told of (addImage), forgets the
+// ones deleted, and records every request it served.
 import {randomBytes, randomUUID} from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
@@ -57,6 +58,12 @@ export interface TokenRegistry {
   requests: ServedRequest[]
   /** Upload sessions opened and not cancelled. */
   openUploads(): string[]
+  /** Makes a tag or digest of a repository exist (as if pushed). */
+  addImage(repository: string, reference: string): void
+  /** Whether a tag or digest of a repository exists. */
+  hasImage(repository: string, reference: string): boolean
+  /** Turns manifest deletes on or off (off: 405 UNSUPPORTED, as distribution with deletes disabled). */
+  setDeletes(enabled: boolean): void
   stop(): Promise<void>
 }
 
@@ -87,6 +94,8 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const uploads = new Set<string>()
   const grants = new Map<string, Grant[]>()
   const mode = opts.auth ?? 'bearer'
+  let deletes = opts.deletes ?? true
+  const images: Record<string, string[]> = Object.fromEntries(Object.entries(opts.images ?? {}).map(([k, v]) => [k, [...v]]))
   const service = 'oc-mob-token-registry'
   let origin = ''
 
@@ -176,7 +185,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
       )
     }
 
-    const known = opts.images?.[repository]
+    const known = images[repository]
     const kind = route[2].split('/')[0]
     const ref = kind === 'blobs' ? route[2].slice('blobs/uploads/'.length) : route[2].split('/').slice(1).join('/')
     if (kind === 'tags')
@@ -184,8 +193,10 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
         ? send(200, JSON.stringify({name: repository, tags: known.filter((t) => !t.startsWith('sha256:'))}))
         : send(404, errorBody('NAME_UNKNOWN', 'repository name not known to registry'))
     if (kind === 'manifests' && req.method === 'DELETE') {
-      if (opts.deletes === false) return send(405, errorBody('UNSUPPORTED', 'The operation is unsupported.'))
-      return send(404, errorBody('MANIFEST_UNKNOWN', 'manifest unknown'))
+      if (!deletes) return send(405, errorBody('UNSUPPORTED', 'The operation is unsupported.'))
+      if (!known?.includes(ref)) return send(404, errorBody('MANIFEST_UNKNOWN', 'manifest unknown'))
+      images[repository] = known.filter((r) => r !== ref)
+      return send(202)
     }
 
     if (kind === 'manifests') {
@@ -210,8 +221,15 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const {port} = server.address() as AddressInfo
   origin = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`
   return {
+    addImage: (repository, reference) => {
+      images[repository] = [...(images[repository] ?? []).filter((r) => r !== reference), reference]
+    },
+    hasImage: (repository, reference) => Boolean(images[repository]?.includes(reference)),
     host: `127.0.0.1:${port}`,
     openUploads: () => [...uploads],
+    setDeletes: (enabled) => {
+      deletes = enabled
+    },
     requests,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -61,8 +61,12 @@ export interface SimulationOptions {
   scripts?: ContainerScript[]
   /** Extra in-process containers. */
   processes?: ContainerProcess[]
-  /** Real mode: use this registry / buildah storage instead of starting new ones. */
-  registry?: RegistryHandle
+  /**
+   * Real mode: use this registry / buildah storage instead of starting new ones. Scripted mode: the
+   * registry (e.g. the token-registry stand-in) in which the machine-os-builder checks that a build's
+   * image still exists before reusing it, and deletes the images of deleted builds.
+   */
+  registry?: RegistryHandle & {auth?: {user: string; password: string}}
   storage?: StorageHandle
   log?: Logger
   /**
@@ -219,7 +223,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
           ]
         : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
-      ...(on.machineOS ? [new MachineOSController(client, log, {...loopOpts, registry: mode === 'real' ? registry : undefined})] : []),
+      ...(on.machineOS ? [new MachineOSController(client, log, {...loopOpts, registry: mode === 'real' ? registry : opts.registry})] : []),
     ]
     const started: typeof parts = []
     try {

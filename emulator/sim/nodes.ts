@@ -122,9 +122,15 @@ export class NodeController {
       const pool = this.pools.get(c.spec?.machineConfigPool?.name)
       if (!pool) continue
       const rendered = pool.spec?.configuration?.name
-      const b = builds.find((x) => x.spec?.machineOSConfig?.name === c.metadata.name && x.spec?.machineConfig?.name === rendered)
-      const succeeded = b && (b.status?.conditions ?? []).some((x: Obj) => x.type === 'Succeeded' && x.status === 'True')
+      // The build of the rendered config the MachineOSConfig names as current (several specs may have built for one config).
       const image = c.status?.currentImagePullSpec
+      const named = c.metadata.annotations?.['machineconfiguration.openshift.io/current-machine-os-build']
+      const forConfig = builds.filter((x) => x.spec?.machineOSConfig?.name === c.metadata.name && x.spec?.machineConfig?.name === rendered)
+      const b =
+        forConfig.find((x) => x.metadata.name === named) ??
+        forConfig.find((x) => image && x.status?.digestedImagePushSpec === image) ??
+        forConfig[0]
+      const succeeded = b && (b.status?.conditions ?? []).some((x: Obj) => x.type === 'Succeeded' && x.status === 'True')
       out.set(
         pool.metadata.name,
         succeeded && image && b.status?.digestedImagePushSpec === image

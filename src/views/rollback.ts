@@ -2,10 +2,21 @@
 import type {ChalkInstance} from 'chalk'
 import type {NodeRollbackPlan, NodeRollbackResult} from '../lib/rollout/node.js'
 import type {WaitProgress} from '../lib/rollout/nodes.js'
-import type {PoolRollbackPlan, PoolRollbackResult} from '../lib/layering/rollback.js'
+import {
+  type ConfigMapPlan,
+  isMachineOSPlan,
+  type MachineOSRollbackPlan,
+  type MachineOSRollbackResult,
+  type PoolRollbackPlan,
+  type PoolRollbackResult,
+} from '../lib/layering/rollback.js'
 import {shortDigest, table} from '../lib/ui/output.js'
 
 export function poolPlanText(plan: PoolRollbackPlan, c: ChalkInstance): string {
+  return isMachineOSPlan(plan) ? machineOSPlanText(plan, c) : configMapPlanText(plan, c)
+}
+
+function configMapPlanText(plan: ConfigMapPlan, c: ChalkInstance): string {
   const t = plan.target
   const lines = [
     `Roll back pool ${plan.pool} (rendered config ${plan.renderedConfig}):`,
@@ -31,7 +42,57 @@ export function poolPlanText(plan: PoolRollbackPlan, c: ChalkInstance): string {
   return lines.join('\n')
 }
 
+/** 4.18+: the spec restored, what the builder does with it, and the nodes. */
+function machineOSPlanText(plan: MachineOSRollbackPlan, c: ChalkInstance): string {
+  const t = plan.target
+  const lines = [
+    `Roll back pool ${plan.pool} by restoring the spec of MachineOSConfig ${plan.machineOSConfig} that built`,
+    `  ${t.image}`,
+    `  history entry ${t.index}: MachineOSBuild ${t.machineOSBuild ?? '(unknown)'}, ${t.source} ${t.time}${t.renderedConfig ? ` for ${t.renderedConfig}` : ''}`,
+    `  the pool runs ${plan.currentImage ?? '(no image)'} now (MachineOSBuild ${plan.currentBuild ?? '(none)'})`,
+  ]
+  if (plan.imageCheck.status !== 'skipped') lines.push(`  registry: ${plan.imageCheck.answer}`)
+  lines.push('')
+  if (plan.expect === 'reuse') {
+    lines.push(
+      `No build: the machine-os-builder finds MachineOSBuild ${plan.earlierBuild} by its hash and reuses its image; the node controller rolls the nodes to it.`,
+    )
+  } else {
+    lines.push(
+      c.yellow('A NEW BUILD: restoring the spec builds the old custom content with today’s config, not the earlier image, because'),
+      ...plan.reasons.map((r) => c.yellow(`  - ${r}`)),
+    )
+  }
+
+  if (plan.diff) lines.push('', plan.diff.trimEnd())
+  lines.push(
+    '',
+    plan.nodes.length === 0
+      ? `Pool ${plan.pool} has no nodes: nothing reboots.`
+      : table(plan.nodes, [
+          {get: (n) => n.name, header: 'NODE'},
+          {get: (n) => shortDigest(n.currentImage), header: 'RUNS NOW'},
+          {
+            get: (n) =>
+              !n.reboots
+                ? 'already runs it'
+                : plan.expect === 'reuse'
+                  ? `reboots into ${shortDigest(t.image)}`
+                  : 'reboots into the new build',
+            header: 'AFTER',
+            paint: (s, n) => (n.reboots ? c.yellow(s) : s),
+          },
+        ]),
+  )
+  if (plan.nodes.some((n) => n.reboots))
+    lines.push(`(nodes are updated ${plan.maxUnavailable} at a time, as the pool's maxUnavailable says)`)
+  for (const w of plan.warnings) lines.push(c.yellow(`warning: ${w}`))
+  return lines.join('\n')
+}
+
 export function poolQuestion(name: string, plan: PoolRollbackPlan): string {
+  if (isMachineOSPlan(plan))
+    return `Restore this spec on MachineOSConfig ${plan.machineOSConfig}${plan.expect === 'build' ? ' (a new build)' : ''}?`
   const reboots = plan.nodes.filter((n) => n.reboots).length
   return `Point pool ${name} at this image${reboots > 0 ? ` and reboot ${reboots} node${reboots === 1 ? '' : 's'}` : ''}?`
 }
@@ -45,12 +106,15 @@ export function poolResultText(name: string, result: PoolRollbackResult, c: Chal
       return `${poolPlanText(result, c)}\n(dry run: nothing was changed)`
     }
     case 'already': {
-      return `Pool ${name} already runs ${result.target.image}; nothing to do.`
+      return isMachineOSPlan(result)
+        ? `MachineOSConfig ${result.machineOSConfig} already has the spec that built ${result.target.image}; nothing to do.`
+        : `Pool ${name} already runs ${result.target.image}; nothing to do.`
     }
     case 'declined': {
       return 'Nothing was changed.'
     }
     default: {
+      if (isMachineOSPlan(result)) return machineOSDoneText(name, result as MachineOSRollbackResult)
       return [
         `Pool ${name} now points at ${result.target.image} (was ${result.currentImage ?? 'none'}).`,
         result.rolledOut
@@ -59,6 +123,24 @@ export function poolResultText(name: string, result: PoolRollbackResult, c: Chal
       ].join('\n')
     }
   }
+}
+
+function machineOSDoneText(name: string, result: MachineOSRollbackResult): string {
+  const lines = [
+    `MachineOSConfig ${result.machineOSConfig} has the spec of MachineOSBuild ${result.target.machineOSBuild ?? '(unknown)'} again.`,
+  ]
+  if (result.image) {
+    lines.push(`The machine-os-builder points pool ${name} at ${result.image}.`)
+    if (result.rolledOut) lines.push(`All ${result.rolledOut.total} node${result.rolledOut.total === 1 ? '' : 's'} run it.`)
+  } else {
+    lines.push(
+      result.expect === 'reuse'
+        ? `The machine-os-builder reuses ${result.target.image} and the node controller rolls the nodes to it, ${result.maxUnavailable} at a time; follow with \`oc mob status ${name} --watch\`.`
+        : `The machine-os-builder builds it anew; follow with \`oc mob build ${name} --follow\`.`,
+    )
+  }
+
+  return lines.join('\n')
 }
 
 export function nodePlanText(plan: NodeRollbackPlan, c: ChalkInstance): string {

@@ -119,6 +119,16 @@ export function statusText(s: StatusResult, c: ChalkInstance, opts: {wide?: bool
               {get: (h) => h.source, header: 'SOURCE'},
               {get: (h) => h.renderedConfig, header: 'RENDERED CONFIG'},
               {get: (h) => img(h.image), header: 'IMAGE'},
+              // 4.18+: the build, and whether the spec that produced it is known (rollback restores it).
+              ...(s.history.some((h) => h.machineOSBuild)
+                ? [
+                    {
+                      get: (h: HistoryRow) =>
+                        h.machineOSBuild ? `${h.machineOSBuild}${h.machineOSConfigSpec ? '' : ' (spec not recorded)'}` : '',
+                      header: 'MACHINEOSBUILD',
+                    },
+                  ]
+                : []),
               {get: (h) => (h.current ? 'current' : ''), header: 'NOW', paint: (t, h) => (h.current ? c.green(t) : t)},
             ]),
     )

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {humanDuration, parseChallenges, registryErrorText, scopeFor, tokenExpiry, tokenUrl} from '../../src/lib/doctor/challenge.js'
+import {humanDuration, parseChallenges, registryErrorText, scopeFor, tokenExpiry, tokenUrl} from '../../src/lib/registry/challenge.js'
 import {containerfileChecks, nodeChecks, poolNodes} from '../../src/lib/doctor/pool.js'
 import {credentialsIn, tokenChecks} from '../../src/lib/doctor/secrets.js'
 import type {MachineConfigPool, Node} from '../../src/lib/kube/types.js'

@@ -16,7 +16,10 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
 
   static flags = {
     'dry-run': dryRunFlag('Show the image and the nodes that would reboot; change nothing.'),
-    force: Flags.boolean({description: 'Roll back even while a build runs, or to an image of another rendered config.'}),
+    force: Flags.boolean({
+      description:
+        'Roll back even while a build runs, or to an image of another rendered config; 4.18+: without the registry check, or anew when the image is gone.',
+    }),
     timeout: timeoutFlag('With --wait: stop waiting after this long (e.g. 30m); the rollout goes on.', {dependsOn: ['wait']}),
     to: Flags.string({
       description: 'The history entry to go back to: its number N (0 = newest) or (a prefix of) its digest.',

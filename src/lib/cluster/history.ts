@@ -14,6 +14,7 @@ import {isStatus, type KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
+import type {MachineOSConfig} from '../mco/machine-os.js'
 
 export const HISTORY_CONFIGMAP = 'oc-mob-image-history'
 const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
@@ -33,6 +34,13 @@ export interface HistoryEntry {
   source: 'built' | 'joined' | 'observed' | 'rollback'
   /** For rollback entries: the image the pool had before, which the rollback moved away from. */
   replaced?: string
+  /** 4.18+: the MachineOSBuild that built the image. */
+  machineOSBuild?: string
+  /**
+   * 4.18+: the MachineOSConfig spec the image was built from, recorded while that build was the
+   * MachineOSConfig's current one (absent when oc-mob never saw it so).
+   */
+  machineOSConfigSpec?: MachineOSConfig['spec']
 }
 
 export function dockerfileHash(custom: string | undefined): string {
@@ -128,32 +136,88 @@ export interface Observation {
   pool: string
   image: string
   renderedConfig: string
+  /** 4.18+: the MachineOSBuild that built it. */
+  machineOSBuild?: string
+  /** 4.18+: the MachineOSConfig spec known to have produced it. */
+  machineOSConfigSpec?: MachineOSConfig['spec']
+  /** When it was built (default: now). */
+  time?: string
+  /** How it was seen (default observed). */
+  source?: HistoryEntry['source']
+}
+
+/** Whether recording the observation would add to the pool's history: a new image, or what an entry of it lacks. */
+export function teaches(entries: HistoryEntry[], o: Observation): boolean {
+  const same = entries.filter((e) => e.image === o.image)
+  if (same.length === 0) return true
+  return same.some(
+    (e) =>
+      (o.machineOSConfigSpec !== undefined && e.machineOSConfigSpec === undefined) ||
+      (o.machineOSBuild !== undefined && e.machineOSBuild === undefined),
+  )
 }
 
 /**
  * Record images seen on pools that their history does not know yet, as `observed` entries, in one
- * write. Images already anywhere in a pool's history are left alone. Returns the pools written.
+ * write. Images already in a pool's history are left alone, except that a MachineOSConfig spec or
+ * MachineOSBuild learnt since is added to their entries. Returns the pools written.
  */
 export async function recordObserved(client: KubeClient, seen: Observation[], now = new Date()): Promise<string[]> {
   if (seen.length === 0) return []
   const {changed: written} = await updateHistory(client, (all) => {
-    const changed: string[] = []
-    for (const o of seen) {
-      const current = all[o.pool] ?? []
-      if (current.some((e) => e.image === o.image)) continue
-      all[o.pool] = addEntry(current, {
-        customDockerfileHash: '',
-        image: o.image,
-        renderedConfig: o.renderedConfig,
-        source: 'observed',
-        time: now.toISOString(),
-      })
-      changed.push(o.pool)
+    const changed = new Set<string>()
+    for (const pool of new Set(seen.map((o) => o.pool))) {
+      const current = all[pool] ?? []
+      const next = withObservations(
+        current,
+        seen.filter((o) => o.pool === pool),
+        now,
+      )
+      if (next === current) continue
+      all[pool] = next
+      changed.add(pool)
     }
 
-    return changed
+    return [...changed]
   })
   return written
+}
+
+/**
+ * A pool's history with observations of it added (the same list when they teach it nothing): new
+ * images at the head, in the order given; what an entry of a known image lacks filled in.
+ */
+export function withObservations(entries: HistoryEntry[], seen: Observation[], now = new Date()): HistoryEntry[] {
+  let list = entries
+  for (const o of seen) {
+    if (!teaches(list, o)) continue
+    if (list.some((e) => e.image === o.image)) {
+      list = list.map((e) =>
+        e.image === o.image && teaches([e], o)
+          ? {
+              ...e,
+              machineOSBuild: e.machineOSBuild ?? o.machineOSBuild,
+              machineOSConfigSpec: e.machineOSConfigSpec ?? o.machineOSConfigSpec,
+              renderedConfig: e.renderedConfig || o.renderedConfig,
+            }
+          : e,
+      )
+      continue
+    }
+
+    const entry: HistoryEntry = {
+      customDockerfileHash: '',
+      image: o.image,
+      renderedConfig: o.renderedConfig,
+      source: o.source ?? 'observed',
+      time: o.time ?? now.toISOString(),
+    }
+    if (o.machineOSBuild) entry.machineOSBuild = o.machineOSBuild
+    if (o.machineOSConfigSpec) entry.machineOSConfigSpec = o.machineOSConfigSpec
+    list = addEntry(list, entry)
+  }
+
+  return list
 }
 
 /** Images a rollback moved away from: not offered again as the default target. */

@@ -14,7 +14,7 @@ import {readOsImage} from '../build/inputs.js'
 import {detectBackend} from '../layering/generation.js'
 import {isInternalRegistry} from '../layering/preflight.js'
 import {poolNotFound} from '../cluster/pools.js'
-import {DEFAULT_CAS, type TrustedCAs} from './http.js'
+import {DEFAULT_CAS, type TrustedCAs} from '../registry/http.js'
 import {containerfileChecks, nodeChecks, settingsCheck, poolNodes, type PoolWithStream, streamOf} from './pool.js'
 import {registryChecks, type Need} from './needs.js'
 import {

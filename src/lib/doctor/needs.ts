@@ -4,9 +4,9 @@
  * probes run at once; each request is time-boxed, so one registry that does not answer only fails its
  * own rows.
  */
-import type {Action} from './challenge.js'
-import type {TrustedCAs} from './http.js'
-import {type ProbeResult, RegistrySession} from './registry.js'
+import type {Action} from '../registry/challenge.js'
+import type {TrustedCAs} from '../registry/http.js'
+import {type ProbeResult, RegistrySession} from '../registry/session.js'
 import {isInternalRegistry} from '../layering/preflight.js'
 import type {ImageReference} from '../registry/reference.js'
 import {credentialsIn, type SecretInUse} from './secrets.js'

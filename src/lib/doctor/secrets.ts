@@ -17,7 +17,7 @@ import {
   type ParsedDockerSecret,
   registriesIn,
 } from '../registry/auth.js'
-import {humanDuration, tokenExpiry} from './challenge.js'
+import {humanDuration, tokenExpiry} from '../registry/challenge.js'
 import type {DoctorCheck} from './types.js'
 
 export type SecretRole = 'base' | 'global' | 'internal' | 'push'

@@ -4,8 +4,10 @@
  */
 import type {Stall} from '../build/stall.js'
 import type {BuildObjectInfo} from '../cluster/build-objects.js'
+import {type HistoryEntry, type Observation, teaches} from '../cluster/history.js'
 import type {MachineConfigPool} from '../kube/types.js'
 import {configMapPoolView, configMapProblems, configMapStall} from './configmap/pool-status.js'
+import {machineOSObservations} from './machine-os/history.js'
 import {machineOSPoolProblems, machineOSPoolView, machineOSStall} from './machine-os/pool-status.js'
 import type {BuildPods, BuildProblem, PoolContext, PoolView, ViewedPool} from './pool-view.js'
 
@@ -27,4 +29,12 @@ export function poolStall(p: ViewedPool, pods: BuildPods, now: number): Stall | 
 export function buildProblems(p: ViewedPool, objects: BuildObjectInfo[], failedForCause: boolean): BuildProblem[] {
   if (p.optIn === 'machineosconfig') return failedForCause ? [] : machineOSPoolProblems(p)
   return p.layered ? configMapProblems(p, objects, failedForCause) : []
+}
+
+/**
+ * 4.18+: the pool's successful MachineOSBuilds that its image history does not know yet (or knows
+ * without the MachineOSConfig spec now known to have produced them), for rollback.
+ */
+export function historyObservations(pool: string, history: HistoryEntry[], ctx: Pick<PoolContext, 'mosbs' | 'mosc'>): Observation[] {
+  return ctx.mosc ? machineOSObservations(pool, ctx.mosc, ctx.mosbs).filter((o) => teaches(history, o)) : []
 }

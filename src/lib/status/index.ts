@@ -21,6 +21,7 @@ import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool} from 
 import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
 import {
   buildProblems,
+  historyObservations,
   type ImageMatch,
   type MachineOSConfigView,
   type PoolBuild,
@@ -468,6 +469,11 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   const observations: Observation[] = []
   for (const [i, p] of pools.entries()) {
     const raw = wanted[i]
+    if (p.optIn === 'machineosconfig') {
+      observations.push(...historyObservations(p.name, histories[p.name] ?? [], {mosbs: snap.machineOSBuilds, mosc: mosc(raw)}))
+      continue
+    }
+
     if (p.optIn !== 'label' || !p.image || !p.renderedConfig) continue
     if ((histories[p.name] ?? []).some((e) => e.image === p.image)) continue
     // Only when nothing says the image belongs to an earlier config: the build succeeded and no newer build is under way.
@@ -605,8 +611,9 @@ export async function watchStatus(client: KubeClient, opts: StatusOptions, onCha
       return
     }
 
-    const fresh = computed.observations.filter((o) => !attempted.has(`${o.pool} ${o.image}`))
-    for (const o of fresh) attempted.add(`${o.pool} ${o.image}`)
+    const key = (o: Observation): string => `${o.pool} ${o.image}${o.machineOSConfigSpec ? ' spec' : ''}`
+    const fresh = computed.observations.filter((o) => !attempted.has(key(o)))
+    for (const o of fresh) attempted.add(key(o))
     if (fresh.length > 0) void recordQuietly(client, fresh)
     const text = JSON.stringify(computed.result)
     if (text === last) return

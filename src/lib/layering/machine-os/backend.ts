@@ -54,7 +54,7 @@ function wantedSpec(s: BuildSettings, current: MachineOSConfig | undefined): Mac
   return spec
 }
 
-const sortedSpec = (spec: MachineOSConfig['spec']): unknown =>
+export const sortedSpec = (spec: MachineOSConfig['spec']): unknown =>
   JSON.parse(
     JSON.stringify(spec, (_k, v: unknown) =>
       v && typeof v === 'object' && !Array.isArray(v)

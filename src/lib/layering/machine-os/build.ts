@@ -30,6 +30,7 @@ import {renderedConfig} from '../../mco/pool-state.js'
 import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logReadFailure} from '../build-shapes.js'
 import {recognizeStall, stallError} from '../../build/stall.js'
 import {watchForStall} from '../../build/stall-watch.js'
+import {recordMachineOSHistory} from './history.js'
 
 const NS = MCO_NAMESPACE
 
@@ -91,7 +92,11 @@ export async function buildWithMachineOSConfig(
   if (current && ended(current)) {
     const st = mosbStatus(current)
     if (!opts.rebuild) {
-      if (st.state === 'succeeded') return result(current, 'up-to-date', false)
+      if (st.state === 'succeeded') {
+        await recordMachineOSHistory(client, poolName, {mosbs: builds, mosc: config}, opts.signal)
+        return result(current, 'up-to-date', false)
+      }
+
       throw new MobError(
         `MachineOSBuild ${current.metadata.name} of pool ${poolName} ${st.state === 'failed' ? 'failed' : 'was interrupted'}${st.message ? ` (${st.message})` : ''}; the machine-os-builder does not build it again by itself`,
         {
@@ -257,6 +262,7 @@ export async function buildWithMachineOSConfig(
   }
 
   emit('succeeded', `built ${done.status?.digestedImagePushSpec}`)
+  await recordBuilt(client, poolName, mosc, done.status?.digestedImagePushSpec, opts.signal)
   return result(done, 'succeeded', !requested && Boolean(current))
 }
 
@@ -275,4 +281,25 @@ async function waitForNewBuild(
   }
 
   throw signal.reason ?? new MobError('interrupted', {exitCode: ExitCode.Interrupted})
+}
+
+/**
+ * Into oc-mob's image history (for rollback): the builds of the pool, once the MachineOSConfig reports
+ * the new image as current (the builder writes that right after the build's status), so that the spec
+ * that produced it is recorded with it. A builder slower than a few seconds only costs that record.
+ */
+async function recordBuilt(client: KubeClient, pool: string, mosc: string, image: string | undefined, signal?: AbortSignal): Promise<void> {
+  try {
+    await waitFor<MachineOSConfig, true>(
+      client,
+      R.machineOSConfigs,
+      mosc,
+      (c) => (!c || c.status?.currentImagePullSpec === image ? true : undefined),
+      {signal, timeoutMs: 5000},
+    )
+  } catch (error) {
+    if (signal?.aborted) throw error
+  }
+
+  await recordMachineOSHistory(client, pool, undefined, signal)
 }

@@ -6,8 +6,10 @@
  * registry's own answer; nothing here ever returns or prints a credential.
  */
 import {type Action, type Challenge, parseChallenges, registryErrorCode, registryErrorText, scopeFor, tokenUrl} from './challenge.js'
-import {type RegistryResponse, RegistryNetError, registryRequest, type TrustedCAs} from './http.js'
-import type {Credentials} from '../registry/auth.js'
+import {DEFAULT_CAS, type RegistryResponse, RegistryNetError, registryRequest, type TrustedCAs} from './http.js'
+import {type Credentials, credentialsOf, findCredentials, parseDockerSecret} from './auth.js'
+import {type ImageReference, parseReference} from './reference.js'
+import type {Secret} from '../kube/types.js'
 
 export interface SessionOptions {
   timeoutMs: number
@@ -220,5 +222,34 @@ export class RegistrySession {
     if (res.status === 404 || res.status === 202) return {answer, login, status: 'ok'}
     if (res.status === 405 || code === 'UNSUPPORTED') return {answer, login, status: 'unsupported'}
     return {answer, login, status: res.status === 401 || res.status === 403 ? 'denied' : 'error'}
+  }
+}
+
+/** A session for one image, logged in with the credentials a docker config secret holds for its registry. */
+export interface ImageSession {
+  session: RegistrySession
+  /** The image, parsed. */
+  ref: ImageReference
+  /** Whether the secret holds credentials for the image's registry (else requests go anonymously). */
+  hasCredentials: boolean
+}
+
+/**
+ * The registry session for `image` with the credentials of a docker config secret (a pool's push
+ * secret): the auths entry container tools would pick for its registry and repository.
+ */
+export function sessionForImage(image: string, secret: Secret | undefined, opts: Partial<SessionOptions> = {}): ImageSession {
+  const ref = parseReference(image)
+  let creds: Credentials | undefined
+  if (secret) {
+    const auths = parseDockerSecret(secret).auths
+    const key = findCredentials(auths, ref.registry, ref.repository)
+    creds = key ? credentialsOf(auths[key]) : undefined
+  }
+
+  return {
+    hasCredentials: Boolean(creds),
+    ref,
+    session: new RegistrySession(ref.registry, creds, {cas: DEFAULT_CAS, timeoutMs: 15_000, ...opts}),
   }
 }
