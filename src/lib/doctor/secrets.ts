@@ -53,9 +53,14 @@ export async function readSecret(
   namespace: string,
   signal?: AbortSignal,
 ): Promise<SecretInUse> {
+  return secretInUse(role, name, namespace, name ? await client.find<Secret>(R.secrets, name, namespace, signal) : undefined)
+}
+
+/** A secret as it was read (`secret` undefined: it does not exist), parsed for the checks. */
+export function secretInUse(role: SecretRole, name: string, namespace: string, secret: Secret | undefined): SecretInUse {
   const use: SecretInUse = {label: `${ROLE_TITLE[role]} ${name}`, ref: `${namespace}/${name}`, role}
   if (!name) return {...use, label: ROLE_TITLE[role], problem: `no ${ROLE_TITLE[role]} is set`}
-  use.secret = await client.find<Secret>(R.secrets, name, namespace, signal)
+  use.secret = secret
   if (!use.secret) return {...use, problem: `secret ${name} does not exist in ${namespace}`}
   try {
     use.parsed = parseDockerSecret(use.secret)
