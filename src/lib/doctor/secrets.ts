@@ -220,3 +220,44 @@ export function tokenChecks(
 
   return out
 }
+
+export interface HeldToken {
+  /** The registry the token is for. */
+  host: string
+  /** When it expires (ISO 8601). */
+  expires: string
+  /** Seconds left (negative once expired). */
+  secondsLeft: number
+  /** The time left (or since it expired) for people, e.g. `3d 4h`. */
+  left: string
+  /** `namespace/name` of the service account it belongs to, when it is one's. */
+  serviceAccount?: string
+}
+
+/** The tokens with an expiry (JWT `exp`) that a docker config secret holds, one per registry; never the tokens themselves. */
+export function heldTokens(secret: Secret, now = Date.now()): HeldToken[] {
+  let auths: AuthMap
+  try {
+    auths = parseDockerSecret(secret).auths
+  } catch (error) {
+    if (error instanceof DockerSecretError) return []
+    throw error
+  }
+
+  const out: HeldToken[] = []
+  for (const host of Object.keys(auths)) {
+    const c = credentialsOf(auths[host])
+    const exp = tokenExpiry(c?.password ?? c?.identityToken ?? c?.registryToken ?? '', now)
+    if (exp.expires === undefined || exp.secondsLeft === undefined) continue
+    const sa = exp.subject?.startsWith('system:serviceaccount:') ? exp.subject.split(':').slice(2).join('/') : undefined
+    out.push({
+      expires: exp.expires,
+      host,
+      left: humanDuration(exp.secondsLeft),
+      secondsLeft: exp.secondsLeft,
+      ...(sa ? {serviceAccount: sa} : {}),
+    })
+  }
+
+  return out
+}
