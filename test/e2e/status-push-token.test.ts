@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
+import {type StatusResult, watchStatus} from '../../src/lib/status/index.js'
 import type {ConfigMap, KubeObject, Secret} from '../../src/lib/kube/types.js'
 import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
 import {MCO_NS, run, type RunResult, startEmulator} from './harness.js'
@@ -150,6 +151,42 @@ describe('oc mob status: push secret tokens close to expiry (end to end)', funct
     expect(denied.exitCode, denied.stderr).to.equal(0)
     const body = JSON.parse(denied.stdout) as {problems: Array<{message: string}>}
     expect(body.problems.filter((p) => p.message.includes('push secret'))).to.deep.equal([])
+  })
+
+  it('status --watch: the problem appears once the push secret is read, and only GETs and watches are sent', async () => {
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
+    await client.create(R.secrets, pushSecret('watched-push', 2 * 86_400))
+    await client.create(R.machineOSConfigs, {
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineOSConfig',
+      metadata: {name: 'worker'},
+      spec: {
+        imageBuilder: {imageBuilderType: 'Job'},
+        machineConfigPool: {name: 'worker'},
+        renderedImagePushSecret: {name: 'watched-push'},
+        renderedImagePushSpec: 'quay.io/org/os-image:latest',
+      },
+    } as KubeObject)
+    emu.resetRequests()
+    const ac = new AbortController()
+    const seen: StatusResult[] = []
+    const done = watchStatus(client, {signal: ac.signal}, (s) => {
+      seen.push(s)
+      if (s.problems.some((p) => p.message.includes('watched-push'))) ac.abort()
+    })
+    const timer = setTimeout(() => ac.abort(), 30_000)
+    await done
+    clearTimeout(timer)
+    const last = seen.at(-1)!
+    const found = last.problems.filter((p) => p.message.includes('push secret'))
+    expect(found).to.have.length(1)
+    expect(found[0]).to.include({pool: 'worker', severity: 'warning'})
+    expect(found[0].message).to.include('expires in 1d 23h')
+    expect(emu.requests.filter((q) => q.method !== 'GET')).to.deep.equal([])
+    expect(emu.requests.filter((q) => q.path.includes('/secrets')).map((q) => `${q.method} ${q.path}`)).to.deep.equal([
+      `GET /api/v1/namespaces/${MCO_NS}/secrets/watched-push`,
+    ])
   })
 
   after(() => {
