@@ -40,6 +40,8 @@ export interface DoctorOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000
+/** The CAs registry logins trust unless told otherwise (setup's preflight uses them too). */
+export {DEFAULT_CAS}
 
 function ref(spec: string): ImageReference | undefined {
   try {
