@@ -4,10 +4,9 @@
  */
 import type {Stall} from '../build/stall.js'
 import type {BuildObjectInfo} from '../cluster/build-objects.js'
-import type {ConfigMap, MachineConfigPool} from '../kube/types.js'
-import type {MachineOSConfig} from '../mco/machine-os.js'
-import {configMapPoolView, configMapProblems, configMapPushSecret, configMapStall} from './configmap/pool-status.js'
-import {machineOSPoolProblems, machineOSPoolView, machineOSPushSecret, machineOSStall} from './machine-os/pool-status.js'
+import type {MachineConfigPool} from '../kube/types.js'
+import {configMapPoolView, configMapProblems, configMapStall} from './configmap/pool-status.js'
+import {machineOSPoolProblems, machineOSPoolView, machineOSStall} from './machine-os/pool-status.js'
 import type {BuildPods, BuildProblem, PoolContext, PoolView, ViewedPool} from './pool-view.js'
 
 export type {BuildPods, BuildProblem, ImageMatch, MachineOSConfigView, PoolBuild, PoolContext, PoolView} from './pool-view.js'
@@ -28,10 +27,4 @@ export function poolStall(p: ViewedPool, pods: BuildPods, now: number): Stall | 
 export function buildProblems(p: ViewedPool, objects: BuildObjectInfo[], failedForCause: boolean): BuildProblem[] {
   if (p.optIn === 'machineosconfig') return failedForCause ? [] : machineOSPoolProblems(p)
   return p.layered ? configMapProblems(p, objects, failedForCause) : []
-}
-
-/** The secret a layered pool's builds push with (in openshift-machine-config-operator), from its generation's settings. */
-export function pushSecretOf(p: ViewedPool, mosc: MachineOSConfig | undefined, buildConfig: ConfigMap | undefined): string | undefined {
-  if (p.optIn === 'machineosconfig') return mosc ? machineOSPushSecret(mosc) : undefined
-  return p.layered ? configMapPushSecret(buildConfig) : undefined
 }

@@ -27,8 +27,8 @@ import {
   type PoolContext,
   poolStall,
   poolView,
-  pushSecretOf,
 } from '../layering/pool-status.js'
+import {pushSecretOf} from '../layering/push-secret.js'
 import {pushTokenProblems} from './push-token.js'
 
 export type {ImageMatch} from '../layering/pool-status.js'
