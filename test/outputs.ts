@@ -1,7 +1,7 @@
 /**
  * Every output of the commands the tests run (test/e2e/harness.ts records them), and the secret
- * values of the emulated cluster's fixture: test/setup.ts checks, after the whole run, that no output
- * holds one of them.
+ * values of the emulated cluster's fixture: after the whole run (a root hook, loaded by .mocharc.cjs),
+ * no output may hold one of them. Tests check the secrets they make themselves.
  */
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
@@ -42,4 +42,14 @@ export function fixtureSecretValues(): string[] {
   }
 
   return [...values].filter((v) => v.length >= 12)
+}
+
+export const mochaHooks = {
+  afterAll(): void {
+    if (commandOutputs.length === 0) return
+    const all = commandOutputs.join('\n')
+    const leaked = fixtureSecretValues().filter((v) => all.includes(v))
+    if (leaked.length > 0)
+      throw new Error(`${leaked.length} secret value${leaked.length === 1 ? '' : 's'} of the fixture appeared in a command's output`)
+  },
 }

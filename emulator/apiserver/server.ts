@@ -433,12 +433,12 @@ export class ApiServer {
       }
       case 'create': {
         const body = await this.readJson(req, r.res.kind)
-        if (r.res.plural === 'selfsubjectaccessreviews') return this.ssar(res, id, body)
-        if (r.sub === 'binding') return this.bind(res, r, body, dry)
         if (r.sub === 'token') {
           const out = tokenRequest(this.d.store, r.res, ns!, r.name!, body, {dryRun: dry})
           return this.sendJson(res, out.code, out.json)
         }
+        if (r.res.plural === 'selfsubjectaccessreviews') return this.ssar(res, id, body)
+        if (r.sub === 'binding') return this.bind(res, r, body, dry)
         const out = objects.create(r.res, ns, body, {dryRun: dry})
         return this.sendJson(res, out.code, out.json)
       }
