@@ -79,13 +79,17 @@ describe('oc mob setup: registry logins in the preflight (4.18+, end to end)', f
     const r = await setup('--yes')
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stderr).to.match(
-      /✔ pull 127\.0\.0\.1:\d+\/ocp\/rhcos \(the base OS image\) with global pull secret \(the base image pull secret by default\): may pull 127\.0\.0\.1:\d+\/ocp\/rhcos/,
+      /✔ registry pull \(base image\): pull 127\.0\.0\.1:\d+\/ocp\/rhcos \(the base OS image\) with global pull secret \(the base image pull secret by default\): may pull 127\.0\.0\.1:\d+\/ocp\/rhcos/,
     )
     expect(r.stderr).to.match(
-      /✔ push to 127\.0\.0\.1:\d+\/org\/os-image \(the built image\) with push secret push-creds: may push to .+ \(an upload was opened and cancelled; nothing was pushed\)/,
+      /✔ registry push: push to 127\.0\.0\.1:\d+\/org\/os-image \(the built image\) with push secret push-creds: may push to .+ \(an upload was opened and cancelled; nothing was pushed\)/,
     )
-    expect(r.stderr).to.match(/✔ pull 127\.0\.0\.1:\d+\/org\/os-image \(the built image, as nodes pull it\) with global pull secret/)
-    expect(r.stderr).to.match(/✔ delete from 127\.0\.0\.1:\d+\/org\/os-image \(pruning old images\) with push secret push-creds/)
+    expect(r.stderr).to.match(
+      /✔ registry pull \(nodes\): pull 127\.0\.0\.1:\d+\/org\/os-image \(the built image, as nodes pull it\) with global pull secret/,
+    )
+    expect(r.stderr).to.match(
+      /✔ registry delete \(pruning\): delete from 127\.0\.0\.1:\d+\/org\/os-image \(pruning old images\) with push secret push-creds/,
+    )
     expect(reg.openUploads()).to.deep.equal([])
     expect(reg.requests.filter((q) => q.method === 'PUT' || q.method === 'PATCH')).to.deep.equal([])
     const mosc = await client.get<MachineOSConfig>(R.machineOSConfigs, 'layering')
@@ -97,8 +101,12 @@ describe('oc mob setup: registry logins in the preflight (4.18+, end to end)', f
     emu.resetRequests()
     const r = await setup('--yes')
     expect(r.exitCode).to.equal(7)
-    expect(r.stderr).to.include('setup preflight failed')
-    expect(r.stderr).to.match(/push to 127\.0\.0\.1:\d+\/org\/os-image \(the built image\) with push secret push-creds: refused/)
+    expect(r.stderr).to.match(
+      /^error: setup preflight failed: push to 127\.0\.0\.1:\d+\/org\/os-image \(the built image\) with push secret push-creds: refused \[POST /m,
+    )
+    expect(r.stderr).to.match(
+      /✖ registry push: push to 127\.0\.0\.1:\d+\/org\/os-image \(the built image\) with push secret push-creds: refused/,
+    )
     expect(r.stderr).to.include('HTTP 401 UNAUTHORIZED: access to the requested resource is not authorized')
     expect(r.stderr).to.include(`add credentials for ${reg.host} with push rights to ${MCO_NS}/push-creds`)
     expect(r.stderr).to.include('nothing was changed')
@@ -115,7 +123,9 @@ describe('oc mob setup: registry logins in the preflight (4.18+, end to end)', f
     await reg.stop()
     const away = await setup('--yes')
     expect(away.exitCode, away.stderr).to.equal(0)
-    expect(away.stderr).to.match(/! push to 127\.0\.0\.1:\d+\/org\/os-image .*: not reachable: 127\.0\.0\.1:\d+ refused the connection/)
+    expect(away.stderr).to.match(
+      /! registry push: push to 127\.0\.0\.1:\d+\/org\/os-image .*: not reachable: 127\.0\.0\.1:\d+ refused the connection/,
+    )
     expect(await client.find(R.machineOSConfigs, 'layering')).to.not.equal(undefined)
   })
 

@@ -137,7 +137,7 @@ function verdict(
   if (need.action === 'delete') {
     return {
       cause: `${cause}: pruning will fail (the builder only logs it) and images accumulate`,
-      next: refused ? `${addCreds} (delete rights), or prune by hand` : `check ${host}`,
+      next: refused ? `${addCreds}, or prune by hand` : `check ${host}`,
       status: 'warn',
     }
   }

@@ -24,15 +24,22 @@ function ref(spec: string | undefined): ImageReference | undefined {
 }
 
 const VERDICT = {fail: 'fail', ok: 'pass', warn: 'warn'} as const
+const TITLE: Record<string, string> = {
+  'registry:delete': 'registry delete (pruning)',
+  'registry:pull:base': 'registry pull (base image)',
+  'registry:pull:nodes': 'registry pull (nodes)',
+  'registry:push': 'registry push',
+}
 
+/** A row of doctor as a preflight check whose message stands alone (it is the error when it is the one failure). */
 function asPreflightCheck(c: DoctorCheck): Check {
   const answer = c.answer && !c.cause.includes(c.answer) ? ` [${c.answer}]` : ''
   return {
     ...(c.login ? {details: [`login: ${c.login}`]} : {}),
     ...(c.next ? {fix: c.next} : {}),
     id: c.id,
-    message: c.cause + answer,
-    title: c.subject,
+    message: `${c.subject}: ${c.cause}${answer}`,
+    title: TITLE[c.id] ?? 'registry',
     verdict: VERDICT[c.status],
   }
 }
