@@ -577,9 +577,9 @@ function pushSecretNames(snap: StatusSnapshot, opts: StatusOptions): string[] {
   const names = new Set<string>()
   for (const p of snap.pools) {
     if (opts.pool && p.metadata.name !== opts.pool) continue
+    // As computeStatus tells them: a MachineOSConfig opts a pool in (4.18+), otherwise the label.
     const mosc = machineOSConfigOf(snap.machineOSConfigs, p.metadata.name!)
-    const view = {...poolView(p, {backend: null, history: [], mosbs: [], mosc, objects: []}), name: p.metadata.name!, renderedConfig: null}
-    const name = pushSecretOf(view, mosc, snap.buildConfig)
+    const name = pushSecretOf({layered: Boolean(mosc) || isLayered(p), optIn: mosc ? 'machineosconfig' : 'label'}, mosc, snap.buildConfig)
     if (name) names.add(name)
   }
 
