@@ -6,7 +6,7 @@ module.exports = {
   'node-option': ['import=tsx'],
   recursive: true,
   reporter: 'spec',
-  require: ['test/setup.ts'],
+  require: ['test/setup.ts', 'test/outputs.ts'],
   timeout: 60_000,
   ...(files.length > 0 ? {} : {spec: ['test/**/*.test.ts', 'emulator/**/*.test.ts']}),
 }

@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     const finalPullspec = `${registry}/openshift-machine-config-operator/os-image:latest`
     const setup = [
       'setup',
+      '--no-registry-check',
       '--pool',
       POOL,
       '--final-pullspec',
@@ -202,7 +203,17 @@ async function newerGeneration(): Promise<void> {
     })
 
     say("Setting up writes the pool's MachineOSConfig, which opts it in")
-    await ocMob(kc, ['setup', '--pool', 'worker', '--final-pullspec', 'quay.io/myorg/os-image', '--push-secret', 'os-image-push', '--yes'])
+    await ocMob(kc, [
+      'setup',
+      '--no-registry-check',
+      '--pool',
+      'worker',
+      '--final-pullspec',
+      'quay.io/myorg/os-image',
+      '--push-secret',
+      'os-image-push',
+      '--yes',
+    ])
 
     say('The machine-os-builder starts a build at once: enable --wait follows it and the rollout to the nodes')
     await ocMob(kc, ['enable', 'worker', '--wait'])

@@ -1,8 +1,9 @@
 // Legacy discovery documents (/api, /apis, /apis/<group>[/<version>], /version).
 import type {Registry, ResourceDef} from './resources.js'
 
-const SUB_VERBS: Record<string, string[]> = {status: ['get', 'patch', 'update'], log: ['get'], binding: ['create']}
-const SUB_KIND: Record<string, string> = {'pods/binding': 'Binding', 'builds/log': 'BuildLog'}
+const SUB_VERBS: Record<string, string[]> = {status: ['get', 'patch', 'update'], log: ['get'], binding: ['create'], token: ['create']}
+const SUB_GV: Record<string, {group: string; version: string}> = {'serviceaccounts/token': {group: 'authentication.k8s.io', version: 'v1'}}
+const SUB_KIND: Record<string, string> = {'pods/binding': 'Binding', 'builds/log': 'BuildLog', 'serviceaccounts/token': 'TokenRequest'}
 
 function resourceEntries(rs: ResourceDef[]): any[] {
   const out: any[] = []
@@ -13,7 +14,14 @@ function resourceEntries(rs: ResourceDef[]): any[] {
     out.push(e)
     for (const s of r.subresources) {
       const name = `${r.plural}/${s}`
-      out.push({name, singularName: '', namespaced: r.namespaced, kind: SUB_KIND[name] ?? r.kind, verbs: SUB_VERBS[s] ?? ['get']})
+      out.push({
+        name,
+        singularName: '',
+        namespaced: r.namespaced,
+        ...SUB_GV[name],
+        kind: SUB_KIND[name] ?? r.kind,
+        verbs: SUB_VERBS[s] ?? ['get'],
+      })
     }
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

@@ -261,7 +261,7 @@ export const RESOURCES: ResourceDef[] = [
     namespaced: true,
     shortNames: ['sa'],
     verbs: ALL,
-    subresources: [],
+    subresources: ['token'],
     builtin: true,
     generation: 'none',
     returnDeletedObject: false,

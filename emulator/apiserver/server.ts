@@ -28,6 +28,7 @@ import {parseFieldSelector, parseLabelSelector} from './selectors.js'
 import type {Entry, Store} from './store.js'
 import {columnsFor, toTable, wantsTable} from './table.js'
 import {serveWatch} from './watch.js'
+import {tokenRequest} from './token-request.js'
 
 const MAX_BODY = 3 * 1024 * 1024
 
@@ -353,7 +354,7 @@ export class ApiServer {
     const watch = r.watchPrefix || TRUE(query.get('watch'))
     if (r.res.plural === 'selfsubjectaccessreviews') return method === 'POST' && !r.name ? 'create' : undefined
     if (r.sub === 'log') return method === 'GET' ? 'get' : undefined
-    if (r.sub === 'binding') return method === 'POST' ? 'create' : undefined
+    if (r.sub === 'binding' || r.sub === 'token') return method === 'POST' ? 'create' : undefined
     if (r.sub === 'status') return ({GET: 'get', PUT: 'update', PATCH: 'patch'} as Record<string, string>)[method]
     if (!r.name) {
       if (method === 'GET') return watch ? 'watch' : 'list'
@@ -432,6 +433,10 @@ export class ApiServer {
       }
       case 'create': {
         const body = await this.readJson(req, r.res.kind)
+        if (r.sub === 'token') {
+          const out = tokenRequest(this.d.store, r.res, ns!, r.name!, body, {dryRun: dry})
+          return this.sendJson(res, out.code, out.json)
+        }
         if (r.res.plural === 'selfsubjectaccessreviews') return this.ssar(res, id, body)
         if (r.sub === 'binding') return this.bind(res, r, body, dry)
         const out = objects.create(r.res, ns, body, {dryRun: dry})

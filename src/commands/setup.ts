@@ -16,6 +16,11 @@ export default class Setup extends BaseCommand<typeof Setup> {
     ...help.settingFlags,
     'dry-run': dryRunFlag('Check and show the plan (-o yaml: the objects) without changing anything.'),
     force: Flags.boolean({description: 'Overwrite existing objects that differ from what setup would write (shown as a diff).'}),
+    'registry-check': Flags.boolean({
+      allowNo: true,
+      default: true,
+      description: 'Log into the registries with the secrets before writing (--no-registry-check: do not).',
+    }),
     yes: yesFlag(),
   }
 
@@ -58,6 +63,7 @@ export default class Setup extends BaseCommand<typeof Setup> {
           if (table) this.log(renderSetupPlan(plan, this.term.out, Boolean(dryRun)))
         },
         onStep: (text) => this.note(text),
+        registryCheck: flags['registry-check'] ? (await import('../lib/doctor/setup-check.js')).setupRegistryChecks : undefined,
         signal: this.abort.signal,
         yes: flags.yes,
       },

@@ -118,7 +118,18 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
   })
 
   it('nodes add/remove: a node moves into a MachineOSConfig pool onto its image, and back out without --force (it can revert)', async () => {
-    const setup = await run(['setup', '--pool', 'infra', '--final-pullspec', 'quay.io/org/os', '--push-secret', 'push', '--yes', ...kc()])
+    const setup = await run([
+      'setup',
+      '--no-registry-check',
+      '--pool',
+      'infra',
+      '--final-pullspec',
+      'quay.io/org/os',
+      '--push-secret',
+      'push',
+      '--yes',
+      ...kc(),
+    ])
     expect(setup.exitCode, setup.stderr).to.equal(0)
     // A new pool is rendered by the render controller a moment after setup creates it.
     await waitFor(

@@ -242,6 +242,92 @@ describe('oc mob doctor (end to end, registries on loopback)', function () {
     expect(writes()).to.deep.equal([])
   })
 
+  describe('--fix: a long-lived token secret in place of the rotating one', () => {
+    const sa = 'system:serviceaccount:openshift-machine-config-operator:builder'
+    const rotating = (saName: string): Secret => {
+      const token = jwt({exp: Math.floor(Date.now() / 1000) + 3 * 3600, sub: `system:serviceaccount:${MCO_NS}:${saName}`})
+      const auth = b64(`<token>:${token}`)
+      secretValues.push(auth)
+      return secret(
+        'builder-dockercfg-x1y2z',
+        MCO_NS,
+        {'.dockercfg': b64(JSON.stringify({[reg.host]: {auth, password: token, username: '<token>'}}))},
+        'kubernetes.io/dockercfg',
+        {'kubernetes.io/service-account.name': saName},
+      )
+    }
+
+    const pushSecretOf = async (): Promise<string> =>
+      (await client.get<KubeObject & {spec: {renderedImagePushSecret: {name: string}}}>(R.machineOSConfigs, 'worker')).spec
+        .renderedImagePushSecret.name
+
+    it('--yes: the token secret is created, the pool switched to it, and the next doctor passes; no token in any output', async () => {
+      await configure(reg.host, {push: rotating('builder')})
+      emu.resetRequests()
+      const asked = await doctor('worker', '--fix')
+      expect(asked.exitCode, 'no terminal to confirm on, no --yes').to.equal(2)
+      expect(asked.stderr).to.include('refusing to create secret worker-push-token').and.include('--yes')
+      expect(writes(), 'nothing changed').to.deep.equal([])
+      expect(await client.find(R.secrets, 'worker-push-token', MCO_NS)).to.equal(undefined)
+      expect(await pushSecretOf()).to.equal('builder-dockercfg-x1y2z')
+
+      emu.resetRequests()
+      const started = Math.floor(Date.now() / 1000)
+      const fixed = await doctor('worker', '--fix', '--yes')
+      expect(fixed.exitCode, fixed.stderr).to.equal(0)
+      expect(fixed.stdout + fixed.stderr).to.include(
+        'pool worker: now pushes with openshift-machine-config-operator/worker-push-token (a token valid for one year)',
+      )
+      expect(writes()).to.deep.equal([
+        `POST /api/v1/namespaces/${MCO_NS}/serviceaccounts/builder/token`,
+        `POST /api/v1/namespaces/${MCO_NS}/secrets`,
+        ...writes().filter((w) => w.includes('/machineosconfigs/worker')),
+      ])
+      expect(writes().filter((w) => w.includes('/machineosconfigs/worker'))).to.have.length(1)
+
+      const made = await client.get<Secret>(R.secrets, 'worker-push-token', MCO_NS)
+      expect(made.type).to.equal('kubernetes.io/dockerconfigjson')
+      expect(made.metadata.annotations).to.deep.include({'oc-mob/long-lived-token-of': 'builder'})
+      const config = JSON.parse(Buffer.from(made.data!['.dockerconfigjson'], 'base64').toString('utf8')) as {
+        auths: Record<string, {auth: string}>
+      }
+      expect(Object.keys(config.auths)).to.deep.equal([reg.host])
+      const [user, token] = Buffer.from(config.auths[reg.host].auth, 'base64').toString('utf8').split(/:(.*)/s)
+      secretValues.push(token, config.auths[reg.host].auth, made.data!['.dockerconfigjson'])
+      expect(user).to.equal('builder')
+      const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as {exp: number; sub: string}
+      expect(claims.sub).to.equal(sa)
+      expect(claims.exp - started).to.be.within(365 * 86_400 - 5, 365 * 86_400 + 60)
+      expect(await pushSecretOf()).to.equal('worker-push-token')
+      expect(await client.find(R.secrets, 'builder-dockercfg-x1y2z', MCO_NS), 'the rotating secret is left alone').to.not.equal(undefined)
+
+      const {body, r} = await json('worker')
+      expect(r.exitCode, r.stderr).to.equal(0)
+      const row = (id: string) => body.checks.find((c) => c.id === id)!
+      expect(row('secret:push')).to.include({status: 'ok', subject: `push secret worker-push-token (${MCO_NS}/worker-push-token)`})
+      expect(row('token:push')).to.include({status: 'ok'})
+      expect(row('token:push').cause).to.match(/^expires in 36[45]d/)
+      expect(row('registry:push')).to.include({status: 'ok'})
+      expect(row('registry:push').login).to.match(/^Bearer token from/)
+
+      const again = await doctor('worker', '--fix')
+      expect(again.exitCode, again.stderr).to.equal(0)
+      expect(again.stdout + again.stderr).to.include('--fix: nothing to fix')
+    })
+
+    it('a service account that does not exist: the API server says so (404), nothing is created or switched', async () => {
+      await configure(reg.host, {push: rotating('gone-builder')})
+      emu.resetRequests()
+      const r = await doctor('worker', '--fix', '--yes')
+      expect(r.exitCode).to.equal(6)
+      expect(r.stderr).to.include(`service account ${MCO_NS}/gone-builder, whose token builder-dockercfg-x1y2z holds, does not exist`)
+      expect(r.stderr).to.include(`next: pick a push secret of a service account that exists`)
+      expect(writes()).to.deep.equal([`POST /api/v1/namespaces/${MCO_NS}/serviceaccounts/gone-builder/token`])
+      expect(await client.find(R.secrets, 'worker-push-token', MCO_NS)).to.equal(undefined)
+      expect(await pushSecretOf()).to.equal('builder-dockercfg-x1y2z')
+    })
+  })
+
   it('bad input: a secret of the wrong type, a dockerconfigjson that is not JSON — reported, nothing changed', async () => {
     await configure(reg.host, {push: secret('push-creds', MCO_NS, {token: b64('opaque-value-Ww2')}, 'Opaque')})
     secretValues.push('opaque-value-Ww2')

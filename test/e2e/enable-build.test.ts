@@ -53,6 +53,7 @@ describe('setup with an external registry (htpasswd) and enable --build: a real 
     fs.writeFileSync(dockerfile, 'FROM configs AS final\nRUN echo "built by oc mob enable --build" > /etc/oc-mob-custom\n')
     const args = [
       'setup',
+      '--no-registry-check',
       '--kubeconfig',
       cluster!.kubeconfig,
       '--pool',

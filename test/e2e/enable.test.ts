@@ -18,6 +18,7 @@ const DELAYS = {buildMs: 500, podStartMs: 50, pollMs: 100, rebootMs: 300, restar
 
 const setupArgs = (kubeconfig: string): string[] => [
   'setup',
+  '--no-registry-check',
   '--kubeconfig',
   kubeconfig,
   '--pool',

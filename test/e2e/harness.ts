@@ -8,6 +8,7 @@ import {execa} from 'execa'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {packedCli} from '../../bench/packed.js'
+import {commandOutputs} from '../outputs.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -26,6 +27,7 @@ export interface RunResult {
 export async function run(args: string[]): Promise<RunResult> {
   const {error, stderr, stdout} = await runCommand(args, {root: ROOT})
   const exit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
+  commandOutputs.push(stdout, stderr)
   return {error, exitCode: error ? (exit ?? 1) : 0, stderr, stdout}
 }
 
@@ -46,6 +48,7 @@ export async function runBin(args: string[], env: Record<string, string | undefi
     reject: false,
     timeout: 60_000,
   })
+  commandOutputs.push(String(r.stdout), String(r.stderr))
   return {exitCode: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout)}
 }
 

@@ -30,6 +30,7 @@ describe('Ctrl-C during a spinner (end to end, on a pseudo-terminal)', function 
     client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
     const s = await run([
       'setup',
+      '--no-registry-check',
       '--kubeconfig',
       cluster.kubeconfig,
       '--pool',

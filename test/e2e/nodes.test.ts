@@ -22,6 +22,7 @@ describe('oc mob nodes add / remove (end to end, simulated cluster)', function (
     client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
     const s = await run([
       'setup',
+      '--no-registry-check',
       '--kubeconfig',
       cluster.kubeconfig,
       '--pool',
@@ -74,6 +75,7 @@ describe('oc mob nodes add / remove (end to end, simulated cluster)', function (
 
     const other = await run([
       'setup',
+      '--no-registry-check',
       '--kubeconfig',
       cluster.kubeconfig,
       '--pool',

@@ -39,7 +39,7 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
   })
 
   const open = (args: string[]): Terminal => {
-    const t = new Terminal(['setup', '--kubeconfig', emu.kubeconfig, ...args])
+    const t = new Terminal(['setup', '--no-registry-check', '--kubeconfig', emu.kubeconfig, ...args])
     terminals.push(t)
     return t
   }

@@ -46,6 +46,7 @@ describe('oc mob setup (end to end, flags only)', function () {
 
   const internalArgs = (): string[] => [
     'setup',
+    '--no-registry-check',
     '--kubeconfig',
     emu.kubeconfig,
     '--imagestream',
@@ -174,6 +175,7 @@ describe('oc mob setup (end to end, flags only)', function () {
     fs.writeFileSync(file, 'FROM configs AS final\nRUN echo one > /etc/one\n')
     const args = [
       'setup',
+      '--no-registry-check',
       '--kubeconfig',
       emu.kubeconfig,
       '--pool',
@@ -382,7 +384,14 @@ describe('oc mob setup (end to end, flags only)', function () {
         fs.writeFileSync(bad, 'FROM configs AS final\nFROM quay.io/centos/centos:stream9\nRUN true\n')
         await c.prepare?.(client, tmp)
         emu.resetRequests()
-        const r = await run(['setup', '--kubeconfig', emu.kubeconfig, ...c.args.map((a) => (a === 'BAD' ? bad : a)), '--yes'])
+        const r = await run([
+          'setup',
+          '--no-registry-check',
+          '--kubeconfig',
+          emu.kubeconfig,
+          ...c.args.map((a) => (a === 'BAD' ? bad : a)),
+          '--yes',
+        ])
         expect(r.exitCode, r.stderr).to.equal(c.exit)
         expect(r.stderr).to.include('nothing was changed')
         for (const s of c.says) expect(r.stderr).to.include(s)
@@ -395,6 +404,7 @@ describe('oc mob setup (end to end, flags only)', function () {
       emu.resetRequests()
       const r = await run([
         'setup',
+        '--no-registry-check',
         '--kubeconfig',
         emu.kubeconfigFor('developer'),
         '--imagestream',
@@ -425,6 +435,7 @@ describe('oc mob setup (end to end, flags only)', function () {
     try {
       const r = await run([
         'setup',
+        '--no-registry-check',
         '--kubeconfig',
         plain.emu.kubeconfig,
         '--imagestream',
@@ -462,7 +473,7 @@ describe('oc mob setup (end to end, flags only)', function () {
     fs.writeFileSync(file, 'FROM configs AS final\nRUN echo kept > /etc/kept\n')
     emu.resetRequests()
 
-    const r = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--custom-dockerfile', file, '--yes'])
+    const r = await runBin(['setup', '--no-registry-check', '--kubeconfig', emu.kubeconfig, '--custom-dockerfile', file, '--yes'])
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stdout).to.match(new RegExp(`image: +${INTERNAL} \\(ImageStream os-image\\) \\(current, kept\\)`))
     expect(r.stdout).to.match(/base pull secret: global-pull-secret-copy \(current, kept\)/)
@@ -478,7 +489,18 @@ describe('oc mob setup (end to end, flags only)', function () {
     })
 
     // Given values win over the current ones (a change still needs --force); the JSON result says which were kept.
-    const json = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--builder', 'build', '--force', '--yes', '-o', 'json'])
+    const json = await runBin([
+      'setup',
+      '--no-registry-check',
+      '--kubeconfig',
+      emu.kubeconfig,
+      '--builder',
+      'build',
+      '--force',
+      '--yes',
+      '-o',
+      'json',
+    ])
     expect(json.exitCode, json.stderr).to.equal(0)
     const result = JSON.parse(json.stdout)
     expect(result.kept).to.deep.equal(['finalImagePullspec', 'baseImagePullSecret', 'finalImagePushSecret'])
@@ -491,13 +513,14 @@ describe('oc mob setup (end to end, flags only)', function () {
   })
 
   it('without a terminal: missing values and a missing --yes are errors naming the flags, never a question', async () => {
-    const missing = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--pool', 'layering'])
+    const missing = await runBin(['setup', '--no-registry-check', '--kubeconfig', emu.kubeconfig, '--pool', 'layering'])
     expect(missing.exitCode).to.equal(2)
     expect(missing.stderr).to.include(
       'error: setup needs --final-pullspec or --imagestream, and --base-pull-secret or --clone-global-pull-secret (there is no terminal to ask on)',
     )
     const external = await runBin([
       'setup',
+      '--no-registry-check',
       '--kubeconfig',
       emu.kubeconfig,
       '--final-pullspec',
@@ -507,13 +530,22 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(external.exitCode).to.equal(2)
     expect(external.stderr).to.include('setup needs --push-secret')
     emu.resetRequests()
-    const unconfirmed = await runBin(['setup', '--kubeconfig', emu.kubeconfig, '--imagestream', 'os-image', '--clone-global-pull-secret'])
+    const unconfirmed = await runBin([
+      'setup',
+      '--no-registry-check',
+      '--kubeconfig',
+      emu.kubeconfig,
+      '--imagestream',
+      'os-image',
+      '--clone-global-pull-secret',
+    ])
     expect(unconfirmed.exitCode).to.equal(2)
     expect(unconfirmed.stderr).to.include('setup would change 4 objects and there is no terminal to confirm on; nothing was changed')
     expect(unconfirmed.stderr).to.include('next: re-run with --yes')
     expect(writes(emu)).to.deep.equal([])
     const both = await runBin([
       'setup',
+      '--no-registry-check',
       '--kubeconfig',
       emu.kubeconfig,
       '--imagestream',

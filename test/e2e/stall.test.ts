@@ -36,7 +36,17 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
     before(async () => {
       // No operator: nothing but oc mob builds, so each case sees only its own build.
       cluster = await startSim({controllers: {operator: false}, delays: DELAYS, mode: 'scripted'})
-      const s = await run(['setup', ...kc(cluster), '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes'])
+      const s = await run([
+        'setup',
+        '--no-registry-check',
+        ...kc(cluster),
+        '--pool',
+        POOL,
+        '--imagestream',
+        'os-image',
+        '--clone-global-pull-secret',
+        '--yes',
+      ])
       expect(s.exitCode, s.stderr).to.equal(0)
       const e = await run(['enable', POOL, ...kc(cluster)])
       expect(e.exitCode, e.stderr).to.equal(0)
@@ -211,7 +221,17 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
     let cluster: Cluster
     before(async () => {
       cluster = await startSim({delays: DELAYS, mode: 'scripted'})
-      const s = await run(['setup', ...kc(cluster), '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes'])
+      const s = await run([
+        'setup',
+        '--no-registry-check',
+        ...kc(cluster),
+        '--pool',
+        POOL,
+        '--imagestream',
+        'os-image',
+        '--clone-global-pull-secret',
+        '--yes',
+      ])
       expect(s.exitCode, s.stderr).to.equal(0)
     })
     after(async () => cluster?.stop())

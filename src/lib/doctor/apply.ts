@@ -5,7 +5,7 @@
  * the secret and nowhere else.
  */
 import {ExitCode, MobError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
+import {isStatus, type KubeClient} from '../kube/client.js'
 import {objectPath, R} from '../kube/resources.js'
 import type {Secret} from '../kube/types.js'
 import {detectBackend} from '../layering/generation.js'
@@ -57,12 +57,20 @@ export async function applyFix(client: KubeClient, fix: TokenFix, signal?: Abort
       exitCode: ExitCode.Invalid,
       next: `run \`oc mob setup --pool ${fix.pool}\``,
     })
-  const answer = await client.request<TokenRequest>({
-    body: {apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {expirationSeconds: LONG_LIVED_SECONDS}},
-    method: 'POST',
-    path: objectPath(R.serviceAccounts, fix.serviceAccount, fix.namespace, 'token'),
-    signal,
-  })
+  const answer = await client
+    .request<TokenRequest>({
+      body: {apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {expirationSeconds: LONG_LIVED_SECONDS}},
+      method: 'POST',
+      path: objectPath(R.serviceAccounts, fix.serviceAccount, fix.namespace, 'token'),
+      signal,
+    })
+    .catch((error: unknown) => {
+      if (!isStatus(error, 404)) throw error
+      throw new MobError(`service account ${fix.namespace}/${fix.serviceAccount}, whose token ${fix.replaces} holds, does not exist`, {
+        exitCode: ExitCode.NotFound,
+        next: `pick a push secret of a service account that exists (\`oc get sa -n ${fix.namespace}\`) and run \`oc mob setup --pool ${fix.pool} --push-secret SECRET --force\``,
+      })
+    })
   const token = answer?.status?.token
   if (!token)
     throw new MobError(`the API server returned no token for service account ${fix.namespace}/${fix.serviceAccount}`, {

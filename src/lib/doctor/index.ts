@@ -12,11 +12,10 @@ import {MCO_NAMESPACE} from '../mco/constants.js'
 import {type ImageReference, parseReference} from '../registry/reference.js'
 import {readOsImage} from '../build/inputs.js'
 import {detectBackend} from '../layering/generation.js'
-import {isInternalRegistry} from '../layering/preflight.js'
 import {poolNotFound} from '../cluster/pools.js'
 import {DEFAULT_CAS, type TrustedCAs} from '../registry/http.js'
 import {containerfileChecks, nodeChecks, settingsCheck, poolNodes, type PoolWithStream, streamOf} from './pool.js'
-import {registryChecks, type Need} from './needs.js'
+import {poolNeeds, registryChecks, type Need} from './needs.js'
 import {
   type ControllerConfig,
   globalPullSecret,
@@ -41,6 +40,8 @@ export interface DoctorOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000
+/** The CAs registry logins trust unless told otherwise (setup's preflight uses them too). */
+export {DEFAULT_CAS}
 
 function ref(spec: string): ImageReference | undefined {
   try {
@@ -156,22 +157,7 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
         return
       }
 
-      const nodesSee: SecretInUse =
-        internal && isInternalRegistry(final.registry) && !internal.problem
-          ? {
-              ...global,
-              auths: {...global.auths, ...internal.auths},
-              label: 'global pull secret + internal-registry pull secret (as nodes see them)',
-              problem: global.problem,
-            }
-          : {...global, label: 'global pull secret (as nodes see it)'}
-      // The tag of the final pullspec is replaced by each build's: the repository is what matters.
-      const repo = {...final, digest: undefined, tag: undefined}
-      if (base) needs.push({action: 'pull', image: base, purpose: 'the base OS image', secret: pull})
-      needs.push({action: 'pull', image: repo, purpose: 'the built image, as nodes pull it', secret: nodesSee})
-      needs.push({action: 'push', image: repo, purpose: 'the built image', secret: push})
-      if (backend.prunesImages && !isInternalRegistry(final.registry))
-        needs.push({action: 'delete', image: repo, purpose: 'pruning old images', secret: push})
+      needs.push(...poolNeeds({base, final, global, internal, prunes: backend.prunesImages, pull, push}))
       const fix = tokenFixFor({final, name, push})
       const tokenRows = [
         ...tokenChecks(

@@ -25,11 +25,54 @@ export interface ProbeOptions {
   cas: TrustedCAs
   addresses: Record<string, string>
   signal?: AbortSignal
+  /** What a registry that cannot be reached from here is (default fail; setup: warn, the cluster may reach it). */
+  unreachable?: DoctorStatus
+}
+
+/**
+ * What a pool's builds and nodes need of the registries, each with the secret that will be used: pull
+ * the base image (base image pull secret), pull the built image's repository as nodes do (the global
+ * pull secret, with the internal registry's where the image lives there), push to it (push secret),
+ * and delete from it where the generation prunes.
+ */
+export function poolNeeds(o: {
+  base?: ImageReference
+  final: ImageReference
+  pull: SecretInUse
+  push: SecretInUse
+  global: SecretInUse
+  internal?: SecretInUse
+  prunes: boolean
+}): Need[] {
+  const {final, global, internal} = o
+  const nodesSee: SecretInUse =
+    internal && isInternalRegistry(final.registry) && !internal.problem
+      ? {
+          ...global,
+          auths: {...global.auths, ...internal.auths},
+          label: 'global pull secret + internal-registry pull secret (as nodes see them)',
+          problem: global.problem,
+        }
+      : {...global, label: 'global pull secret (as nodes see it)'}
+  // The tag of the final pullspec is replaced by each build's: the repository is what matters.
+  const repo = {...final, digest: undefined, tag: undefined}
+  const needs: Need[] = []
+  if (o.base) needs.push({action: 'pull', image: o.base, purpose: 'the base OS image', secret: o.pull})
+  needs.push({action: 'pull', image: repo, purpose: 'the built image, as nodes pull it', secret: nodesSee})
+  needs.push({action: 'push', image: repo, purpose: 'the built image', secret: o.push})
+  if (o.prunes && !isInternalRegistry(final.registry))
+    needs.push({action: 'delete', image: repo, purpose: 'pruning old images', secret: o.push})
+  return needs
 }
 
 const VERB: Record<Action, string> = {delete: 'delete from', pull: 'pull', push: 'push to'}
 
-function verdict(need: Need, r: ProbeResult, hasCreds: boolean): {status: DoctorStatus; cause: string; next?: string} {
+function verdict(
+  need: Need,
+  r: ProbeResult,
+  hasCreds: boolean,
+  unreachable: DoctorStatus = 'fail',
+): {status: DoctorStatus; cause: string; next?: string} {
   const {image, secret} = need
   const host = image.registry
   const where = `${host}/${image.repository}`
@@ -49,7 +92,7 @@ function verdict(need: Need, r: ProbeResult, hasCreds: boolean): {status: Doctor
       next: r.answer.includes('TLS')
         ? `give the registry's CA with --registry-ca FILE (nodes and builds trust it through the cluster's additional trust bundle)`
         : `check that ${host} is up and reachable from here (proxy, firewall, DNS)`,
-      status: 'fail',
+      status: unreachable,
     }
   }
 
@@ -94,7 +137,7 @@ function verdict(need: Need, r: ProbeResult, hasCreds: boolean): {status: Doctor
   if (need.action === 'delete') {
     return {
       cause: `${cause}: pruning will fail (the builder only logs it) and images accumulate`,
-      next: refused ? `${addCreds} (delete rights), or prune by hand` : `check ${host}`,
+      next: refused ? `${addCreds}, or prune by hand` : `check ${host}`,
       status: 'warn',
     }
   }
@@ -149,7 +192,14 @@ export async function registryChecks(needs: Need[], opts: ProbeOptions): Promise
             : need.action === 'push'
               ? await s.push(image.repository)
               : await s.delete(image.repository)
-        return {...verdict(need, r, Boolean(creds)), answer: r.answer, id, login: r.login, section: 'registries' as const, subject}
+        return {
+          ...verdict(need, r, Boolean(creds), opts.unreachable),
+          answer: r.answer,
+          id,
+          login: r.login,
+          section: 'registries' as const,
+          subject,
+        }
       })(),
     )
   }

@@ -53,9 +53,14 @@ export async function readSecret(
   namespace: string,
   signal?: AbortSignal,
 ): Promise<SecretInUse> {
+  return secretInUse(role, name, namespace, name ? await client.find<Secret>(R.secrets, name, namespace, signal) : undefined)
+}
+
+/** A secret as it was read (`secret` undefined: it does not exist), parsed for the checks. */
+export function secretInUse(role: SecretRole, name: string, namespace: string, secret: Secret | undefined): SecretInUse {
   const use: SecretInUse = {label: `${ROLE_TITLE[role]} ${name}`, ref: `${namespace}/${name}`, role}
   if (!name) return {...use, label: ROLE_TITLE[role], problem: `no ${ROLE_TITLE[role]} is set`}
-  use.secret = await client.find<Secret>(R.secrets, name, namespace, signal)
+  use.secret = secret
   if (!use.secret) return {...use, problem: `secret ${name} does not exist in ${namespace}`}
   try {
     use.parsed = parseDockerSecret(use.secret)
@@ -211,6 +216,47 @@ export function tokenChecks(
         wantsLongLived: false,
       })
     }
+  }
+
+  return out
+}
+
+export interface HeldToken {
+  /** The registry the token is for. */
+  host: string
+  /** When it expires (ISO 8601). */
+  expires: string
+  /** Seconds left (negative once expired). */
+  secondsLeft: number
+  /** The time left (or since it expired) for people, e.g. `3d 4h`. */
+  left: string
+  /** `namespace/name` of the service account it belongs to, when it is one's. */
+  serviceAccount?: string
+}
+
+/** The tokens with an expiry (JWT `exp`) that a docker config secret holds, one per registry; never the tokens themselves. */
+export function heldTokens(secret: Secret, now = Date.now()): HeldToken[] {
+  let auths: AuthMap
+  try {
+    auths = parseDockerSecret(secret).auths
+  } catch (error) {
+    if (error instanceof DockerSecretError) return []
+    throw error
+  }
+
+  const out: HeldToken[] = []
+  for (const host of Object.keys(auths)) {
+    const c = credentialsOf(auths[host])
+    const exp = tokenExpiry(c?.password ?? c?.identityToken ?? c?.registryToken ?? '', now)
+    if (exp.expires === undefined || exp.secondsLeft === undefined) continue
+    const sa = exp.subject?.startsWith('system:serviceaccount:') ? exp.subject.split(':').slice(2).join('/') : undefined
+    out.push({
+      expires: exp.expires,
+      host,
+      left: humanDuration(exp.secondsLeft),
+      secondsLeft: exp.secondsLeft,
+      ...(sa ? {serviceAccount: sa} : {}),
+    })
   }
 
   return out

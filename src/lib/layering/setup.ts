@@ -28,6 +28,7 @@ import {BUILDER_TYPES} from './configmap/backend.js'
 import {redactSecret, sameSecretContent, secretView, unifiedDiff, yamlOf} from './diff.js'
 import {type BuilderKind, type BuildSettings, detectBackend, type LayeringBackend, type Step} from './generation.js'
 import {INTERNAL_REGISTRY, isBuilderSecret, settingsChecks, throwIfFailed} from './preflight.js'
+import type {RegistryCheck} from './registry-check.js'
 import {type Access, type Check, objectRef, type PlanItem} from './types.js'
 import type {Prompter} from '../ui/confirm.js'
 import {askSetupInput, type WizardContext} from './wizard.js'
@@ -103,6 +104,8 @@ export interface SetupOptions {
   onChecks?: (checks: Check[]) => void
   onPlan?: (plan: SetupPlan) => void
   onStep?: (text: string) => void
+  /** Log into the registries with the secrets about to be configured (doctor's probes); left out: no registry is asked. */
+  registryCheck?: RegistryCheck
   signal?: AbortSignal
 }
 
@@ -667,6 +670,22 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
       settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
     }),
   )
+  if (opts.registryCheck) {
+    checks.push(
+      ...(await opts.registryCheck({
+        baseImage: inv.osImage?.baseImage,
+        finalPullspec: pullspec,
+        globalPullSecret: inv.globalPullSecret,
+        prunes: backend.prunesImages,
+        pullSecret,
+        pullSecretName: pullName,
+        pushSecret,
+        pushSecretName: pushName,
+        signal: opts.signal,
+      })),
+    )
+  }
+
   if (inv.osImageProblem) {
     checks.push({
       fix: 'check `oc get co machine-config`',

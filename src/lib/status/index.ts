@@ -1,7 +1,7 @@
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
-import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod} from '../kube/types.js'
+import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod, Secret} from '../kube/types.js'
 import type {WatchOptions} from '../kube/watch.js'
 import {deadline} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
@@ -29,6 +29,8 @@ import {
   poolStall,
   poolView,
 } from '../layering/pool-status.js'
+import {pushSecretOf} from '../layering/push-secret.js'
+import {pushTokenProblems} from './push-token.js'
 
 export type {ImageMatch} from '../layering/pool-status.js'
 export interface PoolStatus {
@@ -160,6 +162,8 @@ export interface StatusSnapshot {
   /** Only read when the cluster serves the MachineOSConfig API. */
   machineOSConfigs: MachineOSConfig[]
   machineOSBuilds: MachineOSBuild[]
+  /** The push secrets of the pools shown, read by name apart from the lists (none when they may not be read). */
+  pushSecrets?: Secret[]
 }
 
 export interface StatusOptions {
@@ -447,8 +451,20 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   const problems: Problem[] = [
     ...builderProblems(builder, layeredNames, labelled, buildConfig, recognizeStall({builderPods: snap.builderPods, now})),
   ]
-  for (const [i, p] of pools.entries())
+  for (const [i, p] of pools.entries()) {
     problems.push(...poolProblems(p, wanted[i], objects.get(p.name) ?? [], nodes, poolStall(p, snap, now)))
+    const push = pushSecretOf(p, mosc(wanted[i]), snap.buildConfig)
+    if (push)
+      problems.push(
+        ...pushTokenProblems(
+          p.name,
+          push,
+          snap.pushSecrets?.find((x) => x.metadata.name === push),
+          now,
+        ),
+      )
+  }
+
   problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
 
   // Key order is part of the documented -o json shape: context, server, machineOSBuilder, pools, nodes, then the later additions.
@@ -562,6 +578,26 @@ export async function collectStatus(client: KubeClient, opts: StatusOptions = {}
   return snap
 }
 
+/** The push secrets of the pools `opts` shows (layered pools only), by name. */
+function pushSecretNames(snap: StatusSnapshot, opts: StatusOptions): string[] {
+  const names = new Set<string>()
+  for (const p of snap.pools) {
+    if (opts.pool && p.metadata.name !== opts.pool) continue
+    // As computeStatus tells them: a MachineOSConfig opts a pool in (4.18+), otherwise the label.
+    const mosc = machineOSConfigOf(snap.machineOSConfigs, p.metadata.name!)
+    const name = pushSecretOf({layered: Boolean(mosc) || isLayered(p), optIn: mosc ? 'machineosconfig' : 'label'}, mosc, snap.buildConfig)
+    if (name) names.add(name)
+  }
+
+  return [...names]
+}
+
+/** The secrets by name; one that cannot be read (missing, or not allowed) is left out: status still answers. */
+async function readPushSecrets(client: KubeClient, names: string[], signal?: AbortSignal): Promise<Secret[]> {
+  const found = await Promise.all(names.map((name) => client.find<Secret>(R.secrets, name, NS, signal).catch(() => undefined)))
+  return found.filter((s): s is Secret => s !== undefined)
+}
+
 async function recordQuietly(client: KubeClient, observations: Observation[]): Promise<string[]> {
   try {
     return await recordObserved(client, observations)
@@ -573,6 +609,7 @@ async function recordQuietly(client: KubeClient, observations: Observation[]): P
 
 export async function getStatus(client: KubeClient, opts: StatusOptions = {}): Promise<StatusResult> {
   const snap = await collectStatus(client, opts)
+  snap.pushSecrets = await readPushSecrets(client, pushSecretNames(snap, opts), opts.signal)
   const first = computeStatus(snap, opts)
   if (first.observations.length === 0) return first.result
   const written = await recordQuietly(client, first.observations)
@@ -595,6 +632,8 @@ export async function watchStatus(client: KubeClient, opts: StatusOptions, onCha
   let timer: NodeJS.Timeout | undefined
   const attempted = new Set<string>()
   let failure: unknown
+  // Push secrets are read once by name (not watched): each new name read, then the status computed again.
+  const secrets = new Map<string, Secret | undefined>()
 
   const emit = (): void => {
     if (timer) clearTimeout(timer)
@@ -602,6 +641,16 @@ export async function watchStatus(client: KubeClient, opts: StatusOptions, onCha
     if (ac.signal.aborted) return
     const snap = emptySnapshot(client, apis, opts.pool)
     for (const key of keys) assign(snap, key, seen.all(key))
+    const unread = pushSecretNames(snap, opts).filter((name) => !secrets.has(name))
+    for (const name of unread) secrets.set(name, undefined)
+    if (unread.length > 0) {
+      void readPushSecrets(client, unread, ac.signal).then((found) => {
+        for (const s of found) secrets.set(s.metadata.name!, s)
+        if (found.length > 0) emit()
+      })
+    }
+
+    snap.pushSecrets = [...secrets.values()].filter((s): s is Secret => s !== undefined)
     let computed: Computed
     try {
       computed = computeStatus(snap, opts)

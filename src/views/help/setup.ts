@@ -27,7 +27,10 @@ characters), and creating it opts the pool in, so the first build starts at once
 
 Preflight checks (permissions, MachineConfig API, secrets and their registry credentials, the global
 pull secret nodes pull with, the pullspec, degraded pools, the custom Dockerfile) run before
-anything changes; then the plan is shown (secrets by name only) and confirmed (--yes skips).
+anything changes, with real logins to the registries using those secrets, as \`oc mob doctor\` does:
+pull the base image, push to the final repository (an upload opened and cancelled; nothing is
+pushed), pull it as nodes do, delete where old images are pruned (4.18+). A registry that refuses
+fails the preflight; one this machine cannot reach is a warning (--no-registry-check: no logins); then the plan is shown (secrets by name only) and confirmed (--yes skips).
 Running it again changes nothing; objects that exist with other content are shown as a diff and
 only overwritten with --force. If it stops midway, it says what was done; run it again to finish.`
 

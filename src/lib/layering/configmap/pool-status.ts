@@ -2,8 +2,8 @@
 import {DEFAULT_STALL_GRACE_MS, recognizeStall, type Stall} from '../../build/stall.js'
 import type {BuildObjectInfo} from '../../cluster/build-objects.js'
 import {digestOf, type HistoryEntry} from '../../cluster/history.js'
-import type {MachineConfigPool} from '../../kube/types.js'
-import {buildNames} from '../../mco/constants.js'
+import type {ConfigMap, MachineConfigPool} from '../../kube/types.js'
+import {BUILD_CONFIG_KEYS, buildNames} from '../../mco/constants.js'
 import {isLayered, poolBuild, poolImage, renderedConfig} from '../../mco/pool-state.js'
 import type {BuildPods, BuildProblem, ImageMatch, PoolBuild, PoolContext, PoolView, ViewedPool} from '../pool-view.js'
 
@@ -169,4 +169,9 @@ export function configMapProblems(p: ViewedPool, objects: BuildObjectInfo[], fai
   }
 
   return out
+}
+
+/** The secret every labelled pool's builds push with: on-cluster-build-config's finalImagePushSecretName. */
+export function configMapPushSecret(buildConfig: ConfigMap | undefined): string | undefined {
+  return buildConfig?.data?.[BUILD_CONFIG_KEYS.finalImagePushSecretName]?.trim() || undefined
 }

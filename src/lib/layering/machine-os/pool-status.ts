@@ -142,3 +142,8 @@ export function machineOSPoolProblems(p: ViewedPool): BuildProblem[] {
 
   return out
 }
+
+/** The secret the pool's builds push with: its MachineOSConfig's renderedImagePushSecret. */
+export function machineOSPushSecret(mosc: MachineOSConfig): string | undefined {
+  return mosc.spec?.renderedImagePushSecret?.name || undefined
+}
