@@ -118,24 +118,24 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
 
   it('completes commands, aliases, pool and node names, and contexts (kubectl_complete-mob)', async () => {
     const complete = async (...words: string[]) => String((await sh('kubectl_complete-mob', words)).stdout).split('\n')
-    expect(await complete('m')).to.deep.equal(['machineconfig', 'mc', ':4', ''])
-    expect(await complete('build', 'wo')).to.deep.equal(['worker', ':4', ''])
-    expect(await complete('status', '')).to.deep.equal(['master', 'worker', ':4', ''])
-    expect(await complete('rollback', '')).to.deep.equal(['master', 'node', 'worker', ':4', ''])
-    expect(await complete('rollback', 'node', 'w')).to.deep.equal(['worker-0', ':4', ''])
+    expect(await complete('m')).to.deep.equal(['machineconfig', 'mc', ':4'])
+    expect(await complete('build', 'wo')).to.deep.equal(['worker', ':4'])
+    expect(await complete('status', '')).to.deep.equal(['master', 'worker', ':4'])
+    expect(await complete('rollback', '')).to.deep.equal(['master', 'node', 'worker', ':4'])
+    expect(await complete('rollback', 'node', 'w')).to.deep.equal(['worker-0', ':4'])
     // nodes add POOL NODES...: the pool first, then any number of nodes (each offered once).
-    expect(await complete('nodes', 'add', 'w')).to.deep.equal(['worker', ':4', ''])
+    expect(await complete('nodes', 'add', 'w')).to.deep.equal(['worker', ':4'])
     expect(await complete('nodes', 'add', 'worker', 'worker-0', '')).to.not.include('worker-0')
-    expect(await complete('status', '--context', '')).to.deep.equal(['emulator', ':4', ''])
-    expect(await complete('status', '--context=e')).to.deep.equal(['--context=emulator', ':4', ''])
-    expect(await complete('setup', '--pool', 'm')).to.deep.equal(['master', ':4', ''])
+    expect(await complete('status', '--context', '')).to.deep.equal(['emulator', ':4'])
+    expect(await complete('status', '--context=e')).to.deep.equal(['--context=emulator', ':4'])
+    expect(await complete('setup', '--pool', 'm')).to.deep.equal(['master', ':4'])
     // A cluster that cannot be reached completes nothing, quickly, and says nothing.
     const away = await execa('kubectl_complete-mob', ['build', ''], {
       env: {...env, KUBECONFIG: path.join(tmp, 'none')},
       extendEnv: true,
       reject: false,
     })
-    expect(String(away.stdout)).to.equal(':4\n')
+    expect(String(away.stdout)).to.equal(':4')
     expect(String(away.stderr)).to.equal('')
   })
 
