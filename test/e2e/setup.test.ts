@@ -302,7 +302,7 @@ describe('oc mob setup (end to end, flags only)', function () {
         name: 'a missing secret',
         says: [
           'the base image pull secret nope does not exist in openshift-machine-config-operator',
-          'next: create it, or clone the global pull secret with --clone-global-pull-secret',
+          'fix: create it, or clone the global pull secret with --clone-global-pull-secret',
         ],
       },
       {
@@ -414,9 +414,7 @@ describe('oc mob setup (end to end, flags only)', function () {
         '--yes',
       ])
       expect(r.exitCode).to.equal(5)
-      expect(r.stderr).to.include(
-        'the current user (context emulator) may not make these changes: 5 permissions are missing; nothing was changed',
-      )
+      expect(r.stderr).to.include('the current user (context emulator) may not make these changes: 5 permissions are missing')
       for (const p of [
         'not allowed to create imagestreams.image.openshift.io in namespace openshift-machine-config-operator',
         'not allowed to create secrets in namespace openshift-machine-config-operator',
@@ -425,7 +423,10 @@ describe('oc mob setup (end to end, flags only)', function () {
         'not allowed to patch machineconfigpools.machineconfiguration.openshift.io "layering" (cluster scope)',
       ])
         expect(r.stderr).to.include(p)
-      expect(r.stderr).to.include('next: log in as a cluster administrator')
+      expect(r.stderr).to.include('fix: log in as a cluster administrator')
+      // Said once: the check list has the reason and the fix; the error only points at it.
+      expect(r.stderr).to.include('error: setup preflight failed: the permissions check above failed; nothing was changed')
+      expect(r.stderr.split('log in as a cluster administrator').length - 1).to.equal(1)
       expect(writes(emu)).to.deep.equal([])
     })
   })

@@ -148,7 +148,7 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
     opts.signal,
   )
   opts.onChecks?.(checks)
-  throwIfFailed(checks, `pool ${poolName} cannot be opted in`)
+  throwIfFailed(checks, `pool ${poolName} cannot be opted in`, {shown: Boolean(opts.onChecks)})
   const result: EnableResult = {
     build: null,
     change: step.item,

@@ -433,24 +433,39 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
   return checks
 }
 
-/** Throws the failure of a list of checks (the first failure decides the exit code); returns when none failed. */
-export function throwIfFailed(checks: Check[], what: string, next?: string): void {
+/**
+ * Throws the failure of a list of checks (the first failure decides the exit code); returns when none
+ * failed. `shown`: the checks were printed already (each failure with its fix), so the error says
+ * only how many failed; otherwise it carries them. A fix is said once: as `next` when one check failed.
+ */
+export function throwIfFailed(checks: Check[], what: string, opts: {shown?: boolean; next?: string} = {}): void {
   const failed = checks.filter((c) => c.verdict === 'fail')
   if (failed.length === 0) return
+  const one = failed.length === 1 ? failed[0] : undefined
   const details: string[] = []
-  for (const c of failed) {
-    details.push(`✖ ${c.title}: ${c.message}`)
-    for (const d of c.details ?? []) details.push(`    ${d}`)
-    if (c.fix) details.push(`    fix: ${c.fix}`)
+  if (!opts.shown) {
+    for (const c of failed) {
+      if (c !== one) details.push(`✖ ${c.title}: ${c.message}`)
+      for (const d of c.details ?? []) details.push(`    ${d}`)
+      if (c.fix && c !== one) details.push(`    fix: ${c.fix}`)
+    }
   }
 
-  throw new MobError(
-    `${what}: ${failed.length === 1 ? failed[0].message : `${failed.length} preflight checks failed`}; nothing was changed`,
-    {
-      code: 'PreflightFailed',
-      details: failed.length === 1 ? details.slice(1) : details,
-      exitCode: failed[0].exitCode ?? ExitCode.Invalid,
-      next: failed.length === 1 && failed[0].fix ? failed[0].fix : (next ?? 'fix the failed checks above and run the command again'),
-    },
-  )
+  if (opts.shown) {
+    throw new MobError(
+      `${what}: ${one ? `the ${one.title} check above failed` : `${failed.length} preflight checks above failed`}; nothing was changed`,
+      {
+        code: 'PreflightFailed',
+        exitCode: failed[0].exitCode ?? ExitCode.Invalid,
+        next: opts.next ?? `do what the failed check${one ? ' says' : 's say'} (fix:), then run the command again`,
+      },
+    )
+  }
+
+  throw new MobError(`${what}: ${one ? one.message : `${failed.length} preflight checks failed`}; nothing was changed`, {
+    code: 'PreflightFailed',
+    details: one ? details.map((d) => d.replace(/^ {4}/, '')) : details,
+    exitCode: failed[0].exitCode ?? ExitCode.Invalid,
+    next: one?.fix ?? opts.next ?? 'fix the failed checks and run the command again',
+  })
 }

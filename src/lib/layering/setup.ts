@@ -593,7 +593,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
         verdict: 'fail',
       })
       opts.onChecks?.(checks)
-      throwIfFailed(checks, 'setup cannot use an ImageStream')
+      throwIfFailed(checks, 'setup cannot use an ImageStream', {shown: Boolean(opts.onChecks)})
     }
 
     const is = await planImageStream(client, inv, input.imageStream)
@@ -710,7 +710,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   const access: Access[] = changing(steps).flatMap((s) => s.access)
   if (access.length > 0) checks.unshift(await accessCheck(client, access, 'make these changes', opts.signal))
   opts.onChecks?.(checks)
-  throwIfFailed(checks, 'setup preflight failed')
+  throwIfFailed(checks, 'setup preflight failed', {shown: Boolean(opts.onChecks)})
 
   const plan: SetupPlan = {
     checks,
