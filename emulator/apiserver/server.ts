@@ -21,6 +21,7 @@ import {
   unauthorized,
 } from './errors.js'
 import type {FaultTable} from './faults.js'
+import {managerFromUserAgent} from './managed-fields.js'
 import {servePodLog} from './logs.js'
 import type {ObjectService} from './objects.js'
 import {apiVersionOf, type Registry, type ResourceDef} from './resources.js'
@@ -378,6 +379,7 @@ export class ApiServer {
     const dryRun = query.getAll('dryRun')
     if (dryRun.some((v) => v !== 'All')) throw badRequest(`Invalid dryRun: ${dryRun.join(',')}`)
     const dry = dryRun.length > 0
+    const manager = query.get('fieldManager') ?? managerFromUserAgent(req.headers['user-agent'])
     const accept = req.headers.accept
     const ns = r.ns
     switch (verb) {
@@ -434,12 +436,12 @@ export class ApiServer {
         const body = await this.readJson(req, r.res.kind)
         if (r.res.plural === 'selfsubjectaccessreviews') return this.ssar(res, id, body)
         if (r.sub === 'binding') return this.bind(res, r, body, dry)
-        const out = objects.create(r.res, ns, body, {dryRun: dry})
+        const out = objects.create(r.res, ns, body, {dryRun: dry, manager})
         return this.sendJson(res, out.code, out.json)
       }
       case 'update': {
         const body = await this.readJson(req, r.res.kind)
-        const out = objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub})
+        const out = objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub, manager})
         return this.sendJson(res, out.code, out.json)
       }
       case 'patch': {
@@ -448,6 +450,8 @@ export class ApiServer {
           dryRun: dry,
           sub: r.sub,
           fieldManager: query.get('fieldManager'),
+          manager,
+          force: TRUE(query.get('force')),
         })
         return this.sendJson(res, out.code, out.json)
       }
