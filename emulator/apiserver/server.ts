@@ -22,6 +22,7 @@ import {
 } from './errors.js'
 import type {FaultTable} from './faults.js'
 import {managerFromUserAgent} from './managed-fields.js'
+import {OpenApiV3} from './openapi.js'
 import {servePodLog} from './logs.js'
 import type {ObjectService} from './objects.js'
 import {apiVersionOf, type Registry, type ResourceDef} from './resources.js'
@@ -72,6 +73,7 @@ export class ApiServer {
   /** raw connections held without a TLS handshake while the server plays hung */
   private readonly held = new Set<Socket>()
   private snapshots = new Map<string, Entry[]>()
+  private openApiV3?: OpenApiV3
   port = 0
 
   constructor(private readonly d: ServerDeps) {}
@@ -263,6 +265,12 @@ export class ApiServer {
         this.setStatus(res, 200)
         res.writeHead(200, {'Content-Type': doc.contentType, 'Content-Length': doc.body.length})
         return res.end(doc.body)
+      }
+      if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
+        this.openApiV3 ??= new OpenApiV3(reg, this.d.crds, this.d.gitVersion)
+        const doc = path === '/openapi/v3' ? this.openApiV3.root() : this.openApiV3.doc(path.slice('/openapi/v3/'.length))
+        if (doc === undefined) throw pathNotFound()
+        return this.sendJson(res, 200, doc)
       }
       if (['/healthz', '/readyz', '/livez'].includes(path)) {
         this.setStatus(res, 200)
