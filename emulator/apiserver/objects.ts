@@ -42,6 +42,8 @@ import {
 import {parse as parseYaml} from 'yaml'
 
 const MAX_DATA = 1048576
+const NOT_READY = 'node.kubernetes.io/not-ready'
+const FOREGROUND = 'foregroundDeletion'
 const GEN_NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
 
 export interface WriteOptions {
@@ -73,7 +75,15 @@ export class ObjectService {
     readonly store: Store,
     readonly registry: Registry,
     readonly crds: Map<string, CrdInfo>,
-    readonly opts: {imageRegistry: string; onNamespaceCreated?: (ns: string) => void},
+    readonly opts: {
+      imageRegistry: string
+      onNamespaceCreated?: (ns: string) => void
+      /**
+       * collect dependents of deleted owners here (the controller-manager's garbage collector, for an emulator
+       * without a simulation); false when a simulation runs its own controller-manager
+       */
+      garbageCollector?: boolean
+    },
   ) {}
 
   hasStatus(r: ResourceDef) {
@@ -128,7 +138,7 @@ export class ObjectService {
     meta.creationTimestamp ??= now()
     if (r.generation !== 'none') meta.generation = 1
     if (!o.load && this.hasStatus(r) && r.kind !== 'Node') delete obj.status
-    this.defaultOnCreate(r, obj)
+    if (!o.load || r.kind !== 'Node') this.defaultOnCreate(r, obj)
     const out = this.prune(r, obj)
     if (!o.load) {
       const m = {manager: o.manager ?? '', apiVersion: apiVersionOf(r)}
@@ -267,6 +277,13 @@ export class ObjectService {
         break
       case 'ServiceAccount':
         break
+      case 'Node': {
+        // the TaintNodesByCondition admission plugin: a new Node is not ready until its controller says so
+        const taints = (obj.spec ??= {}).taints ?? []
+        if (!taints.some((t: any) => t?.key === NOT_READY && t?.effect === 'NoSchedule'))
+          obj.spec.taints = [...taints, {key: NOT_READY, effect: 'NoSchedule'}]
+        break
+      }
     }
   }
 
@@ -540,9 +557,13 @@ export class ObjectService {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
       )
     }
-    const finalizers: string[] = old.metadata.finalizers ?? []
+    let finalizers: string[] = old.metadata.finalizers ?? []
+    // foreground propagation: the owner stays, marked, until the garbage collector has removed its dependents
+    const foreground = options?.propagationPolicy === 'Foreground' && r.kind !== 'Namespace' && !old.metadata.deletionTimestamp
+    if (foreground && !finalizers.includes(FOREGROUND)) finalizers = [...finalizers, FOREGROUND]
     if (finalizers.length > 0 && r.kind !== 'Namespace') {
       const obj = JSON.parse(cur.json)
+      obj.metadata.finalizers = finalizers
       if (!obj.metadata.deletionTimestamp) {
         obj.metadata.deletionTimestamp = now()
         obj.metadata.deletionGracePeriodSeconds = 0
@@ -551,6 +572,7 @@ export class ObjectService {
       if (o.dryRun) return {code: 200, json: JSON.stringify(obj), obj}
       if (old.metadata.deletionTimestamp) return {code: 200, json: cur.json, obj: cur.obj}
       const e = this.store.put(r, obj)
+      if (finalizers.includes(FOREGROUND)) this.collectForeground(r, e.obj)
       return {code: 200, json: e.json, obj: e.obj}
     }
     if (r.kind === 'Pod') {
@@ -598,8 +620,36 @@ export class ObjectService {
     }
   }
 
+  /** foreground garbage collection: the dependents of a marked owner go first, then its foregroundDeletion finalizer */
+  private collectForeground(r: ResourceDef, owner: any) {
+    if (this.opts.garbageCollector === false) return
+    const uid = owner.metadata.uid
+    setImmediate(() => {
+      for (const d of this.registry.list) {
+        for (const e of [...this.store.list(d)]) {
+          if (!(e.obj.metadata.ownerReferences ?? []).some((x: any) => x?.uid === uid)) continue
+          try {
+            this.delete(d, e.obj.metadata.namespace, e.obj.metadata.name, {propagationPolicy: 'Foreground'})
+          } catch {
+            // already gone
+          }
+        }
+      }
+      const cur = this.store.get(r, owner.metadata.namespace, owner.metadata.name)
+      if (!cur || cur.obj.metadata.uid !== uid) return
+      const next = JSON.parse(cur.json)
+      next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f: string) => f !== FOREGROUND)
+      try {
+        this.update(r, owner.metadata.namespace, owner.metadata.name, next, {manager: 'garbage-collector'})
+      } catch {
+        // changed meanwhile: the owner's next update settles it
+      }
+    })
+  }
+
   /** background garbage collection of objects owned by `uid` */
   private collectDependents(uid: string) {
+    if (this.opts.garbageCollector === false) return
     setImmediate(() => {
       for (const r of this.registry.list) {
         for (const e of [...this.store.list(r)]) {
