@@ -58,6 +58,8 @@ export interface EmulatorOptions {
    * controller-manager's garbage collector would (default true); a simulation turns it off and runs its own
    */
   garbageCollector?: boolean
+  /** keep the User-Agent and body of every POST/PUT/PATCH in `requests` (for re-submitting them with dryRun=All) */
+  recordWrites?: boolean
 }
 
 export interface Emulator {
@@ -193,6 +195,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     kubeletClient: {cert: kubeletClient.certPem, key: kubeletClient.keyPem},
     gitVersion: opts.gitVersion ?? 'v1.27.16+openshift',
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000,
+    recordWrites: opts.recordWrites,
   })
   const port = await server.listen(opts.port ?? 0)
   const url = `https://127.0.0.1:${port}`

@@ -41,6 +41,9 @@ export interface RequestRecord {
   status: number
   user?: string
   watch: boolean
+  /** writes, when the server records them (recordWrites): the client's User-Agent and the request body */
+  userAgent?: string
+  body?: string
 }
 
 export interface ServerDeps {
@@ -55,6 +58,8 @@ export interface ServerDeps {
   kubeletClient?: {cert: string; key: string}
   gitVersion: string
   bookmarkIntervalMs: number
+  /** keep the User-Agent and body of every POST/PUT/PATCH in its record (tests re-submit them) */
+  recordWrites?: boolean
 }
 
 interface Route {
@@ -74,6 +79,8 @@ export class ApiServer {
   private readonly held = new Set<Socket>()
   private snapshots = new Map<string, Entry[]>()
   private openApiV3?: OpenApiV3
+  /** the records whose bodies are kept (recordWrites) */
+  private readonly writes = new WeakMap<IncomingMessage, RequestRecord>()
   port = 0
 
   constructor(private readonly d: ServerDeps) {}
@@ -180,7 +187,10 @@ export class ApiServer {
       if (!over) chunks.push(c as Buffer)
     }
     if (over) throw tooLarge()
-    return Buffer.concat(chunks)
+    const body = Buffer.concat(chunks)
+    const rec = this.writes.get(req)
+    if (rec) rec.body = body.toString('utf8')
+    return body
   }
 
   private async readJson(req: IncomingMessage, kind?: string): Promise<any> {
@@ -224,6 +234,10 @@ export class ApiServer {
       watch: TRUE(query.get('watch')) || path.includes('/watch/'),
     }
     if (rec.contentType === undefined) delete rec.contentType
+    if (this.d.recordWrites && ['POST', 'PUT', 'PATCH'].includes(method)) {
+      rec.userAgent = String(req.headers['user-agent'] ?? '')
+      this.writes.set(req, rec)
+    }
     this.d.requests.push(rec)
     this.record!.set(res, rec)
 
