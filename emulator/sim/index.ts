@@ -218,7 +218,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       ...(on.nodes
         ? [
             new NodeController(client, log, {...loopOpts, machineOS: on.machineOS}),
-            new Daemons({client, log, rebootMs: d.rebootMs ?? 2000}),
+            new Daemons({client, log, rebootMs: d.rebootMs ?? 2000, revertFromImage: on.machineOS}),
           ]
         : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),

@@ -63,6 +63,15 @@ describe('sim: the whole simulation writes only what kube-apiserver accepts (str
     for (const b of ended) expect(Date.parse(b.status.buildEnd)).to.be.greaterThan(Date.parse(b.status.buildStart))
 
     await c.delete(R.machineosconfigs, undefined, 'worker')
+    // 4.18+ reverts the nodes to the plain OS image (4.14 would mark them Degraded)
+    await waitFor(
+      'the worker nodes back on the plain OS image',
+      async () => {
+        const nodes = (await c.list(R.nodes, undefined, 'node-role.kubernetes.io/worker')).items
+        return nodes.every((n: Obj) => !n.metadata.annotations?.[`${P}/currentImage`] && n.metadata.annotations?.[`${P}/state`] === 'Done')
+      },
+      30_000,
+    )
     // on a real cluster the controller-manager collects them; here the simulation's does
     await waitFor('the MachineOSBuilds collected', async () => (await c.list(R.machineosbuilds)).items.length === 0, 20_000)
     await waitFor('the build Jobs collected', async () => (await c.list(JOBS, MCO_NS)).items.length === 0, 20_000)
