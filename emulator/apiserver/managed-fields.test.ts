@@ -165,6 +165,10 @@ describe('emulator: managedFields and server-side apply', () => {
     await call(em, 'POST', `${CM}?fieldManager=creator`, {body: cmObj('untouched', {a: '1'})})
     const r = await apply(em, `${CM}/untouched`, cmObj('untouched', {a: '2'}))
     expect(r.status).to.equal(400)
+    const cur = (await call(em, 'GET', `${CM}/untouched`)).json
+    const withFields = await apply(em, `${CM}/untouched?fieldManager=x`, {...cmObj('untouched', {a: '2'}), metadata: cur.metadata})
+    expect(withFields.status).to.equal(400)
+    expect(withFields.json.message).to.equal('metadata.managedFields must be nil')
     expect((await call(em, 'GET', `${CM}/untouched`)).json.data).to.deep.equal({a: '1'})
   })
 })

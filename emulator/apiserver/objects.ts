@@ -523,6 +523,8 @@ export class ObjectService {
     if (body.metadata?.name && body.metadata.name !== name) {
       throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`)
     }
+    if (Array.isArray(body.metadata?.managedFields) && body.metadata.managedFields.length > 0)
+      throw badRequest('metadata.managedFields must be nil')
     const applied = this.decode(r, body)
     const manager = o.fieldManager
     const cur = this.store.get(r, ns, name)
