@@ -53,6 +53,13 @@ export interface EmulatorOptions {
   imageRegistry?: string
   /** folder with the OpenShift CRD manifests (default: $OC_MOB_CRDS_DIR, else the project's copy in emulator/crds); false = don't use CRDs */
   crdDir?: string | false
+  /**
+   * remove the dependents of deleted owners (ownerReferences; background and foreground propagation) as the
+   * controller-manager's garbage collector would (default true); a simulation turns it off and runs its own
+   */
+  garbageCollector?: boolean
+  /** keep the User-Agent and body of every POST/PUT/PATCH in `requests` (for re-submitting them with dryRun=All) */
+  recordWrites?: boolean
 }
 
 export interface Emulator {
@@ -133,6 +140,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const saRes = registry.find('', 'v1', 'serviceaccounts')!
   const objects: ObjectService = new ObjectService(store, registry, crds, {
     imageRegistry: opts.imageRegistry ?? 'image-registry.openshift-image-registry.svc:5000',
+    garbageCollector: opts.garbageCollector ?? true,
     // the service account controller: every namespace gets a "default" ServiceAccount
     onNamespaceCreated: (ns) => {
       if (!store.get(saRes, ns, 'default'))
@@ -187,6 +195,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     kubeletClient: {cert: kubeletClient.certPem, key: kubeletClient.keyPem},
     gitVersion: opts.gitVersion ?? 'v1.27.16+openshift',
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000,
+    recordWrites: opts.recordWrites,
   })
   const port = await server.listen(opts.port ?? 0)
   const url = `https://127.0.0.1:${port}`

@@ -115,4 +115,27 @@ describe('emulator: the real kubectl creating invalid MachineOSConfigs, and dele
     const again = await kubectl(['delete', 'machineosconfig', 'layered'])
     expect(again.stderr).to.equal('Error from server (NotFound): machineosconfigs.machineconfiguration.openshift.io "layered" not found\n')
   })
+
+  it('explains machineosconfig.spec from the OpenAPI v3 the server publishes (CRD schemas and core kinds)', async () => {
+    const spec = await kubectl(['explain', 'machineosconfig.spec'])
+    expect(spec.stderr).to.equal('')
+    expect(spec.stdout).to.match(
+      /^GROUP:\s+machineconfiguration\.openshift\.io\nKIND:\s+MachineOSConfig\nVERSION:\s+v1\n\nFIELD: spec <Object>\n/,
+    )
+    for (const f of ['imageBuilder\t<Object> -required-', 'renderedImagePushSpec\t<string> -required-', 'containerFile\t<[]Object>'])
+      expect(spec.stdout).to.contain(f)
+    const leaf = await kubectl(['explain', 'machineosconfig.spec.imageBuilder.imageBuilderType'])
+    expect(leaf.stdout).to.contain('FIELD: imageBuilderType <string>')
+    const meta = await kubectl(['explain', 'mcp.metadata.labels'])
+    expect(meta.stdout).to.contain('FIELD: labels <map[string]string>')
+    const core = await kubectl(['explain', 'configmap.data'])
+    expect(core.stdout).to.match(/^KIND:\s+ConfigMap\nVERSION:\s+v1\n\nFIELD: data <map\[string\]string>\n/)
+    const missing = await kubectl(['explain', 'machineosconfig.spec.nope'])
+    expect(missing.code).to.equal(1)
+    expect(missing.stderr).to.equal('error: field "nope" does not exist\n')
+    const root = await em.request('GET', '/openapi/v3')
+    expect(Object.keys(root.body.paths)).to.include.members(['api/v1', 'apis/machineconfiguration.openshift.io/v1'])
+    expect(root.body.paths['api/v1'].serverRelativeURL).to.match(/^\/openapi\/v3\/api\/v1\?hash=[0-9A-F]{128}$/)
+    expect((await em.request('GET', '/openapi/v3/apis/nope/v1')).status).to.equal(404)
+  })
 })

@@ -187,7 +187,16 @@ describe('emulator: the real kubectl against it', function () {
       const a = await kubectl(['apply', '-f', file])
       expect(a.stdout).to.equal('configmap/applied configured\nmachineconfigpool.machineconfiguration.openshift.io/infra configured\n')
       writeFileSync(file, manifest('3'))
-      const ssa = await kubectl(['apply', '--server-side', '-f', file])
+      // data.a belongs to the client-side apply now: a server-side apply that changes it conflicts, and nothing changes
+      const refused = await kubectl(['apply', '--server-side', '-f', file])
+      expect(refused.code).to.equal(1)
+      expect(refused.stderr).to.match(
+        /^error: Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: \.data\.a\n/,
+      )
+      expect((await em.request('GET', '/api/v1/namespaces/openshift-machine-config-operator/configmaps/applied')).body.data).to.deep.equal({
+        a: '2',
+      })
+      const ssa = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', file])
       expect(ssa.stdout).to.equal(
         'configmap/applied serverside-applied\nmachineconfigpool.machineconfiguration.openshift.io/infra serverside-applied\n',
       )
@@ -195,6 +204,49 @@ describe('emulator: the real kubectl against it', function () {
       expect(got.body.data).to.deep.equal({a: '3'})
       await kubectl(['delete', '-f', file])
     } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('server-side applies from two field managers: conflicts, co-ownership, --force-conflicts, managedFields', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssa-'))
+    const path = '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/ssa-pool'
+    try {
+      const file = join(dir, 'p.yaml')
+      const pool = (fields: string) =>
+        `apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfigPool\nmetadata:\n  name: ssa-pool\n${fields}`
+      writeFileSync(file, pool('  labels:\n    team: a\nspec:\n  paused: true\n'))
+      const first = await kubectl(['apply', '--server-side', '--field-manager=team-a', '-f', file])
+      expect(first.stderr).to.equal('')
+      expect(first.stdout).to.equal('machineconfigpool.machineconfiguration.openshift.io/ssa-pool serverside-applied\n')
+      writeFileSync(file, pool('spec:\n  paused: false\n'))
+      const clash = await kubectl(['apply', '--server-side', '--field-manager=team-b', '-f', file])
+      expect(clash.code).to.equal(1)
+      expect(clash.stderr).to.contain(
+        'error: Apply failed with 1 conflict: conflict with "team-a" using machineconfiguration.openshift.io/v1: .spec.paused\n',
+      )
+      expect((await em.request('GET', path)).body.spec.paused).to.equal(true)
+      // the same value: team-b co-owns it, no conflict
+      writeFileSync(file, pool('spec:\n  paused: true\n'))
+      expect((await kubectl(['apply', '--server-side', '--field-manager=team-b', '-f', file])).code).to.equal(0)
+      writeFileSync(file, pool('spec:\n  paused: false\n'))
+      const forced = await kubectl(['apply', '--server-side', '--field-manager=team-b', '--force-conflicts', '-f', file])
+      expect(forced.stdout).to.equal('machineconfigpool.machineconfiguration.openshift.io/ssa-pool serverside-applied\n')
+      const got = JSON.parse((await kubectl(['get', 'mcp', 'ssa-pool', '-o', 'json', '--show-managed-fields'])).stdout)
+      expect(got.spec.paused).to.equal(false)
+      expect(got.metadata.labels).to.deep.equal({team: 'a'})
+      expect(got.metadata.managedFields.map((e: any) => [e.manager, e.operation, e.apiVersion, e.fieldsType, e.fieldsV1])).to.deep.equal([
+        ['team-a', 'Apply', 'machineconfiguration.openshift.io/v1', 'FieldsV1', {'f:metadata': {'f:labels': {'f:team': {}}}}],
+        ['team-b', 'Apply', 'machineconfiguration.openshift.io/v1', 'FieldsV1', {'f:spec': {'f:paused': {}}}],
+      ])
+      // team-a stops applying its label: nobody else owns it, so it goes
+      writeFileSync(file, pool('spec: {}\n'))
+      expect((await kubectl(['apply', '--server-side', '--field-manager=team-a', '-f', file])).code).to.equal(0)
+      expect((await em.request('GET', path)).body.metadata.labels).to.equal(undefined)
+      const hidden = JSON.parse((await kubectl(['get', 'mcp', 'ssa-pool', '-o', 'json'])).stdout)
+      expect(hidden.metadata.managedFields).to.equal(undefined)
+    } finally {
+      await kubectl(['delete', 'mcp', 'ssa-pool'])
       rmSync(dir, {recursive: true, force: true})
     }
   })

@@ -102,6 +102,35 @@ describe('emulator: @kubernetes/client-node 1.4 against it', function () {
     expect(gone.code).to.equal(404)
   })
 
+  it('CustomObjectsApi: server-side apply from two managers, a 409 with FieldManagerConflict causes, then force', async () => {
+    const co = kc.makeApiClient(CustomObjectsApi)
+    const apply = (manager: string, paused: boolean, force?: boolean) =>
+      co.patchClusterCustomObject(
+        {
+          ...G,
+          name: 'applied-pool',
+          body: {apiVersion: `${G.group}/v1`, kind: 'MachineConfigPool', metadata: {name: 'applied-pool'}, spec: {paused}},
+          fieldManager: manager,
+          ...(force === undefined ? {} : {force}),
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      )
+    const first: any = await apply('oc-mob', false)
+    expect(first.metadata.managedFields.map((e: any) => [e.manager, e.operation, e.fieldsV1])).to.deep.equal([
+      ['oc-mob', 'Apply', {'f:spec': {'f:paused': {}}}],
+    ])
+    const clash: any = await apply('someone-else', true).catch((error) => error)
+    expect(clash.code).to.equal(409)
+    expect(JSON.parse(clash.body)).to.deep.include({
+      reason: 'Conflict',
+      message: `Apply failed with 1 conflict: conflict with "oc-mob" using ${G.group}/v1: .spec.paused`,
+      details: {causes: [{reason: 'FieldManagerConflict', message: `conflict with "oc-mob" using ${G.group}/v1`, field: '.spec.paused'}]},
+    })
+    const forced: any = await apply('someone-else', true, true)
+    expect(forced.spec.paused).to.equal(true)
+    expect(forced.metadata.managedFields.map((e: any) => e.manager)).to.deep.equal(['someone-else'])
+  })
+
   it('Watch: events, then an ERROR 410 for a compacted resourceVersion', async () => {
     const events: string[] = []
     let done: (err: any) => void = () => {}

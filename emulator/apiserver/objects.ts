@@ -20,6 +20,16 @@ import {apiVersionOf, qualifiedResource, type Registry, type ResourceDef} from '
 import type {Entry, Store} from './store.js'
 import {validateCustomResource} from './schema-validation.js'
 import {
+  BUILTIN_SHAPE,
+  type ManagedFieldsEntry,
+  managedOnCreate,
+  managedOnUpdate,
+  objectFields,
+  schemaShape,
+  serverSideApply,
+  type Shape,
+} from './managed-fields.js'
+import {
   badBase64Offset,
   forbiddenField,
   invalidValue,
@@ -32,12 +42,22 @@ import {
 import {parse as parseYaml} from 'yaml'
 
 const MAX_DATA = 1048576
+const NOT_READY = 'node.kubernetes.io/not-ready'
+const FOREGROUND = 'foregroundDeletion'
 const GEN_NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
 
 export interface WriteOptions {
   dryRun?: boolean
   /** loading initial objects: keep status, create missing namespaces */
   load?: boolean
+  /** the field manager the write is recorded under (?fieldManager, else from the User-Agent) */
+  manager?: string
+}
+
+interface ReplaceOptions extends WriteOptions {
+  sub?: string
+  /** managedFields computed by server-side apply (instead of those of an update) */
+  managed?: ManagedFieldsEntry[]
 }
 
 export interface WriteResult {
@@ -55,7 +75,15 @@ export class ObjectService {
     readonly store: Store,
     readonly registry: Registry,
     readonly crds: Map<string, CrdInfo>,
-    readonly opts: {imageRegistry: string; onNamespaceCreated?: (ns: string) => void},
+    readonly opts: {
+      imageRegistry: string
+      onNamespaceCreated?: (ns: string) => void
+      /**
+       * collect dependents of deleted owners here (the controller-manager's garbage collector, for an emulator
+       * without a simulation); false when a simulation runs its own controller-manager
+       */
+      garbageCollector?: boolean
+    },
   ) {}
 
   hasStatus(r: ResourceDef) {
@@ -63,7 +91,7 @@ export class ObjectService {
   }
 
   // ---------------------------------------------------------------- create
-  create(r: ResourceDef, ns: string | undefined, body: unknown, o: WriteOptions = {}): WriteResult {
+  create(r: ResourceDef, ns: string | undefined, body: unknown, o: WriteOptions & {applied?: any} = {}): WriteResult {
     const obj = this.decode(r, body)
     const meta = obj.metadata
     if (r.namespaced) {
@@ -110,8 +138,21 @@ export class ObjectService {
     meta.creationTimestamp ??= now()
     if (r.generation !== 'none') meta.generation = 1
     if (!o.load && this.hasStatus(r) && r.kind !== 'Node') delete obj.status
-    this.defaultOnCreate(r, obj)
+    if (!o.load || r.kind !== 'Node') this.defaultOnCreate(r, obj)
     const out = this.prune(r, obj)
+    if (!o.load) {
+      const m = {manager: o.manager ?? '', apiVersion: apiVersionOf(r)}
+      const shape = this.shape(r)
+      if (o.applied) {
+        const set = objectFields(o.applied, shape, {withMaps: false, status: this.hasStatus(r) ? 'without' : 'with'})
+        out.metadata.managedFields = [
+          {manager: m.manager, operation: 'Apply', apiVersion: m.apiVersion, time: now(), fieldsType: 'FieldsV1', fieldsV1: set},
+        ]
+      } else {
+        const mf = managedOnCreate(out, shape, m, this.hasStatus(r) && r.kind !== 'Node')
+        if (mf.length) out.metadata.managedFields = mf
+      }
+    }
     const causes = [...validateName(meta.name, r.nameRule), ...validateMetadata(meta), ...this.validate(r, obj, undefined)]
     if (!o.load) causes.push(...this.validateSchema(r, out, undefined, causes))
     if (causes.length) throw invalid(r, meta.name, causes)
@@ -146,6 +187,11 @@ export class ObjectService {
     const {apiVersion: _a, kind: _k, ...rest} = obj
     const out: any = {kind: r.kind, apiVersion: av, ...rest}
     if (!isObj(out.metadata)) out.metadata = {}
+    // ObjectMeta leaves empty maps and lists out when it serializes
+    for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields']) {
+      const v = out.metadata[k]
+      if ((Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0)) delete out.metadata[k]
+    }
     if (r.kind === 'Secret') this.normalizeSecret(out)
     if (r.kind === 'ConfigMap') {
       for (const [k, v] of Object.entries<any>(out.binaryData ?? {})) {
@@ -231,6 +277,13 @@ export class ObjectService {
         break
       case 'ServiceAccount':
         break
+      case 'Node': {
+        // the TaintNodesByCondition admission plugin: a new Node is not ready until its controller says so
+        const taints = (obj.spec ??= {}).taints ?? []
+        if (!taints.some((t: any) => t?.key === NOT_READY && t?.effect === 'NoSchedule'))
+          obj.spec.taints = [...taints, {key: NOT_READY, effect: 'NoSchedule'}]
+        break
+      }
     }
   }
 
@@ -295,6 +348,12 @@ export class ObjectService {
     return schema ? validateCustomResource(schema, obj, old, prior) : []
   }
 
+  /** how the kind's lists and maps merge, for field ownership */
+  private shape(r: ResourceDef): Shape {
+    const schema = this.crds.get(r.plural)?.schema
+    return schema ? schemaShape(schema) : BUILTIN_SHAPE
+  }
+
   private prune(r: ResourceDef, obj: any): any {
     const crd = this.crds.get(r.plural)
     return crd?.schema ? pruneAndDefault(obj, crd.schema) : obj
@@ -305,14 +364,14 @@ export class ObjectService {
    * Replaces an object. `sub` = 'status' for the status subresource. `next` is the full desired object
    * (already decoded).
    */
-  update(r: ResourceDef, ns: string | undefined, name: string, body: unknown, o: WriteOptions & {sub?: string} = {}): WriteResult {
+  update(r: ResourceDef, ns: string | undefined, name: string, body: unknown, o: ReplaceOptions = {}): WriteResult {
     const cur = this.store.get(r, ns, name)
     if (!cur) throw notFound(r, name)
     const next = this.decode(r, body)
     return this.replace(r, cur, next, o)
   }
 
-  private replace(r: ResourceDef, cur: Entry, next: any, o: WriteOptions & {sub?: string}): WriteResult {
+  private replace(r: ResourceDef, cur: Entry, next: any, o: ReplaceOptions): WriteResult {
     const old = cur.obj
     const name = old.metadata.name
     const meta = next.metadata
@@ -353,6 +412,7 @@ export class ObjectService {
     const causes = [...validateMetadata(obj.metadata), ...this.validate(r, obj, old)]
     causes.push(...this.validateSchema(r, obj, old, causes))
     if (causes.length) throw invalid(r, name, causes)
+    this.recordManagers(r, old, obj, o)
     if (old.metadata.deletionTimestamp) {
       // finalizers may only be removed; once empty the object goes away
       if (!obj.metadata.finalizers || obj.metadata.finalizers.length === 0) {
@@ -369,6 +429,30 @@ export class ObjectService {
     return {code: 200, json: e.json, obj: e.obj}
   }
 
+  /** metadata.managedFields of the object an update, patch or apply writes */
+  private recordManagers(r: ResourceDef, old: any, obj: any, o: ReplaceOptions) {
+    const meta = obj.metadata
+    if (o.managed) {
+      if (o.managed.length) meta.managedFields = o.managed
+      else delete meta.managedFields
+      return
+    }
+    // managedFields the request carries replace the stored ones (an empty list keeps them; [{}] clears them)
+    const given = meta.managedFields
+    const base =
+      Array.isArray(given) && given.length > 0 ? given.filter((e: any) => isObj(e) && isObj(e.fieldsV1)) : old.metadata.managedFields
+    delete meta.managedFields
+    const {managedFields: _m, ...oldMeta} = old.metadata
+    if (deepEqual({...obj, metadata: meta}, {...old, metadata: oldMeta})) {
+      if (base?.length) meta.managedFields = base
+      return
+    }
+    const m = {manager: o.manager ?? '', apiVersion: apiVersionOf(r), subresource: o.sub}
+    const live = {...old, metadata: {...old.metadata, managedFields: base}}
+    const mf = managedOnUpdate(live, obj, this.shape(r), m, this.hasStatus(r) && r.kind !== 'Node')
+    if (mf.length) meta.managedFields = mf
+  }
+
   // ---------------------------------------------------------------- patch
   patch(
     r: ResourceDef,
@@ -376,7 +460,7 @@ export class ObjectService {
     name: string,
     raw: string,
     contentType: string,
-    o: WriteOptions & {sub?: string; fieldManager?: string | null} = {},
+    o: WriteOptions & {sub?: string; fieldManager?: string | null; force?: boolean} = {},
   ): WriteResult {
     const ct = contentType.split(';')[0].trim().toLowerCase()
     const accepted = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']
@@ -420,13 +504,13 @@ export class ObjectService {
     return this.replace(r, cur, next, o)
   }
 
-  /** a minimal server-side apply: create if missing, otherwise merge the applied fields */
+  /** server-side apply: create if missing, otherwise merge the applied fields under the manager's ownership */
   private apply(
     r: ResourceDef,
     ns: string | undefined,
     name: string,
     raw: string,
-    o: WriteOptions & {sub?: string; fieldManager?: string | null},
+    o: WriteOptions & {sub?: string; fieldManager?: string | null; force?: boolean},
   ): WriteResult {
     if (!o.fieldManager) throw badRequest('PATCH requests require fieldManager to be set when using server-side apply')
     let body: any
@@ -439,16 +523,24 @@ export class ObjectService {
     if (body.metadata?.name && body.metadata.name !== name) {
       throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`)
     }
+    if (Array.isArray(body.metadata?.managedFields) && body.metadata.managedFields.length > 0)
+      throw badRequest('metadata.managedFields must be nil')
+    const applied = this.decode(r, body)
+    const manager = o.fieldManager
     const cur = this.store.get(r, ns, name)
     if (!cur) {
       if (o.sub) throw notFound(r, name)
-      const obj = {...body, metadata: {...(body.metadata ?? {}), name}}
-      return this.create(r, ns, obj, o)
+      const obj = {...applied, metadata: {...applied.metadata, name}}
+      return this.create(r, ns, obj, {...o, manager, applied})
     }
-    const merged = mergePatch(JSON.parse(cur.json), body) as any
-    const next = this.decode(r, merged)
-    if (body.metadata?.resourceVersion === undefined) next.metadata.resourceVersion = undefined
-    return this.replace(r, cur, next, o)
+    const m = {manager, apiVersion: apiVersionOf(r), subresource: o.sub}
+    const {obj, managedFields} = serverSideApply(JSON.parse(cur.json), applied, this.shape(r), m, {
+      force: o.force === true,
+      hasStatus: this.hasStatus(r) && r.kind !== 'Node',
+    })
+    const next = this.decode(r, obj)
+    next.metadata.resourceVersion = applied.metadata.resourceVersion
+    return this.replace(r, cur, next, {...o, manager, managed: managedFields})
   }
 
   // ---------------------------------------------------------------- delete
@@ -467,9 +559,13 @@ export class ObjectService {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
       )
     }
-    const finalizers: string[] = old.metadata.finalizers ?? []
+    let finalizers: string[] = old.metadata.finalizers ?? []
+    // foreground propagation: the owner stays, marked, until the garbage collector has removed its dependents
+    const foreground = options?.propagationPolicy === 'Foreground' && r.kind !== 'Namespace' && !old.metadata.deletionTimestamp
+    if (foreground && !finalizers.includes(FOREGROUND)) finalizers = [...finalizers, FOREGROUND]
     if (finalizers.length > 0 && r.kind !== 'Namespace') {
       const obj = JSON.parse(cur.json)
+      obj.metadata.finalizers = finalizers
       if (!obj.metadata.deletionTimestamp) {
         obj.metadata.deletionTimestamp = now()
         obj.metadata.deletionGracePeriodSeconds = 0
@@ -478,6 +574,7 @@ export class ObjectService {
       if (o.dryRun) return {code: 200, json: JSON.stringify(obj), obj}
       if (old.metadata.deletionTimestamp) return {code: 200, json: cur.json, obj: cur.obj}
       const e = this.store.put(r, obj)
+      if (finalizers.includes(FOREGROUND)) this.collectForeground(r, e.obj)
       return {code: 200, json: e.json, obj: e.obj}
     }
     if (r.kind === 'Pod') {
@@ -525,8 +622,36 @@ export class ObjectService {
     }
   }
 
+  /** foreground garbage collection: the dependents of a marked owner go first, then its foregroundDeletion finalizer */
+  private collectForeground(r: ResourceDef, owner: any) {
+    if (this.opts.garbageCollector === false) return
+    const uid = owner.metadata.uid
+    setImmediate(() => {
+      for (const d of this.registry.list) {
+        for (const e of [...this.store.list(d)]) {
+          if (!(e.obj.metadata.ownerReferences ?? []).some((x: any) => x?.uid === uid)) continue
+          try {
+            this.delete(d, e.obj.metadata.namespace, e.obj.metadata.name, {propagationPolicy: 'Foreground'})
+          } catch {
+            // already gone
+          }
+        }
+      }
+      const cur = this.store.get(r, owner.metadata.namespace, owner.metadata.name)
+      if (!cur || cur.obj.metadata.uid !== uid) return
+      const next = JSON.parse(cur.json)
+      next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f: string) => f !== FOREGROUND)
+      try {
+        this.update(r, owner.metadata.namespace, owner.metadata.name, next, {manager: 'garbage-collector'})
+      } catch {
+        // changed meanwhile: the owner's next update settles it
+      }
+    })
+  }
+
   /** background garbage collection of objects owned by `uid` */
   private collectDependents(uid: string) {
+    if (this.opts.garbageCollector === false) return
     setImmediate(() => {
       for (const r of this.registry.list) {
         for (const e of [...this.store.list(r)]) {

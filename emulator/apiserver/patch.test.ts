@@ -226,7 +226,7 @@ describe('emulator: patch (merge, JSON, strategic, apply) and status subresource
       headers: APPLY,
     })
     expect(c.status).to.equal(201)
-    const u = await call(em, 'PATCH', `${CM}/applied?fieldManager=oc-mob&force=true`, {
+    const u = await call(em, 'PATCH', `${CM}/applied?fieldManager=another-manager&force=true`, {
       raw: JSON.stringify({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'applied'}, data: {b: '2'}}),
       headers: APPLY,
     })

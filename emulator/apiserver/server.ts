@@ -21,6 +21,8 @@ import {
   unauthorized,
 } from './errors.js'
 import type {FaultTable} from './faults.js'
+import {managerFromUserAgent} from './managed-fields.js'
+import {OpenApiV3} from './openapi.js'
 import {servePodLog} from './logs.js'
 import type {ObjectService} from './objects.js'
 import {apiVersionOf, type Registry, type ResourceDef} from './resources.js'
@@ -40,6 +42,9 @@ export interface RequestRecord {
   status: number
   user?: string
   watch: boolean
+  /** writes, when the server records them (recordWrites): the client's User-Agent and the request body */
+  userAgent?: string
+  body?: string
 }
 
 export interface ServerDeps {
@@ -54,6 +59,8 @@ export interface ServerDeps {
   kubeletClient?: {cert: string; key: string}
   gitVersion: string
   bookmarkIntervalMs: number
+  /** keep the User-Agent and body of every POST/PUT/PATCH in its record (tests re-submit them) */
+  recordWrites?: boolean
 }
 
 interface Route {
@@ -72,6 +79,9 @@ export class ApiServer {
   /** raw connections held without a TLS handshake while the server plays hung */
   private readonly held = new Set<Socket>()
   private snapshots = new Map<string, Entry[]>()
+  private openApiV3?: OpenApiV3
+  /** the records whose bodies are kept (recordWrites) */
+  private readonly writes = new WeakMap<IncomingMessage, RequestRecord>()
   port = 0
 
   constructor(private readonly d: ServerDeps) {}
@@ -178,7 +188,10 @@ export class ApiServer {
       if (!over) chunks.push(c as Buffer)
     }
     if (over) throw tooLarge()
-    return Buffer.concat(chunks)
+    const body = Buffer.concat(chunks)
+    const rec = this.writes.get(req)
+    if (rec) rec.body = body.toString('utf8')
+    return body
   }
 
   private async readJson(req: IncomingMessage, kind?: string): Promise<any> {
@@ -222,6 +235,10 @@ export class ApiServer {
       watch: TRUE(query.get('watch')) || path.includes('/watch/'),
     }
     if (rec.contentType === undefined) delete rec.contentType
+    if (this.d.recordWrites && ['POST', 'PUT', 'PATCH'].includes(method)) {
+      rec.userAgent = String(req.headers['user-agent'] ?? '')
+      this.writes.set(req, rec)
+    }
     this.d.requests.push(rec)
     this.record!.set(res, rec)
 
@@ -263,6 +280,12 @@ export class ApiServer {
         this.setStatus(res, 200)
         res.writeHead(200, {'Content-Type': doc.contentType, 'Content-Length': doc.body.length})
         return res.end(doc.body)
+      }
+      if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
+        this.openApiV3 ??= new OpenApiV3(reg, this.d.crds, this.d.gitVersion)
+        const doc = path === '/openapi/v3' ? this.openApiV3.root() : this.openApiV3.doc(path.slice('/openapi/v3/'.length))
+        if (doc === undefined) throw pathNotFound()
+        return this.sendJson(res, 200, doc)
       }
       if (['/healthz', '/readyz', '/livez'].includes(path)) {
         this.setStatus(res, 200)
@@ -379,6 +402,7 @@ export class ApiServer {
     const dryRun = query.getAll('dryRun')
     if (dryRun.some((v) => v !== 'All')) throw badRequest(`Invalid dryRun: ${dryRun.join(',')}`)
     const dry = dryRun.length > 0
+    const manager = query.get('fieldManager') ?? managerFromUserAgent(req.headers['user-agent'])
     const accept = req.headers.accept
     const ns = r.ns
     switch (verb) {
@@ -439,12 +463,12 @@ export class ApiServer {
         }
         if (r.res.plural === 'selfsubjectaccessreviews') return this.ssar(res, id, body)
         if (r.sub === 'binding') return this.bind(res, r, body, dry)
-        const out = objects.create(r.res, ns, body, {dryRun: dry})
+        const out = objects.create(r.res, ns, body, {dryRun: dry, manager})
         return this.sendJson(res, out.code, out.json)
       }
       case 'update': {
         const body = await this.readJson(req, r.res.kind)
-        const out = objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub})
+        const out = objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub, manager})
         return this.sendJson(res, out.code, out.json)
       }
       case 'patch': {
@@ -453,6 +477,8 @@ export class ApiServer {
           dryRun: dry,
           sub: r.sub,
           fieldManager: query.get('fieldManager'),
+          manager,
+          force: TRUE(query.get('force')),
         })
         return this.sendJson(res, out.code, out.json)
       }

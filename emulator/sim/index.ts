@@ -14,6 +14,7 @@ import {RenderController} from './render.js'
 import {DeploymentController, Operator, machineOSBuilderProcess} from './operator.js'
 import {Daemons, NodeController} from './nodes.js'
 import {MachineAPI} from './machineapi.js'
+import {ControllerManager} from './controller-manager.js'
 import {MachineOSController, machineOSImageBuild} from './machineos.js'
 import {scriptedImageBuild, scriptedWaitForDone} from './scripts.js'
 import {MCO_NS, OSIMAGEURL_CONFIG} from './names.js'
@@ -73,7 +74,7 @@ export interface SimulationOptions {
    * Leave out controllers, e.g. `{operator: false}` for a cluster whose machine-os-builder never
    * starts (the operator is down or degraded): builds then only happen when someone drives them.
    */
-  controllers?: {operator?: boolean; nodes?: boolean; machineAPI?: boolean; machineOS?: boolean}
+  controllers?: {operator?: boolean; nodes?: boolean; machineAPI?: boolean; machineOS?: boolean; controllerManager?: boolean}
 }
 
 export interface Simulation {
@@ -190,7 +191,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     }
 
     // machineOS: the 4.18+ machine-os-builder for MachineOSConfig pools (off unless asked for).
-    const on = {machineAPI: true, machineOS: false, nodes: true, operator: true, ...opts.controllers}
+    const on = {machineAPI: true, machineOS: false, nodes: true, operator: true, controllerManager: true, ...opts.controllers}
     const processes: ContainerProcess[] = [
       machineOSBuilderProcess({client, log, retryMs: d.retryMs ?? 500}),
       ...(opts.processes ?? []),
@@ -212,6 +213,8 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     })
     const loopOpts = {retryMs: d.retryMs ?? 500, resyncMs: d.resyncMs ?? 5000}
     const parts: Array<{start(): Promise<void>; stop(): Promise<void>}> = [
+      // garbage collection and node taints: the kube-controller-manager's part of a real cluster
+      ...(on.controllerManager ? [new ControllerManager(client, log, {...loopOpts, machineOS: on.machineOS})] : []),
       kubelet,
       new RenderController(client, log, loopOpts),
       ...(on.operator ? [new Operator(client, log, {...loopOpts, machineOS: on.machineOS})] : []),
@@ -219,7 +222,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       ...(on.nodes
         ? [
             new NodeController(client, log, {...loopOpts, machineOS: on.machineOS}),
-            new Daemons({client, log, rebootMs: d.rebootMs ?? 2000}),
+            new Daemons({client, log, rebootMs: d.rebootMs ?? 2000, revertFromImage: on.machineOS}),
           ]
         : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
@@ -319,7 +322,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const objects = [...loadFixture(opts.fixture), ...(opts.objects ?? [])]
   // OpenShift 4.14 serves no MachineOSConfig/MachineOSBuild API (unless a test asks for it).
   const groups = {machineOS: false, ...opts.emulator?.groups}
-  const emulator = await startEmulator({objects, ...opts.emulator, groups})
+  // the simulation's controller-manager collects garbage, as on a real cluster (unless it is left out)
+  const garbageCollector = opts.controllers?.controllerManager === false
+  const emulator = await startEmulator({objects, garbageCollector, ...opts.emulator, groups})
   let sim: Simulation
   try {
     sim = await startSimulation({...opts, kubeconfig: emulator.kubeconfig})

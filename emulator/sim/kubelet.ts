@@ -316,6 +316,7 @@ export class Kubelet {
         const message = `0/${total} nodes are available: ${[...reasons].map(([r, n]) => `${n} ${r}`).join(', ')}. preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.`
         const cond = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled')
         if (cond?.message !== message) {
+          this.opts.log(`scheduler: pod ${pod.metadata.namespace}/${pod.metadata.name} is unschedulable: ${message}`)
           await this.client
             .patch(
               R.pods,

@@ -293,6 +293,11 @@ export interface DaemonOptions {
   log: Logger
   /** Time between cordon and the node coming back on the new config. */
   rebootMs?: number
+  /**
+   * 4.18+: a node whose desiredImage goes away reverts to the rendered config's OS image (two reboots);
+   * 4.14 refuses and marks the node Degraded.
+   */
+  revertFromImage?: boolean
 }
 
 /** The machine-config-daemon of every node. */
@@ -331,7 +336,7 @@ export class Daemons {
     const state = ann(node, NODE_STATE)
     const inSync = desired === current && desiredImage === currentImage
     if (inSync && state === 'Done') return
-    if (!inSync && !desiredImage && currentImage) {
+    if (!inSync && !desiredImage && currentImage && !this.opts.revertFromImage) {
       // 4.14 refuses to go back from an image to plain configs.
       if (state === 'Degraded' && ann(node, NODE_REASON) === rolloutReasonUnsupported) return
     }
@@ -395,8 +400,16 @@ export class Daemons {
       if (ann(node, NODE_STATE) !== 'Done') await this.patchNode(name, {[NODE_STATE]: 'Done', [NODE_REASON]: ''})
       return
     }
-    if (!desiredImage && currentImage && ann(node, NODE_STATE) === 'Degraded' && ann(node, NODE_REASON) === rolloutReasonUnsupported) return
-    if (!desiredImage && currentImage) {
+    const revert = !desiredImage && Boolean(currentImage) && this.opts.revertFromImage === true
+    if (
+      !revert &&
+      !desiredImage &&
+      currentImage &&
+      ann(node, NODE_STATE) === 'Degraded' &&
+      ann(node, NODE_REASON) === rolloutReasonUnsupported
+    )
+      return
+    if (!revert && !desiredImage && currentImage) {
       log(`Marking Degraded due to: ${rolloutReasonUnsupported}`)
       await this.patchNode(name, {[NODE_STATE]: 'Degraded', [NODE_REASON]: rolloutReasonUnsupported})
       return
@@ -418,15 +431,19 @@ export class Daemons {
     log('Node has been successfully cordoned and drained')
     if (desiredImage)
       log(`Executing rebase to ${desiredImage}: rpm-ostree rebase --experimental ostree-unverified-registry:${desiredImage}`)
+    else if (revert) log(`Reverting from layered image ${currentImage}: rebasing to the OS image of ${desired}`)
     else log('Writing files and units for the new config')
     const reboot = this.opts.rebootMs ?? 100
     await sleep(reboot / 2, this.ac.signal)
     if (this.ac.signal.aborted) return
     log(desiredImage ? `Node will reboot into image ${desiredImage} / MachineConfig ${desired}` : `Rebooting node for ${desired}`)
-    await this.setReady(name, false)
-    await sleep(reboot / 2, this.ac.signal)
-    if (this.ac.signal.aborted) return
-    await this.setReady(name, true)
+    // a revert reboots twice: into the plain OS image, then once more after its revert service re-applies the config
+    for (let i = 0; i < (revert ? 2 : 1); i++) {
+      await this.setReady(name, false)
+      await sleep(reboot / 2, this.ac.signal)
+      if (this.ac.signal.aborted) return
+      await this.setReady(name, true)
+    }
     await this.patchNode(
       name,
       {

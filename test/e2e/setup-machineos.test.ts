@@ -8,6 +8,7 @@ import {R} from '../../src/lib/kube/resources.js'
 import type {MachineConfigPool} from '../../src/lib/kube/types.js'
 import type {MachineOSConfig} from '../../src/lib/mco/machine-os.js'
 import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
+import {resubmitWritesDryRun} from './dry-run.js'
 import {MCO_NS, run, startEmulator} from './harness.js'
 
 // OpenShift 4.18+: setup writes a MachineOSConfig per pool (which opts the pool in) instead of
@@ -22,14 +23,19 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
   let tmp: string
 
   beforeEach(async () => {
-    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}, recordWrites: true})
     client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-setup-mos-'))
   })
 
   afterEach(async () => {
-    await emu?.close()
-    fs.rmSync(tmp, {force: true, recursive: true})
+    try {
+      // every write setup made (the MachineOSConfig above all) still passes a server-side dry run
+      if (emu) expect((await resubmitWritesDryRun(emu)).refused).to.deep.equal([])
+    } finally {
+      await emu?.close()
+      fs.rmSync(tmp, {force: true, recursive: true})
+    }
   })
 
   const writes = (): string[] =>

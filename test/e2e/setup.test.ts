@@ -8,6 +8,7 @@ import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, KubeObject, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
 import {defaultFixturePath, type Emulator, type EmulatorOptions} from '../../emulator/index.js'
+import {resubmitWritesDryRun} from './dry-run.js'
 import {MCO_NS, run, runBin, startEmulator} from './harness.js'
 
 const NS = MCO_NS
@@ -25,7 +26,12 @@ function writes(emu: Emulator): string[] {
 }
 
 async function cluster(extra: EmulatorOptions = {}): Promise<{emu: Emulator; client: KubeClient}> {
-  const emu = await startEmulator({fixture: defaultFixturePath(), ...extra, groups: {machineOS: false, ...extra.groups}})
+  const emu = await startEmulator({
+    fixture: defaultFixturePath(),
+    recordWrites: true,
+    ...extra,
+    groups: {machineOS: false, ...extra.groups},
+  })
   return {client: new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig})), emu}
 }
 
@@ -40,8 +46,13 @@ describe('oc mob setup (end to end, flags only)', function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-setup-'))
   })
   afterEach(async () => {
-    await emu?.close()
-    fs.rmSync(tmp, {force: true, recursive: true})
+    try {
+      // every write setup made still passes a server-side dry run against the cluster it left
+      if (emu) expect((await resubmitWritesDryRun(emu)).refused).to.deep.equal([])
+    } finally {
+      await emu?.close()
+      fs.rmSync(tmp, {force: true, recursive: true})
+    }
   })
 
   const internalArgs = (): string[] => [

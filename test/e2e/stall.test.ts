@@ -10,13 +10,14 @@ import {MCO_NS, run} from './harness.js'
 const POOL = 'layering'
 const P = 'machineconfiguration.openshift.io'
 const DELAYS = {...FAST, buildMs: 300, podStartMs: 50, pollMs: 50, rebootMs: 200}
-const NOT_READY = {effect: 'NoSchedule', key: 'node.kubernetes.io/not-ready'}
+// an administrator's taint: the node lifecycle controller would take a not-ready taint off a Ready node at once
+const MAINTENANCE = {effect: 'NoSchedule', key: 'example.com/maintenance'}
 
 async function taintAll(cluster: Cluster, on: boolean): Promise<number> {
   const nodes = (await cluster.client.list(SR.nodes)).items
   for (const n of nodes) {
-    const others = (n.spec?.taints ?? []).filter((t: Obj) => t.key !== NOT_READY.key)
-    await cluster.client.patch(SR.nodes, undefined, n.metadata.name, {spec: {taints: on ? [...others, NOT_READY] : others}})
+    const others = (n.spec?.taints ?? []).filter((t: Obj) => t.key !== MAINTENANCE.key)
+    await cluster.client.patch(SR.nodes, undefined, n.metadata.name, {spec: {taints: on ? [...others, MAINTENANCE] : others}})
   }
 
   return nodes.length
@@ -76,7 +77,7 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
         expect(r.stderr).to.include(`error: build pod ${podName()} cannot be scheduled: no node fits it`)
         expect(r.stderr)
           .to.include(`the scheduler says: 0/${nodes} nodes are available: `)
-          .and.to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
+          .and.to.include('had untolerated taint {example.com/maintenance: }')
         expect(r.stderr).to.include(`oc mob cleanup ${POOL} --force`).and.to.include('taints')
         // Nothing changed or lost: the build is still there, as it was.
         const pod = await buildPod()
@@ -85,7 +86,7 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
         const s = JSON.parse((await run(['status', POOL, '-o', 'json', ...kc(cluster)])).stdout)
         const problem = s.problems.find((p: {message: string}) => p.message.includes('cannot be scheduled'))
         expect(problem, JSON.stringify(s.problems)).to.deep.include({pool: POOL, severity: 'error'})
-        expect(problem.message).to.include('untolerated taint {node.kubernetes.io/not-ready: }')
+        expect(problem.message).to.include('untolerated taint {example.com/maintenance: }')
         await cleanUp()
       } finally {
         await taintAll(cluster, false)
@@ -125,7 +126,7 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
         const r = await run(['logs', POOL, '-f', ...kc(cluster)])
         expect(r.exitCode).to.equal(8)
         expect(r.stderr).to.include(`error: build pod ${podName()} cannot be scheduled: no node fits it`)
-        expect(r.stderr).to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
+        expect(r.stderr).to.include('had untolerated taint {example.com/maintenance: }')
         expect((await buildPod())?.status?.phase).to.equal('Pending')
         await cleanUp()
       } finally {
@@ -245,7 +246,7 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
       expect(r.stderr).to.match(/error: the machine-os-builder pod machine-os-builder-\S+ cannot be scheduled, so no build can start/)
       expect(r.stderr)
         .to.include(`the scheduler says: 0/${nodes} nodes are available: `)
-        .and.to.include('had untolerated taint {node.kubernetes.io/not-ready: }')
+        .and.to.include('had untolerated taint {example.com/maintenance: }')
       expect(r.stderr).to.include('tolerations')
       // The opt-in itself was made and stays.
       expect(Object.hasOwn((await cluster.client.get(SR.pools, undefined, POOL))!.metadata.labels ?? {}, `${P}/layering-enabled`)).to.equal(
@@ -254,7 +255,7 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
 
       const s = JSON.parse((await run(['status', '-o', 'json', ...kc(cluster)])).stdout)
       const problem = s.problems.find((p: {message: string}) => p.message.includes('machine-os-builder'))
-      expect(problem.message).to.include('cannot be scheduled').and.to.include('untolerated taint {node.kubernetes.io/not-ready: }')
+      expect(problem.message).to.include('cannot be scheduled').and.to.include('untolerated taint {example.com/maintenance: }')
       expect(problem.next).to.not.include('oc mob logs --builder')
       await taintAll(cluster, false)
     })
