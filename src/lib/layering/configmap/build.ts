@@ -34,7 +34,7 @@ import {conditionTrue, poolBuild, poolImage} from '../../mco/pool-state.js'
 import {canonicalDockerConfig, parseDockerSecret} from '../../registry/auth.js'
 import {isDigest, withDigest} from '../../registry/reference.js'
 import {gatherBuildInputs, type BuildInputs} from '../../build/inputs.js'
-import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logReadFailure} from '../build-shapes.js'
+import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logCutShort, logReadFailure} from '../build-shapes.js'
 import {BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs} from '../../build/objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
 import {dockerfileHash, recordHistory} from '../../cluster/history.js'
@@ -227,10 +227,13 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
     return {...base, durationMs: Date.now() - started, joined: false, objects: [...secrets, ...objects], outcome: 'dry-run'}
   }
 
+  // The writes come in an order where stopping after any of them (Ctrl-C, a lost connection) leaves a
+  // true picture: the pool keeps its last build's record until the new pod exists, the ConfigMaps
+  // before the pod are ours to replace on the next run (and `cleanup` lists them), and the pod is
+  // recorded on the pool as soon as it exists.
   if (opts.rebuild) {
-    // Start from a clean slate for this rendered config: leftovers of an earlier attempt, and the stuck conditions.
+    // Leftovers of an earlier attempt for this rendered config go first; the pool's record stays.
     await deleteBuildObjects(client, poolName, inputs.rendered)
-    await clearBuildState(client, poolName, names.build)
   }
 
   emit('creating', `creating ${names.machineConfig}, ${names.dockerfile} and pod ${names.build} in ${NS}`)
@@ -246,6 +249,8 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
     return follow(client, inputs, 'pod', opts, true, started)
   }
 
+  // Only now is the earlier build's record replaced: the stuck conditions cleared, the new pod pending.
+  if (opts.rebuild) await clearBuildState(client, poolName, names.build)
   await recordPending(client, poolName, {kind: 'Pod', name: names.build, namespace: NS, uid: created.metadata.uid})
   emit('pending', `build pod ${names.build} created; waiting for it to start`)
   return follow(client, inputs, 'pod', opts, false, started)
@@ -352,9 +357,15 @@ async function follow(
   if (logDone) {
     // Let the log stream end by itself (the container has ended), but never hang on it.
     if (outcome.hung) logAc.abort()
-    const t = setTimeout(() => logAc.abort(), 5000)
+    let cut = false
+    const t = setTimeout(() => {
+      cut = true
+      logAc.abort()
+    }, 5000)
     await logDone
     clearTimeout(t)
+    // Never a silent gap: a log that did not reach its end is said to be incomplete.
+    if (cut) opts.onLogError?.(logCutShort(inputs.poolName))
   }
 
   if (!outcome.ok) {

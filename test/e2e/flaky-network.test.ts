@@ -1,0 +1,220 @@
+/**
+ * The main commands through an unreliable network: a fault proxy between oc-mob and the emulated
+ * cluster (TLS end to end), in each of its modes, and Ctrl-C at chosen moments. Every case ends with
+ * the right answer, a clear error after a bounded number of retries, or exit 130 saying what was done
+ * and what was not: never a wrong answer, a silent gap in a log, a hang or "unexpected failure".
+ */
+import {expect} from 'chai'
+import {execa} from 'execa'
+import {ExitCode, MobError} from '../../src/lib/errors.js'
+import {KubeClient} from '../../src/lib/kube/client.js'
+import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
+import {R} from '../../src/lib/kube/resources.js'
+import type {ConfigMap, MachineConfigPool, Node} from '../../src/lib/kube/types.js'
+import type {Emulator, FakeKubelet} from '../../emulator/index.js'
+import {startFakeKubelet} from '../../emulator/index.js'
+import {type Cluster, startCluster} from '../../emulator/sim/index.js'
+import {type FaultProxy, startFaultProxy} from '../support/fault-proxy.js'
+import {cliPath, MCO_NS, namespace, pool, ROOT, run, startEmulator} from './harness.js'
+
+const LABELS = 'machineconfiguration.openshift.io'
+const RENDERED = 'rendered-layering-3333333333333333333333333333333d'
+const BUILD = `build-${RENDERED}`
+const LINES = 400
+const LOG =
+  Array.from({length: LINES}, (_, i) => `STEP ${i + 1}/${LINES}: ${'x'.repeat(60)} line ${i + 1} of the image build`).join('\n') + '\n'
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+/** No case may end like a bug. */
+function noBug(r: {stderr: string; exitCode: number}): void {
+  expect(r.stderr).not.to.include('unexpected failure')
+  expect(r.stderr).not.to.include('operation was aborted')
+  expect(r.exitCode).not.to.equal(ExitCode.Internal)
+}
+
+function buildPodObject() {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      creationTimestamp: '2026-01-01T10:00:00Z',
+      labels: {[`${LABELS}/buildPod`]: '', [`${LABELS}/desiredConfig`]: RENDERED, [`${LABELS}/targetMachineConfigPool`]: 'layering'},
+      name: BUILD,
+      namespace: MCO_NS,
+    },
+    spec: {
+      containers: ['image-build', 'wait-for-done'].map((name) => ({image: 'quay.io/buildah/stable:latest', name})),
+      nodeName: 'node-1',
+      restartPolicy: 'Never',
+    },
+    status: {
+      containerStatuses: ['image-build', 'wait-for-done'].map((name) => ({
+        name,
+        ready: false,
+        restartCount: 0,
+        state: {terminated: {exitCode: 1, finishedAt: '2026-01-01T10:05:00Z', reason: 'Error', startedAt: '2026-01-01T10:00:00Z'}},
+      })),
+      phase: 'Failed',
+    },
+  }
+}
+
+describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end to end)', function () {
+  this.timeout(60_000)
+
+  describe('reads and logs', () => {
+    let emu: Emulator
+    let kubelet: FakeKubelet
+    let proxy: FaultProxy
+    let kc: string
+    const expected: Record<string, string> = {}
+
+    before(async () => {
+      kubelet = await startFakeKubelet()
+      emu = await startEmulator({
+        objects: [
+          namespace(MCO_NS),
+          kubelet.nodeObject('node-1'),
+          pool('master'),
+          pool('worker'),
+          pool('layering', {layered: true, rendered: RENDERED, conditions: [['BuildFailed', 'True', 'BuildFailed']]}),
+          {
+            apiVersion: 'v1',
+            data: {baseImagePullSecretName: 'pull', finalImagePullspec: 'quay.io/org/os:latest', finalImagePushSecretName: 'push'},
+            kind: 'ConfigMap',
+            metadata: {name: 'on-cluster-build-config', namespace: MCO_NS},
+          },
+          buildPodObject(),
+        ],
+      })
+      kubelet.setLog(MCO_NS, BUILD, 'image-build', LOG)
+      kubelet.endLog(MCO_NS, BUILD, 'image-build')
+      proxy = await startFaultProxy({lifetimeMs: 120_000, target: emu.url})
+      kc = proxy.kubeconfig(emu.kubeconfig)
+      // The answers on a sound network, to compare with.
+      for (const args of [
+        ['status', '-o', 'json'],
+        ['logs', 'layering'],
+        ['cleanup', 'layering', '--dry-run', '-o', 'json'],
+      ]) {
+        const r = await run([...args, '--kubeconfig', emu.kubeconfig])
+        expect(r.exitCode, r.stderr).to.be.oneOf([0])
+        expected[args[0]] = r.stdout
+      }
+
+      expect(expected.logs.split('\n').filter(Boolean)).to.have.length(LINES)
+    })
+
+    afterEach(() => proxy.setMode({kind: 'none'}))
+    after(async () => {
+      await proxy?.close()
+      await emu?.close()
+      await kubelet?.close()
+    })
+
+    const stable = (text: string): string =>
+      text.replaceAll(proxy.url, emu.url).replaceAll(/"(lastTransitionTime|creationTimestamp|age|time)": "[^"]*"/g, '')
+    const same = async (command: 'cleanup' | 'logs' | 'status', extra: string[] = []): Promise<void> => {
+      const args =
+        command === 'status'
+          ? ['status', '-o', 'json']
+          : command === 'logs'
+            ? ['logs', 'layering']
+            : ['cleanup', 'layering', '--dry-run', '-o', 'json']
+      const r = await run([...args, '--kubeconfig', kc, ...extra])
+      noBug(r)
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(stable(r.stdout)).to.equal(stable(expected[command]))
+    }
+
+    for (const command of ['status', 'logs', 'cleanup'] as const) {
+      it(`reset-new-connections (half of them, the first included): ${command} gives the same answer`, async () => {
+        proxy.setMode({fraction: 0.5, kind: 'reset-new'})
+        const before = proxy.stats.resets
+        await same(command)
+        expect(proxy.stats.resets).to.be.above(before)
+      })
+
+      it(`latency (150 ms each way): ${command} gives the same answer`, async () => {
+        proxy.setMode({kind: 'latency', ms: 150})
+        await same(command)
+      })
+
+      it(`drop-after (every connection reset 150–400 ms after it opened): ${command} gives the same answer`, async () => {
+        proxy.setMode({kind: 'drop-after', maxMs: 400, minMs: 150})
+        await same(command)
+      })
+
+      it(`stall (1.5 s, all traffic held): ${command} gives the same answer, later`, async () => {
+        proxy.setMode({forMs: 1500, kind: 'stall'})
+        await same(command)
+      })
+    }
+
+    it('stall longer than --request-timeout: a clear timeout error (exit 4), not retried', async () => {
+      proxy.setMode({forMs: 4000, kind: 'stall'})
+      const r = await run(['status', '--kubeconfig', kc, '--request-timeout', '1s'])
+      noBug(r)
+      expect(r.exitCode).to.equal(ExitCode.Unreachable)
+      expect(r.stderr).to.match(
+        /error: (the API server at \S+ (accepted the connection but did not complete the TLS handshake|did not answer \S+ \S+) within 1s|cannot reach the cluster at \S+: no connection within 1s)/,
+      )
+      expect(r.stderr).to.include('--request-timeout')
+    })
+
+    for (const bytes of [3000, 6000, 12_000, 20_000]) {
+      it(`truncate (answers cut at byte ${bytes}, twice): logs prints all ${LINES} lines once, in order`, async () => {
+        proxy.setMode({afterBytes: bytes, count: 2, kind: 'truncate'})
+        await same('logs')
+      })
+    }
+
+    it('truncate on every connection: logs fails clearly after a bounded number of tries, saying how many lines were shown', async () => {
+      proxy.setMode({afterBytes: 4000, count: 1000, kind: 'truncate'})
+      const r = await run(['logs', 'layering', '--kubeconfig', kc, ...(process.env.DBG ? ['--debug'] : [])])
+      if (process.env.DBG) console.log(r.stderr)
+      noBug(r)
+      expect(r.exitCode).to.equal(ExitCode.Unreachable)
+      const shown = r.stdout.split('\n').filter(Boolean)
+      expect(shown.length).to.be.below(LINES)
+      expect(shown).to.deep.equal(expected.logs.split('\n').filter(Boolean).slice(0, shown.length))
+      expect(r.stderr).to.match(
+        new RegExp(
+          `error: (the log of pod ${BUILD} was cut short 8 times; only its first ${shown.length} lines were shown|cannot reach the cluster)`,
+        ),
+      )
+    })
+
+    it('truncate: status and cleanup --dry-run answers cut off midway are asked for again', async () => {
+      for (const command of ['status', 'cleanup'] as const) {
+        proxy.setMode({afterBytes: 3500, count: 3, kind: 'truncate'})
+        await same(command)
+      }
+    })
+
+    it('every new connection reset during the TLS handshake: a connection error after 4 tries, not a certificate error', async () => {
+      proxy.setMode({fraction: 1, kind: 'reset-new'})
+      const before = proxy.stats.resets
+      const client = new KubeClient(loadKubeconfig({kubeconfig: kc}), {backoffMs: 20})
+      const error = await client.list(R.pods, {namespace: MCO_NS}).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).to.be.instanceOf(MobError)
+      const e = error as MobError
+      expect(e.code).to.equal('Unreachable')
+      expect(e.exitCode).to.equal(ExitCode.Unreachable)
+      expect(e.message).to.equal(`cannot reach the cluster at ${proxy.url}: the connection was reset during the TLS handshake`)
+      expect(e.message).not.to.include('TLS verification')
+      expect(proxy.stats.resets - before).to.equal(4)
+    })
+  })
+})
