@@ -179,8 +179,7 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
 
     it('truncate on every connection: logs fails clearly after a bounded number of tries, saying how many lines were shown', async () => {
       proxy.setMode({afterBytes: 4000, count: 1000, kind: 'truncate'})
-      const r = await run(['logs', 'layering', '--kubeconfig', kc, ...(process.env.DBG ? ['--debug'] : [])])
-      if (process.env.DBG) console.log(r.stderr)
+      const r = await run(['logs', 'layering', '--kubeconfig', kc])
       noBug(r)
       expect(r.exitCode).to.equal(ExitCode.Unreachable)
       const shown = r.stdout.split('\n').filter(Boolean)
@@ -215,6 +214,135 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
       expect(e.message).to.equal(`cannot reach the cluster at ${proxy.url}: the connection was reset during the TLS handshake`)
       expect(e.message).not.to.include('TLS verification')
       expect(proxy.stats.resets - before).to.equal(4)
+    })
+  })
+  describe('writes, builds and Ctrl-C (simulated cluster)', () => {
+    const POOL = 'layering'
+    const W1 = 'ip-10-0-22-17.us-east-2.compute.internal'
+    const ROLE = `node-role.kubernetes.io/${POOL}`
+    let cluster: Cluster
+    let client: KubeClient
+    let proxy: FaultProxy
+    let kc: string
+    const setupArgs = ['setup', '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes']
+
+    before(async () => {
+      cluster = await startCluster({delays: {buildMs: 1500, podStartMs: 50, pollMs: 100, rebootMs: 300, restartMs: 200}, mode: 'scripted'})
+      client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
+      proxy = await startFaultProxy({lifetimeMs: 150_000, target: cluster.emulator.url})
+      kc = proxy.kubeconfig(cluster.kubeconfig)
+    })
+
+    afterEach(() => {
+      proxy.setMode({kind: 'none'})
+      cluster.emulator.faults.clear()
+    })
+    after(async () => {
+      await proxy?.close()
+      await cluster?.stop()
+    })
+
+    /** Runs `args` through the proxy with slow answers, and loses the answer of the write that makes `applied` true. */
+    async function loseAnswerOnce(args: string[], applied: () => Promise<boolean>) {
+      proxy.setMode({kind: 'latency', ms: 400})
+      const running = run([...args, '--kubeconfig', kc])
+      let lost = false
+      await until('the write to land', async () => {
+        if (!(await applied())) return false
+        proxy.dropAll()
+        proxy.setMode({kind: 'none'})
+        lost = true
+        return true
+      })
+      const r = await running
+      expect(lost).to.equal(true)
+      noBug(r)
+      return r
+    }
+
+    it('setup whose ConfigMap answer is lost: checks the ConfigMap, reports it done, and completes (exit 0)', async () => {
+      const r = await loseAnswerOnce(setupArgs, async () =>
+        Boolean(await client.find<ConfigMap>(R.configMaps, 'on-cluster-build-config', MCO_NS)),
+      )
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout + r.stderr).not.to.include('not done')
+      const cm = await client.get<ConfigMap>(R.configMaps, 'on-cluster-build-config', MCO_NS)
+      expect(cm.data?.imageBuilderType ?? cm.data?.finalImagePushSecretName).to.be.a('string')
+      expect(await client.find<MachineConfigPool>(R.machineConfigPools, POOL)).not.to.equal(undefined)
+      // A second run finds everything in place.
+      const again = await run([...setupArgs, '--kubeconfig', cluster.kubeconfig])
+      expect(again.exitCode, again.stderr).to.equal(0)
+    })
+
+    it('nodes add whose label answer is lost: checks the node, reports the label applied (exit 0)', async () => {
+      const r = await loseAnswerOnce(['nodes', 'add', POOL, W1, '--yes'], async () => {
+        const n = await client.get<Node>(R.nodes, W1)
+        return Object.hasOwn(n.metadata.labels ?? {}, ROLE)
+      })
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout + r.stderr).not.to.match(/not done|not labelled/)
+      expect((await client.get<Node>(R.nodes, W1)).metadata.labels).to.have.property(ROLE)
+    })
+
+    it('build --rebuild --follow with a third of new connections reset: built, with its log or a warning that it is missing', async () => {
+      const e = await run(['enable', POOL, '--wait', '--kubeconfig', cluster.kubeconfig])
+      expect(e.exitCode, e.stderr).to.equal(0)
+      proxy.setMode({fraction: 0.34, kind: 'reset-new'})
+      const r = await run(['build', POOL, '--rebuild', '--follow', '--kubeconfig', kc])
+      noBug(r)
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout + r.stderr).to.match(/built /)
+      expect(r.stderr).to.match(/STEP|warning: the build log/)
+      const p = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
+      expect(p.status?.conditions?.find((c) => c.type === 'BuildSuccess')?.status).to.equal('True')
+    })
+
+    /** The packed CLI as a child process, interrupted once `when` is true. */
+    async function interruptWhen(args: string[], when: () => boolean) {
+      const child = execa(process.execPath, [cliPath(), ...args, '--kubeconfig', kc], {
+        cwd: ROOT,
+        env: {NO_COLOR: '1'},
+        reject: false,
+        timeout: 40_000,
+      })
+      await until('the moment to interrupt', () => when() || child.exitCode !== null, 30_000)
+      child.kill('SIGINT')
+      const r = await child
+      return {exitCode: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout)}
+    }
+
+    const seen = (method: string, path: RegExp) => () => cluster.emulator.requests.some((q) => q.method === method && path.test(q.path))
+
+    it('Ctrl-C while nodes add labels: exit 130 saying so, never "unexpected failure"', async () => {
+      const W2 = 'ip-10-0-29-188.us-east-2.compute.internal'
+      cluster.emulator.resetRequests()
+      cluster.emulator.faults.latency({method: 'PATCH', path: new RegExp(`/nodes/${W2}$`)}, 3000)
+      const r = await interruptWhen(['nodes', 'add', POOL, W2, '--yes'], seen('PATCH', new RegExp(`/nodes/${W2}$`)))
+      noBug(r)
+      expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
+      expect(r.stderr).to.include('interrupted')
+    })
+
+    it('Ctrl-C during setup: exit 130, never "unexpected failure"', async () => {
+      cluster.emulator.resetRequests()
+      cluster.emulator.faults.latency({method: 'GET', path: /machineconfigpools/}, 3000)
+      const r = await interruptWhen([...setupArgs], seen('GET', /machineconfigpools/))
+      noBug(r)
+      expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
+    })
+
+    it('Ctrl-C during build --rebuild --follow before the pod exists: exit 130, and the pool keeps a true record', async () => {
+      cluster.emulator.resetRequests()
+      cluster.emulator.faults.latency({method: 'POST', path: /\/configmaps$/}, 3000)
+      const r = await interruptWhen(['build', POOL, '--rebuild', '--follow'], seen('POST', /\/configmaps$/))
+      noBug(r)
+      expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
+      // The earlier build's success is still on record: nothing cleared it before a new pod existed.
+      const p = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
+      expect(p.status?.conditions?.find((c) => c.type === 'BuildSuccess')?.status).to.equal('True')
+      // cleanup finishes what was left (the ConfigMaps created before Ctrl-C).
+      const c = await run(['cleanup', POOL, '--yes', '--kubeconfig', cluster.kubeconfig])
+      expect(c.exitCode, c.stderr).to.equal(0)
     })
   })
 })
