@@ -320,7 +320,9 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
       const r = await interruptWhen(['nodes', 'add', POOL, W2, '--yes'], seen('PATCH', new RegExp(`/nodes/${W2}$`)))
       noBug(r)
       expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
-      expect(r.stderr).to.include('interrupted')
+      // The label write was in flight: not known to be done, and said so, with the way to finish.
+      expect(r.stderr).to.include(`error: interrupted: labelled no node; not done (or not known to be done): ${W2}`)
+      expect(r.stderr).to.include(`next: run \`oc mob nodes add ${POOL} ${W2}\` again: nodes already moved are left as they are`)
     })
 
     it('Ctrl-C during setup: exit 130, never "unexpected failure"', async () => {
@@ -329,6 +331,8 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
       const r = await interruptWhen([...setupArgs], seen('GET', /machineconfigpools/))
       noBug(r)
       expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
+      expect(r.stderr).to.include('error: interrupted before setup changed anything: nothing was changed')
+      expect(r.stderr).to.include('next: run the same command again when ready')
     })
 
     it('Ctrl-C during build --rebuild --follow before the pod exists: exit 130, and the pool keeps a true record', async () => {
@@ -337,6 +341,10 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
       const r = await interruptWhen(['build', POOL, '--rebuild', '--follow'], seen('POST', /\/configmaps$/))
       noBug(r)
       expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
+      expect(r.stderr).to.match(
+        /error: interrupted while starting build build-rendered-layering-\S+ of pool layering: .*; no build pod was created/,
+      )
+      expect(r.stderr).to.include(`next: build again with \`oc mob build ${POOL} --rebuild\` (what was created is reused)`)
       // The earlier build's success is still on record: nothing cleared it before a new pod existed.
       const p = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
       expect(p.status?.conditions?.find((c) => c.type === 'BuildSuccess')?.status).to.equal('True')

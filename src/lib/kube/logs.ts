@@ -256,7 +256,8 @@ async function pump(
     res.destroy()
   }
 
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  if (opts.signal?.aborted) res.destroy()
+  else opts.signal?.addEventListener('abort', onAbort, {once: true})
   const emit = (text: string, final: boolean): string => {
     let out = ''
     let start = 0

@@ -231,27 +231,48 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
   // true picture: the pool keeps its last build's record until the new pod exists, the ConfigMaps
   // before the pod are ours to replace on the next run (and `cleanup` lists them), and the pod is
   // recorded on the pool as soon as it exists.
-  if (opts.rebuild) {
-    // Leftovers of an earlier attempt for this rendered config go first; the pool's record stays.
-    await deleteBuildObjects(client, poolName, inputs.rendered)
-  }
-
-  emit('creating', `creating ${names.machineConfig}, ${names.dockerfile} and pod ${names.build} in ${NS}`)
-  await createOrReplace(client, objects[0] as ConfigMap)
-  await createOrReplace(client, objects[1] as ConfigMap)
+  const done: string[] = []
   let created: Pod
   try {
-    created = await client.create<Pod>(R.pods, objects[2] as Pod)
+    if (opts.rebuild) {
+      // Leftovers of an earlier attempt for this rendered config go first; the pool's record stays.
+      const removed = await deleteBuildObjects(client, poolName, inputs.rendered)
+      if (removed.length > 0) done.push(`deleted ${removed.join(', ')}`)
+    }
+
+    emit('creating', `creating ${names.machineConfig}, ${names.dockerfile} and pod ${names.build} in ${NS}`)
+    await createOrReplace(client, objects[0] as ConfigMap)
+    done.push(`created configmap/${names.machineConfig}`)
+    await createOrReplace(client, objects[1] as ConfigMap)
+    done.push(`created configmap/${names.dockerfile}`)
+    try {
+      created = await client.create<Pod>(R.pods, objects[2] as Pod)
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error
+      // Someone (the cluster's builder) created it between our check and now: join it.
+      emit('joined', `the build pod ${names.build} appeared meanwhile; joining it`)
+      return follow(client, inputs, 'pod', opts, true, started)
+    }
+
+    done.push(`created pod/${names.build}`)
+    // Only now is the earlier build's record replaced: the stuck conditions cleared, the new pod pending.
+    if (opts.rebuild) await clearBuildState(client, poolName, names.build)
+    await recordPending(client, poolName, {kind: 'Pod', name: names.build, namespace: NS, uid: created.metadata.uid})
   } catch (error) {
-    if (!isStatus(error, 409)) throw error
-    // Someone (the cluster's builder) created it between our check and now: join it.
-    emit('joined', `the build pod ${names.build} appeared meanwhile; joining it`)
-    return follow(client, inputs, 'pod', opts, true, started)
+    if ((error as MobError).exitCode !== ExitCode.Interrupted && !opts.signal?.aborted) throw error
+    const podMade = done.includes(`created pod/${names.build}`)
+    throw new MobError(
+      `interrupted while starting build ${names.build} of pool ${poolName}: ${done.length > 0 ? done.join(', ') : 'nothing was changed'}${podMade ? '; the pod runs on, the pool may not record it yet' : '; no build pod was created'}`,
+      {
+        code: 'Interrupted',
+        exitCode: ExitCode.Interrupted,
+        next: podMade
+          ? `re-attach with \`oc mob build ${poolName}\` (it joins the build and records it on the pool)`
+          : `build again with \`oc mob build ${poolName}${opts.rebuild ? ' --rebuild' : ''}\` (what was created is reused), or remove it with \`oc mob cleanup ${poolName}\``,
+      },
+    )
   }
 
-  // Only now is the earlier build's record replaced: the stuck conditions cleared, the new pod pending.
-  if (opts.rebuild) await clearBuildState(client, poolName, names.build)
-  await recordPending(client, poolName, {kind: 'Pod', name: names.build, namespace: NS, uid: created.metadata.uid})
   emit('pending', `build pod ${names.build} created; waiting for it to start`)
   return follow(client, inputs, 'pod', opts, false, started)
 }
