@@ -226,11 +226,14 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
     let kc: string
     const setupArgs = ['setup', '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes']
 
-    before(async () => {
+    before(async function () {
+      this.timeout(180_000)
       cluster = await startCluster({delays: {buildMs: 1500, podStartMs: 50, pollMs: 100, rebootMs: 300, restartMs: 200}, mode: 'scripted'})
       client = new KubeClient(loadKubeconfig({kubeconfig: cluster.kubeconfig}))
       proxy = await startFaultProxy({lifetimeMs: 150_000, target: cluster.emulator.url})
       kc = proxy.kubeconfig(cluster.kubeconfig)
+      // The shipped CLI, packed once (the Ctrl-C cases run it as a child process).
+      cliPath()
     })
 
     afterEach(() => {
@@ -337,20 +340,37 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
 
     it('Ctrl-C during build --rebuild --follow before the pod exists: exit 130, and the pool keeps a true record', async () => {
       cluster.emulator.resetRequests()
-      cluster.emulator.faults.latency({method: 'POST', path: /\/configmaps$/}, 3000)
-      const r = await interruptWhen(['build', POOL, '--rebuild', '--follow'], seen('POST', /\/configmaps$/))
+      cluster.emulator.faults.latency({method: 'POST', path: /\/pods$/}, 3000)
+      const r = await interruptWhen(['build', POOL, '--rebuild', '--follow'], seen('POST', /\/pods$/))
       noBug(r)
       expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
       expect(r.stderr).to.match(
-        /error: interrupted while starting build build-rendered-layering-\S+ of pool layering: .*; no build pod was created/,
+        /error: interrupted while starting build (build-rendered-layering-\S+) of pool layering: created configmap\/mc-\S+, created configmap\/dockerfile-\S+; create pod\/\1 was under way \(it may have been done\)/,
       )
-      expect(r.stderr).to.include(`next: build again with \`oc mob build ${POOL} --rebuild\` (what was created is reused)`)
+      expect(r.stderr).to.include(`next: \`oc mob build ${POOL}\` joins the build pod if it exists and records it on the pool`)
       // The earlier build's success is still on record: nothing cleared it before a new pod existed.
       const p = await client.get<MachineConfigPool>(R.machineConfigPools, POOL)
       expect(p.status?.conditions?.find((c) => c.type === 'BuildSuccess')?.status).to.equal('True')
-      // cleanup finishes what was left (the ConfigMaps created before Ctrl-C).
-      const c = await run(['cleanup', POOL, '--yes', '--kubeconfig', cluster.kubeconfig])
+    })
+
+    it('Ctrl-C during cleanup between its deletes: exit 130 saying what is gone and what is left; a re-run finishes', async () => {
+      const leftovers = async () =>
+        (await client.list<ConfigMap>(R.configMaps, {labelSelector: `${LABELS}/buildPod`, namespace: MCO_NS})).items.map(
+          (c) => c.metadata.name,
+        )
+      // The ConfigMaps the interrupted build created before its pod.
+      expect(await leftovers()).to.have.length.of.at.least(2)
+      cluster.emulator.resetRequests()
+      cluster.emulator.faults.latency({method: 'DELETE', path: /\/configmaps\//}, 3000)
+      const r = await interruptWhen(['cleanup', POOL, '--yes'], seen('DELETE', /\/configmaps\//))
+      noBug(r)
+      expect(r.exitCode, r.stderr).to.equal(ExitCode.Interrupted)
+      expect(r.stderr).to.match(/error: interrupted: deleted .*; not deleted \(or not known to be\): configmap\//)
+      expect(r.stderr, r.stderr).to.include(`next: run \`oc mob cleanup ${POOL}\` again to finish: it starts from what is left`)
+      cluster.emulator.faults.clear()
+      const c = await run(['cleanup', POOL, '--yes', '--kubeconfig', kc])
       expect(c.exitCode, c.stderr).to.equal(0)
+      expect(await leftovers()).to.deep.equal([])
     })
   })
 })

@@ -179,7 +179,7 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
   try {
     await deleteInOrder(client, plan, opts, result, deletedUids)
   } catch (error) {
-    if (opts.signal?.aborted || (error as MobError).exitCode === ExitCode.Interrupted) throw interrupted(plan, result)
+    if (opts.signal?.aborted || (error as MobError).exitCode === ExitCode.Interrupted) throw interrupted(plan, result, opts)
     throw error
   }
 
@@ -187,14 +187,14 @@ export async function cleanup(client: KubeClient, opts: CleanupOptions): Promise
 }
 
 /** Ctrl-C between (or during) the deletes: what is gone, what is left, and that a re-run finishes. */
-function interrupted(plan: CleanupPlan, result: CleanupResult): MobError {
+function interrupted(plan: CleanupPlan, result: CleanupResult, opts: PlanOptions): MobError {
   const left = plan.items.map((i) => ref(i)).filter((r) => !result.deleted.includes(r))
   return new MobError(
-    `interrupted: deleted ${result.deleted.length > 0 ? result.deleted.join(', ') : 'nothing'}; not deleted: ${left.length > 0 ? left.join(', ') : 'nothing'}${plan.pools.some((p) => p.exists) ? '; the pool state was not cleared' : ''}`,
+    `interrupted: deleted ${result.deleted.length > 0 ? result.deleted.join(', ') : 'nothing'}; not deleted (or not known to be): ${left.length > 0 ? left.join(', ') : 'nothing'}${plan.pools.some((p) => p.exists) ? '; the pool state was not cleared' : ''}`,
     {
       code: 'Interrupted',
       exitCode: ExitCode.Interrupted,
-      next: `run \`oc mob cleanup${plan.pools.length === 1 ? ` ${plan.pools[0].pool}` : ''}\` again to finish: it starts from what is left`,
+      next: `run \`oc mob cleanup${opts.pool ? ` ${opts.pool}` : opts.all ? ' --all' : ''}\` again to finish: it starts from what is left`,
     },
   )
 }

@@ -232,19 +232,24 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
   // before the pod are ours to replace on the next run (and `cleanup` lists them), and the pod is
   // recorded on the pool as soon as it exists.
   const done: string[] = []
+  let doing = ''
   let created: Pod
   try {
     if (opts.rebuild) {
       // Leftovers of an earlier attempt for this rendered config go first; the pool's record stays.
+      doing = `delete the leftovers of build ${names.build}`
       const removed = await deleteBuildObjects(client, poolName, inputs.rendered)
       if (removed.length > 0) done.push(`deleted ${removed.join(', ')}`)
     }
 
     emit('creating', `creating ${names.machineConfig}, ${names.dockerfile} and pod ${names.build} in ${NS}`)
+    doing = `create configmap/${names.machineConfig}`
     await createOrReplace(client, objects[0] as ConfigMap)
     done.push(`created configmap/${names.machineConfig}`)
+    doing = `create configmap/${names.dockerfile}`
     await createOrReplace(client, objects[1] as ConfigMap)
     done.push(`created configmap/${names.dockerfile}`)
+    doing = `create pod/${names.build}`
     try {
       created = await client.create<Pod>(R.pods, objects[2] as Pod)
     } catch (error) {
@@ -256,18 +261,19 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
 
     done.push(`created pod/${names.build}`)
     // Only now is the earlier build's record replaced: the stuck conditions cleared, the new pod pending.
+    doing = `record build ${names.build} on pool ${poolName}`
     if (opts.rebuild) await clearBuildState(client, poolName, names.build)
     await recordPending(client, poolName, {kind: 'Pod', name: names.build, namespace: NS, uid: created.metadata.uid})
   } catch (error) {
     if ((error as MobError).exitCode !== ExitCode.Interrupted && !opts.signal?.aborted) throw error
-    const podMade = done.includes(`created pod/${names.build}`)
+    const podMade = done.includes(`created pod/${names.build}`) || doing === `create pod/${names.build}`
     throw new MobError(
-      `interrupted while starting build ${names.build} of pool ${poolName}: ${done.length > 0 ? done.join(', ') : 'nothing was changed'}${podMade ? '; the pod runs on, the pool may not record it yet' : '; no build pod was created'}`,
+      `interrupted while starting build ${names.build} of pool ${poolName}: ${done.length > 0 ? done.join(', ') : 'nothing was changed'}${doing ? `; ${doing} was under way (it may have been done)` : ''}`,
       {
         code: 'Interrupted',
         exitCode: ExitCode.Interrupted,
         next: podMade
-          ? `re-attach with \`oc mob build ${poolName}\` (it joins the build and records it on the pool)`
+          ? `\`oc mob build ${poolName}\` joins the build pod if it exists and records it on the pool; \`oc mob cleanup ${poolName}\` removes what was left`
           : `build again with \`oc mob build ${poolName}${opts.rebuild ? ' --rebuild' : ''}\` (what was created is reused), or remove it with \`oc mob cleanup ${poolName}\``,
       },
     )
