@@ -247,7 +247,7 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
 
     /** Runs `args` through the proxy with slow answers, and loses the answer of the write that makes `applied` true. */
     async function loseAnswerOnce(args: string[], applied: () => Promise<boolean>) {
-      proxy.setMode({kind: 'latency', ms: 400})
+      proxy.setMode({kind: 'latency', ms: 250})
       const running = run([...args, '--kubeconfig', kc])
       let lost = false
       await until('the write to land', async () => {

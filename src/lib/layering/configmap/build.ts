@@ -325,6 +325,8 @@ async function follow(
   )
 
   const logAc = new AbortController()
+  let lastLogFailure: string | undefined
+  let logWritten = false
   const logDone =
     opts.follow && opts.onLog
       ? streamLog(
@@ -334,10 +336,17 @@ async function follow(
             follow: true,
             name: names.build,
             namespace: NS,
+            onReconnect: (why) => {
+              // The last failed request, to say why the log is missing if the build ends first.
+              lastLogFailure = /^log request failed \((.*)\); retrying$/.exec(why)?.[1] ?? lastLogFailure
+            },
             resource: kind === 'pod' ? R.pods : R.builds,
             signal: logAc.signal,
           },
-          opts.onLog,
+          (text) => {
+            logWritten = true
+            return opts.onLog!(text)
+          },
         ).catch((error: unknown) => {
           if (logAc.signal.aborted) return
           opts.onLogError?.(logReadFailure(error, inputs.poolName))
@@ -392,7 +401,11 @@ async function follow(
     await logDone
     clearTimeout(t)
     // Never a silent gap: a log that did not reach its end is said to be incomplete.
-    if (cut) opts.onLogError?.(logCutShort(inputs.poolName))
+    if (cut) {
+      opts.onLogError?.(
+        !logWritten && lastLogFailure ? logReadFailure(new Error(lastLogFailure), inputs.poolName) : logCutShort(inputs.poolName),
+      )
+    }
   }
 
   if (!outcome.ok) {
