@@ -13,6 +13,9 @@ import {detectTerm, type OutputFormat, type Term} from './lib/ui/term.js'
 export type MobFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type MobArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
+const INTERRUPTED_NEXT = (id: string | undefined): string =>
+  `run \`oc mob ${(id ?? '').replaceAll(':', ' ')}\` again to finish: it starts from what is already in place (\`oc mob status\` shows where things stand)`
+
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static baseFlags = {
     context: Flags.string({
@@ -139,7 +142,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (isMobError(err)) {
       const lines = [`${red('error:')} ${err.message}`]
       for (const d of err.details) lines.push(`  ${d}`)
-      if (err.next) lines.push(`${term.err.bold('next:')} ${err.next}`)
+      // A bare interrupt (Ctrl-C between two requests) still says how to go on.
+      const next = err.next ?? (err.exitCode === ExitCode.Interrupted ? INTERRUPTED_NEXT(this.id) : undefined)
+      if (next) lines.push(`${term.err.bold('next:')} ${next}`)
       if (debug && err.stack) lines.push(term.err.dim(err.stack))
       process.stderr.write(lines.join('\n') + '\n')
       this.exit(err.exitCode)

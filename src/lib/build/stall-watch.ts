@@ -108,7 +108,8 @@ export async function watchForStall(client: KubeClient, opts: StallWatchOptions)
       result,
       watching.then(() => undefined),
       new Promise<undefined>((resolve) => {
-        ac.signal.addEventListener('abort', () => resolve(undefined), {once: true})
+        if (ac.signal.aborted) resolve(undefined)
+        else ac.signal.addEventListener('abort', () => resolve(undefined), {once: true})
       }),
     ])
   } finally {

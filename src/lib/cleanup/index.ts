@@ -138,8 +138,39 @@ export async function executeCleanup(client: KubeClient, plan: CleanupPlan, opts
   // ConfigMaps while they go; then wait until the pods are gone. 4.18+: the MachineOSBuild last, once
   // nothing of it is left for a new build of the same name to trip over.
   const deletedUids = new Set<string>()
+  try {
+    await deleteInOrder(client, plan, opts, result, deletedUids)
+  } catch (error) {
+    if (opts.signal?.aborted || (error as MobError).exitCode === ExitCode.Interrupted) throw interrupted(plan, result, opts)
+    throw error
+  }
+
+  return {...result, outcome: 'cleaned'}
+}
+
+/** Ctrl-C between (or during) the deletes: what is gone, what is left, and that a re-run finishes. */
+function interrupted(plan: CleanupPlan, result: CleanupResult, opts: PlanOptions): MobError {
+  const left = plan.items.map((i) => ref(i)).filter((r) => !result.deleted.includes(r))
+  return new MobError(
+    `interrupted: deleted ${result.deleted.length > 0 ? result.deleted.join(', ') : 'nothing'}; not deleted (or not known to be): ${left.length > 0 ? left.join(', ') : 'nothing'}${plan.pools.some((p) => p.exists) ? '; the pool state was not cleared' : ''}`,
+    {
+      code: 'Interrupted',
+      exitCode: ExitCode.Interrupted,
+      next: `run \`oc mob cleanup${opts.pool ? ` ${opts.pool}` : opts.all ? ' --all' : ''}\` again to finish: it starts from what is left`,
+    },
+  )
+}
+
+async function deleteInOrder(
+  client: KubeClient,
+  plan: CleanupPlan,
+  opts: CleanupOptions,
+  result: CleanupResult,
+  deletedUids: Set<string>,
+): Promise<void> {
   const order: Array<CleanupItem['kind']> = ['Job', 'Pod', 'Build', 'ConfigMap', 'Secret', 'MachineOSBuild']
   for (const kind of order) {
+    if (opts.signal?.aborted) throw opts.signal.reason
     const batch = plan.items.filter((i) => i.kind === kind)
     if (batch.length === 0) continue
     opts.onProgress?.(`deleting ${batch.map((i) => ref(i)).join(', ')}`)
@@ -164,6 +195,7 @@ export async function executeCleanup(client: KubeClient, plan: CleanupPlan, opts
 
   for (const fix of plan.pools) {
     if (!fix.exists) continue
+    if (opts.signal?.aborted) throw opts.signal.reason
     opts.onProgress?.(`clearing the stuck build state of pool ${fix.pool}`)
     await fixPool(client, fix, deletedUids, opts.signal)
   }

@@ -167,7 +167,9 @@ const CONN_TEXT: Record<string, string> = {
 export function transportError(error: unknown, server: string, context: string): MobError {
   const code = (error as NodeJS.ErrnoException).code ?? ''
   const text = (error as Error).message ?? String(error)
-  if (TLS_CODES.has(code) || /certificate|SSL|TLS/i.test(text)) {
+  // A connection that broke during the handshake ("socket disconnected before secure TLS connection
+  // was established", ECONNRESET) is a network problem, not a certificate one.
+  if (TLS_CODES.has(code) || (!Object.hasOwn(CONN_TEXT, code) && /certificate|SSL|TLS/i.test(text))) {
     return new MobError(`TLS verification of ${server} failed: ${text}${code && !text.includes(code) ? ` (${code})` : ''}`, {
       cause: error,
       code: 'TLSError',
@@ -176,7 +178,7 @@ export function transportError(error: unknown, server: string, context: string):
     })
   }
 
-  const why = CONN_TEXT[code] ?? text
+  const why = (CONN_TEXT[code] ?? text) + (code && /before secure TLS connection/.test(text) ? ' during the TLS handshake' : '')
   return new MobError(`cannot reach the cluster at ${server}: ${why}`, {
     cause: error,
     code: 'Unreachable',

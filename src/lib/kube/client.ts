@@ -17,7 +17,8 @@ import {formatDuration} from '../duration.js'
 import {loadKubeconfig, type KubeconfigFlags, type LoadedKubeconfig} from './kubeconfig.js'
 import {collectionPath, objectPath, PATCH_CONTENT_TYPES, qualifiedName, type PatchType, type ResourceType} from './resources.js'
 import type {KubeList, KubeObject, Status} from './types.js'
-import {apiErrorFromResponse, transportError} from './api-error.js'
+import {ApiError, apiErrorFromResponse, transportError} from './api-error.js'
+import {answerCutOff, checkWrite, lostWriteError, type WriteCheck} from './lost-write.js'
 import {isRetryable, sleep} from './retry.js'
 
 export type Query = Record<string, boolean | number | string | undefined>
@@ -312,7 +313,7 @@ export class KubeClient {
       this.inFlight.delete(flight)
       this.debug(`${spec.method} ${target} failed after ${Date.now() - started}ms: ${(error as Error).message}`)
       this.throwIfCancelled()
-      if ((error as Error).name === 'AbortError') throw error
+      if (spec.signal?.aborted) throw abortReason(spec.signal)
       if (error instanceof MobError) throw error
       throw transportError(error, this.server, this.context)
     })
@@ -333,27 +334,105 @@ export class KubeClient {
   }
 
   /**
-   * A request with a JSON answer. Safe calls (GET) are retried with backoff on transport errors,
-   * 429 and 5xx; writes are sent once.
+   * A request with a JSON answer. Safe calls (GET) are retried with backoff on transport errors
+   * (reset, refused, an answer cut off), 429 and 5xx. A write is sent once; when its answer is lost
+   * on the way back, the object is read to see whether it now holds what was sent: if so the write
+   * is done, if it plainly did not happen it is sent once more (see `settleLostWrite`).
    */
   async request<T>(spec: RequestSpec): Promise<T> {
-    const safe = spec.method === 'GET'
-    const attempts = safe ? this.opts.attempts : 1
+    if (spec.method !== 'GET') return this.write<T>(spec)
+    const attempts = this.opts.attempts
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.send(spec, false)
-        const text = await readBody(res)
-        if (res.statusCode === 204 || text.length === 0) return undefined as T
-        const type = res.headers['content-type'] ?? ''
-        if (!type.includes('json')) return text as T
-        return JSON.parse(text) as T
+        return await this.once<T>(spec)
       } catch (error) {
         this.throwIfCancelled()
         if (attempt >= attempts || !isRetryable(error) || spec.signal?.aborted) throw error
         const delay = retryDelay(error, attempt, this.opts.backoffMs)
         this.debug(`retrying ${spec.method} ${spec.path} in ${delay}ms (attempt ${attempt + 1} of ${attempts})`)
-        await sleep(delay, spec.signal)
+        await sleep(delay, spec.signal).catch(() => this.throwAborted(spec))
       }
+    }
+  }
+
+  /** One request and its whole answer; an answer cut off midway is a transport error like a reset. */
+  private async once<T>(spec: RequestSpec): Promise<T> {
+    const res = await this.send(spec, false)
+    let text: string
+    try {
+      text = await readBody(res)
+    } catch (error) {
+      this.throwAborted(spec)
+      if (error instanceof MobError) throw error
+      throw answerCutOff(error, spec, this.server, this.context)
+    }
+
+    if (res.statusCode === 204 || text.length === 0) return undefined as T
+    const type = res.headers['content-type'] ?? ''
+    if (!type.includes('json')) return text as T
+    try {
+      return JSON.parse(text) as T
+    } catch (error) {
+      throw answerCutOff(error, spec, this.server, this.context)
+    }
+  }
+
+  /** Throws the interrupt (or the caller's abort) when the command or the request was cancelled. */
+  private throwAborted(spec: RequestSpec): void {
+    this.throwIfCancelled()
+    if (spec.signal?.aborted) throw abortReason(spec.signal)
+  }
+
+  private async write<T>(spec: RequestSpec): Promise<T> {
+    try {
+      return await this.once<T>(spec)
+    } catch (error) {
+      this.throwAborted(spec)
+      // An answer from the server says what happened; only a lost answer leaves it open.
+      if (error instanceof ApiError || !isRetryable(error)) throw error
+      return this.settleLostWrite<T>(spec, error)
+    }
+  }
+
+  /**
+   * A write whose answer was lost (reset, cut off, refused): read the object. When it holds what was
+   * sent, the write is done; when it plainly was not applied (absent after a create, unchanged
+   * resourceVersion after a replace, a patch not in effect, still there after a delete), it is sent
+   * once more. Otherwise the outcome is unknown and the error says so.
+   */
+  private async settleLostWrite<T>(spec: RequestSpec, lost: unknown): Promise<T> {
+    const check = async (): Promise<WriteCheck> => {
+      try {
+        return await checkWrite(spec, (path) =>
+          this.request<KubeObject>({method: 'GET', path, signal: spec.signal}).catch((error: unknown) => {
+            if (isStatus(error, 404)) return undefined
+            throw error
+          }),
+        )
+      } catch {
+        this.throwAborted(spec)
+        return {state: 'unknown'}
+      }
+    }
+
+    const first = await check()
+    this.debug(`${spec.method} ${spec.path}: the answer was lost; the object says ${first.state}`)
+    if (first.state === 'applied') return first.object as T
+    if (first.state === 'unknown') throw lostWriteError(spec, lost, this.server, this.context)
+    await sleep(retryDelay(lost, 1, this.opts.backoffMs), spec.signal).catch(() => this.throwAborted(spec))
+    this.debug(`sending ${spec.method} ${spec.path} again`)
+    try {
+      return await this.once<T>(spec)
+    } catch (error) {
+      this.throwAborted(spec)
+      // The first one did land after all (a create now meets itself, a delete finds nothing).
+      if ((spec.method === 'POST' && isStatus(error, 409)) || (spec.method === 'DELETE' && isStatus(error, 404))) {
+        const again = await check()
+        if (again.state === 'applied') return again.object as T
+      }
+
+      if (error instanceof ApiError || !isRetryable(error)) throw error
+      throw lostWriteError(spec, error, this.server, this.context)
     }
   }
 
@@ -543,6 +622,13 @@ export function requestTimeoutError(
     exitCode: ExitCode.Unreachable,
     next: byFlag ? `${check}, or give it more time with --request-timeout (now ${within}; 0 waits without limit)` : check,
   })
+}
+
+/** What a cancelled request throws: the reason it was cancelled with, or an interrupt. */
+function abortReason(signal: AbortSignal): unknown {
+  const reason: unknown = signal.reason
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason
+  return new MobError('interrupted', {code: 'Interrupted', exitCode: ExitCode.Interrupted})
 }
 
 function retryDelay(error: unknown, attempt: number, base: number): number {

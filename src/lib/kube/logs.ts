@@ -73,6 +73,20 @@ class Cursor {
   }
 }
 
+/** Failed requests and dropped streams in a row before giving up. */
+const MAX_FAILURES = 8
+
+function incompleteLog(opts: LogOptions, result: LogResult): MobError {
+  return new MobError(
+    `the log of ${opts.resource === R.builds ? 'Build' : 'pod'} ${opts.name} was cut short ${MAX_FAILURES} times; only its first ${result.lines} lines were shown`,
+    {
+      code: 'LogIncomplete',
+      exitCode: ExitCode.Unreachable,
+      next: 'check the connection to the API server, then run the command again',
+    },
+  )
+}
+
 function isWaiting(error: unknown): boolean {
   if (!(error instanceof ApiError) || error.status !== 400) return false
   return /is waiting to start|ContainerCreating|PodInitializing|is not available|has not started/i.test(error.serverMessage)
@@ -125,7 +139,8 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
       follow: opts.follow ? true : undefined,
       previous: opts.previous ? true : undefined,
       sinceTime: first || !cursor.lastTs ? undefined : cursor.lastTs.replace(/\.\d+/, ''),
-      tailLines: first ? opts.tailLines : undefined,
+      // Until a line has come, a resumed request asks for what the first one asked for.
+      tailLines: first || !cursor.lastTs ? opts.tailLines : undefined,
       timestamps: true,
     }
     try {
@@ -144,8 +159,10 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
       // Resuming after the stream ended, the pod is gone: its container had ended (a successful build's
       // pod is removed right away), so what was read is the whole log.
       if (!first && opts.follow && error instanceof ApiError && error.status === 404) break
-      if (isRetryable(error) && !first && ++failures <= 8) {
-        await sleep(backoff(failures), opts.signal)
+      // A reset or refused connection, also on the first request: the log is asked for again.
+      if (isRetryable(error) && ++failures <= MAX_FAILURES) {
+        opts.onReconnect?.(`log request failed (${(error as Error).message}); retrying`)
+        await sleep(backoff(failures, 100, 2000), opts.signal)
         continue
       }
 
@@ -163,11 +180,23 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
 
     if (!first) cursor.startReplay()
     first = false
+    const before = result.lines
     const {dropped, flush} = await pump(res, cursor, opts, write, result)
+    // A stream that brought new lines is progress: the count of failures in a row starts again.
+    if (result.lines > before) failures = 0
     if (opts.signal?.aborted) break
     if (!opts.follow) {
-      flush()
-      break
+      if (!dropped) {
+        flush()
+        break
+      }
+
+      // Cut short: the rest is fetched from the last line seen, or the log is said to be incomplete.
+      if (++failures > MAX_FAILURES) throw incompleteLog(opts, result)
+      result.reconnects++
+      opts.onReconnect?.('log stream ended early; fetching the rest')
+      await sleep(backoff(failures, 100, 2000), opts.signal)
+      continue
     }
 
     if (!dropped) {
@@ -227,7 +256,8 @@ async function pump(
     res.destroy()
   }
 
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  if (opts.signal?.aborted) res.destroy()
+  else opts.signal?.addEventListener('abort', onAbort, {once: true})
   const emit = (text: string, final: boolean): string => {
     let out = ''
     let start = 0

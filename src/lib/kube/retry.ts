@@ -1,14 +1,14 @@
 /**
- * Which failures are worth another try, and waiting between tries. Only safe calls (reads and
- * watches) are retried; writes are retried only through conflict-checked re-reads.
+ * Which failures are worth another try, and waiting between tries. Safe calls (reads and
+ * watches) are retried; a write only once, after reading that it was not applied (lost-write.ts).
  */
 import {MobError} from '../errors.js'
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504])
-// A refused connection or an unknown host will not get better in a second: fail fast on those. A
-// request that ran out of its --request-timeout (code RequestTimeout) is not retried either: its
-// time is spent.
-const TRANSIENT = /connection was reset|connection timed out|connection was closed|temporary DNS failure/
+// A reset, a refused connection (a restarting server or proxy) and an answer cut off midway are worth
+// a few more tries; an unknown host will not get better in a second. A request that ran out of its
+// --request-timeout (code RequestTimeout) is not retried either: its time is spent.
+const TRANSIENT = /connection was reset|connection refused|connection timed out|connection was closed|was cut off|temporary DNS failure/
 
 export function isRetryable(error: unknown): boolean {
   const status = (error as {status?: number}).status

@@ -66,7 +66,9 @@ export async function* watchOnce<T extends KubeObject>(
 ): AsyncGenerator<WatchEvent<T>> {
   const ac = new AbortController()
   const onAbort = (): void => ac.abort()
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  // A signal that has already fired sends no event: it is looked at first.
+  if (opts.signal?.aborted) ac.abort()
+  else opts.signal?.addEventListener('abort', onAbort, {once: true})
   let res: IncomingMessage | undefined
   const heartbeatMs = heartbeatOf(opts)
   let silent = false

@@ -55,6 +55,11 @@ export function logReadFailure(error: unknown, pool: string): string {
   return `the build log could not be read (${why}); the build is still followed to its end — read the log with \`oc mob logs ${pool}\``
 }
 
+/** The build ended but its log stream did not reach the end in time. */
+export function logCutShort(pool: string): string {
+  return `the build log shown may be incomplete (its stream did not reach the end); read the whole log with \`oc mob logs ${pool}\``
+}
+
 /**
  * The error for a build wait that was cut short (`signal` aborted): a stalled build as it is (reported
  * as failed first), a timeout or Ctrl-C as "the build goes on in the cluster" with how to re-attach.

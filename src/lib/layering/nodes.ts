@@ -269,7 +269,27 @@ async function changeNodes(
   }
 
   const patch = {metadata: {labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, action === 'add' ? v : null]))}}
-  for (const c of moving) await client.patch<Node>(R.nodes, c.name, patch)
+  const labelled: string[] = []
+  for (const c of moving) {
+    try {
+      if (opts.signal?.aborted) throw opts.signal.reason
+      await client.patch<Node>(R.nodes, c.name, patch)
+    } catch (error) {
+      if ((error as MobError).exitCode !== ExitCode.Interrupted && !opts.signal?.aborted) throw error
+      const rest = moving.filter((m) => !labelled.includes(m.name)).map((m) => m.name)
+      throw new MobError(
+        `interrupted: ${action === 'add' ? 'labelled' : 'unlabelled'} ${labelled.length > 0 ? labelled.join(', ') : 'no node'}; not done (or not known to be done): ${rest.join(', ')}`,
+        {
+          code: 'Interrupted',
+          exitCode: ExitCode.Interrupted,
+          next: `run \`oc mob nodes ${action} ${poolName} ${moving.map((m) => m.name).join(' ')}\` again: nodes already moved are left as they are`,
+        },
+      )
+    }
+
+    labelled.push(c.name)
+  }
+
   let progress: NodeProgress[] | null = null
   if (opts.wait) {
     progress = await followNodes(

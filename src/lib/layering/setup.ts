@@ -537,6 +537,20 @@ function changing(steps: Step[]): Step[] {
 
 /** Plan (and, unless dry-run or cancelled, apply) the setup. Never prints; reports through callbacks. */
 export async function runSetup(client: KubeClient, given: SetupInput, opts: SetupOptions = {}): Promise<SetupResult> {
+  const progress = {writing: false}
+  try {
+    return await setupSteps(client, given, opts, progress)
+  } catch (error) {
+    if (progress.writing || (error as MobError).exitCode !== ExitCode.Interrupted) throw error
+    throw new MobError('interrupted before setup changed anything: nothing was changed', {
+      code: 'Interrupted',
+      exitCode: ExitCode.Interrupted,
+      next: 'run the same command again when ready',
+    })
+  }
+}
+
+async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOptions, progress: {writing: boolean}): Promise<SetupResult> {
   const checks: Check[] = []
   let backend: LayeringBackend
   try {
@@ -769,6 +783,7 @@ export async function runSetup(client: KubeClient, given: SetupInput, opts: Setu
   }
 
   const applied: string[] = []
+  progress.writing = true
   for (const [i, step] of todo.entries()) {
     const ref = objectRef(step.item)
     opts.onStep?.(`${step.item.action === 'create' ? 'creating' : 'updating'} ${ref}: ${step.item.summary}`)

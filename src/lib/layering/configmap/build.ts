@@ -34,7 +34,7 @@ import {conditionTrue, poolBuild, poolImage} from '../../mco/pool-state.js'
 import {canonicalDockerConfig, parseDockerSecret} from '../../registry/auth.js'
 import {isDigest, withDigest} from '../../registry/reference.js'
 import {gatherBuildInputs, type BuildInputs} from '../../build/inputs.js'
-import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logReadFailure} from '../build-shapes.js'
+import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logCutShort, logReadFailure} from '../build-shapes.js'
 import {BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs} from '../../build/objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
 import {dockerfileHash, recordHistory} from '../../cluster/history.js'
@@ -227,26 +227,58 @@ export async function runBuild(client: KubeClient, poolName: string, opts: Build
     return {...base, durationMs: Date.now() - started, joined: false, objects: [...secrets, ...objects], outcome: 'dry-run'}
   }
 
-  if (opts.rebuild) {
-    // Start from a clean slate for this rendered config: leftovers of an earlier attempt, and the stuck conditions.
-    await deleteBuildObjects(client, poolName, inputs.rendered)
-    await clearBuildState(client, poolName, names.build)
-  }
-
-  emit('creating', `creating ${names.machineConfig}, ${names.dockerfile} and pod ${names.build} in ${NS}`)
-  await createOrReplace(client, objects[0] as ConfigMap)
-  await createOrReplace(client, objects[1] as ConfigMap)
+  // The writes come in an order where stopping after any of them (Ctrl-C, a lost connection) leaves a
+  // true picture: the pool keeps its last build's record until the new pod exists, the ConfigMaps
+  // before the pod are ours to replace on the next run (and `cleanup` lists them), and the pod is
+  // recorded on the pool as soon as it exists.
+  const done: string[] = []
+  let doing = ''
   let created: Pod
   try {
-    created = await client.create<Pod>(R.pods, objects[2] as Pod)
+    if (opts.rebuild) {
+      // Leftovers of an earlier attempt for this rendered config go first; the pool's record stays.
+      doing = `delete the leftovers of build ${names.build}`
+      const removed = await deleteBuildObjects(client, poolName, inputs.rendered)
+      if (removed.length > 0) done.push(`deleted ${removed.join(', ')}`)
+    }
+
+    emit('creating', `creating ${names.machineConfig}, ${names.dockerfile} and pod ${names.build} in ${NS}`)
+    doing = `create configmap/${names.machineConfig}`
+    await createOrReplace(client, objects[0] as ConfigMap)
+    done.push(`created configmap/${names.machineConfig}`)
+    doing = `create configmap/${names.dockerfile}`
+    await createOrReplace(client, objects[1] as ConfigMap)
+    done.push(`created configmap/${names.dockerfile}`)
+    doing = `create pod/${names.build}`
+    try {
+      created = await client.create<Pod>(R.pods, objects[2] as Pod)
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error
+      // Someone (the cluster's builder) created it between our check and now: join it.
+      emit('joined', `the build pod ${names.build} appeared meanwhile; joining it`)
+      return follow(client, inputs, 'pod', opts, true, started)
+    }
+
+    done.push(`created pod/${names.build}`)
+    // Only now is the earlier build's record replaced: the stuck conditions cleared, the new pod pending.
+    doing = `record build ${names.build} on pool ${poolName}`
+    if (opts.rebuild) await clearBuildState(client, poolName, names.build)
+    await recordPending(client, poolName, {kind: 'Pod', name: names.build, namespace: NS, uid: created.metadata.uid})
   } catch (error) {
-    if (!isStatus(error, 409)) throw error
-    // Someone (the cluster's builder) created it between our check and now: join it.
-    emit('joined', `the build pod ${names.build} appeared meanwhile; joining it`)
-    return follow(client, inputs, 'pod', opts, true, started)
+    if ((error as MobError).exitCode !== ExitCode.Interrupted && !opts.signal?.aborted) throw error
+    const podMade = done.includes(`created pod/${names.build}`) || doing === `create pod/${names.build}`
+    throw new MobError(
+      `interrupted while starting build ${names.build} of pool ${poolName}: ${done.length > 0 ? done.join(', ') : 'nothing was changed'}${doing ? `; ${doing} was under way (it may have been done)` : ''}`,
+      {
+        code: 'Interrupted',
+        exitCode: ExitCode.Interrupted,
+        next: podMade
+          ? `\`oc mob build ${poolName}\` joins the build pod if it exists and records it on the pool; \`oc mob cleanup ${poolName}\` removes what was left`
+          : `build again with \`oc mob build ${poolName}${opts.rebuild ? ' --rebuild' : ''}\` (what was created is reused), or remove it with \`oc mob cleanup ${poolName}\``,
+      },
+    )
   }
 
-  await recordPending(client, poolName, {kind: 'Pod', name: names.build, namespace: NS, uid: created.metadata.uid})
   emit('pending', `build pod ${names.build} created; waiting for it to start`)
   return follow(client, inputs, 'pod', opts, false, started)
 }
@@ -293,6 +325,8 @@ async function follow(
   )
 
   const logAc = new AbortController()
+  let lastLogFailure: string | undefined
+  let logWritten = false
   const logDone =
     opts.follow && opts.onLog
       ? streamLog(
@@ -302,10 +336,17 @@ async function follow(
             follow: true,
             name: names.build,
             namespace: NS,
+            onReconnect: (why) => {
+              // The last failed request, to say why the log is missing if the build ends first.
+              lastLogFailure = /^log request failed \((.*)\); retrying$/.exec(why)?.[1] ?? lastLogFailure
+            },
             resource: kind === 'pod' ? R.pods : R.builds,
             signal: logAc.signal,
           },
-          opts.onLog,
+          (text) => {
+            logWritten = true
+            return opts.onLog!(text)
+          },
         ).catch((error: unknown) => {
           if (logAc.signal.aborted) return
           opts.onLogError?.(logReadFailure(error, inputs.poolName))
@@ -352,9 +393,19 @@ async function follow(
   if (logDone) {
     // Let the log stream end by itself (the container has ended), but never hang on it.
     if (outcome.hung) logAc.abort()
-    const t = setTimeout(() => logAc.abort(), 5000)
+    let cut = false
+    const t = setTimeout(() => {
+      cut = true
+      logAc.abort()
+    }, 5000)
     await logDone
     clearTimeout(t)
+    // Never a silent gap: a log that did not reach its end is said to be incomplete.
+    if (cut) {
+      opts.onLogError?.(
+        !logWritten && lastLogFailure ? logReadFailure(new Error(lastLogFailure), inputs.poolName) : logCutShort(inputs.poolName),
+      )
+    }
   }
 
   if (!outcome.ok) {
