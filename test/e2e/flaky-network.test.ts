@@ -224,7 +224,7 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
     let client: KubeClient
     let proxy: FaultProxy
     let kc: string
-    const setupArgs = ['setup', '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes']
+    const setupArgs = ['setup', '--no-registry-check', '--pool', POOL, '--imagestream', 'os-image', '--clone-global-pull-secret', '--yes']
 
     before(async function () {
       this.timeout(180_000)

@@ -144,8 +144,6 @@ export async function executeCleanup(client: KubeClient, plan: CleanupPlan, opts
     if (opts.signal?.aborted || (error as MobError).exitCode === ExitCode.Interrupted) throw interrupted(plan, result, opts)
     throw error
   }
-
-  return {...result, outcome: 'cleaned'}
 }
 
 /** Ctrl-C between (or during) the deletes: what is gone, what is left, and that a re-run finishes. */
