@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     })
 
     say('Setting up: checks, a plan, the secrets, the build config and the pool')
-    const finalPullspec = `${registry}/openshift-machine-config-operator/os-image:latest`
+    const finalPullspec = `${registry}/openshift-machine-config-operator/os-image`
     const setup = [
       'setup',
       '--no-registry-check',

@@ -3,11 +3,11 @@ import type {ChalkInstance} from 'chalk'
 import type {DisableResult, EnableResult} from '../lib/layering/enable.js'
 import {actionVerb, objectRef} from '../lib/layering/types.js'
 
-/** The spinner's last line once enable has followed the pool to its end. */
+/** The spinner's last line once enable has followed the pool to its end (the image itself is in the result, below). */
 export function enableDoneLine(pool: string, result: EnableResult): string {
   if (result.nodes && result.nodes.length > 0)
-    return `pool ${pool}: ${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'} on ${result.image}`
-  return result.image ? `pool ${pool}: image ${result.image}` : `pool ${pool} opted in`
+    return `pool ${pool}: ${result.nodes.length === 1 ? 'its node runs' : `its ${result.nodes.length} nodes run`} the image`
+  return result.image ? `pool ${pool}: the image is built` : `pool ${pool} opted in`
 }
 
 export function enableText(pool: string, result: EnableResult, opts: {followed: boolean; table: boolean}): string {
