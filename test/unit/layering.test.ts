@@ -453,4 +453,27 @@ describe('layering: the setup wizard', () => {
     })
     expect(out.configRoles).to.deep.equal(['gpu', 'worker'])
   })
+
+  it('an external registry no listed secret fits: another secret is typed in, without starting over', async () => {
+    const ask = scripted({
+      'Where should the built image be pushed': 'an external registry',
+      'Final image pullspec': 'registry.example.com/org/os',
+      'push the image': 'another secret',
+      'Name of the push secret': 'example-push',
+    })
+    const out = await askSetupInput(ctx(), {pool: 'layering'}, ask)
+    expect(out).to.include({finalPullspec: 'registry.example.com/org/os', pushSecret: 'example-push'})
+    // A name that cannot be a secret's is refused by the question itself.
+    const bad = scripted({
+      'Where should the built image be pushed': 'an external registry',
+      'Final image pullspec': 'registry.example.com/org/os',
+      'push the image': 'another secret',
+      'Name of the push secret': 'Not A Name',
+    })
+    let refused: Error | undefined
+    await askSetupInput(ctx(), {pool: 'layering'}, bad).catch((error: Error) => {
+      refused = error
+    })
+    expect(refused?.message).to.equal('invalid answer "Not A Name": a secret name: lower-case letters, digits, - and .')
+  })
 })

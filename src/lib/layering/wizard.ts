@@ -37,6 +37,7 @@ const BUILTIN_POOLS = new Set(['master', 'worker'])
 const EXTERNAL = '\u0000external'
 const CLONE = '\u0000clone'
 const NEW_POOL = '\u0000new'
+const OTHER = '\u0000other'
 
 const stripCanonical = (name: string | undefined): string | undefined => name?.replace(/-canonical$/, '')
 
@@ -216,7 +217,8 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
     const fits = (s: WizardContext['secrets'][number]): boolean =>
       Boolean(host) && s.registries.some((r) => r === host || r.startsWith(`${host}/`))
     const describe = (s: WizardContext['secrets'][number]): string => {
-      if (s.builder) return `${s.name} (the builder service account's token for the internal registry${internal ? ', recommended' : ''})`
+      if (s.builder)
+        return `${s.name} (the builder service account's token for the internal registry; OpenShift rotates it, fine for trying out)`
       const has = host ? (fits(s) ? `has credentials for ${host}` : `no credentials for ${host}`) : s.registries.join(', ')
       return `${s.name} (${has})`
     }
@@ -224,12 +226,26 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
     const rank = (s: WizardContext['secrets'][number]): number => (internal ? Number(s.builder) : Number(fits(s)))
     const ordered = [...candidates].sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name))
     const current = stripCanonical(ctx.current?.finalImagePushSecret)
-    out.pushSecret = await ask.select<string>({
-      choices: ordered.map((s) => ({name: describe(s), value: s.name})),
+    // An external registry needs its own credentials: the secrets without them come last, and a secret
+    // made meanwhile (or named by hand) can be typed in without starting over.
+    const choice = await ask.select<string>({
+      choices: [
+        ...ordered.map((s) => ({name: describe(s), value: s.name})),
+        {name: `another secret in ${MCO_NAMESPACE} (type its name)`, value: OTHER},
+      ],
       default:
         current && ordered.some((s) => s.name === current) ? current : internal && ctx.builderSecret ? ctx.builderSecret : ordered[0].name,
       message: 'Which secret should builds push the image with?',
     })
+    out.pushSecret =
+      choice === OTHER
+        ? (
+            await ask.input({
+              message: `Name of the push secret in ${MCO_NAMESPACE} (create it first: \`oc create secret docker-registry NAME -n ${MCO_NAMESPACE} --docker-server=... --docker-username=... --docker-password=...\`, or --from-file=.dockerconfigjson=FILE)`,
+              validate: (v) => /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(v.trim()) || 'a secret name: lower-case letters, digits, - and .',
+            })
+          ).trim()
+        : choice
   }
 
   // The builder.
