@@ -87,7 +87,10 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     await t.see('Which secret should builds pull the base OS image')
     await t.answer('clone the global pull secret (openshift-config/pull-secret) into global-pull-secret-copy', ENTER)
     await t.see('Which secret should builds push the image with?')
-    await t.answer("builder-dockercfg-7wq9x (the builder service account's token for the internal registry; OpenShift rotates it, fine for trying out)", ENTER)
+    await t.answer(
+      "builder-dockercfg-7wq9x (the builder service account's token for the internal registry; OpenShift rotates it, fine for trying out)",
+      ENTER,
+    )
     await t.see('How should images be built?')
     await t.answer('the build pod (custom-pod-builder)', ENTER)
     await t.answer('Path of a custom Dockerfile for pool layering', bad + ENTER)
@@ -166,7 +169,7 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     const t = open([])
     await t.answer('Name of the new pool', CTRL_C)
     expect(await t.exited).to.equal(130)
-    expect(t.text).to.include('interrupted; nothing was changed')
+    expect(t.text, t.text).to.include('error: interrupted before setup changed anything: nothing was changed')
     expect(emu.requests.filter((r) => r.method !== 'GET' && !r.path.includes('selfsubjectaccessreviews'))).to.deep.equal([])
   })
 })
