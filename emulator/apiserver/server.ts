@@ -39,6 +39,10 @@ export interface RequestRecord {
   status: number
   user?: string
   watch: boolean
+  /** When the request arrived (epoch ms, sub-millisecond: performance.timeOrigin + performance.now()). */
+  at: number
+  /** When its answer's headers went out (for a watch or log stream: when the stream began), same clock. */
+  answeredAt?: number
 }
 
 export interface ServerDeps {
@@ -219,8 +223,14 @@ export class ApiServer {
       contentType: req.headers['content-type'],
       status: 0,
       watch: TRUE(query.get('watch')) || path.includes('/watch/'),
+      at: performance.timeOrigin + performance.now(),
     }
     if (rec.contentType === undefined) delete rec.contentType
+    const writeHead = res.writeHead
+    res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      rec.answeredAt ??= performance.timeOrigin + performance.now()
+      return writeHead.apply(this, args)
+    } as ServerResponse['writeHead']
     this.d.requests.push(rec)
     this.record!.set(res, rec)
 
