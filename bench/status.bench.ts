@@ -202,7 +202,8 @@ async function requestsOf(emu: Emulator, script: string, args: string[], env: No
   return emu.requests.length
 }
 
-async function cluster(nodes: number): Promise<Emulator> {
+/** The status benchmark's cluster: `nodes` nodes in 50 pools, 10 of them layered (also used by bench/network.bench.ts). */
+export async function cluster(nodes: number): Promise<Emulator> {
   return startEmulator({
     objects: [...extras(), ...Array.from({length: nodes}, (_, i) => node(i)), ...Array.from({length: POOLS}, (_, i) => pool(i, nodes))],
   })
