@@ -70,6 +70,16 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
 
   // Which pools build on the cluster, and their settings, asked together (one round trip).
   const candidates = opts.pool ? pools! : poolList.items
+  // The server's dry run of each pool's settings starts now too (it reads them itself, then writes nothing).
+  const dryRuns = new Map(
+    candidates.map((p) => {
+      const d = backend.dryRunSettings(client, p.metadata.name!, signal).then(
+        (v) => ({v}),
+        (error: unknown) => ({error}),
+      )
+      return [p.metadata.name!, d] as const
+    }),
+  )
   const [enabled, settingsOf] = await Promise.all([
     opts.pool ? candidates.map(() => true) : Promise.all(candidates.map((p) => backend.isEnabled(client, p))),
     // A pool that turns out not to build may fail to answer: only an enabled pool's failure counts.
@@ -135,10 +145,13 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
         return
       }
 
-      // The server's dry run of the settings and the two secrets: one round trip.
+      // The server's dry run of the settings and the two secrets, side by side.
       const hint = `create or fix it, or pick another with \`oc mob setup --pool ${name} --force\``
       const [dryRun, pull, push] = await Promise.all([
-        backend.dryRunSettings(client, name, signal),
+        dryRuns.get(name)!.then((r) => {
+          if ('error' in r) throw r.error
+          return r.v
+        }),
         settings.baseImagePullSecret
           ? readSecret(client, 'base', settings.baseImagePullSecret, MCO_NAMESPACE, signal)
           : Promise.resolve({...global, label: 'global pull secret (the base image pull secret by default)', role: 'base' as const}),
