@@ -8,15 +8,17 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {packedCli} from './packed.js'
-import {startEmulator, startFakeKubelet} from '../emulator/index.js'
+import {type FakeKubelet, startEmulator, startFakeKubelet} from '../emulator/index.js'
 import {type BenchResult, standalone} from './run.js'
 import {kubectlFor} from './kubectl.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MCO_NS = 'openshift-machine-config-operator'
-const POOL = 'layered'
+export const LOGS_POOL = 'layered'
+const POOL = LOGS_POOL
 const RENDERED = 'rendered-layered-5b3e1d0c8f7a69e2d4c1b0a9f8e7d6c5'
-const POD = `build-${RENDERED}`
+export const LOGS_POD = `build-${RENDERED}`
+const POD = LOGS_POD
 const MB = 1024 * 1024
 
 /** buildah-like lines (60 to 140 bytes) until `bytes` is reached. */
@@ -116,61 +118,64 @@ function installedCli(): {bin: string; label: string; cleanup: () => void} {
   return {bin: packedCli(), cleanup() {}, label: 'packed bin/run.js'}
 }
 
+/** A layered pool whose build pod ran on the fake kubelet's node (also used by bench/network.bench.ts). */
+export function logsObjects(kubelet: FakeKubelet): unknown[] {
+  return [
+    {apiVersion: 'v1', kind: 'Namespace', metadata: {name: MCO_NS}},
+    kubelet.nodeObject('node-1'),
+    {
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineConfigPool',
+      metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': ''}, name: POOL},
+      spec: {
+        configuration: {name: RENDERED},
+        machineConfigSelector: {},
+        nodeSelector: {matchLabels: {'node-role.kubernetes.io/layered': ''}},
+      },
+      status: {conditions: [{status: 'True', type: 'Building'}], configuration: {name: RENDERED}},
+    },
+    {
+      apiVersion: 'v1',
+      data: {imageBuilderType: 'custom-pod-builder'},
+      kind: 'ConfigMap',
+      metadata: {name: 'on-cluster-build-config', namespace: MCO_NS},
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        labels: {
+          'machineconfiguration.openshift.io/buildPod': '',
+          'machineconfiguration.openshift.io/desiredConfig': RENDERED,
+          'machineconfiguration.openshift.io/targetMachineConfigPool': POOL,
+        },
+        name: POD,
+        namespace: MCO_NS,
+      },
+      spec: {
+        containers: [
+          {image: 'quay.io/buildah/stable:latest', name: 'image-build'},
+          {image: 'base', name: 'wait-for-done'},
+        ],
+        nodeName: 'node-1',
+      },
+      status: {
+        containerStatuses: ['image-build', 'wait-for-done'].map((name) => ({
+          name,
+          state: {terminated: {exitCode: 0, reason: 'Completed'}},
+        })),
+        phase: 'Succeeded',
+      },
+    },
+  ]
+}
+
 export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const size = (opts.quick ? 10 : 100) * MB
   const runs = opts.quick ? 1 : 3
   const log = buildLog(size)
   const kubelet = await startFakeKubelet()
-  const em = await startEmulator({
-    objects: [
-      {apiVersion: 'v1', kind: 'Namespace', metadata: {name: MCO_NS}},
-      kubelet.nodeObject('node-1'),
-      {
-        apiVersion: 'machineconfiguration.openshift.io/v1',
-        kind: 'MachineConfigPool',
-        metadata: {labels: {'machineconfiguration.openshift.io/layering-enabled': ''}, name: POOL},
-        spec: {
-          configuration: {name: RENDERED},
-          machineConfigSelector: {},
-          nodeSelector: {matchLabels: {'node-role.kubernetes.io/layered': ''}},
-        },
-        status: {conditions: [{status: 'True', type: 'Building'}], configuration: {name: RENDERED}},
-      },
-      {
-        apiVersion: 'v1',
-        data: {imageBuilderType: 'custom-pod-builder'},
-        kind: 'ConfigMap',
-        metadata: {name: 'on-cluster-build-config', namespace: MCO_NS},
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          labels: {
-            'machineconfiguration.openshift.io/buildPod': '',
-            'machineconfiguration.openshift.io/desiredConfig': RENDERED,
-            'machineconfiguration.openshift.io/targetMachineConfigPool': POOL,
-          },
-          name: POD,
-          namespace: MCO_NS,
-        },
-        spec: {
-          containers: [
-            {image: 'quay.io/buildah/stable:latest', name: 'image-build'},
-            {image: 'base', name: 'wait-for-done'},
-          ],
-          nodeName: 'node-1',
-        },
-        status: {
-          containerStatuses: ['image-build', 'wait-for-done'].map((name) => ({
-            name,
-            state: {terminated: {exitCode: 0, reason: 'Completed'}},
-          })),
-          phase: 'Succeeded',
-        },
-      },
-    ],
-  })
+  const em = await startEmulator({objects: logsObjects(kubelet)})
   const cli = installedCli()
   const ocMob = [cli.bin, 'logs', POOL, '-f', '--kubeconfig', em.kubeconfig]
   // The real kubectl binary (bench/kubectl.ts), not a dispatcher in front of it.

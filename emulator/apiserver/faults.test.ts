@@ -158,7 +158,12 @@ describe('emulator: faults, request records, lifecycle', () => {
     await call(em, 'GET', `${CM}/f1?pretty=true`)
     await call(em, 'PATCH', `${CM}/f1`, {raw: '{}', headers: {'Content-Type': 'application/merge-patch+json'}})
     await call(em, 'GET', '/nope', {token: 'bad'})
-    expect(em.requests).to.deep.equal([
+    // Each is stamped with when it came and when its answer went out, on one clock, in order.
+    for (const [i, r] of em.requests.entries()) {
+      expect(r.answeredAt).to.be.at.least(r.at)
+      if (i > 0) expect(r.at).to.be.at.least(em.requests[i - 1].answeredAt!)
+    }
+    expect(em.requests.map(({answeredAt: _a, at: _t, ...r}) => r)).to.deep.equal([
       {method: 'GET', path: `${CM}/f1`, query: 'pretty=true', status: 200, user: 'admin', watch: false},
       {method: 'PATCH', path: `${CM}/f1`, query: '', contentType: 'application/merge-patch+json', status: 200, user: 'admin', watch: false},
       {method: 'GET', path: '/nope', query: '', status: 401, watch: false},

@@ -45,6 +45,10 @@ export interface RequestRecord {
   /** writes, when the server records them (recordWrites): the client's User-Agent and the request body */
   userAgent?: string
   body?: string
+  /** When the request arrived (epoch ms, sub-millisecond: performance.timeOrigin + performance.now()). */
+  at: number
+  /** When its answer's headers went out (for a watch or log stream: when the stream began), same clock. */
+  answeredAt?: number
 }
 
 export interface ServerDeps {
@@ -233,12 +237,18 @@ export class ApiServer {
       contentType: req.headers['content-type'],
       status: 0,
       watch: TRUE(query.get('watch')) || path.includes('/watch/'),
+      at: performance.timeOrigin + performance.now(),
     }
     if (rec.contentType === undefined) delete rec.contentType
     if (this.d.recordWrites && ['POST', 'PUT', 'PATCH'].includes(method)) {
       rec.userAgent = String(req.headers['user-agent'] ?? '')
       this.writes.set(req, rec)
     }
+    const writeHead = res.writeHead
+    res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      rec.answeredAt ??= performance.timeOrigin + performance.now()
+      return writeHead.apply(this, args)
+    } as ServerResponse['writeHead']
     this.d.requests.push(rec)
     this.record!.set(res, rec)
 

@@ -366,6 +366,8 @@ describe('oc mob status: every build state (end to end)', function () {
   })
 
   it('reads one list per kind: never the nodes without a pool, and the same requests whatever the cluster size', async () => {
+    // As every run after the first: discovery cached (then only /version is asked beside the lists).
+    await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json'])
     emu.resetRequests()
     await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json'])
     const paths = emu.requests.map((q) => `${q.method} ${q.path}`)

@@ -53,7 +53,7 @@ function ref(spec: string): ImageReference | undefined {
 
 export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): Promise<DoctorResult> {
   const signal = opts.signal
-  const backend = await detectBackend(client)
+  const backend = await detectBackend(client, {readOnly: true})
 
   const [poolList, nodeList, cc, osImage, global] = await Promise.all([
     client.list<MachineConfigPool>(R.machineConfigPools, {signal}),
@@ -67,9 +67,32 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
     const p = poolList.items.find((x) => x.metadata.name === opts.pool)
     if (!p) throw poolNotFound(opts.pool, poolList.items)
     pools = [p]
-  } else {
-    const enabled = await Promise.all(poolList.items.map((p) => backend.isEnabled(client, p)))
-    pools = poolList.items.filter((_p, i) => enabled[i])
+  }
+
+  // Which pools build on the cluster, and their settings, asked together (one round trip).
+  const candidates = opts.pool ? pools! : poolList.items
+  // The server's dry run of each pool's settings starts now too (it reads them itself, then writes nothing).
+  const dryRuns = new Map(
+    candidates.map((p) => {
+      const d = backend.dryRunSettings(client, p.metadata.name!, signal).then(
+        (v) => ({v}),
+        (error: unknown) => ({error}),
+      )
+      return [p.metadata.name!, d] as const
+    }),
+  )
+  const [enabled, settingsOf] = await Promise.all([
+    opts.pool ? candidates.map(() => true) : Promise.all(candidates.map((p) => backend.isEnabled(client, p))),
+    // A pool that turns out not to build may fail to answer: only an enabled pool's failure counts.
+    Promise.all(candidates.map((p) => backend.readSettings(client, p.metadata.name!).catch((error: unknown) => error as Error))),
+  ])
+  pools = candidates.filter((_p, i) => enabled[i])
+  const settingsByPool = new Map<string, Awaited<ReturnType<typeof backend.readSettings>>>()
+  for (const [i, p] of candidates.entries()) {
+    const settings = settingsOf[i]
+    if (!enabled[i]) continue
+    if (settings instanceof Error) throw settings
+    settingsByPool.set(p.metadata.name!, settings)
   }
 
   const checks: DoctorCheck[] = []
@@ -110,7 +133,7 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
       const name = pool.metadata.name!
       const members = poolNodes(pool, nodeList.items)
       checks.push(...nodeChecks(pool, members, nodeList.items, cc?.spec?.infra?.status?.controlPlaneTopology))
-      const settings = await backend.readSettings(client, name)
+      const settings = settingsByPool.get(name)
       if (!settings) {
         checks.push({
           cause: `pool ${name} has no build settings (no ${backend.settingsObject})`,
@@ -123,7 +146,18 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
         return
       }
 
-      const dryRun = await backend.dryRunSettings(client, name, signal)
+      // The server's dry run of the settings and the two secrets, side by side.
+      const hint = `create or fix it, or pick another with \`oc mob setup --pool ${name} --force\``
+      const [dryRun, pull, push] = await Promise.all([
+        dryRuns.get(name)!.then((r) => {
+          if ('error' in r) throw r.error
+          return r.v
+        }),
+        settings.baseImagePullSecret
+          ? readSecret(client, 'base', settings.baseImagePullSecret, MCO_NAMESPACE, signal)
+          : Promise.resolve({...global, label: 'global pull secret (the base image pull secret by default)', role: 'base' as const}),
+        readSecret(client, 'push', settings.finalImagePushSecret, MCO_NAMESPACE, signal),
+      ])
       if (dryRun) checks.push(settingsCheck(dryRun))
       const edit = backend.editCustomDockerfile(name)
       checks.push(
@@ -135,13 +169,6 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
           stream: streamOf(pool as PoolWithStream),
         }),
       )
-      const hint = `create or fix it, or pick another with \`oc mob setup --pool ${name} --force\``
-      const [pull, push] = await Promise.all([
-        settings.baseImagePullSecret
-          ? readSecret(client, 'base', settings.baseImagePullSecret, MCO_NAMESPACE, signal)
-          : Promise.resolve({...global, label: 'global pull secret (the base image pull secret by default)', role: 'base' as const}),
-        readSecret(client, 'push', settings.finalImagePushSecret, MCO_NAMESPACE, signal),
-      ])
       addSecretRow(pull, hint)
       addSecretRow(push, hint)
       const final = ref(settings.finalImagePullspec)

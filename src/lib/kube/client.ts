@@ -124,6 +124,11 @@ export class KubeClient {
   private readonly base: URL
   /** Requests (and streaming answers) not finished yet, cancelled together when opts.signal aborts. */
   private readonly inFlight = new Set<InFlight>()
+  /**
+   * Called when the server answers 404 for a whole resource type or path (not for one missing
+   * object): what discovery said may no longer hold.
+   */
+  onResourceNotFound?: (path: string) => void
 
   constructor(config: LoadedKubeconfig, opts: ClientOptions = {}) {
     this.config = config
@@ -325,6 +330,7 @@ export class KubeClient {
     if (code >= 200 && code < 300) return res
     const text = await readBody(res)
     const retryAfter = res.headers['retry-after']
+    if (code === 404 && this.onResourceNotFound && !namesAnObject(text)) this.onResourceNotFound(spec.path)
     throw apiErrorFromResponse(
       code,
       text,
@@ -641,6 +647,15 @@ function retryDelay(error: unknown, attempt: number, base: number): number {
 function withTypeMeta<T extends KubeObject>(r: ResourceType, obj: T): T {
   if (obj.apiVersion && obj.kind) return obj
   return {...obj, apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: r.kind}
+}
+
+/** A 404 Status about one object (details.name) rather than about the path itself. */
+function namesAnObject(text: string): boolean {
+  try {
+    return Boolean((JSON.parse(text) as {details?: {name?: string}}).details?.name)
+  } catch {
+    return false
+  }
 }
 
 export async function readBody(res: IncomingMessage): Promise<string> {

@@ -14,7 +14,7 @@ import {machineOSConfigFor} from '../build/inputs.js'
 import {buildLocallyFrom, type LocalBuildOptions, type LocalBuildResult} from '../build/local.js'
 import {checkContextDir, type DockerfileOptions, type DockerfileResult, type LocalBuildInputs} from '../build/render.js'
 import type {KubeClient} from '../kube/client.js'
-import {discover} from '../kube/discovery.js'
+import {discover, discoveryVerified} from '../kube/discovery.js'
 import {noMachineConfigApi} from '../cluster/pools.js'
 import type {MachineConfigPool} from '../kube/types.js'
 import {configMapBackend} from './configmap/backend.js'
@@ -150,8 +150,11 @@ export interface LayeringBackend {
  * API is served (4.18+), the ConfigMap one otherwise. Fails with exit code 10 when the cluster does not
  * serve the MachineConfig API.
  */
-export async function detectBackend(client: KubeClient): Promise<LayeringBackend> {
-  const d = await discover(client)
+export async function detectBackend(client: KubeClient, opts: {readOnly?: boolean} = {}): Promise<LayeringBackend> {
+  let d = await discover(client)
+  // Before writing, a cached discovery is confirmed against the server's version (a read-only
+  // command goes on with it: a new version drops the cache for the next run).
+  if (!opts.readOnly && !(await discoveryVerified(client))) d = await discover(client)
   if (!d.machineConfig) throw noMachineConfigApi(client)
   return d.machineOS ? machineOSConfigBackend : configMapBackend
 }
@@ -160,12 +163,12 @@ export async function detectBackend(client: KubeClient): Promise<LayeringBackend
 export async function poolDockerfile(client: KubeClient, pool: string, opts: DockerfileOptions = {}): Promise<DockerfileResult> {
   // A directory that cannot take the context is refused before the cluster is asked anything.
   if (opts.exportDir) await checkContextDir(opts.exportDir, {force: opts.force})
-  return (await detectBackend(client)).dockerfile(client, pool, opts)
+  return (await detectBackend(client, {readOnly: true})).dockerfile(client, pool, opts)
 }
 
 /** Builds the pool's image on this machine, from the build context of the cluster's generation. */
 export async function buildLocally(client: KubeClient, pool: string, opts: LocalBuildOptions): Promise<LocalBuildResult> {
-  return buildLocallyFrom(async (o) => (await detectBackend(client)).localBuildInputs(client, pool, o), pool, opts)
+  return buildLocallyFrom(async (o) => (await detectBackend(client, {readOnly: true})).localBuildInputs(client, pool, o), pool, opts)
 }
 
 /**

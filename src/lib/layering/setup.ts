@@ -424,11 +424,12 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
 
 /** The input with everything filled in (wizard or defaults), or a usage error naming the missing flags. */
 async function resolveInput(
-  client: KubeClient,
   backend: LayeringBackend,
   inv: Inventory,
   given: SetupInput,
   opts: SetupOptions,
+  /** The pool's current settings, read alongside the inventory. */
+  currentSettings: () => Promise<BuildSettings | undefined>,
 ): Promise<{input: SetupInput; kept: KeptSetting[]}> {
   checkExclusive(given)
   // 4.18+ builds with a Job whatever the builder, and the MachineOSConfig is the opt-in: nothing to ask.
@@ -438,14 +439,14 @@ async function resolveInput(
       : given
   const missing = missingValues(input, backend.generation)
   if (missing.length > 0 && opts.ask) {
-    const current = await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
+    const current = await currentSettings()
     const answered = await askSetupInput(wizardContext(inv, current, backend), input, opts.ask)
     checkExclusive(answered)
     return {input: answered, kept: []}
   }
 
   // Without a terminal, what is not given keeps its current value, so a re-run can change one thing.
-  const current = opts.ask ? undefined : await backend.readSettings(client, input.pool ?? DEFAULT_POOL)
+  const current = opts.ask ? undefined : await currentSettings()
   const filled = current ? keepCurrent(input, current, inv) : {input, kept: []}
   const still = missingValues(filled.input, backend.generation)
   if (still.length > 0) {
@@ -554,7 +555,7 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
   const checks: Check[] = []
   let backend: LayeringBackend
   try {
-    backend = await detectBackend(client)
+    backend = await detectBackend(client, {readOnly: opts.dryRun})
   } catch (error) {
     if (!(error instanceof MobError)) throw error
     checks.push({
@@ -575,6 +576,17 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
     title: 'MachineConfig API',
     verdict: 'pass',
   })
+  // The pool's current settings are read with the inventory (one round trip); a failure counts only if they are needed.
+  const settingsRead = backend.readSettings(client, given.pool ?? DEFAULT_POOL).then(
+    (v) => ({v}),
+    (error: unknown) => ({error}),
+  )
+  const currentSettings = async (): Promise<BuildSettings | undefined> => {
+    const r = await settingsRead
+    if ('error' in r) throw r.error
+    return r.v
+  }
+
   const inv = await readInventory(client)
   const machineOS = backend.generation === 'machineosconfig'
   if (machineOS && given.enable === false) {
@@ -584,7 +596,7 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
     )
   }
 
-  const {input, kept} = await resolveInput(client, backend, inv, given, opts)
+  const {input, kept} = await resolveInput(backend, inv, given, opts, currentSettings)
   const poolName = input.pool ?? DEFAULT_POOL
   const poolProblem = checkPoolName(poolName)
   if (poolProblem) throw usage(poolProblem, 'give another name with --pool')

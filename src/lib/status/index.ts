@@ -1,5 +1,5 @@
 import type {KubeClient} from '../kube/client.js'
-import {discover} from '../kube/discovery.js'
+import {discover, discoveryVerified} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
 import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod, Secret} from '../kube/types.js'
 import type {WatchOptions} from '../kube/watch.js'
@@ -19,6 +19,7 @@ import {machineOSConfigOf, type MachineOSBuild, type MachineOSConfig} from '../m
 import {HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved} from '../cluster/history.js'
 import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool} from '../cluster/build-objects.js'
 import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
+import {selectorString} from '../rollout/nodes.js'
 import {
   buildProblems,
   historyObservations,
@@ -568,13 +569,38 @@ async function apisOf(client: KubeClient): Promise<StatusSnapshot['apis']> {
   return {build: d.build, config: d.config, machineOS: d.machineOS}
 }
 
-/** One read of everything status shows: one request per kind, never one per node. */
+/** The selector of a pool's nodes by the usual convention, guessed before the pool is read: `node-role.kubernetes.io/<pool>=`. */
+const usualNodeSelector = (pool: string): string => `node-role.kubernetes.io/${pool}=`
+
+/**
+ * One read of everything status shows: one request per kind, never one per node, all sent at once
+ * (one round trip, plus one for discovery when it is not cached). With a pool, its nodes are listed
+ * at the same time by the usual selector of a pool's nodes; only a pool that selects its nodes
+ * otherwise costs a second list, by its own selector. Either list holds every node of the pool;
+ * which pool a node belongs to is then decided with all the pools, as always.
+ */
 export async function collectStatus(client: KubeClient, opts: StatusOptions = {}): Promise<StatusSnapshot> {
   const apis = await apisOf(client)
-  const src = sources(apis, opts.pool)
-  const lists = await settleInOrder(src.map((s) => client.list<KubeObject>(s.r, {...s.opts, signal: opts.signal})))
+  const src = sources(apis, undefined)
+  const guess = opts.pool ? usualNodeSelector(opts.pool) : undefined
+  const [lists, nodes, current] = await Promise.all([
+    settleInOrder(src.map((s) => client.list<KubeObject>(s.r, {...s.opts, signal: opts.signal}))),
+    guess === undefined
+      ? undefined
+      : client.list<Node>(R.nodes, {labelSelector: guess, signal: opts.signal}).catch((error: unknown) => error as Error),
+    discoveryVerified(client),
+  ])
+  // The cached discovery was for another server version: read again with what the server serves now.
+  if (!current) return collectStatus(client, opts)
   const snap = emptySnapshot(client, apis, opts.pool)
   for (const [i, s] of src.entries()) assign(snap, s.key, lists[i].items)
+  if (opts.pool) {
+    if (nodes instanceof Error) throw nodes
+    const pool = snap.pools.find((p) => p.metadata.name === opts.pool)
+    const own = pool ? selectorString(pool.spec?.nodeSelector) : guess
+    snap.nodes = own === guess ? nodes!.items : (await client.list<Node>(R.nodes, {labelSelector: own, signal: opts.signal})).items
+  }
+
   return snap
 }
 

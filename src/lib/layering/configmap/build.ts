@@ -437,15 +437,20 @@ async function follow(
     )
   }
 
-  const image = await finishSuccess(client, inputs, kind)
-  await recordHistory(client, inputs.poolName, {
-    customDockerfileHash: dockerfileHash(inputs.customDockerfile),
-    image,
-    renderedConfig: inputs.rendered,
-    source: joined ? 'joined' : 'built',
-    time: new Date().toISOString(),
-  })
+  // Said as soon as the image is known; its ephemeral objects go and it is recorded on the pool and in
+  // the history at the same time, before the build returns.
+  const image = await successImage(client, inputs, kind)
   emit('succeeded', `built ${image}`)
+  await Promise.all([
+    finishSuccess(client, inputs, kind, image),
+    recordHistory(client, inputs.poolName, {
+      customDockerfileHash: dockerfileHash(inputs.customDockerfile),
+      image,
+      renderedConfig: inputs.rendered,
+      source: joined ? 'joined' : 'built',
+      time: new Date().toISOString(),
+    }),
+  ])
   return {
     buildName: names.build,
     digest: image.split('@')[1],
@@ -545,7 +550,8 @@ async function completedByCluster(client: KubeClient, inputs: BuildInputs, signa
   }
 }
 
-async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'build' | 'pod'): Promise<string> {
+/** The built image (digested): from the digest ConfigMap or the Build, else from the pool if the operator was quicker. */
+async function successImage(client: KubeClient, inputs: BuildInputs, kind: 'build' | 'pod'): Promise<string> {
   const names = buildNames(inputs.rendered)
   let image: string | undefined
   if (kind === 'pod') {
@@ -571,14 +577,21 @@ async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'bui
     }
   }
 
-  if (kind === 'pod') await deleteBuildObjects(client, inputs.poolName, inputs.rendered)
-  else {
-    await deleteBuildObjects(client, inputs.poolName, inputs.rendered, {keepPod: true})
-    await client.delete(R.builds, names.build, {ignoreNotFound: true, namespace: NS})
+  return image
+}
+
+/** The ephemeral objects removed and the image recorded on the pool, side by side. */
+async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'build' | 'pod', image: string): Promise<void> {
+  const names = buildNames(inputs.rendered)
+  const cleanup = async (): Promise<void> => {
+    if (kind === 'pod') await deleteBuildObjects(client, inputs.poolName, inputs.rendered)
+    else {
+      await deleteBuildObjects(client, inputs.poolName, inputs.rendered, {keepPod: true})
+      await client.delete(R.builds, names.build, {ignoreNotFound: true, namespace: NS})
+    }
   }
 
-  await recordSuccess(client, inputs.poolName, names.build, image)
-  return image
+  await Promise.all([cleanup(), recordSuccess(client, inputs.poolName, names.build, image)])
 }
 
 async function lastLogLines(client: KubeClient, name: string, kind: 'build' | 'pod', lines: number): Promise<string[]> {
