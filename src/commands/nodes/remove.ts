@@ -1,13 +1,10 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {NodesCommand} from '../../nodes-command.js'
 import * as help from '../../views/help/nodes-remove.js'
-import {removeNodes, type NodesResult} from '../../lib/layering/nodes.js'
-import {dryRunFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../../flags.js'
-import {promptYesNo} from '../../lib/ui/confirm.js'
-import {renderNodeProgress, renderNodesPlan} from '../../views/layering.js'
-import {nodesQuestion, nodesText} from '../../views/nodes.js'
+import type {NodesResult} from '../../lib/layering/nodes.js'
+import {dryRunFlag, timeoutFlag, waitFlag, yesFlag} from '../../flags.js'
 
-export default class NodesRemove extends BaseCommand<typeof NodesRemove> {
+export default class NodesRemove extends NodesCommand<typeof NodesRemove> {
   static args = {
     pool: Args.string({description: 'The pool the nodes leave.', required: true}),
     nodes: Args.string({description: 'Names of the nodes (one or more).', required: true}),
@@ -30,28 +27,6 @@ export default class NodesRemove extends BaseCommand<typeof NodesRemove> {
   static summary = 'Remove nodes from a pool (unlabel them), and follow their rollout.'
 
   async run(): Promise<NodesResult> {
-    const {flags} = this
-    // Every argument after the pool is a node name (the parse keeps them all: strict is off).
-    const {argv} = await this.parse({args: NodesRemove.args, baseFlags: BaseCommand.baseFlags, flags: NodesRemove.flags, strict: false})
-    const [pool, ...nodes] = argv as string[]
-    const client = await this.client()
-    const table = this.output === 'table'
-    const result = await removeNodes(client, pool, nodes, {
-      confirm: this.term.canPrompt ? async () => promptYesNo(nodesQuestion('remove', nodes.length), this.abort.signal) : undefined,
-      dryRun: flags['dry-run'],
-      force: flags.force,
-      onNode: (p) => this.note(renderNodeProgress(p, this.term.err)),
-      onPlan: (plan) => {
-        if (table) this.log(renderNodesPlan(plan, this.term.out))
-        else for (const w of plan.warnings) this.note(`warning: ${w}`)
-      },
-      signal: this.abort.signal,
-      timeoutMs: timeoutMs(flags.timeout),
-      wait: flags.wait,
-      yes: flags.yes,
-    })
-
-    this.emit(result, () => nodesText('remove', result))
-    return result
+    return this.moveNodes('remove')
   }
 }
