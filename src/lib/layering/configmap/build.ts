@@ -464,66 +464,77 @@ async function follow(
   }
 }
 
-async function watchPod(
+/**
+ * Follow the build pod or Build by watch until it ends: `judge` reads each version of it (an outcome,
+ * 'running', or undefined while it is pending); an object that goes away was finished by the cluster.
+ */
+async function watchObject<T extends Build | Pod>(
+  client: KubeClient,
+  inputs: BuildInputs,
+  r: typeof R.builds | typeof R.pods,
+  signal: AbortSignal,
+  judge: (o: T) => Outcome | 'running' | undefined,
+  onRunning: () => Promise<void>,
+): Promise<Outcome> {
+  const names = buildNames(inputs.rendered)
+  let running = false
+  let seen = false
+  for await (const ev of informer<T>(client, r, {fieldSelector: `metadata.name=${names.build}`, namespace: NS, signal})) {
+    let o: T | undefined
+    if (ev.type === 'SYNCED') o = ev.objects[0]
+    else if (ev.type === 'DELETED') o = undefined
+    else if (!seen) continue
+    else o = ev.object
+    seen = true
+    if (!o) return completedByCluster(client, inputs, signal)
+    const verdict = judge(o)
+    if (verdict === 'running') {
+      if (!running) await onRunning()
+      running = true
+    } else if (verdict) {
+      return verdict
+    }
+  }
+
+  throw signal.reason ?? new MobError('the watch of the build ended early', {exitCode: ExitCode.Unreachable})
+}
+
+function watchPod(
   client: KubeClient,
   inputs: BuildInputs,
   signal: AbortSignal,
   emit: (p: BuildPhase, m: string) => void,
 ): Promise<Outcome> {
-  const names = buildNames(inputs.rendered)
-  let running = false
-  let seen = false
-  for await (const ev of informer<Pod>(client, R.pods, {fieldSelector: `metadata.name=${names.build}`, namespace: NS, signal})) {
-    let pod: Pod | undefined
-    if (ev.type === 'SYNCED') pod = ev.objects[0]
-    else if (ev.type === 'DELETED') pod = undefined
-    else if (!seen) continue
-    else pod = ev.object
-    seen = true
-    if (!pod) return completedByCluster(client, inputs, signal)
+  const judge = (pod: Pod): Outcome | 'running' | undefined => {
     const phase = pod.status?.phase
     const hung = hungFailure(pod)
     if (hung) return {hung: phase === 'Running', ok: false, reason: hung}
     if (phase === 'Failed') return {ok: false, reason: pod.status?.message || pod.status?.reason || 'the build pod failed'}
     if (phase === 'Succeeded') return {ok: true}
-    if (phase === 'Running' && !running) {
-      running = true
-      await recordRunning(client, inputs.poolName)
-      emit('running', `building ${inputs.tag}`)
-    }
+    return phase === 'Running' ? 'running' : undefined
   }
 
-  throw signal.reason ?? new Error('watch ended')
+  return watchObject<Pod>(client, inputs, R.pods, signal, judge, async () => {
+    await recordRunning(client, inputs.poolName)
+    emit('running', `building ${inputs.tag}`)
+  })
 }
 
-async function watchBuild(
+function watchBuild(
   client: KubeClient,
   inputs: BuildInputs,
   signal: AbortSignal,
   emit: (p: BuildPhase, m: string) => void,
 ): Promise<Outcome> {
-  const names = buildNames(inputs.rendered)
-  let running = false
-  let seen = false
-  for await (const ev of informer<Build>(client, R.builds, {fieldSelector: `metadata.name=${names.build}`, namespace: NS, signal})) {
-    let b: Build | undefined
-    if (ev.type === 'SYNCED') b = ev.objects[0]
-    else if (ev.type === 'DELETED') b = undefined
-    else if (!seen) continue
-    else b = ev.object
-    seen = true
-    if (!b) return completedByCluster(client, inputs, signal)
+  const judge = (b: Build): Outcome | 'running' | undefined => {
     const phase = b.status?.phase
     if (phase === 'Complete') return {ok: true}
     if (phase === 'Failed' || phase === 'Error' || phase === 'Cancelled')
       return {ok: false, reason: `the Build is ${phase}${b.status?.message ? `: ${b.status.message}` : ''}`}
-    if (phase === 'Running' && !running) {
-      running = true
-      emit('running', `building ${inputs.tag}`)
-    }
+    return phase === 'Running' ? 'running' : undefined
   }
 
-  throw signal.reason ?? new Error('watch ended')
+  return watchObject<Build>(client, inputs, R.builds, signal, judge, async () => emit('running', `building ${inputs.tag}`))
 }
 
 /** The build object went away: the cluster's controller finished the build (or someone deleted it). */
