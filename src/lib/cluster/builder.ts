@@ -4,20 +4,26 @@ import {R} from '../kube/resources.js'
 import type {Pod} from '../kube/types.js'
 import {MACHINE_OS_BUILDER, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE} from '../mco/constants.js'
 
-/** The last lines of a container's log (empty when it cannot be read). */
+/**
+ * The last lines of a log in the operator's namespace (empty when it cannot be read): a pod
+ * container's, or (`build`) an OpenShift Build's.
+ */
 export async function logTail(
   client: KubeClient,
-  pod: string,
+  name: string,
   container: string | undefined,
   lines = 20,
   previous = false,
+  build = false,
 ): Promise<string[]> {
   try {
     const text = await client.request<string>({
       accept: 'text/plain',
       method: 'GET',
-      path: `/api/v1/namespaces/${MCO_NAMESPACE}/pods/${encodeURIComponent(pod)}/log`,
-      query: {container, previous: previous || undefined, tailLines: lines},
+      path: build
+        ? `/apis/build.openshift.io/v1/namespaces/${MCO_NAMESPACE}/builds/${encodeURIComponent(name)}/log`
+        : `/api/v1/namespaces/${MCO_NAMESPACE}/pods/${encodeURIComponent(name)}/log`,
+      query: {container: build ? undefined : container, previous: previous || undefined, tailLines: lines},
     })
     return String(text ?? '')
       .split('\n')

@@ -74,3 +74,18 @@ export function buildWaitEnded(signal: AbortSignal, build: string, next: string,
   const what = reason?.exitCode === ExitCode.Timeout ? reason.message : 'interrupted'
   return new MobError(`${what}: ${build} goes on in the cluster`, {exitCode: reason?.exitCode ?? ExitCode.Interrupted, next})
 }
+
+/**
+ * Let a followed build log end by itself (its container has ended), but never hang on it: after 5 s it
+ * is cut. True when it had to be cut, so the log shown may be incomplete.
+ */
+export async function settleLog(done: Promise<unknown>, ac: AbortController): Promise<boolean> {
+  let cut = false
+  const t = setTimeout(() => {
+    cut = true
+    ac.abort()
+  }, 5000)
+  await done
+  clearTimeout(t)
+  return cut
+}

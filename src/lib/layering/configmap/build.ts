@@ -34,9 +34,18 @@ import {conditionTrue, poolBuild, poolImage} from '../../mco/pool-state.js'
 import {canonicalDockerConfig, parseDockerSecret} from '../../registry/auth.js'
 import {isDigest, withDigest} from '../../registry/reference.js'
 import {gatherBuildInputs, type BuildInputs} from '../../build/inputs.js'
-import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logCutShort, logReadFailure} from '../build-shapes.js'
+import {
+  type BuildOptions,
+  type BuildPhase,
+  type BuildResult,
+  buildWaitEnded,
+  logCutShort,
+  logReadFailure,
+  settleLog,
+} from '../build-shapes.js'
 import {BUILD_CONTAINERS, buildPod, dockerfileConfigMap, machineConfigConfigMap, type BuildObjectInputs} from '../../build/objects.js'
 import {clearBuildState, recordFailure, recordPending, recordRunning, recordSuccess} from './pool-record.js'
+import {logTail} from '../../cluster/builder.js'
 import {dockerfileHash, recordHistory} from '../../cluster/history.js'
 import {recognizeStall, stallError} from '../../build/stall.js'
 import {watchForStall} from '../../build/stall-watch.js'
@@ -393,13 +402,7 @@ async function follow(
   if (logDone) {
     // Let the log stream end by itself (the container has ended), but never hang on it.
     if (outcome.hung) logAc.abort()
-    let cut = false
-    const t = setTimeout(() => {
-      cut = true
-      logAc.abort()
-    }, 5000)
-    await logDone
-    clearTimeout(t)
+    const cut = await settleLog(logDone, logAc)
     // Never a silent gap: a log that did not reach its end is said to be incomplete.
     if (cut) {
       opts.onLogError?.(
@@ -411,7 +414,9 @@ async function follow(
   if (!outcome.ok) {
     await recordFailure(client, inputs.poolName)
     emit('failed', `build ${names.build} failed: ${outcome.reason}`)
-    const details = opts.follow ? [] : await lastLogLines(client, names.build, kind, opts.failureTailLines ?? 20)
+    const details = opts.follow
+      ? []
+      : await logTail(client, names.build, BUILD_CONTAINERS.imageBuild, opts.failureTailLines ?? 20, false, kind === 'build')
     // Evicted or OOMKilled: the cause and what to do about it, rather than a bare exit code.
     const pod = kind === 'pod' ? await client.find<Pod>(R.pods, names.build, NS).catch(() => undefined) : undefined
     const stall = pod
@@ -603,21 +608,4 @@ async function finishSuccess(client: KubeClient, inputs: BuildInputs, kind: 'bui
   }
 
   await Promise.all([cleanup(), recordSuccess(client, inputs.poolName, names.build, image)])
-}
-
-async function lastLogLines(client: KubeClient, name: string, kind: 'build' | 'pod', lines: number): Promise<string[]> {
-  try {
-    const text = await client.request<string>({
-      accept: 'text/plain',
-      method: 'GET',
-      path: `/${kind === 'pod' ? 'api/v1' : 'apis/build.openshift.io/v1'}/namespaces/${NS}/${kind === 'pod' ? 'pods' : 'builds'}/${name}/log`,
-      query: {container: kind === 'pod' ? BUILD_CONTAINERS.imageBuild : undefined, tailLines: lines},
-    })
-    return String(text ?? '')
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .slice(-lines)
-  } catch {
-    return []
-  }
 }

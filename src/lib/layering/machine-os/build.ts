@@ -27,7 +27,15 @@ import {
   REBUILD_ANNOTATION,
 } from '../../mco/machine-os.js'
 import {renderedConfig} from '../../mco/pool-state.js'
-import {type BuildOptions, type BuildPhase, type BuildResult, buildWaitEnded, logCutShort, logReadFailure} from '../build-shapes.js'
+import {
+  type BuildOptions,
+  type BuildPhase,
+  type BuildResult,
+  buildWaitEnded,
+  logCutShort,
+  logReadFailure,
+  settleLog,
+} from '../build-shapes.js'
 import {recognizeStall, stallError} from '../../build/stall.js'
 import {watchForStall} from '../../build/stall-watch.js'
 import {recordMachineOSHistory} from './history.js'
@@ -228,14 +236,7 @@ export async function buildWithMachineOSConfig(
 
   if (logDone) {
     // The stream ends with the container; never hang on it.
-    let cut = false
-    const t = setTimeout(() => {
-      cut = true
-      logAc.abort()
-    }, 5000)
-    await logDone
-    clearTimeout(t)
-    if (cut) opts.onLogError?.(logCutShort(poolName))
+    if (await settleLog(logDone, logAc)) opts.onLogError?.(logCutShort(poolName))
   }
 
   const st = mosbStatus(done)
