@@ -78,6 +78,8 @@ describe('oc mob prune (4.18+, simulated machine-os-builder)', function () {
       async () => (await workers()).every((n) => n.metadata.annotations?.[`${P}/currentImage`] === built.b.image),
       30_000,
     )
+    // MachineOSBuild times have whole seconds: C starts in a later second than B ended, so "newest" is C.
+    await new Promise((r) => setTimeout(r, 1100))
     // Paused: the nodes stay on B while C is built.
     await cluster.client.update(SR.pools, undefined, 'worker', (p) => {
       p.spec.paused = true

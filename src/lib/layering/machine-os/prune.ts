@@ -81,10 +81,15 @@ export function planPrune(
   nodes: Node[],
   keep: number,
 ): {remove: PrunedBuild[]; kept: KeptBuild[]} {
+  const current = mosc.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
+  // Newest first, by when they ended; timestamps have whole seconds, so in a tie the current build leads.
+  const isCurrent = (b: MachineOSBuild): number => Number(b.metadata.name === current)
   const succeeded = buildsOf(mosbs, mosc)
     .filter((b) => mosbStatus(b).state === 'succeeded' && !b.metadata.deletionTimestamp)
-    .sort((a, b) => finishedOf(b).localeCompare(finishedOf(a)) || a.metadata.name!.localeCompare(b.metadata.name!))
-  const current = mosc.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
+    .sort(
+      (a, b) =>
+        finishedOf(b).localeCompare(finishedOf(a)) || isCurrent(b) - isCurrent(a) || a.metadata.name!.localeCompare(b.metadata.name!),
+    )
   const currentImage = mosc.status?.currentImagePullSpec
   const users = (image: string | undefined): string[] =>
     image
