@@ -4,7 +4,7 @@ import * as help from '../views/help/disable.js'
 import {dryRunFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../flags.js'
 import {type DisableResult, disablePool} from '../lib/layering/enable.js'
 import {promptYesNo} from '../lib/ui/confirm.js'
-import {failProgress, startProgress} from '../lib/ui/progress.js'
+import {startProgress} from '../lib/ui/progress.js'
 import {disableQuestion, disableText, disableWarning} from '../views/enable.js'
 
 export default class Disable extends BaseCommand<typeof Disable> {
@@ -55,7 +55,7 @@ export default class Disable extends BaseCommand<typeof Disable> {
       })
     } catch (error) {
       await starting
-      failProgress(progress, error)
+      progress?.stop()
       throw error
     }
 

@@ -4,7 +4,7 @@ import * as help from '../views/help/enable.js'
 import {dryRunFlag, stallTimeoutFlag, timeoutFlag, timeoutMs, waitFlag} from '../flags.js'
 import {parseDuration} from '../lib/duration.js'
 import {type EnableResult, enablePool} from '../lib/layering/enable.js'
-import {failProgress, startProgress} from '../lib/ui/progress.js'
+import {startProgress} from '../lib/ui/progress.js'
 import {enableDoneLine, enableText} from '../views/enable.js'
 import {renderChecks, renderNodeProgress} from '../views/layering.js'
 
@@ -66,7 +66,7 @@ export default class Enable extends BaseCommand<typeof Enable> {
         wait: flags.wait,
       })
     } catch (error) {
-      failProgress(progress, error)
+      progress?.stop()
       throw error
     }
 

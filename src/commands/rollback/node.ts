@@ -5,7 +5,7 @@ import {ExitCode, MobError} from '../../lib/errors.js'
 import {dryRunFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../../flags.js'
 import type {NodeRollbackResult} from '../../lib/rollout/node.js'
 import {askToProceed} from '../../lib/ui/confirm.js'
-import {failProgress, startProgress} from '../../lib/ui/progress.js'
+import {startProgress} from '../../lib/ui/progress.js'
 import {nodeAsk, nodeDoneLine, nodePlanText, nodeResultText} from '../../views/rollback.js'
 
 export default class RollbackNode extends BaseCommand<typeof RollbackNode> {
@@ -72,7 +72,7 @@ export default class RollbackNode extends BaseCommand<typeof RollbackNode> {
         wait: flags.wait,
       })
     } catch (error) {
-      failProgress(progress, error)
+      progress?.stop()
       throw error
     }
 

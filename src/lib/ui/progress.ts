@@ -74,11 +74,3 @@ export async function startProgress(term: Term, text: string, stream: NodeJS.Wri
     },
   }
 }
-
-/**
- * End a spinner on an error: it goes from the screen, because the error is printed next, whole, with
- * its details and next step (a second, cut-off copy of its message would only be noise).
- */
-export function failProgress(progress: Progress | undefined, _error?: unknown): void {
-  progress?.stop()
-}
