@@ -49,8 +49,8 @@ export default class Status extends BaseCommand<typeof Status> {
 
       if (redraw) process.stdout.write('\u001B[H\u001B[2J')
       else if (count > 1) this.log('')
-      this.log(watchStamp(this.term.out, redraw))
-      this.log(statusText(s, this.term.out, {wide: this.wide}))
+      // One write per block, so whoever reads the stream never sees a stamp without its block.
+      this.log(`${watchStamp(this.term.out, redraw)}\n${statusText(s, this.term.out, {wide: this.wide})}`)
     })
     return undefined
   }
