@@ -16,9 +16,8 @@
  */
 import {gunzipSync} from 'node:zlib'
 import {DockerfileParser} from 'dockerfile-ast'
-import {validate} from 'dockerfile-utils'
-import type {DockerfileProblem} from './validate.js'
-import {EXTRACT_BODY, HEAD} from './dockerfile.js'
+import {byLine, type DockerfileProblem, parserProblems} from './validate.js'
+import {appended, EXTRACT_BODY, HEAD, labelLines} from './dockerfile.js'
 
 /** The template generations of the 4.18+ builder. */
 export type TemplateRelease = '4.18' | '4.20'
@@ -248,11 +247,12 @@ export function renderContainerfile(i: ContainerfileInputs): string {
   }
 
   out += TAIL
-  out += `LABEL machineconfig=${i.renderedConfig}\n`
-  out += `LABEL machineconfigpool=${i.pool}\n`
-  out += `LABEL baseOSContainerImage=${i.baseImage}\n\n`
-  if (i.containerFile) out += `\n${i.containerFile}\n`
-  return out + '\n'
+  out += labelLines([
+    ['machineconfig', i.renderedConfig],
+    ['machineconfigpool', i.pool],
+    ['baseOSContainerImage', i.baseImage],
+  ])
+  return out + appended(i.containerFile)
 }
 
 /** The first line of the containerFile content inside the rendered Containerfile (1-based). */
@@ -269,15 +269,7 @@ export function validateContainerFile(content: string, inputs: ContainerfileInpu
   if (!content.trim()) return []
   const problems: DockerfileProblem[] = []
   const offset = containerFileOffset({...inputs, containerFile: content})
-  for (const d of validate(renderContainerfile({...inputs, containerFile: content}))) {
-    const line = d.range.start.line + 1 - offset + 1
-    if (line < 1) continue
-    problems.push({
-      line,
-      message: typeof d.message === 'string' ? d.message : d.message.value,
-      severity: d.severity === 1 ? 'error' : 'warning',
-    })
-  }
+  problems.push(...parserProblems(renderContainerfile({...inputs, containerFile: content}), offset))
 
   const froms = DockerfileParser.parse(content).getFROMs()
   if (froms.length === 0) {
@@ -300,7 +292,7 @@ export function validateContainerFile(content: string, inputs: ContainerfileInpu
     }
   }
 
-  return problems.sort((a, b) => a.line - b.line || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
+  return byLine(problems)
 }
 
 // ------------------------------------------------------------------ files from the rendered config

@@ -60,13 +60,20 @@ export function renderDockerfile(i: DockerfileInputs): string {
   let out = HEAD + `FROM ${i.baseImage}` + EXTRACT_BODY
   if (i.extensionsImage) out += EXTENSIONS_COMMENT + `FROM ${i.extensionsImage} AS extensions\n`
   out += `\n\n\nFROM ${i.baseImage}` + CONFIGS_BODY
-  out += `LABEL machineconfig=${i.renderedConfig}\n`
-  out += `LABEL machineconfigpool=${i.pool}\n`
-  out += `LABEL releaseversion=${i.releaseVersion}\n`
-  out += `LABEL baseOSContainerImage=${i.baseImage}\n\n`
-  if (i.customDockerfile) out += `\n${i.customDockerfile}\n`
-  return out + '\n'
+  out += labelLines([
+    ['machineconfig', i.renderedConfig],
+    ['machineconfigpool', i.pool],
+    ['releaseversion', i.releaseVersion],
+    ['baseOSContainerImage', i.baseImage],
+  ])
+  return out + appended(i.customDockerfile)
 }
+
+/** The LABEL lines both builders write after the config stage, one per label, then a blank line. */
+export const labelLines = (labels: Array<[string, string]>): string => `${labels.map(([k, v]) => `LABEL ${k}=${v}\n`).join('')}\n`
+
+/** The user's content as both builders append it: after a blank line, and a blank line at the end. */
+export const appended = (content: string | undefined): string => (content ? `\n${content}\n` : '') + '\n'
 
 /** The first line of the custom Dockerfile inside the rendered Dockerfile (1-based). */
 export function customDockerfileOffset(i: DockerfileInputs): number {

@@ -21,15 +21,7 @@ export function validateCustomDockerfile(custom: string, inputs: DockerfileInput
   const problems: DockerfileProblem[] = []
   const full = renderDockerfile({...inputs, customDockerfile: custom})
   const offset = customDockerfileOffset({...inputs, customDockerfile: custom})
-  for (const d of validate(full)) {
-    const line = d.range.start.line + 1 - offset + 1
-    if (line < 1) continue
-    problems.push({
-      line,
-      message: typeof d.message === 'string' ? d.message : d.message.value,
-      severity: d.severity === 1 ? 'error' : 'warning',
-    })
-  }
+  problems.push(...parserProblems(full, offset))
 
   const doc = DockerfileParser.parse(custom)
   const froms = doc.getFROMs()
@@ -56,5 +48,24 @@ export function validateCustomDockerfile(custom: string, inputs: DockerfileInput
     }
   }
 
-  return problems.sort((a, b) => a.line - b.line || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
+  return byLine(problems)
 }
+
+/**
+ * What a Dockerfile parser finds in the whole rendered file `full`, reported on the lines of the user's
+ * content, which starts at line `offset` (1-based) of it; findings before that line are the template's.
+ */
+export function parserProblems(full: string, offset: number): DockerfileProblem[] {
+  const out: DockerfileProblem[] = []
+  for (const d of validate(full)) {
+    const line = d.range.start.line + 1 - offset + 1
+    if (line < 1) continue
+    out.push({line, message: typeof d.message === 'string' ? d.message : d.message.value, severity: d.severity === 1 ? 'error' : 'warning'})
+  }
+
+  return out
+}
+
+/** Problems in line order, errors before warnings on the same line. */
+export const byLine = (problems: DockerfileProblem[]): DockerfileProblem[] =>
+  problems.sort((a, b) => a.line - b.line || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
