@@ -32,6 +32,7 @@ import type {RegistryCheck} from './registry-check.js'
 import {type Access, type Check, objectRef, type PlanItem} from './types.js'
 import type {Prompter} from '../ui/confirm.js'
 import {askSetupInput, type WizardContext} from './wizard.js'
+import {unchangedStep} from './steps.js'
 
 const NS = MCO_NAMESPACE
 export const DEFAULT_POOL = 'layering'
@@ -262,10 +263,6 @@ async function readDockerfile(path: string): Promise<string> {
   }
 }
 
-function unchanged(item: Omit<PlanItem, 'action'>): Step {
-  return {access: [], item: {...item, action: 'unchanged'}, async run() {}}
-}
-
 async function planImageStream(
   client: KubeClient,
   inv: Inventory,
@@ -279,7 +276,7 @@ async function planImageStream(
     return {
       pullspec: repo,
       resolve: async () => repo,
-      step: unchanged({...item, manifest: imageStreamManifest(name), summary: `exists (${repo})`}),
+      step: unchangedStep({...item, manifest: imageStreamManifest(name), summary: `exists (${repo})`}),
     }
   }
 
@@ -325,7 +322,7 @@ function planGlobalPullSecretCopy(client: KubeClient, inv: Inventory, force: boo
     }
   }
 
-  if (sameSecretContent(current, wanted)) return unchanged({...item, summary: `already a copy of ${from}`})
+  if (sameSecretContent(current, wanted)) return unchangedStep({...item, summary: `already a copy of ${from}`})
   return {
     access: [{group: '', name, namespace: NS, resource: 'secrets', verb: 'update'}],
     item: {
@@ -390,7 +387,7 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
   }
   // An existing pool keeps its selectors unless other ones were asked for explicitly.
   if (!input.nodeSelector && !(input.configRoles && input.configRoles.length > 0)) {
-    return {created: false, step: unchanged({kind: 'MachineConfigPool', manifest, name, summary: 'exists (its selectors are kept)'})}
+    return {created: false, step: unchangedStep({kind: 'MachineConfigPool', manifest, name, summary: 'exists (its selectors are kept)'})}
   }
 
   const want = {
@@ -399,7 +396,8 @@ function planPool(client: KubeClient, inv: Inventory, name: string, input: Setup
   }
   const before = {machineConfigSelector: existing.spec?.machineConfigSelector, nodeSelector: existing.spec?.nodeSelector}
   const diff = unifiedDiff(`machineconfigpool/${name} spec`, yamlOf(before), yamlOf(want))
-  if (!diff) return {created: false, step: unchanged({kind: 'MachineConfigPool', manifest, name, summary: 'exists with these selectors'})}
+  if (!diff)
+    return {created: false, step: unchangedStep({kind: 'MachineConfigPool', manifest, name, summary: 'exists with these selectors'})}
   return {
     created: false,
     step: {

@@ -35,6 +35,7 @@ import {BUILDER_DEPLOYMENT_WATCH, BUILDER_WATCH, builderHealth, logTail} from '.
 import {Seen, watchAll, type WatchSpec} from '../../kube/watch-many.js'
 import type {BuilderKind, BuildFollowEvent, BuildSettings, FollowOptions, LayeringBackend, Step} from '../generation.js'
 import type {Access, PlanItem} from '../types.js'
+import {otherSettings, replaceStep, unchangedStep} from '../steps.js'
 
 const NS = MCO_NAMESPACE
 
@@ -112,33 +113,21 @@ async function planBuildConfig(
   const diff = unifiedDiff(`configmap/${ON_CLUSTER_BUILD_CONFIG}`, yamlOf({data: sorted(before)}), yamlOf({data: sorted(after)}))
   const manifest = {...current, data: sorted(after), metadata: {name: ON_CLUSTER_BUILD_CONFIG, namespace: NS}}
   if (!diff) {
-    return {
-      access: [],
-      item: {
-        action: 'unchanged',
-        kind: 'ConfigMap',
-        manifest,
-        name: ON_CLUSTER_BUILD_CONFIG,
-        namespace: NS,
-        summary: 'already holds these settings',
-      },
-      async run() {},
-    }
+    return unchangedStep({
+      kind: 'ConfigMap',
+      manifest,
+      name: ON_CLUSTER_BUILD_CONFIG,
+      namespace: NS,
+      summary: 'already holds these settings',
+    })
   }
 
-  const item: PlanItem = {
-    action: opts.force ? 'update' : 'conflict',
-    diff,
-    kind: 'ConfigMap',
-    manifest,
-    name: ON_CLUSTER_BUILD_CONFIG,
-    namespace: NS,
-    summary: opts.force ? `overwrite with ${what}` : 'exists with other settings (overwritten only with --force)',
-  }
-  return {
-    access: [cmAccess('update', ON_CLUSTER_BUILD_CONFIG)],
-    item,
-    async run() {
+  return replaceStep(
+    Boolean(opts.force),
+    {diff, kind: 'ConfigMap', manifest, name: ON_CLUSTER_BUILD_CONFIG, namespace: NS},
+    otherSettings(what),
+    [cmAccess('update', ON_CLUSTER_BUILD_CONFIG)],
+    async () => {
       const values = await resolved()
       await client.update<ConfigMap>(
         R.configMaps,
@@ -149,7 +138,7 @@ async function planBuildConfig(
         {namespace: NS},
       )
     },
-  }
+  )
 }
 
 async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: {force?: boolean}): Promise<Step | undefined> {
@@ -181,18 +170,13 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
     metadata: {name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS},
   }
   if (existing === content) {
-    return {
-      access: [],
-      item: {
-        action: 'unchanged',
-        kind: 'ConfigMap',
-        manifest,
-        name: CUSTOM_DOCKERFILE_CONFIG,
-        namespace: NS,
-        summary: `already holds this custom Dockerfile for pool ${s.pool}`,
-      },
-      async run() {},
-    }
+    return unchangedStep({
+      kind: 'ConfigMap',
+      manifest,
+      name: CUSTOM_DOCKERFILE_CONFIG,
+      namespace: NS,
+      summary: `already holds this custom Dockerfile for pool ${s.pool}`,
+    })
   }
 
   const others = Object.keys(current.data ?? {}).filter((k) => k !== s.pool)
@@ -222,21 +206,13 @@ async function planCustomDockerfile(client: KubeClient, s: BuildSettings, opts: 
     existing.endsWith('\n') ? existing : existing + '\n',
     content.endsWith('\n') ? content : content + '\n',
   )
-  return {
-    access: [cmAccess('patch', CUSTOM_DOCKERFILE_CONFIG)],
-    item: {
-      action: opts.force ? 'update' : 'conflict',
-      diff,
-      kind: 'ConfigMap',
-      manifest,
-      name: CUSTOM_DOCKERFILE_CONFIG,
-      namespace: NS,
-      summary: opts.force
-        ? `replace the entry ${s.pool}${keep}`
-        : `the entry ${s.pool} holds another Dockerfile (replaced only with --force)`,
-    },
+  return replaceStep(
+    Boolean(opts.force),
+    {diff, kind: 'ConfigMap', manifest, name: CUSTOM_DOCKERFILE_CONFIG, namespace: NS},
+    {forced: `replace the entry ${s.pool}${keep}`, refused: `the entry ${s.pool} holds another Dockerfile (replaced only with --force)`},
+    [cmAccess('patch', CUSTOM_DOCKERFILE_CONFIG)],
     run,
-  }
+  )
 }
 
 function buildCondition(pool: MachineConfigPool): Condition | undefined {
@@ -529,17 +505,12 @@ export const configMapBackend: LayeringBackend = {
     }
     if (!enable) delete manifest.metadata.labels![LAYERING_ENABLED_LABEL]
     if (on === enable) {
-      return {
-        access: [],
-        item: {
-          action: 'unchanged',
-          kind: 'MachineConfigPool',
-          manifest,
-          name,
-          summary: enable ? `already labelled ${label}` : `has no ${LAYERING_ENABLED_LABEL} label`,
-        },
-        async run() {},
-      }
+      return unchangedStep({
+        kind: 'MachineConfigPool',
+        manifest,
+        name,
+        summary: enable ? `already labelled ${label}` : `has no ${LAYERING_ENABLED_LABEL} label`,
+      })
     }
 
     return {

@@ -21,8 +21,9 @@ import type {MachineConfigPool} from '../../kube/types.js'
 import {waitFor} from '../../kube/watch.js'
 import {machineOSConfigOf, type MachineOSConfig} from '../../mco/machine-os.js'
 import {unifiedDiff, yamlOf} from '../diff.js'
-import type {BuildSettings, LayeringBackend, Step} from '../generation.js'
+import type {BuildSettings, LayeringBackend} from '../generation.js'
 import type {PlanItem} from '../types.js'
+import {otherSettings, replaceStep, unchangedStep} from '../steps.js'
 
 const GROUP = 'machineconfiguration.openshift.io'
 /** The size limit of a containerFile entry's content in the v1 CRD. */
@@ -155,24 +156,14 @@ export const machineOSConfigBackend: LayeringBackend = {
     const config = await findConfig(client, name)
     if (enable) {
       // The MachineOSConfig is the opt-in: setup's settings step creates it.
-      return {
-        access: [],
-        item: {
-          action: 'unchanged',
-          kind: 'MachineOSConfig',
-          name,
-          summary: config ? 'exists: the pool is opted in' : 'created by the settings step: that opts the pool in',
-        },
-        async run() {},
-      }
+      return unchangedStep({
+        kind: 'MachineOSConfig',
+        name,
+        summary: config ? 'exists: the pool is opted in' : 'created by the settings step: that opts the pool in',
+      })
     }
 
-    if (!config)
-      return {
-        access: [],
-        item: {action: 'unchanged', kind: 'MachineOSConfig', name, summary: 'none: the pool is not opted in'},
-        async run() {},
-      }
+    if (!config) return unchangedStep({kind: 'MachineOSConfig', name, summary: 'none: the pool is not opted in'})
     return {
       access: [access('delete', config.metadata.name)],
       item: {
@@ -251,32 +242,21 @@ export const machineOSConfigBackend: LayeringBackend = {
 
     const diff = unifiedDiff(`machineosconfig/${name}`, yamlOf({spec: sortedSpec(current.spec)}), yamlOf({spec: sortedSpec(spec)}))
     const manifest = manifestOf(name, spec)
-    if (!diff)
-      return [
-        {
-          access: [],
-          item: {action: 'unchanged', kind: 'MachineOSConfig', manifest, name, summary: 'already holds these settings'},
-          async run() {},
+    if (!diff) return [unchangedStep({kind: 'MachineOSConfig', manifest, name, summary: 'already holds these settings'})]
+    return [
+      replaceStep(
+        Boolean(opts.force),
+        {diff, kind: 'MachineOSConfig', manifest, name},
+        otherSettings(what),
+        [access('update', name)],
+        async () => {
+          const next = await resolvedSpec()
+          await client.update<MachineOSConfig>(R.machineOSConfigs, name, (c) => {
+            c.spec = next
+          })
         },
-      ]
-    const step: Step = {
-      access: [access('update', name)],
-      item: {
-        action: opts.force ? 'update' : 'conflict',
-        diff,
-        kind: 'MachineOSConfig',
-        manifest,
-        name,
-        summary: opts.force ? `overwrite with ${what}` : 'exists with other settings (overwritten only with --force)',
-      },
-      async run() {
-        const next = await resolvedSpec()
-        await client.update<MachineOSConfig>(R.machineOSConfigs, name, (c) => {
-          c.spec = next
-        })
-      },
-    }
-    return [step]
+      ),
+    ]
   },
 
   poolImage() {
