@@ -17,7 +17,7 @@
 import {gunzipSync} from 'node:zlib'
 import {DockerfileParser} from 'dockerfile-ast'
 import {byLine, type DockerfileProblem, parserProblems} from './validate.js'
-import {appended, EXTRACT_BODY, HEAD, labelLines} from './dockerfile.js'
+import {appended, CONFIGS_STAGE, EXTRACT_BODY, HEAD, labelLines} from './dockerfile.js'
 
 /** The template generations of the 4.18+ builder. */
 export type TemplateRelease = '4.18' | '4.20'
@@ -114,16 +114,7 @@ export function noArchContainerFile(entries: Array<{containerfileArch?: string; 
 
 // The opening comment and the extract stage are the same text as in the 4.14/4.15 template.
 const EXTRACT = EXTRACT_BODY
-const CONFIGS = ` AS configs
-# Copy the extracted MachineConfig into the expected place in the image.
-COPY --from=extract /etc/machine-config-daemon/currentconfig /etc/machine-config-daemon/currentconfig
-# Do the ignition live-apply, extracting the Ignition config from the MachineConfig.
-# Not sure why Ignition explicitly requires the container env var to be set
-# since it should be set by the container runtime / builder.
-RUN container="oci" exec -a ignition-apply /usr/lib/dracut/modules.d/30ignition/ignition --ignore-unsupported <(cat /etc/machine-config-daemon/currentconfig | jq '.spec.config') && \\
-\tostree container commit
-# Install any extensions specified
-`
+const CONFIGS = `${CONFIGS_STAGE}# Install any extensions specified\n`
 const MOUNT_COMMENT = `
 # Mount the extensions image to use the content from it
 # and add the extensions repo to /etc/yum.repos.d/coreos-extensions.repo

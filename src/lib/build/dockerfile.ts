@@ -45,7 +45,8 @@ const EXTENSIONS_COMMENT = `
 # copy the RPMs into the container, configure the repo, and do the
 # installation. Alternatively, I'd have to start a pod with an HTTP server.
 `
-const CONFIGS_BODY = ` AS configs
+/** The config stage both builders' templates share, up to its commit. */
+export const CONFIGS_STAGE = ` AS configs
 # Copy the extracted MachineConfig into the expected place in the image.
 COPY --from=extract /etc/machine-config-daemon/currentconfig /etc/machine-config-daemon/currentconfig
 # Do the ignition live-apply, extracting the Ignition config from the MachineConfig.
@@ -53,8 +54,8 @@ COPY --from=extract /etc/machine-config-daemon/currentconfig /etc/machine-config
 # since it should be set by the container runtime / builder.
 RUN container="oci" exec -a ignition-apply /usr/lib/dracut/modules.d/30ignition/ignition --ignore-unsupported <(cat /etc/machine-config-daemon/currentconfig | jq '.spec.config') && \\
 \tostree container commit
-
 `
+const CONFIGS_BODY = `${CONFIGS_STAGE}\n`
 
 export function renderDockerfile(i: DockerfileInputs): string {
   let out = HEAD + `FROM ${i.baseImage}` + EXTRACT_BODY
