@@ -68,6 +68,11 @@ function codeFor(exit: ExitCodeValue): string {
   return 'Failed'
 }
 
+/** Input the cluster or the user gave that oc-mob cannot act on (exit 3, Invalid), with what to do about it. */
+export function invalidInput(message: string, next?: string, opts: {code?: string; details?: string[]} = {}): MobError {
+  return new MobError(message, {...opts, exitCode: ExitCode.Invalid, next})
+}
+
 export function isMobError(e: unknown): e is MobError {
   return e instanceof MobError
 }

@@ -3,7 +3,7 @@
  * created: the pool and its rendered MachineConfig, the base OS image, the build config and its two
  * secrets, the pool's custom Dockerfile. Each failed check says what is wrong and what to do.
  */
-import {ExitCode, MobError} from '../errors.js'
+import {ExitCode, MobError, invalidInput as invalid} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
@@ -57,10 +57,6 @@ export interface BuildInputs {
 }
 
 const setupHint = 'run `oc mob setup` to create or repair the build configuration'
-
-function invalid(message: string, next?: string, details?: string[]): MobError {
-  return new MobError(message, {details, exitCode: ExitCode.Invalid, next})
-}
 
 export async function readBuildConfig(client: KubeClient): Promise<BuildConfig> {
   const cm = await client.find<ConfigMap>(R.configMaps, ON_CLUSTER_BUILD_CONFIG, MCO_NAMESPACE)
@@ -259,7 +255,7 @@ export async function gatherInputs(
       throw invalid(
         `the custom Dockerfile of pool ${poolName} (${CUSTOM_DOCKERFILE_CONFIG}, key ${poolName}) has ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
         `fix it (\`oc edit configmap ${CUSTOM_DOCKERFILE_CONFIG} -n ${MCO_NAMESPACE}\`) and try again; \`oc mob dockerfile ${poolName}\` shows the whole Dockerfile`,
-        problems.map((p) => `line ${p.line}: ${p.message}`),
+        {details: problems.map((p) => `line ${p.line}: ${p.message}`)},
       )
     }
   }

@@ -10,7 +10,7 @@
 import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {createTwoFilesPatch, FILE_HEADERS_ONLY} from 'diff'
-import {ExitCode, MobError} from '../errors.js'
+import {ExitCode, MobError, invalidInput as invalid} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {ConfigMap, MachineConfig, MachineConfigPool, Secret} from '../kube/types.js'
@@ -185,10 +185,6 @@ export async function allSettled<T extends readonly unknown[]>(promises: {[K in 
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
   if (failed) throw failed.reason
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T
-}
-
-function invalid(message: string, next?: string): MobError {
-  return new MobError(message, {exitCode: ExitCode.Invalid, next})
 }
 
 /** Where the custom Dockerfile of a pool lives in the cluster, for messages. */

@@ -10,7 +10,7 @@
  * nodeSelector matches. On the 4.14/4.15 generation (no MachineOSConfig API served) the daemon
  * refuses to leave a layered image and the node goes Degraded, so that needs --force.
  */
-import {ExitCode, MobError} from '../errors.js'
+import {ExitCode, MobError, invalidInput as invalid} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
@@ -19,7 +19,7 @@ import {withTimeout} from '../kube/wait.js'
 import {informer, waitFor} from '../kube/watch.js'
 import {matchesSelector, nodeMcoState, nodeReady, poolOfNode, renderedConfig} from '../mco/pool-state.js'
 import {requireMachineConfigApi} from '../cluster/pools.js'
-import {isUnavailable, maxUnavailable, membersOf} from './nodes.js'
+import {type ConfirmAndWait, isUnavailable, maxUnavailable, membersOf} from './nodes.js'
 
 export const MACHINE_ANNOTATION = 'machine.openshift.io/machine'
 export const ROLLBACK_UNSUPPORTED = 'rolling back from a layered to non-layered configuration is not currently supported'
@@ -56,19 +56,9 @@ export interface NodeRollbackResult extends NodeRollbackPlan {
   final: {state: string | null; currentConfig: string | null; currentImage: string | null} | null
 }
 
-export interface NodeRollbackOptions {
+export interface NodeRollbackOptions extends ConfirmAndWait<NodeRollbackPlan, string> {
   method: NodeMethod
-  force?: boolean
-  dryRun?: boolean
-  confirm?: (plan: NodeRollbackPlan) => Promise<boolean>
-  wait?: boolean
-  timeoutMs?: number
-  signal?: AbortSignal
-  onProgress?: (message: string) => void
 }
-
-const invalid = (message: string, next: string, details?: string[]): MobError =>
-  new MobError(message, {details, exitCode: ExitCode.Invalid, next})
 
 function isControlPlane(node: Node): boolean {
   const l = node.metadata.labels ?? {}

@@ -52,6 +52,18 @@ export interface WaitProgress {
   pending: string[]
 }
 
+/** What every rollback takes besides its target: a plan to show, a confirmation, and whether to wait for the nodes. */
+export interface ConfirmAndWait<Plan, Progress = WaitProgress> {
+  force?: boolean
+  dryRun?: boolean
+  confirm?: (plan: Plan) => Promise<boolean>
+  /** Wait until the nodes run what was rolled back to. */
+  wait?: boolean
+  timeoutMs?: number
+  signal?: AbortSignal
+  onProgress?: (p: Progress) => void
+}
+
 /**
  * Watch the pool's nodes until every one is Done at `image` (empty: no image) — or fail at the first
  * Degraded node, with the daemon's reason. Membership is taken from the pool's nodeSelector.

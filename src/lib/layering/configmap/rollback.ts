@@ -4,7 +4,7 @@
  * Build* conditions cleared and BuildSuccess=True), so that the node controller rolls the nodes to it
  * as after any build, honouring maxUnavailable. Nothing is rebuilt and nothing is deleted.
  */
-import {ExitCode, MobError} from '../../errors.js'
+import {invalidInput as invalid} from '../../errors.js'
 import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, Node, Pod} from '../../kube/types.js'
@@ -22,7 +22,7 @@ import {
   recordHistory,
   recordObserved,
 } from '../../cluster/history.js'
-import {maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
+import {type ConfirmAndWait, maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
 
 export interface NodeChange {
   name: string
@@ -50,22 +50,11 @@ export interface PoolRollbackResult extends PoolRollbackPlan {
   rolledOut: WaitProgress | null
 }
 
-export interface PoolRollbackOptions {
+/** `force`: go ahead despite a running build or an image of another rendered config. */
+export interface PoolRollbackOptions extends ConfirmAndWait<PoolRollbackPlan> {
   /** An entry number (0 = newest) or a digest of the history; default: the previous good image for the rendered config. */
   to?: string
-  /** Go ahead despite a running build or an image of another rendered config. */
-  force?: boolean
-  dryRun?: boolean
-  confirm?: (plan: PoolRollbackPlan) => Promise<boolean>
-  /** Wait until every node of the pool runs the image. */
-  wait?: boolean
-  timeoutMs?: number
-  signal?: AbortSignal
-  onProgress?: (p: WaitProgress) => void
 }
-
-const invalid = (message: string, next: string, details?: string[]): MobError =>
-  new MobError(message, {details, exitCode: ExitCode.Invalid, next})
 
 async function readLayeredPool(client: KubeClient, name: string): Promise<{pool: MachineConfigPool; pools: MachineConfigPool[]}> {
   const pools = (await client.list<MachineConfigPool>(R.machineConfigPools)).items
@@ -112,7 +101,11 @@ export async function rollbackConfigMapPool(client: KubeClient, name: string, op
       throw invalid(
         `the history of pool ${name} has no earlier good image for its rendered config ${rendered}`,
         `list the history with \`oc mob status ${name} --history\`; an image of another rendered config can be chosen with --to N --force`,
-        others.slice(0, 5).map((e) => `${e.image} (built for ${e.renderedConfig || 'an unknown config'}, ${e.source} ${e.time})`),
+        {
+          details: others
+            .slice(0, 5)
+            .map((e) => `${e.image} (built for ${e.renderedConfig || 'an unknown config'}, ${e.source} ${e.time})`),
+        },
       )
     }
 

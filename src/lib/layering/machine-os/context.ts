@@ -10,7 +10,7 @@
  * under way, or a failed one left for inspection), those copies are used. Nothing here writes to the
  * cluster; secrets are only read for a local build, and their values never leave it.
  */
-import {ExitCode, MobError} from '../../errors.js'
+import {ExitCode, MobError, invalidInput as invalid} from '../../errors.js'
 import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {ConfigMap, KubeObject, MachineConfig, Secret} from '../../kube/types.js'
@@ -76,10 +76,6 @@ interface Gathered {
   releaseVersion: string
   inputs: ContainerfileInputs
   controllerConfig: ControllerConfig | undefined
-}
-
-function invalid(message: string, next?: string, details?: string[]): MobError {
-  return new MobError(message, {details, exitCode: ExitCode.Invalid, next})
 }
 
 /** A pool of a 4.18+ cluster without a MachineOSConfig: nothing builds it, so there is no Containerfile. */
@@ -361,7 +357,7 @@ export async function machineOSLocalInputs(
       throw invalid(
         `the Containerfile of ${location} has ${errors.length} problem${errors.length === 1 ? '' : 's'}`,
         `fix it (\`oc edit machineosconfig ${g.config.metadata.name}\`) and try again; \`oc mob dockerfile ${poolName}\` shows the whole Containerfile`,
-        errors.map((p) => `line ${p.line}: ${p.message}`),
+        {details: errors.map((p) => `line ${p.line}: ${p.message}`)},
       )
     }
   }

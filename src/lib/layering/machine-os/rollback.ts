@@ -13,7 +13,7 @@
  * image is refused), and the restored spec is sent to the API server as a dry run (refused with
  * the server's message when it no longer validates).
  */
-import {ExitCode, isMobError, MobError} from '../../errors.js'
+import {ExitCode, isMobError, MobError, invalidInput as invalid} from '../../errors.js'
 import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, Node, Secret} from '../../kube/types.js'
@@ -40,7 +40,7 @@ import {
   rolledBackFrom,
   withObservations,
 } from '../../cluster/history.js'
-import {maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
+import {type ConfirmAndWait, maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
 import {unifiedDiff, yamlOf} from '../diff.js'
 import {sortedSpec} from './backend.js'
 import {machineOSObservations, specDockerfileHash} from './history.js'
@@ -92,21 +92,11 @@ export interface MachineOSRollbackResult extends MachineOSRollbackPlan {
   rolledOut: WaitProgress | null
 }
 
-export interface MachineOSRollbackOptions {
+/** `force`: go ahead when the registry cannot tell whether the image exists, or (a new build) when it is gone. */
+export interface MachineOSRollbackOptions extends ConfirmAndWait<MachineOSRollbackPlan> {
   /** An entry number (0 = newest) or a digest of the history; default: the newest earlier entry with a recorded spec. */
   to?: string
-  /** Go ahead when the registry cannot tell whether the image exists, or (a new build) when it is gone. */
-  force?: boolean
-  dryRun?: boolean
-  confirm?: (plan: MachineOSRollbackPlan) => Promise<boolean>
-  wait?: boolean
-  timeoutMs?: number
-  signal?: AbortSignal
-  onProgress?: (p: WaitProgress) => void
 }
-
-const invalid = (message: string, next: string, opts: {code?: string; details?: string[]} = {}): MobError =>
-  new MobError(message, {...opts, exitCode: ExitCode.Invalid, next})
 
 const sameSpec = (a: MachineOSConfig['spec'], b: MachineOSConfig['spec']): boolean =>
   JSON.stringify(sortedSpec(a)) === JSON.stringify(sortedSpec(b))
