@@ -24,22 +24,26 @@ function configMapPlanText(plan: ConfigMapPlan, c: ChalkInstance): string {
     `  to   ${t.image}`,
     `       history entry ${t.index}: ${t.source} ${t.time}${t.renderedConfig ? ` for ${t.renderedConfig}` : ''}`,
     '',
+    ...nodesText(plan, `reboots into ${shortDigest(t.image)}`, c),
+  ]
+  return lines.join('\n')
+}
+
+/** The nodes a pool rollback moves (what each runs now, what it does), the pace, and the plan's warnings. */
+function nodesText(plan: PoolRollbackPlan | MachineOSRollbackPlan, after: string, c: ChalkInstance): string[] {
+  const lines = [
     plan.nodes.length === 0
       ? `Pool ${plan.pool} has no nodes: nothing reboots.`
       : table(plan.nodes, [
           {get: (n) => n.name, header: 'NODE'},
           {get: (n) => shortDigest(n.currentImage), header: 'RUNS NOW'},
-          {
-            get: (n) => (n.reboots ? `reboots into ${shortDigest(t.image)}` : 'already runs it'),
-            header: 'AFTER',
-            paint: (s, n) => (n.reboots ? c.yellow(s) : s),
-          },
+          {get: (n) => (n.reboots ? after : 'already runs it'), header: 'AFTER', paint: (s, n) => (n.reboots ? c.yellow(s) : s)},
         ]),
   ]
   if (plan.nodes.some((n) => n.reboots))
     lines.push(`(nodes are updated ${plan.maxUnavailable} at a time, as the pool's maxUnavailable says)`)
   for (const w of plan.warnings) lines.push(c.yellow(`warning: ${w}`))
-  return lines.join('\n')
+  return lines
 }
 
 /** 4.18+: the spec restored, what the builder does with it, and the nodes. */
@@ -65,28 +69,7 @@ function machineOSPlanText(plan: MachineOSRollbackPlan, c: ChalkInstance): strin
   }
 
   if (plan.diff) lines.push('', plan.diff.trimEnd())
-  lines.push(
-    '',
-    plan.nodes.length === 0
-      ? `Pool ${plan.pool} has no nodes: nothing reboots.`
-      : table(plan.nodes, [
-          {get: (n) => n.name, header: 'NODE'},
-          {get: (n) => shortDigest(n.currentImage), header: 'RUNS NOW'},
-          {
-            get: (n) =>
-              !n.reboots
-                ? 'already runs it'
-                : plan.expect === 'reuse'
-                  ? `reboots into ${shortDigest(t.image)}`
-                  : 'reboots into the new build',
-            header: 'AFTER',
-            paint: (s, n) => (n.reboots ? c.yellow(s) : s),
-          },
-        ]),
-  )
-  if (plan.nodes.some((n) => n.reboots))
-    lines.push(`(nodes are updated ${plan.maxUnavailable} at a time, as the pool's maxUnavailable says)`)
-  for (const w of plan.warnings) lines.push(c.yellow(`warning: ${w}`))
+  lines.push('', ...nodesText(plan, plan.expect === 'reuse' ? `reboots into ${shortDigest(t.image)}` : 'reboots into the new build', c))
   return lines.join('\n')
 }
 

@@ -52,6 +52,22 @@ export interface WaitProgress {
   pending: string[]
 }
 
+/** A node of a pool a rollback moves: where it is now and whether it reboots. */
+export interface RollbackNode {
+  name: string
+  currentImage: string | null
+  /** The node moves to another image (reboots into it). */
+  reboots: boolean
+  state: string | null
+}
+
+/** The pool's nodes as a rollback plan lists them; `reboots` tells by a node's current image. */
+export const rollbackNodes = (members: Node[], reboots: (currentImage: string) => boolean): RollbackNode[] =>
+  members.map((n) => {
+    const s = nodeMcoState(n)
+    return {currentImage: s.currentImage ?? null, name: n.metadata.name!, reboots: reboots(s.currentImage ?? ''), state: s.state ?? null}
+  })
+
 /** What every rollback takes besides its target: a plan to show, a confirmation, and whether to wait for the nodes. */
 export interface ConfirmAndWait<Plan, Progress = WaitProgress> {
   force?: boolean

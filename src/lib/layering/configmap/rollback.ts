@@ -10,7 +10,7 @@ import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, Node, Pod} from '../../kube/types.js'
 import {applyConditions, removeConditions} from '../../mco/conditions.js'
 import {BUILD_CONDITIONS, BUILD_LABELS, buildNames, MCO_NAMESPACE, NEWEST_IMAGE_ANNOTATION} from '../../mco/constants.js'
-import {condition, isLayered, nodeMcoState, poolImage, renderedConfig} from '../../mco/pool-state.js'
+import {condition, isLayered, poolImage, renderedConfig} from '../../mco/pool-state.js'
 import {describeBuildObject} from '../../cluster/build-objects.js'
 import {poolNotFound} from '../../cluster/pools.js'
 import {
@@ -22,15 +22,15 @@ import {
   recordHistory,
   recordObserved,
 } from '../../cluster/history.js'
-import {type ConfirmAndWait, maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
-
-export interface NodeChange {
-  name: string
-  currentImage: string | null
-  /** The node reboots into the target image (it does not run it already). */
-  reboots: boolean
-  state: string | null
-}
+import {
+  type ConfirmAndWait,
+  maxUnavailable,
+  membersOf,
+  type RollbackNode,
+  rollbackNodes,
+  type WaitProgress,
+  waitForPoolImage,
+} from '../../rollout/nodes.js'
 
 export interface PoolRollbackPlan {
   pool: string
@@ -40,7 +40,7 @@ export interface PoolRollbackPlan {
   target: HistoryEntry & {index: number}
   /** How many nodes the node controller updates at once. */
   maxUnavailable: number
-  nodes: NodeChange[]
+  nodes: RollbackNode[]
   warnings: string[]
 }
 
@@ -150,15 +150,7 @@ export async function rollbackConfigMapPool(client: KubeClient, name: string, op
   const plan: PoolRollbackPlan = {
     currentImage: current ?? null,
     maxUnavailable: maxUnavailable(pool, members.length),
-    nodes: members.map((n) => {
-      const s = nodeMcoState(n)
-      return {
-        currentImage: s.currentImage ?? null,
-        name: n.metadata.name!,
-        reboots: (s.currentImage ?? '') !== target.image,
-        state: s.state ?? null,
-      }
-    }),
+    nodes: rollbackNodes(members, (image) => image !== target.image),
     pool: name,
     renderedConfig: rendered,
     target,

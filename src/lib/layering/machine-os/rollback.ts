@@ -27,7 +27,7 @@ import {
   mosbStatus,
   REBUILD_ANNOTATION,
 } from '../../mco/machine-os.js'
-import {nodeMcoState, renderedConfig} from '../../mco/pool-state.js'
+import {renderedConfig} from '../../mco/pool-state.js'
 import {DockerSecretError} from '../../registry/auth.js'
 import {ImageReferenceError} from '../../registry/reference.js'
 import {type ProbeStatus, sessionForImage} from '../../registry/session.js'
@@ -40,18 +40,18 @@ import {
   rolledBackFrom,
   withObservations,
 } from '../../cluster/history.js'
-import {type ConfirmAndWait, maxUnavailable, membersOf, type WaitProgress, waitForPoolImage} from '../../rollout/nodes.js'
+import {
+  type ConfirmAndWait,
+  maxUnavailable,
+  membersOf,
+  type RollbackNode,
+  rollbackNodes,
+  type WaitProgress,
+  waitForPoolImage,
+} from '../../rollout/nodes.js'
 import {unifiedDiff, yamlOf} from '../diff.js'
 import {sortedSpec} from './backend.js'
 import {machineOSObservations, specDockerfileHash} from './history.js'
-
-export interface MachineOSNodeChange {
-  name: string
-  currentImage: string | null
-  /** The node moves to another image (the earlier one, or the new build's). */
-  reboots: boolean
-  state: string | null
-}
 
 export interface ImageCheck {
   /** ok: the image exists; missing: the registry does not have it; others: the registry could not tell. */
@@ -80,7 +80,8 @@ export interface MachineOSRollbackPlan {
   diff: string
   imageCheck: ImageCheck
   maxUnavailable: number
-  nodes: MachineOSNodeChange[]
+  /** `reboots`: the node moves to another image (the earlier one, or the new build's). */
+  nodes: RollbackNode[]
   warnings: string[]
 }
 
@@ -238,15 +239,7 @@ export async function rollbackMachineOSPool(
     imageCheck: {answer: '', status: 'skipped'},
     machineOSConfig: moscName,
     maxUnavailable: maxUnavailable(pool, members.length),
-    nodes: members.map((n) => {
-      const s = nodeMcoState(n)
-      return {
-        currentImage: s.currentImage ?? null,
-        name: n.metadata.name!,
-        reboots: reasons.length > 0 || (s.currentImage ?? '') !== target.image,
-        state: s.state ?? null,
-      }
-    }),
+    nodes: rollbackNodes(members, (image) => reasons.length > 0 || image !== target.image),
     pool: name,
     reasons,
     renderedConfig: rendered,
