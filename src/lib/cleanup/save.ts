@@ -10,6 +10,7 @@ import type {KubeClient} from '../kube/client.js'
 import {streamLog} from '../kube/logs.js'
 import {R} from '../kube/resources.js'
 import type {KubeObject} from '../kube/types.js'
+import type {CleanupItem} from './types.js'
 
 export interface SavedFiles {
   dir: string
@@ -18,6 +19,18 @@ export interface SavedFiles {
   /** What could not be saved, and why (a log of a container that never started...). */
   missing: Array<{what: string; why: string}>
 }
+
+/**
+ * Saves the evidence of the cleanup items of one generation under `dir` before they are deleted, and
+ * says what it wrote and what it could not; throws (exit 8) when files cannot be written.
+ */
+export type EvidenceSaver = (
+  client: KubeClient,
+  dir: string,
+  items: CleanupItem[],
+  meta: {server: string; context: string},
+  signal?: AbortSignal,
+) => Promise<SavedFiles>
 
 /** A copy without managedFields, and without any Secret data. */
 export function tidy<T extends KubeObject>(o: T): T {

@@ -9,21 +9,14 @@
  */
 import {stringify} from 'yaml'
 import {decodeMachineConfig} from '../../build/dockerfile.js'
-import {evidenceWriter, readLog, type SavedFiles, tidy} from '../../cleanup/save.js'
+import {type EvidenceSaver, evidenceWriter, readLog, tidy} from '../../cleanup/save.js'
 import type {CleanupItem} from '../../cleanup/types.js'
 import {MobError} from '../../errors.js'
-import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {Build, ConfigMap, Pod} from '../../kube/types.js'
 
-/** Save the evidence of the build objects in `items` under `dir`; throws (exit 8) if files cannot be written. */
-export async function saveEvidence(
-  client: KubeClient,
-  dir: string,
-  items: CleanupItem[],
-  meta: {server: string; context: string},
-  signal?: AbortSignal,
-): Promise<SavedFiles> {
+/** Saves the evidence of the build pods or Builds, and their ConfigMaps, in `items`. */
+export const saveEvidence: EvidenceSaver = async (client, dir, items, meta, signal) => {
   const {out, write} = evidenceWriter(dir)
   const groups = new Map<string, CleanupItem[]>()
   for (const item of items) {

@@ -20,7 +20,7 @@ import {MCO_NAMESPACE} from '../../mco/constants.js'
 import type {MachineOSBuild, MachineOSConfig} from '../../mco/machine-os.js'
 import type {Job} from './cleanup.js'
 import type {CleanupItem} from '../../cleanup/types.js'
-import {evidenceWriter, readLog, type SavedFiles, tidy} from '../../cleanup/save.js'
+import {type EvidenceSaver, evidenceWriter, readLog, tidy} from '../../cleanup/save.js'
 
 const NS = MCO_NAMESPACE
 
@@ -92,13 +92,8 @@ export async function buildEvents(
   return all.sort((a, b) => at(a).localeCompare(at(b)))
 }
 
-export async function saveMachineOSEvidence(
-  client: KubeClient,
-  dir: string,
-  items: CleanupItem[],
-  meta: {server: string; context: string},
-  signal?: AbortSignal,
-): Promise<SavedFiles> {
+/** Saves the evidence of the MachineOSBuilds, their Jobs and the attempts' pods in `items`. */
+export const saveMachineOSEvidence: EvidenceSaver = async (client, dir, items, meta, signal) => {
   const {attempt, out, write} = evidenceWriter(dir)
   const groups = new Map<string, {pool: string; mosb: string; items: CleanupItem[]}>()
   for (const item of items) {
