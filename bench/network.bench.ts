@@ -31,14 +31,12 @@ import {runBuild} from '../src/lib/layering/generation.js'
 import {KubeClient} from '../src/lib/kube/client.js'
 import {loadKubeconfig} from '../src/lib/kube/kubeconfig.js'
 import {R} from '../src/lib/kube/resources.js'
-import type {Pod} from '../src/lib/kube/types.js'
-import {waitFor} from '../src/lib/kube/watch.js'
-import {loadFixture} from '../emulator/sim/index.js'
 import {packedCli} from './packed.js'
 import {type BenchResult, standalone} from './run.js'
 import {kubectlFor} from './kubectl.js'
 import {cluster as statusCluster} from './status.bench.js'
 import {doctorCluster} from './doctor.bench.js'
+import {buildFixture, finishBuildPod} from './build.bench.js'
 import {LOGS_POD, LOGS_POOL, logsObjects} from './logs.bench.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -371,31 +369,7 @@ async function logs(latencies: number[], runs: number, quick: boolean): Promise<
  * (ephemeral objects removed, image recorded); against a `kubectl wait` for the same pod phase, already waiting when it turns.
  */
 async function buildNoticed(latencies: number[], rounds: number): Promise<BenchResult[]> {
-  const b64 = (s: string): string => Buffer.from(s).toString('base64')
-  const objects = loadFixture()
-  const rendered = objects.find((o) => o.kind === 'MachineConfigPool' && o.metadata.name === 'worker')!.spec.configuration.name as string
-  const internal = 'image-registry.openshift-image-registry.svc:5000'
-  const creds = {[internal]: {auth: b64('u:p')}, 'quay.io': {auth: b64('u:p')}}
-  objects.push(
-    {
-      apiVersion: 'v1',
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: creds}))},
-      kind: 'Secret',
-      metadata: {name: 'bench-secret', namespace: NS},
-      type: 'kubernetes.io/dockerconfigjson',
-    },
-    {
-      apiVersion: 'v1',
-      data: {
-        baseImagePullSecretName: 'bench-secret',
-        finalImagePullspec: `${internal}/${NS}/os-image:latest`,
-        finalImagePushSecretName: 'bench-secret',
-        imageBuilderType: 'custom-pod-builder',
-      },
-      kind: 'ConfigMap',
-      metadata: {name: 'on-cluster-build-config', namespace: NS},
-    },
-  )
+  const {objects, rendered} = buildFixture()
   const emu = await startEmulator({groups: {machineOS: false}, objects})
   const client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
   const k = await kubectlFor(emu)
@@ -413,24 +387,20 @@ async function buildNoticed(latencies: number[], rounds: number): Promise<BenchR
         let waiter: Promise<number> | undefined
         emu.faults.clear()
         const kubelet = (async () => {
-          await waitFor<Pod, true>(client, R.pods, name, (p) => (p ? true : undefined), {namespace: NS, timeoutMs: 30_000})
-          const digest = `sha256:${String(i).padStart(64, '0')}`
-          await client.create(R.configMaps, {data: {digest}, metadata: {name: `digest-${rendered}`, namespace: NS}})
-          const pod = await client.get<Pod>(R.pods, name, NS)
-          if (!('skipped' in k) && latency !== COUNT_MS) {
-            // kubectl already waiting for the same phase, as an administrator would leave it running.
-            const child = spawn(k.path, ['wait', '--for=jsonpath={.status.phase}=Succeeded', `pod/${name}`, '-n', NS, '--timeout=60s'], {
-              env: {...process.env, KUBECONFIG: emu.kubeconfig},
-              stdio: 'ignore',
-            })
-            waiter = new Promise((resolve) => child.on('exit', () => resolve(now())))
-            await new Promise((r) => setTimeout(r, 1500))
-          }
+          succeededAt = await finishBuildPod(client, emu, rendered, i, now, async () => {
+            if (!('skipped' in k) && latency !== COUNT_MS) {
+              // kubectl already waiting for the same phase, as an administrator would leave it running.
+              const child = spawn(k.path, ['wait', '--for=jsonpath={.status.phase}=Succeeded', `pod/${name}`, '-n', NS, '--timeout=60s'], {
+                env: {...process.env, KUBECONFIG: emu.kubeconfig},
+                stdio: 'ignore',
+              })
+              waiter = new Promise((resolve) => child.on('exit', () => resolve(now())))
+              await new Promise((r) => setTimeout(r, 1500))
+            }
 
-          emu.faults.latency({path: /./}, latency)
-          emu.resetRequests()
-          succeededAt = now()
-          await client.replace<Pod>(R.pods, {...pod, status: {...pod.status, phase: 'Succeeded'}}, {namespace: NS, subresource: 'status'})
+            emu.faults.latency({path: /./}, latency)
+            emu.resetRequests()
+          })
         })()
         let done = 0
         await runBuild(client, 'worker', {
