@@ -329,7 +329,7 @@ describe('oc mob logs (end to end, API server + kubelet)', function () {
     const r = await run(['logs', 'done', ...kc()])
     expect(r.exitCode).to.equal(6)
     expect(r.stderr).to.include(
-      `error: the build of pool done succeeded (image quay.io/org/os@sha256:${'d'.repeat(64)}) and the Machine Config Operator removed its build pod`,
+      `error: the build of pool done succeeded (image quay.io/org/os@sha256:${'d'.repeat(64)}) and its build pod is gone`,
     )
     expect(r.stdout).to.equal('')
   })
@@ -539,7 +539,7 @@ describe('oc mob logs (end to end, simulated cluster)', function () {
     const gone = await run(['logs', 'layered', '--kubeconfig', cluster.kubeconfig])
     expect(gone.exitCode).to.equal(6)
     expect(gone.stderr).to.match(
-      /error: the build of pool layered succeeded \(image quay\.io\/example\/os-image@sha256:5{64}\) and the Machine Config Operator removed its build pod/,
+      /error: the build of pool layered succeeded \(image quay\.io\/example\/os-image@sha256:5{64}\) and its build pod is gone/,
     )
     // without a pool: the only opted-in pool is explained the same way
     const noPool = await run(['logs', '--kubeconfig', cluster.kubeconfig])

@@ -48,7 +48,7 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     expect(r.stderr).to.include('MachineConfig API: the cluster serves the MachineConfig API: OpenShift 4.18+ (a MachineOSConfig per pool)')
     expect(r.stderr).to.include('images are built by a Job of the machine-os-builder')
     expect(r.stdout).to.match(
-      /create\s+machineosconfig\/layering: create for pool layering: push to .+os-image:latest with builder-dockercfg-7wq9x/,
+      /create\s+machineosconfig\/layering: create for pool layering: push to .+os-image:<MachineOSBuild name> with builder-dockercfg-7wq9x/,
     )
     expect(r.stdout).to.include('creating MachineOSConfig layering opts pool layering into on-cluster builds')
     expect(r.stdout).to.include('pool layering is opted in')

@@ -110,7 +110,7 @@ describe('logs: choosing the build', () => {
     )
     const ok = noBuildError(pool('a', {conditions: [['BuildSuccess', 'True']], image: 'q/os@sha256:1'}))
     expect(ok.message).to.equal(
-      'the build of pool a succeeded (image q/os@sha256:1) and the Machine Config Operator removed its build pod: logs of successful builds are not kept',
+      'the build of pool a succeeded (image q/os@sha256:1) and its build pod is gone: the objects of a successful build are removed when it ends (by the operator, or by oc mob build), so its log is not kept',
     )
     expect(ok.exitCode).to.equal(6)
     expect(noBuildError(pool('a', {conditions: [['BuildFailed', 'True', 'boom']]})).message).to.equal(

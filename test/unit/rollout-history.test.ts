@@ -70,20 +70,23 @@ describe('rollout: image history', () => {
       entry(img('a'), 'r1'),
       entry(img('b'), 'r0'),
     ]
-    expect(findEntry(h, '2')).to.equal(2)
-    expect(findEntry(h, img('a'))).to.equal(2)
-    expect(findEntry(h, `sha256:${'a'.repeat(64)}`)).to.equal(2)
-    expect(findEntry(h, 'bbbbbbb')).to.equal(0)
-    expect(() => findEntry(h, 'aaaaaa')).to.throw('no image in the history matches "aaaaaa"') // too short to be a prefix
-    expect(() => findEntry(h, 'a')).to.throw(/no image/)
-    expect(() => findEntry(h, '9')).to.throw('the history has 4 entries (0 to 3); there is no entry 9')
+    expect(findEntry(h, '2', 'worker')).to.equal(2)
+    expect(findEntry(h, img('a'), 'worker')).to.equal(2)
+    expect(findEntry(h, `sha256:${'a'.repeat(64)}`, 'worker')).to.equal(2)
+    expect(findEntry(h, 'bbbbbbb', 'worker')).to.equal(0)
+    expect(() => findEntry(h, 'aaaaaa', 'worker')).to.throw('no image in the history matches "aaaaaa"') // too short to be a prefix
+    expect(() => findEntry(h, 'a', 'worker')).to.throw(/no image/)
+    expect(() => findEntry(h, '9', 'worker'))
+      .to.throw('the history has 4 entries (0 to 3); there is no entry 9')
+      .with.property('next', 'list them with `oc mob status worker --history`')
     const amb = [entry('q.io/x@sha256:abc1' + '0'.repeat(60), 'r'), entry('q.io/x@sha256:abc1' + '1'.repeat(60), 'r')]
-    expect(() => findEntry(amb, 'abc1000')).not.to.throw()
-    expect(() => findEntry(amb, 'sha256:abc1')).to.throw(/no image/)
+    expect(() => findEntry(amb, 'abc1000', 'worker')).not.to.throw()
+    expect(() => findEntry(amb, 'sha256:abc1', 'worker')).to.throw(/no image/)
     expect(() =>
       findEntry(
         [...amb, entry('q.io/x@sha256:abc1234' + '2'.repeat(57), 'r'), entry('q.io/x@sha256:abc1234' + '3'.repeat(57), 'r')],
         'abc1234',
+        'worker',
       ),
     ).to.throw('"abc1234" matches 2 different images in the history')
     expect(digestOf(img('a'))).to.equal(`sha256:${'a'.repeat(64)}`)

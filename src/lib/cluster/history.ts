@@ -246,7 +246,7 @@ export function digestOf(image: string): string {
  * --history` numbers them, 0 = the newest), a full digested pullspec, a digest (`sha256:…`) or at
  * least 7 leading hex digits of one. Several entries of the same image are one match (the newest).
  */
-export function findEntry(entries: HistoryEntry[], ref: string): number {
+export function findEntry(entries: HistoryEntry[], ref: string, pool: string): number {
   const text = ref.trim()
   if (/^\d+$/.test(text)) {
     const n = Number(text)
@@ -255,7 +255,7 @@ export function findEntry(entries: HistoryEntry[], ref: string): number {
         `the history has ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (0 to ${entries.length - 1}); there is no entry ${n}`,
         {
           exitCode: ExitCode.Invalid,
-          next: 'list them with `oc mob status POOL --history`',
+          next: `list them with \`oc mob status ${pool} --history\``,
         },
       )
     }
@@ -275,7 +275,7 @@ export function findEntry(entries: HistoryEntry[], ref: string): number {
   if (images.size === 0) {
     throw new MobError(`no image in the history matches "${ref}"`, {
       exitCode: ExitCode.Invalid,
-      next: 'list the history with `oc mob status POOL --history` and use an entry number or a digest from it',
+      next: `list the history with \`oc mob status ${pool} --history\` and use an entry number or a digest from it`,
     })
   }
 

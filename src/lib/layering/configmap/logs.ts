@@ -116,7 +116,7 @@ export function noBuildError(pool: MachineConfigPool): MobError {
   switch (build.state) {
     case 'succeeded': {
       return err(
-        `the build of pool ${name} succeeded${image ? ` (image ${image})` : ''} and the Machine Config Operator removed its build pod: logs of successful builds are not kept`,
+        `the build of pool ${name} succeeded${image ? ` (image ${image})` : ''} and its build pod is gone: the objects of a successful build are removed when it ends (by the operator, or by oc mob build), so its log is not kept`,
         `\`oc mob status ${name}\` shows the image and the rollout; \`oc mob build ${name}\` runs a new build and follows its log`,
         'BuildPodRemoved',
       )

@@ -110,7 +110,7 @@ export async function rollbackConfigMapPool(client: KubeClient, name: string, op
     }
 
     index = i
-  } else index = findEntry(history, opts.to)
+  } else index = findEntry(history, opts.to, name)
 
   const target = {...history[index], index}
   const warnings: string[] = []

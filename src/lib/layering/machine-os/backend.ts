@@ -16,6 +16,7 @@ import {buildWithMachineOSConfig} from './build.js'
 import {ExitCode, isMobError, MobError} from '../../errors.js'
 import {lineCount} from '../../ui/output.js'
 import type {KubeClient} from '../../kube/client.js'
+import {withTag} from '../../registry/reference.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool} from '../../kube/types.js'
 import {waitFor} from '../../kube/watch.js'
@@ -29,6 +30,15 @@ const GROUP = 'machineconfiguration.openshift.io'
 /** The size limit of a containerFile entry's content in the v1 CRD. */
 export const CONTAINERFILE_LIMIT = 4096
 const access = (verb: string, name?: string) => ({group: GROUP, name, resource: 'machineosconfigs', verb})
+
+/** Where the builds push: the repository of renderedImagePushSpec, whose tag the builder replaces by the MachineOSBuild's name. */
+function pushedAs(pushSpec = ''): string {
+  try {
+    return withTag(pushSpec, '<MachineOSBuild name>')
+  } catch {
+    return pushSpec
+  }
+}
 
 /** A pullspec with a tag, as renderedImagePushSpec requires (`:latest` when none is given; the builder replaces it). */
 export function taggedPushSpec(pullspec: string): string {
@@ -221,7 +231,7 @@ export const machineOSConfigBackend: LayeringBackend = {
     }
 
     const spec = wantedSpec(s, current)
-    const what = `push to ${spec!.renderedImagePushSpec} with ${s.finalImagePushSecret}${s.baseImagePullSecret ? `, pull with ${s.baseImagePullSecret}` : ''}${spec!.containerFile ? `, a custom Dockerfile (${lineCount(spec!.containerFile[0]?.content ?? '')})` : ''}`
+    const what = `push to ${pushedAs(spec!.renderedImagePushSpec)} with ${s.finalImagePushSecret}${s.baseImagePullSecret ? `, pull with ${s.baseImagePullSecret}` : ''}${spec!.containerFile ? `, a custom Dockerfile (${lineCount(spec!.containerFile[0]?.content ?? '')})` : ''}`
     if (!current) {
       return [
         {

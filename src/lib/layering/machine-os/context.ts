@@ -304,6 +304,7 @@ export async function renderMachineOSDockerfile(
 /** A docker config secret in the MCO namespace for a local build, checked for content and (optionally) a registry. */
 async function readDockerSecret(
   client: KubeClient,
+  pool: string,
   name: string,
   namespace: string,
   role: string,
@@ -314,7 +315,7 @@ async function readDockerSecret(
     throw new MobError(`secret ${name} (${role}) is not found in ${namespace}`, {
       code: 'SecretMissing',
       exitCode: ExitCode.NotFound,
-      next: `create it (\`oc create secret docker-registry ${name} -n ${namespace} ...\`), or name another in the MachineOSConfig (\`oc mob setup --pool POOL ... --force\`)`,
+      next: `create it (\`oc create secret docker-registry ${name} -n ${namespace} ...\`), or name another in the MachineOSConfig (\`oc mob setup --pool ${pool} --${role === 'renderedImagePushSecret' ? 'push' : 'base-pull'}-secret NAME --force\`)`,
     })
   }
 
@@ -377,14 +378,14 @@ export async function machineOSLocalInputs(
   let pullSecretName = named ?? GLOBAL_PULL_SECRET_COPY
   let pullSecret: Secret
   if (named) {
-    pullSecret = await readDockerSecret(client, named, NS, 'base image pull secret', baseWhy)
+    pullSecret = await readDockerSecret(client, poolName, named, NS, 'base image pull secret', baseWhy)
   } else {
     // The builder's copy of the global pull secret; the original when the copy is not there.
     const copy = await client.find<Secret>(R.secrets, GLOBAL_PULL_SECRET_COPY, NS)
     if (!copy) pullSecretName = `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`
     pullSecret = copy
-      ? await readDockerSecret(client, GLOBAL_PULL_SECRET_COPY, NS, 'base image pull secret', baseWhy)
-      : await readDockerSecret(client, GLOBAL_PULL_SECRET, OPENSHIFT_CONFIG_NAMESPACE, 'global pull secret', baseWhy)
+      ? await readDockerSecret(client, poolName, GLOBAL_PULL_SECRET_COPY, NS, 'base image pull secret', baseWhy)
+      : await readDockerSecret(client, poolName, GLOBAL_PULL_SECRET, OPENSHIFT_CONFIG_NAMESPACE, 'global pull secret', baseWhy)
   }
 
   const tag = g.build?.spec?.renderedImagePushSpec || g.config.spec?.renderedImagePushSpec || ''
@@ -392,7 +393,7 @@ export async function machineOSLocalInputs(
   let pushSecret: Secret | undefined
   if (opts.push) {
     const ref = parseReference(tag)
-    pushSecret = await readDockerSecret(client, pushSecretName, NS, 'renderedImagePushSecret', {
+    pushSecret = await readDockerSecret(client, poolName, pushSecretName, NS, 'renderedImagePushSecret', {
       host: ref.registry,
       repository: ref.repository,
       why: `where the built image ${tag} is pushed`,

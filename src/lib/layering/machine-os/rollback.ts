@@ -102,18 +102,17 @@ export interface MachineOSRollbackOptions extends ConfirmAndWait<MachineOSRollba
 const sameSpec = (a: MachineOSConfig['spec'], b: MachineOSConfig['spec']): boolean =>
   JSON.stringify(sortedSpec(a)) === JSON.stringify(sortedSpec(b))
 
-/** The entry rolled back to: --to, or the newest earlier one with a recorded spec that differs from today's. */
 /**
  * --to in the merged history: a number counts in the history as stored (what `status --history`
  * showed), shifted past the builds first seen now, which join at its head.
  */
-function entryFor(history: HistoryEntry[], known: HistoryEntry[], to: string): number {
-  if (!/^\s*\d+\s*$/.test(to) || known.length === 0) return findEntry(history, to)
+function entryFor(history: HistoryEntry[], known: HistoryEntry[], to: string, pool: string): number {
+  if (!/^\s*\d+\s*$/.test(to) || known.length === 0) return findEntry(history, to, pool)
   const stored = new Set(known.map((e) => e.image))
   const added = history.filter((e) => !stored.has(e.image)).length
-  const i = findEntry(known, to)
+  const i = findEntry(known, to, pool)
   // The history keeps a limited number of entries: one pushed out by the new ones is looked up by image (and not found).
-  return history[i + added]?.image === known[i].image ? i + added : findEntry(history, known[i].image)
+  return history[i + added]?.image === known[i].image ? i + added : findEntry(history, known[i].image, pool)
 }
 
 function pickTarget(
@@ -127,7 +126,7 @@ function pickTarget(
   const withSpec = history.filter((e) => e.machineOSConfigSpec)
   const list = `list them with \`oc mob status ${pool} --history\` (entries with a recorded spec can be rolled back to)`
   if (to !== undefined) {
-    const i = entryFor(history, known, to)
+    const i = entryFor(history, known, to, pool)
     if (!history[i].machineOSConfigSpec) {
       throw invalid(
         `oc-mob did not record the MachineOSConfig spec that built ${history[i].image}: it saw that build only when it was no longer the current one, so the spec to restore is not known`,
