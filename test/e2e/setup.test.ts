@@ -118,6 +118,8 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(again.exitCode, again.stderr).to.equal(0)
     expect(again.stdout).to.match(/unchanged\s+configmap\/on-cluster-build-config/)
     expect(again.stdout).to.include('nothing to do: everything is set up already')
+    // Said when the secret was chosen; a re-run does not say it again (doctor and status keep track of it).
+    expect(again.stderr).not.to.include('push secret lifetime')
     expect(writes(emu)).to.deep.equal([])
 
     // The operator points the config at the canonical copy of the legacy builder secret: still the same setup.
@@ -132,6 +134,7 @@ describe('oc mob setup (end to end, flags only)', function () {
     expect(third.exitCode, third.stderr).to.equal(0)
     const result = JSON.parse(third.stdout)
     expect(result.outcome).to.equal('unchanged')
+    expect(result.checks.map((c: {id: string}) => c.id)).not.to.include('push-secret-rotation')
     expect(result.items.map((i: {action: string}) => i.action)).to.deep.equal(['unchanged', 'unchanged', 'unchanged', 'unchanged'])
     expect(writes(emu)).to.deep.equal([])
   })

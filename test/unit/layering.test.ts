@@ -117,26 +117,25 @@ describe('layering: preflight checks', () => {
       'global-pull-secret',
     )!
     expect(external.verdict).to.equal('fail')
-    const internal = settingsChecks(
-      input({
-        globalPullSecret: docker('pull-secret', {'registry.redhat.io': cred}),
-        pushSecret: docker(
-          'builder-dockercfg-abcde',
-          {'image-registry.openshift-image-registry.svc:5000': cred},
-          'kubernetes.io/dockercfg',
-        ),
-        settings: {
-          ...input().settings,
-          finalImagePullspec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image',
-          finalImagePushSecret: 'builder-dockercfg-abcde',
-        },
-      }),
-    )
+    const internalInput = input({
+      globalPullSecret: docker('pull-secret', {'registry.redhat.io': cred}),
+      pushSecret: docker('builder-dockercfg-abcde', {'image-registry.openshift-image-registry.svc:5000': cred}, 'kubernetes.io/dockercfg'),
+      settings: {
+        ...input().settings,
+        finalImagePullspec: 'image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image',
+        finalImagePushSecret: 'builder-dockercfg-abcde',
+      },
+    })
+    const internal = settingsChecks(internalInput)
     expect(byId(internal, 'global-pull-secret')!.verdict).to.equal('warn')
     expect(byId(internal, 'push-secret')!.message).to.include(
       'legacy .dockercfg secret: the operator copies it into builder-dockercfg-abcde-canonical',
     )
     expect(byId(internal, 'push-secret-rotation')!.verdict).to.equal('warn')
+    // Once it is the configured push secret, the warning is not repeated on every run.
+    const configured = settingsChecks({...internalInput, pushSecretConfigured: true})
+    expect(byId(configured, 'push-secret-rotation')).to.equal(undefined)
+    expect(byId(configured, 'push-secret')!.verdict).to.equal(byId(internal, 'push-secret')!.verdict)
   })
 
   it('checks the custom Dockerfile and warns about registries the pull secret cannot log in to', () => {

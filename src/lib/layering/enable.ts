@@ -127,6 +127,7 @@ export async function preflightPool(
       pullSecret: globalDefault ? global : pullSecret,
       pullSecretOrigin: globalDefault ? "the cluster's global pull secret, used when the MachineOSConfig names none" : undefined,
       pushSecret,
+      pushSecretConfigured: true,
       settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
     }),
   )

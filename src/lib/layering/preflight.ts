@@ -47,6 +47,11 @@ export interface SettingsCheckInput {
   defaultBuilder: 'build' | 'pod'
   /** 4.18+ (machineosconfig): images are tagged with the MachineOSBuild name and built by a Job. */
   generation?: 'configmap' | 'machineosconfig'
+  /**
+   * The push secret is already the configured one: its lifetime was said when it was chosen, and
+   * `doctor` (and `status`, near expiry) keep saying it, so a re-run does not repeat it.
+   */
+  pushSecretConfigured?: boolean
 }
 
 const fixSetup = 'run `oc mob setup` again with other values'
@@ -295,7 +300,7 @@ export function settingsChecks(input: SettingsCheckInput): Check[] {
     why: `where the built image ${s.finalImagePullspec} is pushed`,
   })
   checks.push(push.check)
-  if (input.pushSecret && isBuilderSecret(input.pushSecret)) {
+  if (input.pushSecret && isBuilderSecret(input.pushSecret) && !input.pushSecretConfigured) {
     checks.push({
       fix: `for a long-lived setup, create a push secret from a long-lived token: \`oc create token builder -n ${MCO_NAMESPACE} --duration=8760h\`, log in with it (\`oc registry login --registry ${INTERNAL_REGISTRY} --auth-basic=builder:TOKEN --to FILE\`), \`oc create secret docker-registry ... --from-file=.dockerconfigjson=FILE\`, and run setup with --push-secret`,
       id: 'push-secret-rotation',

@@ -24,7 +24,7 @@ import {waitFor} from '../kube/watch.js'
 import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
 import {registriesIn, parseDockerSecret} from '../registry/auth.js'
 import {accessCheck} from './access.js'
-import {BUILDER_TYPES} from './configmap/backend.js'
+import {BUILDER_TYPES, sameSecretName} from './configmap/backend.js'
 import {redactSecret, sameSecretContent, secretView, unifiedDiff, yamlOf} from './diff.js'
 import {type BuilderKind, type BuildSettings, detectBackend, type LayeringBackend, type Step} from './generation.js'
 import {INTERNAL_REGISTRY, isBuilderSecret, settingsChecks, throwIfFailed} from './preflight.js'
@@ -691,6 +691,7 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
       pullSecret,
       pullSecretOrigin: pullOrigin,
       pushSecret,
+      pushSecretConfigured: sameSecretName((await currentSettings().catch(() => undefined))?.finalImagePushSecret, pushName),
       settings: globalDefault ? {...settings, baseImagePullSecret: `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`} : settings,
     }),
   )
