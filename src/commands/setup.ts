@@ -49,6 +49,7 @@ export default class Setup extends BaseCommand<typeof Setup> {
         nodeSelector: flags['node-selector'],
         pool: flags.pool,
         pushSecret: flags['push-secret'],
+        pushSecretFile: flags['push-secret-from-file'],
       },
       {
         ask,

@@ -68,7 +68,7 @@ function codeFor(exit: ExitCodeValue): string {
   return 'Failed'
 }
 
-/** Input the cluster or the user gave that oc-mob cannot act on (exit 3, Invalid), with what to do about it. */
+/** Input the cluster or the user gave that failed a check (exit 7, Invalid; nothing was changed), with what to do about it. */
 export function invalidInput(message: string, next?: string, opts: {code?: string; details?: string[]} = {}): MobError {
   return new MobError(message, {...opts, exitCode: ExitCode.Invalid, next})
 }

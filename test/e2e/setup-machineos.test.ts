@@ -5,7 +5,7 @@ import path from 'node:path'
 import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
-import type {MachineConfigPool} from '../../src/lib/kube/types.js'
+import type {MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
 import type {MachineOSConfig} from '../../src/lib/mco/machine-os.js'
 import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
 import {resubmitWritesDryRun} from './dry-run.js'
@@ -113,5 +113,67 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     expect(dotted.stderr).to.include("quay.io/my.org/os-image is not accepted as a MachineOSConfig's renderedImagePushSpec")
     expect(writes()).to.deep.equal([])
     expect(await client.find(R.machineOSConfigs, 'layering')).to.equal(undefined)
+  })
+
+  it('--push-secret-from-file makes the push secret from a docker config file before the MachineOSConfig names it; never shows its values', async () => {
+    const b64 = (v: string): string => Buffer.from(v).toString('base64')
+    const value = 'robot:from-file-secret-value'
+    const file = path.join(tmp, 'auth.json')
+    fs.writeFileSync(file, JSON.stringify({auths: {'quay.io': {auth: b64(value)}}, credHelpers: {'gcr.io': 'gcloud'}}))
+    const args = ['--final-pullspec', 'quay.io/myorg/os-image', '--push-secret', 'quay-push', '--push-secret-from-file', file, '--yes']
+
+    // Bad input first: nothing is written.
+    emu.resetRequests()
+    const alone = await setup('--final-pullspec', 'quay.io/myorg/os-image', '--push-secret-from-file', file, '--yes')
+    expect(alone.exitCode).to.equal(2)
+    expect(alone.stderr).to.include('error: --push-secret-from-file needs --push-secret NAME: the name of the secret it creates')
+    const missing = await setup(...args.slice(0, 5), path.join(tmp, 'nope.json'), '--yes')
+    expect(missing.exitCode).to.equal(2)
+    expect(missing.stderr).to.include(`cannot read the docker config file ${path.join(tmp, 'nope.json')}: no such file`)
+    const storeFile = path.join(tmp, 'config.json')
+    fs.writeFileSync(storeFile, JSON.stringify({auths: {'quay.io': {}}, credsStore: 'desktop'}))
+    const store = await setup(...args.slice(0, 5), storeFile, '--yes')
+    expect(store.exitCode).to.equal(7)
+    expect(store.stderr).to.include(`${storeFile} keeps its credentials in a credential store (credsStore desktop), not in the file`)
+    expect(store.stderr).to.include(
+      `next: log in into a file that holds the credentials (\`podman login --authfile ${storeFile} REGISTRY\``,
+    )
+    expect(writes()).to.deep.equal([])
+
+    const r = await setup(...args)
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(
+      /create\s+secret\/quay-push -n openshift-machine-config-operator: create as the credentials of .*auth\.json \(registries: quay\.io\)/,
+    )
+    for (const out of [r.stdout, r.stderr]) expect(out).not.to.include('from-file-secret-value').and.not.to.include(b64(value))
+    const secret = await client.get<Secret>(R.secrets, 'quay-push', NS)
+    expect(secret.type).to.equal('kubernetes.io/dockerconfigjson')
+    expect(JSON.parse(Buffer.from(secret.data!['.dockerconfigjson'], 'base64').toString())).to.deep.equal({
+      auths: {'quay.io': {auth: b64(value)}},
+    })
+    const mosc = await client.get<MachineOSConfig>(R.machineOSConfigs, 'layering')
+    expect(mosc.spec?.renderedImagePushSecret).to.deep.equal({name: 'quay-push'})
+    // The secret is written before the MachineOSConfig that names it.
+    const order = writes().filter((w) => w.startsWith('POST'))
+    expect(order.findIndex((w) => w.endsWith('/secrets'))).to.be.lessThan(order.findIndex((w) => w.endsWith('/machineosconfigs')))
+
+    emu.resetRequests()
+    const again = await setup(...args)
+    expect(again.exitCode, again.stderr).to.equal(0)
+    expect(again.stdout).to.match(/unchanged\s+secret\/quay-push .*already the credentials of/)
+    expect(writes()).to.deep.equal([])
+
+    // Other credentials in the file: a conflict without --force (shown by registry, never by value), replaced with it.
+    fs.writeFileSync(file, JSON.stringify({auths: {'quay.io': {auth: b64('robot:rotated-secret-value')}}}))
+    const conflict = await setup(...args)
+    expect(conflict.exitCode).to.equal(7)
+    expect(conflict.stdout).to.match(/differs\s+secret\/quay-push .*differs from .*auth\.json \(overwritten only with --force\)/)
+    expect(conflict.stdout + conflict.stderr).not.to.include('rotated-secret-value')
+    expect(conflict.stdout).to.include('+  - quay.io (credentials differ)')
+    expect(writes()).to.deep.equal([])
+    const forced = await setup(...args, '--force')
+    expect(forced.exitCode, forced.stderr).to.equal(0)
+    const updated = await client.get<Secret>(R.secrets, 'quay-push', NS)
+    expect(Buffer.from(updated.data!['.dockerconfigjson'], 'base64').toString()).to.include(b64('robot:rotated-secret-value'))
   })
 })

@@ -72,6 +72,56 @@ describe('oc mob setup wizard (end to end, on a pseudo-terminal)', function () {
     })
   })
 
+  it('on OpenShift 4.18+ with an external registry, makes the push secret from a docker config file, checking the file first', async () => {
+    await emu.close()
+    emu = await startEmulator({fixture: defaultFixturePath(), groups: {machineOS: true}})
+    client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
+    const b64 = (s: string): string => Buffer.from(s).toString('base64')
+    const password = 'wizard-file-secret-value'
+    const stored = path.join(tmp, 'config.json')
+    fs.writeFileSync(stored, JSON.stringify({credsStore: 'desktop'}))
+    const auth = path.join(tmp, 'auth.json')
+    fs.writeFileSync(auth, JSON.stringify({auths: {'quay.io': {auth: b64(`robot:${password}`)}, 'registry.example': {}}}))
+    const before = (await client.list<Secret>(R.secrets, {namespace: NS})).items.map((x) => x.metadata.name)
+
+    const t = open(['--pool', 'layering'])
+    await t.answer('Use these selectors?', ENTER)
+    await t.answer('Where should the built image be pushed?', DOWN)
+    await t.answer('an external registry', ENTER)
+    await t.answer('Final image pullspec', 'quay.io/myorg/os-image' + ENTER)
+    await t.answer('Which secret should builds pull the base OS image', ENTER)
+    await t.answer('Which secret should builds push the image with?', DOWN + DOWN)
+    await t.answer('❯ a new secret from a docker config file', ENTER)
+    await t.answer('Path of the docker config file with credentials for quay.io', stored + ENTER)
+    await t.see(`${stored} keeps its credentials in a credential store (credsStore desktop), not in the file`)
+    await t.answer(`${stored} keeps`, BACKSPACE.repeat(stored.length) + auth + ENTER)
+    await t.answer(`Name of the secret to create in ${NS}`, ENTER)
+    await t.answer('Path of a custom Dockerfile for pool layering', ENTER)
+    await t.see(
+      /create\s+secret\/os-image-push -n openshift-machine-config-operator: create as the credentials of .*auth\.json \(registries: quay\.io\)/,
+    )
+    await t.see(
+      /create\s+machineosconfig\/layering: create for pool layering: push to quay\.io\/myorg\/os-image:<MachineOSBuild name> with os-image-push/,
+    )
+    await t.answer('Apply these changes?', ENTER)
+    await t.see('✔ created machineosconfig/layering')
+    expect(await t.exited, t.text).to.equal(0)
+    expect(t.text).not.to.include(password)
+    expect(t.text).not.to.include(b64(`robot:${password}`).slice(0, 16))
+
+    const secret = await client.get<Secret>(R.secrets, 'os-image-push', NS)
+    expect(secret.type).to.equal('kubernetes.io/dockerconfigjson')
+    // Only the entries that hold credentials are kept.
+    expect(JSON.parse(Buffer.from(secret.data!['.dockerconfigjson'], 'base64').toString())).to.deep.equal({
+      auths: {'quay.io': {auth: b64(`robot:${password}`)}},
+    })
+    const mosc = await client.get<KubeObject & {spec?: Record<string, unknown>}>(R.machineOSConfigs, 'layering')
+    expect(mosc.spec).to.include.keys('renderedImagePushSecret')
+    expect(mosc.spec!.renderedImagePushSecret).to.deep.equal({name: 'os-image-push'})
+    const after = (await client.list<Secret>(R.secrets, {namespace: NS})).items.map((x) => x.metadata.name)
+    expect(after.filter((n) => !before.includes(n))).to.deep.equal(['os-image-push'])
+  })
+
   it("asks for every missing value with the cluster's choices, validates the Dockerfile, shows the plan and applies it; accepting the defaults again changes nothing", async () => {
     const bad = path.join(tmp, 'Dockerfile.bad')
     const good = path.join(tmp, 'Dockerfile')

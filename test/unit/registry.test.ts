@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {findCredentials, parseDockerSecret} from '../../src/lib/registry/auth.js'
+import {dockerConfigFromFile, findCredentials, parseDockerSecret} from '../../src/lib/registry/auth.js'
 import {parseReference, repositoryOf, withDigest, withTag} from '../../src/lib/registry/reference.js'
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
@@ -77,5 +77,32 @@ describe('docker config secrets', () => {
     expect(findCredentials(auths, 'registry.example', 'team-b/os')).to.equal(undefined)
     expect(findCredentials(auths, 'docker.io')).to.equal('https://index.docker.io/v1/')
     expect(findCredentials(auths, 'empty.example')).to.equal(undefined)
+  })
+})
+
+describe('docker config files (setup --push-secret-from-file)', () => {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+  it('keeps only the entries with credentials, as {"auths": ...}', () => {
+    const text = JSON.stringify({
+      auths: {'quay.io': {auth: b64('u:p')}, 'registry.example': {}, 'ghcr.io': {identitytoken: 't'}},
+      credHelpers: {'gcr.io': 'gcloud'},
+      psFormat: 'table',
+    })
+    const out = dockerConfigFromFile(text, 'f.json')
+    expect(JSON.parse(out.json)).to.deep.equal({auths: {'ghcr.io': {identitytoken: 't'}, 'quay.io': {auth: b64('u:p')}}})
+    expect(out.registries).to.deep.equal(['ghcr.io', 'quay.io'])
+  })
+
+  it('refuses what is no docker config, or keeps its credentials elsewhere, saying which', () => {
+    expect(() => dockerConfigFromFile('{', 'a.json')).to.throw('a.json is not a docker config file: it is not valid JSON')
+    expect(() => dockerConfigFromFile('[]', 'a.json')).to.throw('a.json is not a docker config file: it is not a JSON object')
+    expect(() => dockerConfigFromFile(JSON.stringify({auths: {'quay.io': {}}, credsStore: 'desktop'}), 'a.json')).to.throw(
+      'a.json keeps its credentials in a credential store (credsStore desktop), not in the file',
+    )
+    expect(() => dockerConfigFromFile(JSON.stringify({credHelpers: {'quay.io': 'x'}}), 'a.json')).to.throw(
+      /credential store \(credHelpers\)/,
+    )
+    expect(() => dockerConfigFromFile('{}', 'a.json')).to.throw('a.json holds no registry credentials')
   })
 })

@@ -22,7 +22,7 @@ import {R} from '../kube/resources.js'
 import type {KubeObject, LabelSelector, MachineConfigPool, Secret} from '../kube/types.js'
 import {waitFor} from '../kube/watch.js'
 import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
-import {registriesIn, parseDockerSecret} from '../registry/auth.js'
+import {DOCKER_CONFIG_JSON, DockerSecretError, dockerConfigFromFile, parseDockerSecret, registriesIn} from '../registry/auth.js'
 import {accessCheck} from './access.js'
 import {BUILDER_TYPES, sameSecretName} from './configmap/backend.js'
 import {redactSecret, sameSecretContent, secretView, unifiedDiff, yamlOf} from './diff.js'
@@ -32,7 +32,7 @@ import type {RegistryCheck} from './registry-check.js'
 import {type Access, type Check, objectRef, type PlanItem} from './types.js'
 import type {Prompter} from '../ui/confirm.js'
 import {askSetupInput, type WizardContext} from './wizard.js'
-import {unchangedStep} from './steps.js'
+import {replaceStep, unchangedStep} from './steps.js'
 
 const NS = MCO_NAMESPACE
 export const DEFAULT_POOL = 'layering'
@@ -49,6 +49,8 @@ export interface SetupInput {
   basePullSecret?: string
   cloneGlobalPullSecret?: boolean
   pushSecret?: string
+  /** A docker config file to create (or, with --force, update) the push secret `pushSecret` from. */
+  pushSecretFile?: string
   /** Path of a file with the pool's custom Dockerfile ("": none, and the wizard does not ask). */
   customDockerfile?: string
   builder?: BuilderKind
@@ -240,6 +242,11 @@ function missingValues(input: SetupInput, generation: LayeringBackend['generatio
 }
 
 function checkExclusive(input: SetupInput): void {
+  if (input.pushSecretFile && !input.pushSecret)
+    throw usage(
+      '--push-secret-from-file needs --push-secret NAME: the name of the secret it creates',
+      'give both, e.g. `--push-secret os-image-push --push-secret-from-file ~/.docker/config.json`',
+    )
   if (input.finalPullspec && input.imageStream)
     throw usage('--final-pullspec and --imagestream exclude each other', 'give the external registry pullspec or the ImageStream, not both')
   if (input.basePullSecret && input.cloneGlobalPullSecret)
@@ -307,34 +314,52 @@ async function planImageStream(
 function planGlobalPullSecretCopy(client: KubeClient, inv: Inventory, force: boolean): Step | undefined {
   const source = inv.globalPullSecret
   if (!source) return undefined
-  const name = GLOBAL_PULL_SECRET_COPY
-  const wanted: Secret = {apiVersion: 'v1', data: {...source.data}, kind: 'Secret', metadata: {name, namespace: NS}, type: source.type}
+  const wanted: Secret = {
+    apiVersion: 'v1',
+    data: {...source.data},
+    kind: 'Secret',
+    metadata: {name: GLOBAL_PULL_SECRET_COPY, namespace: NS},
+    type: source.type,
+  }
+  const from = `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`
+  return planSecret(client, inv, wanted, {made: `a copy of ${from}`, source: from}, force)
+}
+
+/**
+ * A docker config secret in the MCO namespace made from `origin.source` (another secret, or a file):
+ * created when missing, unchanged when it holds the same, otherwise replaced only with --force.
+ * The plan shows registries, never values.
+ */
+function planSecret(client: KubeClient, inv: Inventory, wanted: Secret, origin: {made: string; source: string}, force: boolean): Step {
+  const name = wanted.metadata.name!
   const current = inv.secrets.find((s) => s.metadata.name === name)
   const item = {kind: 'Secret', manifest: redactSecret(wanted), name, namespace: NS}
-  const from = `${OPENSHIFT_CONFIG_NAMESPACE}/${GLOBAL_PULL_SECRET}`
   if (!current) {
     return {
       access: [{group: '', namespace: NS, resource: 'secrets', verb: 'create'}],
-      item: {...item, action: 'create', summary: `create as a copy of ${from} (registries: ${registryList(source)})`},
+      item: {...item, action: 'create', summary: `create as ${origin.made} (registries: ${registryList(wanted)})`},
       async run() {
         await client.create<Secret>(R.secrets, wanted)
       },
     }
   }
 
-  if (sameSecretContent(current, wanted)) return unchangedStep({...item, summary: `already a copy of ${from}`})
-  return {
-    access: [{group: '', name, namespace: NS, resource: 'secrets', verb: 'update'}],
-    item: {
+  if (sameSecretContent(current, wanted)) return unchangedStep({...item, summary: `already ${origin.made}`})
+  return replaceStep(
+    force,
+    {
       ...item,
-      action: force ? 'update' : 'conflict',
       diff: unifiedDiff(`secret/${name}`, secretView(current), secretView(wanted, current, {markChanged: true}), [
         'in the cluster',
-        `copy of ${from}`,
+        origin.made,
       ]),
-      summary: force ? `overwrite with the current content of ${from}` : `differs from ${from} (overwritten only with --force)`,
     },
-    async run() {
+    {
+      forced: `overwrite with the current content of ${origin.source}`,
+      refused: `differs from ${origin.source} (overwritten only with --force)`,
+    },
+    [{group: '', name, namespace: NS, resource: 'secrets', verb: 'update'}],
+    async () => {
       await client.update<Secret>(
         R.secrets,
         name,
@@ -345,6 +370,37 @@ function planGlobalPullSecretCopy(client: KubeClient, inv: Inventory, force: boo
         {namespace: NS},
       )
     },
+  )
+}
+
+/** The push secret to create from a docker config file (`--push-secret-from-file`), read and checked. */
+async function pushSecretFromFile(name: string, file: string): Promise<Secret> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new MobError(`cannot read the docker config file ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
+      exitCode: ExitCode.Usage,
+      next: 'give the path of a readable docker config file with --push-secret-from-file',
+    })
+  }
+
+  try {
+    const {json} = dockerConfigFromFile(text, file)
+    return {
+      apiVersion: 'v1',
+      data: {'.dockerconfigjson': Buffer.from(json).toString('base64')},
+      kind: 'Secret',
+      metadata: {name, namespace: NS},
+      type: DOCKER_CONFIG_JSON,
+    }
+  } catch (error) {
+    if (!(error instanceof DockerSecretError)) throw error
+    throw new MobError(error.message, {
+      exitCode: ExitCode.Invalid,
+      next: `log in into a file that holds the credentials (\`podman login --authfile ${file} REGISTRY\`, or \`oc registry login --to ${file}\`) and run setup again`,
+    })
   }
 }
 
@@ -658,7 +714,14 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
     pushName = builder.metadata.name!
   }
 
-  const pushSecret = inv.secrets.find((s) => s.metadata.name === pushName)
+  let pushSecret = inv.secrets.find((s) => s.metadata.name === pushName)
+  if (input.pushSecretFile) {
+    // Written before the settings that name it, so a setup stopped midway never names a missing secret.
+    const wanted = await pushSecretFromFile(pushName, input.pushSecretFile)
+    steps.push(planSecret(client, inv, wanted, {made: `the credentials of ${input.pushSecretFile}`, source: input.pushSecretFile}, force))
+    pushSecret = wanted
+  }
+
   const builder: BuilderKind = input.builder ?? 'pod'
   const settings: BuildSettings = {
     baseImagePullSecret: pullName,

@@ -7,10 +7,10 @@
  */
 import {readFileSync} from 'node:fs'
 import {validateCustomDockerfile} from '../build/validate.js'
-import {ExitCode, MobError} from '../errors.js'
 import type {MachineConfigPool} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import {isLayered} from '../mco/pool-state.js'
+import {DockerSecretError, dockerConfigFromFile} from '../registry/auth.js'
 import {parseReference} from '../registry/reference.js'
 import type {BuilderKind, BuildSettings} from './generation.js'
 import type {Choice, Prompter} from '../ui/confirm.js'
@@ -38,6 +38,8 @@ const EXTERNAL = '\u0000external'
 const CLONE = '\u0000clone'
 const NEW_POOL = '\u0000new'
 const OTHER = '\u0000other'
+const FROM_FILE = '\u0000file'
+const SECRET_NAME = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/
 
 const stripCanonical = (name: string | undefined): string | undefined => name?.replace(/-canonical$/, '')
 
@@ -53,6 +55,27 @@ function pullspecProblem(text: string): string | true {
     return true
   } catch (error) {
     return (error as Error).message
+  }
+}
+
+/** Whether a docker config file can become the push secret: readable, with credentials (for `host`, when known). */
+function dockerConfigProblem(path: string, host: string | undefined): string | true {
+  if (!path.trim()) return 'the path of a docker config file'
+  let text: string
+  try {
+    text = readFileSync(path.trim(), 'utf8')
+  } catch (error) {
+    return `cannot read it: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`
+  }
+
+  try {
+    const {registries} = dockerConfigFromFile(text, path.trim())
+    if (host && !registries.some((r) => r === host || r.startsWith(`${host}/`)))
+      return `it has no credentials for ${host} (only ${registries.join(', ')})`
+    return true
+  } catch (error) {
+    if (error instanceof DockerSecretError) return error.message
+    throw error
   }
 }
 
@@ -206,13 +229,8 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
       }
     }
 
+    // Without a secret to pick, the question still offers to type a name or to make one from a file.
     const candidates = ctx.secrets.filter((s) => s.name !== ctx.globalPullSecretCopy || !internal)
-    if (candidates.length === 0) {
-      throw new MobError(`there is no docker config secret in ${MCO_NAMESPACE} to push the image with`, {
-        exitCode: ExitCode.NotFound,
-        next: `create one (\`oc create secret docker-registry NAME -n ${MCO_NAMESPACE} --docker-server=... --docker-username=... --docker-password=...\`) and run setup again`,
-      })
-    }
 
     const fits = (s: WizardContext['secrets'][number]): boolean =>
       Boolean(host) && s.registries.some((r) => r === host || r.startsWith(`${host}/`))
@@ -232,20 +250,47 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
       choices: [
         ...ordered.map((s) => ({name: describe(s), value: s.name})),
         {name: `another secret in ${MCO_NAMESPACE} (type its name)`, value: OTHER},
+        {name: 'a new secret from a docker config file (e.g. ~/.docker/config.json after `podman login`)', value: FROM_FILE},
       ],
       default:
-        current && ordered.some((s) => s.name === current) ? current : internal && ctx.builderSecret ? ctx.builderSecret : ordered[0].name,
+        current && ordered.some((s) => s.name === current)
+          ? current
+          : internal && ctx.builderSecret
+            ? ctx.builderSecret
+            : (ordered[0]?.name ?? FROM_FILE),
       message: 'Which secret should builds push the image with?',
     })
-    out.pushSecret =
-      choice === OTHER
-        ? (
-            await ask.input({
-              message: `Name of the push secret in ${MCO_NAMESPACE} (create it first: \`oc create secret docker-registry NAME -n ${MCO_NAMESPACE} --docker-server=... --docker-username=... --docker-password=...\`, or --from-file=.dockerconfigjson=FILE)`,
-              validate: (v) => /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(v.trim()) || 'a secret name: lower-case letters, digits, - and .',
-            })
-          ).trim()
-        : choice
+    const nameProblem = (v: string): string | true => SECRET_NAME.test(v.trim()) || 'a secret name: lower-case letters, digits, - and .'
+    if (choice === FROM_FILE) {
+      out.pushSecretFile = (
+        await ask.input({
+          message: `Path of the docker config file${host ? ` with credentials for ${host}` : ''}`,
+          validate: (v) => dockerConfigProblem(v, host),
+        })
+      ).trim()
+      const taken = new Set(ctx.secrets.map((s) => s.name))
+      out.pushSecret = (
+        await ask.input({
+          default: 'os-image-push',
+          message: `Name of the secret to create in ${MCO_NAMESPACE}`,
+          validate: (v) => {
+            const ok = nameProblem(v)
+            if (ok !== true) return ok
+            return !taken.has(v.trim()) || `${v.trim()} exists already: pick it from the list, or give another name`
+          },
+        })
+      ).trim()
+    } else {
+      out.pushSecret =
+        choice === OTHER
+          ? (
+              await ask.input({
+                message: `Name of the push secret in ${MCO_NAMESPACE} (create it first: \`oc create secret docker-registry NAME -n ${MCO_NAMESPACE} --docker-server=... --docker-username=... --docker-password=...\`, or --from-file=.dockerconfigjson=FILE)`,
+                validate: nameProblem,
+              })
+            ).trim()
+          : choice
+    }
   }
 
   // The builder.

@@ -141,3 +141,36 @@ export function credentialsOf(entry: AuthEntry): Credentials | undefined {
 
   return {password: entry.password, username: entry.username}
 }
+
+/**
+ * The registry credentials of a docker config file (`~/.docker/config.json`, podman's `auth.json`, or
+ * what `oc registry login --to` writes) as the `.dockerconfigjson` of a secret: `{"auths": {...}}` with
+ * only the entries that hold credentials. Credential stores and helpers keep theirs outside the file,
+ * so a file that only names them is refused with that reason. Never returns anything for display.
+ */
+export function dockerConfigFromFile(text: string, file: string): {json: string; registries: string[]} {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new DockerSecretError(`${file} is not a docker config file: it is not valid JSON`)
+  }
+
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new DockerSecretError(`${file} is not a docker config file: it is not a JSON object`)
+  }
+
+  const obj = parsed as Record<string, unknown>
+  const auths = (obj.auths && typeof obj.auths === 'object' ? obj.auths : {}) as AuthMap
+  const usableAuths = Object.fromEntries(Object.entries(auths).filter(([, e]) => usable(e)))
+  if (Object.keys(usableAuths).length === 0) {
+    const store = obj.credsStore || (obj.credHelpers && Object.keys(obj.credHelpers).length > 0)
+    throw new DockerSecretError(
+      store
+        ? `${file} keeps its credentials in a credential store (${obj.credsStore ? `credsStore ${String(obj.credsStore)}` : 'credHelpers'}), not in the file`
+        : `${file} holds no registry credentials (no "auths" entry with auth, username and password, or a token)`,
+    )
+  }
+
+  return {json: canonicalDockerConfig(usableAuths), registries: registriesIn(usableAuths)}
+}

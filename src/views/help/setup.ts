@@ -107,4 +107,9 @@ export const settingFlags = {
       'Secret in openshift-machine-config-operator to push the image with (default with --imagestream: the builder-dockercfg-* secret).',
     helpGroup: 'SETTINGS',
   }),
+  'push-secret-from-file': Flags.string({
+    description:
+      "Create the --push-secret secret from this docker config file (e.g. ~/.docker/config.json, podman's auth.json); with --force, update it. Its credentials are never shown.",
+    helpGroup: 'SETTINGS',
+  }),
 }
