@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {parse} from 'yaml'
 import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
 import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
@@ -199,6 +200,20 @@ describe('oc mob status: the evidence of a MachineOSConfig build, release by rel
       expect(text.stdout).to.include('Latest events of its builds, newest first:')
       expect(text.stdout).to.match(/\d+s +Normal +BuildBuilding +worker-[0-9a-f]{32} +Build worker-[0-9a-f]{32} is building/)
       expect(text.stdout).to.match(/STREAM/)
+
+      // -o wide: the stream's base image in full; -o yaml: the same document as json.
+      const wide = await statusOf(cluster, 'worker', '-o', 'wide')
+      expect(wide.writes).to.deep.equal([])
+      expect(wide.stdout).to.include(
+        `OS image stream: rhel-10 (asks for none: the default stream), base image ${cm!.data.baseOSContainerImage}`,
+      )
+      expect(wide.stdout).to.match(/building \(\d+[smh]\) attempt 2 of 4/)
+      const yaml = await statusOf(cluster, 'worker', '-o', 'yaml')
+      expect(yaml.writes).to.deep.equal([])
+      const fromYaml = parse(yaml.stdout).pools[0]
+      expect(fromYaml.osImageStream).to.deep.equal(worker.osImageStream)
+      expect(fromYaml.build.attempts).to.include({attempt: 2, of: 4})
+      expect(fromYaml.events.map((e: {reason: string}) => e.reason)).to.include('BuildBuilding')
 
       // Without a pool, no events are read; the stream is still shown.
       const all = await statusOf(cluster, '-o', 'json')

@@ -52,7 +52,7 @@ interface CacheFile {
   serverVersion: string
   groupVersions: string[]
   machineOS: boolean
-  /** Absent in caches written before it was asked. */
+  /** Absent in caches written before it was asked (such a cache is not used). */
   osImageStream?: boolean
   /** epoch ms */
   fetchedAt: number
@@ -85,6 +85,8 @@ function readCache(client: KubeClient, now = Date.now()): CacheFile | undefined 
   try {
     const c = JSON.parse(fs.readFileSync(cacheFile(client), 'utf8')) as CacheFile
     if (!Array.isArray(c.groupVersions) || typeof c.serverVersion !== 'string' || typeof c.fetchedAt !== 'number') return undefined
+    // Written before OSImageStream was asked: what the cluster serves is asked again once.
+    if (typeof c.osImageStream !== 'boolean') return undefined
     if (now - c.fetchedAt > DISCOVERY_TTL_MS || c.fetchedAt > now + 60_000) return undefined
     return c
   } catch {
