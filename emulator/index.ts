@@ -26,8 +26,8 @@ interface RestrictedIdentity {
 }
 
 export interface EmulatorOptions {
-  /** optional API groups served; all default true. machineOS = machineosconfigs/machineosbuilds (false: a 4.14-style cluster) */
-  groups?: {image?: boolean; build?: boolean; machine?: boolean; machineOS?: boolean; machineConfig?: boolean}
+  /** optional API groups served; all default true but osImageStream (5.0/4.23+, default false). machineOS = machineosconfigs/machineosbuilds (false: a 4.14-style cluster) */
+  groups?: {image?: boolean; build?: boolean; machine?: boolean; machineOS?: boolean; machineConfig?: boolean; osImageStream?: boolean}
   /** initial objects of any served kind */
   objects?: any[]
   /** path to a multi-document YAML file of initial objects (adds to `objects`) */

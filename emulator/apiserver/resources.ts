@@ -1,6 +1,6 @@
 // The kinds the emulator serves, with the facts discovery, routing, validation and tables need.
 
-type OptionalGroup = 'image' | 'build' | 'machine' | 'machineOS' | 'machineConfig'
+type OptionalGroup = 'image' | 'build' | 'machine' | 'machineOS' | 'machineConfig' | 'osImageStream'
 type GenerationRule =
   | 'none' // metadata.generation is not maintained (ConfigMap, Pod, Node in 1.27–1.32)
   | 'spec' // set to 1 on create, bumped when .spec changes
@@ -553,6 +553,23 @@ export const RESOURCES: ResourceDef[] = [
       age,
     ],
   },
+  // OSImageStream (v1 from 5.0/4.23): off unless asked for (groups.osImageStream)
+  {
+    group: 'machineconfiguration.openshift.io',
+    version: 'v1',
+    plural: 'osimagestreams',
+    singular: 'osimagestream',
+    kind: 'OSImageStream',
+    namespaced: false,
+    verbs: ALL,
+    subresources: ['status'],
+    builtin: false,
+    generation: 'content',
+    returnDeletedObject: false,
+    optional: 'osImageStream',
+    crd: 'osimagestreams.crd.yaml',
+    columns: [age],
+  },
   // ---- image.openshift.io/v1 (aggregated in OpenShift) ----
   {
     group: 'image.openshift.io',
@@ -758,6 +775,8 @@ export interface ServedGroups {
   build: boolean
   machine: boolean
   machineOS: boolean
+  /** OSImageStream (5.0/4.23+; default off) */
+  osImageStream?: boolean
   /** machineconfiguration.openshift.io as a whole (false: a cluster without the Machine Config Operator) */
   machineConfig?: boolean
 }

@@ -63,6 +63,7 @@ export const R = {
   clusteroperators: k('config.openshift.io', 'v1', 'clusteroperators', false),
   machineosconfigs: k(MCO_GROUP, 'v1', 'machineosconfigs', false),
   machineosbuilds: k(MCO_GROUP, 'v1', 'machineosbuilds', false),
+  osimagestreams: k(MCO_GROUP, 'v1', 'osimagestreams', false),
 } as const
 
 /** Builds the URL path of a collection or an object, optionally with a subresource. */

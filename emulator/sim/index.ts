@@ -18,6 +18,8 @@ import {ControllerManager} from './controller-manager.js'
 import {MachineOSController, machineOSImageBuild} from './machineos.js'
 import {scriptedImageBuild, scriptedWaitForDone} from './scripts.js'
 import {MCO_NS, OSIMAGEURL_CONFIG} from './names.js'
+import {OSImageStreamController} from './osimagestream.js'
+import {releaseFeatures} from '../generation.js'
 
 interface SimulationDelays {
   /** ContainerCreating time of every pod (default 300 ms). */
@@ -75,6 +77,12 @@ export interface SimulationOptions {
    * starts (the operator is down or degraded): builds then only happen when someone drives them.
    */
   controllers?: {operator?: boolean; nodes?: boolean; machineAPI?: boolean; machineOS?: boolean; controllerManager?: boolean}
+  /**
+   * The release of the 4.19 generation played (default '4.19'; generation.ts `releaseFeatures`): '4.22'
+   * writes the cause of a failed build, '5.0' also events on MachineOSBuilds and OSImageStreams
+   * (startCluster then serves the OSImageStream API).
+   */
+  release?: string
 }
 
 export interface Simulation {
@@ -226,7 +234,12 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
           ]
         : []),
       ...(on.machineAPI ? [new MachineAPI(client, log, {...loopOpts, machineReplaceMs: d.machineReplaceMs ?? 2000})] : []),
-      ...(on.machineOS ? [new MachineOSController(client, log, {...loopOpts, registry: mode === 'real' ? registry : opts.registry})] : []),
+      ...(on.machineOS
+        ? [new MachineOSController(client, log, {...loopOpts, registry: mode === 'real' ? registry : opts.registry, release: opts.release})]
+        : []),
+      ...(releaseFeatures(opts.release).osImageStream
+        ? [new OSImageStreamController(client, log, {...loopOpts, release: opts.release})]
+        : []),
     ]
     const started: typeof parts = []
     try {
@@ -321,7 +334,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const {startEmulator} = await import('../index.js')
   const objects = [...loadFixture(opts.fixture), ...(opts.objects ?? [])]
   // OpenShift 4.14 serves no MachineOSConfig/MachineOSBuild API (unless a test asks for it).
-  const groups = {machineOS: false, ...opts.emulator?.groups}
+  const groups = {machineOS: false, osImageStream: releaseFeatures(opts.release).osImageStream, ...opts.emulator?.groups}
   // the simulation's controller-manager collects garbage, as on a real cluster (unless it is left out)
   const garbageCollector = opts.controllers?.controllerManager === false
   const emulator = await startEmulator({objects, garbageCollector, ...opts.emulator, groups})

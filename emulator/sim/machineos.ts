@@ -24,6 +24,10 @@
 // - starting a build deletes the other MachineOSBuilds of the MachineOSConfig that did not succeed;
 // - the pool's ImageBuildDegraded condition: False (Building) when a build starts, True (BuildFailed)
 //   when it fails, False (BuildSuccess) when it succeeds;
+// - by release (opts.release, reference §12.2): from 4.22 a failed build's message carries the cause
+//   (its last failed pod's end), before only "Build Failed"; from 5.0 the builder records events on
+//   the MachineOSBuild (BuildPreparing, JobCreated, BuildBuilding, JobFailed, BuildFailed,
+//   BuildDegraded, JobCompleted, BuildCompleted, RebuildRequested; the messages are the simulation's);
 // - a deleted MachineOSBuild takes its Job, pods and labelled ephemeral objects with it, and (real
 //   mode, images in the loopback registry only) its image is deleted from the registry unless a node's
 //   currentImage/desiredImage uses it.
@@ -33,6 +37,7 @@ import type {ContainerProcess} from './kubelet.js'
 import {type Logger, Loop} from './loop.js'
 import {createMachineOSInputs, deleteMachineOSInputs} from './machineos-inputs.js'
 import {MCO_NS} from './names.js'
+import {type ReleaseFeatures, releaseFeatures} from '../generation.js'
 
 const P = 'machineconfiguration.openshift.io'
 const MOS = {builds: R.machineosbuilds, configs: R.machineosconfigs}
@@ -174,14 +179,16 @@ export class MachineOSController {
   /** The MachineOSBuilds seen at the last pass, by uid: those gone since are cleaned up after. */
   private known = new Map<string, Obj>()
   private readonly registry?: SimRegistry
+  private readonly features: ReleaseFeatures
 
   constructor(
     private readonly client: SimClient,
     private readonly log: Logger,
-    opts: {retryMs?: number; resyncMs?: number; registry?: SimRegistry} = {},
+    opts: {retryMs?: number; resyncMs?: number; registry?: SimRegistry; release?: string} = {},
   ) {
     const onError = (e: unknown) => log(`machine-os: watch: ${(e as Error).message}`)
     this.registry = opts.registry
+    this.features = releaseFeatures(opts.release)
     this.configs = new Informer(client, MOS.configs, {onError})
     this.builds = new Informer(client, MOS.builds, {onError})
     this.pools = new Informer(client, R.pools, {onError})
@@ -325,6 +332,8 @@ export class MachineOSController {
       await this.cleanBuild(old)
       await deleteMachineOSInputs(this.client, current!)
       await this.createBuild(mosc, current!, old.spec.machineConfig.name)
+      const fresh = await this.client.get(MOS.builds, undefined, current!)
+      if (fresh) await this.event(fresh, 'Normal', 'RebuildRequested', `Rebuild requested for MachineOSConfig ${mosc.metadata.name}`)
       this.log(`machine-os: rebuilding ${current} for MachineOSConfig ${mosc.metadata.name}`)
     }
 
@@ -407,6 +416,31 @@ export class MachineOSController {
     } catch (e) {
       this.log(`machine-os: could not delete image ${image}: ${(e as Error).message}`)
     }
+  }
+
+  /**
+   * 5.0+: an event on the MachineOSBuild. It is cluster-scoped, so the event goes to namespace
+   * default, as the event recorder puts those of cluster-scoped objects.
+   */
+  private async event(mosb: Obj, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    if (!this.features.buildEvents) return
+    const ts = now()
+    await this.client
+      .create(R.events, 'default', {
+        apiVersion: 'v1',
+        count: 1,
+        firstTimestamp: ts,
+        involvedObject: {apiVersion: `${P}/v1`, kind: 'MachineOSBuild', name: mosb.metadata.name, uid: mosb.metadata.uid},
+        kind: 'Event',
+        lastTimestamp: ts,
+        message,
+        metadata: {name: `${mosb.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: 'default'},
+        reason,
+        reportingComponent: 'machineosbuilder',
+        source: {component: 'machineosbuilder'},
+        type,
+      })
+      .catch((e: Error) => this.log(`machine-os: event ${reason}: ${e.message}`))
   }
 
   /** ImageBuildDegraded on the pool, with the controller's reasons and messages. */
@@ -549,8 +583,19 @@ export class MachineOSController {
     if (job) await this.syncJobStatus(job, pods)
     if (!succeeded && active.length === 0) {
       if (failed.length >= JOB_ATTEMPTS) {
-        await setStatus({buildEnd: endAfter(mosb.status?.buildStart), conditions: mosbConditions('Failed')})
-        await this.setBuildDegraded(mosb, 'Failed', `${REASONS.Failed}: ${MESSAGES.Failed}`)
+        // 4.22+: the cause (the last attempt's end) instead of the bare "Build Failed".
+        const message = this.features.failureCause ? `${MESSAGES.Failed}: ${podFailure(failed.at(-1)!)}` : MESSAGES.Failed
+        const conditions = mosbConditions('Failed').map((c) => (c.type === 'Failed' ? {...c, message} : c))
+        await setStatus({buildEnd: endAfter(mosb.status?.buildStart), conditions})
+        await this.setBuildDegraded(mosb, 'Failed', `${REASONS.Failed}: ${message}`)
+        await this.event(mosb, 'Warning', 'JobFailed', `Job ${jobName(name)} failed: ${failed.length} of ${JOB_ATTEMPTS} attempts failed`)
+        await this.event(mosb, 'Warning', 'BuildFailed', message)
+        await this.event(
+          mosb,
+          'Warning',
+          'BuildDegraded',
+          `Pool ${mosb.metadata.labels?.[`${P}/target-machine-config-pool`] ?? ''} is ImageBuildDegraded`,
+        )
         this.log(`machine-os: ${name} failed (${failed.length} failed pods)`)
         return
       }
@@ -602,6 +647,13 @@ export class MachineOSController {
           conditions: mosbConditions('Prepared'),
         })
         await this.setBuildDegraded(mosb, 'Building')
+        await this.event(
+          mosb,
+          'Normal',
+          'BuildPreparing',
+          `Build ${name} prepared for pool ${mosb.metadata.labels?.[`${P}/target-machine-config-pool`] ?? ''}`,
+        )
+        await this.event(mosb, 'Normal', 'JobCreated', `Created Job ${jobName(name)}`)
       }
 
       return
@@ -609,7 +661,10 @@ export class MachineOSController {
 
     if (!succeeded) {
       const running = active.some((p) => p.status?.phase === 'Running')
-      if ((running || failed.length > 0) && state !== 'Building') await setStatus({conditions: mosbConditions('Building')})
+      if ((running || failed.length > 0) && state !== 'Building') {
+        await setStatus({conditions: mosbConditions('Building')})
+        await this.event(mosb, 'Normal', 'BuildBuilding', `Build ${name} is building`)
+      }
       return
     }
 
@@ -625,6 +680,8 @@ export class MachineOSController {
       'status',
     )
     await this.setBuildDegraded(mosb, 'Succeeded')
+    await this.event(mosb, 'Normal', 'JobCompleted', `Job ${jobName(name)} completed`)
+    await this.event(mosb, 'Normal', 'BuildCompleted', `Build ${name} completed: ${image}`)
     // The controller deletes the Job, and with it every pod of it.
     for (const pod of pods) {
       try {
@@ -639,6 +696,14 @@ export class MachineOSController {
     this.created.delete(mosb.metadata.uid)
     this.log(`machine-os: ${name} succeeded: ${image}`)
   }
+}
+
+/** Why a pod of a build's Job failed: its image-build container's end, or the pod's reason (an eviction). */
+function podFailure(pod: Obj): string {
+  const c = (pod.status?.containerStatuses ?? []).find((x: Obj) => x.state?.terminated && x.state.terminated.exitCode !== 0)
+  const t = c?.state?.terminated
+  if (t) return `pod ${pod.metadata.name}: container ${c.name} exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}`
+  return `pod ${pod.metadata.name}: ${pod.status?.message || pod.status?.reason || 'failed'}`
 }
 
 /** The pods of the controller's Jobs: build-<mosb>-<5 hex>. */

@@ -1,7 +1,7 @@
 /** What `oc mob status` shows: the cluster, the pools table, a pool's nodes and image history, the problems. */
 import type {ChalkInstance} from 'chalk'
 import {age} from '../lib/mco/pool-state.js'
-import type {HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status/index.js'
+import type {BuildEvent, HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status/index.js'
 import {compactImage, table} from '../lib/ui/output.js'
 
 /** The line above each block of --watch (with the hint on a terminal that is redrawn). */
@@ -65,11 +65,16 @@ export function statusText(s: StatusResult, c: ChalkInstance, opts: {wide?: bool
         get: (p) =>
           p.build.state === 'none'
             ? ''
-            : p.build.state + (p.build.hung ? ' (hung)' : '') + (p.build.since ? ` (${age(p.build.since)})` : ''),
+            : p.build.state +
+              (p.build.hung ? ' (hung)' : '') +
+              (p.build.since ? ` (${age(p.build.since)})` : '') +
+              (p.build.attempts ? ` ${attemptText(p.build.attempts)}` : ''),
         header: 'BUILD',
         paint: buildPaint,
       },
       {get: (p) => p.renderedConfig ?? '', header: 'RENDERED CONFIG'},
+      // 5.0/4.23+: the OS stream, where the cluster serves them.
+      ...(s.pools.some((p) => p.osImageStream) ? [{get: (p: PoolStatus) => streamName(p) ?? '', header: 'STREAM'}] : []),
       {get: (p) => img(p.image), header: 'IMAGE'},
       {get: (p) => p.imageMatchesConfig ?? '', header: 'MATCHES', paint: (t, p) => (p.imageMatchesConfig === 'no' ? c.yellow(t) : t)},
       {get: (p) => `${p.nodes.updated}/${p.nodes.total}`, header: 'UPDATED'},
@@ -83,6 +88,7 @@ export function statusText(s: StatusResult, c: ChalkInstance, opts: {wide?: bool
     const p = s.pools[0]
     if (p.image)
       lines.push('', `Image: ${p.image}`, `  built from ${p.renderedConfig ?? '-'}: ${p.imageMatchesConfig} (${p.imageEvidence})`)
+    lines.push(...buildLines(p, c), ...streamLines(p, img), ...eventLines(p, c))
     lines.push(
       '',
       s.nodes.length === 0
@@ -140,6 +146,58 @@ export function statusText(s: StatusResult, c: ChalkInstance, opts: {wide?: bool
   }
 
   return lines.join('\n')
+}
+
+/** `attempt 2 of 4`: the Job's pods so far. */
+export const attemptText = (a: NonNullable<PoolStatus['build']['attempts']>): string => `attempt ${a.attempt} of ${a.of}`
+
+/** `status POOL`: the MachineOSBuild under way or failed, its cause and each failed attempt. */
+function buildLines(p: PoolStatus, c: ChalkInstance): string[] {
+  const b = p.build
+  if (b.object?.kind !== 'MachineOSBuild' || (b.state !== 'failed' && !b.attempts)) return []
+  const out = ['', `Build: MachineOSBuild ${b.object.name} ${b.state}${b.attempts ? ` (${attemptText(b.attempts)})` : ''}`]
+  if (b.state === 'failed') {
+    out.push(
+      b.cause
+        ? `  cause: ${c.red(b.cause)}`
+        : `  cause: not recorded (the MachineOSBuild says only "Build Failed"): read it in the build log, \`oc mob logs ${p.name}\``,
+    )
+  }
+
+  for (const [i, f] of (b.attempts?.failed ?? []).entries()) out.push(`  failed attempt ${i + 1}: pod ${f.pod}: ${f.reason}`)
+  return out
+}
+
+const streamName = (p: PoolStatus): string | null => {
+  const st = p.osImageStream
+  if (!st) return null
+  const name = st.current ?? st.requested
+  if (!name) return 'default'
+  return st.requested && st.current && st.requested !== st.current ? `${st.current} -> ${st.requested}` : name
+}
+
+/** `status POOL`, 5.0/4.23+: the pool's OS stream and its base image. */
+function streamLines(p: PoolStatus, img: (ref: string | null | undefined) => string): string[] {
+  const st = p.osImageStream
+  if (!st) return []
+  const asked = st.requested ? `asks for ${st.requested}` : 'asks for none: the default stream'
+  return ['', `OS image stream: ${st.current ?? '(not reported yet)'} (${asked})${st.osImage ? `, base image ${img(st.osImage)}` : ''}`]
+}
+
+/** `status POOL`, 5.0+: the latest events of the pool's MachineOSBuilds. */
+function eventLines(p: PoolStatus, c: ChalkInstance): string[] {
+  if (!p.events || p.events.length === 0) return []
+  return [
+    '',
+    `Latest events of its builds, newest first:`,
+    table<BuildEvent>(p.events, [
+      {get: (e) => (e.time ? age(e.time) : ''), header: 'AGE'},
+      {get: (e) => e.type, header: 'TYPE', paint: (t, e) => (e.type === 'Warning' ? c.yellow(t) : t)},
+      {get: (e) => e.reason, header: 'REASON'},
+      {get: (e) => e.build, header: 'MACHINEOSBUILD'},
+      {get: (e) => e.message + (e.count > 1 ? ` (x${e.count})` : ''), header: 'MESSAGE'},
+    ]),
+  ]
 }
 
 function problemLines(p: Problem, c: ChalkInstance): string[] {

@@ -60,6 +60,26 @@ describe('discovery cache', function () {
     expect(paths()).to.include('/apis')
   })
 
+  it('tells whether OSImageStream is served, and asks again when a cached answer predates the question', async () => {
+    const found = await discover(client())
+    expect(found.osImageStream).to.equal(false)
+    const saved = JSON.parse(fs.readFileSync(file(), 'utf8')) as Record<string, unknown>
+    expect(saved.osImageStream).to.equal(false)
+    const {osImageStream: _, ...older} = saved
+    fs.writeFileSync(file(), JSON.stringify(older))
+    emu.resetRequests()
+    await discover(client())
+    expect(paths()).to.include('/apis/machineconfiguration.openshift.io/v1')
+
+    const served = await startEmulator({groups: {machineOS: true, osImageStream: true}})
+    try {
+      const c = new KubeClient(loadKubeconfig({kubeconfig: served.kubeconfig}))
+      expect(await discover(c)).to.deep.include({machineOS: true, osImageStream: true})
+    } finally {
+      await served.close()
+    }
+  })
+
   it('asks again after six hours, and when a resource type is no longer served', async () => {
     await discover(client())
     const saved = JSON.parse(fs.readFileSync(file(), 'utf8')) as Record<string, unknown>

@@ -342,6 +342,9 @@ describe('oc mob status: every build state (end to end)', function () {
       'updating',
       'optIn',
       'machineOSConfig',
+      // Added later, for a labelled pool only (4.14/4.15): after the earlier keys.
+      'orphanedConfigMaps',
+      'buildConditionsLost',
     ])
     const withPool = JSON.parse((await run(['status', 'degraded', '--kubeconfig', emu.kubeconfig, '-o', 'json'])).stdout)
     expect(Object.keys(withPool)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'nodes', 'buildConfig', 'problems'])

@@ -10,7 +10,9 @@ import type {MachineConfigPool, Node} from '../kube/types.js'
 import type {LayeringBackend, SettingsDryRun} from '../layering/generation.js'
 import type {DoctorCheck} from './types.js'
 
-export type PoolWithStream = MachineConfigPool & {spec?: {osImageStream?: {name?: string}}; status?: {osImageStream?: {name?: string}}}
+import type {PoolWithStream} from '../mco/os-image-stream.js'
+
+export type {PoolWithStream} from '../mco/os-image-stream.js'
 type NodeInfo = Node & {status?: {nodeInfo?: {architecture?: string; osImage?: string}}}
 
 /** Nodes the pool's nodeSelector (matchLabels) selects. */

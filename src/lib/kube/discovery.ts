@@ -23,6 +23,8 @@ export interface Discovery {
   machineConfig: boolean
   /** MachineOSConfig / MachineOSBuild (the newer layering API). */
   machineOS: boolean
+  /** OSImageStream in machineconfiguration.openshift.io/v1 (5.0/4.23+): the OS streams pools choose from. */
+  osImageStream: boolean
   /** image.openshift.io/v1 (ImageStreams: the internal registry). */
   image: boolean
   /** build.openshift.io/v1 (OpenShift Builds: the image-builder backend). */
@@ -50,6 +52,8 @@ interface CacheFile {
   serverVersion: string
   groupVersions: string[]
   machineOS: boolean
+  /** Absent in caches written before it was asked (such a cache is not used). */
+  osImageStream?: boolean
   /** epoch ms */
   fetchedAt: number
 }
@@ -81,6 +85,8 @@ function readCache(client: KubeClient, now = Date.now()): CacheFile | undefined 
   try {
     const c = JSON.parse(fs.readFileSync(cacheFile(client), 'utf8')) as CacheFile
     if (!Array.isArray(c.groupVersions) || typeof c.serverVersion !== 'string' || typeof c.fetchedAt !== 'number') return undefined
+    // Written before OSImageStream was asked: what the cluster serves is asked again once.
+    if (typeof c.osImageStream !== 'boolean') return undefined
     if (now - c.fetchedAt > DISCOVERY_TTL_MS || c.fetchedAt > now + 60_000) return undefined
     return c
   } catch {
@@ -111,7 +117,7 @@ export function forgetDiscovery(client: KubeClient): void {
   }
 }
 
-function fromGroupVersions(gvs: Set<string>, machineOS: boolean): Discovery {
+function fromGroupVersions(gvs: Set<string>, machineOS: boolean, osImageStream = false): Discovery {
   const machineConfig = gvs.has(`${MCO_GROUP}/v1`)
   return {
     build: gvs.has('build.openshift.io/v1'),
@@ -121,6 +127,7 @@ function fromGroupVersions(gvs: Set<string>, machineOS: boolean): Discovery {
     machine: gvs.has('machine.openshift.io/v1beta1'),
     machineConfig,
     machineOS: machineConfig && machineOS,
+    osImageStream: machineConfig && osImageStream,
   }
 }
 
@@ -138,11 +145,12 @@ async function fromServer(client: KubeClient): Promise<Discovery> {
   const gvs = new Set<string>()
   for (const g of list.groups ?? []) for (const v of g.versions ?? []) gvs.add(v.groupVersion)
   const machineOS = (resources.resources ?? []).some((r) => r.name === 'machineosconfigs')
+  const osImageStream = (resources.resources ?? []).some((r) => r.name === 'osimagestreams')
   if (version?.gitVersion) {
-    writeCache(client, {fetchedAt: Date.now(), groupVersions: [...gvs], machineOS, serverVersion: version.gitVersion})
+    writeCache(client, {fetchedAt: Date.now(), groupVersions: [...gvs], machineOS, osImageStream, serverVersion: version.gitVersion})
   }
 
-  return fromGroupVersions(gvs, machineOS)
+  return fromGroupVersions(gvs, machineOS, osImageStream)
 }
 
 function watchForGoneResources(client: KubeClient): void {
@@ -171,7 +179,7 @@ function start(client: KubeClient): Entry {
   }
 
   watchForGoneResources(client)
-  const found = Promise.resolve(fromGroupVersions(new Set(cached.groupVersions), cached.machineOS))
+  const found = Promise.resolve(fromGroupVersions(new Set(cached.groupVersions), cached.machineOS, cached.osImageStream))
   const verified = client.request<VersionInfo>({method: 'GET', path: '/version'}).then(
     (v) => {
       if (!v?.gitVersion || v.gitVersion === cached.serverVersion) return true

@@ -46,6 +46,7 @@ export const R = {
   machines: res('machine.openshift.io', 'v1beta1', 'machines', 'Machine', true, false, true),
   namespaces: res('', 'v1', 'namespaces', 'Namespace', false, true, true),
   nodes: res('', 'v1', 'nodes', 'Node', false, true, true),
+  osImageStreams: res(MCO_GROUP, 'v1', 'osimagestreams', 'OSImageStream', false, false, true),
   pods: res('', 'v1', 'pods', 'Pod', true, true, true),
   secrets: res('', 'v1', 'secrets', 'Secret', true, true, false),
   selfSubjectAccessReviews: res('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, true, false),

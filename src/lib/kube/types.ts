@@ -195,3 +195,16 @@ export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
   object: T
 }
+
+/** A core/v1 Event, as far as oc-mob reads one. */
+export interface KubeEvent extends KubeObject {
+  type?: string
+  reason?: string
+  message?: string
+  count?: number
+  firstTimestamp?: string
+  lastTimestamp?: string
+  eventTime?: string
+  series?: {count?: number; lastObservedTime?: string}
+  involvedObject?: {kind?: string; name?: string; namespace?: string; uid?: string}
+}

@@ -5,16 +5,27 @@
 import type {Stall} from '../build/stall.js'
 import type {BuildObjectInfo} from '../cluster/build-objects.js'
 import {type HistoryEntry, type Observation, teaches} from '../cluster/history.js'
-import type {MachineConfigPool} from '../kube/types.js'
+import type {KubeEvent, MachineConfigPool} from '../kube/types.js'
 import {configMapPoolView, configMapProblems, configMapStall} from './configmap/pool-status.js'
 import {machineOSObservations} from './machine-os/history.js'
-import {machineOSPoolProblems, machineOSPoolView, machineOSStall} from './machine-os/pool-status.js'
-import type {BuildPods, BuildProblem, PoolContext, PoolView, ViewedPool} from './pool-view.js'
+import {machineOSBuildEvents, machineOSPoolProblems, machineOSPoolView, machineOSStall} from './machine-os/pool-status.js'
+import type {BuildEvent, BuildPods, BuildProblem, PoolContext, PoolView, ViewedPool} from './pool-view.js'
 
-export type {BuildPods, BuildProblem, ImageMatch, MachineOSConfigView, PoolBuild, PoolContext, PoolView} from './pool-view.js'
+export type {
+  BuildEvent,
+  BuildPods,
+  BuildProblem,
+  ConditionView,
+  ImageMatch,
+  MachineOSConfigView,
+  OSImageStreamView,
+  PoolBuild,
+  PoolContext,
+  PoolView,
+} from './pool-view.js'
 
 export function poolView(p: MachineConfigPool, ctx: PoolContext): PoolView {
-  return ctx.mosc ? machineOSPoolView(p, ctx.mosc, ctx.mosbs) : configMapPoolView(p, ctx)
+  return ctx.mosc ? machineOSPoolView(p, ctx.mosc, ctx.mosbs, ctx.jobPods) : configMapPoolView(p, ctx)
 }
 
 /** Whether the pool's current build makes no progress. */
@@ -37,4 +48,10 @@ export function buildProblems(p: ViewedPool, objects: BuildObjectInfo[], failedF
  */
 export function historyObservations(pool: string, history: HistoryEntry[], ctx: Pick<PoolContext, 'mosbs' | 'mosc'>): Observation[] {
   return ctx.mosc ? machineOSObservations(pool, ctx.mosc, ctx.mosbs).filter((o) => teaches(history, o)) : []
+}
+
+/** 5.0+: the latest events about the pool's builds (MachineOSBuilds), newest first; none for a pool without a MachineOSConfig. */
+export function poolBuildEvents(p: ViewedPool, events: KubeEvent[]): BuildEvent[] {
+  const mosc = p.machineOSConfig
+  return mosc ? machineOSBuildEvents(mosc.name, mosc.builds, events) : []
 }

@@ -1,7 +1,7 @@
 import type {KubeClient} from '../kube/client.js'
 import {discover, discoveryVerified} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
-import type {Build, Condition, ConfigMap, Deployment, KubeObject, MachineConfigPool, Node, Pod, Secret} from '../kube/types.js'
+import type {Build, Condition, ConfigMap, Deployment, KubeEvent, KubeObject, MachineConfigPool, Node, Pod, Secret} from '../kube/types.js'
 import type {WatchOptions} from '../kube/watch.js'
 import {deadline} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
@@ -16,14 +16,19 @@ import {
 import {condition, isLayered, nodeMcoState, nodeReady, poolOfNode, renderedConfig} from '../mco/pool-state.js'
 import {recognizeStall, type Stall} from '../build/stall.js'
 import {machineOSConfigOf, type MachineOSBuild, type MachineOSConfig} from '../mco/machine-os.js'
+import {OS_IMAGE_STREAM_SINGLETON, type OSImageStream, poolOSImageStream} from '../mco/os-image-stream.js'
 import {HISTORY_CONFIGMAP, type HistoryEntry, type Observation, parseHistoryConfigMap, recordObserved} from '../cluster/history.js'
 import {type Backend, type BuildObjectInfo, backendOf, buildObjectsByPool} from '../cluster/build-objects.js'
 import {poolNotFound, requireMachineConfigApi} from '../cluster/pools.js'
 import {selectorString} from '../rollout/nodes.js'
 import {
+  type BuildEvent,
   buildProblems,
+  type ConditionView,
   historyObservations,
   type ImageMatch,
+  type OSImageStreamView,
+  poolBuildEvents,
   type MachineOSConfigView,
   type PoolBuild,
   type PoolContext,
@@ -33,7 +38,7 @@ import {
 import {pushSecretOf} from '../layering/push-secret.js'
 import {pushTokenProblems} from './push-token.js'
 
-export type {ImageMatch} from '../layering/pool-status.js'
+export type {BuildEvent, ImageMatch} from '../layering/pool-status.js'
 export interface PoolStatus {
   name: string
   /** Opted into on-cluster builds (the layering-enabled label, or a MachineOSConfig on 4.18+). */
@@ -62,6 +67,16 @@ export interface PoolStatus {
   updated: boolean
   updating: boolean
   degraded: boolean
+  /** 4.20+, a MachineOSConfig pool: its ImageBuildDegraded condition when True, else null. */
+  imageBuildDegraded?: ConditionView | null
+  /** 4.14/4.15, a labelled pool: build ConfigMaps of its rendered config that no build pod or Build goes with. */
+  orphanedConfigMaps?: string[]
+  /** 4.14/4.15, a labelled pool: it has an image but none of its Build* conditions. */
+  buildConditionsLost?: boolean
+  /** 5.0/4.23+ (where OSImageStream is served): the pool's OS stream and that stream's base image. */
+  osImageStream?: OSImageStreamView
+  /** `status POOL`, 5.0+: the latest events about the pool's MachineOSBuilds, newest first. */
+  events?: BuildEvent[]
 }
 
 export interface NodeStatus {
@@ -147,13 +162,15 @@ export interface ClusterOperator extends KubeObject {
 export interface StatusSnapshot {
   context: string
   server: string
-  apis: {build: boolean; config: boolean; machineOS: boolean}
+  apis: {build: boolean; config: boolean; machineOS: boolean; osImageStream?: boolean}
   pools: MachineConfigPool[]
   deployments: Deployment[]
   builderPods: Pod[]
   /** 4.18+: the pods of the machine-os-builder's Jobs (labelled job-name; only read where MachineOSBuilds are served). */
   jobPods?: Pod[]
   buildPods: Pod[]
+  /** 4.14/4.15: the ConfigMaps carrying the build label (mc-<R>, dockerfile-<R>). */
+  buildConfigMaps?: ConfigMap[]
   builds: Build[]
   buildConfig?: ConfigMap
   history?: ConfigMap
@@ -163,6 +180,10 @@ export interface StatusSnapshot {
   /** Only read when the cluster serves the MachineOSConfig API. */
   machineOSConfigs: MachineOSConfig[]
   machineOSBuilds: MachineOSBuild[]
+  /** With a pool, where MachineOSBuilds are served: the events about MachineOSBuilds (5.0+ record them). */
+  events?: KubeEvent[]
+  /** Where OSImageStream is served: the `cluster` singleton. */
+  osImageStream?: OSImageStream
   /** The push secrets of the pools shown, read by name apart from the lists (none when they may not be read). */
   pushSecrets?: Secret[]
 }
@@ -193,13 +214,13 @@ function buildConfigStatus(cm: ConfigMap | undefined): BuildConfigStatus {
   }
 }
 
-function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
+function poolStatus(p: MachineConfigPool, ctx: PoolContext, stream?: {cluster: OSImageStream | undefined}): PoolStatus {
   const view = poolView(p, ctx)
   const flag = (t: string): boolean => condition(p, t)?.status === 'True'
   const total = p.status?.machineCount ?? 0
   const updated = p.status?.updatedMachineCount ?? 0
   const degraded = p.status?.degradedMachineCount ?? 0
-  return {
+  const out = {
     build: view.build,
     builder: view.builder,
     currentConfig: n(p.status?.configuration?.name),
@@ -225,7 +246,13 @@ function poolStatus(p: MachineConfigPool, ctx: PoolContext): PoolStatus {
     // Added later: after the documented keys, so that their order stays as it was.
     optIn: view.optIn,
     machineOSConfig: view.machineOSConfig,
-  }
+  } as PoolStatus
+  // Each only where it applies: the JSON of other pools stays as it was.
+  if (view.imageBuildDegraded !== undefined) out.imageBuildDegraded = view.imageBuildDegraded
+  if (view.orphanedConfigMaps !== undefined) out.orphanedConfigMaps = view.orphanedConfigMaps
+  if (view.buildConditionsLost !== undefined) out.buildConditionsLost = view.buildConditionsLost
+  if (stream) out.osImageStream = poolOSImageStream(p, stream.cluster)
+  return out
 }
 
 function nodeStatus(node: Node, pools: MachineConfigPool[]): NodeStatus {
@@ -429,15 +456,25 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   const layeredNames = sorted.filter((p) => isLayered(p) || mosc(p)).map((p) => p.metadata.name!)
   const wanted = opts.pool ? sorted.filter((p) => p.metadata.name === opts.pool) : sorted
   if (opts.pool && wanted.length === 0) throw poolNotFound(opts.pool, sorted)
+  const now = opts.now ?? Date.now()
+  const stream = snap.apis.osImageStream ? {cluster: snap.osImageStream} : undefined
   const pools = wanted.map((p) =>
-    poolStatus(p, {
-      backend: buildConfig.backend,
-      history: histories[p.metadata.name!] ?? [],
-      mosbs: snap.machineOSBuilds,
-      mosc: mosc(p),
-      objects: objects.get(p.metadata.name!) ?? [],
-    }),
+    poolStatus(
+      p,
+      {
+        backend: buildConfig.backend,
+        buildConfigMaps: snap.buildConfigMaps,
+        history: histories[p.metadata.name!] ?? [],
+        jobPods: snap.jobPods,
+        mosbs: snap.machineOSBuilds,
+        mosc: mosc(p),
+        now,
+        objects: objects.get(p.metadata.name!) ?? [],
+      },
+      stream,
+    ),
   )
+  if (opts.pool && snap.events) for (const p of pools) if (p.machineOSConfig) p.events = poolBuildEvents(p, snap.events)
   const builder = builderStatus(snap, layeredNames.length > 0)
 
   let nodes: NodeStatus[] | undefined
@@ -448,7 +485,6 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
       .sort((a, b) => a.name.localeCompare(b.name))
   }
 
-  const now = opts.now ?? Date.now()
   const problems: Problem[] = [
     ...builderProblems(builder, layeredNames, labelled, buildConfig, recognizeStall({builderPods: snap.builderPods, now})),
   ]
@@ -523,6 +559,7 @@ function sources(
     {key: 'deployments', opts: {fieldSelector: `metadata.name=${MACHINE_OS_BUILDER}`, namespace: NS}, r: R.deployments},
     {key: 'builderPods', opts: {labelSelector: MACHINE_OS_BUILDER_SELECTOR, namespace: NS}, r: R.pods},
     {key: 'buildPods', opts: {labelSelector: BUILD_LABELS.buildPod, namespace: NS}, r: R.pods},
+    {key: 'buildConfigMaps', opts: {labelSelector: BUILD_LABELS.buildPod, namespace: NS}, r: R.configMaps},
     {key: 'buildConfig', opts: {fieldSelector: `metadata.name=${ON_CLUSTER_BUILD_CONFIG}`, namespace: NS}, r: R.configMaps},
     {key: 'history', opts: {fieldSelector: `metadata.name=${HISTORY_CONFIGMAP}`, namespace: NS}, r: R.configMaps},
   ]
@@ -533,6 +570,12 @@ function sources(
       {key: 'machineOSBuilds', opts: {}, r: R.machineOSBuilds},
       {key: 'jobPods', opts: {labelSelector: 'job-name', namespace: NS}, r: R.pods},
     )
+    // A pool's build events only for `status POOL`: one list, every namespace (those of a cluster-scoped object land in default).
+    if (pool) list.push({key: 'events', opts: {fieldSelector: 'involvedObject.kind=MachineOSBuild'}, r: R.events})
+  }
+
+  if (apis.osImageStream) {
+    list.push({key: 'osImageStream', opts: {fieldSelector: `metadata.name=${OS_IMAGE_STREAM_SINGLETON}`}, r: R.osImageStreams})
   }
 
   if (apis.config) list.push({key: 'clusterOperator', opts: {fieldSelector: 'metadata.name=machine-config'}, r: R.clusterOperators})
@@ -540,7 +583,7 @@ function sources(
   return list
 }
 
-const SINGLE: ReadonlySet<keyof StatusSnapshot> = new Set(['buildConfig', 'clusterOperator', 'history'])
+const SINGLE: ReadonlySet<keyof StatusSnapshot> = new Set(['buildConfig', 'clusterOperator', 'history', 'osImageStream'])
 
 function emptySnapshot(client: KubeClient, apis: StatusSnapshot['apis'], pool: string | undefined): StatusSnapshot {
   return {
@@ -566,7 +609,7 @@ function assign(snap: StatusSnapshot, key: keyof StatusSnapshot, items: KubeObje
 async function apisOf(client: KubeClient): Promise<StatusSnapshot['apis']> {
   await requireMachineConfigApi(client)
   const d = await discover(client)
-  return {build: d.build, config: d.config, machineOS: d.machineOS}
+  return {build: d.build, config: d.config, machineOS: d.machineOS, osImageStream: d.osImageStream}
 }
 
 /** The selector of a pool's nodes by the usual convention, guessed before the pool is read: `node-role.kubernetes.io/<pool>=`. */
@@ -581,10 +624,18 @@ const usualNodeSelector = (pool: string): string => `node-role.kubernetes.io/${p
  */
 export async function collectStatus(client: KubeClient, opts: StatusOptions = {}): Promise<StatusSnapshot> {
   const apis = await apisOf(client)
-  const src = sources(apis, undefined)
+  const src = sources(apis, opts.pool)
   const guess = opts.pool ? usualNodeSelector(opts.pool) : undefined
   const [lists, nodes, current] = await Promise.all([
-    settleInOrder(src.map((s) => client.list<KubeObject>(s.r, {...s.opts, signal: opts.signal}))),
+    settleInOrder(
+      src
+        .filter((s) => s.key !== 'nodes')
+        .map((s) => {
+          const read = client.list<KubeObject>(s.r, {...s.opts, signal: opts.signal})
+          // Events only add to the picture: without the right to list them, status still answers.
+          return s.key === 'events' ? read.catch(() => ({items: [] as KubeObject[], metadata: {}})) : read
+        }),
+    ),
     guess === undefined
       ? undefined
       : client.list<Node>(R.nodes, {labelSelector: guess, signal: opts.signal}).catch((error: unknown) => error as Error),
@@ -593,7 +644,7 @@ export async function collectStatus(client: KubeClient, opts: StatusOptions = {}
   // The cached discovery was for another server version: read again with what the server serves now.
   if (!current) return collectStatus(client, opts)
   const snap = emptySnapshot(client, apis, opts.pool)
-  for (const [i, s] of src.entries()) assign(snap, s.key, lists[i].items)
+  for (const [i, s] of src.filter((x) => x.key !== 'nodes').entries()) assign(snap, s.key, lists[i].items)
   if (opts.pool) {
     if (nodes instanceof Error) throw nodes
     const pool = snap.pools.find((p) => p.metadata.name === opts.pool)

@@ -13,7 +13,16 @@ and every problem found, each with the next step.
 
 On OpenShift 4.18+, a pool with a MachineOSConfig is shown as opted in by it ("yes (MOSC)"), built
 by a Job: its build is the MachineOSBuild of its rendered config, its image the one the
-MachineOSConfig reports as current, which matches the config when that build made it.
+MachineOSConfig reports as current, which matches the config when that build made it. A build under
+way or failed shows its Job's attempt ("attempt 2 of 4") and why earlier attempts failed; a failed one
+its cause as the MachineOSBuild records it (4.22+; before, only "Build Failed": then the build log
+holds it); the pool's ImageBuildDegraded (4.20+) is a problem; where the cluster serves OSImageStream
+(4.23/5.0+), the pool's OS stream and its base image; with a pool name, the latest events of its
+builds (5.0+).
+
+On 4.14/4.15, a build interrupted midway can leave the mc-/dockerfile- ConfigMaps of the pool's
+rendered config without a build pod, or clear the pool's Build* conditions while its image stays:
+both are problems, with the cleanup and build that fix them.
 
 With a pool name, adds a row per node with its desired and current config and image and its
 machine-config daemon state; --history lists the pool's image history (the entries

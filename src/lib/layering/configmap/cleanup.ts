@@ -40,6 +40,22 @@ function causedByBuild(c: {reason?: string; message?: string} | undefined): bool
   )
 }
 
+/**
+ * An object carrying the operator's build labels: the pool and rendered config they name, and its role
+ * when its name is one a build of that config uses (undefined: a look-alike). Undefined when the labels
+ * do not name both.
+ */
+export function recognizeBuildObject(
+  o: Labelled,
+  kind: 'Build' | 'ConfigMap' | 'Pod',
+): {pool: string; renderedConfig: string; role: CleanupRole | undefined} | undefined {
+  const l = o.metadata.labels ?? {}
+  const pool = l[BUILD_LABELS.targetPool]
+  const r = l[BUILD_LABELS.desiredConfig]
+  if (!Object.hasOwn(l, BUILD_LABELS.buildPod) || !pool || !r) return undefined
+  return {pool, renderedConfig: r, role: roleOf(kind, o.metadata.name!, r)}
+}
+
 function roleOf(kind: 'Build' | 'ConfigMap' | 'Pod', name: string, rendered: string): CleanupRole | undefined {
   const names = buildNames(rendered)
   if (kind === 'Pod') return name === names.build ? 'build-pod' : undefined
@@ -97,11 +113,9 @@ export async function planConfigMapCleanup(client: KubeClient, opts: PlanOptions
   }
 
   const consider = (o: Labelled, kind: 'Build' | 'ConfigMap' | 'Pod'): void => {
-    const l = o.metadata.labels ?? {}
-    const pool = l[BUILD_LABELS.targetPool]
-    const r = l[BUILD_LABELS.desiredConfig]
     const name = o.metadata.name!
-    if (!pool || !r) {
+    const recognized = recognizeBuildObject(o, kind)
+    if (!recognized) {
       if (opts.all)
         kept.push({
           kind,
@@ -111,10 +125,10 @@ export async function planConfigMapCleanup(client: KubeClient, opts: PlanOptions
       return
     }
 
+    const {pool, renderedConfig: r, role} = recognized
     const info = kind === 'ConfigMap' ? undefined : describeBuildObject(o as Build | Pod, kind)
-    if (info && roleOf(kind, name, r)) allBuilds.push({info, pool})
+    if (info && role) allBuilds.push({info, pool})
     if (!inScope(pool)) return
-    const role = roleOf(kind, name, r)
     if (!role) {
       kept.push({kind, name, reason: `carries the build labels of pool ${pool} but its name is not one a build of ${r} uses`})
       return

@@ -3,11 +3,50 @@ import {DEFAULT_STALL_GRACE_MS, recognizeStall, type Stall} from '../../build/st
 import type {BuildObjectInfo} from '../../cluster/build-objects.js'
 import {digestOf, type HistoryEntry} from '../../cluster/history.js'
 import type {ConfigMap, MachineConfigPool} from '../../kube/types.js'
-import {BUILD_CONFIG_KEYS, buildNames} from '../../mco/constants.js'
-import {isLayered, poolBuild, poolImage, renderedConfig} from '../../mco/pool-state.js'
+import {BUILD_CONDITIONS, BUILD_CONFIG_KEYS, buildNames} from '../../mco/constants.js'
+import {condition, isLayered, poolBuild, poolImage, renderedConfig} from '../../mco/pool-state.js'
 import type {BuildPods, BuildProblem, ImageMatch, PoolBuild, PoolContext, PoolView, ViewedPool} from '../pool-view.js'
+import {recognizeBuildObject} from './cleanup.js'
 
 const n = <T>(v: T | undefined): T | null => v ?? null
+
+/**
+ * The pool's `mc-<R>`/`dockerfile-<R>` ConfigMaps of its rendered config R (recognised as cleanup
+ * recognises them: the operator's three build labels and the names a build of R uses) that no build
+ * pod or Build goes with: an interrupted build left them, and the next build of R fails on them. Those
+ * younger than `graceMs` are left out: the operator creates them just before the build object.
+ */
+export function orphanedBuildConfigMaps(
+  pool: string,
+  rendered: string | undefined,
+  configMaps: ConfigMap[],
+  objects: BuildObjectInfo[],
+  now: number,
+  graceMs = DEFAULT_STALL_GRACE_MS,
+): string[] {
+  if (!rendered || objects.some((o) => o.renderedConfig === rendered)) return []
+  return configMaps
+    .filter((cm) => {
+      const r = recognizeBuildObject(cm, 'ConfigMap')
+      if (!r || r.pool !== pool || r.renderedConfig !== rendered) return false
+      if (r.role !== 'machineconfig' && r.role !== 'dockerfile') return false
+      const created = Date.parse(cm.metadata.creationTimestamp ?? '')
+      return !cm.metadata.deletionTimestamp && (Number.isNaN(created) || now - created >= graceMs)
+    })
+    .map((cm) => cm.metadata.name!)
+    .sort()
+}
+
+/**
+ * A layered pool with an image but none of the Build* conditions (an interrupted build or a hand edit
+ * cleared them), and no build of its rendered config under way: the node controller rolls the image
+ * out only while BuildSuccess is True, and the builder starts no build while the image annotation is set.
+ */
+export function buildConditionsLost(p: MachineConfigPool, current: BuildObjectInfo | undefined): boolean {
+  if (!isLayered(p) || !poolImage(p)) return false
+  if (current && !current.terminating && current.state !== 'succeeded') return false
+  return BUILD_CONDITIONS.every((t) => condition(p, t) === undefined)
+}
 
 /**
  * Whether the pool's image was built from its current rendered config: from oc-mob's history and
@@ -92,7 +131,7 @@ export function configMapPoolView(p: MachineConfigPool, ctx: PoolContext): PoolV
   const image = poolImage(p)
   let match: {match: ImageMatch; evidence: string} | undefined
   if (image && layered) match = imageMatch(image, rendered, ctx.history, current)
-  return {
+  const view: PoolView = {
     build,
     builder: layered ? (current ? (current.kind === 'Build' ? 'build' : 'pod') : ctx.backend) : null,
     image: n(image),
@@ -103,6 +142,18 @@ export function configMapPoolView(p: MachineConfigPool, ctx: PoolContext): PoolV
     machineOSConfig: null,
     optIn: layered ? 'label' : null,
   }
+  if (layered) {
+    view.orphanedConfigMaps = orphanedBuildConfigMaps(
+      p.metadata.name!,
+      rendered,
+      ctx.buildConfigMaps ?? [],
+      ctx.objects,
+      ctx.now ?? Date.now(),
+    )
+    view.buildConditionsLost = buildConditionsLost(p, current)
+  }
+
+  return view
 }
 
 /** Whether the pool's build pod makes no progress (src/lib/build/stall.ts). */
@@ -140,6 +191,23 @@ export function configMapProblems(p: ViewedPool, objects: BuildObjectInfo[], fai
       'warning',
       `pool ${name} says a build is ${p.build.state === 'pending' ? 'pending' : 'running'}, but there is no build object for ${p.renderedConfig ?? 'its rendered config'}`,
       `clear the stale state with \`oc mob cleanup ${name}\`, then \`oc mob build ${name}\``,
+    )
+  }
+
+  const orphans = p.orphanedConfigMaps ?? []
+  if (orphans.length > 0) {
+    add(
+      'error',
+      `pool ${name} has build ConfigMaps of ${p.renderedConfig} without a build pod or Build: ${orphans.map((o) => `configmap/${o}`).join(', ')} (an interrupted build left them; the next build of ${p.renderedConfig} fails on them)`,
+      `remove them with \`oc mob cleanup ${name}\`, then build with \`oc mob build ${name}\``,
+    )
+  }
+
+  if (p.buildConditionsLost) {
+    add(
+      'error',
+      `pool ${name} has an image but none of its build conditions (BuildPending, Building, BuildSuccess, BuildFailed): an interrupted build or an edit cleared them, and the node controller rolls the image out only while BuildSuccess is True`,
+      `build again with \`oc mob build ${name}\` (after \`oc mob cleanup ${name}\` if a build left objects behind)`,
     )
   }
 
