@@ -184,15 +184,18 @@ export function machineOSPoolProblems(p: ViewedPool): BuildProblem[] {
   const rebuild = `\`oc annotate machineosconfig/${mosc.name} ${REBUILD_ANNOTATION}=\``
   const build = p.build.object
   const attempts = p.build.attempts
+  const degraded = p.imageBuildDegraded
   if (p.build.state === 'failed' && build) {
     const job = `build-${build.name}`
     const log = `\`oc mob logs ${p.name}\` (or \`oc logs -n ${NS} job/${job} -c image-build\`)`
     const cause = p.build.cause
     const tries = attempts ? ` after ${attempts.attempt} of ${attempts.of} attempts` : ''
     const said = cause ?? p.build.message
+    // The pool's ImageBuildDegraded says the same failure: one problem, which names both.
+    const alsoDegraded = degraded ? `; the pool is ImageBuildDegraded (${degraded.reason ?? 'no reason'}) until a build succeeds` : ''
     add(
       'error',
-      `MachineOSBuild ${build.name} of pool ${p.name} failed${tries}${said ? `: ${said}` : ''}`,
+      `MachineOSBuild ${build.name} of pool ${p.name} failed${tries}${said ? `: ${said}` : ''}${alsoDegraded}`,
       `${cause ? 'see the build log' : 'this OpenShift records no cause on the MachineOSBuild (only "Build Failed"): read it in the build log'} with ${log} (the Job and its pods are kept after a failure, until the next build of the MachineOSConfig deletes them); once the cause is fixed, build again with ${rebuild}`,
     )
   }
@@ -206,8 +209,7 @@ export function machineOSPoolProblems(p: ViewedPool): BuildProblem[] {
     )
   }
 
-  const degraded = p.imageBuildDegraded
-  if (degraded) {
+  if (degraded && !(p.build.state === 'failed' && build)) {
     add(
       'error',
       `pool ${p.name} is ImageBuildDegraded (${degraded.reason ?? 'no reason'})${degraded.message ? `: ${degraded.message}` : ''}`,
