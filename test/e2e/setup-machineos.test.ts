@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {parse, stringify} from 'yaml'
 import {KubeClient} from '../../src/lib/kube/client.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
@@ -9,7 +10,7 @@ import type {MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
 import type {MachineOSConfig} from '../../src/lib/mco/machine-os.js'
 import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
 import {resubmitWritesDryRun} from './dry-run.js'
-import {MCO_NS, run, startEmulator} from './harness.js'
+import {MCO_NS, ROOT, run, startEmulator} from './harness.js'
 
 // OpenShift 4.18+: setup writes a MachineOSConfig per pool (which opts the pool in) instead of
 // on-cluster-build-config and the pool label.
@@ -154,7 +155,7 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     const mosc = await client.get<MachineOSConfig>(R.machineOSConfigs, 'layering')
     expect(mosc.spec?.renderedImagePushSecret).to.deep.equal({name: 'quay-push'})
     // The secret is written before the MachineOSConfig that names it.
-    const order = writes().filter((w) => w.startsWith('POST'))
+    const order = emu.requests.filter((q) => q.method === 'POST' && !q.query.includes('dryRun')).map((q) => q.path)
     expect(order.findIndex((w) => w.endsWith('/secrets'))).to.be.lessThan(order.findIndex((w) => w.endsWith('/machineosconfigs')))
 
     emu.resetRequests()
@@ -175,5 +176,41 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     expect(forced.exitCode, forced.stderr).to.equal(0)
     const updated = await client.get<Secret>(R.secrets, 'quay-push', NS)
     expect(Buffer.from(updated.data!['.dockerconfigjson'], 'base64').toString()).to.include(b64('robot:rotated-secret-value'))
+  })
+
+  it("a field the cluster's CRD refuses by a rule oc-mob does not check: a failed check naming the field and its flag; nothing written", async () => {
+    // A cluster whose MachineOSConfig CRD carries a rule this version of oc-mob does not know.
+    const crds = path.join(tmp, 'crds')
+    fs.cpSync(path.join(ROOT, 'emulator', 'crds'), crds, {recursive: true})
+    const file = path.join(crds, 'machineosconfigs.crd.yaml')
+    const crd = parse(fs.readFileSync(file, 'utf8'))
+    const secretName = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.renderedImagePushSecret.properties.name
+    secretName['x-kubernetes-validations'].push({
+      message: 'push secrets of this cluster must be named ocl-*',
+      rule: "self.startsWith('ocl-')",
+    })
+    fs.writeFileSync(file, stringify(crd))
+    await emu.close()
+    emu = await startEmulator({crdDir: crds, fixture: defaultFixturePath(), groups: {machineOS: true}, recordWrites: true})
+    client = new KubeClient(loadKubeconfig({kubeconfig: emu.kubeconfig}))
+
+    emu.resetRequests()
+    const r = await setup('--imagestream', 'os-image', '--yes')
+    expect(r.exitCode, r.stderr).to.equal(7)
+    expect(r.stderr).to.include(
+      '✖ server-side dry run: the API server refuses MachineOSConfig layering as setup would write it (422 Invalid)',
+    )
+    expect(r.stderr).to.include(
+      'spec.renderedImagePushSecret.name: Invalid value: "string": push secrets of this cluster must be named ocl-* (set by --push-secret (the wizard: the push secret))',
+    )
+    // Only dry runs reached the server: nothing was written.
+    expect(
+      emu.requests.filter((q) => q.method !== 'GET' && !q.query.includes('dryRun=All') && !q.path.includes('selfsubjectaccessreviews')),
+    ).to.deep.equal([])
+    expect(
+      emu.requests.filter((q) => q.method !== 'GET' && q.query.includes('dryRun=All')).map((q) => `${q.method} ${q.path}`),
+    ).to.deep.equal(['POST /apis/machineconfiguration.openshift.io/v1/machineosconfigs'])
+    expect(await client.find(R.machineOSConfigs, 'layering')).to.equal(undefined)
+    expect(await client.find(R.imageStreams, 'os-image', NS)).to.equal(undefined)
   })
 })

@@ -47,6 +47,11 @@ export interface Step {
   access: Access[]
   /** Makes the change. Never called for unchanged items or unforced conflicts. */
   run(): Promise<void>
+  /**
+   * Sends the exact write as a server-side dry run (dryRun=All), so the API server's schema and
+   * validation rules judge it before anything is written; throws its refusal.
+   */
+  dryRun?(): Promise<void>
 }
 
 export interface BuildFollowEvent {

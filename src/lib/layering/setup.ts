@@ -15,6 +15,7 @@
 import {readFile} from 'node:fs/promises'
 import {type OsImage, readOsImage} from '../build/inputs.js'
 import {ExitCode, MobError} from '../errors.js'
+import {ApiError} from '../kube/api-error.js'
 import {confirmationNeeded} from '../ui/confirm.js'
 import type {KubeClient} from '../kube/client.js'
 import {discover} from '../kube/discovery.js'
@@ -371,6 +372,54 @@ function planSecret(client: KubeClient, inv: Inventory, wanted: Secret, origin: 
       )
     },
   )
+}
+
+/** Which flag (or wizard question) sets a field of the settings objects, for the API server's refusals. */
+const FIELD_ORIGINS: Array<[RegExp, string]> = [
+  [/renderedImagePushSpec|finalImagePullspec/, '--final-pullspec or --imagestream (the wizard: where the image is pushed)'],
+  [/renderedImagePushSecret|finalImagePushSecret/, '--push-secret (the wizard: the push secret)'],
+  [/baseImagePullSecret/, '--base-pull-secret or --clone-global-pull-secret (the wizard: the base image pull secret)'],
+  [/containerFile|on-cluster-build-custom-dockerfile/, '--custom-dockerfile (the wizard: the custom Dockerfile)'],
+  [/machineConfigPool|^metadata\.name$|^<nil>$/, '--pool (the wizard: the pool)'],
+]
+
+/**
+ * The settings objects as setup would write them, sent as server-side dry runs: what the cluster's
+ * schema and validation rules refuse (a newer CRD than oc-mob knows, a rule it does not check) is a
+ * failed check naming the field and the flag that set it, before anything is written.
+ */
+async function serverDryRuns(steps: Step[]): Promise<Check[]> {
+  const out: Check[] = []
+  for (const s of steps) {
+    if (!s.dryRun) continue
+    const subject = `${s.item.kind} ${s.item.name}`
+    try {
+      await s.dryRun()
+      out.push({
+        id: 'server-dry-run',
+        message: `the API server accepts ${subject} as setup would write it`,
+        title: 'server-side dry run',
+        verdict: 'pass',
+      })
+    } catch (error) {
+      if (!(error instanceof ApiError) || (error.status !== 422 && error.status !== 400)) throw error
+      const causes = error.body?.details?.causes ?? []
+      const origin = (field: string): string => FIELD_ORIGINS.find(([re]) => re.test(field))?.[1] ?? 'setup'
+      out.push({
+        details: causes.map((c) => `${c.field ?? '(object)'}: ${c.message ?? c.reason ?? ''} (set by ${origin(c.field ?? '')})`),
+        fix:
+          causes.length > 0
+            ? 'give other values for the flags named above (nothing was written)'
+            : `give other values (nothing was written); the API server said: ${error.serverMessage}`,
+        id: 'server-dry-run',
+        message: `the API server refuses ${subject} as setup would write it (${error.status} ${error.reason || 'Invalid'})`,
+        title: 'server-side dry run',
+        verdict: 'fail',
+      })
+    }
+  }
+
+  return out
 }
 
 /** The push secret to create from a docker config file (`--push-secret-from-file`), read and checked. */
@@ -797,6 +846,8 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
 
   const access: Access[] = changing(steps).flatMap((s) => s.access)
   if (access.length > 0) checks.unshift(await accessCheck(client, access, 'make these changes', opts.signal))
+  // The API server's verdict comes last, on what passed every check here (so nothing is said twice).
+  if (!checks.some((c) => c.verdict === 'fail')) checks.push(...(await serverDryRuns(changing(steps))))
   opts.onChecks?.(checks)
   throwIfFailed(checks, 'setup preflight failed', {shown: Boolean(opts.onChecks)})
 

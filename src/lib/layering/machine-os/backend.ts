@@ -243,6 +243,9 @@ export const machineOSConfigBackend: LayeringBackend = {
             name,
             summary: `create for pool ${s.pool}: ${what}`,
           },
+          async dryRun() {
+            await client.create<MachineOSConfig>(R.machineOSConfigs, manifestOf(name, spec), {dryRun: true})
+          },
           async run() {
             await client.create<MachineOSConfig>(R.machineOSConfigs, manifestOf(name, await resolvedSpec()))
           },
@@ -253,20 +256,29 @@ export const machineOSConfigBackend: LayeringBackend = {
     const diff = unifiedDiff(`machineosconfig/${name}`, yamlOf({spec: sortedSpec(current.spec)}), yamlOf({spec: sortedSpec(spec)}))
     const manifest = manifestOf(name, spec)
     if (!diff) return [unchangedStep({kind: 'MachineOSConfig', manifest, name, summary: 'already holds these settings'})]
-    return [
-      replaceStep(
-        Boolean(opts.force),
-        {diff, kind: 'MachineOSConfig', manifest, name},
-        otherSettings(what),
-        [access('update', name)],
-        async () => {
-          const next = await resolvedSpec()
-          await client.update<MachineOSConfig>(R.machineOSConfigs, name, (c) => {
-            c.spec = next
-          })
+    const step = replaceStep(
+      Boolean(opts.force),
+      {diff, kind: 'MachineOSConfig', manifest, name},
+      otherSettings(what),
+      [access('update', name)],
+      async () => {
+        const next = await resolvedSpec()
+        await client.update<MachineOSConfig>(R.machineOSConfigs, name, (c) => {
+          c.spec = next
+        })
+      },
+    )
+    step.dryRun = async () => {
+      await client.update<MachineOSConfig>(
+        R.machineOSConfigs,
+        name,
+        (c) => {
+          c.spec = spec
         },
-      ),
-    ]
+        {dryRun: true},
+      )
+    }
+    return [step]
   },
 
   poolImage() {
