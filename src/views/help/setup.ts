@@ -7,8 +7,8 @@ Does the "Prerequisites" and "Initial Setup" of on-cluster builds, checking ever
 - where the image goes: an ImageStream in openshift-machine-config-operator (internal registry;
   created when missing) or an external registry pullspec;
 - the base image pull secret: a copy of the global pull secret (global-pull-secret-copy) or an
-  existing secret; the push secret: the builder-dockercfg-* secret for the internal registry, or
-  an existing secret;
+  existing secret; the push secret: the builder-dockercfg-* secret for the internal registry, an
+  existing secret, or one made from a docker config file (--push-secret-from-file);
 - the on-cluster-build-config ConfigMap (imageBuilderType written explicitly: custom-pod-builder
   unless --builder build) and, with --custom-dockerfile, the pool's entry in
   on-cluster-build-custom-dockerfile (other pools' entries are kept);
@@ -23,7 +23,9 @@ a value that has none is an error naming its flag.
 On OpenShift 4.18+ (the MachineOSConfig API is served), setup writes the pool's MachineOSConfig
 instead (imageBuilderType Job, renderedImagePushSpec, renderedImagePushSecret, baseImagePullSecret
 unless the global pull secret is used, the custom Dockerfile as its containerFile, at most 4096
-characters), and creating it opts the pool in, so the first build starts at once.
+characters), and creating it opts the pool in, so the first build starts at once. Once every check
+below passes, the MachineOSConfig is sent as a server-side dry run first, so a rule of the cluster's
+CRD is a failed check naming the field and its flag, before anything is written.
 
 Preflight checks (permissions, MachineConfig API, secrets and their registry credentials, the global
 pull secret nodes pull with, the pullspec, degraded pools, the custom Dockerfile) run before
