@@ -32,3 +32,7 @@ export const stallTimeoutFlag = () =>
     default: '60s',
     description: 'How long image-build may be finished without its digest ConfigMap appearing before the build counts as stuck.',
   })
+
+/** --registry-ca FILE: CA certificates to trust for registries (a registry with a private CA). */
+export const registryCaFlag = () =>
+  Flags.string({description: "PEM file of CA certificates to trust for registries, besides Node's built-in list."})

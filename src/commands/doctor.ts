@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {readFileSync} from 'node:fs'
 import {BaseCommand} from '../base-command.js'
-import {yesFlag} from '../flags.js'
+import {registryCaFlag, yesFlag} from '../flags.js'
 import * as help from '../views/help/doctor.js'
 import {ExitCode, MobError} from '../lib/errors.js'
 import type {DoctorResult} from '../lib/doctor/types.js'
@@ -19,7 +18,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       description: 'HOST=ADDRESS: reach registry HOST at ADDRESS (host[:port]) from here.',
       multiple: true,
     }),
-    'registry-ca': Flags.string({description: "PEM file of CA certificates to trust for registries, besides Node's built-in list."}),
+    'registry-ca': registryCaFlag(),
     timeout: Flags.integer({default: 10, description: 'Seconds each registry request may take.', min: 1}),
     yes: yesFlag('With --fix: do not ask for confirmation.'),
   }
@@ -39,18 +38,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       addresses[host] = address
     }
 
-    let cas: {description: string; pem: string} | undefined
-    if (flags['registry-ca']) {
-      try {
-        cas = {description: `Node's built-in CA list and ${flags['registry-ca']}`, pem: readFileSync(flags['registry-ca'], 'utf8')}
-      } catch (error) {
-        throw new MobError(`cannot read --registry-ca ${flags['registry-ca']}: ${(error as Error).message}`, {
-          exitCode: ExitCode.Usage,
-          next: 'give a PEM file of CA certificates',
-        })
-      }
-    }
-
+    const cas = flags['registry-ca'] ? (await import('../lib/registry/http.js')).trustedCAsFrom(flags['registry-ca']) : undefined
     const client = await this.client()
     const {runDoctor} = await import('../lib/doctor/index.js')
     const {renderDoctor, renderFixPlan} = await import('../views/doctor.js')

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import * as help from '../views/help/prune.js'
-import {dryRunFlag, yesFlag} from '../flags.js'
+import {dryRunFlag, registryCaFlag, yesFlag} from '../flags.js'
 import type {PrunePlan, PruneResult} from '../lib/layering/prune.js'
 import {askToProceed} from '../lib/ui/confirm.js'
 import {planText, pruneAsk, resultText} from '../views/prune.js'
@@ -20,6 +20,7 @@ export default class Prune extends BaseCommand<typeof Prune> {
       helpValue: 'N',
       required: true,
     }),
+    'registry-ca': registryCaFlag(),
     yes: yesFlag(),
   }
 
@@ -32,7 +33,9 @@ export default class Prune extends BaseCommand<typeof Prune> {
     const {checkKeep, prunePool} = await import('../lib/layering/prune.js')
     checkKeep(flags.keep)
     const client = await this.client()
+    const cas = flags['registry-ca'] ? (await import('../lib/registry/http.js')).trustedCAsFrom(flags['registry-ca']) : undefined
     const result = await prunePool(client, name, {
+      cas,
       confirm: async (plan: PrunePlan) => {
         const text = planText(plan, this.term.out)
         if (human) this.log(text)

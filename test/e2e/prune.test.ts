@@ -1,4 +1,8 @@
 import {expect} from 'chai'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {createCA} from '../../emulator/pki.js'
 import {startTokenRegistry, type TokenRegistry} from '../../emulator/oci/token-registry.js'
 import {type Obj, R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
@@ -104,6 +108,28 @@ describe('oc mob prune (4.18+, simulated machine-os-builder)', function () {
       expect(r.exitCode).to.equal(2)
       expect(r.stderr).to.include('error: --keep 0: at least the newest successful MachineOSBuild is always kept')
       expect(r.stderr).to.include('next: give --keep 1 or more')
+    })
+  })
+
+  it('bad input: an unreadable --registry-ca is a usage error before the cluster is asked; a PEM file is taken', async () => {
+    await unchanged(async () => {
+      const r = await run(['prune', 'worker', '--keep', '1', '--dry-run', '--registry-ca', '/nonexistent/ca.crt', ...kc()])
+      expect(r.exitCode).to.equal(2)
+      expect(r.stderr).to.include('error: cannot read --registry-ca /nonexistent/ca.crt: ENOENT')
+      expect(r.stderr).to.include('next: give a PEM file of CA certificates')
+      const rb = await run(['rollback', 'worker', '--dry-run', '--registry-ca', '/nonexistent/ca.crt', ...kc()])
+      expect(rb.exitCode).to.equal(2)
+      expect(rb.stderr).to.include('error: cannot read --registry-ca /nonexistent/ca.crt: ENOENT')
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-prune-ca-'))
+      try {
+        const caFile = path.join(dir, 'ca.crt')
+        fs.writeFileSync(caFile, createCA('prune-test-ca').certPem)
+        const ok = await run(['prune', 'worker', '--keep', '1', '--dry-run', '--registry-ca', caFile, ...kc()])
+        expect(ok.exitCode, ok.stderr).to.equal(0)
+        expect(ok.stdout).to.include(`The machine-os-builder deletes their images from registry ${reg.host}/${REPO} (deletes are permitted`)
+      } finally {
+        fs.rmSync(dir, {force: true, recursive: true})
+      }
     })
   })
 

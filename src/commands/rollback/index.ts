@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import * as help from '../../views/help/rollback.js'
-import {dryRunFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../../flags.js'
+import {dryRunFlag, registryCaFlag, timeoutFlag, timeoutMs, waitFlag, yesFlag} from '../../flags.js'
 import type {PoolRollbackResult} from '../../lib/layering/rollback.js'
 import {askToProceed} from '../../lib/ui/confirm.js'
 import {startProgress} from '../../lib/ui/progress.js'
@@ -20,6 +20,7 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
       description:
         'Roll back even while a build runs, or to an image of another rendered config; 4.18+: without the registry check, or anew when the image is gone.',
     }),
+    'registry-ca': registryCaFlag(),
     timeout: timeoutFlag('With --wait: stop waiting after this long (e.g. 30m); the rollout goes on.', {dependsOn: ['wait']}),
     to: Flags.string({
       description: 'The history entry to go back to: its number N (0 = newest) or (a prefix of) its digest.',
@@ -35,6 +36,7 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
     const {flags} = this
     const name = this.args.pool
     const timeout = timeoutMs(flags.timeout)
+    const cas = flags['registry-ca'] ? (await import('../../lib/registry/http.js')).trustedCAsFrom(flags['registry-ca']) : undefined
     const client = await this.client()
     const {rollbackPool} = await import('../../lib/layering/rollback.js')
     const human = this.output === 'table'
@@ -42,6 +44,7 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
     let result: PoolRollbackResult
     try {
       result = await rollbackPool(client, name, {
+        cas,
         confirm: async (plan) => {
           const text = poolPlanText(plan, this.term.out)
           if (human) this.log(text)

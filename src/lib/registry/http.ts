@@ -4,9 +4,11 @@
  * transport (DNS, refused, timeout, TLS), never as a thrown HTTP status: the registry's own answer
  * is the caller's to judge.
  */
+import {readFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import {rootCertificates} from 'node:tls'
+import {ExitCode, MobError} from '../errors.js'
 
 export interface RegistryResponse {
   status: number
@@ -33,6 +35,19 @@ export interface TrustedCAs {
   pem?: string
   /** For messages: e.g. "Node's built-in CA list and /path/ca.crt". */
   description: string
+}
+
+/** The CAs of --registry-ca FILE added to Node's list; the default list without one. */
+export function trustedCAsFrom(file: string | undefined): TrustedCAs {
+  if (!file) return DEFAULT_CAS
+  try {
+    return {description: `Node's built-in CA list and ${file}`, pem: readFileSync(file, 'utf8')}
+  } catch (error) {
+    throw new MobError(`cannot read --registry-ca ${file}: ${(error as Error).message}`, {
+      exitCode: ExitCode.Usage,
+      next: 'give a PEM file of CA certificates',
+    })
+  }
 }
 
 export const DEFAULT_CAS: TrustedCAs = {

@@ -17,6 +17,7 @@ import {buildsOf, CURRENT_MOSB_ANNOTATION, type MachineOSBuild, type MachineOSCo
 import {nodeMcoState} from '../../mco/pool-state.js'
 import {DockerSecretError} from '../../registry/auth.js'
 import {ImageReferenceError} from '../../registry/reference.js'
+import type {TrustedCAs} from '../../registry/http.js'
 import {type ProbeStatus, sessionForImage} from '../../registry/session.js'
 import {recordMachineOSHistory} from './history.js'
 
@@ -70,6 +71,8 @@ export interface PruneOptions {
   dryRun?: boolean
   confirm?: (plan: PrunePlan) => Promise<boolean>
   signal?: AbortSignal
+  /** The CAs the registry's delete probe trusts (--registry-ca). */
+  cas?: TrustedCAs
 }
 
 const finishedOf = (b: MachineOSBuild): string => b.status?.buildEnd ?? b.metadata.creationTimestamp ?? ''
@@ -122,13 +125,18 @@ export function planPrune(
 }
 
 /** The registry's delete probe with the push secret, for the repository the builds push to. */
-async function probeDeletes(client: KubeClient, mosc: MachineOSConfig, image: string, signal?: AbortSignal): Promise<RegistryDeletes> {
+async function probeDeletes(
+  client: KubeClient,
+  mosc: MachineOSConfig,
+  image: string,
+  opts: {cas?: TrustedCAs; signal?: AbortSignal},
+): Promise<RegistryDeletes> {
   const secretName = mosc.spec?.renderedImagePushSecret?.name
   const repository = image.replace(/@.*$/, '')
   const secret = secretName ? await client.find<Secret>(R.secrets, secretName, MCO_NAMESPACE) : undefined
   if (!secret) return {answer: `push secret ${secretName ?? '(none)'} not found in ${MCO_NAMESPACE}`, repository, status: 'error'}
   try {
-    const {hasCredentials, ref, session} = sessionForImage(image, secret, {signal})
+    const {hasCredentials, ref, session} = sessionForImage(image, secret, {signal: opts.signal, ...(opts.cas ? {cas: opts.cas} : {})})
     const r = await session.delete(ref.repository)
     const anon = hasCredentials ? '' : ` (secret ${secretName} has no credentials for ${ref.registry}: asked anonymously)`
     return {answer: `${r.answer}${anon}`, repository, status: r.status}
@@ -166,12 +174,7 @@ export async function pruneMachineOSPool(
     skipped,
   })
   if (remove.length === 0) return done('nothing')
-  plan.registry = await probeDeletes(
-    client,
-    mosc,
-    remove.find((b) => b.image)?.image ?? mosc.spec?.renderedImagePushSpec ?? '',
-    opts.signal,
-  )
+  plan.registry = await probeDeletes(client, mosc, remove.find((b) => b.image)?.image ?? mosc.spec?.renderedImagePushSpec ?? '', opts)
   plan.imagesDeleted = plan.registry.status === 'ok'
   if (opts.dryRun) return done('dry-run')
   if (opts.confirm && !(await opts.confirm(plan))) return done('declined')

@@ -30,6 +30,7 @@ import {
 import {renderedConfig} from '../../mco/pool-state.js'
 import {DockerSecretError} from '../../registry/auth.js'
 import {ImageReferenceError} from '../../registry/reference.js'
+import type {TrustedCAs} from '../../registry/http.js'
 import {type ProbeStatus, sessionForImage} from '../../registry/session.js'
 import {
   findEntry,
@@ -95,6 +96,8 @@ export interface MachineOSRollbackResult extends MachineOSRollbackPlan {
 
 /** `force`: go ahead when the registry cannot tell whether the image exists, or (a new build) when it is gone. */
 export interface MachineOSRollbackOptions extends ConfirmAndWait<MachineOSRollbackPlan> {
+  /** The CAs the registry check trusts (--registry-ca). */
+  cas?: TrustedCAs
   /** An entry number (0 = newest) or a digest of the history; default: the newest earlier entry with a recorded spec. */
   to?: string
 }
@@ -154,12 +157,17 @@ function pickTarget(
 }
 
 /** Looks the image up in its registry with the push secret (HEAD of the manifest by digest). */
-async function checkImage(client: KubeClient, image: string, secretName: string | undefined, signal?: AbortSignal): Promise<ImageCheck> {
+async function checkImage(
+  client: KubeClient,
+  image: string,
+  secretName: string | undefined,
+  opts: {cas?: TrustedCAs; signal?: AbortSignal},
+): Promise<ImageCheck> {
   let secret: Secret | undefined
   if (secretName) secret = await client.find<Secret>(R.secrets, secretName, MCO_NAMESPACE)
   if (!secret) return {answer: `push secret ${secretName ?? '(none)'} not found in ${MCO_NAMESPACE}`, status: 'error'}
   try {
-    const {hasCredentials, ref, session} = sessionForImage(image, secret, {signal})
+    const {hasCredentials, ref, session} = sessionForImage(image, secret, {signal: opts.signal, ...(opts.cas ? {cas: opts.cas} : {})})
     if (!ref.digest) return {answer: `${image} has no digest`, status: 'error'}
     const r = await session.pull(ref.repository, ref.digest)
     const anon = hasCredentials ? '' : ` (secret ${secretName} has no credentials for ${ref.registry}: asked anonymously)`
@@ -252,7 +260,7 @@ export async function rollbackMachineOSPool(
     client,
     target.image,
     spec?.renderedImagePushSecret?.name ?? mosc.spec?.renderedImagePushSecret?.name,
-    opts.signal,
+    opts,
   )
   const check = plan.imageCheck
   if (check.status === 'missing') {
