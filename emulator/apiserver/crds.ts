@@ -104,17 +104,20 @@ export const OBJECT_META = new Set([
 ])
 
 /**
- * The paths of the fields of a custom resource its CRD does not know: what the schema would prune, and
- * keys ObjectMeta does not have.
+ * The paths of the fields of a custom resource its CRD does not know, in kube-apiserver's order: keys
+ * ObjectMeta does not have, then what the schema would prune (sorted).
  */
 export function unknownFieldPaths(obj: any, schema: any): PathStep[][] {
   if (!schema || obj === null || typeof obj !== 'object' || Array.isArray(obj)) return []
   const out: PathStep[][] = []
-  pruneAndDefault(obj, schema, out)
   const meta = obj.metadata
   if (meta && typeof meta === 'object' && !Array.isArray(meta))
     for (const k of Object.keys(meta)) if (!OBJECT_META.has(k)) out.push([{field: 'metadata'}, {field: k}])
-  return out
+  const pruned: PathStep[][] = []
+  pruneAndDefault(obj, schema, pruned)
+  const key = (p: PathStep[]) => fieldPath(p)
+  pruned.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+  return [...out, ...pruned]
 }
 
 /** a path as kube-apiserver's strict decoding writes it: `spec.foo`, `spec.list[0].foo`, `spec.map[key].foo` */

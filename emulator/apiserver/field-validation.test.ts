@@ -133,7 +133,41 @@ describe('emulator: fieldValidation (unknown fields of custom resources)', () =>
       expect(patch.json.message).to.match(/^PatchOptions\.meta\.k8s\.io "" is invalid: fieldValidation: Unsupported value: "Nope"/)
     })
 
-    it('leaves built-in kinds alone (the emulator has no schema for them)', async () => {
+    it('reports keys the JSON sets twice first, in the order they appear, then unknown metadata, then pruned fields', async () => {
+      const raw = (name: string) =>
+        `{"apiVersion":"machineconfiguration.openshift.io/v1","kind":"MachineConfigPool","metadata":{"name":"x","name":"${name}","colour":1},` +
+        '"spec":{"zeta":1,"paused":true,"paused":false,"nodeSelector":{"matchLabels":{"a":"1","a":"2"}},"alpha":2}}'
+      const dups = ['duplicate field "metadata.name"', 'duplicate field "spec.paused"', 'duplicate field "spec.nodeSelector.matchLabels.a"']
+      const unknown = ['unknown field "metadata.colour"', 'unknown field "spec.alpha"', 'unknown field "spec.zeta"']
+      const strict = await call(em, 'POST', `${MCP}?fieldValidation=Strict`, {raw: raw('dups-strict')})
+      expect(strict.status).to.equal(400)
+      expect(strict.json.message).to.equal(
+        `MachineConfigPool in version "v1" cannot be handled as a MachineConfigPool: strict decoding error: ${[...dups, ...unknown].join(', ')}`,
+      )
+      expect((await call(em, 'GET', `${MCP}/dups-strict`)).status).to.equal(404)
+      const warn = await call(em, 'POST', MCP, {raw: raw('dups-warn')})
+      expect(warn.status).to.equal(201)
+      expect(warn.warnings).to.deep.equal([...dups, ...unknown].map(warning))
+      const s = await stored('dups-warn')
+      expect(s.spec.paused).to.equal(false)
+      expect(s.spec.nodeSelector.matchLabels).to.deep.equal({a: '2'})
+      const ignore = await call(em, 'POST', `${MCP}?fieldValidation=Ignore`, {raw: raw('dups-ignore')})
+      expect(ignore.status).to.equal(201)
+      expect(ignore.warnings).to.deep.equal([])
+    })
+
+    it('reports duplicate keys of built-in kinds too, but not their unknown fields (the emulator has no schema for them)', async () => {
+      const r = await call(em, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', {
+        raw: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup-cm"},"data":{"a":"1","a":"2"}}',
+      })
+      expect(r.status).to.equal(400)
+      expect(r.json.message).to.equal(
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "data.a"',
+      )
+      expect((await call(em, 'GET', '/api/v1/namespaces/default/configmaps/dup-cm')).status).to.equal(404)
+    })
+
+    it('leaves unknown fields of built-in kinds alone (the emulator has no schema for them)', async () => {
       const c: any = cm('builtin-unknown')
       c.extra = 1
       const r = await call(em, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', {body: c})
@@ -222,6 +256,19 @@ describe('emulator: fieldValidation (unknown fields of custom resources)', () =>
         .and.not.have.property('foo')
     })
 
+    it('reports keys a merge patch or a JSON patch operation sets twice before unknown fields', async () => {
+      const merge = await call(em, 'PATCH', `${MCP}/pat`, {raw: '{"spec":{"paused":true,"paused":false,"foo":1}}', headers: MERGE})
+      expect(merge.status).to.equal(200)
+      expect(merge.warnings).to.deep.equal([warning('duplicate field "spec.paused"'), warning('unknown field "spec.foo"')])
+      expect(merge.json.spec.paused).to.equal(false)
+      const json = await call(em, 'PATCH', `${MCP}/pat?fieldValidation=Strict`, {
+        raw: '[{"op":"replace","path":"/spec/paused","path":"/spec/paused","value":true}]',
+        headers: JSON_PATCH,
+      })
+      expect(json.status).to.equal(422)
+      expect(json.json.message).to.match(/": strict decoding error: json patch duplicate field "\[0\]\.path"$/)
+    })
+
     it('a clean patch under Strict goes through without warnings', async () => {
       const r = await call(em, 'PATCH', `${MCP}/pat?fieldValidation=Strict`, {body: {spec: {paused: true}}, headers: MERGE})
       expect(r.status).to.equal(200)
@@ -264,7 +311,7 @@ describe('emulator: fieldValidation (unknown fields of custom resources)', () =>
       const r = await call(em, 'PATCH', `${MCP}/ssa2?fieldManager=me`, {raw: applied('ssa2', '  foo: x\n  bar: y\n'), headers: APPLY})
       expect(r.status).to.equal(500)
       expect(r.json.message).to.equal(
-        'failed to create typed patch object (/ssa2; machineconfiguration.openshift.io/v1, Kind=MachineConfigPool): errors:\n  .spec.foo: field not declared in schema\n  .spec.bar: field not declared in schema',
+        'failed to create typed patch object (/ssa2; machineconfiguration.openshift.io/v1, Kind=MachineConfigPool): errors:\n  .spec.bar: field not declared in schema\n  .spec.foo: field not declared in schema',
       )
       expect(await stored('ssa2')).to.deep.equal(cur)
     })

@@ -15,6 +15,7 @@ import {
   unsupportedMediaType,
   type StatusCause,
 } from './errors.js'
+import {duplicateFields} from './strict-json.js'
 import {deepEqual, jsonPatch, JsonPatchError, mergePatch, strategicMergePatch} from './patch.js'
 import {apiVersionOf, qualifiedResource, type Registry, type ResourceDef} from './resources.js'
 import type {Entry, Store} from './store.js'
@@ -56,6 +57,8 @@ export interface WriteOptions {
   dryRun?: boolean
   /** unset: Warn, as kube-apiserver defaults it */
   fieldValidation?: FieldValidation
+  /** the keys the request's JSON body sets twice (strict-json.ts), reported under Warn and Strict for any kind */
+  duplicates?: string[]
   /** loading initial objects: keep status, create missing namespaces */
   load?: boolean
   /** the field manager the write is recorded under (?fieldManager, else from the User-Agent) */
@@ -103,7 +106,7 @@ export class ObjectService {
   // ---------------------------------------------------------------- create
   create(r: ResourceDef, ns: string | undefined, body: unknown, o: WriteOptions & {applied?: any} = {}): WriteResult {
     const obj = this.decode(r, body)
-    const warnings = this.unknownOnDecode(r, obj, o.fieldValidation)
+    const warnings = this.unknownOnDecode(r, obj, o.fieldValidation, o.duplicates)
     const meta = obj.metadata
     if (r.namespaced) {
       if (meta.namespace && ns && meta.namespace !== ns)
@@ -374,13 +377,14 @@ export class ObjectService {
   }
 
   /**
-   * fieldValidation for a create or update body: the fields of a custom resource its CRD does not know are
-   * refused (Strict: 400, as kube-apiserver's strict decoding answers) or become warnings (Warn); they are
-   * pruned later either way. Built-in kinds have no schema here, so nothing is reported for them (a real
-   * server would check them against their Go types).
+   * fieldValidation for a create or update body: keys set twice, and the fields of a custom resource its CRD
+   * does not know, are refused (Strict: 400, as kube-apiserver's strict decoding answers) or become warnings
+   * (Warn); unknown fields are pruned later either way. Built-in kinds have no schema here, so only their
+   * duplicate keys are reported (a real server would check their fields against their Go types too).
    */
-  private unknownOnDecode(r: ResourceDef, obj: any, fv: FieldValidation = 'Warn'): string[] | undefined {
-    const unknown = this.unknown(r, obj, fv)
+  private unknownOnDecode(r: ResourceDef, obj: any, fv: FieldValidation = 'Warn', duplicates: string[] = []): string[] | undefined {
+    if (fv === 'Ignore') return undefined
+    const unknown = [...duplicates.map((d) => `duplicate field ${q(d)}`), ...this.unknown(r, obj, fv)]
     if (!unknown.length) return undefined
     if (fv === 'Strict')
       throw badRequest(`${r.kind} in version ${q(r.version)} cannot be handled as a ${r.kind}: ${strictDecodingError(unknown)}`)
@@ -391,9 +395,7 @@ export class ObjectService {
   private unknown(r: ResourceDef, obj: any, fv: FieldValidation): string[] {
     if (fv === 'Ignore') return []
     const schema = this.crds.get(r.plural)?.schema
-    return unknownFieldPaths(obj, schema)
-      .map((p) => `unknown field ${q(fieldPath(p))}`)
-      .sort()
+    return unknownFieldPaths(obj, schema).map((p) => `unknown field ${q(fieldPath(p))}`)
   }
 
   // ---------------------------------------------------------------- update
@@ -405,7 +407,7 @@ export class ObjectService {
     const cur = this.store.get(r, ns, name)
     if (!cur) throw notFound(r, name)
     const next = this.decode(r, body)
-    const warnings = this.unknownOnDecode(r, next, o.fieldValidation)
+    const warnings = this.unknownOnDecode(r, next, o.fieldValidation, o.duplicates)
     return withWarnings(this.replace(r, cur, next, o), warnings)
   }
 
@@ -538,7 +540,12 @@ export class ObjectService {
     // fieldValidation looks at the patched object, and refuses it as kube-apiserver's patch handler does: 422
     // with the patched object (its JSON, keys sorted as Go writes a map) as the invalid value of `patch`
     const fv = o.fieldValidation ?? 'Warn'
-    const unknown = this.unknown(r, result, fv)
+    // keys the patch sets twice come first (a JSON patch's own, as `json patch duplicate field "[1].path"`)
+    const dups = fv === 'Ignore' ? [] : duplicateFields(raw)
+    const unknown = [
+      ...dups.map((d) => `${ct === 'application/json-patch+json' ? 'json patch ' : ''}duplicate field ${q(d)}`),
+      ...this.unknown(r, result, fv),
+    ]
     if (unknown.length && fv === 'Strict') {
       const detail = `Invalid value: ${q(JSON.stringify(sortKeys(result)))}: ${strictDecodingError(unknown)}`
       throw new ApiError(422, 'Invalid', ` "" is invalid: patch: ${detail}`, {

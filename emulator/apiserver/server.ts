@@ -29,6 +29,7 @@ import {apiVersionOf, type Registry, type ResourceDef} from './resources.js'
 import {parseFieldSelector, parseLabelSelector} from './selectors.js'
 import type {Entry, Store} from './store.js'
 import {columnsFor, toTable, wantsTable} from './table.js'
+import {duplicateFields} from './strict-json.js'
 import {serveWatch} from './watch.js'
 import {tokenRequest} from './token-request.js'
 
@@ -198,7 +199,8 @@ export class ApiServer {
     return body
   }
 
-  private async readJson(req: IncomingMessage, kind?: string): Promise<any> {
+  /** the request body parsed; `duplicates`, when given, collects the keys its JSON sets twice */
+  private async readJson(req: IncomingMessage, kind?: string, duplicates?: string[]): Promise<any> {
     const buf = await this.readBody(req)
     if (buf.length === 0) return undefined
     const ct = String(req.headers['content-type'] ?? 'application/json')
@@ -216,7 +218,10 @@ export class ApiServer {
         const {parse} = await import('yaml')
         return parse(buf.toString('utf8'))
       }
-      return JSON.parse(buf.toString('utf8'))
+      const text = buf.toString('utf8')
+      const out = JSON.parse(text)
+      duplicates?.push(...duplicateFields(text))
+      return out
     } catch (error) {
       throw badRequest(
         `${kind ? `the object provided is unrecognized (must be of type ${kind}): ` : ''}couldn't get version/kind; json parse error: ${(error as Error).message}`,
@@ -467,18 +472,23 @@ export class ApiServer {
         return this.sendJson(res, 200, e.json)
       }
       case 'create': {
-        const body = await this.readJson(req, r.res.kind)
+        const duplicates: string[] = []
+        const body = await this.readJson(req, r.res.kind, fieldValidation === 'Ignore' ? undefined : duplicates)
         if (r.sub === 'token') {
           const out = tokenRequest(this.d.store, r.res, ns!, r.name!, body, {dryRun: dry})
           return this.sendJson(res, out.code, out.json)
         }
         if (r.res.plural === 'selfsubjectaccessreviews') return this.ssar(res, id, body)
         if (r.sub === 'binding') return this.bind(res, r, body, dry)
-        return this.sendWrite(res, objects.create(r.res, ns, body, {dryRun: dry, manager, fieldValidation}))
+        return this.sendWrite(res, objects.create(r.res, ns, body, {dryRun: dry, manager, fieldValidation, duplicates}))
       }
       case 'update': {
-        const body = await this.readJson(req, r.res.kind)
-        return this.sendWrite(res, objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub, manager, fieldValidation}))
+        const duplicates: string[] = []
+        const body = await this.readJson(req, r.res.kind, fieldValidation === 'Ignore' ? undefined : duplicates)
+        return this.sendWrite(
+          res,
+          objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub, manager, fieldValidation, duplicates}),
+        )
       }
       case 'patch': {
         const raw = (await this.readBody(req)).toString('utf8')
