@@ -107,6 +107,29 @@ describe('emulator: the real kubectl creating invalid MachineOSConfigs, and dele
     )
   })
 
+  it('refuses an unknown field by the server (kubectl asks for fieldValidation=Strict), and --validate=false creates it pruned', async () => {
+    const obj = mosc('unknown', {colour: 'blue'})
+    const r = await create(obj)
+    expect(r.code).to.not.equal(0)
+    expect(r.stdout).to.equal('')
+    expect(r.stderr).to.match(
+      /^Error from server \(BadRequest\): error when creating "[^"]+": MachineOSConfig in version "v1" cannot be handled as a MachineOSConfig: strict decoding error: unknown field "spec\.colour"\n$/,
+    )
+    expect((await kubectl(['get', 'machineosconfig', 'unknown'])).code).to.not.equal(0)
+    const posts = () => em.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/machineosconfigs')).map((q) => q.query)
+    expect(posts().at(-1)).to.contain('fieldValidation=Strict')
+    const file = join(home, 'unknown.yaml')
+    writeFileSync(file, stringify(obj))
+    const ignored = await kubectl(['create', '--validate=false', '-f', file])
+    expect(ignored.stderr).to.equal('')
+    expect(ignored.stdout).to.equal('machineosconfig.machineconfiguration.openshift.io/unknown created\n')
+    expect(posts().at(-1)).to.contain('fieldValidation=Ignore')
+    const got = JSON.parse((await kubectl(['get', 'machineosconfig', 'unknown', '-o', 'json'])).stdout)
+    expect(got.spec).to.not.have.property('colour')
+    expect(got.spec.renderedImagePushSpec).to.equal(obj.spec.renderedImagePushSpec)
+    expect((await kubectl(['delete', 'machineosconfig', 'unknown'])).code).to.equal(0)
+  })
+
   it('deletes a MachineOSConfig (the server answers a Status) and waits until it is gone', async () => {
     const r = await kubectl(['delete', 'machineosconfig', 'layered'])
     expect(r.stderr).to.equal('')

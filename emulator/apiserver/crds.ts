@@ -71,30 +71,91 @@ export function loadCrds(dir: string | undefined, resources: ResourceDef[]): Map
 }
 
 // ---- pruning and defaulting (structural schema) ----
-export function pruneAndDefault(obj: any, schema: any): any {
+/** one step of a field's path: a property, a list index, or a key of a map (additionalProperties) */
+export type PathStep = {field: string} | {index: number} | {key: string}
+
+/**
+ * The object with the fields its schema does not declare dropped and the schema's defaults filled in.
+ * `pruned`, when given, collects the path of each dropped field; fields under
+ * x-kubernetes-preserve-unknown-fields are kept and not reported.
+ */
+export function pruneAndDefault(obj: any, schema: any, pruned?: PathStep[][]): any {
   if (!schema) return obj
-  const out = walk(obj, schema, true)
-  return out
+  return walk(obj, schema, true, [], pruned)
 }
 
-function walk(v: any, s: any, root = false): any {
+/** the fields of ObjectMeta: any other key under a custom resource's metadata is unknown (and dropped) */
+export const OBJECT_META = new Set([
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+])
+
+/**
+ * The paths of the fields of a custom resource its CRD does not know, in kube-apiserver's order: keys
+ * ObjectMeta does not have, then what the schema would prune (sorted).
+ */
+export function unknownFieldPaths(obj: any, schema: any): PathStep[][] {
+  if (!schema || obj === null || typeof obj !== 'object' || Array.isArray(obj)) return []
+  const out: PathStep[][] = []
+  const meta = obj.metadata
+  if (meta && typeof meta === 'object' && !Array.isArray(meta))
+    for (const k of Object.keys(meta)) if (!OBJECT_META.has(k)) out.push([{field: 'metadata'}, {field: k}])
+  const pruned: PathStep[][] = []
+  pruneAndDefault(obj, schema, pruned)
+  const key = (p: PathStep[]) => fieldPath(p)
+  pruned.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+  return [...out, ...pruned]
+}
+
+/** a path as kube-apiserver's strict decoding writes it: `spec.foo`, `spec.list[0].foo`, `spec.map[key].foo` */
+export function fieldPath(steps: PathStep[]): string {
+  let s = ''
+  for (const st of steps) {
+    if ('field' in st) s += s ? `.${st.field}` : st.field
+    else if ('index' in st) s += `[${st.index}]`
+    else s += `[${st.key}]`
+  }
+  return s
+}
+
+/** a path as server-side apply's typed conversion writes it (map keys are fields there): `.spec.foo`, `.spec.list[0]` */
+export function typedPath(steps: PathStep[]): string {
+  return steps.map((st) => ('index' in st ? `[${st.index}]` : `.${'field' in st ? st.field : st.key}`)).join('')
+}
+
+function walk(v: any, s: any, root: boolean, path: PathStep[], pruned: PathStep[][] | undefined): any {
   if (!s || v === null || v === undefined) return v
   if (Array.isArray(v)) {
-    return s.items ? v.map((x) => walk(x, s.items)) : v
+    return s.items ? v.map((x, index) => walk(x, s.items, false, pruned ? [...path, {index}] : path, pruned)) : v
   }
   if (typeof v !== 'object') return v
   if (s['x-kubernetes-preserve-unknown-fields'] && !s.properties && !s.additionalProperties) return v
   const out: Record<string, any> = {}
   const props = s.properties ?? {}
+  const meta = (k: string) => k === 'apiVersion' || k === 'kind' || k === 'metadata'
   for (const [k, x] of Object.entries(v)) {
     // a null where the schema does not allow one is dropped (and defaulted below), as kube-apiserver does
-    if (x === null && props[k] && !props[k].nullable && !(root && (k === 'apiVersion' || k === 'kind' || k === 'metadata'))) continue
-    if (root && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) out[k] = x
-    else if (s['x-kubernetes-embedded-resource'] && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) out[k] = x
-    else if (props[k]) out[k] = walk(x, props[k])
-    else if (s.additionalProperties && typeof s.additionalProperties === 'object') out[k] = walk(x, s.additionalProperties)
+    if (x === null && props[k] && !props[k].nullable && !(root && meta(k))) continue
+    if (root && meta(k)) out[k] = x
+    else if (s['x-kubernetes-embedded-resource'] && meta(k)) out[k] = x
+    else if (props[k]) out[k] = walk(x, props[k], false, pruned ? [...path, {field: k}] : path, pruned)
+    else if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      out[k] = walk(x, s.additionalProperties, false, pruned ? [...path, {key: k}] : path, pruned)
     else if (s.additionalProperties === true || s['x-kubernetes-preserve-unknown-fields']) out[k] = x
-    // else: pruned
+    else pruned?.push([...path, {field: k}])
   }
   for (const [k, ps] of Object.entries<any>(props)) {
     if (!(k in out) && ps && ps.default !== undefined) out[k] = structuredClone(ps.default)

@@ -2,7 +2,7 @@
 // subresource handling, generation, preconditions, finalizers, dry run and garbage collection.
 import {randomUUID} from 'node:crypto'
 import type {CrdInfo} from './crds.js'
-import {pruneAndDefault} from './crds.js'
+import {fieldPath, OBJECT_META, pruneAndDefault, typedPath, unknownFieldPaths} from './crds.js'
 import {
   ApiError,
   alreadyExists,
@@ -15,6 +15,7 @@ import {
   unsupportedMediaType,
   type StatusCause,
 } from './errors.js'
+import {duplicateFields} from './strict-json.js'
 import {deepEqual, jsonPatch, JsonPatchError, mergePatch, strategicMergePatch} from './patch.js'
 import {apiVersionOf, qualifiedResource, type Registry, type ResourceDef} from './resources.js'
 import type {Entry, Store} from './store.js'
@@ -46,8 +47,18 @@ const NOT_READY = 'node.kubernetes.io/not-ready'
 const FOREGROUND = 'foregroundDeletion'
 const GEN_NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
 
+/**
+ * What the server does with fields of a custom resource its CRD does not know (?fieldValidation): drop them
+ * silently, drop them and warn, or refuse the write. kube-apiserver's default is Warn.
+ */
+export type FieldValidation = 'Ignore' | 'Warn' | 'Strict'
+
 export interface WriteOptions {
   dryRun?: boolean
+  /** unset: Warn, as kube-apiserver defaults it */
+  fieldValidation?: FieldValidation
+  /** the keys the request's JSON body sets twice (strict-json.ts), reported under Warn and Strict for any kind */
+  duplicates?: string[]
   /** loading initial objects: keep status, create missing namespaces */
   load?: boolean
   /** the field manager the write is recorded under (?fieldManager, else from the User-Agent) */
@@ -65,6 +76,8 @@ export interface WriteResult {
   /** JSON text of the response body */
   json: string
   obj: any
+  /** `unknown field "spec.foo"` for each field dropped under fieldValidation=Warn (the answer's Warning headers) */
+  warnings?: string[]
 }
 
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -93,6 +106,7 @@ export class ObjectService {
   // ---------------------------------------------------------------- create
   create(r: ResourceDef, ns: string | undefined, body: unknown, o: WriteOptions & {applied?: any} = {}): WriteResult {
     const obj = this.decode(r, body)
+    const warnings = this.unknownOnDecode(r, obj, o.fieldValidation, o.duplicates)
     const meta = obj.metadata
     if (r.namespaced) {
       if (meta.namespace && ns && meta.namespace !== ns)
@@ -157,10 +171,10 @@ export class ObjectService {
     if (!o.load) causes.push(...this.validateSchema(r, out, undefined, causes))
     if (causes.length) throw invalid(r, meta.name, causes)
     if (this.store.get(r, meta.namespace, meta.name)) throw alreadyExists(r, meta.name)
-    if (o.dryRun) return {code: 201, json: JSON.stringify(out), obj: out}
+    if (o.dryRun) return {code: 201, json: JSON.stringify(out), obj: out, warnings}
     const e = this.store.put(r, out)
     if (r.plural === 'namespaces') this.opts.onNamespaceCreated?.(meta.name)
-    return {code: 201, json: e.json, obj: e.obj}
+    return {code: 201, json: e.json, obj: e.obj, warnings}
   }
 
   private ns(): ResourceDef {
@@ -356,7 +370,32 @@ export class ObjectService {
 
   private prune(r: ResourceDef, obj: any): any {
     const crd = this.crds.get(r.plural)
-    return crd?.schema ? pruneAndDefault(obj, crd.schema) : obj
+    if (!crd?.schema) return obj
+    const out = pruneAndDefault(obj, crd.schema)
+    if (isObj(out.metadata)) for (const k of Object.keys(out.metadata)) if (!OBJECT_META.has(k)) delete out.metadata[k]
+    return out
+  }
+
+  /**
+   * fieldValidation for a create or update body: keys set twice, and the fields of a custom resource its CRD
+   * does not know, are refused (Strict: 400, as kube-apiserver's strict decoding answers) or become warnings
+   * (Warn); unknown fields are pruned later either way. Built-in kinds have no schema here, so only their
+   * duplicate keys are reported (a real server would check their fields against their Go types too).
+   */
+  private unknownOnDecode(r: ResourceDef, obj: any, fv: FieldValidation = 'Warn', duplicates: string[] = []): string[] | undefined {
+    if (fv === 'Ignore') return undefined
+    const unknown = [...duplicates.map((d) => `duplicate field ${q(d)}`), ...this.unknown(r, obj, fv)]
+    if (!unknown.length) return undefined
+    if (fv === 'Strict')
+      throw badRequest(`${r.kind} in version ${q(r.version)} cannot be handled as a ${r.kind}: ${strictDecodingError(unknown)}`)
+    return unknown
+  }
+
+  /** `unknown field "<path>"` for each field of a custom resource its CRD does not know (none under Ignore) */
+  private unknown(r: ResourceDef, obj: any, fv: FieldValidation): string[] {
+    if (fv === 'Ignore') return []
+    const schema = this.crds.get(r.plural)?.schema
+    return unknownFieldPaths(obj, schema).map((p) => `unknown field ${q(fieldPath(p))}`)
   }
 
   // ---------------------------------------------------------------- update
@@ -368,7 +407,8 @@ export class ObjectService {
     const cur = this.store.get(r, ns, name)
     if (!cur) throw notFound(r, name)
     const next = this.decode(r, body)
-    return this.replace(r, cur, next, o)
+    const warnings = this.unknownOnDecode(r, next, o.fieldValidation, o.duplicates)
+    return withWarnings(this.replace(r, cur, next, o), warnings)
   }
 
   private replace(r: ResourceDef, cur: Entry, next: any, o: ReplaceOptions): WriteResult {
@@ -497,11 +537,26 @@ export class ObjectService {
     }
     if (!isObj(result)) throw badRequest('the patched object is not an object')
     if (!isObj(result.metadata)) result.metadata = {}
+    // fieldValidation looks at the patched object, and refuses it as kube-apiserver's patch handler does: 422
+    // with the patched object (its JSON, keys sorted as Go writes a map) as the invalid value of `patch`
+    const fv = o.fieldValidation ?? 'Warn'
+    // keys the patch sets twice come first (a JSON patch's own, as `json patch duplicate field "[1].path"`)
+    const dups = fv === 'Ignore' ? [] : duplicateFields(raw)
+    const unknown = [
+      ...dups.map((d) => `${ct === 'application/json-patch+json' ? 'json patch ' : ''}duplicate field ${q(d)}`),
+      ...this.unknown(r, result, fv),
+    ]
+    if (unknown.length && fv === 'Strict') {
+      const detail = `Invalid value: ${q(JSON.stringify(sortKeys(result)))}: ${strictDecodingError(unknown)}`
+      throw new ApiError(422, 'Invalid', ` "" is invalid: patch: ${detail}`, {
+        causes: [{reason: 'FieldValueInvalid', message: detail, field: 'patch'}],
+      })
+    }
     // a resourceVersion carried by the patch is a precondition; otherwise the patch applies to the current object
     const patchedRV = result.metadata.resourceVersion
     const next = this.decode(r, result)
     next.metadata.resourceVersion = patchedRV === cur.obj.metadata.resourceVersion ? undefined : patchedRV
-    return this.replace(r, cur, next, o)
+    return withWarnings(this.replace(r, cur, next, o), unknown.length ? unknown : undefined)
   }
 
   /** server-side apply: create if missing, otherwise merge the applied fields under the manager's ownership */
@@ -526,12 +581,21 @@ export class ObjectService {
     if (Array.isArray(body.metadata?.managedFields) && body.metadata.managedFields.length > 0)
       throw badRequest('metadata.managedFields must be nil')
     const applied = this.decode(r, body)
+    // server-side apply converts the applied configuration to the schema's types, and a field the schema does
+    // not declare fails that conversion whatever ?fieldValidation says (kube-apiserver answers it with a 500)
+    const undeclared = unknownFieldPaths(applied, this.crds.get(r.plural)?.schema)
+    if (undeclared.length) {
+      const errs = undeclared.map((p) => `${typedPath(p)}: field not declared in schema`)
+      const why = errs.length === 1 ? errs[0] : ['errors:', ...errs.map((e) => `  ${e}`)].join('\n')
+      const gvk = `${r.group ? `${r.group}/` : '/'}${r.version}, Kind=${r.kind}`
+      throw new ApiError(500, undefined, `failed to create typed patch object (${ns ?? ''}/${name}; ${gvk}): ${why}`)
+    }
     const manager = o.fieldManager
     const cur = this.store.get(r, ns, name)
     if (!cur) {
       if (o.sub) throw notFound(r, name)
       const obj = {...applied, metadata: {...applied.metadata, name}}
-      return this.create(r, ns, obj, {...o, manager, applied})
+      return this.create(r, ns, obj, {...o, manager, applied, fieldValidation: 'Ignore'})
     }
     const m = {manager, apiVersion: apiVersionOf(r), subresource: o.sub}
     const {obj, managedFields} = serverSideApply(JSON.parse(cur.json), applied, this.shape(r), m, {
@@ -751,4 +815,22 @@ function specChanged(r: ResourceDef, old: any, next: any, hasStatus: boolean): b
     default:
       return false
   }
+}
+
+/** kube-apiserver's strict decoding error: its messages joined by ", " */
+function strictDecodingError(messages: string[]): string {
+  return `strict decoding error: ${messages.join(', ')}`
+}
+
+function withWarnings(out: WriteResult, warnings: string[] | undefined): WriteResult {
+  return warnings?.length ? {...out, warnings} : out
+}
+
+/** a copy with every map's keys in order, as Go's encoding/json writes a map */
+function sortKeys(v: any): any {
+  if (Array.isArray(v)) return v.map(sortKeys)
+  if (!isObj(v)) return v
+  const out: Record<string, any> = {}
+  for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k])
+  return out
 }

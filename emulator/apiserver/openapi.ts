@@ -166,7 +166,25 @@ const gvk = (r: ResourceDef) => [{group: r.group, kind: r.kind, version: r.versi
 /** the path of a group-version under /openapi/v3 (`api/v1`, `apis/<group>/<version>`) */
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`)
 
-/** the read path of one object of a kind, with its GET operation naming the kind (explain finds the schema by it) */
+const queryParam = (name: string, description: string, schema: Record<string, unknown> = {type: 'string'}) => ({
+  name,
+  in: 'query',
+  description,
+  schema,
+})
+
+/** the query parameters of a PATCH; kubectl leaves checking unknown fields to the server when fieldValidation is among them */
+const PATCH_PARAMETERS = [
+  queryParam('dryRun', 'All: check the request without storing anything.'),
+  queryParam('fieldManager', 'The name of the actor making the change, for field ownership.'),
+  queryParam('fieldValidation', 'Ignore, Warn (the default) or Strict: what to do with fields the schema does not know.'),
+  queryParam('force', 'Server-side apply only: take over fields other managers own.', {type: 'boolean'}),
+]
+
+/**
+ * The path of one object of a kind: its GET operation names the kind (explain finds the schema by it), its
+ * PATCH operation the query parameters the server takes.
+ */
 function objectPath(r: ResourceDef): [string, unknown] {
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`
   const path = `${base}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`
@@ -177,7 +195,15 @@ function objectPath(r: ResourceDef): [string, unknown] {
     'x-kubernetes-action': 'get',
     'x-kubernetes-group-version-kind': gvk(r)[0],
   }
-  return [path, {get}]
+  const patch = {
+    description: `partially update the specified ${r.kind}`,
+    operationId: `patch${r.kind}`,
+    parameters: PATCH_PARAMETERS,
+    responses: {'200': {description: 'OK', content: {'application/json': {schema: {$ref: `#/components/schemas/${schemaName(r)}`}}}}},
+    'x-kubernetes-action': 'patch',
+    'x-kubernetes-group-version-kind': gvk(r)[0],
+  }
+  return [path, {get, patch}]
 }
 
 export class OpenApiV3 {

@@ -24,11 +24,12 @@ import type {FaultTable} from './faults.js'
 import {managerFromUserAgent} from './managed-fields.js'
 import {OpenApiV3} from './openapi.js'
 import {servePodLog} from './logs.js'
-import type {ObjectService} from './objects.js'
+import type {FieldValidation, ObjectService, WriteResult} from './objects.js'
 import {apiVersionOf, type Registry, type ResourceDef} from './resources.js'
 import {parseFieldSelector, parseLabelSelector} from './selectors.js'
 import type {Entry, Store} from './store.js'
 import {columnsFor, toTable, wantsTable} from './table.js'
+import {duplicateFields} from './strict-json.js'
 import {serveWatch} from './watch.js'
 import {tokenRequest} from './token-request.js'
 
@@ -149,7 +150,7 @@ export class ApiServer {
     if (r) r.status = code
   }
 
-  private sendJson(res: ServerResponse, code: number, json: string, headers: Record<string, string> = {}) {
+  private sendJson(res: ServerResponse, code: number, json: string, headers: Record<string, string | string[]> = {}) {
     this.setStatus(res, code)
     if (res.headersSent) {
       res.end()
@@ -198,7 +199,8 @@ export class ApiServer {
     return body
   }
 
-  private async readJson(req: IncomingMessage, kind?: string): Promise<any> {
+  /** the request body parsed; `duplicates`, when given, collects the keys its JSON sets twice */
+  private async readJson(req: IncomingMessage, kind?: string, duplicates?: string[]): Promise<any> {
     const buf = await this.readBody(req)
     if (buf.length === 0) return undefined
     const ct = String(req.headers['content-type'] ?? 'application/json')
@@ -216,7 +218,10 @@ export class ApiServer {
         const {parse} = await import('yaml')
         return parse(buf.toString('utf8'))
       }
-      return JSON.parse(buf.toString('utf8'))
+      const text = buf.toString('utf8')
+      const out = JSON.parse(text)
+      duplicates?.push(...duplicateFields(text))
+      return out
     } catch (error) {
       throw badRequest(
         `${kind ? `the object provided is unrecognized (must be of type ${kind}): ` : ''}couldn't get version/kind; json parse error: ${(error as Error).message}`,
@@ -415,6 +420,7 @@ export class ApiServer {
     const manager = query.get('fieldManager') ?? managerFromUserAgent(req.headers['user-agent'])
     const accept = req.headers.accept
     const ns = r.ns
+    const fieldValidation = verb === 'create' || verb === 'update' || verb === 'patch' ? fieldValidationOf(verb, query) : undefined
     switch (verb) {
       case 'list':
         req.resume()
@@ -466,20 +472,23 @@ export class ApiServer {
         return this.sendJson(res, 200, e.json)
       }
       case 'create': {
-        const body = await this.readJson(req, r.res.kind)
+        const duplicates: string[] = []
+        const body = await this.readJson(req, r.res.kind, fieldValidation === 'Ignore' ? undefined : duplicates)
         if (r.sub === 'token') {
           const out = tokenRequest(this.d.store, r.res, ns!, r.name!, body, {dryRun: dry})
           return this.sendJson(res, out.code, out.json)
         }
         if (r.res.plural === 'selfsubjectaccessreviews') return this.ssar(res, id, body)
         if (r.sub === 'binding') return this.bind(res, r, body, dry)
-        const out = objects.create(r.res, ns, body, {dryRun: dry, manager})
-        return this.sendJson(res, out.code, out.json)
+        return this.sendWrite(res, objects.create(r.res, ns, body, {dryRun: dry, manager, fieldValidation, duplicates}))
       }
       case 'update': {
-        const body = await this.readJson(req, r.res.kind)
-        const out = objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub, manager})
-        return this.sendJson(res, out.code, out.json)
+        const duplicates: string[] = []
+        const body = await this.readJson(req, r.res.kind, fieldValidation === 'Ignore' ? undefined : duplicates)
+        return this.sendWrite(
+          res,
+          objects.update(r.res, ns, r.name!, body, {dryRun: dry, sub: r.sub, manager, fieldValidation, duplicates}),
+        )
       }
       case 'patch': {
         const raw = (await this.readBody(req)).toString('utf8')
@@ -489,8 +498,9 @@ export class ApiServer {
           fieldManager: query.get('fieldManager'),
           manager,
           force: TRUE(query.get('force')),
+          fieldValidation,
         })
-        return this.sendJson(res, out.code, out.json)
+        return this.sendWrite(res, out)
       }
       case 'delete': {
         const body = await this.readJson(req).catch(() => undefined)
@@ -523,6 +533,12 @@ export class ApiServer {
       }
     }
     throw methodNotAllowed()
+  }
+
+  /** a write's answer, with a `Warning: 299` header for each unknown field it dropped (fieldValidation=Warn) */
+  private sendWrite(res: ServerResponse, out: WriteResult) {
+    const warnings = out.warnings?.map(warningHeader)
+    return this.sendJson(res, out.code, out.json, warnings?.length ? {Warning: warnings} : {})
   }
 
   private checkAccept(accept: string | undefined) {
@@ -707,6 +723,31 @@ export class ApiServer {
     const out = {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null}, spec, status}
     return this.sendJson(res, 201, JSON.stringify(out))
   }
+}
+
+const FIELD_VALIDATION = ['Ignore', 'Strict', 'Warn']
+const OPTIONS_KIND: Record<string, string> = {create: 'CreateOptions', update: 'UpdateOptions', patch: 'PatchOptions'}
+
+/**
+ * ?fieldValidation of a create, update or patch: unset (or empty) is Warn; any other value than Ignore, Warn
+ * or Strict is refused as kube-apiserver's validation of its CreateOptions/UpdateOptions/PatchOptions does (422).
+ */
+function fieldValidationOf(verb: string, query: URLSearchParams): FieldValidation | undefined {
+  const v = query.get('fieldValidation')
+  if (!v) return undefined
+  if (FIELD_VALIDATION.includes(v)) return v as FieldValidation
+  const detail = `Unsupported value: ${JSON.stringify(v)}: supported values: "", ${FIELD_VALIDATION.map((x) => JSON.stringify(x)).join(', ')}`
+  const kind = OPTIONS_KIND[verb]
+  throw new ApiError(422, 'Invalid', `${kind}.meta.k8s.io "" is invalid: fieldValidation: ${detail}`, {
+    group: 'meta.k8s.io',
+    kind,
+    causes: [{reason: 'FieldValueNotSupported', message: detail, field: 'fieldValidation'}],
+  })
+}
+
+/** an RFC 7234 warning as kube-apiserver writes it: code 299, no agent, the text quoted with \" and \\ escaped */
+function warningHeader(text: string): string {
+  return `299 - "${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
 }
 
 /** Resolves once the request body has been read to its end (discarding what is not read yet). */

@@ -18,6 +18,8 @@ export interface CallResult {
   headers: IncomingMessage['headers']
   text: string
   json: any
+  /** the Warning headers of the answer, one entry each */
+  warnings: string[]
 }
 
 export function call(em: Emulator, method: string, path: string, o: CallOptions = {}): Promise<CallResult> {
@@ -51,7 +53,7 @@ export function call(em: Emulator, method: string, path: string, o: CallOptions 
           } catch {
             json = undefined
           }
-          resolve({status: res.statusCode ?? 0, headers: res.headers, text, json})
+          resolve({status: res.statusCode ?? 0, headers: res.headers, text, json, warnings: res.headersDistinct.warning ?? []})
         })
         res.on('error', reject)
       },

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import type {Cluster} from '../../emulator/sim/index.js'
 import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
 
 // OpenShift 4.18+: the simulated machine-os-builder builds a pool from its MachineOSConfig; oc mob
 // build joins, asks for a rebuild with the annotation, and follows the MachineOSBuild.

@@ -8,8 +8,8 @@ import type {ConfigMap, MachineConfigPool, Pod, Secret} from '../../src/lib/kube
 import {waitFor} from '../../src/lib/kube/watch.js'
 import {fileText, readImageFs} from '../../emulator/oci/image-fs.js'
 import {inspectImage} from '../../emulator/oci/registry.js'
-import {type Cluster, startCluster} from '../../emulator/sim/index.js'
-import {run} from './harness.js'
+import type {Cluster} from '../../emulator/sim/index.js'
+import {run, startCluster} from './harness.js'
 
 const NS = 'openshift-machine-config-operator'
 const POOL = 'layering'

@@ -5,9 +5,9 @@ import path from 'node:path'
 import {encodeMachineConfig} from '../../src/lib/build/dockerfile.js'
 import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import type {Cluster} from '../../emulator/sim/index.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
 
 // OpenShift 4.18+: cleanup after a failed MachineOSBuild, against the simulated machine-os-builder.
 const P = 'machineconfiguration.openshift.io'

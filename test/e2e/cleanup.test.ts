@@ -9,8 +9,8 @@ import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, Deployment, KubeObject, MachineConfigPool, Pod, Secret} from '../../src/lib/kube/types.js'
 import {informer, waitFor} from '../../src/lib/kube/watch.js'
 import {type Emulator, type FakeKubelet, startFakeKubelet} from '../../emulator/index.js'
-import {type Cluster, startCluster as startSim} from '../../emulator/sim/index.js'
-import {basicCluster, cliPath, MCO_NS, pool, run, runBin, startEmulator} from './harness.js'
+import type {Cluster} from '../../emulator/sim/index.js'
+import {basicCluster, cliPath, MCO_NS, pool, run, runBin, startEmulator, startCluster as startSim} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'

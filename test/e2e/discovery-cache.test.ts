@@ -5,7 +5,8 @@ import {KubeClient} from '../../src/lib/kube/client.js'
 import {DISCOVERY_TTL_MS, discover, discoveryCacheDir, discoveryVerified} from '../../src/lib/kube/discovery.js'
 import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
 import {R} from '../../src/lib/kube/resources.js'
-import {type Emulator, startEmulator} from '../../emulator/index.js'
+import type {Emulator} from '../../emulator/index.js'
+import {startEmulator} from './harness.js'
 
 // Discovery cached on disk between runs (test/setup.ts gives each test an empty OC_MOB_CACHE_DIR).
 describe('discovery cache', function () {

@@ -6,9 +6,9 @@ import {buildLocally} from '../../src/lib/layering/generation.js'
 import {KubeClient} from '../../src/lib/kube/client.js'
 import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import type {Cluster} from '../../emulator/sim/index.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
 
 // OpenShift 4.18+: `oc mob dockerfile` and `build --local` of a MachineOSConfig pool render the
 // Containerfile and build context the machine-os-builder's Job gets. The simulated builder writes its

@@ -1,6 +1,6 @@
 /**
  * Re-submits every write oc-mob made (recorded by an emulator started with `recordWrites: true`) with
- * `?dryRun=All`, to catch a write the API server would refuse by its schema or validation rules once the
+ * `?dryRun=All&fieldValidation=Strict`, to catch a write the API server would refuse by its schema or validation rules once the
  * cluster moved on (schema drift): a create must pass validation (201, or 409 AlreadyExists, which the server
  * checks only after validating), an update or patch must apply to the current object (200), or find it gone
  * (404). Anything else is reported as `METHOD path -> code reason: message`.
@@ -45,7 +45,9 @@ export async function resubmitWritesDryRun(emu: Emulator, userAgent: RegExp = /^
       if (obj?.metadata) delete obj.metadata.resourceVersion
       body = JSON.stringify(obj)
     }
-    const query = [w.query, 'dryRun=All'].filter(Boolean).join('&')
+    // strict field validation as well, whatever the write asked for: a field the CRD does not know is a refusal
+    const kept = w.query.split('&').filter((p) => p && !p.startsWith('fieldValidation='))
+    const query = [...kept, 'dryRun=All', 'fieldValidation=Strict'].join('&')
     const r = await emu.request(w.method, `${w.path}?${query}`, body, w.contentType ? {'Content-Type': w.contentType} : {})
     const ok = ACCEPTED[w.method].some((f) => f(r.status, r.body?.reason, r.body?.message))
     if (!ok) refused.push(`${w.method} ${w.path} -> ${r.status} ${r.body?.reason ?? ''}: ${r.body?.message ?? ''}`)

@@ -8,8 +8,8 @@ import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, MachineConfigPool, Secret} from '../../src/lib/kube/types.js'
 import {fileText, readImageFs} from '../../emulator/oci/image-fs.js'
 import {inspectImage, type Registry, startRegistry} from '../../emulator/oci/registry.js'
-import {type Cluster, realModeAvailable, startCluster} from '../../emulator/sim/index.js'
-import {MCO_NS, run} from './harness.js'
+import {type Cluster, realModeAvailable} from '../../emulator/sim/index.js'
+import {MCO_NS, run, startCluster} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'

@@ -5,8 +5,8 @@ import {R} from '../../src/lib/kube/resources.js'
 import type {KubeObject, MachineConfigPool, Node} from '../../src/lib/kube/types.js'
 import {waitFor} from '../../src/lib/kube/watch.js'
 import {defaultFixturePath, type Emulator} from '../../emulator/index.js'
-import {type Cluster, startCluster as startSim} from '../../emulator/sim/index.js'
-import {MCO_NS, run, runBin, startEmulator} from './harness.js'
+import type {Cluster} from '../../emulator/sim/index.js'
+import {MCO_NS, run, runBin, startEmulator, startCluster as startSim} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'

@@ -8,12 +8,51 @@ import {execa} from 'execa'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {packedCli} from '../../bench/packed.js'
+import {startEmulator as startBareEmulator, type Emulator, type EmulatorOptions} from '../../emulator/index.js'
+import {type Cluster, type ClusterOptions, startCluster as startSimCluster} from '../../emulator/sim/index.js'
 import {commandOutputs} from '../outputs.js'
+import {resubmitWritesDryRun} from './dry-run.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** The emulated API server alone (no simulation): `emulator/sim`'s `startCluster` adds the controllers. */
-export {startEmulator} from '../../emulator/index.js'
+/**
+ * The emulated API server alone (no simulation), recording writes: when the test closes it, every write oc-mob
+ * made is first re-submitted as a server-side dry run with strict field validation (`dry-run.ts`), and a
+ * refusal fails the test (after the server is closed). `checkWrites: false` leaves that out, for a test of
+ * the check itself.
+ */
+export async function startEmulator(opts: EmulatorOptions & {checkWrites?: boolean} = {}): Promise<Emulator> {
+  const {checkWrites = true, ...rest} = opts
+  const emu = await startBareEmulator({...rest, recordWrites: rest.recordWrites || checkWrites})
+  if (checkWrites) checkWritesOnClose(emu)
+  return emu
+}
+
+/** `emulator/sim`'s `startCluster` (the API server and the controllers), its writes checked as startEmulator's are. */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const cluster = await startSimCluster({...opts, emulator: {...opts.emulator, recordWrites: true}})
+  checkWritesOnClose(cluster.emulator)
+  return cluster
+}
+
+/** close() re-submits oc-mob's writes as a dry run first (faults cleared), and throws what the server refuses. */
+function checkWritesOnClose(emu: Emulator): void {
+  const close = emu.close.bind(emu)
+  let checked = false
+  emu.close = async () => {
+    if (checked) return close()
+    checked = true
+    let refused: string[] = []
+    try {
+      emu.faults.clear()
+      refused = (await resubmitWritesDryRun(emu)).refused
+    } finally {
+      await close()
+    }
+
+    if (refused.length > 0) throw new Error(`writes of oc-mob the API server refuses as a dry run:\n${refused.join('\n')}`)
+  }
+}
 
 export interface RunResult {
   stdout: string

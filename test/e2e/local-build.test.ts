@@ -12,8 +12,8 @@ import {inspectImage, listTags, manifestDigest} from '../../emulator/oci/registr
 import {buildahEnv, type BuildahStorage, createBuildahStorage} from '../../emulator/oci/storage.js'
 import {missingTools, skipWith} from '../../emulator/oci/tools.js'
 import {FAST} from '../../emulator/sim/helpers.js'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
-import {MCO_NS, run, startEmulator} from './harness.js'
+import type {Cluster} from '../../emulator/sim/index.js'
+import {MCO_NS, run, startEmulator, startCluster as startSimCluster} from './harness.js'
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const CM_PATH = `/api/v1/namespaces/${MCO_NS}/configmaps`

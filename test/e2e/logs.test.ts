@@ -2,11 +2,11 @@ import {expect} from 'chai'
 import {execa} from 'execa'
 import type {Emulator, FakeKubelet} from '../../emulator/index.js'
 import {startFakeKubelet} from '../../emulator/index.js'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import type {Cluster} from '../../emulator/sim/index.js'
 import type {ContainerProcess} from '../../emulator/sim/kubelet.js'
 import {FAST, getPool, layeredPool, setupLayering, condTrue, waitFor} from '../../emulator/sim/helpers.js'
 import {R as SR} from '../../emulator/sim/client.js'
-import {cliPath, MCO_NS, namespace, pool, ROOT, run, startEmulator} from './harness.js'
+import {cliPath, MCO_NS, namespace, pool, ROOT, run, startEmulator, startCluster as startSimCluster} from './harness.js'
 
 const BUILD_LABELS = 'machineconfiguration.openshift.io'
 const R = {

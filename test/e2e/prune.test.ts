@@ -6,9 +6,9 @@ import {createCA} from '../../emulator/pki.js'
 import {startTokenRegistry, type TokenRegistry} from '../../emulator/oci/token-registry.js'
 import {type Obj, R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import type {Cluster} from '../../emulator/sim/index.js'
 import type {Emulator} from '../../emulator/index.js'
-import {basicCluster, MCO_NS, pool, run, startEmulator} from './harness.js'
+import {basicCluster, MCO_NS, pool, run, startEmulator, startCluster as startSimCluster} from './harness.js'
 
 // OpenShift 4.18+: prune deletes a pool's old successful MachineOSBuilds, and the simulated
 // machine-os-builder then deletes their images from the registry stand-in (unless a node uses one).

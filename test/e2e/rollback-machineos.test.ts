@@ -2,8 +2,8 @@ import {expect} from 'chai'
 import {startTokenRegistry, type TokenRegistry} from '../../emulator/oci/token-registry.js'
 import {type Obj, R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
-import {MCO_NS, run} from './harness.js'
+import type {Cluster} from '../../emulator/sim/index.js'
+import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
 
 // OpenShift 4.18+: rollback restores the MachineOSConfig spec that produced an earlier MachineOSBuild,
 // so the simulated machine-os-builder finds that build by its hash and reuses its image. Images live

@@ -5,8 +5,8 @@ import {R} from '../../src/lib/kube/resources.js'
 import type {ConfigMap, KubeObject, Machine, MachineConfigPool, Node, Secret} from '../../src/lib/kube/types.js'
 import {waitFor} from '../../src/lib/kube/watch.js'
 import type {Emulator} from '../../emulator/index.js'
-import {type Cluster, startCluster as startSim} from '../../emulator/sim/index.js'
-import {basicCluster, MCO_NS, node, pool, run, runBin, startEmulator} from './harness.js'
+import type {Cluster} from '../../emulator/sim/index.js'
+import {basicCluster, MCO_NS, node, pool, run, runBin, startEmulator, startCluster as startSim} from './harness.js'
 
 const NS = MCO_NS
 const POOL = 'layering'

@@ -214,3 +214,45 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     expect(await client.find(R.imageStreams, 'os-image', NS)).to.equal(undefined)
   })
 })
+
+describe('oc mob setup against a cluster whose MachineOSConfig CRD lacks a field oc-mob writes', function () {
+  this.timeout(120_000)
+  let emu: Emulator
+  let crds: string
+
+  before(async () => {
+    // the project's CRDs, with spec.renderedImagePushSecret taken out of the MachineOSConfig schema (as a CRD
+    // of another version might lack it)
+    crds = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-crds-'))
+    const here = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'emulator', 'crds')
+    for (const f of fs.readdirSync(here)) fs.copyFileSync(path.join(here, f), path.join(crds, f))
+    const file = path.join(crds, 'machineosconfigs.crd.yaml')
+    const crd = parse(fs.readFileSync(file, 'utf8'))
+    const spec = crd.spec.versions.find((v: {name: string}) => v.name === 'v1').schema.openAPIV3Schema.properties.spec
+    delete spec.properties.renderedImagePushSecret
+    spec.required = spec.required.filter((f: string) => f !== 'renderedImagePushSecret')
+    fs.writeFileSync(file, stringify(crd))
+    emu = await startEmulator({crdDir: crds, fixture: defaultFixturePath(), groups: {machineOS: true}})
+  })
+
+  after(async () => {
+    await emu?.close()
+    fs.rmSync(crds, {force: true, recursive: true})
+  })
+
+  it('stops with exit 7 naming the field the cluster does not know, and writes no MachineOSConfig', async () => {
+    const r = await run(['setup', '--no-registry-check', '--kubeconfig', emu.kubeconfig, '--imagestream', 'os-image', '--yes'])
+    expect(r.exitCode, r.stderr).to.equal(7)
+    expect(r.stderr).to.include(
+      "error: setup stopped at create machineosconfig/layering: the cluster's MachineOSConfig does not know the field spec.renderedImagePushSecret oc-mob writes (its CRD is older or newer than this oc-mob expects): the server refused the write\n",
+    )
+    expect(r.stderr).to.include('  not done: create machineosconfig/layering, create machineconfigpool/layering\n')
+    expect(r.stderr).to.include(
+      'next: check that the cluster runs an OpenShift version this oc-mob supports (`oc get clusterversion`); if it does, report this message; then run the same command again',
+    )
+    const posts = emu.requests.filter((q) => q.path.endsWith('/machineosconfigs') && q.method === 'POST')
+    expect(posts.map((q) => [q.status, q.query])).to.deep.equal([[400, 'fieldValidation=Strict']])
+    expect((await emu.request('GET', '/apis/machineconfiguration.openshift.io/v1/machineosconfigs')).body.items).to.deep.equal([])
+    expect((await emu.request('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/layering')).status).to.equal(404)
+  })
+})

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
-import {type Cluster, startCluster as startSim} from '../../emulator/sim/index.js'
+import type {Cluster} from '../../emulator/sim/index.js'
 import {R as SR, type Obj} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run} from './harness.js'
+import {MCO_NS, run, startCluster as startSim} from './harness.js'
 
 // A build that makes no progress is recognised from its state and ends the wait with its cause and
 // next step (exit code 8), leaving the build as it is: every case driven through the simulation.

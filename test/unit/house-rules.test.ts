@@ -23,4 +23,13 @@ describe('the shape of the house (ARCHITECTURE.md)', () => {
     const offenders = files('src').filter((f) => /from '(?:\.\.\/)+(?:emulator|test)\//.test(readFileSync(path.join(ROOT, f), 'utf8')))
     expect(offenders).to.deep.equal([])
   })
+
+  it('starts every end-to-end cluster through test/e2e/harness.ts, so every write oc-mob makes is re-checked as a strict dry run', () => {
+    const direct = files('test/e2e')
+      .filter((f) => !f.endsWith('harness.ts'))
+      .filter((f) =>
+        /import \{[^}]*\bstart(?:Emulator|Cluster)\b[^}]*\} from '\.\.\/\.\.\/emulator\//.test(readFileSync(path.join(ROOT, f), 'utf8')),
+      )
+    expect(direct, 'import startEmulator/startCluster from ./harness.js').to.deep.equal([])
+  })
 })

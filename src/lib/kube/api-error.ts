@@ -22,8 +22,8 @@ export class ApiError extends MobError {
 
   constructor(status: number, body: Status | undefined, raw: string, req: RequestContext, retryAfterSeconds?: number) {
     const serverMessage = body?.message ?? (raw.trim() || httpText(status))
-    const {exitCode, message, next} = describe(status, body, serverMessage, req)
-    super(message, {code: body?.reason || httpText(status).replaceAll(' ', ''), exitCode, next})
+    const {code, exitCode, message, next} = describe(status, body, serverMessage, req)
+    super(message, {code: code ?? (body?.reason || httpText(status).replaceAll(' ', '')), exitCode, next})
     this.name = 'ApiError'
     this.status = status
     this.reason = body?.reason ?? ''
@@ -61,7 +61,7 @@ function describe(
   body: Status | undefined,
   msg: string,
   req: RequestContext,
-): {message: string; next?: string; exitCode: ExitCodeValue} {
+): {message: string; next?: string; exitCode: ExitCodeValue; code?: string} {
   switch (status) {
     case 401: {
       return {
@@ -100,10 +100,15 @@ function describe(
     }
 
     case 400:
+    case 422: {
+      const unknown = unknownFields(msg)
+      if (unknown) return unknown
+      return {exitCode: ExitCode.Invalid, message: msg}
+    }
+
     case 410:
     case 413:
-    case 415:
-    case 422: {
+    case 415: {
       return {exitCode: ExitCode.Invalid, message: msg}
     }
 
@@ -122,6 +127,29 @@ function describe(
     default: {
       return {exitCode: ExitCode.Failed, message: `${req.method} ${req.path}: ${status} ${httpText(status)}: ${msg}`}
     }
+  }
+}
+
+const STRICT = 'strict decoding error: '
+
+/**
+ * The refusal of a write oc-mob sent with fieldValidation=Strict because the cluster's schema does not know
+ * a field of it: 400 `<Kind> in version "v1" cannot be handled as a <Kind>: strict decoding error: unknown
+ * field "spec.foo", ...` for a create or replace, 422 `... patch: Invalid value: "...": strict decoding error:
+ * ...` for a patch. The fields are named; the cluster runs a version whose CRD differs from what oc-mob writes.
+ */
+function unknownFields(msg: string): {message: string; next: string; exitCode: ExitCodeValue; code: string} | undefined {
+  const at = msg.lastIndexOf(STRICT)
+  if (at < 0) return undefined
+  const fields = [...msg.slice(at + STRICT.length).matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1])
+  if (fields.length === 0) return undefined
+  const kind = /^(\w+) in version "[^"]+" cannot be handled as a /.exec(msg)?.[1]
+  const what = fields.length === 1 ? `the field ${fields[0]}` : `the fields ${fields.join(', ')}`
+  return {
+    code: 'UnknownField',
+    exitCode: ExitCode.Invalid,
+    message: `the cluster's ${kind ?? 'schema'} does not know ${what} oc-mob writes${kind ? ' (its CRD is older or newer than this oc-mob expects)' : ''}: the server refused the write`,
+    next: 'check that the cluster runs an OpenShift version this oc-mob supports (`oc get clusterversion`); if it does, report this message',
   }
 }
 

@@ -114,6 +114,15 @@ export function buildQuery(q?: Query): string {
   return parts.length > 0 ? `?${parts.join('&')}` : ''
 }
 
+/**
+ * The query of a create, replace or patch. Every write of an object asks for fieldValidation=Strict: a field
+ * the cluster's schema does not know (a CRD older or newer than oc-mob expects) is refused, not silently
+ * dropped. A review (SelfSubjectAccessReview) is a question, not an object, so it is sent as it is.
+ */
+function writeQuery(r: ResourceType, opts: WriteOptions): Query {
+  return {dryRun: opts.dryRun ? 'All' : undefined, fieldValidation: r.plural.endsWith('accessreviews') ? undefined : 'Strict'}
+}
+
 export class KubeClient {
   readonly server: string
   readonly context: string
@@ -484,7 +493,7 @@ export class KubeClient {
       body: withTypeMeta(r, obj),
       method: 'POST',
       path: collectionPath(r, namespace) + (opts.subresource ? `/${opts.subresource}` : ''),
-      query: {dryRun: opts.dryRun ? 'All' : undefined},
+      query: writeQuery(r, opts),
       signal: opts.signal,
     })
   }
@@ -496,7 +505,7 @@ export class KubeClient {
       body: withTypeMeta(r, obj),
       method: 'PUT',
       path: objectPath(r, obj.metadata.name!, namespace, opts.subresource),
-      query: {dryRun: opts.dryRun ? 'All' : undefined},
+      query: writeQuery(r, opts),
       signal: opts.signal,
     })
   }
@@ -522,7 +531,7 @@ export class KubeClient {
       contentType: PATCH_CONTENT_TYPES[type],
       method: 'PATCH',
       path: objectPath(r, name, opts.namespace, opts.subresource),
-      query: {dryRun: opts.dryRun ? 'All' : undefined},
+      query: writeQuery(r, opts),
       signal: opts.signal,
     })
   }

@@ -922,7 +922,8 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
         code: 'SetupIncomplete',
         details: [`done: ${applied.length > 0 ? applied.join(', ') : 'nothing'}`, `not done: ${rest.join(', ')}`],
         exitCode: error instanceof MobError ? error.exitCode : ExitCode.Failed,
-        next: 'fix the cause and run the same command again: what is already there is kept, and the rest is done',
+        // a field the cluster's CRD does not know: its own next step (check the cluster version) comes first
+        next: `${error instanceof MobError && error.code === 'UnknownField' ? `${error.next}; then run` : 'fix the cause and run'} the same command again: what is already there is kept, and the rest is done`,
       })
     }
 
