@@ -240,18 +240,21 @@ describe('oc mob setup against a cluster whose MachineOSConfig CRD lacks a field
     fs.rmSync(crds, {force: true, recursive: true})
   })
 
-  it('stops with exit 7 naming the field the cluster does not know, and writes no MachineOSConfig', async () => {
+  it('stops with exit 7 naming the field the cluster does not know, and writes nothing (its server-side dry run refused it)', async () => {
     const r = await run(['setup', '--no-registry-check', '--kubeconfig', emu.kubeconfig, '--imagestream', 'os-image', '--yes'])
     expect(r.exitCode, r.stderr).to.equal(7)
     expect(r.stderr).to.include(
-      "error: setup stopped at create machineosconfig/layering: the cluster's MachineOSConfig does not know the field spec.renderedImagePushSecret oc-mob writes (its CRD is older or newer than this oc-mob expects): the server refused the write\n",
+      '✖ server-side dry run: the API server refuses MachineOSConfig layering as setup would write it (400 BadRequest)',
     )
-    expect(r.stderr).to.include('  not done: create machineosconfig/layering, create machineconfigpool/layering\n')
     expect(r.stderr).to.include(
-      'next: check that the cluster runs an OpenShift version this oc-mob supports (`oc get clusterversion`); if it does, report this message; then run the same command again',
+      "the cluster's MachineOSConfig does not know the field spec.renderedImagePushSecret oc-mob writes (its CRD is older or newer than this oc-mob expects): the server refused the write",
     )
+    expect(r.stderr).to.include('check that the cluster runs an OpenShift version this oc-mob supports (`oc get clusterversion`)')
     const posts = emu.requests.filter((q) => q.path.endsWith('/machineosconfigs') && q.method === 'POST')
-    expect(posts.map((q) => [q.status, q.query])).to.deep.equal([[400, 'fieldValidation=Strict']])
+    expect(posts.map((q) => [q.status, q.query])).to.deep.equal([[400, 'dryRun=All&fieldValidation=Strict']])
+    expect(
+      emu.requests.filter((q) => q.method !== 'GET' && !q.query.includes('dryRun=All') && !q.path.includes('selfsubjectaccessreviews')),
+    ).to.deep.equal([])
     expect((await emu.request('GET', '/apis/machineconfiguration.openshift.io/v1/machineosconfigs')).body.items).to.deep.equal([])
     expect((await emu.request('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools/layering')).status).to.equal(404)
   })

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
 import {parse} from 'yaml'
-import {type Cluster, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import type {Cluster} from '../../emulator/sim/index.js'
 import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
 
 // What status shows of a MachineOSConfig pool's build (4.18+) as the simulated builder of each release
 // leaves it: the failure and its cause (4.22+; before, only "Build Failed"), ImageBuildDegraded (4.20+),

@@ -406,11 +406,15 @@ async function serverDryRuns(steps: Step[]): Promise<Check[]> {
       const causes = error.body?.details?.causes ?? []
       const origin = (field: string): string => FIELD_ORIGINS.find(([re]) => re.test(field))?.[1] ?? 'setup'
       out.push({
-        details: causes.map((c) => `${c.field ?? '(object)'}: ${c.message ?? c.reason ?? ''} (set by ${origin(c.field ?? '')})`),
+        // The causes by field (422 Invalid); else what oc-mob made of the answer (e.g. a field the CRD does not know).
+        details:
+          causes.length > 0
+            ? causes.map((c) => `${c.field ?? '(object)'}: ${c.message ?? c.reason ?? ''} (set by ${origin(c.field ?? '')})`)
+            : [error.message],
         fix:
           causes.length > 0
             ? 'give other values for the flags named above (nothing was written)'
-            : `give other values (nothing was written); the API server said: ${error.serverMessage}`,
+            : `${error.next ?? 'give other values'} (nothing was written)`,
         id: 'server-dry-run',
         message: `the API server refuses ${subject} as setup would write it (${error.status} ${error.reason || 'Invalid'})`,
         title: 'server-side dry run',
