@@ -382,6 +382,45 @@ describe('oc mob status: every build state (end to end)', function () {
     expect(paths.filter((p) => p.includes('/secrets/'))).to.deep.equal([`GET /api/v1/namespaces/${MCO_NS}/secrets/p`])
   })
 
+  it('reads the push secret the last run read in the same round as its lists, and a renamed one after them', async () => {
+    await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json'])
+    emu.resetRequests()
+    emu.faults.latency({path: /./}, 200)
+    const r = await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json']).finally(() => emu.faults.clear())
+    expect(r.exitCode, r.stderr).to.equal(0)
+    // Every read went out before the first answer came: one round trip.
+    expect(Math.max(...emu.requests.map((q) => q.at))).to.be.below(Math.min(...emu.requests.map((q) => q.answeredAt!)))
+    expect(emu.requests.filter((q) => q.path.includes('/secrets/')).map((q) => q.path)).to.deep.equal([
+      `/api/v1/namespaces/${MCO_NS}/secrets/p`,
+    ])
+
+    // The build config names another push secret: it is read after the lists, and judged; the old one is not.
+    const cm = await emu.request('GET', `/api/v1/namespaces/${MCO_NS}/configmaps/on-cluster-build-config`)
+    const before = cm.body.data.finalImagePushSecretName
+    try {
+      await emu.request(
+        'PATCH',
+        `/api/v1/namespaces/${MCO_NS}/configmaps/on-cluster-build-config`,
+        {data: {finalImagePushSecretName: 'renamed-push'}},
+        {'Content-Type': 'application/merge-patch+json'},
+      )
+      emu.resetRequests()
+      const renamed = await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json'])
+      expect(renamed.exitCode, renamed.stderr).to.equal(0)
+      expect(emu.requests.filter((q) => q.path.includes('/secrets/')).map((q) => q.path)).to.deep.equal([
+        `/api/v1/namespaces/${MCO_NS}/secrets/p`,
+        `/api/v1/namespaces/${MCO_NS}/secrets/renamed-push`,
+      ])
+    } finally {
+      await emu.request(
+        'PATCH',
+        `/api/v1/namespaces/${MCO_NS}/configmaps/on-cluster-build-config`,
+        {data: {finalImagePushSecretName: before}},
+        {'Content-Type': 'application/merge-patch+json'},
+      )
+    }
+  })
+
   it('--history needs a pool (exit 2)', async () => {
     const r = await run(['status', '--history', '--kubeconfig', emu.kubeconfig])
     expect(r.exitCode).to.equal(2)

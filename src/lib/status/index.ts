@@ -37,6 +37,7 @@ import {
 } from '../layering/pool-status.js'
 import {pushSecretOf} from '../layering/push-secret.js'
 import {pushTokenProblems} from './push-token.js'
+import {rememberedPushSecrets, rememberPushSecrets} from './remembered.js'
 
 export type {BuildEvent, ImageMatch} from '../layering/pool-status.js'
 export interface PoolStatus {
@@ -685,8 +686,18 @@ async function recordQuietly(client: KubeClient, observations: Observation[]): P
 }
 
 export async function getStatus(client: KubeClient, opts: StatusOptions = {}): Promise<StatusResult> {
+  // The push secrets the last run read are read alongside the lists; only new names wait for them.
+  const remembered = rememberedPushSecrets(client.server, opts.pool)
+  const early = readPushSecrets(client, remembered, opts.signal)
   const snap = await collectStatus(client, opts)
-  snap.pushSecrets = await readPushSecrets(client, pushSecretNames(snap, opts), opts.signal)
+  const names = pushSecretNames(snap, opts)
+  const late = readPushSecrets(
+    client,
+    names.filter((n) => !remembered.includes(n)),
+    opts.signal,
+  )
+  snap.pushSecrets = [...(await early).filter((s) => names.includes(s.metadata.name!)), ...(await late)]
+  rememberPushSecrets(client.server, opts.pool, names)
   const first = computeStatus(snap, opts)
   if (first.observations.length === 0) return first.result
   const written = await recordQuietly(client, first.observations)
