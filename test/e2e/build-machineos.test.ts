@@ -3,7 +3,7 @@ import type {Cluster} from '../../emulator/sim/index.js'
 import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster, optInWithMachineOSConfig} from './harness.js'
 
 // OpenShift 4.18+: the simulated machine-os-builder builds a pool from its MachineOSConfig; oc mob
 // build joins, asks for a rebuild with the annotation, and follows the MachineOSBuild.
@@ -20,23 +20,7 @@ describe('oc mob build of a MachineOSConfig pool (4.18+, simulated machine-os-bu
       emulator: {groups: {machineOS: true}},
       mode: 'scripted',
     })
-    const b64 = (s: string): string => Buffer.from(s).toString('base64')
-    await cluster.client.create(SR.secrets, MCO_NS, {
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))},
-      metadata: {name: 'push', namespace: MCO_NS},
-      type: 'kubernetes.io/dockerconfigjson',
-    })
-    await cluster.client.create(SR.machineosconfigs, undefined, {
-      apiVersion: `${P}/v1`,
-      kind: 'MachineOSConfig',
-      metadata: {name: 'worker'},
-      spec: {
-        imageBuilder: {imageBuilderType: 'Job'},
-        machineConfigPool: {name: 'worker'},
-        renderedImagePushSecret: {name: 'push'},
-        renderedImagePushSpec: 'quay.io/org/os:latest',
-      },
-    })
+    await optInWithMachineOSConfig(cluster)
   })
 
   after(async () => {

@@ -7,7 +7,7 @@ import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import type {Cluster} from '../../emulator/sim/index.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster, optInWithMachineOSConfig} from './harness.js'
 
 // OpenShift 4.18+: cleanup after a failed MachineOSBuild, against the simulated machine-os-builder.
 const P = 'machineconfiguration.openshift.io'
@@ -45,22 +45,7 @@ describe('oc mob cleanup of a MachineOSConfig pool (4.18+, simulated machine-os-
         times: 1,
       },
     ])
-    await cluster.client.create(SR.secrets, MCO_NS, {
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64(TOKEN)}}}))},
-      metadata: {name: 'push', namespace: MCO_NS},
-      type: 'kubernetes.io/dockerconfigjson',
-    })
-    await cluster.client.create(SR.machineosconfigs, undefined, {
-      apiVersion: `${P}/v1`,
-      kind: 'MachineOSConfig',
-      metadata: {name: 'worker'},
-      spec: {
-        imageBuilder: {imageBuilderType: 'Job'},
-        machineConfigPool: {name: 'worker'},
-        renderedImagePushSecret: {name: 'push'},
-        renderedImagePushSpec: 'quay.io/org/os:latest',
-      },
-    })
+    await optInWithMachineOSConfig(cluster, {auth: TOKEN})
   })
 
   after(async () => {

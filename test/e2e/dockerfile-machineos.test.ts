@@ -8,13 +8,12 @@ import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import type {Cluster} from '../../emulator/sim/index.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster, optInWithMachineOSConfig} from './harness.js'
 
 // OpenShift 4.18+: `oc mob dockerfile` and `build --local` of a MachineOSConfig pool render the
 // Containerfile and build context the machine-os-builder's Job gets. The simulated builder writes its
 // own containerfile-<mosb> (and the other input ConfigMaps) while a build runs; oc-mob reads it with a
 // read-only identity and never writes.
-const P = 'machineconfiguration.openshift.io'
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const CUSTOM = 'FROM configs AS final\nRUN echo "layered by oc-mob" > /etc/oc-mob-test'
 const BUNDLE = '-----BEGIN CERTIFICATE-----\nMIIBmachineos\n-----END CERTIFICATE-----\n'
@@ -71,26 +70,12 @@ describe('oc mob dockerfile and build --local of a MachineOSConfig pool (4.18+, 
       },
     ])
     await cluster.client.patch(SR.controllerconfigs, undefined, 'machine-config-controller', {spec: {additionalTrustBundle: b64(BUNDLE)}})
-    await cluster.client.create(SR.secrets, MCO_NS, {
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))},
-      metadata: {name: 'push', namespace: MCO_NS},
-      type: 'kubernetes.io/dockerconfigjson',
-    })
-    await cluster.client.create(SR.machineosconfigs, undefined, {
-      apiVersion: `${P}/v1`,
-      kind: 'MachineOSConfig',
-      metadata: {name: 'worker'},
-      spec: {
-        // Only the NoArch entry is built.
-        containerFile: [
-          {containerfileArch: 'AMD64', content: 'FROM configs AS final\nRUN echo amd64-only'},
-          {containerfileArch: 'NoArch', content: CUSTOM},
-        ],
-        imageBuilder: {imageBuilderType: 'Job'},
-        machineConfigPool: {name: 'worker'},
-        renderedImagePushSecret: {name: 'push'},
-        renderedImagePushSpec: 'quay.io/org/os:latest',
-      },
+    // Only the NoArch entry is built.
+    await optInWithMachineOSConfig(cluster, {
+      containerFile: [
+        {containerfileArch: 'AMD64', content: 'FROM configs AS final\nRUN echo amd64-only'},
+        {containerfileArch: 'NoArch', content: CUSTOM},
+      ],
     })
     mosb = await waitFor(
       'the MachineOSBuild and its Containerfile ConfigMap',

@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url'
 import {packedCli} from '../../bench/packed.js'
 import {startEmulator as startBareEmulator, type Emulator, type EmulatorOptions} from '../../emulator/index.js'
 import {type Cluster, type ClusterOptions, startCluster as startSimCluster} from '../../emulator/sim/index.js'
+import {R as SR} from '../../emulator/sim/client.js'
 import {commandOutputs} from '../outputs.js'
 import {resubmitWritesDryRun} from './dry-run.js'
 
@@ -169,4 +170,35 @@ export function basicCluster() {
       'machineconfiguration.openshift.io/desiredConfig': 'rendered-worker-0123456789abcdef0123456789abcdef',
     }),
   ]
+}
+
+/**
+ * 4.18+: opt pool `worker` in on a simulated cluster as an administrator would: a push secret `push` with
+ * credentials for the registry of `pushSpec`, and the MachineOSConfig that builds with it (`containerFile`:
+ * its entries, if any). The machine-os-builder starts the first build at once.
+ */
+export async function optInWithMachineOSConfig(
+  cluster: Cluster,
+  opts: {pushSpec?: string; auth?: string; containerFile?: Array<{containerfileArch: string; content: string}>} = {},
+): Promise<void> {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64')
+  const pushSpec = opts.pushSpec ?? 'quay.io/org/os:latest'
+  const host = pushSpec.split('/')[0]
+  await cluster.client.create(SR.secrets, MCO_NS, {
+    data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[host]: {auth: b64(opts.auth ?? 'robot:token')}}}))},
+    metadata: {name: 'push', namespace: MCO_NS},
+    type: 'kubernetes.io/dockerconfigjson',
+  })
+  await cluster.client.create(SR.machineosconfigs, undefined, {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineOSConfig',
+    metadata: {name: 'worker'},
+    spec: {
+      ...(opts.containerFile ? {containerFile: opts.containerFile} : {}),
+      imageBuilder: {imageBuilderType: 'Job'},
+      machineConfigPool: {name: 'worker'},
+      renderedImagePushSecret: {name: 'push'},
+      renderedImagePushSpec: pushSpec,
+    },
+  })
 }

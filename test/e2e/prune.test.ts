@@ -8,7 +8,7 @@ import {type Obj, R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import type {Cluster} from '../../emulator/sim/index.js'
 import type {Emulator} from '../../emulator/index.js'
-import {basicCluster, MCO_NS, pool, run, startEmulator, startCluster as startSimCluster} from './harness.js'
+import {basicCluster, pool, run, startEmulator, startCluster as startSimCluster, optInWithMachineOSConfig} from './harness.js'
 
 // OpenShift 4.18+: prune deletes a pool's old successful MachineOSBuilds, and the simulated
 // machine-os-builder then deletes their images from the registry stand-in (unless a node uses one).
@@ -23,7 +23,6 @@ describe('oc mob prune (4.18+, simulated machine-os-builder)', function () {
   /** Builds A (oldest), B (its image on the nodes: the pool is paused after it), C (current). */
   const built: Record<'a' | 'b' | 'c', {build: string; image: string}> = {} as never
 
-  const b64 = (s: string): string => Buffer.from(s).toString('base64')
   const kc = () => ['--kubeconfig', cluster.kubeconfig]
   const mosc = async (): Promise<Obj> => (await cluster.client.get(SR.machineosconfigs, undefined, 'worker'))!
   const buildNames = async (): Promise<string[]> =>
@@ -56,22 +55,10 @@ describe('oc mob prune (4.18+, simulated machine-os-builder)', function () {
       mode: 'scripted',
       registry: {auth: {password: 'secret', user: 'robot'}, host: reg.host, url: reg.url},
     })
-    await cluster.client.create(SR.secrets, MCO_NS, {
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[reg.host]: {auth: b64('robot:secret')}}}))},
-      metadata: {name: 'push', namespace: MCO_NS},
-      type: 'kubernetes.io/dockerconfigjson',
-    })
-    await cluster.client.create(SR.machineosconfigs, undefined, {
-      apiVersion: `${P}/v1`,
-      kind: 'MachineOSConfig',
-      metadata: {name: 'worker'},
-      spec: {
-        containerFile: [{containerfileArch: 'NoArch', content: containerfile('zero')}],
-        imageBuilder: {imageBuilderType: 'Job'},
-        machineConfigPool: {name: 'worker'},
-        renderedImagePushSecret: {name: 'push'},
-        renderedImagePushSpec: `${reg.host}/${REPO}:latest`,
-      },
+    await optInWithMachineOSConfig(cluster, {
+      auth: 'robot:secret',
+      containerFile: [{containerfileArch: 'NoArch', content: containerfile('zero')}],
+      pushSpec: `${reg.host}/${REPO}:latest`,
     })
     const zero = await run(['build', 'worker', ...kc()])
     expect(zero.exitCode, zero.stderr).to.equal(0)

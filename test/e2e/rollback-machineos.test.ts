@@ -3,7 +3,7 @@ import {startTokenRegistry, type TokenRegistry} from '../../emulator/oci/token-r
 import {type Obj, R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import type {Cluster} from '../../emulator/sim/index.js'
-import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster, optInWithMachineOSConfig} from './harness.js'
 
 // OpenShift 4.18+: rollback restores the MachineOSConfig spec that produced an earlier MachineOSBuild,
 // so the simulated machine-os-builder finds that build by its hash and reuses its image. Images live
@@ -60,22 +60,7 @@ describe('oc mob rollback of a MachineOSConfig pool (4.18+, simulated machine-os
       mode: 'scripted',
       registry: {auth: {password: 'secret', user: 'robot'}, host: reg.host, url: reg.url},
     })
-    await cluster.client.create(SR.secrets, MCO_NS, {
-      data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[reg.host]: {auth: b64('robot:secret')}}}))},
-      metadata: {name: 'push', namespace: MCO_NS},
-      type: 'kubernetes.io/dockerconfigjson',
-    })
-    await cluster.client.create(SR.machineosconfigs, undefined, {
-      apiVersion: `${P}/v1`,
-      kind: 'MachineOSConfig',
-      metadata: {name: 'worker'},
-      spec: {
-        imageBuilder: {imageBuilderType: 'Job'},
-        machineConfigPool: {name: 'worker'},
-        renderedImagePushSecret: {name: 'push'},
-        renderedImagePushSpec: `${reg.host}/${REPO}:latest`,
-      },
-    })
+    await optInWithMachineOSConfig(cluster, {auth: 'robot:secret', pushSpec: `${reg.host}/${REPO}:latest`})
     first = await build()
     await cluster.client.update(SR.machineosconfigs, undefined, 'worker', (c) => {
       c.spec.containerFile = [{containerfileArch: 'NoArch', content: TWO}]

@@ -3,7 +3,7 @@ import type {Cluster} from '../../emulator/sim/index.js'
 import {R as SR, type Obj} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run, startCluster as startSim} from './harness.js'
+import {MCO_NS, run, startCluster as startSim, optInWithMachineOSConfig} from './harness.js'
 
 // A build that makes no progress is recognised from its state and ends the wait with its cause and
 // next step (exit code 8), leaving the build as it is: every case driven through the simulation.
@@ -270,23 +270,7 @@ describe('a build that makes no progress (end to end, simulated cluster)', funct
         emulator: {groups: {machineOS: true}},
         mode: 'scripted',
       })
-      const b64 = (s: string): string => Buffer.from(s).toString('base64')
-      await cluster.client.create(SR.secrets, MCO_NS, {
-        data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))},
-        metadata: {name: 'push', namespace: MCO_NS},
-        type: 'kubernetes.io/dockerconfigjson',
-      })
-      await cluster.client.create(SR.machineosconfigs, undefined, {
-        apiVersion: `${P}/v1`,
-        kind: 'MachineOSConfig',
-        metadata: {name: 'worker'},
-        spec: {
-          imageBuilder: {imageBuilderType: 'Job'},
-          machineConfigPool: {name: 'worker'},
-          renderedImagePushSecret: {name: 'push'},
-          renderedImagePushSpec: 'quay.io/org/os:latest',
-        },
-      })
+      await optInWithMachineOSConfig(cluster)
       const first = await run(['build', 'worker', ...kc(cluster)])
       expect(first.exitCode, first.stderr).to.equal(0)
     })

@@ -4,13 +4,12 @@ import type {Cluster} from '../../emulator/sim/index.js'
 import {R as SR} from '../../emulator/sim/client.js'
 import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
-import {MCO_NS, run, startCluster as startSimCluster} from './harness.js'
+import {MCO_NS, run, startCluster as startSimCluster, optInWithMachineOSConfig} from './harness.js'
 
 // What status shows of a MachineOSConfig pool's build (4.18+) as the simulated builder of each release
 // leaves it: the failure and its cause (4.22+; before, only "Build Failed"), ImageBuildDegraded (4.20+),
 // the Job's attempts, the build's events (5.0+) and the pool's OS stream (OSImageStream, 4.23/5.0+).
 const P = 'machineconfiguration.openshift.io'
-const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const FAIL = {
   exitCode: 1,
   logLines: ['STEP 1/3: FROM quay.io/openshift-release-dev/ocp-v4.0-art-dev AS configs', 'error: no such package: nonexistent'],
@@ -26,22 +25,7 @@ async function startWithMachineOSConfig(release: string, scripts: Array<Record<s
     release,
     scripts: scripts as never,
   })
-  await cluster.client.create(SR.secrets, MCO_NS, {
-    data: {'.dockerconfigjson': b64(JSON.stringify({auths: {'quay.io': {auth: b64('robot:token')}}}))},
-    metadata: {name: 'push', namespace: MCO_NS},
-    type: 'kubernetes.io/dockerconfigjson',
-  })
-  await cluster.client.create(SR.machineosconfigs, undefined, {
-    apiVersion: `${P}/v1`,
-    kind: 'MachineOSConfig',
-    metadata: {name: 'worker'},
-    spec: {
-      imageBuilder: {imageBuilderType: 'Job'},
-      machineConfigPool: {name: 'worker'},
-      renderedImagePushSecret: {name: 'push'},
-      renderedImagePushSpec: 'quay.io/org/os:latest',
-    },
-  })
+  await optInWithMachineOSConfig(cluster)
   return cluster
 }
 
