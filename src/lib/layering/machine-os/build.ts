@@ -7,7 +7,7 @@
  * it to its end: the digested image on success, the last lines of its Job pod's log on failure.
  */
 import {ExitCode, MobError} from '../../errors.js'
-import {isStatus, type KubeClient} from '../../kube/client.js'
+import type {KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, Pod} from '../../kube/types.js'
 import {streamLog} from '../../kube/logs.js'
@@ -264,13 +264,9 @@ export async function buildWithMachineOSConfig(
 
 /**
  * The rebuild request: the annotation on the MachineOSConfig (and, when another build is named as
- * current, this one named instead: the controller rebuilds the build the MachineOSConfig names). It is
- * made on the MachineOSConfig as it was read: the builder takes the annotation off within moments, so a
- * request whose answer was lost cannot be told from one never made by reading the annotation, and
- * sending it again would rebuild twice. A conflict (the object changed since) is settled by looking:
- * the annotation still there or the build already replaced means the request is in; otherwise it is
- * made again on the object as it now is. Interrupted while under way, it may or may not have reached
- * the cluster: the error says so, and how to tell.
+ * current, this one named instead: the controller rebuilds the build the MachineOSConfig names).
+ * Interrupted while it is under way, it may or may not have reached the cluster: the error says so,
+ * and how to tell.
  */
 async function requestRebuild(
   client: KubeClient,
@@ -281,28 +277,12 @@ async function requestRebuild(
 ): Promise<void> {
   const mosc = config.metadata.name!
   const build = current.metadata.name!
-  let seen = config
+  const named = config.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
+  const patch = {
+    metadata: {annotations: {[REBUILD_ANNOTATION]: '', ...(named === build ? {} : {[CURRENT_MOSB_ANNOTATION]: build})}},
+  }
   try {
-    for (let attempt = 1; ; attempt++) {
-      const named = seen.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
-      const patch = {
-        metadata: {
-          annotations: {[REBUILD_ANNOTATION]: '', ...(named === build ? {} : {[CURRENT_MOSB_ANNOTATION]: build})},
-          resourceVersion: seen.metadata.resourceVersion,
-        },
-      }
-      try {
-        await client.patch(R.machineOSConfigs, mosc, patch, {signal, type: 'merge'})
-        return
-      } catch (error) {
-        if (!isStatus(error, 409) || attempt >= 3) throw error
-      }
-
-      seen = await client.get<MachineOSConfig>(R.machineOSConfigs, mosc, undefined, signal)
-      if (Object.hasOwn(seen.metadata.annotations ?? {}, REBUILD_ANNOTATION)) return
-      const now = await client.find<MachineOSBuild>(R.machineOSBuilds, build, undefined, signal)
-      if (!now || now.metadata.uid !== current.metadata.uid) return
-    }
+    await client.patch(R.machineOSConfigs, mosc, patch, {signal, type: 'merge'})
   } catch (error) {
     if ((error as MobError).exitCode !== ExitCode.Interrupted && !signal?.aborted) throw error
     throw new MobError(
