@@ -116,17 +116,7 @@ export async function buildWithMachineOSConfig(
     }
 
     if (opts.dryRun) return {...result(current, 'dry-run', false), objects: []}
-    // The controller rebuilds the build the MachineOSConfig names as current.
-    const named = config.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
-    const patch = {
-      metadata: {
-        annotations: {
-          [REBUILD_ANNOTATION]: '',
-          ...(named === current.metadata.name ? {} : {[CURRENT_MOSB_ANNOTATION]: current.metadata.name!}),
-        },
-      },
-    }
-    await client.patch(R.machineOSConfigs, mosc, patch, {signal: opts.signal, type: 'merge'})
+    await requestRebuild(client, poolName, config, current, opts.signal)
     requested = true
     previousUid = current.metadata.uid
     emit(
@@ -270,6 +260,41 @@ export async function buildWithMachineOSConfig(
   emit('succeeded', `built ${done.status?.digestedImagePushSpec}`)
   await recordBuilt(client, poolName, mosc, done.status?.digestedImagePushSpec, opts.signal)
   return result(done, 'succeeded', !requested && Boolean(current))
+}
+
+/**
+ * The rebuild request: the annotation on the MachineOSConfig (and, when another build is named as
+ * current, this one named instead: the controller rebuilds the build the MachineOSConfig names).
+ * Interrupted while it is under way, it may or may not have reached the cluster: the error says so,
+ * and how to tell.
+ */
+async function requestRebuild(
+  client: KubeClient,
+  pool: string,
+  config: MachineOSConfig,
+  current: MachineOSBuild,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const mosc = config.metadata.name!
+  const build = current.metadata.name!
+  const named = config.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
+  const patch = {
+    metadata: {annotations: {[REBUILD_ANNOTATION]: '', ...(named === build ? {} : {[CURRENT_MOSB_ANNOTATION]: build})}},
+  }
+  try {
+    await client.patch(R.machineOSConfigs, mosc, patch, {signal, type: 'merge'})
+  } catch (error) {
+    if ((error as MobError).exitCode !== ExitCode.Interrupted && !signal?.aborted) throw error
+    throw new MobError(
+      `interrupted while asking the machine-os-builder to rebuild MachineOSBuild ${build} of pool ${pool}: the annotation ${REBUILD_ANNOTATION} on MachineOSConfig ${mosc} was under way (it may have been made)`,
+      {
+        cause: error,
+        code: 'Interrupted',
+        exitCode: ExitCode.Interrupted,
+        next: `\`oc mob status ${pool}\` shows whether a new build started (\`oc mob build ${pool}\` follows it); if none did, ask again with \`oc mob build ${pool} --rebuild\``,
+      },
+    )
+  }
 }
 
 /** The MachineOSBuild the controller is about to create (no name known yet): watch them all. */
