@@ -13,6 +13,7 @@ import {FAST, waitFor} from '../../emulator/sim/helpers.js'
 import type {Cluster} from '../../emulator/sim/index.js'
 import {JOB_POD} from '../../emulator/sim/machineos.js'
 import {type FaultProxy, startFaultProxy} from '../support/fault-proxy.js'
+import {loseAnswerOnce, noBug} from '../support/lost-answer.js'
 import {cliPath, MCO_NS, optInWithMachineOSConfig, ROOT, run, startCluster} from './harness.js'
 
 const P = 'machineconfiguration.openshift.io'
@@ -20,13 +21,6 @@ const REBUILD = `${P}/rebuild`
 const POOL = 'worker'
 const LINES = 300
 const FAILED_LOG = Array.from({length: LINES}, (_, i) => `STEP ${i + 1}/${LINES}: ${'y'.repeat(50)} line ${i + 1} of a failing build`)
-
-/** No case may end like a bug. */
-function noBug(r: {stderr: string; exitCode: number}): void {
-  expect(r.stderr).not.to.include('unexpected failure')
-  expect(r.stderr).not.to.include('operation was aborted')
-  expect(r.exitCode, r.stderr).not.to.equal(ExitCode.Internal)
-}
 
 describe('a flaky network and a MachineOSConfig pool (4.19, simulated machine-os-builder, fault proxy)', function () {
   this.timeout(60_000)
@@ -248,24 +242,6 @@ describe('a flaky network and a MachineOSConfig pool (4.19, simulated machine-os
   })
 
   describe('a write whose answer is lost', () => {
-    /** Runs `args` through the proxy with slow answers, and loses the answer of the write that makes `applied` true. */
-    async function loseAnswerOnce(args: string[], applied: () => Promise<boolean>) {
-      proxy.setMode({kind: 'latency', ms: 150})
-      const running = run([...args, '--kubeconfig', kc])
-      let lost = false
-      await waitFor('the write to land', async () => {
-        if (!(await applied())) return false
-        proxy.dropAll()
-        proxy.setMode({kind: 'none'})
-        lost = true
-        return true
-      })
-      const r = await running
-      expect(lost).to.equal(true)
-      noBug(r)
-      return r
-    }
-
     it('setup whose MachineOSConfig create answer is lost: checks the object, reports it done (exit 0); it is as setup wanted', async () => {
       const args = [
         'setup',
@@ -278,7 +254,13 @@ describe('a flaky network and a MachineOSConfig pool (4.19, simulated machine-os
         'push',
         '--yes',
       ]
-      const r = await loseAnswerOnce(args, async () => Boolean(await cluster.client.get(SR.machineosconfigs, undefined, 'infra')))
+      const r = await loseAnswerOnce(
+        proxy,
+        kc,
+        args,
+        async () => Boolean(await cluster.client.get(SR.machineosconfigs, undefined, 'infra')),
+        150,
+      )
       expect(r.exitCode, r.stderr).to.equal(0)
       expect(r.stdout + r.stderr).not.to.include('not done')
       expect(r.stdout).to.include('pool infra is opted in')

@@ -15,6 +15,7 @@ import type {Emulator, FakeKubelet} from '../../emulator/index.js'
 import {startFakeKubelet} from '../../emulator/index.js'
 import type {Cluster} from '../../emulator/sim/index.js'
 import {type FaultProxy, startFaultProxy} from '../support/fault-proxy.js'
+import {loseAnswerOnce, noBug} from '../support/lost-answer.js'
 import {cliPath, MCO_NS, namespace, pool, ROOT, run, startEmulator, startCluster} from './harness.js'
 
 const LABELS = 'machineconfiguration.openshift.io'
@@ -31,13 +32,6 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await sleep(20)
   }
-}
-
-/** No case may end like a bug. */
-function noBug(r: {stderr: string; exitCode: number}): void {
-  expect(r.stderr).not.to.include('unexpected failure')
-  expect(r.stderr).not.to.include('operation was aborted')
-  expect(r.exitCode).not.to.equal(ExitCode.Internal)
 }
 
 function buildPodObject() {
@@ -245,27 +239,13 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
       await cluster?.stop()
     })
 
-    /** Runs `args` through the proxy with slow answers, and loses the answer of the write that makes `applied` true. */
-    async function loseAnswerOnce(args: string[], applied: () => Promise<boolean>) {
-      proxy.setMode({kind: 'latency', ms: 250})
-      const running = run([...args, '--kubeconfig', kc])
-      let lost = false
-      await until('the write to land', async () => {
-        if (!(await applied())) return false
-        proxy.dropAll()
-        proxy.setMode({kind: 'none'})
-        lost = true
-        return true
-      })
-      const r = await running
-      expect(lost).to.equal(true)
-      noBug(r)
-      return r
-    }
-
     it('setup whose ConfigMap answer is lost: checks the ConfigMap, reports it done, and completes (exit 0)', async () => {
-      const r = await loseAnswerOnce(setupArgs, async () =>
-        Boolean(await client.find<ConfigMap>(R.configMaps, 'on-cluster-build-config', MCO_NS)),
+      const r = await loseAnswerOnce(
+        proxy,
+        kc,
+        setupArgs,
+        async () => Boolean(await client.find<ConfigMap>(R.configMaps, 'on-cluster-build-config', MCO_NS)),
+        250,
       )
       expect(r.exitCode, r.stderr).to.equal(0)
       expect(r.stdout + r.stderr).not.to.include('not done')
@@ -278,10 +258,13 @@ describe('a flaky network between oc-mob and the cluster (fault proxy, TLS end t
     })
 
     it('nodes add whose label answer is lost: checks the node, reports the label applied (exit 0)', async () => {
-      const r = await loseAnswerOnce(['nodes', 'add', POOL, W1, '--yes'], async () => {
-        const n = await client.get<Node>(R.nodes, W1)
-        return Object.hasOwn(n.metadata.labels ?? {}, ROLE)
-      })
+      const r = await loseAnswerOnce(
+        proxy,
+        kc,
+        ['nodes', 'add', POOL, W1, '--yes'],
+        async () => Object.hasOwn((await client.get<Node>(R.nodes, W1)).metadata.labels ?? {}, ROLE),
+        250,
+      )
       expect(r.exitCode, r.stderr).to.equal(0)
       expect(r.stdout + r.stderr).not.to.match(/not done|not labelled/)
       expect((await client.get<Node>(R.nodes, W1)).metadata.labels).to.have.property(ROLE)
