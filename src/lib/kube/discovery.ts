@@ -95,12 +95,18 @@ function readCache(client: KubeClient, now = Date.now()): CacheFile | undefined 
 }
 
 function writeCache(client: KubeClient, c: CacheFile): void {
-  // A cache that cannot be written (read-only home) only costs the next run a round trip.
+  writeCacheFile(cacheFile(client), JSON.stringify(c))
+}
+
+/**
+ * Writes a file of the on-disk cache whole or not at all (a temp file renamed over it). A cache that
+ * cannot be written (read-only home) only costs the next run a round trip, so failures are ignored.
+ */
+export function writeCacheFile(file: string, text: string): void {
   try {
-    const file = cacheFile(client)
     fs.mkdirSync(path.dirname(file), {mode: 0o750, recursive: true})
     const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(c), {mode: 0o640})
+    fs.writeFileSync(tmp, text, {mode: 0o640})
     fs.renameSync(tmp, file)
   } catch {
     // Nothing to do.

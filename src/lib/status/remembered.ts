@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import {discoveryCacheDir} from '../kube/discovery.js'
+import {discoveryCacheDir, writeCacheFile} from '../kube/discovery.js'
 
 const FILE = 'oc-mob-status-secrets.json'
 
@@ -31,7 +31,7 @@ export function rememberedPushSecrets(server: string, pool: string | undefined):
   return readAll(server)[pool ?? ''] ?? []
 }
 
-/** Remember the names this view read; a cache that cannot be written only costs the next run a round trip. */
+/** Remember the names this view read. */
 export function rememberPushSecrets(server: string, pool: string | undefined, names: string[]): void {
   const all = readAll(server)
   const key = pool ?? ''
@@ -40,13 +40,5 @@ export function rememberPushSecrets(server: string, pool: string | undefined, na
   all[key] = sorted
   // Only the views of the most recent pools: the file stays small.
   const keep = Object.fromEntries(Object.entries(all).slice(-20))
-  try {
-    const file = fileOf(server)
-    fs.mkdirSync(path.dirname(file), {mode: 0o750, recursive: true})
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(keep), {mode: 0o640})
-    fs.renameSync(tmp, file)
-  } catch {
-    // Nothing to do.
-  }
+  writeCacheFile(fileOf(server), JSON.stringify(keep))
 }
