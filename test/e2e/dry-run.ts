@@ -39,8 +39,9 @@ export async function resubmitWritesDryRun(emu: Emulator, userAgent: RegExp = /^
   const refused: string[] = []
   for (const w of writes) {
     let body: string = w.body!
-    if (w.method === 'PUT') {
-      // the object may have moved on since: re-submit unconditionally (no resourceVersion precondition)
+    if (w.method === 'PUT' || (w.method === 'PATCH' && w.contentType?.includes('merge-patch'))) {
+      // the object may have moved on since: re-submit unconditionally (no resourceVersion precondition,
+      // which a merge patch may carry too)
       const obj = JSON.parse(body)
       if (obj?.metadata) delete obj.metadata.resourceVersion
       body = JSON.stringify(obj)

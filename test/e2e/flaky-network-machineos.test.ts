@@ -242,6 +242,41 @@ describe('a flaky network and a MachineOSConfig pool (4.19, simulated machine-os
   })
 
   describe('a write whose answer is lost', () => {
+    it('build --rebuild whose request answer is lost after the builder took it and cleared it: one rebuild, followed (exit 0)', async () => {
+      const before = await mosb()
+      cluster.emulator.resetRequests()
+      let taken: string | undefined
+      // The answer is held back until the builder has recreated the build and removed the annotation.
+      const r = await loseAnswerOnce(
+        proxy,
+        kc,
+        ['build', POOL, '--rebuild'],
+        async () => {
+          const b = await mosb()
+          if (!b || b.metadata.uid === before.metadata.uid || Object.hasOwn((await mosc()).metadata.annotations ?? {}, REBUILD))
+            return false
+          taken = b.metadata.uid
+          return true
+        },
+        1500,
+      )
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stderr).to.include(`asked the machine-os-builder to rebuild ${before.metadata.name}`)
+      const done = await mosb()
+      expect(done.metadata.uid).to.equal(taken)
+      expect(state(done)).to.equal('Succeeded')
+      expect(r.stdout + r.stderr).to.include(done.status.digestedImagePushSpec)
+      // Asked once: one rebuild request reached the server, and the builder deleted the build once.
+      const asked = cluster.emulator.requests.filter(
+        (q) => q.method === 'PATCH' && q.path === `/apis/${P}/v1/machineosconfigs/${POOL}` && q.body?.includes(`"${REBUILD}":""`),
+      )
+      expect(asked, JSON.stringify(asked)).to.have.length(1)
+      const deletes = cluster.emulator.requests.filter(
+        (q) => q.method === 'DELETE' && q.path.endsWith(`/machineosbuilds/${before.metadata.name}`),
+      )
+      expect(deletes).to.have.length(1)
+    })
+
     it('setup whose MachineOSConfig create answer is lost: checks the object, reports it done (exit 0); it is as setup wanted', async () => {
       const args = [
         'setup',

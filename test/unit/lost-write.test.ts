@@ -86,6 +86,18 @@ describe('a write whose answer was lost', () => {
     expect((await checkWrite({body: append, contentType: json, method: 'PATCH', path}, finder(node).find)).state).to.equal('unknown')
   })
 
+  it('patch made against a resourceVersion: same version not applied; newer and in effect applied; newer without it unknown', async () => {
+    const path = '/apis/machineconfiguration.openshift.io/v1/machineosconfigs/worker'
+    const config = (annotations: Record<string, string>, resourceVersion: string) =>
+      ({apiVersion: 'v1', kind: 'MachineOSConfig', metadata: {annotations, name: 'worker', resourceVersion}}) as KubeObject
+    const body = {metadata: {annotations: {rebuild: ''}, resourceVersion: '7'}}
+    const spec = {body, method: 'PATCH', path}
+    expect((await checkWrite(spec, finder(config({}, '7')).find)).state).to.equal('not-applied')
+    expect((await checkWrite(spec, finder(config({rebuild: ''}, '8')).find)).state).to.equal('applied')
+    // Taken and then consumed by a controller, or never made while another write moved the version on.
+    expect((await checkWrite(spec, finder(config({}, '9')).find)).state).to.equal('unknown')
+  })
+
   it('delete: gone, terminating or replaced by a newcomer is applied; the same object still there is not applied', async () => {
     const body = {apiVersion: 'v1', kind: 'DeleteOptions', preconditions: {uid: 'u1'}}
     const spec = {body, method: 'DELETE', path: `${CM_PATH}/c`}

@@ -87,6 +87,11 @@ function written(obj: KubeObject, subresource: string | undefined): unknown {
   return {...rest, metadata: {annotations: metadata?.annotations, labels: metadata?.labels, name: metadata?.name}}
 }
 
+function withoutVersion(patch: Record<string, unknown>): Record<string, unknown> {
+  const {resourceVersion: _v, ...metadata} = patch.metadata as Record<string, unknown>
+  return {...patch, metadata}
+}
+
 /** Reads the object a lost write was about and says whether the write is in effect. */
 export async function checkWrite(spec: WriteSpec, find: (path: string) => Promise<KubeObject | undefined>): Promise<WriteCheck> {
   const t = target(spec)
@@ -108,9 +113,16 @@ export async function checkWrite(spec: WriteSpec, find: (path: string) => Promis
 
     case 'PATCH': {
       if (!got) return {state: 'unknown'}
-      const inEffect = spec.contentType?.includes('json-patch') ? jsonPatchInEffect(body, got) : mergePatchInEffect(body, got)
+      // A merge patch that names the resourceVersion it was made against: an object still at that
+      // version did not take it; one that moved on took it or another write (then its effect decides,
+      // and one no longer in effect cannot be told apart from one never made).
+      const sentVersion = isObject(body) && isObject(body.metadata) ? body.metadata.resourceVersion : undefined
+      if (typeof sentVersion === 'string' && got.metadata.resourceVersion === sentVersion) return {state: 'not-applied'}
+      const patch = typeof sentVersion === 'string' ? withoutVersion(body as unknown as Record<string, unknown>) : body
+      const inEffect = spec.contentType?.includes('json-patch') ? jsonPatchInEffect(patch, got) : mergePatchInEffect(patch, got)
       if (inEffect === undefined) return {state: 'unknown'}
-      return inEffect ? {object: got, state: 'applied'} : {state: 'not-applied'}
+      if (inEffect) return {object: got, state: 'applied'}
+      return typeof sentVersion === 'string' ? {state: 'unknown'} : {state: 'not-applied'}
     }
 
     case 'DELETE': {

@@ -7,7 +7,7 @@
  * it to its end: the digested image on success, the last lines of its Job pod's log on failure.
  */
 import {ExitCode, MobError} from '../../errors.js'
-import type {KubeClient} from '../../kube/client.js'
+import {isStatus, type KubeClient} from '../../kube/client.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool, Pod} from '../../kube/types.js'
 import {streamLog} from '../../kube/logs.js'
@@ -265,6 +265,12 @@ export async function buildWithMachineOSConfig(
 /**
  * The rebuild request: the annotation on the MachineOSConfig (and, when another build is named as
  * current, this one named instead: the controller rebuilds the build the MachineOSConfig names).
+ *
+ * The patch names the MachineOSConfig's resourceVersion. The builder takes the annotation away once
+ * it has recreated the build, so when the answer is lost (or the object moved on) the annotation
+ * alone cannot tell whether the request was made: the build can. A request still pending, or a build
+ * deleted or recreated since it was read, is the request taken; otherwise it is sent again, against
+ * the version now read, so a request is never made twice (two rebuilds).
  * Interrupted while it is under way, it may or may not have reached the cluster: the error says so,
  * and how to tell.
  */
@@ -277,24 +283,52 @@ async function requestRebuild(
 ): Promise<void> {
   const mosc = config.metadata.name!
   const build = current.metadata.name!
-  const named = config.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
-  const patch = {
-    metadata: {annotations: {[REBUILD_ANNOTATION]: '', ...(named === build ? {} : {[CURRENT_MOSB_ANNOTATION]: build})}},
-  }
-  try {
-    await client.patch(R.machineOSConfigs, mosc, patch, {signal, type: 'merge'})
-  } catch (error) {
-    if ((error as MobError).exitCode !== ExitCode.Interrupted && !signal?.aborted) throw error
-    throw new MobError(
-      `interrupted while asking the machine-os-builder to rebuild MachineOSBuild ${build} of pool ${pool}: the annotation ${REBUILD_ANNOTATION} on MachineOSConfig ${mosc} was under way (it may have been made)`,
-      {
-        cause: error,
-        code: 'Interrupted',
-        exitCode: ExitCode.Interrupted,
-        next: `\`oc mob status ${pool}\` shows whether a new build started (\`oc mob build ${pool}\` follows it); if none did, ask again with \`oc mob build ${pool} --rebuild\``,
+  let read = config
+  for (let attempt = 1; ; attempt++) {
+    const named = read.metadata.annotations?.[CURRENT_MOSB_ANNOTATION]
+    const patch = {
+      metadata: {
+        annotations: {[REBUILD_ANNOTATION]: '', ...(named === build ? {} : {[CURRENT_MOSB_ANNOTATION]: build})},
+        resourceVersion: read.metadata.resourceVersion,
       },
-    )
+    }
+    try {
+      await client.patch(R.machineOSConfigs, mosc, patch, {signal, type: 'merge'})
+      return
+    } catch (error) {
+      if ((error as MobError).exitCode === ExitCode.Interrupted || signal?.aborted) throw rebuildInterrupted(pool, mosc, build, error)
+      if ((error as MobError).code !== 'WriteUnconfirmed' && !isStatus(error, 409)) throw error
+      const seen = await Promise.all([
+        client.find<MachineOSConfig>(R.machineOSConfigs, mosc, undefined, signal),
+        client.find<MachineOSBuild>(R.machineOSBuilds, build, undefined, signal),
+      ]).catch((readError: unknown) => {
+        if (signal?.aborted) throw rebuildInterrupted(pool, mosc, build, readError)
+        throw error
+      })
+      if (!seen[0]) throw error
+      if (rebuildTaken(seen[0], seen[1], current)) return
+      if (attempt >= 3) throw error
+      read = seen[0]
+    }
   }
+}
+
+/** Whether the builder has the rebuild request: still pending, or the build already deleted or made anew. */
+function rebuildTaken(config: MachineOSConfig, build: MachineOSBuild | undefined, previous: MachineOSBuild): boolean {
+  if (Object.hasOwn(config.metadata.annotations ?? {}, REBUILD_ANNOTATION)) return true
+  return !build || Boolean(build.metadata.deletionTimestamp) || build.metadata.uid !== previous.metadata.uid
+}
+
+function rebuildInterrupted(pool: string, mosc: string, build: string, cause: unknown): MobError {
+  return new MobError(
+    `interrupted while asking the machine-os-builder to rebuild MachineOSBuild ${build} of pool ${pool}: the annotation ${REBUILD_ANNOTATION} on MachineOSConfig ${mosc} was under way (it may have been made)`,
+    {
+      cause,
+      code: 'Interrupted',
+      exitCode: ExitCode.Interrupted,
+      next: `\`oc mob status ${pool}\` shows whether a new build started (\`oc mob build ${pool}\` follows it); if none did, ask again with \`oc mob build ${pool} --rebuild\``,
+    },
+  )
 }
 
 /** The MachineOSBuild the controller is about to create (no name known yet): watch them all. */
