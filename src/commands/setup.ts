@@ -4,7 +4,8 @@ import * as help from '../views/help/setup.js'
 import {dryRunFlag, yesFlag} from '../flags.js'
 import {runSetup, type SetupResult} from '../lib/layering/setup.js'
 import {terminalPrompter} from '../lib/ui/confirm.js'
-import {manifests, renderChecks, renderSetupPlan} from '../views/layering.js'
+import type {Check} from '../lib/layering/types.js'
+import {manifests, preflightSection, renderChecks, renderSetupPlan} from '../views/layering.js'
 import {setupObjects, setupText} from '../views/setup.js'
 
 export default class Setup extends BaseCommand<typeof Setup> {
@@ -32,6 +33,13 @@ export default class Setup extends BaseCommand<typeof Setup> {
     const table = this.output === 'table'
     const dryRun = flags['dry-run']
     const ask = this.term.canPrompt ? await terminalPrompter(this.abort.signal) : undefined
+    // Checks that all pass wait for the plan: a plan that changes nothing shows them as one line.
+    let held: Check[] = []
+    const showHeld = (collapsePassed: boolean): void => {
+      if (held.length > 0) this.note(preflightSection(held, this.term.err, {collapsePassed}))
+      held = []
+    }
+
     const result = await runSetup(
       client,
       {
@@ -57,10 +65,17 @@ export default class Setup extends BaseCommand<typeof Setup> {
         dryRun,
         force: flags.force,
         onChecks: (checks) => {
-          const text = renderChecks(checks, this.term.err, {onlyProblems: !table})
-          if (text) this.note((table ? 'Preflight checks:\n' : '') + text)
+          if (!table) {
+            const text = renderChecks(checks, this.term.err, {onlyProblems: true})
+            if (text) this.note(text)
+            return
+          }
+
+          held.push(...checks)
+          if (checks.some((c) => c.verdict !== 'pass')) showHeld(false)
         },
         onPlan: (plan) => {
+          showHeld(plan.items.every((i) => i.action === 'unchanged'))
           if (table) this.log(renderSetupPlan(plan, this.term.out, Boolean(dryRun)))
         },
         onStep: (text) => this.note(text),
@@ -68,7 +83,7 @@ export default class Setup extends BaseCommand<typeof Setup> {
         signal: this.abort.signal,
         yes: flags.yes,
       },
-    )
+    ).finally(() => showHeld(false))
 
     if (result.outcome === 'dry-run' && !table) {
       this.log(manifests(setupObjects(result), this.output as 'json' | 'yaml'))

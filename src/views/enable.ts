@@ -20,7 +20,11 @@ export function enableText(pool: string, result: EnableResult, opts: {followed: 
   const lines = [result.outcome === 'already-enabled' ? `pool ${pool} was opted in already` : `pool ${pool} opted into on-cluster builds`]
   if (result.image) lines.push(`image: ${result.image}`)
   if (result.nodes)
-    lines.push(result.nodes.length === 0 ? 'the pool has no nodes' : `nodes done: ${result.nodes.map((n) => n.name).join(', ')}`)
+    lines.push(
+      result.nodes.length === 0
+        ? `the pool has no nodes: add them with \`oc mob nodes add ${pool} NODE...\``
+        : `nodes done: ${result.nodes.map((n) => n.name).join(', ')}`,
+    )
   if (!opts.followed) lines.push(`follow it with \`oc mob status ${pool}\`, or next time use --wait`)
   return lines.join('\n')
 }

@@ -27,6 +27,18 @@ export function renderChecks(checks: Check[], color: ChalkInstance, opts: {onlyP
     .join('\n')
 }
 
+/**
+ * Setup's preflight section. On a re-run that changes nothing, checks that all pass are one line
+ * (their names): each was shown in full when setup last wrote something.
+ */
+export function preflightSection(checks: Check[], color: ChalkInstance, opts: {collapsePassed: boolean}): string {
+  if (opts.collapsePassed && checks.length > 0 && checks.every((c) => c.verdict === 'pass')) {
+    return `${color.green('✔')} preflight: ${checks.length === 1 ? 'the check passes' : `all ${checks.length} checks pass`} (${checks.map((c) => c.title).join(', ')})`
+  }
+
+  return `Preflight checks:\n${renderChecks(checks, color)}`
+}
+
 const ACTION_TEXT: Record<PlanItem['action'], string> = {
   conflict: 'differs',
   create: 'create',

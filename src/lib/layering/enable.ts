@@ -204,7 +204,7 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
   if (opts.wait) {
     const names = await members(client, poolName)
     if (names.length === 0) {
-      emit('rollout', `pool ${poolName} has no nodes: nothing rolls out (add nodes with \`oc mob nodes add ${poolName} NODE\`)`)
+      emit('rollout', `pool ${poolName} has no nodes: nothing rolls out`)
       result.nodes = []
     } else {
       emit('rollout', `rolling out to ${names.length} node${names.length === 1 ? '' : 's'}: ${names.join(', ')}`)

@@ -22,7 +22,7 @@ import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
 import type {KubeObject, LabelSelector, MachineConfigPool, Secret} from '../kube/types.js'
 import {waitFor} from '../kube/watch.js'
-import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
+import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
 import {DOCKER_CONFIG_JSON, DockerSecretError, dockerConfigFromFile, parseDockerSecret, registriesIn} from '../registry/auth.js'
 import {accessCheck} from './access.js'
 import {BUILDER_TYPES, sameSecretName} from './configmap/backend.js'
@@ -616,7 +616,13 @@ export function keepCurrent(
   return {input: out, kept}
 }
 
-function settingsNotes(plan: {settings: SetupPlan['settings']; target: SetupPlan['target']}, pushSecret: Secret | undefined): string[] {
+/** Notes on the settings being written (none when on-cluster-build-config is left as it is). */
+function settingsNotes(
+  plan: {items: PlanItem[]; settings: SetupPlan['settings']; target: SetupPlan['target']},
+  pushSecret: Secret | undefined,
+): string[] {
+  const config = plan.items.find((i) => i.kind === 'ConfigMap' && i.name === ON_CLUSTER_BUILD_CONFIG)
+  if (!config || !['create', 'update', 'conflict'].includes(config.action)) return []
   const notes: string[] = []
   const type = plan.settings.imageBuilderType
   notes.push(

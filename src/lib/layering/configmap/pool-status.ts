@@ -63,7 +63,7 @@ export function imageMatch(
   if (exact) {
     const how =
       exact.source === 'rollback'
-        ? 'rolled back to'
+        ? 'rolled back to by oc-mob'
         : exact.source === 'joined'
           ? 'built by the cluster, followed by oc-mob'
           : 'built by oc-mob'
