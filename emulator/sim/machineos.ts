@@ -602,6 +602,15 @@ export class MachineOSController {
 
       // The next attempt, once the informer has seen every pod created so far.
       if ((this.created.get(mosb.metadata.uid) ?? 0) > pods.length) return
+      if (failed.length > 0) {
+        // A Job's back-off (10 s, 20 s, 40 s, ...) puts its attempts in different seconds on a cluster, and
+        // clients order attempts by creationTimestamp: the next one waits for the next second at least.
+        this.created.set(mosb.metadata.uid, pods.length + 1)
+        const previous = Math.max(...pods.map((p) => Date.parse(p.metadata.creationTimestamp ?? '') || 0))
+        const wait = previous + 1000 - Date.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      }
+
       if (!state && pods.length === 0) await this.deleteOtherBuilds(mosb)
       // Before the Job: its input ConfigMaps (containerfile-<mosb>, mc-<mosb>, ...).
       const config = this.configs.get(mosb.spec.machineOSConfig.name)

@@ -33,7 +33,7 @@ export default class Setup extends BaseCommand<typeof Setup> {
     const table = this.output === 'table'
     const dryRun = flags['dry-run']
     const ask = this.term.canPrompt ? await terminalPrompter(this.abort.signal) : undefined
-    // Checks that all pass wait for the plan: a plan that changes nothing shows them as one line.
+    // Checks wait for the plan (unless one fails): a plan that changes nothing shows the passing ones as one line.
     let held: Check[] = []
     const showHeld = (collapsePassed: boolean): void => {
       if (held.length > 0) this.note(preflightSection(held, this.term.err, {collapsePassed}))
@@ -72,10 +72,10 @@ export default class Setup extends BaseCommand<typeof Setup> {
           }
 
           held.push(...checks)
-          if (checks.some((c) => c.verdict !== 'pass')) showHeld(false)
+          if (checks.some((c) => c.verdict === 'fail')) showHeld(false)
         },
         onPlan: (plan) => {
-          showHeld(plan.items.every((i) => i.action === 'unchanged'))
+          showHeld(!dryRun && plan.items.every((i) => i.action === 'unchanged'))
           if (table) this.log(renderSetupPlan(plan, this.term.out, Boolean(dryRun)))
         },
         onStep: (text) => this.note(text),

@@ -28,15 +28,19 @@ export function renderChecks(checks: Check[], color: ChalkInstance, opts: {onlyP
 }
 
 /**
- * Setup's preflight section. On a re-run that changes nothing, checks that all pass are one line
- * (their names): each was shown in full when setup last wrote something.
+ * Setup's preflight section. On a re-run that changes nothing, the checks that pass are one line
+ * (their names: each was shown in full when setup last wrote something); a warning or a failure is
+ * always shown in full, with its fix, until it is fixed.
  */
 export function preflightSection(checks: Check[], color: ChalkInstance, opts: {collapsePassed: boolean}): string {
-  if (opts.collapsePassed && checks.length > 0 && checks.every((c) => c.verdict === 'pass')) {
-    return `${color.green('✔')} preflight: ${checks.length === 1 ? 'the check passes' : `all ${checks.length} checks pass`} (${checks.map((c) => c.title).join(', ')})`
-  }
-
-  return `Preflight checks:\n${renderChecks(checks, color)}`
+  const passed = checks.filter((c) => c.verdict === 'pass')
+  if (!opts.collapsePassed || passed.length === 0) return `Preflight checks:\n${renderChecks(checks, color)}`
+  const others = checks.filter((c) => c.verdict !== 'pass')
+  const count = passed.length === checks.length ? `all ${passed.length} checks pass` : `${passed.length} of ${checks.length} checks pass`
+  return [
+    `${color.green('✔')} preflight: ${count} (${passed.map((c) => c.title).join(', ')})`,
+    ...others.map((c) => renderCheck(c, color)),
+  ].join('\n')
 }
 
 const ACTION_TEXT: Record<PlanItem['action'], string> = {

@@ -3,6 +3,17 @@ import type {ChalkInstance} from 'chalk'
 import {age} from '../lib/mco/pool-state.js'
 import type {BuildEvent, HistoryRow, NodeStatus, PoolStatus, Problem, StatusResult} from '../lib/status/index.js'
 import {compactImage, table} from '../lib/ui/output.js'
+import {parseReference, repositoryOf} from '../lib/registry/reference.js'
+
+/** Where a MachineOSConfig's images go: its repository, tagged by the machine-os-builder with the MachineOSBuild name. */
+function pushTarget(spec: string | null | undefined): string {
+  if (!spec) return '?'
+  try {
+    return `${repositoryOf(parseReference(spec))}:<MachineOSBuild name>`
+  } catch {
+    return spec
+  }
+}
 
 /** The line above each block of --watch (with the hint on a terminal that is redrawn). */
 export const watchStamp = (c: ChalkInstance, redraw: boolean): string =>
@@ -28,12 +39,14 @@ export function statusText(s: StatusResult, c: ChalkInstance, opts: {wide?: bool
   const cfg = s.buildConfig
   const moscs = s.pools
     .filter((p) => p.machineOSConfig)
-    .map((p) => `${p.machineOSConfig!.name} (images to ${p.machineOSConfig!.renderedImagePushSpec ?? '?'})`)
+    .map((p) => `${p.machineOSConfig!.name} (images to ${pushTarget(p.machineOSConfig!.renderedImagePushSpec)})`)
   const cfgText = cfg.present
     ? `builder ${cfg.backend === 'pod' ? 'build pod' : 'OpenShift Build'} (imageBuilderType ${cfg.imageBuilderType ?? 'unset: openshift-image-builder'}), images to ${cfg.finalImagePullspec ?? '?'}`
     : moscs.length > 0
       ? undefined
-      : 'not set up (no on-cluster-build-config)'
+      : s.machineOSConfigApi
+        ? 'not set up (no MachineOSConfig: `oc mob setup` writes one per pool)'
+        : 'not set up (no on-cluster-build-config)'
   const lines = [`Cluster: ${s.server} (context ${s.context})`, `machine-os-builder: ${builderText}`]
   if (cfgText) lines.push(`build config: ${cfgText}`)
   if (moscs.length > 0) lines.push(`MachineOSConfigs: ${moscs.join(', ')}`)

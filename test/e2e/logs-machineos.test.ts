@@ -187,7 +187,7 @@ describe('oc mob logs on a MachineOSConfig cluster (4.18+, end to end)', functio
     expect(done.stderr).to.include(
       'error: MachineOSBuild worker-cccc of pool worker succeeded and the machine-os-builder removed its Job build-worker-cccc: logs of successful builds are not kept',
     )
-    expect(done.stderr).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
+    expect(done.stderr).to.include(`oc mob build worker --rebuild --follow`)
 
     // a build that ended keeps its conditions (the CRD refuses changes); a rebuild makes a new one under the name
     expect((await emu.request('DELETE', `/apis/${P}/v1/machineosbuilds/worker-cccc`)).status).to.equal(200)

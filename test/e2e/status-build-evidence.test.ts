@@ -96,7 +96,7 @@ describe('oc mob status: the evidence of a MachineOSConfig build, release by rel
       expect(failed.next).to.include('`oc mob logs worker`')
       // The pool's ImageBuildDegraded is the same failure: said once, in the build's problem.
       expect(mine.filter((p: {message: string}) => p.message.includes('ImageBuildDegraded'))).to.have.length(1)
-      expect(failed.next).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
+      expect(failed.next).to.include(`oc mob build worker --rebuild`)
 
       const text = await statusOf(cluster, 'worker')
       expect(text.exitCode, text.stderr).to.equal(0)

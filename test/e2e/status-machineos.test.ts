@@ -111,7 +111,7 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
 
     const table = await run(['status', ...kc()])
     expect(table.exitCode, table.stderr).to.equal(0)
-    expect(table.stdout).to.include('MachineOSConfigs: worker (images to quay.io/org/os:latest)')
+    expect(table.stdout).to.include('MachineOSConfigs: worker (images to quay.io/org/os:<MachineOSBuild name>)')
     expect(table.stdout).to.match(/worker\s+yes \(MOSC\)\s+job\s+succeeded/)
   })
 
@@ -145,7 +145,7 @@ describe('oc mob status on a MachineOSConfig cluster (4.18+, end to end)', funct
         'MachineOSBuild worker-2222 of pool worker failed: the MachineOSBuild is Failed (Failed: Build Failed)',
       )
       expect(problem.next).to.include(`oc logs -n ${MCO_NS} job/build-worker-2222 -c image-build`)
-      expect(problem.next).to.include(`oc annotate machineosconfig/worker ${P}/rebuild=`)
+      expect(problem.next).to.include(`oc mob build worker --rebuild`)
 
       // Then the rebuild succeeds with a new image, which the MachineOSConfig reports: all matches again.
       // (a build that ended keeps its conditions, the CRD refuses changes: the rebuild is a new MachineOSBuild)

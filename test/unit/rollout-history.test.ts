@@ -116,7 +116,7 @@ describe('rollout: image evidence and pool nodes', () => {
     expect(imageMatch(img('a'), 'r1', [entry(img('a'), 'r1', 'observed')], undefined).match).to.equal('unknown')
     expect(imageMatch(img('a'), 'r1', [], undefined).match).to.equal('unknown')
     expect(imageMatch(img('a'), 'r1', [entry(img('a'), 'r0'), entry(img('a'), 'r1', 'rollback')], undefined).evidence).to.include(
-      'rolled back to for r1',
+      'rolled back to by oc-mob for r1',
     )
   })
 

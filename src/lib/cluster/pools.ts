@@ -23,23 +23,25 @@ export async function requireMachineConfigApi(client: KubeClient): Promise<void>
 /**
  * The error for a pool that does not exist, listing the pools there are; `command` is the oc-mob
  * command the next step suggests running with one of them (a custom pool first: it is the likely typo).
+ * Without it, the next step says to run the same command again with one of them.
  */
-export function poolNotFound(name: string, pools: MachineConfigPool[], command = 'status'): MobError {
+export function poolNotFound(name: string, pools: MachineConfigPool[], command?: string): MobError {
   const names = pools.map((p) => p.metadata.name!).sort()
   const example = names.find((n) => n !== 'master' && n !== 'worker') ?? names[0]
+  const again = command
+    ? `run \`oc mob ${command} ${example}\` with one of them`
+    : 'run the command again with one of them (`oc mob status` shows each with its state)'
   return new MobError(`pool ${name} not found; pools are: ${names.length > 0 ? names.join(', ') : '(none)'}`, {
     code: 'PoolNotFound',
     exitCode: ExitCode.NotFound,
-    next: example
-      ? `run \`oc mob ${command} ${example}\` with one of them, or create the pool with \`oc mob setup\``
-      : 'create a pool with `oc mob setup`',
+    next: example ? `${again}, or create the pool with \`oc mob setup\`` : 'create a pool with `oc mob setup`',
   })
 }
 
 /** The named pool, or a PoolNotFound error listing the pools there are. */
-export async function readPool(client: KubeClient, name: string): Promise<MachineConfigPool> {
+export async function readPool(client: KubeClient, name: string, command?: string): Promise<MachineConfigPool> {
   const pool = await client.find<MachineConfigPool>(R.machineConfigPools, name)
   if (pool) return pool
   const all = await client.list<MachineConfigPool>(R.machineConfigPools)
-  throw poolNotFound(name, all.items)
+  throw poolNotFound(name, all.items, command)
 }

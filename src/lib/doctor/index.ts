@@ -65,7 +65,7 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
   let pools: MachineConfigPool[]
   if (opts.pool) {
     const p = poolList.items.find((x) => x.metadata.name === opts.pool)
-    if (!p) throw poolNotFound(opts.pool, poolList.items)
+    if (!p) throw poolNotFound(opts.pool, poolList.items, 'doctor')
     pools = [p]
   }
 

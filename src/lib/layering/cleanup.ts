@@ -33,7 +33,7 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
     )
     machineOS = planMachineOSPools(objs, [...machineOSPools].sort(), {force: opts.force})
     if (opts.pool && !opts.all && machineOSPools.has(opts.pool)) {
-      if (!poolList.items.some((p) => p.metadata.name === opts.pool)) throw poolNotFound(opts.pool, poolList.items)
+      if (!poolList.items.some((p) => p.metadata.name === opts.pool)) throw poolNotFound(opts.pool, poolList.items, 'cleanup')
       return {...machineOS, scope: {all: false, pool: opts.pool}}
     }
   }

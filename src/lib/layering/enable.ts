@@ -138,7 +138,7 @@ export async function enablePool(client: KubeClient, poolName: string, opts: Ena
   // 4.18+: the pool's MachineOSConfig (written by setup) is the opt-in; enable checks it and follows.
   const backend = await detectBackend(client)
   const machineOS = backend.generation === 'machineosconfig'
-  const pool = await readPool(client, poolName)
+  const pool = await readPool(client, poolName, 'enable')
   const step = await backend.planOptIn(client, pool, true)
   const checks = await preflightPool(
     client,
@@ -252,7 +252,7 @@ export interface DisableResult {
 export async function disablePool(client: KubeClient, poolName: string, opts: DisableOptions = {}): Promise<DisableResult> {
   // 4.18+: opting out deletes the pool's MachineOSConfig.
   const backend = await detectBackend(client)
-  const pool = await readPool(client, poolName)
+  const pool = await readPool(client, poolName, 'disable')
   const step = await backend.planOptIn(client, pool, false)
   const result: DisableResult = {
     change: step.item,

@@ -149,6 +149,8 @@ export interface StatusResult {
   /** Present when one pool was asked for. */
   nodes?: NodeStatus[]
   buildConfig: BuildConfigStatus
+  /** The cluster serves the MachineOSConfig API (4.18+): pools opt in with a MachineOSConfig, not on-cluster-build-config. */
+  machineOSConfigApi: boolean
   /** What is wrong, worst first, each with what to do about it. */
   problems: Problem[]
   /** With --history: the pool's image history, newest first. */
@@ -514,6 +516,7 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
   } as StatusResult
   if (nodes) result.nodes = nodes
   result.buildConfig = buildConfig
+  result.machineOSConfigApi = snap.apis.machineOS
   result.problems = problems
   if (opts.history && opts.pool) {
     const image = pools[0]?.image

@@ -153,7 +153,7 @@ export async function planConfigMapCleanup(client: KubeClient, opts: PlanOptions
   for (const c of cms.items) consider(c, 'ConfigMap')
 
   const scopePools = opts.all ? [...new Set([...poolByName.keys(), ...rendered.keys()])] : [opts.pool!]
-  if (!opts.all && !poolByName.has(opts.pool!) && !rendered.has(opts.pool!)) throw poolNotFound(opts.pool!, pools.items)
+  if (!opts.all && !poolByName.has(opts.pool!) && !rendered.has(opts.pool!)) throw poolNotFound(opts.pool!, pools.items, 'cleanup')
 
   // digest-<R> carries no labels (the build pod's `oc create configmap` makes it): found by name, for
   // every rendered config of the pool that a build object, a build reference or the pool itself names.

@@ -72,7 +72,7 @@ export function noMachineOSBuildError(inv: Inventory, pool: MachineConfigPool): 
   const name = pool.metadata.name!
   const config = machineOSConfigOf(inv.machineOS.configs, name)!
   const mosc = config.metadata.name!
-  const rebuild = `\`oc annotate machineosconfig/${mosc} machineconfiguration.openshift.io/rebuild=\``
+  const rebuild = `\`oc mob build ${name} --rebuild --follow\``
   const err = (message: string, next: string, code: string): MobError => new MobError(message, {code, exitCode: ExitCode.NotFound, next})
   const mosb = machineOSBuildOf(inv, pool)
   if (!mosb) {

@@ -4,7 +4,7 @@ import {describeMachineOSBuild} from '../../cluster/build-objects.js'
 import {digestOf} from '../../cluster/history.js'
 import type {KubeEvent, MachineConfigPool, Pod} from '../../kube/types.js'
 import {MCO_NAMESPACE} from '../../mco/constants.js'
-import {buildsOf, currentBuild, type MachineOSBuild, type MachineOSConfig, mosbStatus, REBUILD_ANNOTATION} from '../../mco/machine-os.js'
+import {buildsOf, currentBuild, type MachineOSBuild, type MachineOSConfig, mosbStatus} from '../../mco/machine-os.js'
 import {type BuildState, condition, renderedConfig} from '../../mco/pool-state.js'
 import type {
   BuildAttempts,
@@ -181,7 +181,7 @@ export function machineOSPoolProblems(p: ViewedPool): BuildProblem[] {
   }
 
   const mosc = p.machineOSConfig!
-  const rebuild = `\`oc annotate machineosconfig/${mosc.name} ${REBUILD_ANNOTATION}=\``
+  const rebuild = `\`oc mob build ${p.name} --rebuild\``
   const build = p.build.object
   const attempts = p.build.attempts
   const degraded = p.imageBuildDegraded
