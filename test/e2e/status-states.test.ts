@@ -323,7 +323,15 @@ describe('oc mob status: every build state (end to end)', function () {
     const b = await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json'])
     expect(a.stdout).to.equal(b.stdout)
     const doc = JSON.parse(a.stdout)
-    expect(Object.keys(doc)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'buildConfig', 'machineOSConfigApi', 'problems'])
+    expect(Object.keys(doc)).to.deep.equal([
+      'context',
+      'server',
+      'machineOSBuilder',
+      'pools',
+      'buildConfig',
+      'machineOSConfigApi',
+      'problems',
+    ])
     expect(Object.keys(doc.pools[0])).to.deep.equal([
       'build',
       'builder',
@@ -347,7 +355,16 @@ describe('oc mob status: every build state (end to end)', function () {
       'buildConditionsLost',
     ])
     const withPool = JSON.parse((await run(['status', 'degraded', '--kubeconfig', emu.kubeconfig, '-o', 'json'])).stdout)
-    expect(Object.keys(withPool)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'nodes', 'buildConfig', 'machineOSConfigApi', 'problems'])
+    expect(Object.keys(withPool)).to.deep.equal([
+      'context',
+      'server',
+      'machineOSBuilder',
+      'pools',
+      'nodes',
+      'buildConfig',
+      'machineOSConfigApi',
+      'problems',
+    ])
     expect(withPool.nodes.map((n: {name: string}) => n.name)).to.deep.equal(['w-9'])
   })
 

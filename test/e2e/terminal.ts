@@ -41,6 +41,39 @@ export class Terminal {
     return this.raw.replace(ANSI, '')
   }
 
+  /**
+   * What the terminal shows once everything is drawn: carriage returns, cursor-to-column and
+   * erase-in-line applied to each line (a spinner's frames overwritten, as on screen); other escape
+   * sequences dropped. Lines that scrolled away are kept.
+   */
+  get screen(): string {
+    const out: string[] = []
+    let line: string[] = []
+    let col = 0
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control characters are the input
+    const tokens =
+      this.raw.match(/\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][0-9A-Z]|\u001B[=>78]|\r|\n|[^\u001B\r\n]/gu) ?? []
+    for (const t of tokens) {
+      if (t === '\n') {
+        out.push(line.join('').trimEnd())
+        line = []
+        col = 0
+      } else if (t === '\r') {
+        col = 0
+      } else if (t.startsWith('\u001B[')) {
+        const m = /^\u001B\[(\d*)([GK])$/.exec(t)
+        if (m?.[2] === 'G') col = Math.max(0, Number(m[1] || 1) - 1)
+        else if (m?.[2] === 'K') line = m[1] === '2' ? [] : m[1] === '1' ? line.map((c, i) => (i <= col ? ' ' : c)) : line.slice(0, col)
+      } else if (!t.startsWith('\u001B')) {
+        while (line.length < col) line.push(' ')
+        line[col++] = t
+      }
+    }
+
+    if (line.length > 0) out.push(line.join('').trimEnd())
+    return out.join('\n')
+  }
+
   /** Wait until `what` appears after everything matched so far. */
   async see(what: RegExp | string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs

@@ -257,18 +257,21 @@ describe('transcripts: what an administrator sees on the common paths, word for 
     })
     after(async () => cluster?.stop())
 
-    it('status, an unknown command and an unknown pool read the same on a terminal as the transcript pins', async () => {
+    it('status, an unknown command, an unknown pool and a pool that is not opted in, on a terminal', async () => {
       const parts: string[] = []
       for (const [args, code] of [
         [['status'], 0],
         [['stauts'], 2],
         [['enable', 'nosuch'], 6],
+        [['status', 'master'], 0],
+        [['build', 'master'], 7],
+        [['logs', 'master'], 6],
       ] as const) {
         const term = new Terminal([...args, '--kubeconfig', cluster.kubeconfig])
         const exit = await term.exited
         expect(exit, term.text).to.equal(code)
-        const text = normalize(term.text)
-        expect(repeatedLines(text), term.text).to.deep.equal([])
+        const text = normalize(term.screen)
+        expect(repeatedLines(text), term.screen).to.deep.equal([])
         parts.push([`$ oc mob ${args.join(' ')}`, `exit ${exit}`, text].join('\n'))
       }
 
