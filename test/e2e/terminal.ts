@@ -7,6 +7,9 @@ import {cliPath, ROOT} from './harness.js'
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with the ESC control character
 const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][0-9A-Z]|\u001B[=>78]|\r/g
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what a terminal draws is made of control characters
+const TOKENS = /\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][0-9A-Z]|\u001B[=>78]|\r|\n|[^\u001B\r\n]/gu
+
 const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
 
 /**
@@ -50,9 +53,7 @@ export class Terminal {
     const out: string[] = []
     let line: string[] = []
     let col = 0
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control characters are the input
-    const tokens =
-      this.raw.match(/\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][0-9A-Z]|\u001B[=>78]|\r|\n|[^\u001B\r\n]/gu) ?? []
+    const tokens = this.raw.match(TOKENS) ?? []
     for (const t of tokens) {
       if (t === '\n') {
         out.push(line.join('').trimEnd())
@@ -61,7 +62,7 @@ export class Terminal {
       } else if (t === '\r') {
         col = 0
       } else if (t.startsWith('\u001B[')) {
-        const m = /^\u001B\[(\d*)([GK])$/.exec(t)
+        const m = /^.\[(\d*)([GK])$/.exec(t)
         if (m?.[2] === 'G') col = Math.max(0, Number(m[1] || 1) - 1)
         else if (m?.[2] === 'K') line = m[1] === '2' ? [] : m[1] === '1' ? line.map((c, i) => (i <= col ? ' ' : c)) : line.slice(0, col)
       } else if (!t.startsWith('\u001B')) {
