@@ -190,8 +190,8 @@ describe('transcripts: what an administrator sees on the common paths, word for 
           const pool = (await cluster.client.get(SR.pools, undefined, 'worker'))?.status
           if (pool?.unavailableMachineCount !== 0 || (rolledOut && pool.updatedMachineCount !== pool.machineCount)) return false
           const nodes = (await cluster.client.list(SR.nodes, undefined, 'node-role.kubernetes.io/worker=')).items
-          return nodes.every((n: {metadata: {annotations?: Record<string, string>}; spec?: {unschedulable?: boolean}}) => {
-            const a = n.metadata.annotations ?? {}
+          return nodes.every((n) => {
+            const a: Record<string, string> = n.metadata.annotations ?? {}
             const done = a['machineconfiguration.openshift.io/state'] === 'Done' && !n.spec?.unschedulable
             return done && (!rolledOut || a['machineconfiguration.openshift.io/currentImage'] === image)
           })
