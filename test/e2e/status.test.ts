@@ -97,7 +97,16 @@ describe('oc mob status (end to end)', function () {
     const r = await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json'])
     expect(r.exitCode, r.stderr).to.equal(0)
     const s = JSON.parse(r.stdout)
-    expect(Object.keys(s)).to.deep.equal(['context', 'server', 'machineOSBuilder', 'pools', 'buildConfig', 'problems'])
+    expect(Object.keys(s)).to.deep.equal([
+      'context',
+      'server',
+      'machineOSBuilder',
+      'pools',
+      'buildConfig',
+      'machineOSConfigApi',
+      'problems',
+    ])
+    expect(s.machineOSConfigApi, 'the emulator serves the MachineOSConfig API unless told not to').to.equal(true)
     expect(s.machineOSBuilder).to.deep.equal({
       deployed: true,
       expected: true,
