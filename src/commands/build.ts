@@ -10,7 +10,7 @@ import * as view from '../views/build.js'
 
 export default class Build extends BaseCommand<typeof Build> {
   static args = {
-    pool: Args.string({description: 'The MachineConfigPool to build an image for.', required: true}),
+    pool: Args.string({ignoreStdin: true, description: 'The MachineConfigPool to build an image for.', required: true}),
   }
 
   static description = help.description

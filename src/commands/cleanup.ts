@@ -9,7 +9,9 @@ import {startProgress} from '../lib/ui/progress.js'
 import {cleanupAsk, planText, resultText} from '../views/cleanup.js'
 
 export default class Cleanup extends BaseCommand<typeof Cleanup> {
-  static args = {pool: Args.string({description: 'The pool whose failed or abandoned build to clean up.', required: false})}
+  static args = {
+    pool: Args.string({ignoreStdin: true, description: 'The pool whose failed or abandoned build to clean up.', required: false}),
+  }
 
   static description = help.description
 

@@ -4,7 +4,7 @@ import {listNames, NAME_KINDS, type NameKind} from '../lib/cluster/names.js'
 
 /** Used by kubectl_complete-mob (bin/complete.js): names to complete, one per line; nothing on any failure. */
 export default class CompletionNames extends BaseCommand<typeof CompletionNames> {
-  static args = {kind: Args.string({description: 'What to list.', options: [...NAME_KINDS, 'contexts'], required: true})}
+  static args = {kind: Args.string({ignoreStdin: true, description: 'What to list.', options: [...NAME_KINDS, 'contexts'], required: true})}
 
   static description = 'List pool, node or MachineOSBuild names of the cluster, or the kubeconfig contexts, for shell completion.'
 

@@ -8,7 +8,7 @@ import {startProgress} from '../lib/ui/progress.js'
 import {disableQuestion, disableText, disableWarning} from '../views/enable.js'
 
 export default class Disable extends BaseCommand<typeof Disable> {
-  static args = {pool: Args.string({description: 'The MachineConfigPool to opt out.', required: true})}
+  static args = {pool: Args.string({ignoreStdin: true, description: 'The MachineConfigPool to opt out.', required: true})}
 
   static description = help.description
 

@@ -6,7 +6,7 @@ import {poolDockerfile} from '../lib/layering/generation.js'
 import {dockerfileNotes, dockerfileProblems, dockerfileText} from '../views/dockerfile.js'
 
 export default class Dockerfile extends BaseCommand<typeof Dockerfile> {
-  static args = {pool: Args.string({description: 'The MachineConfigPool.', required: true})}
+  static args = {pool: Args.string({ignoreStdin: true, description: 'The MachineConfigPool.', required: true})}
 
   static description = help.description
 

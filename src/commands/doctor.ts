@@ -6,7 +6,9 @@ import {ExitCode, MobError} from '../lib/errors.js'
 import type {DoctorResult} from '../lib/doctor/types.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
-  static args = {pool: Args.string({description: 'The pool to check (default: every pool opted into on-cluster builds).'})}
+  static args = {
+    pool: Args.string({ignoreStdin: true, description: 'The pool to check (default: every pool opted into on-cluster builds).'}),
+  }
 
   static description = help.description
 

@@ -9,7 +9,7 @@ import {enableDoneLine, enableText} from '../views/enable.js'
 import {renderChecks, renderNodeProgress} from '../views/layering.js'
 
 export default class Enable extends BaseCommand<typeof Enable> {
-  static args = {pool: Args.string({description: 'The MachineConfigPool to opt in.', required: true})}
+  static args = {pool: Args.string({ignoreStdin: true, description: 'The MachineConfigPool to opt in.', required: true})}
 
   static description = help.description
 

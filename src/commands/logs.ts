@@ -8,7 +8,11 @@ import {eventText, interruptedText} from '../views/logs.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
-    pool: Args.string({description: 'The pool whose build log to show (default: the only pool with a build).', required: false}),
+    pool: Args.string({
+      ignoreStdin: true,
+      description: 'The pool whose build log to show (default: the only pool with a build).',
+      required: false,
+    }),
   }
 
   // A log is plain text: -o is not offered (and refused with a pointer to status when typed).

@@ -7,7 +7,7 @@ import {sourceNote} from '../views/machineconfig.js'
 export default class MachineConfig extends BaseCommand<typeof MachineConfig> {
   static aliases = ['mc']
 
-  static args = {pool: Args.string({description: 'The MachineConfigPool.', required: true})}
+  static args = {pool: Args.string({ignoreStdin: true, description: 'The MachineConfigPool.', required: true})}
 
   static description = help.description
 

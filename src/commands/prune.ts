@@ -7,7 +7,9 @@ import {askToProceed} from '../lib/ui/confirm.js'
 import {planText, pruneAsk, resultText} from '../views/prune.js'
 
 export default class Prune extends BaseCommand<typeof Prune> {
-  static args = {pool: Args.string({description: 'The pool (with a MachineOSConfig) whose old builds to delete.', required: true})}
+  static args = {
+    pool: Args.string({ignoreStdin: true, description: 'The pool (with a MachineOSConfig) whose old builds to delete.', required: true}),
+  }
 
   static description = help.description
 

@@ -8,7 +8,7 @@ import {statusText, watchStamp} from '../views/status.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static args = {
-    pool: Args.string({description: 'Show this pool and each of its nodes.', required: false}),
+    pool: Args.string({ignoreStdin: true, description: 'Show this pool and each of its nodes.', required: false}),
   }
 
   static description = help.description

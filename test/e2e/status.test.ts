@@ -86,6 +86,17 @@ describe('oc mob status (end to end)', function () {
     expect(r.stdout).to.include('Build for pool layering failed: Failed to build configuration for pool layering: build failed')
   })
 
+  it('takes its pool from the command line only: piped input is not a pool name', async () => {
+    const r = await execa(process.execPath, [cliPath(), 'status', '--kubeconfig', emu.kubeconfig], {
+      env: {NO_COLOR: '1'},
+      input: 'nosuch\n',
+      reject: false,
+    })
+    expect(r.exitCode, String(r.stderr)).to.equal(0)
+    expect(String(r.stdout)).to.match(/^layering /m).and.match(/^worker /m)
+    expect(String(r.stderr)).not.to.include('nosuch')
+  })
+
   it('-o wide: the same table with every image reference in full', async () => {
     const r = await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'wide'])
     expect(r.exitCode, r.stderr).to.equal(0)

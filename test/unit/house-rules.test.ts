@@ -33,3 +33,16 @@ describe('the shape of the house (ARCHITECTURE.md)', () => {
     expect(direct, 'import startEmulator/startCluster from ./harness.js').to.deep.equal([])
   })
 })
+
+describe('arguments come from the command line only', () => {
+  it('no command reads a missing argument from standard input (oclif does unless told not to)', async () => {
+    const {COMMANDS} = await import('../../src/index.js')
+    const readsStdin = Object.entries(COMMANDS).flatMap(([id, cmd]) =>
+      Object.entries(cmd.args ?? {})
+        .filter(([, arg]) => !arg.ignoreStdin)
+        .map(([name]) => `${id} ${name.toUpperCase()}`),
+    )
+    // `oc get ... | oc mob status` or a `while read` loop would otherwise hand its input to the command as a pool name.
+    expect(readsStdin).to.deep.equal([])
+  })
+})

@@ -6,8 +6,8 @@ import {dryRunFlag, timeoutFlag, waitFlag, yesFlag} from '../../flags.js'
 
 export default class NodesRemove extends NodesCommand<typeof NodesRemove> {
   static args = {
-    pool: Args.string({description: 'The pool the nodes leave.', required: true}),
-    nodes: Args.string({description: 'Names of the nodes (one or more).', required: true}),
+    pool: Args.string({ignoreStdin: true, description: 'The pool the nodes leave.', required: true}),
+    nodes: Args.string({ignoreStdin: true, description: 'Names of the nodes (one or more).', required: true}),
   }
 
   static description = help.description

@@ -8,7 +8,7 @@ import {startProgress} from '../../lib/ui/progress.js'
 import {poolPlanText, poolProgressLine, poolQuestion, poolResultText} from '../../views/rollback.js'
 
 export default class Rollback extends BaseCommand<typeof Rollback> {
-  static args = {pool: Args.string({description: 'The layered pool to roll back.', required: true})}
+  static args = {pool: Args.string({ignoreStdin: true, description: 'The layered pool to roll back.', required: true})}
 
   static description = help.description
 

@@ -9,7 +9,7 @@ import {startProgress} from '../../lib/ui/progress.js'
 import {nodeAsk, nodeDoneLine, nodePlanText, nodeResultText} from '../../views/rollback.js'
 
 export default class RollbackNode extends BaseCommand<typeof RollbackNode> {
-  static args = {node: Args.string({description: 'The node to take off its layered image.', required: true})}
+  static args = {node: Args.string({ignoreStdin: true, description: 'The node to take off its layered image.', required: true})}
 
   static description = help.description
 
