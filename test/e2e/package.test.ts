@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {execa} from 'execa'
 import {createHash} from 'node:crypto'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {parse} from 'yaml'
@@ -55,6 +56,22 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
       const r = await sh(bin, ['status', '-o', 'json'])
       expect(r.exitCode, String(r.stderr)).to.equal(0)
       expect(JSON.parse(String(r.stdout)).pools.map((p: {name: string}) => p.name)).to.deep.equal(['master', 'worker'])
+    }
+  })
+
+  it('reaches the cluster through a kubeconfig socks5 proxy-url (the proxy agent the bundle loads on demand)', async () => {
+    const proxy = await socks5Proxy()
+    try {
+      const kc = parse(fs.readFileSync(emu.kubeconfig, 'utf8'))
+      kc.clusters[0].cluster['proxy-url'] = `socks5://127.0.0.1:${proxy.port}`
+      const file = path.join(tmp, 'kubeconfig-socks')
+      fs.writeFileSync(file, JSON.stringify(kc))
+      const r = await sh('oc-mob', ['status', '-o', 'json', '--kubeconfig', file])
+      expect(r.exitCode, String(r.stderr)).to.equal(0)
+      expect(JSON.parse(String(r.stdout)).pools.map((p: {name: string}) => p.name)).to.deep.equal(['master', 'worker'])
+      expect(proxy.connections(), 'connections through the proxy').to.be.greaterThan(0)
+    } finally {
+      proxy.close()
     }
   })
 
@@ -174,6 +191,53 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     expect(String(status.stderr)).to.equal('')
   })
 })
+
+/** A SOCKS5 proxy on loopback (no authentication, CONNECT only), enough for one test; it only connects to 127.0.0.1. */
+async function socks5Proxy(): Promise<{close(): void; connections(): number; port: number}> {
+  let count = 0
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((client) => {
+    sockets.add(client)
+    client.on('close', () => sockets.delete(client))
+    client.on('error', () => client.destroy())
+    let buf = Buffer.alloc(0)
+    let greeted = false
+    const onData = (chunk: Buffer): void => {
+      buf = Buffer.concat([buf, chunk])
+      if (!greeted) {
+        if (buf.length < 2 || buf.length < 2 + buf[1]!) return
+        buf = buf.subarray(2 + buf[1]!)
+        greeted = true
+        client.write(Buffer.from([5, 0]))
+      }
+
+      // CONNECT to an IPv4 address: VER CMD RSV ATYP=1 ADDR(4) PORT(2).
+      if (buf.length < 10) return
+      client.off('data', onData)
+      const port = buf.readUInt16BE(8)
+      const upstream = net.connect(port, '127.0.0.1', () => {
+        count++
+        client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]))
+        if (buf.length > 10) upstream.write(buf.subarray(10))
+        client.pipe(upstream).pipe(client)
+      })
+      sockets.add(upstream)
+      upstream.on('close', () => sockets.delete(upstream))
+      upstream.on('error', () => client.destroy())
+    }
+
+    client.on('data', onData)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    close() {
+      for (const s of sockets) s.destroy()
+      server.close()
+    },
+    connections: () => count,
+    port: (server.address() as net.AddressInfo).port,
+  }
+}
 
 describe('a checkout that is not built', () => {
   it('says what to run instead of a module-not-found trace (exit 10)', async () => {
