@@ -71,6 +71,11 @@ describe('oc mob setup on a MachineOSConfig cluster (4.18+, end to end)', functi
     expect(again.stdout).to.match(/unchanged\s+machineosconfig\/layering/)
     expect(again.stdout).to.include('nothing to do: everything is set up already')
     expect(writes()).to.deep.equal([])
+    // The settings, the plan and which pools are opted in come from one list of MachineOSConfigs.
+    const moscLists = emu.requests.filter(
+      (q) => q.method === 'GET' && q.path === '/apis/machineconfiguration.openshift.io/v1/machineosconfigs',
+    )
+    expect(moscLists).to.have.length(1)
   })
 
   it('a custom Dockerfile goes into containerFile: a diff without --force, written with it; other settings are kept', async () => {

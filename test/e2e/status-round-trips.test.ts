@@ -38,6 +38,23 @@ describe('oc mob status: one round of reads', function () {
     expect(nodeLists.map((q) => decodeURIComponent(q.query))).to.deep.equal(['labelSelector=node-role.kubernetes.io/infra=&limit=500'])
   })
 
+  it('without the discovery cache, sends the reads every cluster answers beside discovery; only the optional APIs wait for it', async () => {
+    const fresh = await startEmulator({objects: basicCluster()}) // a new server: nothing cached for it
+    try {
+      fresh.faults.latency({path: /./}, 300)
+      const r = await run(['status', '--kubeconfig', fresh.kubeconfig, '-o', 'json'])
+      expect(r.exitCode, r.stderr).to.equal(0)
+      const at = (path: string) => fresh.requests.find((q) => q.path === path)!
+      const discovered = Math.min(at('/apis').answeredAt!, at('/apis/machineconfiguration.openshift.io/v1').answeredAt!)
+      expect(at('/apis/machineconfiguration.openshift.io/v1/machineconfigpools').at).to.be.below(discovered)
+      expect(fresh.requests.filter((q) => q.path.endsWith('/configmaps')).every((q) => q.at < discovered)).to.equal(true)
+      // The MachineOSConfig API is optional: asked for once discovery says it is served.
+      expect(at('/apis/machineconfiguration.openshift.io/v1/machineosconfigs').at).to.be.above(discovered)
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('a pool that picks its nodes another way costs one more list, by its own selector', async () => {
     emu.resetRequests()
     const r = await status('gpu')

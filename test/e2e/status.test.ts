@@ -93,7 +93,9 @@ describe('oc mob status (end to end)', function () {
       reject: false,
     })
     expect(r.exitCode, String(r.stderr)).to.equal(0)
-    expect(String(r.stdout)).to.match(/^layering /m).and.match(/^worker /m)
+    expect(String(r.stdout))
+      .to.match(/^layering /m)
+      .and.match(/^worker /m)
     expect(String(r.stderr)).not.to.include('nosuch')
   })
 

@@ -6,6 +6,7 @@
  * a list of checks, each ok, warn or fail with its cause and next step.
  */
 import type {KubeClient} from '../kube/client.js'
+import {ReadCache} from '../kube/read-cache.js'
 import {R} from '../kube/resources.js'
 import type {MachineConfigPool, Node} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
@@ -72,9 +73,11 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
   // Which pools build on the cluster, and their settings, asked together (one round trip).
   const candidates = opts.pool ? pools! : poolList.items
   // The server's dry run of each pool's settings starts now too (it reads them itself, then writes nothing).
+  // The pools' settings objects are listed once for every pool's checks.
+  const reads = new ReadCache(client)
   const dryRuns = new Map(
     candidates.map((p) => {
-      const d = backend.dryRunSettings(client, p.metadata.name!, signal).then(
+      const d = backend.dryRunSettings(client, p.metadata.name!, signal, reads).then(
         (v) => ({v}),
         (error: unknown) => ({error}),
       )
@@ -82,9 +85,9 @@ export async function runDoctor(client: KubeClient, opts: DoctorOptions = {}): P
     }),
   )
   const [enabled, settingsOf] = await Promise.all([
-    opts.pool ? candidates.map(() => true) : Promise.all(candidates.map((p) => backend.isEnabled(client, p))),
+    opts.pool ? candidates.map(() => true) : Promise.all(candidates.map((p) => backend.isEnabled(client, p, reads))),
     // A pool that turns out not to build may fail to answer: only an enabled pool's failure counts.
-    Promise.all(candidates.map((p) => backend.readSettings(client, p.metadata.name!).catch((error: unknown) => error as Error))),
+    Promise.all(candidates.map((p) => backend.readSettings(client, p.metadata.name!, reads).catch((error: unknown) => error as Error))),
   ])
   pools = candidates.filter((_p, i) => enabled[i])
   const settingsByPool = new Map<string, Awaited<ReturnType<typeof backend.readSettings>>>()

@@ -14,6 +14,7 @@ import {machineOSConfigFor} from '../build/inputs.js'
 import {buildLocallyFrom, type LocalBuildOptions, type LocalBuildResult} from '../build/local.js'
 import {checkContextDir, type DockerfileOptions, type DockerfileResult, type LocalBuildInputs} from '../build/render.js'
 import type {KubeClient} from '../kube/client.js'
+import type {ReadCache} from '../kube/read-cache.js'
 import {discover, discoveryVerified} from '../kube/discovery.js'
 import {noMachineConfigApi} from '../cluster/pools.js'
 import type {MachineConfigPool} from '../kube/types.js'
@@ -102,15 +103,18 @@ export interface LayeringBackend {
    * A server-side dry run of the pool's settings object as it stands (does the API server accept it?);
    * undefined where the generation keeps no object per pool.
    */
-  dryRunSettings(client: KubeClient, pool: string, signal?: AbortSignal): Promise<SettingsDryRun | undefined>
+  dryRunSettings(client: KubeClient, pool: string, signal?: AbortSignal, reads?: ReadCache): Promise<SettingsDryRun | undefined>
 
-  /** The build settings in effect for a pool, or undefined when builds are not set up. */
-  readSettings(client: KubeClient, pool: string): Promise<BuildSettings | undefined>
+  /**
+   * The build settings in effect for a pool, or undefined when builds are not set up. `reads`: lists
+   * already asked for in this run (before any write), shared with planSettings and isEnabled.
+   */
+  readSettings(client: KubeClient, pool: string, reads?: ReadCache): Promise<BuildSettings | undefined>
   /** The steps that make the cluster hold `settings` (unchanged / create / update / conflict). */
   planSettings(
     client: KubeClient,
     settings: BuildSettings,
-    opts: {force?: boolean; dryRun?: boolean; resolvePullspec?: () => Promise<string>},
+    opts: {force?: boolean; dryRun?: boolean; reads?: ReadCache; resolvePullspec?: () => Promise<string>},
   ): Promise<Step[]>
   /**
    * What a person should know about planned changes (e.g. what does not take effect by itself);
@@ -118,7 +122,7 @@ export interface LayeringBackend {
    */
   planNotes(items: PlanItem[], opts: {pool: string; optedIn: boolean; anyOptedIn: boolean}): string[]
   /** Whether the pool is opted into on-cluster builds. */
-  isEnabled(client: KubeClient, pool: MachineConfigPool): Promise<boolean>
+  isEnabled(client: KubeClient, pool: MachineConfigPool, reads?: ReadCache): Promise<boolean>
   /** The step that opts the pool in (or out). */
   planOptIn(client: KubeClient, pool: MachineConfigPool, enable: boolean, opts?: {dryRun?: boolean}): Promise<Step>
   /** The digested image the pool's nodes should run, if one has been built. */

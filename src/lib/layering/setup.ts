@@ -22,6 +22,7 @@ import {discover} from '../kube/discovery.js'
 import {R} from '../kube/resources.js'
 import type {KubeObject, LabelSelector, MachineConfigPool, Secret} from '../kube/types.js'
 import {waitFor} from '../kube/watch.js'
+import {ReadCache} from '../kube/read-cache.js'
 import {GLOBAL_PULL_SECRET, MCO_NAMESPACE, ON_CLUSTER_BUILD_CONFIG, OPENSHIFT_CONFIG_NAMESPACE} from '../mco/constants.js'
 import {DOCKER_CONFIG_JSON, DockerSecretError, dockerConfigFromFile, parseDockerSecret, registriesIn} from '../registry/auth.js'
 import {accessCheck} from './access.js'
@@ -690,7 +691,9 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
     verdict: 'pass',
   })
   // The pool's current settings are read with the inventory (one round trip); a failure counts only if they are needed.
-  const settingsRead = backend.readSettings(client, given.pool ?? DEFAULT_POOL).then(
+  // Lists the plan reads again (the pool's settings object, which pools are opted in) are asked for once.
+  const reads = new ReadCache(client)
+  const settingsRead = backend.readSettings(client, given.pool ?? DEFAULT_POOL, reads).then(
     (v) => ({v}),
     (error: unknown) => ({error}),
   )
@@ -792,7 +795,7 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
   }
 
   // 3. Build settings, pool, opt-in.
-  steps.push(...(await backend.planSettings(client, settings, {dryRun: opts.dryRun, force, resolvePullspec})))
+  steps.push(...(await backend.planSettings(client, settings, {dryRun: opts.dryRun, force, reads, resolvePullspec})))
   const poolPlan = planPool(client, inv, poolName, input, force)
   steps.push(poolPlan.step)
   const existingPool = inv.pools.find((p) => p.metadata.name === poolName)
@@ -869,7 +872,7 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
     kept,
     newPool: poolPlan.created,
     notes: [],
-    optedIn: machineOS || Boolean(input.enable) || (existingPool ? await backend.isEnabled(client, existingPool) : false),
+    optedIn: machineOS || Boolean(input.enable) || (existingPool ? await backend.isEnabled(client, existingPool, reads) : false),
     pool: poolName,
     settings: {
       baseImagePullSecret: pullName,
@@ -880,7 +883,7 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
     },
     target: input.imageStream ? {imageStream: input.imageStream, kind: 'imagestream', pullspec} : {kind: 'external', pullspec},
   }
-  const optedInPools = await Promise.all(inv.pools.map((p) => backend.isEnabled(client, p)))
+  const optedInPools = await Promise.all(inv.pools.map((p) => backend.isEnabled(client, p, reads)))
   plan.notes = [
     ...(machineOS ? [] : settingsNotes(plan, pushSecret)),
     ...backend.planNotes(plan.items, {

@@ -1,7 +1,19 @@
 import type {KubeClient} from '../kube/client.js'
 import {discover, discoveryVerified} from '../kube/discovery.js'
 import {R, type ResourceType} from '../kube/resources.js'
-import type {Build, Condition, ConfigMap, Deployment, KubeEvent, KubeObject, MachineConfigPool, Node, Pod, Secret} from '../kube/types.js'
+import type {
+  Build,
+  Condition,
+  ConfigMap,
+  Deployment,
+  KubeEvent,
+  KubeList,
+  KubeObject,
+  MachineConfigPool,
+  Node,
+  Pod,
+  Secret,
+} from '../kube/types.js'
 import type {WatchOptions} from '../kube/watch.js'
 import {deadline} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
@@ -619,36 +631,45 @@ async function apisOf(client: KubeClient): Promise<StatusSnapshot['apis']> {
 /** The selector of a pool's nodes by the usual convention, guessed before the pool is read: `node-role.kubernetes.io/<pool>=`. */
 const usualNodeSelector = (pool: string): string => `node-role.kubernetes.io/${pool}=`
 
+/** The APIs every supported cluster serves beside the MachineConfig API: none of the optional ones. */
+const NO_OPTIONAL_APIS: StatusSnapshot['apis'] = {build: false, config: false, machineOS: false, osImageStream: false}
+
 /**
  * One read of everything status shows: one request per kind, never one per node, all sent at once
- * (one round trip, plus one for discovery when it is not cached). With a pool, its nodes are listed
- * at the same time by the usual selector of a pool's nodes; only a pool that selects its nodes
- * otherwise costs a second list, by its own selector. Either list holds every node of the pool;
- * which pool a node belongs to is then decided with all the pools, as always.
+ * (one round trip). The reads every cluster answers go out beside discovery, so a first run without
+ * the discovery cache waits one round trip more only for the optional APIs' lists. With a pool, its
+ * nodes are listed at the same time by the usual selector of a pool's nodes; only a pool that selects
+ * its nodes otherwise costs a second list, by its own selector. Either list holds every node of the
+ * pool; which pool a node belongs to is then decided with all the pools, as always.
  */
 export async function collectStatus(client: KubeClient, opts: StatusOptions = {}): Promise<StatusSnapshot> {
-  const apis = await apisOf(client)
-  const src = sources(apis, opts.pool)
+  const reads = new Map<keyof StatusSnapshot, Promise<KubeList<KubeObject>>>()
+  const read = (s: {key: keyof StatusSnapshot; r: ResourceType; opts: WatchOptions}): void => {
+    const listed = client.list<KubeObject>(s.r, {...s.opts, signal: opts.signal})
+    // Events only add to the picture: without the right to list them, status still answers.
+    const r = s.key === 'events' ? listed.catch(() => ({items: [] as KubeObject[], metadata: {}})) : listed
+    r.catch(() => undefined) // awaited below, unless discovery fails first
+    reads.set(s.key, r)
+  }
+
   const guess = opts.pool ? usualNodeSelector(opts.pool) : undefined
-  const [lists, nodes, current] = await Promise.all([
-    settleInOrder(
-      src
-        .filter((s) => s.key !== 'nodes')
-        .map((s) => {
-          const read = client.list<KubeObject>(s.r, {...s.opts, signal: opts.signal})
-          // Events only add to the picture: without the right to list them, status still answers.
-          return s.key === 'events' ? read.catch(() => ({items: [] as KubeObject[], metadata: {}})) : read
-        }),
-    ),
+  const nodesRead =
     guess === undefined
       ? undefined
-      : client.list<Node>(R.nodes, {labelSelector: guess, signal: opts.signal}).catch((error: unknown) => error as Error),
+      : client.list<Node>(R.nodes, {labelSelector: guess, signal: opts.signal}).catch((error: unknown) => error as Error)
+  for (const s of sources(NO_OPTIONAL_APIS, opts.pool)) if (s.key !== 'nodes') read(s)
+  const apis = await apisOf(client)
+  const src = sources(apis, opts.pool).filter((s) => s.key !== 'nodes')
+  for (const s of src) if (!reads.has(s.key)) read(s)
+  const [lists, nodes, current] = await Promise.all([
+    settleInOrder(src.map((s) => reads.get(s.key)!)),
+    nodesRead,
     discoveryVerified(client),
   ])
   // The cached discovery was for another server version: read again with what the server serves now.
   if (!current) return collectStatus(client, opts)
   const snap = emptySnapshot(client, apis, opts.pool)
-  for (const [i, s] of src.filter((x) => x.key !== 'nodes').entries()) assign(snap, s.key, lists[i].items)
+  for (const [i, s] of src.entries()) assign(snap, s.key, lists[i].items)
   if (opts.pool) {
     if (nodes instanceof Error) throw nodes
     const pool = snap.pools.find((p) => p.metadata.name === opts.pool)

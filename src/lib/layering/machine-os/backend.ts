@@ -16,6 +16,7 @@ import {buildWithMachineOSConfig} from './build.js'
 import {ExitCode, isMobError, MobError} from '../../errors.js'
 import {lineCount} from '../../ui/output.js'
 import type {KubeClient} from '../../kube/client.js'
+import type {ReadCache} from '../../kube/read-cache.js'
 import {withTag} from '../../registry/reference.js'
 import {R} from '../../kube/resources.js'
 import type {MachineConfigPool} from '../../kube/types.js'
@@ -46,8 +47,8 @@ export function taggedPushSpec(pullspec: string): string {
   return /:[^/]+$/.test(ref) ? ref : `${ref}:latest`
 }
 
-async function findConfig(client: KubeClient, pool: string): Promise<MachineOSConfig | undefined> {
-  return machineOSConfigOf((await client.list<MachineOSConfig>(R.machineOSConfigs)).items, pool)
+async function findConfig(client: KubeClient, pool: string, reads?: ReadCache): Promise<MachineOSConfig | undefined> {
+  return machineOSConfigOf((await (reads ?? client).list<MachineOSConfig>(R.machineOSConfigs)).items, pool)
 }
 
 function wantedSpec(s: BuildSettings, current: MachineOSConfig | undefined): MachineOSConfig['spec'] {
@@ -91,8 +92,8 @@ export const machineOSConfigBackend: LayeringBackend = {
 
   editCustomDockerfile: (pool) => `\`oc mob setup --pool ${pool} --custom-dockerfile FILE --force\``,
 
-  async dryRunSettings(client, pool, signal) {
-    const mosc = await findConfig(client, pool)
+  async dryRunSettings(client, pool, signal, reads) {
+    const mosc = await findConfig(client, pool, reads)
     if (!mosc) return undefined
     const subject = `MachineOSConfig ${mosc.metadata.name}`
     const fix = `fix it with \`oc mob setup --pool ${pool} --force\` or \`oc edit machineosconfig ${mosc.metadata.name}\``
@@ -142,8 +143,8 @@ export const machineOSConfigBackend: LayeringBackend = {
     await waitFor<MachineOSConfig, true>(client, R.machineOSConfigs, poolName, (c) => (c ? undefined : true), {signal: opts.signal})
   },
 
-  async isEnabled(client, pool) {
-    return Boolean(await findConfig(client, pool.metadata.name!))
+  async isEnabled(client, pool, reads) {
+    return Boolean(await findConfig(client, pool.metadata.name!, reads))
   },
 
   localBuildInputs: machineOSLocalInputs,
@@ -223,7 +224,7 @@ export const machineOSConfigBackend: LayeringBackend = {
       )
     }
 
-    const current = await findConfig(client, s.pool)
+    const current = await findConfig(client, s.pool, opts.reads)
     const name = current?.metadata.name ?? s.pool
     const resolvedSpec = async (): Promise<MachineOSConfig['spec']> => {
       if (!opts.resolvePullspec) return wantedSpec(s, current)
@@ -285,8 +286,8 @@ export const machineOSConfigBackend: LayeringBackend = {
     return undefined
   },
 
-  async readSettings(client, pool) {
-    const c = await findConfig(client, pool)
+  async readSettings(client, pool, reads) {
+    const c = await findConfig(client, pool, reads)
     if (!c) return undefined
     return {
       baseImagePullSecret: c.spec?.baseImagePullSecret?.name ?? '',
