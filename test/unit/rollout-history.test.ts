@@ -90,6 +90,11 @@ describe('rollout: image history', () => {
       ),
     ).to.throw('"abc1234" matches 2 different images in the history')
     expect(digestOf(img('a'))).to.equal(`sha256:${'a'.repeat(64)}`)
+    // A digest prefix with no letter in it is still a digest: seven or more digits are never a place in the history.
+    const digits = [entry(`q.io/x@sha256:8478199008${'e'.repeat(54)}`, 'r'), entry(img('b'), 'r')]
+    expect(findEntry(digits, '8478199008', 'worker')).to.equal(0)
+    expect(findEntry(digits, '1', 'worker')).to.equal(1)
+    expect(() => findEntry(digits, '1234567', 'worker')).to.throw('no image in the history matches "1234567"')
   })
 })
 

@@ -243,12 +243,14 @@ export function digestOf(image: string): string {
 
 /**
  * Find a history entry from what a user typed: N (the entry N places back, as `oc mob status POOL
- * --history` numbers them, 0 = the newest), a full digested pullspec, a digest (`sha256:…`) or at
- * least 7 leading hex digits of one. Several entries of the same image are one match (the newest).
+ * --history` numbers them, 0 = the newest; at most six digits), a full digested pullspec, a digest
+ * (`sha256:…`) or at least 7 leading hex digits of one. Several entries of the same image are one match (the newest).
  */
 export function findEntry(entries: HistoryEntry[], ref: string, pool: string): number {
   const text = ref.trim()
-  if (/^\d+$/.test(text)) {
+  // Up to six digits is a place in the history; seven or more are the start of a digest that happens
+  // to have no letter in it (about 1 in 100 ten-character prefixes), as `--to` takes either.
+  if (/^\d{1,6}$/.test(text)) {
     const n = Number(text)
     if (n >= entries.length) {
       throw new MobError(
