@@ -242,7 +242,8 @@ describe('a flaky network and a MachineOSConfig pool (4.19, simulated machine-os
   })
 
   describe('a write whose answer is lost', () => {
-    it('build --rebuild whose request answer is lost after the builder took it and cleared it: one rebuild, followed (exit 0)', async () => {
+    it('build --rebuild whose request answer is lost after the builder took it and cleared it: one rebuild, followed (exit 0)', async function () {
+      this.timeout(120_000)
       const before = await mosb()
       cluster.emulator.resetRequests()
       let taken: string | undefined

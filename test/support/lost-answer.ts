@@ -3,9 +3,11 @@
  * proxy loses on purpose (the write lands on the server; its answer never reaches oc-mob).
  */
 import {expect} from 'chai'
+import {execa} from 'execa'
 import {ExitCode} from '../../src/lib/errors.js'
 import {waitFor} from '../../emulator/sim/helpers.js'
-import {run} from '../e2e/harness.js'
+import {cliPath, ROOT} from '../e2e/harness.js'
+import {commandOutputs} from '../outputs.js'
 import type {FaultProxy} from './fault-proxy.js'
 
 /** No case may end like a bug: no "unexpected failure", no raw abort, not exit 1. */
@@ -18,6 +20,10 @@ export function noBug(r: {stderr: string; exitCode: number}): void {
 /**
  * Runs `args` through the proxy (kubeconfig `kc`) with answers slowed by `latencyMs`, and drops every
  * connection as soon as `applied` says the write landed, so its answer is lost.
+ *
+ * The command runs as a child process, bounded in time: a command that hung in-process would hold
+ * on to the test process's stdout (the in-process runner captures it) and hide the reports of the
+ * tests after it.
  */
 export async function loseAnswerOnce(
   proxy: FaultProxy,
@@ -27,7 +33,12 @@ export async function loseAnswerOnce(
   latencyMs: number,
 ): Promise<{exitCode: number; stderr: string; stdout: string}> {
   proxy.setMode({kind: 'latency', ms: latencyMs})
-  const running = run([...args, '--kubeconfig', kc])
+  const running = execa(process.execPath, [cliPath(), ...args, '--kubeconfig', kc], {
+    cwd: ROOT,
+    env: {NO_COLOR: '1'},
+    reject: false,
+    timeout: 50_000,
+  }).then((r) => ({exitCode: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout), timedOut: r.timedOut}))
   await waitFor(
     'the write to land',
     async () => {
@@ -36,9 +47,11 @@ export async function loseAnswerOnce(
       proxy.setMode({kind: 'none'})
       return true
     },
-    20_000,
+    40_000,
   )
   const r = await running
+  commandOutputs.push(r.stdout, r.stderr) // checked for secret values with every other command's output
+  expect(r.timedOut, `still running after 50 s; its output so far:\n${r.stdout}\n${r.stderr}`).to.equal(false)
   noBug(r)
   return r
 }
