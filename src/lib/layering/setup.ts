@@ -924,7 +924,8 @@ async function setupSteps(client: KubeClient, given: SetupInput, opts: SetupOpti
   progress.writing = true
   for (const [i, step] of todo.entries()) {
     const ref = objectRef(step.item)
-    opts.onStep?.(`${step.item.action === 'create' ? 'creating' : 'updating'} ${ref}: ${step.item.summary}`)
+    // What each write does is in the plan just shown: the progress line names the object only.
+    opts.onStep?.(`${step.item.action === 'create' ? 'creating' : 'updating'} ${ref}`)
     try {
       if (opts.signal?.aborted) throw new MobError('interrupted', {exitCode: ExitCode.Interrupted})
       await step.run()
