@@ -79,18 +79,25 @@ export function cliPath(): string {
   return process.env.OC_MOB_TEST_SOURCES ? path.join(ROOT, 'bin', 'dev.js') : packedCli()
 }
 
-/** Run the CLI as a separate process, as a user would (real exit code, real stdout/stderr streams). */
-export async function runBin(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+/**
+ * Run the CLI as a separate process, as a user would (real exit code, real stdout/stderr streams),
+ * stopped after `timeoutMs` (a stopped run says so at the end of its stderr).
+ */
+export async function runBin(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<RunResult> {
   const r = await execa(process.execPath, [cliPath(), ...args], {
     cwd: ROOT,
     env: {NO_COLOR: undefined, FORCE_COLOR: undefined, ...env},
     extendEnv: true,
     reject: false,
-    timeout: 60_000,
+    timeout: timeoutMs,
   })
   commandOutputs.push(String(r.stdout), String(r.stderr))
-  return {exitCode: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout)}
+  const stopped = r.timedOut ? `\n(still running after ${timeoutMs / 1000} s: stopped)` : ''
+  return {exitCode: r.exitCode ?? 1, stderr: String(r.stderr) + stopped, stdout: String(r.stdout)}
 }
+
+/** `oc mob status -o json`'s top-level keys, in the documented order (README); with a pool, `nodes` follows `pools`. */
+export const STATUS_JSON_KEYS = ['context', 'server', 'machineOSBuilder', 'pools', 'buildConfig', 'machineOSConfigApi', 'problems']
 
 // --------------------------------------------------------------- fixture builders
 

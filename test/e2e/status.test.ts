@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {parse, stringify} from 'yaml'
 import type {Emulator} from '../../emulator/index.js'
-import {basicCluster, cliPath, MCO_NS, node, pool, run, runBin, startEmulator} from './harness.js'
+import {basicCluster, cliPath, MCO_NS, node, pool, run, runBin, STATUS_JSON_KEYS, startEmulator} from './harness.js'
 
 const ESC = '\u001B['
 
@@ -110,15 +110,7 @@ describe('oc mob status (end to end)', function () {
     const r = await run(['status', '--kubeconfig', emu.kubeconfig, '-o', 'json'])
     expect(r.exitCode, r.stderr).to.equal(0)
     const s = JSON.parse(r.stdout)
-    expect(Object.keys(s)).to.deep.equal([
-      'context',
-      'server',
-      'machineOSBuilder',
-      'pools',
-      'buildConfig',
-      'machineOSConfigApi',
-      'problems',
-    ])
+    expect(Object.keys(s)).to.deep.equal(STATUS_JSON_KEYS)
     expect(s.machineOSConfigApi, 'the emulator serves the MachineOSConfig API unless told not to').to.equal(true)
     expect(s.machineOSBuilder).to.deep.equal({
       deployed: true,

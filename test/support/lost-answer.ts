@@ -3,11 +3,9 @@
  * proxy loses on purpose (the write lands on the server; its answer never reaches oc-mob).
  */
 import {expect} from 'chai'
-import {execa} from 'execa'
 import {ExitCode} from '../../src/lib/errors.js'
 import {waitFor} from '../../emulator/sim/helpers.js'
-import {cliPath, ROOT} from '../e2e/harness.js'
-import {commandOutputs} from '../outputs.js'
+import {runBin} from '../e2e/harness.js'
 import type {FaultProxy} from './fault-proxy.js'
 
 /** No case may end like a bug: no "unexpected failure", no raw abort, not exit 1. */
@@ -33,12 +31,7 @@ export async function loseAnswerOnce(
   latencyMs: number,
 ): Promise<{exitCode: number; stderr: string; stdout: string}> {
   proxy.setMode({kind: 'latency', ms: latencyMs})
-  const running = execa(process.execPath, [cliPath(), ...args, '--kubeconfig', kc], {
-    cwd: ROOT,
-    env: {NO_COLOR: '1'},
-    reject: false,
-    timeout: 50_000,
-  }).then((r) => ({exitCode: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout), timedOut: r.timedOut}))
+  const running = runBin([...args, '--kubeconfig', kc], {}, 50_000)
   await waitFor(
     'the write to land',
     async () => {
@@ -50,8 +43,6 @@ export async function loseAnswerOnce(
     40_000,
   )
   const r = await running
-  commandOutputs.push(r.stdout, r.stderr) // checked for secret values with every other command's output
-  expect(r.timedOut, `still running after 50 s; its output so far:\n${r.stdout}\n${r.stderr}`).to.equal(false)
   noBug(r)
   return r
 }
