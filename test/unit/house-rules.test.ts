@@ -32,6 +32,11 @@ describe('the shape of the house (ARCHITECTURE.md)', () => {
       )
     expect(direct, 'import startEmulator/startCluster from ./harness.js').to.deep.equal([])
   })
+
+  it("sorts text with lib/order.ts's compareText, never by the locale: the same order on every machine, and no ICU collator set up on every run", () => {
+    const localeSorts = files('src').filter((f) => /\.localeCompare\(|Intl\.Collator/.test(readFileSync(path.join(ROOT, f), 'utf8')))
+    expect(localeSorts).to.deep.equal([])
+  })
 })
 
 describe('arguments come from the command line only', () => {

@@ -18,6 +18,7 @@ import {ExitCode, MobError} from '../errors.js'
 import type {ContainerStatus, Pod} from '../kube/types.js'
 import {MCO_NAMESPACE} from '../mco/constants.js'
 import {REBUILD_ANNOTATION} from '../mco/machine-os.js'
+import {compareText} from '../order.js'
 
 /** How long a missing digest ConfigMap is tolerated after image-build finished. */
 export const DEFAULT_STALL_GRACE_MS = 60_000
@@ -80,7 +81,7 @@ const live = (pods: Pod[]): Pod[] => pods.filter((p) => !p.metadata.deletionTime
 const statuses = (pod: Pod): ContainerStatus[] => [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
 const created = (p: Pod): string => p.metadata.creationTimestamp ?? ''
 const oldestFirst = (pods: Pod[]): Pod[] =>
-  [...pods].sort((a, b) => created(a).localeCompare(created(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+  [...pods].sort((a, b) => compareText(created(a), created(b)) || compareText(a.metadata.name ?? '', b.metadata.name ?? ''))
 
 /** Why the scheduler leaves the pod unbound, when it says so. */
 function unschedulable(pod: Pod): string | undefined {

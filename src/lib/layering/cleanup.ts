@@ -15,6 +15,7 @@ import {planConfigMapCleanup} from './configmap/cleanup.js'
 import {saveEvidence} from './configmap/save.js'
 import {type MachineOSPlan, planMachineOSPools, readMachineOSObjects} from './machine-os/cleanup.js'
 import {saveMachineOSEvidence} from './machine-os/save.js'
+import {compareText} from '../order.js'
 
 export type {CleanupOptions, CleanupResult} from '../cleanup/index.js'
 export type {CleanupPlan} from '../cleanup/types.js'
@@ -64,9 +65,9 @@ export async function planCleanup(client: KubeClient, opts: PlanOptions): Promis
   plan.items.sort(
     (a, b) =>
       Number(a.pool === null) - Number(b.pool === null) ||
-      (a.pool ?? '').localeCompare(b.pool ?? '') ||
+      compareText(a.pool ?? '', b.pool ?? '') ||
       order.indexOf(a.role) - order.indexOf(b.role) ||
-      a.name.localeCompare(b.name),
+      compareText(a.name, b.name),
   )
   return plan
 }

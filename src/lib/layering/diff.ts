@@ -7,6 +7,7 @@ import {createTwoFilesPatch, FILE_HEADERS_ONLY} from 'diff'
 import {stringify} from 'yaml'
 import type {Secret} from '../kube/types.js'
 import {type AuthMap, dockerSecretKey, parseDockerSecret} from '../registry/auth.js'
+import {compareText} from '../order.js'
 
 export const REDACTED = '(redacted)'
 
@@ -85,5 +86,5 @@ export function sameSecretContent(a: Secret, b: Secret): boolean {
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(o).sort(([x], [y]) => x.localeCompare(y)))
+  return Object.fromEntries(Object.entries(o).sort(([x], [y]) => compareText(x, y)))
 }

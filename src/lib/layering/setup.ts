@@ -35,6 +35,7 @@ import {type Access, type Check, objectRef, type PlanItem} from './types.js'
 import type {Prompter} from '../ui/confirm.js'
 import {askSetupInput, type WizardContext} from './wizard.js'
 import {replaceStep, unchangedStep} from './steps.js'
+import {compareText} from '../order.js'
 
 const NS = MCO_NAMESPACE
 export const DEFAULT_POOL = 'layering'
@@ -201,7 +202,7 @@ async function readInventory(client: KubeClient): Promise<Inventory> {
 export function findBuilderSecret(secrets: Secret[]): Secret | undefined {
   return secrets
     .filter((s) => isBuilderSecret(s))
-    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]
+    .sort((a, b) => compareText(b.metadata.creationTimestamp ?? '', a.metadata.creationTimestamp ?? ''))[0]
 }
 
 function wizardContext(inv: Inventory, current: BuildSettings | undefined, backend: LayeringBackend): WizardContext {
@@ -218,7 +219,7 @@ function wizardContext(inv: Inventory, current: BuildSettings | undefined, backe
 
       return {builder: isBuilderSecret(s), name: s.metadata.name!, registries}
     })
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => compareText(a.name, b.name))
   return {
     builderSecret: findBuilderSecret(inv.secrets)?.metadata.name,
     current,

@@ -16,6 +16,7 @@ import type {BuilderKind, BuildSettings} from './generation.js'
 import type {Choice, Prompter} from '../ui/confirm.js'
 import {isInternalRegistry} from './preflight.js'
 import type {SetupInput} from './setup.js'
+import {compareText} from '../order.js'
 
 export interface WizardContext {
   pools: MachineConfigPool[]
@@ -102,7 +103,7 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
   if (!out.pool) {
     const custom = ctx.pools
       .filter((p) => !BUILTIN_POOLS.has(p.metadata.name!))
-      .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
+      .sort((a, b) => compareText(a.metadata.name!, b.metadata.name!))
     let choice = NEW_POOL
     if (custom.length > 0) {
       choice = await ask.select<string>({
@@ -242,7 +243,7 @@ export async function askSetupInput(ctx: WizardContext, given: SetupInput, ask: 
     }
 
     const rank = (s: WizardContext['secrets'][number]): number => (internal ? Number(s.builder) : Number(fits(s)))
-    const ordered = [...candidates].sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name))
+    const ordered = [...candidates].sort((a, b) => rank(b) - rank(a) || compareText(a.name, b.name))
     const current = stripCanonical(ctx.current?.finalImagePushSecret)
     // An external registry needs its own credentials: the secrets without them come last, and a secret
     // made meanwhile (or named by hand) can be typed in without starting over.

@@ -7,6 +7,7 @@ import type {KubeClient} from '../kube/client.js'
 import {R} from '../kube/resources.js'
 import type {Build, KubeObject, Pod} from '../kube/types.js'
 import {buildNames, MACHINE_OS_BUILDER_SELECTOR, MCO_NAMESPACE} from '../mco/constants.js'
+import {compareText} from '../order.js'
 
 /** The containers of the operator's build pod (4.14/4.15). */
 export const IMAGE_BUILD_CONTAINER = 'image-build'
@@ -52,7 +53,7 @@ export function pickBuildObject<T extends KubeObject>(objects: T[], rendered: st
   return [...objects].sort((a, b) => {
     const ta = Date.parse(a.metadata.creationTimestamp ?? '') || 0
     const tb = Date.parse(b.metadata.creationTimestamp ?? '') || 0
-    return tb - ta || (b.metadata.name ?? '').localeCompare(a.metadata.name ?? '')
+    return tb - ta || compareText(b.metadata.name ?? '', a.metadata.name ?? '')
   })[0]
 }
 

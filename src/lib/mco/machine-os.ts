@@ -6,6 +6,7 @@
  * rendered config, whose digest the MachineOSConfig reports as its current image).
  */
 import type {Condition, KubeObject} from '../kube/types.js'
+import {compareText} from '../order.js'
 
 export interface MachineOSConfig extends KubeObject {
   spec?: {
@@ -88,8 +89,8 @@ export function buildsOf(builds: MachineOSBuild[], config: MachineOSConfig): Mac
     )
     .sort(
       (a, b) =>
-        (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') ||
-        a.metadata.name!.localeCompare(b.metadata.name!),
+        compareText(b.metadata.creationTimestamp ?? '', a.metadata.creationTimestamp ?? '') ||
+        compareText(a.metadata.name!, b.metadata.name!),
     )
 }
 

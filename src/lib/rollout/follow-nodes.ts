@@ -9,6 +9,7 @@ import type {MachineConfigPool, Node} from '../kube/types.js'
 import {withTimeout} from '../kube/wait.js'
 import {Seen, watchAll} from '../kube/watch-many.js'
 import {nodeMcoState, nodeReady, poolOfNode} from '../mco/pool-state.js'
+import {compareText} from '../order.js'
 
 export type NodePhase = 'degraded' | 'done' | 'queued' | 'rebooting' | 'updating'
 
@@ -118,7 +119,7 @@ export async function followNodes(client: KubeClient, names: string[], opts: Fol
         if (!seen.ready('nodes', 'pools')) continue
         const pools = seen.all<MachineConfigPool>('pools')
         const nodes = seen.all<Node>('nodes').filter((n) => want.has(n.metadata.name!))
-        const progress = nodes.map((n) => nodeProgress(n, pools, opts)).sort((a, b) => a.name.localeCompare(b.name))
+        const progress = nodes.map((n) => nodeProgress(n, pools, opts)).sort((a, b) => compareText(a.name, b.name))
         for (const p of progress) {
           // Back from the reboot, the daemon still has to record the new config and uncordon.
           if (p.phase === 'updating' && last.get(p.name)?.startsWith('rebooting|')) {

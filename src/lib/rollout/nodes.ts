@@ -9,6 +9,7 @@ import type {LabelSelector, MachineConfigPool, Node} from '../kube/types.js'
 import {withTimeout} from '../kube/wait.js'
 import {informer} from '../kube/watch.js'
 import {matchesSelector, nodeMcoState, nodeReady, poolOfNode} from '../mco/pool-state.js'
+import {compareText} from '../order.js'
 
 /** maxUnavailable of a pool as the node controller reads it: a number or a percentage (rounded down), at least 1. */
 export function maxUnavailable(pool: MachineConfigPool, total: number): number {
@@ -35,7 +36,7 @@ export function isUnavailable(node: Node): boolean {
 }
 
 export function membersOf(pool: string, nodes: Node[], pools: MachineConfigPool[]): Node[] {
-  return nodes.filter((n) => poolOfNode(n, pools) === pool).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
+  return nodes.filter((n) => poolOfNode(n, pools) === pool).sort((a, b) => compareText(a.metadata.name!, b.metadata.name!))
 }
 
 /** A label selector string for a pool's nodeSelector when it only has matchLabels (narrows the watch), else undefined. */

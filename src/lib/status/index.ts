@@ -50,6 +50,7 @@ import {
 import {pushSecretOf} from '../layering/push-secret.js'
 import {pushTokenProblems} from './push-token.js'
 import {rememberedPushSecrets, rememberPushSecrets} from './remembered.js'
+import {compareText} from '../order.js'
 
 export type {BuildEvent, ImageMatch} from '../layering/pool-status.js'
 export interface PoolStatus {
@@ -461,7 +462,7 @@ export interface Computed {
 
 /** The status from a snapshot: no API calls. */
 export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): Computed {
-  const sorted = [...snap.pools].sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
+  const sorted = [...snap.pools].sort((a, b) => compareText(a.metadata.name!, b.metadata.name!))
   const histories = parseHistoryConfigMap(snap.history)
   const objects = buildObjectsByPool(snap.buildPods, snap.builds)
   const buildConfig = buildConfigStatus(snap.buildConfig)
@@ -497,7 +498,7 @@ export function computeStatus(snap: StatusSnapshot, opts: StatusOptions = {}): C
     nodes = (snap.nodes ?? [])
       .map((node) => nodeStatus(node, sorted))
       .filter((s) => s.pool === opts.pool)
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => compareText(a.name, b.name))
   }
 
   const problems: Problem[] = [

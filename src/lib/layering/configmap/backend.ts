@@ -36,6 +36,7 @@ import {Seen, watchAll, type WatchSpec} from '../../kube/watch-many.js'
 import type {BuilderKind, BuildFollowEvent, BuildSettings, FollowOptions, LayeringBackend, Step} from '../generation.js'
 import type {Access, PlanItem} from '../types.js'
 import {otherSettings, replaceStep, unchangedStep} from '../steps.js'
+import {compareText} from '../../order.js'
 
 const NS = MCO_NAMESPACE
 
@@ -77,7 +78,7 @@ function mergedConfig(current: Record<string, string>, wanted: Record<string, st
 }
 
 function sorted(data: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(data).sort(([a], [b]) => a.localeCompare(b)))
+  return Object.fromEntries(Object.entries(data).sort(([a], [b]) => compareText(a, b)))
 }
 
 function configMap(name: string, data: Record<string, string>): ConfigMap {

@@ -18,6 +18,7 @@ import {poolBuild, renderedConfig} from '../../mco/pool-state.js'
 import {configMapLogs, inProgress, readConfigMapBuilds, waitForBuildObject} from '../configmap/logs.js'
 import {machineOSLogs, readMachineOSBuilds} from '../machine-os/logs.js'
 import type {AwaitedBuild, Inventory, PoolLogs} from './inventory.js'
+import {compareText} from '../../order.js'
 
 export type {LogEvent, Outcome, TargetResult} from '../../logs/stream.js'
 export type {LogTarget} from '../../logs/target.js'
@@ -186,7 +187,7 @@ export async function showLogs(client: KubeClient, opts: LogsOptions, write: Wri
 
   if (opts.signal?.aborted) return interrupted()
   // In pool order, whichever ended first.
-  results.sort((a, b) => (a.target.pool ?? '').localeCompare(b.target.pool ?? ''))
+  results.sort((a, b) => compareText(a.target.pool ?? '', b.target.pool ?? ''))
   return {interrupted: false, targets: results}
 }
 

@@ -26,6 +26,7 @@ import {unifiedDiff, yamlOf} from '../diff.js'
 import type {BuildSettings, LayeringBackend} from '../generation.js'
 import type {PlanItem} from '../types.js'
 import {otherSettings, replaceStep, unchangedStep} from '../steps.js'
+import {compareText} from '../../order.js'
 
 const GROUP = 'machineconfiguration.openshift.io'
 /** The size limit of a containerFile entry's content in the v1 CRD. */
@@ -70,7 +71,7 @@ export const sortedSpec = (spec: MachineOSConfig['spec']): unknown =>
   JSON.parse(
     JSON.stringify(spec, (_k, v: unknown) =>
       v && typeof v === 'object' && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareText(a, b)))
         : v,
     ),
   )

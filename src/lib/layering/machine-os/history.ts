@@ -17,6 +17,7 @@ import {
   machineOSConfigOf,
   mosbStatus,
 } from '../../mco/machine-os.js'
+import {compareText} from '../../order.js'
 
 /** The NoArch custom Containerfile of a MachineOSConfig spec ('' when none). */
 export function containerfileOf(spec: MachineOSConfig['spec']): string {
@@ -53,7 +54,7 @@ export function machineOSObservations(pool: string, mosc: MachineOSConfig, mosbs
     out.push(o)
   }
 
-  return out.sort((a, b) => a.order.localeCompare(b.order)).map(({order: _order, ...o}) => o)
+  return out.sort((a, b) => compareText(a.order, b.order)).map(({order: _order, ...o}) => o)
 }
 
 /** The custom Containerfile's hash for an entry recorded with a spec. */

@@ -17,6 +17,7 @@ import type {
   PoolView,
   ViewedPool,
 } from '../pool-view.js'
+import {compareText} from '../../order.js'
 
 const n = <T>(v: T | undefined): T | null => v ?? null
 const NS = MCO_NAMESPACE
@@ -58,8 +59,8 @@ export function buildAttempts(mosb: string, pods: Pod[]): BuildAttempts | undefi
     .filter((p) => p.metadata.labels?.['job-name'] === job && !p.metadata.deletionTimestamp)
     .sort(
       (a, b) =>
-        (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
-        a.metadata.name!.localeCompare(b.metadata.name!),
+        compareText(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+        compareText(a.metadata.name!, b.metadata.name!),
     )
   if (mine.length === 0) return undefined
   return {
@@ -258,7 +259,7 @@ export function machineOSBuildEvents(mosc: string, builds: string[], events: Kub
   // Timestamps have whole seconds: within one, the later write (higher resourceVersion) is the newer.
   const rv = (e: KubeEvent): number => Number(e.metadata.resourceVersion) || 0
   return [...events]
-    .sort((a, b) => (time(b) ?? '').localeCompare(time(a) ?? '') || rv(b) - rv(a))
+    .sort((a, b) => compareText(time(b) ?? '', time(a) ?? '') || rv(b) - rv(a))
     .filter(
       (e) =>
         e.involvedObject?.kind === 'MachineOSBuild' && (ours.has(e.involvedObject.name ?? '') || hashed.test(e.involvedObject.name ?? '')),

@@ -20,6 +20,7 @@ import {ImageReferenceError} from '../../registry/reference.js'
 import type {TrustedCAs} from '../../registry/http.js'
 import {type ProbeStatus, sessionForImage} from '../../registry/session.js'
 import {recordMachineOSHistory} from './history.js'
+import {compareText} from '../../order.js'
 
 export type KeepReason = 'current' | 'in-use' | 'newest'
 
@@ -90,8 +91,7 @@ export function planPrune(
   const succeeded = buildsOf(mosbs, mosc)
     .filter((b) => mosbStatus(b).state === 'succeeded' && !b.metadata.deletionTimestamp)
     .sort(
-      (a, b) =>
-        finishedOf(b).localeCompare(finishedOf(a)) || isCurrent(b) - isCurrent(a) || a.metadata.name!.localeCompare(b.metadata.name!),
+      (a, b) => compareText(finishedOf(b), finishedOf(a)) || isCurrent(b) - isCurrent(a) || compareText(a.metadata.name!, b.metadata.name!),
     )
   const currentImage = mosc.status?.currentImagePullSpec
   const users = (image: string | undefined): string[] =>

@@ -21,6 +21,7 @@ import type {MachineOSBuild, MachineOSConfig} from '../../mco/machine-os.js'
 import type {Job} from './cleanup.js'
 import type {CleanupItem} from '../../cleanup/types.js'
 import {type EvidenceSaver, evidenceWriter, readLog, tidy} from '../../cleanup/save.js'
+import {compareText} from '../../order.js'
 
 const NS = MCO_NAMESPACE
 
@@ -89,7 +90,7 @@ export async function buildEvents(
   }
 
   const at = (e: EventLike): string => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? ''
-  return all.sort((a, b) => at(a).localeCompare(at(b)))
+  return all.sort((a, b) => compareText(at(a), at(b)))
 }
 
 /** Saves the evidence of the MachineOSBuilds, their Jobs and the attempts' pods in `items`. */
@@ -128,8 +129,8 @@ export const saveMachineOSEvidence: EvidenceSaver = async (client, dir, items, m
       .filter((p) => p.metadata.name!.startsWith(`build-${g.mosb}-`))
       .sort(
         (a, b) =>
-          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
-          a.metadata.name!.localeCompare(b.metadata.name!),
+          compareText(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+          compareText(a.metadata.name!, b.metadata.name!),
       )
     const conditions = [
       ...conditionLines(`MachineOSBuild ${g.mosb}`, mosb?.status?.conditions),
