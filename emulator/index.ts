@@ -60,6 +60,8 @@ export interface EmulatorOptions {
   garbageCollector?: boolean
   /** keep the User-Agent and body of every POST/PUT/PATCH in `requests` (for re-submitting them with dryRun=All) */
   recordWrites?: boolean
+  /** offer HTTP/2 in the TLS handshake, as kube-apiserver does (default true; false: HTTP/1.1 only, as behind a proxy that speaks no HTTP/2) */
+  http2?: boolean
 }
 
 export interface Emulator {
@@ -196,6 +198,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     gitVersion: opts.gitVersion ?? 'v1.27.16+openshift',
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000,
     recordWrites: opts.recordWrites,
+    http2: opts.http2,
   })
   const port = await server.listen(opts.port ?? 0)
   const url = `https://127.0.0.1:${port}`

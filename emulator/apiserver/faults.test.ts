@@ -163,10 +163,21 @@ describe('emulator: faults, request records, lifecycle', () => {
       expect(r.answeredAt).to.be.at.least(r.at)
       if (i > 0) expect(r.at).to.be.at.least(em.requests[i - 1].answeredAt!)
     }
-    expect(em.requests.map(({answeredAt: _a, at: _t, ...r}) => r)).to.deep.equal([
-      {method: 'GET', path: `${CM}/f1`, query: 'pretty=true', status: 200, user: 'admin', watch: false},
-      {method: 'PATCH', path: `${CM}/f1`, query: '', contentType: 'application/merge-patch+json', status: 200, user: 'admin', watch: false},
-      {method: 'GET', path: '/nope', query: '', status: 401, watch: false},
+    // and with the TLS connection it came on (numbered from 1), and the protocol (this client speaks HTTP/1.1)
+    expect(em.requests.every((r) => r.connection >= 1)).to.equal(true)
+    expect(em.requests.map(({answeredAt: _a, at: _t, connection: _c, ...r}) => r)).to.deep.equal([
+      {method: 'GET', path: `${CM}/f1`, query: 'pretty=true', status: 200, user: 'admin', watch: false, httpVersion: '1.1'},
+      {
+        method: 'PATCH',
+        path: `${CM}/f1`,
+        query: '',
+        contentType: 'application/merge-patch+json',
+        status: 200,
+        user: 'admin',
+        watch: false,
+        httpVersion: '1.1',
+      },
+      {method: 'GET', path: '/nope', query: '', status: 401, watch: false, httpVersion: '1.1'},
     ])
     em.resetRequests()
     expect(em.requests).to.have.length(0)

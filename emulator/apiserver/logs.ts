@@ -137,7 +137,6 @@ export async function servePodLog(
         ctx.setStatus(200)
         out.writeHead(200, {'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private'})
         if (follow) out.flushHeaders()
-        out.socket?.setNoDelay(true)
         let bytes = 0
         const max = Math.min(dropAfter ?? Infinity, limit ?? Infinity)
         const handle = {end: () => finish()}

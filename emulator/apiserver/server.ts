@@ -1,5 +1,9 @@
 // The HTTPS front: authentication, faults, routing, and the REST verbs on top of the object service.
-import {createServer, type Server} from 'node:https'
+// It speaks HTTP/2 and HTTP/1.1, agreed in the TLS handshake (ALPN), as kube-apiserver does: Go
+// clients (kubectl) and oc-mob carry every request on one HTTP/2 connection; other clients get 1.1.
+import {createSecureServer, type ServerHttp2Session} from 'node:http2'
+import {createServer as createHttpsServer} from 'node:https'
+import type {Server as TlsServer} from 'node:tls'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 import {randomBytes} from 'node:crypto'
@@ -50,7 +54,14 @@ export interface RequestRecord {
   at: number
   /** When its answer's headers went out (for a watch or log stream: when the stream began), same clock. */
   answeredAt?: number
+  /** '2.0' or '1.1' */
+  httpVersion: string
+  /** which TLS connection it came on: 1 for the server's first, and so on */
+  connection: number
 }
+
+/** The number of a TLS connection, kept on its socket (an HTTP/2 request's socket stands for its connection's). */
+const CONNECTION = Symbol('connection')
 
 export interface ServerDeps {
   store: Store
@@ -64,6 +75,8 @@ export interface ServerDeps {
   kubeletClient?: {cert: string; key: string}
   gitVersion: string
   bookmarkIntervalMs: number
+  /** offer HTTP/2 in the TLS handshake, as kube-apiserver does (false: HTTP/1.1 only, as behind a proxy that speaks no HTTP/2) */
+  http2?: boolean
   /** keep the User-Agent and body of every POST/PUT/PATCH in its record (tests re-submit them) */
   recordWrites?: boolean
 }
@@ -79,7 +92,10 @@ interface Route {
 const TRUE = (v: string | null) => v === 'true' || v === '1'
 
 export class ApiServer {
-  private server?: Server
+  private server?: TlsServer
+  private connectionCount = 0
+  /** every TLS connection and HTTP/2 session, closed with the server */
+  private readonly connections = new Set<{destroy(): void}>()
   readonly open = new Set<{end(): void}>()
   /** raw connections held without a TLS handshake while the server plays hung */
   private readonly held = new Set<Socket>()
@@ -92,18 +108,33 @@ export class ApiServer {
   constructor(private readonly d: ServerDeps) {}
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    this.server = createServer(
-      {key: this.d.tls.key, cert: this.d.tls.cert, ca: this.d.tls.ca, requestCert: true, rejectUnauthorized: false},
-      (req, res) => {
-        // an error is answered once the request body is read: answering while it still streams in (a 413, a
-        // 401) can leave the client with a broken connection instead of the answer
-        this.handle(req, res).catch(async (error) => {
-          await drained(req)
-          this.fail(res, error)
-        })
-      },
-    )
-    this.server.keepAliveTimeout = 30_000
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      // an error is answered once the request body is read: answering while it still streams in (a 413, a
+      // 401) can leave the client with a broken connection instead of the answer
+      this.handle(req, res).catch(async (error) => {
+        await drained(req)
+        this.fail(res, error)
+      })
+    }
+    const tlsOptions = {key: this.d.tls.key, cert: this.d.tls.cert, ca: this.d.tls.ca, requestCert: true, rejectUnauthorized: false}
+    // The compatibility API gives HTTP/2 requests the shape of HTTP/1.1's; the handlers use what both have.
+    this.server =
+      this.d.http2 === false
+        ? createHttpsServer(tlsOptions, handler)
+        : createSecureServer({...tlsOptions, allowHTTP1: true}, handler as unknown as Parameters<typeof createSecureServer>[1])
+    // read by the HTTP/1.1 side of the server, as on an https.Server
+    ;(this.server as unknown as {keepAliveTimeout: number}).keepAliveTimeout = 30_000
+    this.server.on('secureConnection', (socket: Socket) => {
+      // watch events and log lines go out as they come (HTTP/2 streams cannot set this themselves)
+      socket.setNoDelay(true)
+      ;(socket as unknown as Record<symbol, number>)[CONNECTION] = ++this.connectionCount
+      this.connections.add(socket)
+      socket.once('close', () => this.connections.delete(socket))
+    })
+    this.server.on('session', (session: ServerHttp2Session) => {
+      this.connections.add(session)
+      session.once('close', () => this.connections.delete(session))
+    })
     // faults.pause() without a handshake: new TCP connections are held before TLS sees them, and
     // dropped when the pause ends (a hung server that comes back does not remember them).
     const server = this.server
@@ -138,7 +169,7 @@ export class ApiServer {
     const s = this.server
     await new Promise<void>((resolve) => {
       s.close(() => resolve())
-      s.closeAllConnections()
+      for (const c of [...this.connections]) c.destroy()
     })
   }
 
@@ -243,6 +274,8 @@ export class ApiServer {
       status: 0,
       watch: TRUE(query.get('watch')) || path.includes('/watch/'),
       at: performance.timeOrigin + performance.now(),
+      httpVersion: req.httpVersion,
+      connection: (req.socket as unknown as Record<symbol, number>)[CONNECTION] ?? 0,
     }
     if (rec.contentType === undefined) delete rec.contentType
     if (this.d.recordWrites && ['POST', 'PUT', 'PATCH'].includes(method)) {

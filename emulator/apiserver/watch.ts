@@ -54,7 +54,6 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
   setStatus(200)
   out.writeHead(200, {'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private'})
   out.flushHeaders()
-  out.socket?.setNoDelay(true)
 
   let sent = 0
   let closed = false

@@ -221,6 +221,16 @@ describe('transcripts: what an administrator sees on the common paths, word for 
       await t.step({args: setup, exitCode: 0})
       await t.step({args: setup, exitCode: 0})
       await t.step({args: [...setup, '--custom-dockerfile', bad, '--force'], exitCode: 7})
+      // The builder starts a build as soon as the MachineOSConfig exists, as the MCO's does; `build` joins it
+      // (whether it had started by then would otherwise depend on how long the three steps above took).
+      await waitFor(
+        'the machine-os-builder to start the build of pool worker',
+        async () =>
+          (await cluster.client.list(SR.machineosbuilds)).items.some(
+            (b: {spec?: {machineOSConfig?: {name?: string}}}) => b.spec?.machineOSConfig?.name === 'worker',
+          ),
+        30_000,
+      )
       await t.step({args: ['build', 'worker'], exitCode: 0, stderr: 'lasting'})
       await settled(true)
       await t.step({args: ['status', 'worker'], exitCode: 0})

@@ -21,7 +21,9 @@ export type FaultMode =
   | {kind: 'stall'; forMs: number}
   /**
    * A `fraction` of new connections is closed before the TLS handshake: evenly spread, the first
-   * one included (connection i is closed when floor(i·f) ≠ floor((i−1)·f)), never two in a row for f ≤ ½.
+   * one since the mode was set included (its i-th connection is closed when floor(i·f) ≠ floor((i−1)·f)),
+   * never two in a row for f ≤ ½. (A client on HTTP/2 opens one connection per command: without the
+   * first one, whether its command met a reset would depend on what ran before.)
    */
   | {kind: 'reset-new'; fraction: number}
   /**
@@ -113,6 +115,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   let mode: FaultMode = opts.mode ?? {kind: 'none'}
   let stalledUntil = 0
   let truncations = 0
+  /** stats.connections when the mode was set */
+  let modeSetAt = 0
   const stats: FaultStats = {connections: 0, drops: 0, resets: 0, truncated: 0}
   const open = new Set<net.Socket>()
   const timers = new Set<NodeJS.Timeout>()
@@ -123,7 +127,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   }
 
   const server = net.createServer((client) => {
-    const index = stats.connections++
+    const index = stats.connections++ - modeSetAt
     const m = mode
     if (open.size / 2 >= (opts.maxConnections ?? 256)) {
       client.destroy()
@@ -246,6 +250,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     port,
     setMode(next: FaultMode) {
       mode = next
+      modeSetAt = stats.connections
       truncations = 0
       stalledUntil = next.kind === 'stall' ? Date.now() + next.forMs : 0
     },

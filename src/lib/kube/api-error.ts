@@ -189,6 +189,13 @@ const CONN_TEXT: Record<string, string> = {
   ENOTFOUND: 'the host name could not be resolved',
   EPIPE: 'the connection was closed',
   ETIMEDOUT: 'the connection timed out',
+  // HTTP/2: the stream or the whole connection ended before the answer did
+  ERR_HTTP2_GOAWAY_SESSION: 'the connection was closed by the server',
+  ERR_HTTP2_INVALID_SESSION: 'the connection was closed',
+  ERR_HTTP2_SESSION_ERROR: 'the connection was reset',
+  ERR_HTTP2_STREAM_CANCEL: 'the connection was closed',
+  ERR_HTTP2_STREAM_ERROR: 'the connection was reset',
+  ERR_STREAM_PREMATURE_CLOSE: 'the connection was closed',
 }
 
 /** A failure below HTTP: DNS, TCP, TLS, timeouts. */

@@ -2,18 +2,23 @@
  * A small Kubernetes REST client: the only code in oc-mob that sends requests to the API server.
  *
  * Credentials and TLS material come from @kubernetes/client-node's KubeConfig (token, token file,
- * client certificate, exec plugins, CA data, insecure-skip-tls-verify); the requests themselves are
- * plain node:https calls on a keep-alive agent. This keeps the content type of every patch under our
- * control (custom resources reject strategic merge patch with 415), preserves the API server's
- * Status message on every error (client-node drops it for logs), and starts fast.
+ * client certificate, exec plugins, CA data, insecure-skip-tls-verify); the requests themselves go
+ * over one HTTP/2 connection as kubectl's do (h2.ts), or, to a server without HTTP/2, through a proxy
+ * or with DISABLE_HTTP2 set (as client-go reads it), as node:https calls on a keep-alive agent. This
+ * keeps the content type of every patch under our control (custom resources reject strategic merge
+ * patch with 415), preserves the API server's Status message on every error (client-node drops it
+ * for logs), and starts fast.
  */
 import http from 'node:http'
+import type {ClientHttp2Stream, OutgoingHttpHeaders} from 'node:http2'
 import https from 'node:https'
+import type {IncomingHttpHeaders} from 'node:http'
 import type net from 'node:net'
+import type {Readable} from 'node:stream'
 import tls from 'node:tls'
-import type {IncomingMessage} from 'node:http'
 import {ExitCode, MobError} from '../errors.js'
 import {formatDuration} from '../duration.js'
+import {H2Link, type Phase} from './h2.js'
 import {loadKubeconfig, type KubeconfigFlags, type LoadedKubeconfig} from './kubeconfig.js'
 import {collectionPath, objectPath, PATCH_CONTENT_TYPES, qualifiedName, type PatchType, type ResourceType} from './resources.js'
 import type {KubeList, KubeObject, Status} from './types.js'
@@ -71,8 +76,13 @@ export interface WriteOptions {
   signal?: AbortSignal
 }
 
+/** An answer whose body is still to be read: an HTTP/1.1 message or an HTTP/2 stream. */
+export type Answer = Readable & {statusCode?: number; headers: IncomingHttpHeaders}
+
 interface AuthMaterial {
   agent: http.Agent
+  /** The HTTP/2 connection, unless HTTP/2 is off (a proxy, plain http, DISABLE_HTTP2). */
+  h2?: H2Link
   /** The agent is a proxy's: its sockets may come connected already, so connections are not timed apart. */
   proxied: boolean
   headers: Record<string, string>
@@ -81,9 +91,6 @@ interface AuthMaterial {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000
-
-/** Where a request stood when its time ran out. */
-type Phase = 'answer' | 'connect' | 'tls'
 
 /** TLS connections whose handshake is complete (every socket is seen by a request before it connects). */
 const secured = new WeakSet<net.Socket>()
@@ -99,8 +106,23 @@ function phaseOf(socket: net.Socket | undefined): Phase {
 }
 
 interface InFlight {
-  req: http.ClientRequest
-  res?: IncomingMessage
+  req: {destroy(error?: Error): unknown}
+  res?: Answer
+}
+
+/** One request as send() prepared it. */
+interface Call {
+  spec: RequestSpec
+  stream: boolean
+  material: AuthMaterial
+  /** the whole URL (HTTP/1.1) */
+  target: string
+  /** the path and query (HTTP/2) */
+  path: string
+  headers: Record<string, string>
+  payload: Buffer | undefined
+  requestMs: number
+  connectMs: number
 }
 
 export function buildQuery(q?: Query): string {
@@ -198,6 +220,7 @@ export class KubeClient {
     }
 
     let agent: http.Agent
+    let h2: H2Link | undefined
     const proxied = Boolean(cluster?.proxyUrl && opts.agent)
     if (proxied) {
       agent = opts.agent as http.Agent
@@ -217,28 +240,31 @@ export class KubeClient {
         })
       }
 
-      agent = new https.Agent({
-        keepAlive: true,
-        maxSockets: 32,
-        secureContext,
-        // TLS verification stays on unless the kubeconfig explicitly turns it off.
-        rejectUnauthorized: !cluster?.skipTLSVerify,
-        servername: opts.servername ?? (cluster?.tlsServerName || undefined),
-      })
+      // TLS verification stays on unless the kubeconfig explicitly turns it off.
+      const rejectUnauthorized = !cluster?.skipTLSVerify
+      const servername = opts.servername ?? (cluster?.tlsServerName || undefined)
+      agent = new https.Agent({keepAlive: true, maxSockets: 32, secureContext, rejectUnauthorized, servername})
+      if (!process.env.DISABLE_HTTP2) {
+        h2 = new H2Link({debug: (line) => this.debug(line), origin: this.base, rejectUnauthorized, secureContext, servername})
+      }
     }
 
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v
-    return {agent, auth: typeof opts.auth === 'string' ? opts.auth : undefined, headers, proxied}
+    return {agent, auth: typeof opts.auth === 'string' ? opts.auth : undefined, h2, headers, proxied}
   }
 
   url(path: string, query?: Query): string {
-    const prefix = this.base.pathname.replace(/\/+$/, '')
-    return `${this.base.protocol}//${this.base.host}${prefix}${path}${buildQuery(query)}`
+    return `${this.base.protocol}//${this.base.host}${this.pathOf(path, query)}`
+  }
+
+  /** The request's path and query on the server (a server URL may carry a path prefix). */
+  private pathOf(path: string, query?: Query): string {
+    return `${this.base.pathname.replace(/\/+$/, '')}${path}${buildQuery(query)}`
   }
 
   /** Send one request and return the response with its body unread. Non-2xx answers are thrown. */
-  async send(spec: RequestSpec, stream: boolean): Promise<IncomingMessage> {
+  async send(spec: RequestSpec, stream: boolean): Promise<Answer> {
     const material = await this.authMaterial()
     const target = this.url(spec.path, spec.query)
     const payload = spec.body === undefined ? undefined : Buffer.from(typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body))
@@ -253,12 +279,50 @@ export class KubeClient {
     }
 
     const started = Date.now()
-    const mod = this.base.protocol === 'http:' ? http : https
     const requestMs = spec.timeoutMs ?? this.opts.requestTimeoutMs
     const connectMs = requestMs > 0 ? Math.min(this.opts.connectTimeoutMs, requestMs) : this.opts.connectTimeoutMs
     this.throwIfCancelled()
-    const flight: InFlight = {req: undefined as unknown as http.ClientRequest}
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const call: Call = {connectMs, headers, material, path: this.pathOf(spec.path, spec.query), payload, requestMs, spec, stream, target}
+    const flight: InFlight = {req: {destroy: () => undefined}}
+    const res = await (material.h2 && !material.h2.http1 ? this.sendH2(material.h2, call, flight) : Promise.resolve(undefined))
+      .then((answer) => answer ?? this.sendH1(call, flight))
+      .catch((error: unknown) => {
+        this.inFlight.delete(flight)
+        this.debug(`${spec.method} ${target} failed after ${Date.now() - started}ms: ${(error as Error).message}`)
+        this.throwIfCancelled()
+        if (spec.signal?.aborted) throw abortReason(spec.signal)
+        if (error instanceof MobError) throw error
+        throw transportError(error, this.server, this.context)
+      })
+
+    this.debug(
+      `${spec.method} ${target}${payload && spec.contentType ? ` (${spec.contentType})` : ''} ${res.statusCode} in ${Date.now() - started}ms`,
+    )
+    const code = res.statusCode ?? 0
+    if (code >= 200 && code < 300) return res
+    let text: string
+    try {
+      text = await readBody(res)
+    } catch (error) {
+      this.throwAborted(spec)
+      throw answerCutOff(error, spec, this.server, this.context)
+    }
+
+    const retryAfter = res.headers['retry-after']
+    if (code === 404 && this.onResourceNotFound && !namesAnObject(text)) this.onResourceNotFound(spec.path)
+    throw apiErrorFromResponse(
+      code,
+      text,
+      {context: this.context, method: spec.method, path: spec.path, server: this.server},
+      typeof retryAfter === 'string' ? retryAfter : undefined,
+    )
+  }
+
+  /** One request over HTTP/1.1 on the keep-alive agent (or a proxy's agent). */
+  private sendH1(call: Call, flight: InFlight): Promise<Answer> {
+    const {connectMs, headers, material, payload, requestMs, spec, stream, target} = call
+    const mod = this.base.protocol === 'http:' ? http : https
+    return new Promise<Answer>((resolve, reject) => {
       let socket: net.Socket | undefined
       const timers: NodeJS.Timeout[] = []
       const stop = (): void => {
@@ -272,12 +336,7 @@ export class KubeClient {
         if (connecting && phase === 'answer') return
         // A connection limit cut short by a smaller --request-timeout is that flag's doing.
         const byFlag = !connecting || limitMs === requestMs
-        const error = requestTimeoutError(phase, limitMs, byFlag, {
-          context: this.context,
-          method: spec.method,
-          path: spec.path,
-          server: this.server,
-        })
+        const error = this.timeoutError(phase, limitMs, byFlag, spec)
         if (flight.res) flight.res.destroy(error)
         else req.destroy(error)
       }
@@ -323,29 +382,98 @@ export class KubeClient {
         reject(error)
       })
       req.end(payload)
-    }).catch((error: unknown) => {
-      this.inFlight.delete(flight)
-      this.debug(`${spec.method} ${target} failed after ${Date.now() - started}ms: ${(error as Error).message}`)
-      this.throwIfCancelled()
-      if (spec.signal?.aborted) throw abortReason(spec.signal)
-      if (error instanceof MobError) throw error
-      throw transportError(error, this.server, this.context)
     })
+  }
 
-    this.debug(
-      `${spec.method} ${target}${payload && spec.contentType ? ` (${spec.contentType})` : ''} ${res.statusCode} in ${Date.now() - started}ms`,
-    )
-    const code = res.statusCode ?? 0
-    if (code >= 200 && code < 300) return res
-    const text = await readBody(res)
-    const retryAfter = res.headers['retry-after']
-    if (code === 404 && this.onResourceNotFound && !namesAnObject(text)) this.onResourceNotFound(spec.path)
-    throw apiErrorFromResponse(
-      code,
-      text,
-      {context: this.context, method: spec.method, path: spec.path, server: this.server},
-      typeof retryAfter === 'string' ? retryAfter : undefined,
-    )
+  /**
+   * One request as a stream of the HTTP/2 connection; undefined when the server turned out to speak
+   * HTTP/1.1 only (the caller sends it that way). Its clocks start at once: no request waits for a
+   * free connection behind long watches, as they may over HTTP/1.1.
+   */
+  private sendH2(link: H2Link, call: Call, flight: InFlight): Promise<Answer | undefined> {
+    const {connectMs, headers, material, payload, requestMs, spec, stream} = call
+    return new Promise<Answer | undefined>((resolve, reject) => {
+      let h2stream: ClientHttp2Stream | undefined
+      let settled = false
+      const timers: NodeJS.Timeout[] = []
+      const stop = (): void => {
+        for (const t of timers) clearTimeout(t)
+        timers.length = 0
+      }
+
+      const fail = (error: unknown): void => {
+        stop()
+        this.inFlight.delete(flight)
+        if (settled) return
+        settled = true
+        reject(error)
+      }
+
+      const expire = (limitMs: number, connecting: boolean): void => {
+        const phase = h2stream ? 'answer' : link.phase()
+        if (connecting && phase === 'answer') return
+        const error = this.timeoutError(phase, limitMs, !connecting || limitMs === requestMs, spec)
+        if (flight.res) flight.res.destroy(error)
+        else if (h2stream) h2stream.destroy(error)
+        else {
+          link.abandon()
+          fail(error)
+        }
+      }
+
+      flight.req = {destroy: (error?: Error) => (h2stream ? h2stream.destroy(error) : fail(error))}
+      this.inFlight.add(flight)
+      if (connectMs > 0) timers.push(setTimeout(() => expire(connectMs, true), connectMs))
+      if (requestMs > 0) timers.push(setTimeout(() => expire(requestMs, false), requestMs))
+      const onAbort = (): void => fail(spec.signal!.reason)
+      spec.signal?.addEventListener('abort', onAbort, {once: true})
+      link.get().then(
+        (session) => {
+          spec.signal?.removeEventListener('abort', onAbort)
+          if (settled) return
+          if (!session) {
+            // HTTP/1.1 only: the caller sends the request that way, with fresh clocks.
+            stop()
+            settled = true
+            this.inFlight.delete(flight)
+            resolve(undefined)
+            return
+          }
+
+          const h: OutgoingHttpHeaders = {':method': spec.method, ':path': call.path}
+          for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v
+          if (material.auth && !h.authorization) h.authorization = `Basic ${Buffer.from(material.auth).toString('base64')}`
+          // Node ends a DELETE's request side at once unless told otherwise; a delete may carry DeleteOptions.
+          const s = link.request(session, h, {endStream: payload === undefined, signal: spec.signal})
+          h2stream = s
+          s.once('response', (answerHeaders) => {
+            const answer = Object.assign(s, {statusCode: Number(answerHeaders[':status']), headers: answerHeaders as IncomingHttpHeaders})
+            flight.res = answer
+            // A stream's headers have come: it runs as long as it lasts (watches have their heartbeat).
+            if (stream) stop()
+            else s.once('end', stop)
+            settled = true
+            resolve(answer)
+          })
+          s.once('close', () => {
+            stop()
+            this.inFlight.delete(flight)
+            if (!settled) fail(Object.assign(new Error('the stream was closed before an answer came'), {code: 'ERR_HTTP2_STREAM_CANCEL'}))
+          })
+          // Also after the answer came: an error reaches whoever reads the body, and is never left unhandled.
+          s.on('error', fail)
+          if (payload !== undefined) s.end(payload)
+        },
+        (error: unknown) => {
+          spec.signal?.removeEventListener('abort', onAbort)
+          fail(error)
+        },
+      )
+    })
+  }
+
+  private timeoutError(phase: Phase, limitMs: number, byFlag: boolean, spec: RequestSpec): MobError {
+    return requestTimeoutError(phase, limitMs, byFlag, {context: this.context, method: spec.method, path: spec.path, server: this.server})
   }
 
   /**
@@ -667,7 +795,7 @@ function namesAnObject(text: string): boolean {
   }
 }
 
-export async function readBody(res: IncomingMessage): Promise<string> {
+export async function readBody(res: Answer): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of res) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8')

@@ -5,10 +5,10 @@
  * that same timestamp) is remembered, so after a reconnect (`sinceTime` = the last second seen) the
  * lines already shown are skipped. Timestamps are stripped again unless the user asked for them.
  */
-import type {IncomingMessage} from 'node:http'
+
 import {ExitCode, MobError} from '../errors.js'
 import {ApiError} from './api-error.js'
-import type {KubeClient} from './client.js'
+import type {Answer, KubeClient} from './client.js'
 import {objectPath, R, type ResourceType} from './resources.js'
 import {backoff, isRetryable, sleep} from './retry.js'
 import type {Build, Pod} from './types.js'
@@ -133,7 +133,7 @@ export async function streamLog(client: KubeClient, opts: LogOptions, write: Log
   let first = true
 
   while (!opts.signal?.aborted) {
-    let res: IncomingMessage
+    let res: Answer
     const query = {
       container: opts.container,
       follow: opts.follow ? true : undefined,
@@ -243,7 +243,7 @@ async function waitForStart(client: KubeClient, opts: LogOptions): Promise<void>
  * mid-stream; `flush` writes a trailing line that had no newline, once the caller knows the log ended.
  */
 async function pump(
-  res: IncomingMessage,
+  res: Answer,
   cursor: Cursor,
   opts: LogOptions,
   write: LogWriter,

@@ -3,12 +3,12 @@
  * seen resourceVersion when a connection drops; re-list (and report what changed meanwhile) when the
  * server answers 410 Gone because the version is older than its history.
  */
-import type {IncomingMessage} from 'node:http'
+
 import {deadline} from './wait.js'
 import {formatDuration} from '../duration.js'
 import {ExitCode, MobError} from '../errors.js'
 import {ApiError} from './api-error.js'
-import type {KubeClient} from './client.js'
+import type {Answer, KubeClient} from './client.js'
 import {collectionPath, type ResourceType} from './resources.js'
 import {backoff, isRetryable, sleep} from './retry.js'
 import type {KubeObject, Status, WatchEvent} from './types.js'
@@ -54,6 +54,15 @@ function key(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`
 }
 
+/** How a connection cut mid-stream shows: a reset (HTTP/1.1), a stream or connection ended (HTTP/2). */
+const CUT_CODES = new Set([
+  'ECONNRESET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_HTTP2_SESSION_ERROR',
+])
+
 /**
  * One watch connection. Yields events until the server closes the stream. A 410 ERROR event ends
  * it with ExpiredError; other ERROR events become ApiErrors.
@@ -69,7 +78,7 @@ export async function* watchOnce<T extends KubeObject>(
   // A signal that has already fired sends no event: it is looked at first.
   if (opts.signal?.aborted) ac.abort()
   else opts.signal?.addEventListener('abort', onAbort, {once: true})
-  let res: IncomingMessage | undefined
+  let res: Answer | undefined
   const heartbeatMs = heartbeatOf(opts)
   let silent = false
   let heartbeat: NodeJS.Timeout | undefined
@@ -134,7 +143,7 @@ export async function* watchOnce<T extends KubeObject>(
     if (ac.signal.aborted && !(error instanceof ExpiredError)) return
     // A connection cut mid-stream surfaces as a reset; that is an ordinary end of this connection.
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted') return
+    if (CUT_CODES.has(code ?? '') || (error as Error).message === 'aborted') return
     throw error
   } finally {
     clearTimeout(heartbeat)
