@@ -160,7 +160,12 @@ export async function servePodLog(
             return
           }
           bytes += chunk.length
-          out.write(chunk)
+          // as kube-apiserver does, the kubelet is read no faster than the client reads (over HTTP/2 a
+          // server that queued regardless would pass its session memory limit and reset the stream)
+          if (!out.write(chunk)) {
+            kres.pause()
+            out.once('drain', () => kres.resume())
+          }
         })
         kres.on('end', finish)
         kres.on('error', finish)
