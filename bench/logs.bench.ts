@@ -111,11 +111,11 @@ const median = (xs: number[]) => {
 const round = (x: number) => Math.round(x * 10) / 10
 
 /**
- * The CLI as it is installed: bin/run.js of the packed package (bench/packed.ts). (bin/dev.js would
+ * The CLI as it is installed: bin/run.cjs of the packed package (bench/packed.ts). (bin/dev.js would
  * measure the TypeScript loader.)
  */
 function installedCli(): {bin: string; label: string; cleanup: () => void} {
-  return {bin: packedCli(), cleanup() {}, label: 'packed bin/run.js'}
+  return {bin: packedCli(), cleanup() {}, label: 'packed bin/run.cjs'}
 }
 
 /** A layered pool whose build pod ran on the fake kubelet's node (also used by bench/network.bench.ts). */

@@ -13,7 +13,7 @@ import {fileURLToPath} from 'node:url'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 let packed: {bin: string; dir: string} | undefined
 
-/** bin/run.js of the packed CLI (packed once per process, removed at exit). */
+/** bin/run.cjs of the packed CLI (packed once per process, removed at exit). */
 export function packedCli(): string {
   if (packed) return packed.bin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-packed-'))
@@ -25,7 +25,7 @@ export function packedCli(): string {
   const tgz = path.join(dir, out.trim().split('\n').at(-1)!)
   execFileSync('tar', ['xzf', tgz, '-C', dir])
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'package', 'node_modules'))
-  packed = {bin: path.join(dir, 'package', 'bin', 'run.js'), dir}
+  packed = {bin: path.join(dir, 'package', 'bin', 'run.cjs'), dir}
   process.once('exit', () => fs.rmSync(dir, {force: true, recursive: true}))
   return packed.bin
 }

@@ -1,5 +1,5 @@
 /**
- * Start-up: how quick oc-mob answers, as shipped (`npm pack`, the bundled dist/ through bin/run.js), against
+ * Start-up: how quick oc-mob answers, as shipped (`npm pack`, the bundled dist/ through bin/run.cjs), against
  * `node -e 0` (the floor for any Node CLI) and `kubectl` (what an admin compares it with), measured
  * in the same run. Targets: --version and --help at most 1.5x node; status -o json (3 pools, 6 nodes)
  * at most 2x node, with and without the code cache; dockerfile --export at most 3x node; peak memory of each under 150 MB. Commands run with the

@@ -7,7 +7,7 @@
  * nodes, to show they do not grow with the node count (one paginated list per kind, never a request
  * per node). `oc mob status POOL` (which lists the pool's nodes too, by label) is measured the same way.
  *
- * `npx tsx bench/status.bench.ts [--quick]`. The CLI is spawned as `node bin/run.js` of the packed
+ * `npx tsx bench/status.bench.ts [--quick]`. The CLI is spawned as `node bin/run.cjs` of the packed
  * package (bench/packed.ts), as users run it.
  */
 import fs from 'node:fs'

@@ -74,7 +74,7 @@ if (!pendingFlag && partial.startsWith('--') && partial.includes('=')) {
 
 /** Names from the cluster or the kubeconfig; nothing when they cannot be had within a few seconds. */
 function names(kind) {
-  const args = [fileURLToPath(new URL('./run.js', import.meta.url)), 'completion-names', kind]
+  const args = [fileURLToPath(new URL('./run.cjs', import.meta.url)), 'completion-names', kind]
   for (const flag of ['--context', '--kubeconfig']) if (given[flag]) args.push(flag, given[flag])
   try {
     return execFileSync(process.execPath, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000})

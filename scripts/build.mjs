@@ -2,7 +2,7 @@
  * Builds the shipped CLI into dist/:
  * - dist/index.js: what src/index.ts exports (oclif's execute and every command, oclif's help and
  *   autocomplete among them), oclif, client-node and every other dependency in one minified CommonJS script
- *   (dist/package.json says so). It needs no node_modules. One script, because bin/run.js loads it
+ *   (dist/package.json says so). It needs no node_modules. One script, because bin/run.cjs loads it
  *   with a V8 code cache (src/boot/compile-cache.ts), which Node 20 offers for scripts but not for
  *   ES modules; a run then neither parses nor compiles what the last run of that command compiled.
  *   It is also oclif's explicit command target, which oclif requires: the same instance.
@@ -18,7 +18,7 @@
  * that throws if the editor prompt is ever reached.
  *
  * Help texts are rendered once, after bundling, into dist/help/, so that `--help` and `--version`
- * can be answered by bin/run.js without loading anything.
+ * can be answered by bin/run.cjs without loading anything.
  */
 import {build} from 'esbuild'
 import {execFileSync} from 'node:child_process'
@@ -182,7 +182,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'oclif.manifest.json
 const helpDir = path.join(dist, 'help')
 fs.mkdirSync(helpDir, {recursive: true})
 const render = (args) =>
-  execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {
+  execFileSync(process.execPath, [path.join(root, 'bin', 'run.cjs'), ...args], {
     cwd: root,
     encoding: 'utf8',
     env: {...process.env, NO_COLOR: '1', OC_MOB_NO_COMPILE_CACHE: '1', OC_MOB_NO_FAST_PATH: '1', OCLIF_COLUMNS: '80'},

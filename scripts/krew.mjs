@@ -48,7 +48,7 @@ try {
   const base = opt('--base-url')
   const uri = base ? `${base.replace(/\/+$/, '')}/${archive}` : `file://${path.join(out, archive)}`
   const platform = (os_, arch) => ({
-    bin: 'oc-mob/bin/run.js',
+    bin: 'oc-mob/bin/run.cjs',
     files: [{from: '*', to: '.'}],
     selector: {matchLabels: {arch, os: os_}},
     sha256,

@@ -2,7 +2,7 @@
  * The CLI's entry: oclif's `execute` and the commands, listed explicitly (package.json's
  * oclif.commands uses the "explicit" strategy with this module's COMMANDS), as bin/dev.js and the
  * tests load them from the sources. The shipped CLI is one script, dist/index.js, that exports the
- * same with each command loaded on first use (scripts/build.mjs), and that bin/run.js loads with a
+ * same with each command loaded on first use (scripts/build.mjs), and that bin/run.cjs loads with a
  * V8 code cache.
  *
  * Every module under src/commands is a command and is listed here; a unit test keeps the two in step.

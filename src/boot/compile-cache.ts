@@ -10,7 +10,7 @@
  * the installation's path, V8's version and the architecture: V8 itself only checks the source's length, so a cache must never
  * meet a different bundle. A missing, stale or unwritable cache only costs speed, never a failure.
  *
- * Built separately into dist/boot.js (no dependencies), which bin/run.js imports.
+ * Built separately into dist/boot.js (no dependencies), which bin/run.cjs imports.
  */
 import {createHash} from 'node:crypto'
 import fs from 'node:fs'

@@ -72,7 +72,7 @@ export async function run(args: string[]): Promise<RunResult> {
 }
 
 /**
- * The executable users run: bin/run.js of the CLI as `npm pack` ships it (bundled), packed once per
+ * The executable users run: bin/run.cjs of the CLI as `npm pack` ships it (bundled), packed once per
  * test process. Set OC_MOB_TEST_SOURCES=1 to run bin/dev.js (the TypeScript sources) instead.
  */
 export function cliPath(): string {

@@ -175,14 +175,14 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     for (const p of manifest.spec.platforms) {
       expect(p.sha256).to.equal(sha)
       expect(p.uri).to.equal(`https://example.invalid/releases/v1/${archive}`)
-      expect(p.bin).to.equal('oc-mob/bin/run.js')
+      expect(p.bin).to.equal('oc-mob/bin/run.cjs')
     }
 
     const unpacked = path.join(tmp, 'unpacked')
     fs.mkdirSync(unpacked)
     await execa('tar', ['xzf', path.join(out, archive), '-C', unpacked])
     expect(fs.existsSync(path.join(unpacked, 'oc-mob', 'node_modules'))).to.equal(false)
-    const status = await execa(process.execPath, [path.join(unpacked, 'oc-mob', 'bin', 'run.js'), 'status', '-o', 'json'], {
+    const status = await execa(process.execPath, [path.join(unpacked, 'oc-mob', 'bin', 'run.cjs'), 'status', '-o', 'json'], {
       env,
       extendEnv: true,
       reject: false,
@@ -244,9 +244,9 @@ describe('a checkout that is not built', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-unbuilt-'))
     try {
       fs.mkdirSync(path.join(tmp, 'bin'))
-      fs.copyFileSync(path.join(ROOT, 'bin', 'run.js'), path.join(tmp, 'bin', 'run.js'))
+      fs.copyFileSync(path.join(ROOT, 'bin', 'run.cjs'), path.join(tmp, 'bin', 'run.cjs'))
       fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'))
-      const r = await execa(process.execPath, [path.join(tmp, 'bin', 'run.js'), 'status'], {reject: false})
+      const r = await execa(process.execPath, [path.join(tmp, 'bin', 'run.cjs'), 'status'], {reject: false})
       expect(r.exitCode).to.equal(10)
       expect(String(r.stderr)).to.equal(
         `error: oc-mob in ${tmp}/ is not built (dist/ is missing)\nnext: run \`npm ci && npm run build\` in ${tmp}/, or install a packed release (npm pack, then npm install -g ./oc-mob-*.tgz)`,
