@@ -9,7 +9,7 @@
  * is found as client-go finds it: after 30 s without a frame it is pinged, and without a pong within
  * 15 s it is dropped, failing its streams (watches and log streams then resume on a new one).
  */
-import http2, {type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders} from 'node:http2'
+import type {ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders} from 'node:http2'
 import net from 'node:net'
 import tls from 'node:tls'
 
@@ -32,6 +32,12 @@ export interface H2Target {
 
 const READ_IDLE_MS = 30_000
 const PING_TIMEOUT_MS = 15_000
+
+let http2Loaded: typeof import('node:http2') | undefined
+function http2Module(): typeof import('node:http2') {
+  http2Loaded ??= process.getBuiltinModule('node:http2')
+  return http2Loaded
+}
 
 function closedError(message: string, code: string): Error {
   return Object.assign(new Error(message), {code})
@@ -106,6 +112,9 @@ export class H2Link {
         servername: servername ?? (net.isIP(host) ? undefined : host),
       })
       this.socket = socket
+      // node:http2 takes about 8 ms to load: loaded here, it loads while the handshake is under way,
+      // rather than at start-up before the first request is sent.
+      http2Module()
       const onError = (error: Error): void => {
         socket.destroy()
         reject(error)
@@ -132,7 +141,7 @@ export class H2Link {
   }
 
   private open(socket: tls.TLSSocket): ClientHttp2Session {
-    const session = http2.connect(this.target.origin, {createConnection: () => socket})
+    const session = http2Module().connect(this.target.origin, {createConnection: () => socket})
     this.session = session
     session.unref()
     const retire = (): void => {
