@@ -10,7 +10,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {parse as parseYaml} from 'yaml'
+// js-yaml, as client-node (loaded anyway) uses it: the `yaml` package would be loaded on every run for this alone.
+import {load as parseYaml} from 'js-yaml'
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 import {ExitCode, MobError} from '../errors.js'
 
@@ -87,8 +88,8 @@ function readKubeconfigFile(file: string): RawConfig {
 
   let raw: unknown
   try {
-    // Merge keys (<<) as kubectl reads them; YAML 1.2 alone has none.
-    raw = parseYaml(text, {merge: true})
+    // Merge keys (<<) are read as kubectl reads them (js-yaml's default schema has them); a key given twice is refused.
+    raw = parseYaml(text)
   } catch (error) {
     throw new MobError(`kubeconfig ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
       cause: error,
