@@ -53,6 +53,15 @@ const stubGenerated = {
         ? {namespace: 'oc-mob-stub', path: 'socks-proxy-agent-lazy', pluginData: {resolveDir: args.resolveDir}}
         : undefined,
     )
+    // oclif's logger creates a `debug` logger per module as it loads, which loads debug (with tty and
+    // supports-color) on every run; and its plugin module loads tinyglobby for the command discovery by
+    // file pattern that oc-mob's explicit command list never uses. Both are loaded when first used:
+    // debug only when DEBUG asks for its output.
+    b.onResolve({filter: /^(debug|tinyglobby)$/}, (args) =>
+      args.importer.includes(`${path.sep}@oclif${path.sep}core${path.sep}`)
+        ? {namespace: 'oc-mob-stub', path: `${args.path}-lazy`, pluginData: {resolveDir: args.resolveDir}}
+        : undefined,
+    )
     b.onResolve({filter: /^@inquirer\/external-editor$/}, (args) =>
       args.importer.includes(`${path.sep}@inquirer${path.sep}editor${path.sep}`)
         ? {namespace: 'oc-mob-stub', path: 'external-editor'}
@@ -64,6 +73,12 @@ export const createConfiguration = unused
 export class ServerConfiguration { constructor() { unused() } }`,
       'external-editor': `export const editAsync = () => { throw new Error('the editor prompt is not part of oc-mob') }`,
       'node-fetch-headers': 'export class Headers { constructor(init) { return new globalThis.Headers(init) } }',
+      'debug-lazy': `const quiet = (namespace) => {
+  const log = () => {}
+  return Object.assign(log, {enabled: false, namespace, extend: (sub, d = ':') => quiet(namespace + d + sub)})
+}
+module.exports = (namespace) => (process.env.DEBUG ? require('debug')(namespace) : quiet(namespace))`,
+      'tinyglobby-lazy': "export const glob = (...args) => require('tinyglobby').glob(...args)",
       // require() inside the constructor: esbuild initialises the module on the first call.
       'socks-proxy-agent-lazy': `export class SocksProxyAgent {
   constructor(...args) { return new (require('socks-proxy-agent').SocksProxyAgent)(...args) }
