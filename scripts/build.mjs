@@ -55,9 +55,10 @@ const stubGenerated = {
     )
     // oclif's logger creates a `debug` logger per module as it loads, which loads debug (with tty and
     // supports-color) on every run; and its plugin module loads tinyglobby for the command discovery by
-    // file pattern that oc-mob's explicit command list never uses. Both are loaded when first used:
-    // debug only when DEBUG asks for its output.
-    b.onResolve({filter: /^(debug|tinyglobby)$/}, (args) =>
+    // file pattern that oc-mob's explicit command list never uses; and its platform check loads
+    // wsl-utils (with child_process) to tell WSL from Linux. They are loaded when first used: debug
+    // only when DEBUG asks for its output, wsl-utils only on a Linux whose kernel says Microsoft.
+    b.onResolve({filter: /^(debug|tinyglobby|wsl-utils)$/}, (args) =>
       args.importer.includes(`${path.sep}@oclif${path.sep}core${path.sep}`)
         ? {namespace: 'oc-mob-stub', path: `${args.path}-lazy`, pluginData: {resolveDir: args.resolveDir}}
         : undefined,
@@ -79,6 +80,12 @@ export class ServerConfiguration { constructor() { unused() } }`,
 }
 module.exports = (namespace) => (process.env.DEBUG ? require('debug')(namespace) : quiet(namespace))`,
       'tinyglobby-lazy': "export const glob = (...args) => require('tinyglobby').glob(...args)",
+      // is-wsl's own first test, then the real answer (which also rules out a container) when it may be WSL.
+      'wsl-utils-lazy': `const microsoft = (text) => text.toLowerCase().includes('microsoft')
+const proc = () => { try { return require('node:fs').readFileSync('/proc/version', 'utf8') } catch { return '' } }
+const maybe = process.platform === 'linux' && (microsoft(require('node:os').release()) || microsoft(proc()))
+export const isWsl = maybe && require('wsl-utils').isWsl
+export const powerShellPath = (...args) => require('wsl-utils').powerShellPath(...args)`,
       // require() inside the constructor: esbuild initialises the module on the first call.
       'socks-proxy-agent-lazy': `export class SocksProxyAgent {
   constructor(...args) { return new (require('socks-proxy-agent').SocksProxyAgent)(...args) }
@@ -102,6 +109,16 @@ module.exports = (namespace) => (process.env.DEBUG ? require('debug')(namespace)
       '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))',
       "the command list's localeCompare sort",
     )
+    // Builtins oclif loads on every run for what oc-mob never or rarely does (performance marks when
+    // OCLIF_PERFORMANCE is set, arguments read from stdin, a Windows parent-process check): required
+    // on first use instead.
+    const lazyBuiltin = (m) => `new Proxy({}, {get: (_, key) => require("${m}")[key]})`
+    for (const [file, m] of [
+      ['performance', 'node:perf_hooks'],
+      ['parser[\\/]parse', 'node:readline'],
+      ['util[\\/]os', 'node:child_process'],
+    ])
+      edit(new RegExp(`[\\\\/]@oclif[\\\\/]core[\\\\/]lib[\\\\/]${file}\\.js$`), `require("${m}")`, lazyBuiltin(m), `require("${m}")`)
     b.onLoad({filter: /.*/, namespace: 'oc-mob-stub'}, (args) => ({
       contents: stubs[args.path],
       loader: 'js',
