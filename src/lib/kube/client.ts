@@ -401,6 +401,14 @@ export class KubeClient {
         timers.length = 0
       }
 
+      // Stops waiting for the connection being made, once.
+      let left = false
+      const leave = (): void => {
+        if (left) return
+        left = true
+        link.abandon()
+      }
+
       const fail = (error: unknown): void => {
         stop()
         this.inFlight.delete(flight)
@@ -416,16 +424,27 @@ export class KubeClient {
         if (flight.res) flight.res.destroy(error)
         else if (h2stream) h2stream.destroy(error)
         else {
-          link.abandon()
+          leave()
           fail(error)
         }
       }
 
-      flight.req = {destroy: (error?: Error) => (h2stream ? h2stream.destroy(error) : fail(error))}
+      flight.req = {
+        destroy: (error?: Error) => {
+          if (h2stream) h2stream.destroy(error)
+          else {
+            leave()
+            fail(error)
+          }
+        },
+      }
       this.inFlight.add(flight)
       if (connectMs > 0) timers.push(setTimeout(() => expire(connectMs, true), connectMs))
       if (requestMs > 0) timers.push(setTimeout(() => expire(requestMs, false), requestMs))
-      const onAbort = (): void => fail(spec.signal!.reason)
+      const onAbort = (): void => {
+        if (!h2stream) leave()
+        fail(spec.signal!.reason)
+      }
       spec.signal?.addEventListener('abort', onAbort, {once: true})
       link.get().then(
         (session) => {

@@ -51,6 +51,8 @@ export class H2Link {
   private connecting?: Promise<ClientHttp2Session | undefined>
   private socket?: tls.TLSSocket
   private active = 0
+  /** requests waiting for the connection being made */
+  private waiting = 0
 
   constructor(private readonly target: H2Target) {}
 
@@ -69,13 +71,19 @@ export class H2Link {
     if (s && !s.closed && !s.destroyed) return Promise.resolve(s)
     this.connecting ??= this.connect().finally(() => {
       this.connecting = undefined
+      this.waiting = 0
     })
+    this.waiting++
     return this.connecting
   }
 
-  /** Gives up a connection still being made (a request's time ran out waiting for it). */
+  /**
+   * A request stops waiting for the connection being made (its time ran out, or it was cancelled).
+   * The last one to stop closes it: the others keep their own clocks, and fail with their own errors.
+   */
   abandon(): void {
-    if (this.connecting && this.socket && !this.session) this.socket.destroy()
+    if (!this.connecting || !this.socket || this.session) return
+    if (--this.waiting <= 0) this.socket.destroy()
   }
 
   /** Closes the connection; streams still open are ended. */
