@@ -59,3 +59,32 @@ export async function measure(
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b)
   return {median: ms[Math.floor(ms.length / 2)], peakMb: Math.max(warm.peakMb, ...samples.map((s) => s.peakMb)), stdout: warm.stdout}
 }
+
+/**
+ * `measure`, with a baseline command run in turn with it (baseline, command, baseline, ...): on a
+ * machine whose speed drifts (a shared VM), a baseline measured minutes earlier in a block of its own
+ * makes the ratio drift with it; taken in turn, both see the same machine.
+ */
+export async function measureAgainst(
+  baseline: {cmd: string; args: string[]},
+  cmd: string,
+  args: string[],
+  runs: number,
+  opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {},
+): Promise<{median: number; baselineMedian: number; peakMb: number; stdout: string}> {
+  const warm = await once(cmd, args, opts)
+  await once(baseline.cmd, baseline.args)
+  const samples: Sample[] = []
+  const base: number[] = []
+  for (let i = 0; i < runs; i++) {
+    base.push((await once(baseline.cmd, baseline.args)).ms)
+    samples.push(await once(cmd, args, opts))
+  }
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  return {
+    baselineMedian: median(base),
+    median: median(samples.map((s) => s.ms)),
+    peakMb: Math.max(warm.peakMb, ...samples.map((s) => s.peakMb)),
+    stdout: warm.stdout,
+  }
+}

@@ -16,7 +16,7 @@
  * without the discovery cache is reported beside them.
  *
  * Not played here: TCP and TLS handshakes cost the same added round trips for kubectl and oc-mob
- * (oc-mob's parallel requests open their connections side by side).
+ * (both open one HTTP/2 connection and send every request on it).
  *
  * `npx tsx bench/network.bench.ts [--quick]` (quick: 500 nodes, 50 ms only, one run each, no kubectl sequences).
  */
