@@ -15,6 +15,8 @@ interface TestServer {
   url: string
   /** TCP connections accepted */
   connections: number
+  /** HTTP/2: tells every open session to go away */
+  goaway(): void
   close(): Promise<void>
 }
 
@@ -30,8 +32,16 @@ async function serve(protocols: 'h2' | 'http/1.1'): Promise<TestServer> {
         for (const s of open) s.destroy()
       }),
     connections: 0,
+    goaway: () => {
+      for (const session of sessions) session.goaway()
+    },
     url: '',
   }
+  const sessions = new Set<http2.ServerHttp2Session>()
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
+  })
   const open = new Set<net.Socket>()
   server.on('connection', (s: net.Socket) => {
     out.connections++
@@ -94,6 +104,21 @@ describe('HTTP/2 to the API server (kube/h2.ts)', () => {
     expect(await link.get()).to.equal(undefined)
     expect(server.connections, 'no second handshake').to.equal(1)
     expect(lines.join('\n')).to.include('the server offers no HTTP/2, HTTP/1.1 from here on')
+  })
+
+  it('opens a new connection for the requests after the server went away (GOAWAY), as kube-apiserver does now and then', async () => {
+    server = await serve('h2')
+    const link = new H2Link({origin: new URL(server.url), rejectUnauthorized: true, secureContext})
+    const first = await link.get()
+    expect(await get(link, first!, '/a')).to.equal('/a')
+    const away = new Promise((resolve) => first!.once('goaway', resolve))
+    server.goaway()
+    await away
+    const second = await link.get()
+    expect(second).to.not.equal(first)
+    expect(await get(link, second!, '/b')).to.equal('/b')
+    expect(server.connections).to.equal(2)
+    link.close()
   })
 
   it('refuses a server whose certificate the CA did not sign, as HTTPS does', async () => {

@@ -462,8 +462,16 @@ export class KubeClient {
           const h: OutgoingHttpHeaders = {':method': spec.method, ':path': call.path}
           for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v
           if (material.auth && !h.authorization) h.authorization = `Basic ${Buffer.from(material.auth).toString('base64')}`
-          // Node ends a DELETE's request side at once unless told otherwise; a delete may carry DeleteOptions.
-          const s = link.request(session, h, {endStream: payload === undefined, signal: spec.signal})
+          let s: ClientHttp2Stream
+          try {
+            // Node ends a DELETE's request side at once unless told otherwise; a delete may carry DeleteOptions.
+            s = link.request(session, h, {endStream: payload === undefined, signal: spec.signal})
+          } catch (error) {
+            // The connection closed or went away between being handed out and this request (a GOAWAY).
+            fail(error)
+            return
+          }
+
           h2stream = s
           s.once('response', (answerHeaders) => {
             const answer = Object.assign(s, {statusCode: Number(answerHeaders[':status']), headers: answerHeaders as IncomingHttpHeaders})
