@@ -54,13 +54,17 @@ function key(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`
 }
 
-/** How a connection cut mid-stream shows: a reset (HTTP/1.1), a stream or connection ended (HTTP/2). */
+/**
+ * How a connection cut mid-stream shows: a reset (HTTP/1.1), a stream or connection ended (HTTP/2),
+ * or an HTTP/2 connection dropped for not answering its ping (h2.ts).
+ */
 const CUT_CODES = new Set([
   'ECONNRESET',
   'ERR_STREAM_PREMATURE_CLOSE',
   'ERR_HTTP2_STREAM_ERROR',
   'ERR_HTTP2_STREAM_CANCEL',
   'ERR_HTTP2_SESSION_ERROR',
+  'ETIMEDOUT',
 ])
 
 /**
