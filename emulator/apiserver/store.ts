@@ -69,7 +69,14 @@ export class Collection {
         this.historyStart = 0
       }
     }
-    for (const w of this.watchers) w.deliver(ev)
+    for (const w of this.watchers) {
+      // one watcher's broken connection must not keep the event from the others (the controllers among them)
+      try {
+        w.deliver(ev)
+      } catch {
+        // that watch ends with its connection
+      }
+    }
   }
 
   /** drops the history up to `rv` (compaction): a watch from an older resourceVersion is then refused */

@@ -62,6 +62,15 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
   const timers: NodeJS.Timeout[] = []
   // while the server plays hung, lines wait here in order
   let held: string[] | undefined
+  // Over HTTP/2 a stream whose connection went away throws on write until its 'close' comes: the watch ends there.
+  const send = (line: string) => {
+    if (closed || out.destroyed || out.writableEnded) return
+    try {
+      out.write(line)
+    } catch {
+      stop()
+    }
+  }
   const emit = (line: string) => {
     if (held) {
       held.push(line)
@@ -73,11 +82,11 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
       void p.ended.then(() => {
         const lines = held ?? []
         held = undefined
-        if (!closed) for (const l of lines) out.write(l)
+        for (const l of lines) send(l)
       })
       return
     }
-    out.write(line)
+    send(line)
   }
   const goSilent = () => {
     silent = true
@@ -103,7 +112,7 @@ export function serveWatch(out: ServerResponse, o: WatchOptions, setStatus: (cod
   const bookmark = () => {
     if (closed || silent || held || o.paused?.()) return
     const obj = {kind: res.kind, apiVersion: apiVersionOf(res), metadata: {resourceVersion: String(o.currentRV())}}
-    out.write(`${JSON.stringify({type: 'BOOKMARK', object: obj})}\n`)
+    send(`${JSON.stringify({type: 'BOOKMARK', object: obj})}\n`)
   }
 
   const sink: WatchSink = {
