@@ -54,6 +54,11 @@ export async function watchForStall(client: KubeClient, opts: StallWatchOptions)
       .find<KubeObject & {spec?: {backoffLimit?: number}}>(R.jobs, opts.job, MCO_NAMESPACE, opts.signal)
       .catch(() => undefined)
     if (typeof job?.spec?.backoffLimit === 'number') attempts = job.spec.backoffLimit + 1
+    // The follower may have finished while the Job was read.
+    if (ac.signal.aborted) {
+      ac.dispose()
+      return undefined
+    }
   }
 
   let timer: NodeJS.Timeout | undefined

@@ -43,17 +43,18 @@ export async function* watchAll<K extends string>(
     w?.()
   }
 
-  ac.signal.addEventListener('abort', poke, {once: true})
   // A signal per informer: on one shared signal every list and watch request of every source adds an
   // abort listener at the same time (Node warns of a leak past 10). `ac` aborts them all with one listener.
+  // A signal that had fired before the first event was asked for fires no 'abort' event: the
+  // informers then stop before their first request, instead of watching on with no one to stop them.
   const stops = specs.map(() => new AbortController())
-  ac.signal.addEventListener(
-    'abort',
-    () => {
-      for (const stop of stops) stop.abort()
-    },
-    {once: true},
-  )
+  const stopAll = (): void => {
+    for (const stop of stops) stop.abort()
+    poke()
+  }
+
+  if (ac.signal.aborted) stopAll()
+  else ac.signal.addEventListener('abort', stopAll, {once: true})
   const pumps = specs.map(async (spec, i) => {
     try {
       for await (const event of informer<KubeObject>(client, spec.resource, {
