@@ -3,8 +3,7 @@ import type {Emulator} from '../../emulator/index.js'
 import {basicCluster, runBin, startEmulator} from './harness.js'
 
 // kube-apiserver offers HTTP/2 in the TLS handshake, and kubectl carries every request on one
-// connection; oc-mob does the same with OC_MOB_HTTP2=1 (opt-in for now), and falls back to HTTP/1.1
-// where HTTP/2 is not offered or is off.
+// connection; oc-mob does the same, and falls back to HTTP/1.1 where HTTP/2 is not offered or is off.
 describe('HTTP/2 to the API server (end to end, the packed CLI)', function () {
   this.timeout(60_000)
   let emu: Emulator
@@ -29,31 +28,26 @@ describe('HTTP/2 to the API server (end to end, the packed CLI)', function () {
     }
   }
 
-  it('with OC_MOB_HTTP2=1, status sends all its requests on one HTTP/2 connection', async () => {
-    const r = await status(emu, {OC_MOB_HTTP2: '1'})
+  it('status sends all its requests on one HTTP/2 connection', async () => {
+    const r = await status(emu)
     expect(emu.requests.length, 'requests').to.be.above(5)
     expect(r.versions).to.deep.equal(['2.0'])
     expect(r.connections).to.equal(1)
     answer = r.json
   })
 
-  for (const [what, env] of [
-    ['by default', {}],
-    ['with DISABLE_HTTP2 (as client-go reads it)', {DISABLE_HTTP2: '1', OC_MOB_HTTP2: '1'}],
-  ] as const) {
-    it(`${what}: HTTP/1.1, the same answer`, async () => {
-      const r = await status(emu, env)
-      expect(r.versions).to.deep.equal(['1.1'])
-      // requests in flight together need a connection each
-      expect(r.connections).to.be.above(1)
-      expect(r.json).to.deep.equal(answer)
-    })
-  }
+  it('DISABLE_HTTP2 (as client-go reads it) turns it off: HTTP/1.1, the same answer', async () => {
+    const r = await status(emu, {DISABLE_HTTP2: '1'})
+    expect(r.versions).to.deep.equal(['1.1'])
+    // requests in flight together need a connection each
+    expect(r.connections).to.be.above(1)
+    expect(r.json).to.deep.equal(answer)
+  })
 
   it('a server that offers no HTTP/2 (as behind a proxy that speaks only 1.1) gets HTTP/1.1 after the handshake, the same answer; --debug says so', async () => {
     const h1 = await startEmulator({http2: false, objects: basicCluster()})
     try {
-      const r = await status(h1, {OC_MOB_HTTP2: '1'}, '--debug')
+      const r = await status(h1, {}, '--debug')
       expect(r.versions).to.deep.equal(['1.1'])
       expect(r.json).to.deep.equal(answer)
       expect(r.stderr).to.match(/debug: connected to 127\.0\.0\.1:\d+ \(TLSv1\.3\): the server offers no HTTP\/2, HTTP\/1\.1 from here on/)

@@ -2,9 +2,9 @@
  * A small Kubernetes REST client: the only code in oc-mob that sends requests to the API server.
  *
  * Credentials and TLS material come from @kubernetes/client-node's KubeConfig (token, token file,
- * client certificate, exec plugins, CA data, insecure-skip-tls-verify); the requests themselves are
- * node:https calls on a keep-alive agent, or, with OC_MOB_HTTP2=1, go over one HTTP/2 connection as
- * kubectl's do (h2.ts; HTTP/1.1 still to a server without HTTP/2 and through a proxy). This
+ * client certificate, exec plugins, CA data, insecure-skip-tls-verify); the requests themselves go
+ * over one HTTP/2 connection as kubectl's do (h2.ts), or, to a server without HTTP/2, through a proxy
+ * or with DISABLE_HTTP2 set (as client-go reads it), as node:https calls on a keep-alive agent. This
  * keeps the content type of every patch under our control (custom resources reject strategic merge
  * patch with 415), preserves the API server's Status message on every error (client-node drops it
  * for logs), and starts fast.
@@ -87,11 +87,6 @@ interface AuthMaterial {
   proxied: boolean
   headers: Record<string, string>
   auth?: string
-}
-
-/** OC_MOB_HTTP2 set (not to 0) and DISABLE_HTTP2 unset, as client-go reads it. */
-function http2Wanted(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.OC_MOB_HTTP2) && env.OC_MOB_HTTP2 !== '0' && !env.DISABLE_HTTP2
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
@@ -249,10 +244,7 @@ export class KubeClient {
       const rejectUnauthorized = !cluster?.skipTLSVerify
       const servername = opts.servername ?? (cluster?.tlsServerName || undefined)
       agent = new https.Agent({keepAlive: true, maxSockets: 32, secureContext, rejectUnauthorized, servername})
-      // HTTP/2 is opt-in (OC_MOB_HTTP2=1) for now: in about one run in six of the test that loses the answer
-      // to a build's rebuild request through a fault proxy, the build's follow then went silent until
-      // stopped, which never happens over HTTP/1.1; the cause is not found yet. DISABLE_HTTP2 still wins.
-      if (http2Wanted(process.env)) {
+      if (!process.env.DISABLE_HTTP2) {
         h2 = new H2Link({debug: (line) => this.debug(line), origin: this.base, rejectUnauthorized, secureContext, servername})
       }
     }
