@@ -1,5 +1,7 @@
 import {expect} from 'chai'
 import type {Emulator} from '../../emulator/index.js'
+import {KubeClient} from '../../src/lib/kube/client.js'
+import {R} from '../../src/lib/kube/resources.js'
 import {basicCluster, runBin, startEmulator} from './harness.js'
 
 // kube-apiserver offers HTTP/2 in the TLS handshake, and kubectl carries every request on one
@@ -53,6 +55,32 @@ describe('HTTP/2 to the API server (end to end, the packed CLI)', function () {
       expect(r.stderr).to.match(/debug: connected to 127\.0\.0\.1:\d+ \(TLSv1\.3\): the server offers no HTTP\/2, HTTP\/1\.1 from here on/)
     } finally {
       await h1.close()
+    }
+  })
+
+  it('a request whose signal fired before it was sent is not sent, over HTTP/2 as over HTTP/1.1', async () => {
+    for (const env of [{}, {DISABLE_HTTP2: '1'}]) {
+      const saved = process.env.DISABLE_HTTP2
+      if ('DISABLE_HTTP2' in env) process.env.DISABLE_HTTP2 = '1'
+      try {
+        const client = KubeClient.fromFlags({kubeconfig: emu.kubeconfig})
+        // one request first, so that the connection is there
+        await client.list(R.configMaps, {namespace: 'default'})
+        emu.resetRequests()
+        // as a watch sends it (informer: its own signal, already fired when the follower is done)
+        const error = await client
+          .send({method: 'GET', path: '/api/v1/namespaces/default/configmaps', query: {watch: 1}, signal: AbortSignal.abort()}, true)
+          .then(
+            () => undefined,
+            (e: Error) => e,
+          )
+        expect(error?.message, JSON.stringify(env)).to.equal('interrupted')
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        expect(emu.requests.map((q) => `${q.method} ${q.path}`)).to.deep.equal([])
+      } finally {
+        if (saved === undefined) delete process.env.DISABLE_HTTP2
+        else process.env.DISABLE_HTTP2 = saved
+      }
     }
   })
 })

@@ -282,6 +282,9 @@ export class KubeClient {
     const requestMs = spec.timeoutMs ?? this.opts.requestTimeoutMs
     const connectMs = requestMs > 0 ? Math.min(this.opts.connectTimeoutMs, requestMs) : this.opts.connectTimeoutMs
     this.throwIfCancelled()
+    // A signal that fired before the request fires no 'abort' event for it: it is looked at first
+    // (node:http2 and node:https would also drop the request, but only once a connection is there).
+    if (spec.signal?.aborted) throw abortReason(spec.signal)
     const call: Call = {connectMs, headers, material, path: this.pathOf(spec.path, spec.query), payload, requestMs, spec, stream, target}
     const flight: InFlight = {req: {destroy: () => undefined}}
     const res = await (material.h2 && !material.h2.http1 ? this.sendH2(material.h2, call, flight) : Promise.resolve(undefined))
