@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {stringify} from 'yaml'
 import {ExitCode, MobError} from '../../src/lib/errors.js'
-import {kubeconfigFiles, loadKubeconfig, mergeKubeconfigs} from '../../src/lib/kube/kubeconfig.js'
+import {loadKubeconfig} from '../../src/lib/kube/kubeconfig.js'
+import {kubeconfigFiles, mergeKubeconfigs} from '../../src/lib/kube/kubeconfig-files.js'
 
 function kubeconfig(name: string, server: string, current?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
