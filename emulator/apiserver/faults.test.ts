@@ -79,6 +79,22 @@ describe('emulator: faults, request records, lifecycle', () => {
       })
     })
 
+  it('plays a network a round trip away: a new connection completes its TLS handshake two round trips late; requests on it are not delayed', async () => {
+    em.faults.connectLatency(150)
+    try {
+      expect((await handshake(250)).secure, 'before two round trips').to.equal(false)
+      const t = Date.now()
+      expect((await handshake(2000)).secure).to.equal(true)
+      expect(Date.now() - t).to.be.at.least(290)
+    } finally {
+      em.faults.clear()
+    }
+
+    const t = Date.now()
+    expect((await handshake(2000)).secure).to.equal(true)
+    expect(Date.now() - t, 'cleared').to.be.below(250)
+  })
+
   it('plays a hung server: connections get no TLS handshake until the pause ends, then are dropped', async () => {
     em.faults.pause()
     const held = await handshake(400)

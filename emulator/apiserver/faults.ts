@@ -7,6 +7,14 @@ export interface Faults {
   failNext(match: {method?: string; path: PathMatch}, count: number, status: number, message?: string): void
   /** delay every matching request by `ms` (until clear()) */
   latency(match: {method?: string; path: PathMatch}, ms: number): void
+  /**
+   * A network `rttMs` away (until clear()): each new connection's TLS handshake starts two round
+   * trips late, as TCP's handshake and TLS 1.3's first flight cost a client over a real link.
+   * Requests are not delayed by it: latency() plays their round trip.
+   */
+  connectLatency(rttMs: number): void
+  /** the delay before a new connection's TLS handshake starts */
+  connectDelay(): number
   /** close the next `count` (default 1) matching watch streams after `events` events (bookmarks not counted) */
   cutWatchAfter(match: {path: PathMatch}, events: number, count?: number): void
   /** end the next `count` (default 1) matching log streams after `bytes` bytes */
@@ -71,6 +79,7 @@ export class FaultTable implements Faults {
   private watchCuts: Cut[] = []
   private logDrops: Cut[] = []
   private watchSilences: Cut[] = []
+  private connectRtt = 0
   private paused?: PauseState & {end: () => void; timer: NodeJS.Timeout}
   /** the address the server listens on (pause() is refused unless it is loopback) */
   listenAddress?: string
@@ -80,6 +89,12 @@ export class FaultTable implements Faults {
   }
   latency(match: {method?: string; path: PathMatch}, ms: number): void {
     this.delays.push({method: match.method, path: match.path, ms})
+  }
+  connectLatency(rttMs: number): void {
+    this.connectRtt = rttMs
+  }
+  connectDelay(): number {
+    return 2 * this.connectRtt
   }
   cutWatchAfter(match: {path: PathMatch}, events: number, count = 1): void {
     this.watchCuts.push({path: match.path, n: events, remaining: count})
@@ -117,6 +132,7 @@ export class FaultTable implements Faults {
   clear(): void {
     this.failures = []
     this.delays = []
+    this.connectRtt = 0
     this.watchCuts = []
     this.logDrops = []
     this.watchSilences = []

@@ -149,7 +149,23 @@ export class ApiServer {
         void p.ended.then(() => socket.destroy())
         return
       }
-      for (const l of tlsListeners) l.call(server, socket)
+      const handshake = (): void => {
+        for (const l of tlsListeners) l.call(server, socket)
+      }
+      const delay = this.d.faults.connectDelay()
+      if (delay <= 0) {
+        handshake()
+        return
+      }
+      // What the client sends meanwhile (its TLS hello) waits in the socket until the handshake starts.
+      const ignore = (): void => {}
+      this.held.add(socket)
+      socket.on('error', ignore)
+      setTimeout(() => {
+        this.held.delete(socket)
+        socket.off('error', ignore)
+        if (!socket.destroyed) handshake()
+      }, delay)
     })
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject)
