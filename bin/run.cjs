@@ -52,17 +52,26 @@ if (!existsSync(path.join(ROOT, 'dist', 'boot.js'))) {
   process.exit(10) // ExitCode.Unavailable: not built yet
 }
 
-const {BUILD_ID, cacheKey, defaultCacheDir, loadBundle} = require('../dist/boot.js')
-const bundle = loadBundle({
-  buildId: BUILD_ID,
-  cacheDir: defaultCacheDir(),
-  file: path.join(ROOT, 'dist', 'index.js'),
-  key: cacheKey(args),
-})
-if (bundle.state === 'miss' || bundle.state === 'rejected') {
-  process.once('exit', (code) => {
-    if (code === 0) bundle.save()
+function main() {
+  const {BUILD_ID, cacheKey, defaultCacheDir, loadBundle} = require('../dist/boot.js')
+  const bundle = loadBundle({
+    buildId: BUILD_ID,
+    cacheDir: defaultCacheDir(),
+    file: path.join(ROOT, 'dist', 'index.js'),
+    key: cacheKey(args),
   })
+  if (bundle.state === 'miss' || bundle.state === 'rejected') {
+    process.once('exit', (code) => {
+      if (code === 0) bundle.save()
+    })
+  }
+
+  bundle.exports.execute({dir: pathToFileURL(__filename).href})
 }
 
-bundle.exports.execute({dir: pathToFileURL(__filename).href})
+// The connection to the API server is opened first, so that its handshakes go on while the bundle
+// loads; the client adopts it if it is the one it would open (src/lib/kube/early-connection.ts).
+// The bundle then loads after one turn of the event loop: the connection is only asked of the
+// system on the next tick, and its TLS hello sent when the TCP connection is seen to be up.
+if (process.env.OC_MOB_NO_EARLY_CONNECT === undefined && require('../dist/connect.js').connectEarly(args)) setImmediate(main)
+else main()

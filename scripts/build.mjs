@@ -8,6 +8,8 @@
  *   It is also oclif's explicit command target, which oclif requires: the same instance.
  * - dist/boot.js: that loader, with the bundle's content hash built in, so that a cache never
  *   meets another build.
+ * - dist/connect.js: the connection to the API server opened while the bundle loads
+ *   (src/boot/early-connect.ts), with the kubeconfig reading it shares with the client.
  *
  * client-node's kubeconfig and credential code (tokens, certificates, exec plugins, auth providers)
  * is kept; its generated API client, which oc-mob never uses and which costs most of its load time
@@ -199,6 +201,20 @@ await build({
   format: 'cjs',
   logLevel: 'warning',
   outfile: path.join(dist, 'boot.js'),
+  platform: 'node',
+  target: 'node20',
+})
+
+// The early connection (src/boot/early-connect.ts), which bin/run.cjs opens before it loads the bundle.
+await build({
+  absWorkingDir: root,
+  bundle: true,
+  entryPoints: [path.join(src, 'boot', 'early-connect.ts')],
+  format: 'cjs',
+  legalComments: 'none',
+  logLevel: 'warning',
+  minify: true,
+  outfile: path.join(dist, 'connect.js'),
   platform: 'node',
   target: 'node20',
 })

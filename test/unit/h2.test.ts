@@ -5,7 +5,8 @@ import type net from 'node:net'
 import type {AddressInfo} from 'node:net'
 import tls from 'node:tls'
 import {createPki} from '../../emulator/pki.js'
-import {H2Link} from '../../src/lib/kube/h2.js'
+import type {EarlyConnection} from '../../src/lib/kube/early-connection.js'
+import {connectOptions, H2Link} from '../../src/lib/kube/h2.js'
 import {type FaultProxy, startFaultProxy} from '../support/fault-proxy.js'
 
 const pki = createPki()
@@ -92,6 +93,55 @@ describe('HTTP/2 to the API server (kube/h2.ts)', () => {
     expect(link.http1).to.equal(false)
     expect(lines).to.have.length(1)
     expect(lines[0]).to.match(/^connected to 127\.0\.0\.1:\d+ \(TLSv1\.3\): HTTP\/2, one connection for every request$/)
+    link.close()
+  })
+
+  /** A connection opened as bin/run.cjs opens it (src/boot/early-connect.ts): unreferenced, its handshake tracked. */
+  const earlyConnection = (url: string): EarlyConnection => {
+    const origin = new URL(url)
+    const socket = tls.connect(connectOptions(origin, {rejectUnauthorized: true, secureContext}))
+    socket.unref()
+    const early: EarlyConnection = {material: {origin: origin.origin, rejectUnauthorized: true}, secure: false, socket}
+    socket.once('secureConnect', () => {
+      early.secure = true
+    })
+    socket.on('error', () => socket.destroy())
+    return early
+  }
+
+  it('uses a connection opened early, whether its handshake has finished or not, and only for its first connection', async () => {
+    server = await serve('h2')
+    for (const wait of [true, false]) {
+      const before = server.connections
+      const early = earlyConnection(server.url)
+      if (wait) await new Promise((resolve) => early.socket.once('secureConnect', resolve))
+      expect(early.secure).to.equal(wait)
+      const lines: string[] = []
+      const link = new H2Link({debug: (l) => lines.push(l), early, origin: new URL(server.url), rejectUnauthorized: true, secureContext})
+      const session = await link.get()
+      expect(await get(link, session!, '/a')).to.equal('/a')
+      expect(server.connections - before, 'the early one, none of its own').to.equal(1)
+      expect(lines[0]).to.match(/\(TLSv1\.3, opened while oc-mob started\): HTTP\/2/)
+      // Lost: the next connection is the link's own.
+      session!.destroy()
+      const next = await link.get()
+      expect(await get(link, next!, '/b')).to.equal('/b')
+      expect(server.connections - before).to.equal(2)
+      link.close()
+    }
+  })
+
+  it('opens its own when the early connection failed before it was used, and says so', async () => {
+    server = await serve('h2')
+    const early = earlyConnection(server.url)
+    await new Promise((resolve) => early.socket.once('secureConnect', resolve))
+    early.socket.destroy()
+    const lines: string[] = []
+    const link = new H2Link({debug: (l) => lines.push(l), early, origin: new URL(server.url), rejectUnauthorized: true, secureContext})
+    const session = await link.get()
+    expect(await get(link, session!, '/a')).to.equal('/a')
+    expect(lines[0]).to.equal('the connection opened while oc-mob started was lost: opening another')
+    expect(lines[1]).to.match(/\(TLSv1\.3\): HTTP\/2/)
     link.close()
   })
 

@@ -18,8 +18,10 @@ import type {Readable} from 'node:stream'
 import tls from 'node:tls'
 import {ExitCode, MobError} from '../errors.js'
 import {formatDuration} from '../duration.js'
+import {takeEarlyConnection, type TlsMaterial} from './early-connection.js'
 import {H2Link, type Phase} from './h2.js'
-import {loadKubeconfig, type KubeconfigFlags, type LoadedKubeconfig} from './kubeconfig.js'
+import type {KubeconfigFlags} from './kubeconfig-files.js'
+import {loadKubeconfig, type LoadedKubeconfig} from './kubeconfig.js'
 import {collectionPath, objectPath, PATCH_CONTENT_TYPES, qualifiedName, type PatchType, type ResourceType} from './resources.js'
 import type {KubeList, KubeObject, Status} from './types.js'
 import {ApiError, apiErrorFromResponse, transportError} from './api-error.js'
@@ -240,14 +242,16 @@ export class KubeClient {
         })
       }
 
-      // TLS verification stays on unless the kubeconfig explicitly turns it off.
-      const rejectUnauthorized = !cluster?.skipTLSVerify
-      const servername = opts.servername ?? (cluster?.tlsServerName || undefined)
+      const {material, rejectUnauthorized, servername} = tlsTarget(this.base, opts, cluster)
       agent = new https.Agent({keepAlive: true, maxSockets: 32, secureContext, rejectUnauthorized, servername})
       if (!process.env.DISABLE_HTTP2) {
-        h2 = new H2Link({debug: (line) => this.debug(line), origin: this.base, rejectUnauthorized, secureContext, servername})
+        const early = takeEarlyConnection(material)
+        h2 = new H2Link({debug: (line) => this.debug(line), early, origin: this.base, rejectUnauthorized, secureContext, servername})
       }
     }
+
+    // A connection opened at start-up that this client will not use (no TLS, a proxy, HTTP/2 off) is closed.
+    if (!h2) takeEarlyConnection(undefined)
 
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v
@@ -798,6 +802,27 @@ export function requestTimeoutError(
 }
 
 /** What a cancelled request throws: the reason it was cancelled with, or an interrupt. */
+/**
+ * How a TLS connection to the server is made, from the options client-node filled in: verification
+ * stays on unless the kubeconfig turns it off. `material` is what an early connection is compared
+ * with (early-connection.ts); undefined when client-node gave something else than one buffer each.
+ */
+export function tlsTarget(
+  base: URL,
+  opts: https.RequestOptions,
+  cluster: {skipTLSVerify?: boolean; tlsServerName?: string} | null | undefined,
+): {material?: TlsMaterial; rejectUnauthorized: boolean; servername?: string} {
+  const rejectUnauthorized = !cluster?.skipTLSVerify
+  const servername = opts.servername ?? (cluster?.tlsServerName || undefined)
+  const {ca, cert, key} = opts as {ca?: unknown; cert?: unknown; key?: unknown}
+  type Bytes = Buffer | string | undefined
+  const plain = [ca, cert, key].every((x) => x === undefined || Buffer.isBuffer(x) || typeof x === 'string')
+  const material = plain
+    ? {ca: ca as Bytes, cert: cert as Bytes, key: key as Bytes, origin: base.origin, rejectUnauthorized, servername}
+    : undefined
+  return {material, rejectUnauthorized, servername}
+}
+
 function abortReason(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason
   if (reason instanceof Error && reason.name !== 'AbortError') return reason

@@ -12,6 +12,7 @@
 import type {ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders} from 'node:http2'
 import net from 'node:net'
 import tls from 'node:tls'
+import type {EarlyConnection} from './early-connection.js'
 
 /** Where a request stood when its time ran out. */
 export type Phase = 'answer' | 'connect' | 'tls'
@@ -25,6 +26,8 @@ export interface H2Target {
   servername?: string
   /** Receives a line when a connection is made (--debug). */
   debug?: (line: string) => void
+  /** A connection opened while the CLI loaded (early-connection.ts), used instead of opening one the first time. */
+  early?: EarlyConnection
   /** Tests shorten these: without a frame for readIdleMs the connection is pinged, and dropped without a pong in pingTimeoutMs. */
   readIdleMs?: number
   pingTimeoutMs?: number
@@ -37,6 +40,23 @@ let http2Loaded: typeof import('node:http2') | undefined
 function http2Module(): typeof import('node:http2') {
   http2Loaded ??= process.getBuiltinModule('node:http2')
   return http2Loaded
+}
+
+/** How a connection to the server is opened: HTTP/2 offered first, then HTTP/1.1. */
+export function connectOptions(
+  origin: URL,
+  t: {rejectUnauthorized: boolean; secureContext: tls.SecureContext; servername?: string},
+): tls.ConnectionOptions {
+  const host = origin.hostname.replace(/^\[(.*)\]$/, '$1')
+  return {
+    ALPNProtocols: ['h2', 'http/1.1'],
+    host,
+    port: Number(origin.port || 443),
+    rejectUnauthorized: t.rejectUnauthorized,
+    secureContext: t.secureContext,
+    // SNI carries host names only; an IP address is checked against the certificate without it.
+    servername: t.servername ?? (net.isIP(host) ? undefined : host),
+  }
 }
 
 function closedError(message: string, code: string): Error {
@@ -53,8 +73,11 @@ export class H2Link {
   private active = 0
   /** requests waiting for the connection being made */
   private waiting = 0
+  private early?: EarlyConnection
 
-  constructor(private readonly target: H2Target) {}
+  constructor(private readonly target: H2Target) {
+    this.early = target.early
+  }
 
   /** Where getting the connection stands: for a request whose time ran out while it waited for one. */
   phase(): Phase {
@@ -107,22 +130,40 @@ export class H2Link {
   }
 
   private connect(): Promise<ClientHttp2Session | undefined> {
-    const {origin, secureContext, rejectUnauthorized, servername} = this.target
-    const host = origin.hostname.replace(/^\[(.*)\]$/, '$1')
+    const {origin} = this.target
+    // The early connection is used once: after it is lost, connections are opened here. One that
+    // failed (its error is this one's to find again) or was closed since it was taken is not used.
+    const early = this.early && !this.early.socket.destroyed ? this.early : undefined
+    if (this.early && !early) this.target.debug?.('the connection opened while oc-mob started was lost: opening another')
+    this.early = undefined
     return new Promise((resolve, reject) => {
-      const socket = tls.connect({
-        ALPNProtocols: ['h2', 'http/1.1'],
-        host,
-        port: Number(origin.port || 443),
-        rejectUnauthorized,
-        secureContext,
-        // SNI carries host names only; an IP address is checked against the certificate without it.
-        servername: servername ?? (net.isIP(host) ? undefined : host),
-      })
+      const socket = early?.socket ?? tls.connect(connectOptions(origin, this.target))
+      // Opened unreferenced (it must not keep a CLI that never used it alive); now it is waited for.
+      if (early) socket.ref()
       this.socket = socket
       // node:http2 takes about 8 ms to load: loaded here, it loads while the handshake is under way,
       // rather than at start-up before the first request is sent.
       http2Module()
+      const secured = (): void => {
+        const opened = early ? ', opened while oc-mob started' : ''
+        this.target.debug?.(
+          `connected to ${origin.host} (${socket.getProtocol()}${opened}): ${socket.alpnProtocol === 'h2' ? 'HTTP/2, one connection for every request' : 'the server offers no HTTP/2, HTTP/1.1 from here on'}`,
+        )
+        if (socket.alpnProtocol !== 'h2') {
+          this.http1 = true
+          socket.destroy()
+          resolve(undefined)
+          return
+        }
+
+        resolve(this.open(socket))
+      }
+
+      if (early?.secure) {
+        secured()
+        return
+      }
+
       const onError = (error: Error): void => {
         socket.destroy()
         reject(error)
@@ -133,17 +174,7 @@ export class H2Link {
       socket.once('secureConnect', () => {
         socket.off('error', onError)
         socket.off('close', onClose)
-        this.target.debug?.(
-          `connected to ${origin.host} (${socket.getProtocol()}): ${socket.alpnProtocol === 'h2' ? 'HTTP/2, one connection for every request' : 'the server offers no HTTP/2, HTTP/1.1 from here on'}`,
-        )
-        if (socket.alpnProtocol !== 'h2') {
-          this.http1 = true
-          socket.destroy()
-          resolve(undefined)
-          return
-        }
-
-        resolve(this.open(socket))
+        secured()
       })
     })
   }
