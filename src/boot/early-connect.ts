@@ -17,11 +17,13 @@ import {connectOptions} from '../lib/kube/h2.js'
 import {type KubeconfigFlags, kubeconfigFiles, mergeKubeconfigs, type Named, readKubeconfigFile} from '../lib/kube/kubeconfig-files.js'
 
 /** Commands that never talk to a cluster. */
-const OFFLINE = new Set(['autocomplete', 'completion-names', 'help'])
+const OFFLINE = new Set(['autocomplete', 'help'])
 
 /** The --kubeconfig and --context given, or undefined when these arguments should not connect early. */
 export function connectFlags(args: string[]): KubeconfigFlags | undefined {
   if (args.length === 0 || args[0].startsWith('-') || OFFLINE.has(args[0])) return undefined
+  // Shell completion lists names from the cluster, but contexts from the kubeconfig alone.
+  if (args[0] === 'completion-names' && args[1] === 'contexts') return undefined
   const flags: KubeconfigFlags = {}
   for (let i = 0; i < args.length; i++) {
     const a = args[i]

@@ -19,9 +19,11 @@ describe('the early connection: which arguments open one', () => {
     expect(connectFlags(['logs', 'worker', '--kubeconfig=/k=2'])).to.deep.equal({kubeconfig: '/k=2'})
     // after --, nothing is a flag
     expect(connectFlags(['build', 'worker', '--', '--context', 'x'])).to.deep.equal({})
+    // shell completion of pool names (bin/complete.js)
+    expect(connectFlags(['completion-names', 'pools', '--context', 'c'])).to.deep.equal({context: 'c'})
   })
 
-  it('nothing for help, completion, no command, or flags oclif refuses (given twice, no value)', () => {
+  it('nothing for help, completion scripts, contexts to complete, no command, or flags oclif refuses (given twice, no value)', () => {
     for (const args of [
       [],
       ['--version'],
@@ -30,7 +32,7 @@ describe('the early connection: which arguments open one', () => {
       ['status', '--help'],
       ['status', '-h'],
       ['autocomplete'],
-      ['completion-names'],
+      ['completion-names', 'contexts'],
       ['status', '--context=a', '--context', 'b'],
       ['status', '--kubeconfig'],
     ]) {
