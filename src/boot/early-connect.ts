@@ -88,7 +88,7 @@ export function connectEarly(args: string[], env: NodeJS.ProcessEnv = process.en
     const socket = tls.connect(connectOptions(new URL(material.origin), {...material, secureContext}))
     // A CLI that ends before it needs the connection is not kept alive by it.
     socket.unref()
-    const early = {material, secure: false, socket}
+    const early = {material, secure: false, secureContext, socket}
     socket.once('secureConnect', () => {
       early.secure = true
     })

@@ -143,7 +143,7 @@ describe('the early connection: adopted only by the client that would open the s
         return closed
       },
     } as unknown as tls.TLSSocket
-    return {closed: () => closed, material: m, secure: false, socket}
+    return {closed: () => closed, material: m, secure: false, secureContext: {} as tls.SecureContext, socket}
   }
 
   it('the same server and bytes: taken once', () => {

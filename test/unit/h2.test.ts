@@ -101,7 +101,7 @@ describe('HTTP/2 to the API server (kube/h2.ts)', () => {
     const origin = new URL(url)
     const socket = tls.connect(connectOptions(origin, {rejectUnauthorized: true, secureContext}))
     socket.unref()
-    const early: EarlyConnection = {material: {origin: origin.origin, rejectUnauthorized: true}, secure: false, socket}
+    const early: EarlyConnection = {material: {origin: origin.origin, rejectUnauthorized: true}, secure: false, secureContext, socket}
     socket.once('secureConnect', () => {
       early.secure = true
     })

@@ -229,11 +229,14 @@ export class KubeClient {
     } else if (this.base.protocol === 'http:') {
       agent = new http.Agent({keepAlive: true, maxSockets: 32})
     } else {
+      const {material, rejectUnauthorized, servername} = tlsTarget(this.base, opts, cluster)
+      const early = process.env.DISABLE_HTTP2 ? undefined : takeEarlyConnection(material)
       // One TLS context for every connection: without it, each new socket parses the CA bundle and
-      // the client key again (a few ms each, and a command opens several connections at once).
-      let secureContext: tls.SecureContext
+      // the client key again (a few ms each, and a command opens several connections at once). The
+      // early connection's was made from the same material.
+      let secureContext = early?.secureContext
       try {
-        secureContext = tls.createSecureContext({ca: opts.ca, cert: opts.cert, key: opts.key, passphrase: opts.passphrase})
+        secureContext ??= tls.createSecureContext({ca: opts.ca, cert: opts.cert, key: opts.key, passphrase: opts.passphrase})
       } catch (error) {
         throw new MobError(`the TLS material of context "${this.context}" is not usable: ${(error as Error).message}`, {
           cause: error,
@@ -242,10 +245,8 @@ export class KubeClient {
         })
       }
 
-      const {material, rejectUnauthorized, servername} = tlsTarget(this.base, opts, cluster)
       agent = new https.Agent({keepAlive: true, maxSockets: 32, secureContext, rejectUnauthorized, servername})
       if (!process.env.DISABLE_HTTP2) {
-        const early = takeEarlyConnection(material)
         h2 = new H2Link({debug: (line) => this.debug(line), early, origin: this.base, rejectUnauthorized, secureContext, servername})
       }
     }
@@ -805,7 +806,8 @@ export function requestTimeoutError(
 /**
  * How a TLS connection to the server is made, from the options client-node filled in: verification
  * stays on unless the kubeconfig turns it off. `material` is what an early connection is compared
- * with (early-connection.ts); undefined when client-node gave something else than one buffer each.
+ * with (early-connection.ts); undefined when client-node gave something else than one buffer each,
+ * or a passphrase.
  */
 export function tlsTarget(
   base: URL,
@@ -816,7 +818,8 @@ export function tlsTarget(
   const servername = opts.servername ?? (cluster?.tlsServerName || undefined)
   const {ca, cert, key} = opts as {ca?: unknown; cert?: unknown; key?: unknown}
   type Bytes = Buffer | string | undefined
-  const plain = [ca, cert, key].every((x) => x === undefined || Buffer.isBuffer(x) || typeof x === 'string')
+  const plain =
+    opts.passphrase === undefined && [ca, cert, key].every((x) => x === undefined || Buffer.isBuffer(x) || typeof x === 'string')
   const material = plain
     ? {ca: ca as Bytes, cert: cert as Bytes, key: key as Bytes, origin: base.origin, rejectUnauthorized, servername}
     : undefined

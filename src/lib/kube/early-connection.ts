@@ -23,6 +23,8 @@ export interface TlsMaterial {
 
 export interface EarlyConnection {
   material: TlsMaterial
+  /** made from `material`: the client adopting the connection uses it for its other connections too */
+  secureContext: tls.SecureContext
   socket: tls.TLSSocket
   /** the TLS handshake has finished */
   secure: boolean
