@@ -3,7 +3,7 @@
 // written at build time, without loading oclif; everything else runs the bundled CLI in dist/.
 // CommonJS, not an ES module: an ES entry starts Node's module loader and builds a facade of every
 // builtin it imports (node:fs's loads the file streams), several milliseconds of every run.
-const {existsSync, readFileSync} = require('node:fs')
+const {existsSync, readFileSync, realpathSync} = require('node:fs')
 const {pathToFileURL} = require('node:url')
 const path = require('node:path')
 
@@ -52,26 +52,33 @@ if (!existsSync(path.join(ROOT, 'dist', 'boot.js'))) {
   process.exit(10) // ExitCode.Unavailable: not built yet
 }
 
-function main() {
-  const {BUILD_ID, cacheKey, defaultCacheDir, loadBundle} = require('../dist/boot.js')
-  const bundle = loadBundle({
-    buildId: BUILD_ID,
-    cacheDir: defaultCacheDir(),
-    file: path.join(ROOT, 'dist', 'index.js'),
-    key: cacheKey(args),
-  })
-  if (bundle.state === 'miss' || bundle.state === 'rejected') {
+const boot = require('../dist/boot.js')
+const cacheDir = boot.defaultCacheDir()
+const bundleFile = path.join(ROOT, 'dist', 'index.js')
+
+/** One of the built scripts, compiled with the code cache of its last run under `key`; the cache is written after a successful run when there was none. */
+function load(file, key, installId) {
+  const loaded = boot.loadBundle({buildId: boot.BUILD_ID, cacheDir, file, installId, key})
+  if (loaded.state === 'miss' || loaded.state === 'rejected') {
     process.once('exit', (code) => {
-      if (code === 0) bundle.save()
+      if (code === 0) loaded.save()
     })
   }
 
-  bundle.exports.execute({dir: pathToFileURL(__filename).href})
+  return loaded.exports
+}
+
+function main() {
+  load(bundleFile, boot.cacheKey(args)).execute({dir: pathToFileURL(__filename).href})
 }
 
 // The connection to the API server is opened first, so that its handshakes go on while the bundle
 // loads; the client adopts it if it is the one it would open (src/lib/kube/early-connection.ts).
+// Its script's cache sits beside the bundle's (the same installation), under a key no command has.
 // The bundle then loads after one turn of the event loop: the connection is only asked of the
 // system on the next tick, and its TLS hello sent when the TCP connection is seen to be up.
-if (process.env.OC_MOB_NO_EARLY_CONNECT === undefined && require('../dist/connect.js').connectEarly(args)) setImmediate(main)
+const early =
+  process.env.OC_MOB_NO_EARLY_CONNECT === undefined &&
+  load(path.join(ROOT, 'dist', 'connect.js'), '_connect', realpathSync(bundleFile)).connectEarly(args)
+if (early) setImmediate(main)
 else main()

@@ -183,15 +183,34 @@ await build({
   target: 'node20',
 })
 
-// The loader reads the bundle as Latin-1 (a one-byte string, quicker to read than UTF-8), so it must
-// be ASCII. esbuild escapes non-ASCII text except inside some regular expressions, where a \uXXXX
-// escape means the same character.
-const bundle = fs
-  .readFileSync(bundleFile, 'utf8')
-  .replaceAll(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-fs.writeFileSync(bundleFile, bundle, 'latin1')
-new vm.Script(bundle, {filename: bundleFile}) // still valid JavaScript after escaping
-const buildId = createHash('sha256').update(bundle).digest('hex').slice(0, 16)
+// The early connection (src/boot/early-connect.ts), which bin/run.cjs opens before it loads the
+// bundle; loaded the same way, with a code cache of its own.
+const connectFile = path.join(dist, 'connect.js')
+await build({
+  absWorkingDir: root,
+  bundle: true,
+  entryPoints: [path.join(src, 'boot', 'early-connect.ts')],
+  format: 'cjs',
+  legalComments: 'none',
+  logLevel: 'warning',
+  minify: true,
+  outfile: connectFile,
+  platform: 'node',
+  target: 'node20',
+})
+
+// The loader reads both scripts as Latin-1 (a one-byte string, quicker to read than UTF-8), so they
+// must be ASCII. esbuild escapes non-ASCII text except inside some regular expressions, where a
+// \uXXXX escape means the same character.
+const asAscii = (file) => {
+  const text = fs.readFileSync(file, 'utf8').replaceAll(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  fs.writeFileSync(file, text, 'latin1')
+  new vm.Script(text, {filename: file}) // still valid JavaScript after escaping
+  return text
+}
+const bundle = asAscii(bundleFile)
+// The build ID names the code caches of both scripts: it changes when either does.
+const buildId = createHash('sha256').update(bundle).update(asAscii(connectFile)).digest('hex').slice(0, 16)
 
 await build({
   absWorkingDir: root,
@@ -201,20 +220,6 @@ await build({
   format: 'cjs',
   logLevel: 'warning',
   outfile: path.join(dist, 'boot.js'),
-  platform: 'node',
-  target: 'node20',
-})
-
-// The early connection (src/boot/early-connect.ts), which bin/run.cjs opens before it loads the bundle.
-await build({
-  absWorkingDir: root,
-  bundle: true,
-  entryPoints: [path.join(src, 'boot', 'early-connect.ts')],
-  format: 'cjs',
-  legalComments: 'none',
-  logLevel: 'warning',
-  minify: true,
-  outfile: path.join(dist, 'connect.js'),
   platform: 'node',
   target: 'node20',
 })

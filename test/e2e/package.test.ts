@@ -98,7 +98,14 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     for (const [line, [first, second]] of Object.entries(runs)) expect(second, line).to.equal(first)
     const [build] = fs.readdirSync(cacheRoot)
     expect(build).to.match(new RegExp(`^[0-9a-f]{16}-[0-9a-f]{12}-v8-${process.versions.v8.replaceAll('.', '\\.')}-${process.arch}$`))
-    expect(fs.readdirSync(path.join(cacheRoot, build)).sort()).to.deep.equal(['autocomplete.bin', 'cleanup.bin', 'help.bin', 'status.bin'])
+    // and one for the early connection's script (bin/run.cjs), beside them under a key no command has
+    expect(fs.readdirSync(path.join(cacheRoot, build)).sort()).to.deep.equal([
+      '_connect.bin',
+      'autocomplete.bin',
+      'cleanup.bin',
+      'help.bin',
+      'status.bin',
+    ])
 
     // A failed run writes no cache; a damaged cache is replaced after the next successful run.
     const r = await sh('oc-mob', ['rollback', 'no-such-pool', '--to', '1', '--yes'])
