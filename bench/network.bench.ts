@@ -468,7 +468,7 @@ async function buildNoticed(latencies: number[], rounds: number): Promise<BenchR
 
 export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const latencies = opts.quick ? [50] : [50, 150]
-  const runs = opts.quick ? 1 : 5
+  const runs = opts.quick ? 1 : 9
   const results: BenchResult[] = []
   const big = await statusCluster(opts.quick ? 500 : 5000)
   try {
