@@ -802,7 +802,6 @@ export function requestTimeoutError(
   })
 }
 
-/** What a cancelled request throws: the reason it was cancelled with, or an interrupt. */
 /**
  * How a TLS connection to the server is made, from the options client-node filled in: verification
  * stays on unless the kubeconfig turns it off. `material` is what an early connection is compared
@@ -826,6 +825,7 @@ export function tlsTarget(
   return {material, rejectUnauthorized, servername}
 }
 
+/** What a cancelled request throws: the reason it was cancelled with, or an interrupt. */
 function abortReason(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason
   if (reason instanceof Error && reason.name !== 'AbortError') return reason
