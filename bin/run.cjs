@@ -55,21 +55,32 @@ if (!existsSync(path.join(ROOT, 'dist', 'boot.js'))) {
 const boot = require('../dist/boot.js')
 const cacheDir = boot.defaultCacheDir()
 const bundleFile = path.join(ROOT, 'dist', 'index.js')
+// The caches made when the package was built, for the Node that built it (scripts/code-cache.ts).
+const shipped = boot.shippedFolder(path.join(ROOT, 'dist', 'code-cache'))
 
-/** One of the built scripts, compiled with the code cache of its last run under `key`; the cache is written after a successful run when there was none. */
-function load(file, key, installId) {
-  const loaded = boot.loadBundle({buildId: boot.BUILD_ID, cacheDir, file, installId, key})
-  if (loaded.state === 'miss' || loaded.state === 'rejected') {
+/**
+ * One of the built scripts, compiled with the code cache of its last run under `key`, or the one the
+ * package ships for it (or, with `borrow`, another key's when this one has none yet); the cache is
+ * written after a successful run when this key had none.
+ */
+function load(file, key, installId, borrow) {
+  // Named as in the package, wherever it is installed: the caches made when it was built name it so.
+  const name = `oc-mob/${path.relative(ROOT, file).split(path.sep).join('/')}`
+  const loaded = boot.loadBundle({borrow, buildId: boot.BUILD_ID, cacheDir, file, installId, key, name, shipped})
+  if (loaded.state !== 'hit' && loaded.state !== 'shipped' && loaded.state !== 'off') {
     process.once('exit', (code) => {
       if (code === 0) loaded.save()
     })
   }
 
-  return loaded.exports
+  return loaded
 }
 
 function main() {
-  load(bundleFile, boot.cacheKey(args)).execute({dir: pathToFileURL(__filename).href})
+  const loaded = load(bundleFile, boot.cacheKey(args), undefined, true)
+  // For --debug's first line (src/views/debug.ts).
+  globalThis[Symbol.for('oc-mob.code-cache')] = loaded.state
+  loaded.exports.execute({dir: pathToFileURL(__filename).href})
 }
 
 // The connection to the API server is opened first, so that its handshakes go on while the bundle
@@ -79,6 +90,6 @@ function main() {
 // system on the next tick, and its TLS hello sent when the TCP connection is seen to be up.
 const early =
   process.env.OC_MOB_NO_EARLY_CONNECT === undefined &&
-  load(path.join(ROOT, 'dist', 'connect.js'), '_connect', realpathSync(bundleFile)).connectEarly(args)
+  load(path.join(ROOT, 'dist', 'connect.js'), '_connect', realpathSync(bundleFile)).exports.connectEarly(args)
 if (early) setImmediate(main)
 else main()

@@ -10,6 +10,7 @@
  *   meets another build.
  * - dist/connect.js: the connection to the API server opened while the bundle loads
  *   (src/boot/early-connect.ts), with the kubeconfig reading it shares with the client.
+ * - dist/code-cache/: code caches of both scripts for the Node that builds them (scripts/code-cache.ts).
  *
  * client-node's kubeconfig and credential code (tokens, certificates, exec plugins, auth providers)
  * is kept; its generated API client, which oc-mob never uses and which costs most of its load time
@@ -244,6 +245,18 @@ fs.writeFileSync(path.join(helpDir, 'index.txt'), render(['--help']))
 for (const id of Object.keys(manifest.commands)) {
   if (manifest.commands[id].hidden) continue
   fs.writeFileSync(path.join(helpDir, `${id.replaceAll(':', ' ')}.txt`), render([...id.split(':'), '--help']))
+}
+
+// The code caches shipped for the Node that builds the package (scripts/code-cache.ts). Without them
+// the CLI works the same, its first run only compiles more; a failure here says so and goes on.
+try {
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'code-cache.ts')], {
+    cwd: root,
+    env: {...process.env, NODE_OPTIONS: ''},
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+} catch (error) {
+  process.stderr.write(`warning: no code cache shipped (the first run after installing compiles everything): ${error.message}\n`)
 }
 
 process.stderr.write(

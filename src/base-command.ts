@@ -103,10 +103,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const {parseDuration} = await import('./lib/duration.js')
       const flags = this.flags as {context?: string; debug?: boolean; kubeconfig?: string; 'request-timeout'?: string}
       const requestTimeoutMs = parseDuration(flags['request-timeout'] ?? '30s')
+      const debug = flags.debug ? (line: string) => process.stderr.write(this.term.err.dim(`debug: ${line}`) + '\n') : undefined
+      // How the CLI was loaded (bin/run.cjs; nothing when running from the sources).
+      const codeCache = (globalThis as {[k: symbol]: unknown})[Symbol.for('oc-mob.code-cache')]
+      if (debug && typeof codeCache === 'string') debug((await import('./views/debug.js')).codeCacheLine(codeCache))
       this.clientInstance = KubeClient.fromFlags(
         {context: flags.context, kubeconfig: flags.kubeconfig},
         {
-          debug: flags.debug ? (line) => process.stderr.write(this.term.err.dim(`debug: ${line}`) + '\n') : undefined,
+          debug,
           requestTimeoutMs,
           // Ctrl-C cancels every request of the command, also those made without a signal of their own.
           signal: this.abort.signal,

@@ -6,9 +6,17 @@
  * own require of the bundle finds it.
  *
  * The cache is written after a successful run (so it holds the functions that run actually compiled),
- * one file per command, under the user's cache directory. Its name carries the bundle's content hash,
- * the installation's path, V8's version and the architecture: V8 itself only checks the source's length, so a cache must never
- * meet a different bundle. A missing, stale or unwritable cache only costs speed, never a failure.
+ * one file per command, under the user's cache directory. Its folder's name carries the bundle's
+ * content hash, the installation, V8's version and the architecture: V8 itself only checks the
+ * source's length, so a cache must never meet a different bundle. A command with no cache of its own
+ * yet borrows another command's (most of what any command compiles, oclif, the client, the views'
+ * helpers, is shared); its own, written after that run, holds what both compiled. When the user's
+ * folder has nothing, the caches made when the package was built serve (dist/code-cache/, for the
+ * Node that built it; see scripts/code-cache.ts): a command's as its own, the others' to borrow; then
+ * not even an installation's first run compiles everything. A missing, stale, foreign or unwritable cache only costs speed, never a failure.
+ *
+ * A code cache names the script as it was named where the cache was made (stack traces show that
+ * name), so the scripts are given a name that does not depend on where they are installed.
  *
  * Built separately into dist/boot.js (no dependencies), which bin/run.cjs imports.
  */
@@ -24,7 +32,13 @@ declare const __OC_MOB_BUILD_ID__: string | undefined
 /** The bundle's content hash, set by scripts/build.mjs when it builds dist/boot.js. */
 export const BUILD_ID = typeof __OC_MOB_BUILD_ID__ === 'string' ? __OC_MOB_BUILD_ID__ : 'unbuilt'
 
-export type CacheState = 'hit' | 'miss' | 'off' | 'rejected'
+/**
+ * hit: this key's own cache; shipped: the one made for this key when the package was built (the user
+ * has none of their own: as good as one); borrowed: another command's, the user's or the package's
+ * (this key's own is written after the run); miss: none that V8 took; rejected: this key's own,
+ * refused by V8 (damaged); off: caching is off.
+ */
+export type CacheState = 'borrowed' | 'hit' | 'miss' | 'off' | 'rejected' | 'shipped'
 
 export interface LoadOptions {
   /** The CommonJS script; its text must be ASCII (scripts/build.mjs makes sure of it). */
@@ -35,8 +49,17 @@ export interface LoadOptions {
   cacheDir: string | undefined
   /** Which cache to use: one per command, since each run caches what it compiled. */
   key: string
+  /**
+   * Whether a key with no cache yet may use another key's (a name of letters, digits and dashes: the
+   * commands' keys, see cacheKey). Keys of other scripts in the same folder must not be such names.
+   */
+  borrow?: boolean
   /** Identifies the installation (default: the script's real path); part of the cache's name. */
   installId?: string
+  /** The script's name in stack traces and in the caches made of it (default: its real path). */
+  name?: string
+  /** The folder of the caches made when the package was built (see shippedFolder), if any. */
+  shipped?: string
 }
 
 export interface LoadedBundle {
@@ -45,7 +68,7 @@ export interface LoadedBundle {
   state: CacheState
   /** The cache file used (or to be written), when caching is on. */
   cacheFile: string | undefined
-  /** Writes the cache when it was missing or rejected; returns whether it wrote. Never throws. */
+  /** Writes this key's cache unless it had one (its own or the package's); returns whether it wrote. Never throws. */
   save(): boolean
 }
 
@@ -100,12 +123,47 @@ export function cacheKey(argv: readonly string[]): string {
 
 /**
  * The cache's folder name: the build, the installation, V8's version and the architecture. A code
- * cache carries the file name of the script it was made from, so a cache made by another installation
- * of the same build would make stack traces name that installation's files.
+ * cache carries the name of the script it was made from: with the default name (the real path), a
+ * cache made by another installation of the same build would make stack traces name its files.
  */
 export function cacheFolder(buildId: string, installId: string): string {
   const install = createHash('sha256').update(installId).digest('hex').slice(0, 12)
   return `${buildId}-${install}-v8-${process.versions.v8}-${process.arch}`
+}
+
+/** The folder under dist/code-cache whose caches this Node can use: they were made by the same V8. */
+export function shippedFolder(codeCacheDir: string): string {
+  return path.join(codeCacheDir, `v8-${process.versions.v8}-${process.arch}`)
+}
+
+/**
+ * The cache another command of the same script wrote last (help's only when there is no other: it
+ * compiled help's rendering rather than a command's run), or undefined.
+ */
+function borrowable(dir: string): string | undefined {
+  let best: {file: string; help: boolean; mtimeMs: number} | undefined
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return undefined
+  }
+
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9-]*\.bin$/.test(name)) continue
+    const file = path.join(dir, name)
+    let mtimeMs: number
+    try {
+      mtimeMs = fs.statSync(file).mtimeMs
+    } catch {
+      continue
+    }
+
+    const help = name === 'help.bin'
+    if (best === undefined || (best.help && !help) || (best.help === help && mtimeMs > best.mtimeMs)) best = {file, help, mtimeMs}
+  }
+
+  return best?.file
 }
 
 export function loadBundle(opts: LoadOptions): LoadedBundle {
@@ -113,24 +171,46 @@ export function loadBundle(opts: LoadOptions): LoadedBundle {
   const source = WRAP_HEAD + fs.readFileSync(file, 'latin1') + WRAP_TAIL
   const dir = opts.cacheDir === undefined ? undefined : path.join(opts.cacheDir, cacheFolder(opts.buildId, opts.installId ?? file))
   const cacheFile = dir === undefined ? undefined : path.join(dir, `${opts.key}.bin`)
+  // This key's own cache, else the package's for it; else, when borrowing, another command's (the
+  // user's, then the package's).
   let cachedData: Buffer | undefined
+  type From = 'borrowed' | 'own' | 'shipped'
+  let from: From = 'own'
   if (cacheFile !== undefined) {
-    try {
-      cachedData = fs.readFileSync(cacheFile)
-    } catch {
-      // No cache yet.
+    const {borrow, shipped} = opts
+    // Looked for in turn: a folder is only listed when the caches before it are missing.
+    const candidates: [() => string | undefined, From][] = [
+      [() => cacheFile, 'own'],
+      [() => shipped && path.join(shipped, `${opts.key}.bin`), 'shipped'],
+      [() => (borrow ? borrowable(dir!) : undefined), 'borrowed'],
+      [() => (borrow && shipped ? borrowable(shipped) : undefined), 'borrowed'],
+    ]
+    for (const [find, kind] of candidates) {
+      const candidate = find()
+      if (candidate === undefined) continue
+      try {
+        cachedData = fs.readFileSync(candidate)
+        from = kind
+        break
+      } catch {
+        // None there (or gone meanwhile): the next.
+      }
     }
   }
 
   const script = new vm.Script(source, {
     cachedData,
-    filename: file,
+    filename: opts.name ?? file,
     // No importModuleDynamically: Node 20 does not give code restored from a cache a dynamic-import
     // callback (import() fails), so the bundle must not import() at run time. It does not: every
     // command is in it, and oclif's command target is CommonJS, which oclif loads with require().
   })
   let state: CacheState = 'off'
-  if (cacheFile !== undefined) state = cachedData === undefined ? 'miss' : script.cachedDataRejected ? 'rejected' : 'hit'
+  if (cacheFile !== undefined) {
+    if (cachedData === undefined) state = 'miss'
+    else if (from === 'own') state = script.cachedDataRejected ? 'rejected' : 'hit'
+    else state = script.cachedDataRejected ? 'miss' : from
+  }
 
   const statics = Module as ModuleStatics
   const mod = new Module(file) as Module & ModuleInternals
@@ -155,7 +235,7 @@ export function loadBundle(opts: LoadOptions): LoadedBundle {
 
   let saved = false
   const save = (): boolean => {
-    if (saved || dir === undefined || cacheFile === undefined || state === 'hit') return false
+    if (saved || dir === undefined || cacheFile === undefined || state === 'hit' || state === 'shipped') return false
     saved = true
     try {
       const data = script.createCachedData()

@@ -75,6 +75,26 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     }
   })
 
+  it('ships code caches for the Node that built it: status runs from them at once, other commands borrow them', async () => {
+    const shipped = path.join(prefix, 'lib', 'node_modules', 'oc-mob', 'dist', 'code-cache', `v8-${process.versions.v8}-${process.arch}`)
+    expect(fs.readdirSync(shipped).sort()).to.deep.equal(['_connect.bin', 'status.bin'])
+    for (const f of fs.readdirSync(shipped)) expect(fs.statSync(path.join(shipped, f)).mode & 0o777, f).to.equal(0o644)
+    const cacheRoot = path.join(tmp, 'cache', 'oc-mob', 'compile-cache')
+    fs.rmSync(cacheRoot, {force: true, recursive: true})
+    const first = await sh('oc-mob', ['status', '-o', 'json', '--debug'])
+    expect(first.exitCode, String(first.stderr)).to.equal(0)
+    expect(String(first.stderr).split('\n')[0]).to.equal("debug: code cache: this command's, made when oc-mob was built (for this Node)")
+    expect(fs.existsSync(cacheRoot), 'nothing to write: the package had it').to.equal(false)
+    const other = await sh('oc-mob', ['cleanup', 'worker', '--dry-run', '--debug'])
+    expect(other.exitCode, String(other.stderr)).to.equal(0)
+    expect(String(other.stderr)).to.include("debug: code cache: another command's (this command's own is written after this run)")
+    const [build] = fs.readdirSync(cacheRoot)
+    expect(fs.readdirSync(path.join(cacheRoot, build))).to.deep.equal(['cleanup.bin'])
+    const again = await sh('oc-mob', ['cleanup', 'worker', '--dry-run', '--debug'])
+    expect(String(again.stderr)).to.include("debug: code cache: this command's own\n")
+    expect(String(again.stdout)).to.equal(String(other.stdout))
+  })
+
   it('keeps a code cache per command after a successful run, runs the same from it, and shrugs off a damaged one', async () => {
     const cacheRoot = path.join(tmp, 'cache', 'oc-mob', 'compile-cache')
     fs.rmSync(cacheRoot, {force: true, recursive: true})
@@ -98,24 +118,18 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     for (const [line, [first, second]] of Object.entries(runs)) expect(second, line).to.equal(first)
     const [build] = fs.readdirSync(cacheRoot)
     expect(build).to.match(new RegExp(`^[0-9a-f]{16}-[0-9a-f]{12}-v8-${process.versions.v8.replaceAll('.', '\\.')}-${process.arch}$`))
-    // and one for the early connection's script (bin/run.cjs), beside them under a key no command has
-    expect(fs.readdirSync(path.join(cacheRoot, build)).sort()).to.deep.equal([
-      '_connect.bin',
-      'autocomplete.bin',
-      'cleanup.bin',
-      'help.bin',
-      'status.bin',
-    ])
+    // status's and the early connection's script's come with the package (the test above)
+    expect(fs.readdirSync(path.join(cacheRoot, build)).sort()).to.deep.equal(['autocomplete.bin', 'cleanup.bin', 'help.bin'])
 
     // A failed run writes no cache; a damaged cache is replaced after the next successful run.
     const r = await sh('oc-mob', ['rollback', 'no-such-pool', '--to', '1', '--yes'])
     expect(r.exitCode).to.not.equal(0)
     expect(fs.existsSync(path.join(cacheRoot, build, 'rollback.bin'))).to.equal(false)
-    const status = path.join(cacheRoot, build, 'status.bin')
-    fs.writeFileSync(status, 'garbage')
-    const again = await sh('oc-mob', ['status', '-o', 'json'])
+    const cleanup = path.join(cacheRoot, build, 'cleanup.bin')
+    fs.writeFileSync(cleanup, 'garbage')
+    const again = await sh('oc-mob', ['cleanup', 'worker', '--dry-run'])
     expect(again.exitCode, String(again.stderr)).to.equal(0)
-    expect(fs.statSync(status).size).to.be.greaterThan(100_000)
+    expect(fs.statSync(cleanup).size).to.be.greaterThan(100_000)
 
     // Turned off: nothing is written.
     fs.rmSync(cacheRoot, {force: true, recursive: true})

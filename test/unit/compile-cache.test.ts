@@ -4,7 +4,7 @@ import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {cacheFolder, cacheKey, defaultCacheDir, loadBundle} from '../../src/boot/compile-cache.js'
+import {cacheFolder, cacheKey, defaultCacheDir, loadBundle, shippedFolder} from '../../src/boot/compile-cache.js'
 import {COMMANDS} from '../../src/index.js'
 
 describe('the code cache of the shipped bundle (src/boot/compile-cache.ts)', () => {
@@ -76,6 +76,102 @@ exports.requireWorks = typeof require('node:path').join === 'function'
     const other = load({buildId: 'b2'})
     expect(other.state).to.equal('miss')
     expect((other.exports.add as (a: number, b: number) => number)(4, 5)).to.equal(-1)
+  })
+
+  it("gives a command's first run another command's cache when asked to, then writes its own", () => {
+    load({key: 'dockerfile'}).save()
+    expect(load({key: 'status'}).state, 'not without borrow').to.equal('miss')
+    const first = load({borrow: true, key: 'status'})
+    expect(first.state).to.equal('borrowed')
+    expect((first.exports.add as (a: number, b: number) => number)(2, 3)).to.equal(5)
+    expect(first.cacheFile).to.match(/status\.bin$/)
+    expect(first.save(), 'its own cache is written').to.equal(true)
+    expect(fs.readdirSync(path.dirname(first.cacheFile!)).sort()).to.deep.equal(['dockerfile.bin', 'status.bin'])
+    expect(load({borrow: true, key: 'status'}).state).to.equal('hit')
+  })
+
+  it("borrows only a command's cache (help's last, the newest first), and survives one V8 rejects", () => {
+    const dir = path.join(cacheDir, cacheFolder('b1', 'install-1'))
+    const valid = () => {
+      const l = load({key: 'made'})
+      l.save()
+      return fs.readFileSync(l.cacheFile!)
+    }
+
+    const data = valid()
+    fs.rmSync(path.join(dir, 'made.bin'))
+    const put = (name: string, bytes: Buffer, ageS: number) => {
+      fs.writeFileSync(path.join(dir, name), bytes)
+      const when = new Date(Date.now() - ageS * 1000)
+      fs.utimesSync(path.join(dir, name), when, when)
+    }
+
+    const junk = Buffer.from('not a code cache at all, just some bytes')
+    // Another script's cache (keys that are not command names) is never taken, even a valid one.
+    put('_connect.bin', data, 0)
+    put('_.bin', data, 0)
+    expect(load({borrow: true, key: 'status'}).state).to.equal('miss')
+    // help's (here damaged) only when there is nothing else.
+    put('help.bin', junk, 0)
+    put('dockerfile.bin', data, 100)
+    expect(load({borrow: true, key: 'status'}).state).to.equal('borrowed')
+    // The newest command cache is the one taken; when V8 rejects it, the run compiles without one.
+    put('build.bin', junk, 10)
+    const rejected = load({borrow: true, key: 'status'})
+    expect(rejected.state).to.equal('miss')
+    expect((rejected.exports.add as (a: number, b: number) => number)(1, 2)).to.equal(3)
+    expect(rejected.save()).to.equal(true)
+    expect(load({borrow: true, key: 'status'}).state).to.equal('hit')
+  })
+
+  it("takes the package's cache for a command as that command's own, and lends it to the others", () => {
+    // The package's folder, as scripts/code-cache.ts fills it: caches made by a build's own runs.
+    // Each load has a name of its own: V8 keeps what it compiled by source and name, and would answer
+    // a second compile under the same name from memory rather than from the cache it is given.
+    let n = 0
+    const name = (): string => `pkg/${++n}/bundle.js`
+    const shipped = path.join(tmp, 'shipped')
+    fs.mkdirSync(shipped)
+    const made = load({cacheDir: path.join(tmp, 'build-home'), name: name()})
+    made.save()
+    fs.copyFileSync(made.cacheFile!, path.join(shipped, 'status.bin'))
+    expect(path.basename(shippedFolder('/pkg/dist/code-cache'))).to.equal(`v8-${process.versions.v8}-${process.arch}`)
+
+    const first = load({borrow: true, name: name(), shipped})
+    expect(first.state).to.equal('shipped')
+    expect((first.exports.add as (a: number, b: number) => number)(2, 3)).to.equal(5)
+    expect(first.save(), 'as good as its own: nothing written').to.equal(false)
+    expect(fs.existsSync(cacheDir)).to.equal(false)
+
+    const other = load({borrow: true, key: 'dockerfile', name: name(), shipped})
+    expect(other.state).to.equal('borrowed')
+    expect(other.save()).to.equal(true)
+    expect(load({borrow: true, key: 'dockerfile', name: name(), shipped}).state).to.equal('hit')
+    expect(load({key: 'dockerfile', name: name(), shipped}).state, 'not lent without borrow').to.equal('hit')
+    expect(load({key: 'prune', name: name(), shipped}).state, 'not lent without borrow').to.equal('miss')
+
+    // The user's own comes first; a package's cache V8 refuses (another build of V8) costs a compile.
+    fs.copyFileSync(other.cacheFile!, path.join(path.dirname(other.cacheFile!), 'status.bin'))
+    expect(load({borrow: true, name: name(), shipped}).state).to.equal('hit')
+    fs.writeFileSync(path.join(shipped, 'status.bin'), 'not a code cache at all, just some bytes')
+    fs.rmSync(cacheDir, {force: true, recursive: true})
+    const refused = load({borrow: true, name: name(), shipped})
+    expect(refused.state).to.equal('miss')
+    expect((refused.exports.add as (a: number, b: number) => number)(1, 1)).to.equal(2)
+    expect(refused.save(), "then the user's own is written").to.equal(true)
+  })
+
+  it('names the script as it is told to, also when its cache was made by another installation', () => {
+    fs.writeFileSync(file, "exports.where = function where() { return new Error('x').stack.split('\\n')[1] }\n")
+    const elsewhere = load({cacheDir: path.join(tmp, 'build-home'), name: 'oc-mob/dist/index.js'})
+    expect((elsewhere.exports.where as () => string)()).to.include('(oc-mob/dist/index.js:1:')
+    elsewhere.save()
+    const shipped = path.join(tmp, 'shipped')
+    fs.mkdirSync(shipped)
+    fs.copyFileSync(elsewhere.cacheFile!, path.join(shipped, 'status.bin'))
+    const here = load({name: 'oc-mob/dist/index.js', shipped})
+    expect(here.state).to.equal('shipped')
+    expect((here.exports.where as () => string)()).to.include('(oc-mob/dist/index.js:1:')
   })
 
   it("never gives one installation's cache to another, whose stack traces would name the first one's files", () => {
