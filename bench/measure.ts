@@ -10,6 +10,7 @@ export interface Sample {
   /** Peak resident set, MB. */
   peakMb: number
   stdout: string
+  stderr: string
 }
 
 export function once(cmd: string, args: string[], opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<Sample> {
@@ -40,7 +41,7 @@ export function once(cmd: string, args: string[], opts: {env?: NodeJS.ProcessEnv
     child.on('exit', (code) => {
       clearInterval(timer)
       const ms = Number(process.hrtime.bigint() - started) / 1e6
-      if (code === 0) resolve({ms, peakMb: peak, stdout: out})
+      if (code === 0) resolve({ms, peakMb: peak, stderr: err, stdout: out})
       else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(0, 800)}`))
     })
   })
@@ -63,21 +64,24 @@ export async function measure(
 /**
  * `measure`, with a baseline command run in turn with it (baseline, command, baseline, ...): on a
  * machine whose speed drifts (a shared VM), a baseline measured minutes earlier in a block of its own
- * makes the ratio drift with it; taken in turn, both see the same machine.
+ * makes the ratio drift with it; taken in turn, both see the same machine. `before` runs (untimed)
+ * before each run of the command, e.g. to remove a cache so that every run is a first run.
  */
 export async function measureAgainst(
   baseline: {cmd: string; args: string[]},
   cmd: string,
   args: string[],
   runs: number,
-  opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {},
+  opts: {env?: NodeJS.ProcessEnv; cwd?: string; before?: () => void} = {},
 ): Promise<{median: number; baselineMedian: number; peakMb: number; stdout: string}> {
+  opts.before?.()
   const warm = await once(cmd, args, opts)
   await once(baseline.cmd, baseline.args)
   const samples: Sample[] = []
   const base: number[] = []
   for (let i = 0; i < runs; i++) {
     base.push((await once(baseline.cmd, baseline.args)).ms)
+    opts.before?.()
     samples.push(await once(cmd, args, opts))
   }
   const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
