@@ -3,9 +3,10 @@
  * `node -e 0` (the floor for any Node CLI) and `kubectl` (what an admin compares it with), measured
  * in the same run. Targets: --version and --help at most 1.5x node; status -o json (3 pools, 6 nodes)
  * at most 2x node, with and without the code cache; dockerfile --export at most 3x node; peak memory
- * of each under 150 MB. Commands run with the code cache their warm-up run wrote, as every run after
- * a user's first does; first runs are reported beside them: the first after installing (no cache at
- * all) and a command's first after another command's (which borrows that command's cache).
+ * of each under 150 MB. Commands run with a code cache, as every run after a user's first does (the
+ * one the package carries for status, or the one their warm-up run wrote); first runs are reported
+ * beside them: status's first after installing (with the package's cache for this Node), a command's
+ * first after another's (it borrows that one's cache), and one with no usable cache at all.
  *
  * `npx tsx bench/startup.bench.ts [--quick]`.
  */
@@ -61,7 +62,7 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-bench-home-'))
   const env = {...process.env, HOME: home, KUBECONFIG: emu.kubeconfig, NO_COLOR: '1', XDG_CACHE_HOME: path.join(home, '.cache')}
   try {
-    // The warm-up run writes the command's code cache (in this run's HOME), as a user's first run does.
+    // From the code cache the package carries for status (made for this Node when it was packed).
     const status = await measureAgainst(NODE, process.execPath, [RUN, 'status', '-o', 'json'], runs, {env})
     results.push(ratioRow('oc-mob status -o json (3 pools, 6 nodes)', status, 2))
     mem('oc-mob status -o json', status)
