@@ -6,7 +6,8 @@
  * of each under 150 MB. Commands run with a code cache, as every run after a user's first does (the
  * one the package carries for status, or the one their warm-up run wrote); first runs are reported
  * beside them: status's first after installing (with the package's cache for this Node), a command's
- * first after another's (it borrows that one's cache), and one with no usable cache at all.
+ * first after another's (it borrows that one's cache), one with no usable cache at all, and status's
+ * first on another Node after installing (it borrows the cache npm's postinstall made).
  *
  * `npx tsx bench/startup.bench.ts [--quick]`.
  */
@@ -114,6 +115,23 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
       env: {...env, OC_MOB_NO_COMPILE_CACHE: '1'},
     })
     results.push(ratioRow('oc-mob status -o json, no code cache at all (another Node)', none, 2))
+    // status's first run on a Node the package carries no caches for, after installing: npm ran the
+    // package's postinstall (bin/install-cache.cjs), which made a cache for that Node, and the run
+    // borrows it. Played by setting this Node's folder of the package's caches aside meanwhile.
+    const folder = path.join(path.resolve(RUN, '..', '..'), 'dist', 'code-cache', `v8-${process.versions.v8}-${process.arch}`)
+    fs.renameSync(folder, `${folder}.aside`)
+    try {
+      await once(process.execPath, [path.resolve(RUN, '..', 'install-cache.cjs')], {env})
+      fresh()
+      const used = (await once(process.execPath, [RUN, 'status', '-o', 'json', '--debug'], {env})).stderr.split('\n')[0]
+      const other = await measureAgainst(NODE, process.execPath, [RUN, 'status', '-o', 'json'], runs, {before: fresh, env})
+      const row = ratioRow("oc-mob status -o json, first run on another Node after installing (the install's cache)", other, 2)
+      const borrowed = fs.existsSync(path.join(folder, 'installed.bin')) && used.includes('borrowed')
+      results.push({...row, baseline: `${row.baseline}, ${borrowed ? 'borrowing installed.bin' : `NOT the install's cache: ${used}`}`})
+    } finally {
+      fs.rmSync(folder, {force: true, recursive: true})
+      fs.renameSync(`${folder}.aside`, folder)
+    }
     fs.rmSync(ctx, {force: true, recursive: true})
   } finally {
     await emu.close()

@@ -13,7 +13,8 @@
  * helpers, is shared); its own, written after that run, holds what both compiled. When the user's
  * folder has nothing, the caches made when the package was built serve (dist/code-cache/, for the
  * Node that built it; see scripts/code-cache.ts): a command's as its own, the others' to borrow; then
- * not even an installation's first run compiles everything. A missing, stale, foreign or unwritable
+ * not even an installation's first run compiles everything. On another Node, npm's postinstall
+ * (bin/install-cache.cjs) puts one there for it to borrow. A missing, stale, foreign or unwritable
  * cache only costs speed, never a failure.
  *
  * A code cache names the script as it was named where the cache was made (stack traces show that

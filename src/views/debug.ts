@@ -9,7 +9,7 @@ export function codeCacheLine(state: string): string {
     }
 
     case 'borrowed': {
-      return `code cache: another command's (${after})`
+      return `code cache: borrowed from another run (${after})`
     }
 
     case 'shipped': {

@@ -17,12 +17,13 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
   let prefix: string
   let emu: Emulator
   let env: Record<string, string>
+  let tgz: string
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-pack-'))
     prefix = path.join(tmp, 'prefix')
     const packed = await execa('npm', ['pack', '--pack-destination', tmp, '--silent'], {cwd: ROOT})
-    const tgz = path.join(tmp, String(packed.stdout).trim().split('\n').at(-1)!)
+    tgz = path.join(tmp, String(packed.stdout).trim().split('\n').at(-1)!)
     await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], {cwd: tmp})
     emu = await startEmulator({objects: basicCluster()})
     env = {
@@ -87,12 +88,82 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     expect(fs.existsSync(cacheRoot), 'nothing to write: the package had it').to.equal(false)
     const other = await sh('oc-mob', ['cleanup', 'worker', '--dry-run', '--debug'])
     expect(other.exitCode, String(other.stderr)).to.equal(0)
-    expect(String(other.stderr)).to.include("debug: code cache: another command's (this command's own is written after this run)")
+    expect(String(other.stderr)).to.include("debug: code cache: borrowed from another run (this command's own is written after this run)")
     const [build] = fs.readdirSync(cacheRoot)
     expect(fs.readdirSync(path.join(cacheRoot, build))).to.deep.equal(['cleanup.bin'])
     const again = await sh('oc-mob', ['cleanup', 'worker', '--dry-run', '--debug'])
     expect(String(again.stderr)).to.include("debug: code cache: this command's own\n")
     expect(String(again.stdout)).to.equal(String(other.stdout))
+  })
+
+  it('on a Node the package has no caches for, installing makes one that first runs borrow (and never fails the install)', async () => {
+    // The package as another Node meets it: no folder of caches for its V8.
+    const other = path.join(tmp, 'other')
+    fs.mkdirSync(other)
+    await execa('tar', ['xzf', tgz, '-C', other])
+    fs.rmSync(path.join(other, 'package', 'dist', 'code-cache'), {force: true, recursive: true})
+    const otherTgz = path.join(tmp, 'oc-mob-other.tgz')
+    await execa('tar', ['czf', otherTgz, '-C', other, 'package'])
+    const prefix2 = path.join(tmp, 'prefix2')
+    const cache = path.join(tmp, 'cache2')
+    const tmpBefore = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('oc-mob-install-'))
+    const installed = await execa('npm', ['install', '-g', '--prefix', prefix2, '--prefer-offline', '--no-audit', '--no-fund', otherTgz], {
+      cwd: tmp,
+      env: {...env, XDG_CACHE_HOME: cache},
+      extendEnv: true,
+    })
+    expect(installed.exitCode).to.equal(0)
+    const pkg = path.join(prefix2, 'lib', 'node_modules', 'oc-mob')
+    const folder = path.join(pkg, 'dist', 'code-cache', `v8-${process.versions.v8}-${process.arch}`)
+    expect(fs.readdirSync(folder)).to.deep.equal(['installed.bin'])
+    const made = fs.statSync(path.join(folder, 'installed.bin'))
+    expect(made.mode & 0o777).to.equal(0o644)
+    expect(made.size).to.be.greaterThan(100_000)
+    // Nothing of the user's touched, nothing left behind.
+    expect(fs.existsSync(path.join(cache, 'oc-mob')), "the user's cache").to.equal(false)
+    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('oc-mob-install-'))).to.deep.equal(tmpBefore)
+
+    // status's first run borrows it, writes its own, and answers as ever.
+    const run = (args: string[], extra: Record<string, string> = {}) =>
+      execa(process.execPath, [path.join(pkg, 'bin', 'run.cjs'), ...args], {
+        env: {...env, XDG_CACHE_HOME: cache, ...extra},
+        extendEnv: true,
+        reject: false,
+      })
+    const first = await run(['status', '-o', 'json', '--debug'])
+    expect(first.exitCode, String(first.stderr)).to.equal(0)
+    expect(String(first.stderr).split('\n')[0]).to.equal(
+      "debug: code cache: borrowed from another run (this command's own is written after this run)",
+    )
+    expect(JSON.parse(String(first.stdout)).pools.map((p: {name: string}) => p.name)).to.deep.equal(['master', 'worker'])
+    const [build] = fs.readdirSync(path.join(cache, 'oc-mob', 'compile-cache'))
+    expect(fs.readdirSync(path.join(cache, 'oc-mob', 'compile-cache', build!)).sort()).to.deep.equal(['_connect.bin', 'status.bin'])
+    const second = await run(['status', '-o', 'json', '--debug'])
+    expect(String(second.stderr).split('\n')[0]).to.equal("debug: code cache: this command's own")
+
+    // Run again (npm rebuild, a reinstall over it): the folder is there, nothing is redone.
+    const step = (dir: string, extra: Record<string, string> = {}) =>
+      execa(process.execPath, [path.join(dir, 'bin', 'install-cache.cjs')], {env: {...env, ...extra}, extendEnv: true, reject: false})
+    const again = await step(pkg)
+    expect([again.exitCode, String(again.stdout), String(again.stderr)]).to.deep.equal([0, '', ''])
+    expect(fs.statSync(path.join(folder, 'installed.bin')).mtimeMs).to.equal(made.mtimeMs)
+
+    // Turned off, or a run that fails (here a damaged bundle): no cache, no folder, and still exit 0.
+    const copy = path.join(tmp, 'copy')
+    fs.cpSync(pkg, copy, {recursive: true})
+    fs.rmSync(path.join(copy, 'dist', 'code-cache'), {force: true, recursive: true})
+    const off = await step(copy, {OC_MOB_NO_COMPILE_CACHE: '1'})
+    expect([off.exitCode, String(off.stdout), String(off.stderr)]).to.deep.equal([0, '', ''])
+    expect(fs.existsSync(path.join(copy, 'dist', 'code-cache'))).to.equal(false)
+    fs.writeFileSync(path.join(copy, 'dist', 'index.js'), 'throw new Error("damaged")')
+    const broken = await step(copy)
+    expect([broken.exitCode, String(broken.stdout), String(broken.stderr)]).to.deep.equal([0, '', ''])
+    expect(fs.existsSync(path.join(copy, 'dist', 'code-cache'))).to.equal(false)
+    // A checkout not built yet (npm ci in the source tree): nothing to do.
+    fs.rmSync(path.join(copy, 'dist'), {force: true, recursive: true})
+    const unbuilt = await step(copy)
+    expect([unbuilt.exitCode, String(unbuilt.stdout), String(unbuilt.stderr)]).to.deep.equal([0, '', ''])
+    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('oc-mob-install-'))).to.deep.equal(tmpBefore)
   })
 
   it('keeps a code cache per command after a successful run, runs the same from it, and shrugs off a damaged one', async () => {
