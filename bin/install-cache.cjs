@@ -38,7 +38,7 @@ function install() {
       // with), a home of its own.
       env: {HOME: tmp, NO_COLOR: '1', PATH: process.env.PATH ?? '', XDG_CACHE_HOME: path.join(tmp, 'cache')},
       stdio: 'ignore',
-      timeout: 60_000,
+      timeout: 30_000,
     })
     if (!fs.existsSync(out)) return
     fs.mkdirSync(folder, {recursive: true})
@@ -49,7 +49,13 @@ function install() {
     fs.chmodSync(aside, 0o644)
     fs.renameSync(aside, path.join(folder, NAME))
   } catch {
-    // Not writable, or the run failed: the first run compiles everything, as without it.
+    // Not writable, or the copy failed: no folder left half made (it would stop a later install
+    // from making it), and a first run compiles everything, as without it.
+    try {
+      fs.rmSync(folder, {force: true, recursive: true})
+    } catch {
+      // Nothing there to remove.
+    }
   } finally {
     fs.rmSync(tmp, {force: true, recursive: true})
   }

@@ -155,6 +155,12 @@ describe('the packaged CLI (npm pack, npm install -g, kubectl plugin, krew)', fu
     const off = await step(copy, {OC_MOB_NO_COMPILE_CACHE: '1'})
     expect([off.exitCode, String(off.stdout), String(off.stderr)]).to.deep.equal([0, '', ''])
     expect(fs.existsSync(path.join(copy, 'dist', 'code-cache'))).to.equal(false)
+    // A package it cannot write into (here its code-cache folder cannot be made): the same.
+    fs.writeFileSync(path.join(copy, 'dist', 'code-cache'), 'in the way')
+    const unwritable = await step(copy)
+    expect([unwritable.exitCode, String(unwritable.stdout), String(unwritable.stderr)]).to.deep.equal([0, '', ''])
+    expect(fs.readFileSync(path.join(copy, 'dist', 'code-cache'), 'utf8')).to.equal('in the way')
+    fs.rmSync(path.join(copy, 'dist', 'code-cache'))
     fs.writeFileSync(path.join(copy, 'dist', 'index.js'), 'throw new Error("damaged")')
     const broken = await step(copy)
     expect([broken.exitCode, String(broken.stdout), String(broken.stderr)]).to.deep.equal([0, '', ''])
