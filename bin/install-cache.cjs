@@ -23,11 +23,12 @@ const NAME = 'installed.bin'
 
 /** The install step: makes installed.bin when this Node has no folder of caches in the package. */
 function install() {
-  const off = process.env.OC_MOB_NO_COMPILE_CACHE
-  if (off !== undefined && off !== '' && off !== '0') return
   // A checkout not built yet (npm ci in the source tree): nothing to cache.
   if (!fs.existsSync(BOOT)) return
-  const folder = require(BOOT).shippedFolder(path.join(ROOT, 'dist', 'code-cache'))
+  const boot = require(BOOT)
+  // Caching turned off (OC_MOB_NO_COMPILE_CACHE), as the CLI reads it.
+  if (boot.defaultCacheDir() === undefined) return
+  const folder = boot.shippedFolder(path.join(ROOT, 'dist', 'code-cache'))
   // Made for this Node when the package was built, or by an earlier install.
   if (fs.existsSync(folder)) return
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-mob-install-'))
