@@ -94,13 +94,18 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
     // one with no usable cache at all, as on a Node other than the one that built the package.
     const caches = path.join(home, '.cache', 'oc-mob', 'compile-cache')
     const fresh = (): void => fs.rmSync(caches, {force: true, recursive: true})
-    // Which cache a first run used, as --debug says it (e.g. none, when NODE_OPTIONS sets V8 flags).
-    fresh()
-    const used = (await once(process.execPath, [RUN, 'status', '-o', 'json', '--debug'], {env})).stderr.split('\n')[0]
-    const installed = await measureAgainst(NODE, process.execPath, [RUN, 'status', '-o', 'json'], runs, {before: fresh, env})
-    const row = ratioRow('oc-mob status -o json, first run after installing', installed, 2)
-    const shipped = used.includes('made when oc-mob was built')
-    results.push({...row, baseline: `${row.baseline}, ${shipped ? "the package's cache" : `NOT the package's cache: ${used}`}`})
+    // status's first runs, each after the user's caches are gone, with the cache it used as --debug
+    // says it (`expect` in that line; e.g. none, when NODE_OPTIONS sets V8 flags).
+    const statusFirstRun = async (name: string, expect: string, which: string): Promise<BenchResult> => {
+      fresh()
+      const used = (await once(process.execPath, [RUN, 'status', '-o', 'json', '--debug'], {env})).stderr.split('\n')[0]
+      const m = await measureAgainst(NODE, process.execPath, [RUN, 'status', '-o', 'json'], runs, {before: fresh, env})
+      const row = ratioRow(name, m, 2)
+      return {...row, baseline: `${row.baseline}, ${used.includes(expect) ? which : `NOT ${which}: ${used}`}`}
+    }
+    results.push(
+      await statusFirstRun('oc-mob status -o json, first run after installing', 'made when oc-mob was built', "the package's cache"),
+    )
     // (status's first run wrote no cache: the package's served as its own.)
     const noDockerfileCache = (): void => {
       for (const build of fs.existsSync(caches) ? fs.readdirSync(caches) : [])
@@ -122,12 +127,9 @@ export async function run(opts: {quick: boolean}): Promise<BenchResult[]> {
     fs.renameSync(folder, `${folder}.aside`)
     try {
       await once(process.execPath, [path.resolve(RUN, '..', 'install-cache.cjs')], {env})
-      fresh()
-      const used = (await once(process.execPath, [RUN, 'status', '-o', 'json', '--debug'], {env})).stderr.split('\n')[0]
-      const other = await measureAgainst(NODE, process.execPath, [RUN, 'status', '-o', 'json'], runs, {before: fresh, env})
-      const row = ratioRow("oc-mob status -o json, first run on another Node after installing (the install's cache)", other, 2)
-      const borrowed = fs.existsSync(path.join(folder, 'installed.bin')) && used.includes('borrowed')
-      results.push({...row, baseline: `${row.baseline}, ${borrowed ? 'borrowing installed.bin' : `NOT the install's cache: ${used}`}`})
+      const name = "oc-mob status -o json, first run on another Node after installing (the install's cache)"
+      if (!fs.existsSync(path.join(folder, 'installed.bin'))) throw new Error('bin/install-cache.cjs made no installed.bin')
+      results.push(await statusFirstRun(name, 'borrowed', 'borrowing installed.bin'))
     } finally {
       fs.rmSync(folder, {force: true, recursive: true})
       fs.renameSync(`${folder}.aside`, folder)
